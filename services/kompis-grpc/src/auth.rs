@@ -1,0 +1,228 @@
+//! Authentication: bearer tokens (JWT, HS256) carrying a role and its scope.
+//!
+//! A token says who the caller is ([`Principal`]): an administrator; a coordinator of a
+//! chapter; a referrer at an organisation; a participant; a partner viewing figures.
+//! [`Authenticator`] runs as a tonic interceptor on every `kompis.v1` service and puts
+//! the principal into the request's extensions; handlers then decide, per object,
+//! whether the principal may see or change it. Health and reflection need no token.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use kompis_domain::{Role, Slug};
+use serde::{Deserialize, Serialize};
+use tonic::{Request, Status};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Issuer and audience written into and required of every token.
+pub const TOKEN_ISSUER: &str = "kompis";
+/// Audience of the API's tokens.
+pub const TOKEN_AUDIENCE: &str = "kompis-api";
+
+/// Who is calling, as proven by their token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Stable id of the account (the token's `sub`); written to the event log as the actor.
+    pub subject: String,
+    /// What the caller is.
+    pub role: Role,
+    /// The chapter a coordinator or partner viewer works in.
+    pub chapter: Option<Slug>,
+    /// The organisation a referrer works at.
+    pub organization: Option<Slug>,
+    /// The participant a participant token belongs to.
+    pub participant: Option<Uuid>,
+}
+
+impl Principal {
+    /// Fails with PERMISSION_DENIED unless the caller has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::PermissionDenied("ROLE_NOT_ALLOWED"))
+        }
+    }
+
+    /// True for an administrator, or a coordinator of `chapter`.
+    pub fn manages_chapter(&self, chapter: &str) -> bool {
+        match self.role {
+            Role::Administrator => true,
+            Role::Coordinator => self.chapter.as_ref().is_some_and(|c| c.as_str() == chapter),
+            _ => false,
+        }
+    }
+
+    /// The principal a handler finds in the request's extensions.
+    pub fn from_request<T>(request: &Request<T>) -> Result<&Principal, ApiError> {
+        request
+            .extensions()
+            .get::<Principal>()
+            .ok_or(ApiError::Unauthenticated("MISSING_CREDENTIALS"))
+    }
+}
+
+/// The claims of a kompis token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Account id.
+    pub sub: String,
+    /// Role, as [`Role::as_str`].
+    pub role: String,
+    /// Chapter slug (coordinator, partner viewer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chapter: Option<String>,
+    /// Organisation slug (referrer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Participant id (participant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Issued at, seconds since the epoch.
+    pub iat: u64,
+    /// Expires at, seconds since the epoch.
+    pub exp: u64,
+}
+
+/// Why a set of claims is not a valid principal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimsError {
+    /// The role is not one of ours.
+    #[error("unknown role")]
+    UnknownRole,
+    /// The role needs a scope the token does not carry (or carries malformed).
+    #[error("the {0} role needs a valid {1}")]
+    MissingScope(&'static str, &'static str),
+}
+
+impl Claims {
+    /// Checks that the role and its scope fit together and builds the principal.
+    pub fn into_principal(self) -> Result<Principal, ClaimsError> {
+        let role: Role = self.role.parse().map_err(|_| ClaimsError::UnknownRole)?;
+        let chapter = self.chapter.as_deref().map(Slug::parse).transpose();
+        let organization = self.organization.as_deref().map(Slug::parse).transpose();
+        let participant = self.participant.as_deref().map(Uuid::parse_str).transpose();
+        let (chapter, organization, participant) = match (chapter, organization, participant) {
+            (Ok(c), Ok(o), Ok(p)) => (c, o, p),
+            _ => return Err(ClaimsError::MissingScope(role.as_str(), "scope")),
+        };
+        match role {
+            Role::Coordinator | Role::PartnerViewer if chapter.is_none() => {
+                return Err(ClaimsError::MissingScope(role.as_str(), "chapter"));
+            }
+            Role::Referrer if organization.is_none() => {
+                return Err(ClaimsError::MissingScope(role.as_str(), "organization"));
+            }
+            Role::Participant if participant.is_none() => {
+                return Err(ClaimsError::MissingScope(role.as_str(), "participant"));
+            }
+            _ => {}
+        }
+        Ok(Principal {
+            subject: self.sub,
+            role,
+            chapter,
+            organization,
+            participant,
+        })
+    }
+}
+
+/// Verifies bearer tokens. Cheap to clone.
+#[derive(Clone)]
+pub struct Authenticator {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator").finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// Verifies HS256 tokens signed with `secret`.
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[TOKEN_ISSUER]);
+        validation.set_audience(&[TOKEN_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Self {
+            key: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// Verifies a token and returns its principal.
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|_| ApiError::Unauthenticated("INVALID_TOKEN"))?;
+        data.claims
+            .into_principal()
+            .map_err(|_| ApiError::Unauthenticated("INVALID_TOKEN_SCOPE"))
+    }
+
+    /// The interceptor: reads `authorization: Bearer <token>` and stores the principal.
+    #[allow(clippy::result_large_err)]
+    pub fn intercept(&self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .ok_or_else(|| ApiError::Unauthenticated("MISSING_CREDENTIALS").into_status())?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::Unauthenticated("MALFORMED_CREDENTIALS").into_status())?;
+        let principal = self.verify(token.trim()).map_err(ApiError::into_status)?;
+        tracing::Span::current().record("role", principal.role.as_str());
+        request.extensions_mut().insert(principal);
+        Ok(request)
+    }
+}
+
+/// Signs tokens, for `kompisd token` and for tests.
+#[derive(Clone)]
+pub struct TokenIssuer {
+    key: EncodingKey,
+}
+
+impl std::fmt::Debug for TokenIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenIssuer").finish_non_exhaustive()
+    }
+}
+
+impl TokenIssuer {
+    /// Signs with the HS256 `secret`.
+    pub fn new(secret: &[u8]) -> Self {
+        Self {
+            key: EncodingKey::from_secret(secret),
+        }
+    }
+
+    /// A signed token for `principal`, valid for `lifetime` from `now` (seconds since
+    /// the epoch).
+    pub fn issue(&self, principal: &Principal, now: u64, lifetime: Duration) -> String {
+        let claims = Claims {
+            sub: principal.subject.clone(),
+            role: principal.role.as_str().to_owned(),
+            chapter: principal.chapter.as_ref().map(|s| s.as_str().to_owned()),
+            organization: principal.organization.as_ref().map(|s| s.as_str().to_owned()),
+            participant: principal.participant.map(|p| p.to_string()),
+            iss: TOKEN_ISSUER.to_owned(),
+            aud: TOKEN_AUDIENCE.to_owned(),
+            iat: now,
+            exp: now + lifetime.as_secs(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
+            .expect("HS256 signing with an in-memory key cannot fail")
+    }
+}

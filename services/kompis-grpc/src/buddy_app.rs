@@ -1,0 +1,331 @@
+//! `kompis.v1.BuddyAppService`, the part a participant needs to apply: sign up, see
+//! their own profile, and follow their application and place in the queue.
+//!
+//! How a sign-up is tied to the token: a participant token always carries a participant
+//! id (the `participant` claim), minted by the account service when the app account is
+//! created, before the person has applied. `SignUp` creates the participant with exactly
+//! that id, so the same token works before and after signing up and no new token is
+//! needed. Before `SignUp`, the other methods answer FAILED_PRECONDITION with reason
+//! `RESOURCE_NOT_FOUND`; a second `SignUp` for the same id is ALREADY_EXISTS, except a
+//! retry with the same `request_id`, which returns the participant created the first
+//! time.
+//!
+//! The chapter is the one covering the chosen district's municipality. A phone number
+//! or e-mail address already known in that chapter is flagged to its coordinators
+//! (`possible_duplicates`), never refused and never shown to the participant.
+//!
+//! Buddy matching, invitations, check-ins and notifications belong to later parts of
+//! the programme; those methods answer UNIMPLEMENTED for now.
+
+use kompis_domain::{BirthYear, Note, ParticipantRole, ParticipantState, Role, Violations};
+use kompis_proto::v1 as pb;
+use kompis_proto::v1::buddy_app_service_server::BuddyAppService;
+use kompis_store::participants::{self, NewParticipant, Participant, PersonalDetails, Source};
+use kompis_store::{Store, chapters, places};
+use time::OffsetDateTime;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::convert::{request_hash, request_id, timestamp};
+use crate::error::{ApiError, ApiResult};
+use crate::idempotent::{Begin, begin_create, finish_create};
+use crate::interviews::booked_interview_time;
+use crate::participant_view::{View, parse_role, participant_pb, state_pb};
+use crate::person::{
+    parse_consent, parse_contact, parse_gender, parse_languages, parse_person_name,
+    parse_swedish_level,
+};
+use crate::profile::{parse_district_name, stored_language};
+
+/// The BuddyAppService implementation.
+#[derive(Debug, Clone)]
+pub struct BuddyApp {
+    store: Store,
+}
+
+impl BuddyApp {
+    /// A service reading and writing `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+
+    /// The caller's participant, or FAILED_PRECONDITION before they signed up.
+    async fn me(&self, principal: &Principal) -> ApiResult<Participant> {
+        let id = caller_id(principal)?;
+        match participants::get_participant(self.store.pool(), id).await {
+            Ok(p) => Ok(p),
+            Err(kompis_store::StoreError::NotFound) => Err(not_signed_up()),
+            Err(e) => Err(ApiError::from_store(e, "participant")),
+        }
+    }
+}
+
+fn ok<T>(value: T) -> Result<Response<T>, Status> {
+    Ok(Response::new(value))
+}
+
+fn not_signed_up() -> ApiError {
+    ApiError::FailedPrecondition {
+        reason: "RESOURCE_NOT_FOUND",
+        message: "the caller has not signed up yet; call SignUp first".into(),
+    }
+}
+
+/// The participant id in the caller's token; only participants call this service.
+fn caller_id(principal: &Principal) -> ApiResult<Uuid> {
+    principal.require_role(&[Role::Participant])?;
+    principal
+        .participant
+        .ok_or(ApiError::Unauthenticated("INVALID_TOKEN_SCOPE"))
+}
+
+/// The answer of the methods that belong to later parts of the programme.
+fn not_yet(area: &str) -> Status {
+    Status::unimplemented(format!("{area} is not available yet"))
+}
+
+/// A sign-up, parsed.
+struct SignUp {
+    role: ParticipantRole,
+    person: PersonalDetails,
+    district: (kompis_domain::Slug, kompis_domain::Slug),
+    profile: participants::Profile,
+}
+
+fn parse_sign_up(v: &mut Violations, req: &pb::SignUpRequest) -> Option<SignUp> {
+    let role = v.check("role", parse_role(req.role));
+    let name = parse_person_name(v, "person_name", req.person_name.as_ref());
+    let contact = parse_contact(v, "contact", req.contact.as_ref());
+    let birth_year = v.check(
+        "birth_year",
+        BirthYear::for_referral(req.birth_year, OffsetDateTime::now_utc().year()),
+    );
+    let gender = v.check("gender", parse_gender(req.gender));
+    let district = v.check("district", parse_district_name(&req.district));
+    let languages = parse_languages(v, "languages", &req.languages);
+    let swedish_level = match (&req.swedish_level, role) {
+        (None, Some(ParticipantRole::EstablishedResident)) => Some(None),
+        (level, _) => v
+            .check("swedish_level", parse_swedish_level(level.as_ref()))
+            .map(Some),
+    };
+    let name = name?;
+    let (district, languages, swedish_level) = (district?, languages?, swedish_level?);
+    Some(SignUp {
+        role: role?,
+        person: PersonalDetails {
+            given_name: name.given,
+            family_name: name.family,
+            display_name: name.display,
+            contact: contact?,
+            birth_year: birth_year?,
+            gender: gender?,
+        },
+        profile: participants::Profile {
+            languages: languages.iter().map(stored_language).collect(),
+            swedish_level: swedish_level.map(|l| l.as_str().to_owned()),
+            municipality_id: district.0.as_str().to_owned(),
+            district_id: district.1.as_str().to_owned(),
+            buddy_capacity: 1,
+            ..Default::default()
+        },
+        district,
+    })
+}
+
+type NotificationStream =
+    tokio_stream::Empty<Result<pb::StreamNotificationsResponse, Status>>;
+
+#[tonic::async_trait]
+impl BuddyAppService for BuddyApp {
+    #[tracing::instrument(skip_all, fields(rpc = "SignUp", participant))]
+    async fn sign_up(
+        &self,
+        request: Request<pb::SignUpRequest>,
+    ) -> Result<Response<pb::SignUpResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let id = caller_id(principal)?;
+        tracing::Span::current().record("participant", tracing::field::display(id));
+        let req = request.get_ref();
+        let mut v = Violations::new();
+        let rid = v.check("request_id", request_id(&req.request_id));
+        let parsed = parse_sign_up(&mut v, req);
+        let consent = parse_consent(
+            &mut v,
+            "consent",
+            req.consent.as_ref(),
+            &principal.subject,
+            OffsetDateTime::now_utc(),
+        );
+        // The district must exist; the chapter is the one covering its municipality.
+        let mut chapter = None;
+        if let Some(s) = &parsed {
+            let pool = self.store.pool();
+            match places::get_district(pool, &s.district.0, &s.district.1).await {
+                Ok(_) => {
+                    chapter = chapters::chapter_of_municipality(pool, &s.district.0)
+                        .await
+                        .map_err(|e| ApiError::from_store(e, &req.district))?;
+                    if chapter.is_none() {
+                        return Err(ApiError::NotFound(format!(
+                            "the chapter covering {}",
+                            req.district
+                        ))
+                        .into());
+                    }
+                }
+                Err(kompis_store::StoreError::NotFound) => {
+                    v.add("district", "is not a known district");
+                }
+                Err(e) => return Err(ApiError::from_store(e, &req.district).into()),
+            }
+        }
+        let violations = v.into_result();
+        let consent = match (consent, violations) {
+            (Err(()), result) => {
+                return Err(ApiError::ConsentMissing(result.err().unwrap_or_default()).into());
+            }
+            (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
+            (Ok(consent), Ok(())) => consent,
+        };
+        let (Some(rid), Some(parsed), Some(chapter)) = (rid, parsed, chapter) else {
+            return Err(ApiError::Internal("a checked field is missing".into()).into());
+        };
+        let chapter = kompis_domain::Slug::parse(&chapter).map_err(|e| ApiError::Internal(e.into()))?;
+        let hash = request_hash(req);
+        let mut tx = match begin_create(&self.store, "SignUp", rid, &hash).await? {
+            Begin::Replay(_) => {
+                let me = self.me(principal).await?;
+                return ok(pb::SignUpResponse {
+                    participant: Some(participant_pb(&me, View::Own)),
+                });
+            }
+            Begin::Create(tx) => tx,
+        };
+        let new = NewParticipant {
+            id,
+            chapter_id: chapter,
+            role: parsed.role,
+            source: Source::SelfSignUp,
+            referral_id: None,
+            account_subject: Some(principal.subject.clone()),
+            person: parsed.person,
+            consent: participants::ConsentRecord {
+                given_by: consent.given_by,
+                give_time: consent.give_time,
+                text_version: consent.text_version,
+            },
+            profile: parsed.profile,
+            note: Note::empty(),
+            actor: principal.subject.clone(),
+        };
+        let created = participants::insert_participant(&mut tx, &new)
+            .await
+            .map_err(|e| ApiError::from_store(e, "the caller's participant"))?;
+        let name = created.resource_name();
+        finish_create(tx, "SignUp", rid, &hash, &name).await?;
+        ok(pb::SignUpResponse {
+            participant: Some(participant_pb(&created, View::Own)),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetMyProfile"))]
+    async fn get_my_profile(
+        &self,
+        request: Request<pb::GetMyProfileRequest>,
+    ) -> Result<Response<pb::GetMyProfileResponse>, Status> {
+        let me = self.me(Principal::from_request(&request)?).await?;
+        ok(pb::GetMyProfileResponse {
+            participant: Some(participant_pb(&me, View::Own)),
+        })
+    }
+
+    async fn update_my_profile(
+        &self,
+        _request: Request<pb::UpdateMyProfileRequest>,
+    ) -> Result<Response<pb::UpdateMyProfileResponse>, Status> {
+        Err(not_yet("editing the profile in the app"))
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetMyApplication"))]
+    async fn get_my_application(
+        &self,
+        request: Request<pb::GetMyApplicationRequest>,
+    ) -> Result<Response<pb::GetMyApplicationResponse>, Status> {
+        let me = self.me(Principal::from_request(&request)?).await?;
+        let pool = self.store.pool();
+        let (position, length) = participants::queue_position(pool, &me)
+            .await
+            .map_err(|e| ApiError::from_store(e, "participant"))?;
+        let chapter = chapters::get_chapter(
+            pool,
+            &kompis_domain::Slug::parse(&me.chapter_id).map_err(|e| ApiError::Internal(e.into()))?,
+        )
+        .await
+        .map_err(|e| ApiError::from_store(e, "chapter"))?;
+        let state = me.parsed_state();
+        let ready = state == ParticipantState::Ready;
+        let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        ok(pb::GetMyApplicationResponse {
+            application: Some(pb::MyApplication {
+                state: state_pb(state),
+                queue_position: if ready { clamp(position) } else { 0 },
+                queue_length: clamp(length),
+                waiting_since: if ready {
+                    me.waiting_since.and_then(timestamp)
+                } else {
+                    None
+                },
+                interview_time: booked_interview_time(&self.store, me.id)
+                    .await?
+                    .and_then(timestamp),
+                chapter_display_name: chapter.display_name,
+            }),
+        })
+    }
+
+    async fn get_my_buddy(
+        &self,
+        _request: Request<pb::GetMyBuddyRequest>,
+    ) -> Result<Response<pb::GetMyBuddyResponse>, Status> {
+        Err(not_yet("buddy matching"))
+    }
+
+    async fn respond_to_proposal(
+        &self,
+        _request: Request<pb::RespondToProposalRequest>,
+    ) -> Result<Response<pb::RespondToProposalResponse>, Status> {
+        Err(not_yet("buddy matching"))
+    }
+
+    async fn list_my_invitations(
+        &self,
+        _request: Request<pb::ListMyInvitationsRequest>,
+    ) -> Result<Response<pb::ListMyInvitationsResponse>, Status> {
+        Err(not_yet("group activities"))
+    }
+
+    async fn respond_to_invitation(
+        &self,
+        _request: Request<pb::RespondToInvitationRequest>,
+    ) -> Result<Response<pb::RespondToInvitationResponse>, Status> {
+        Err(not_yet("group activities"))
+    }
+
+    async fn check_in(
+        &self,
+        _request: Request<pb::CheckInRequest>,
+    ) -> Result<Response<pb::CheckInResponse>, Status> {
+        Err(not_yet("follow-up of buddy meetings"))
+    }
+
+    type StreamNotificationsStream = NotificationStream;
+
+    async fn stream_notifications(
+        &self,
+        _request: Request<pb::StreamNotificationsRequest>,
+    ) -> Result<Response<Self::StreamNotificationsStream>, Status> {
+        Err(not_yet("notifications"))
+    }
+}

@@ -1,0 +1,241 @@
+//! How participants are named, found and shown: resource names, the proto form of a
+//! stored participant for coordinators and for the participant themself, and the enum
+//! tables shared by the participant, interview and app services.
+
+use kompis_domain::{FieldError, ParticipantId, ParticipantRole, ParticipantState, Slug};
+use kompis_proto::v1 as pb;
+use kompis_store::participants::{self, Participant};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::convert::timestamp;
+use crate::error::{ApiError, ApiResult};
+use crate::person::{consent_pb, contact_pb, gender_pb, person_name_pb};
+use crate::profile::profile_pb;
+
+const STATES: [(pb::ParticipantState, ParticipantState); 8] = [
+    (pb::ParticipantState::Applicant, ParticipantState::Applicant),
+    (pb::ParticipantState::InterviewBooked, ParticipantState::InterviewBooked),
+    (pb::ParticipantState::Ready, ParticipantState::Ready),
+    (pb::ParticipantState::Matched, ParticipantState::Matched),
+    (pb::ParticipantState::NotSuitable, ParticipantState::NotSuitable),
+    (pb::ParticipantState::NeedsFollowUp, ParticipantState::NeedsFollowUp),
+    (pb::ParticipantState::Withdrawn, ParticipantState::Withdrawn),
+    (pb::ParticipantState::Ended, ParticipantState::Ended),
+];
+
+const ROLES: [(pb::ParticipantRole, ParticipantRole); 2] = [
+    (pb::ParticipantRole::Newcomer, ParticipantRole::Newcomer),
+    (
+        pb::ParticipantRole::EstablishedResident,
+        ParticipantRole::EstablishedResident,
+    ),
+];
+
+/// Parses a required participant state.
+pub fn parse_state(value: i32) -> Result<ParticipantState, FieldError> {
+    STATES
+        .iter()
+        .find(|(p, _)| *p as i32 == value)
+        .map(|(_, s)| *s)
+        .ok_or_else(|| FieldError::new("must be one of the ParticipantState values"))
+}
+
+/// The proto value of a domain state.
+pub fn state_pb(state: ParticipantState) -> i32 {
+    STATES
+        .iter()
+        .find(|(_, s)| *s == state)
+        .map_or(0, |(p, _)| *p as i32)
+}
+
+/// Parses a required participant role.
+pub fn parse_role(value: i32) -> Result<ParticipantRole, FieldError> {
+    ROLES
+        .iter()
+        .find(|(p, _)| *p as i32 == value)
+        .map(|(_, r)| *r)
+        .ok_or_else(|| FieldError::new("is required: NEWCOMER or ESTABLISHED_RESIDENT"))
+}
+
+/// The proto value of a stored role.
+pub fn role_pb(stored: &str) -> i32 {
+    ROLES
+        .iter()
+        .find(|(_, r)| r.as_str() == stored)
+        .map_or(0, |(p, _)| *p as i32)
+}
+
+fn source_pb(stored: &str) -> i32 {
+    (match stored {
+        "referral" => pb::ParticipantSource::Referral,
+        "coordinator" => pb::ParticipantSource::Coordinator,
+        "self_sign_up" => pb::ParticipantSource::SelfSignUp,
+        _ => pb::ParticipantSource::Unspecified,
+    }) as i32
+}
+
+/// Parses `chapters/{chapter}/participants/{participant}`.
+pub fn parse_participant_name(name: &str) -> Result<(Slug, ParticipantId), FieldError> {
+    match name.split('/').collect::<Vec<_>>().as_slice() {
+        ["chapters", chapter, "participants", id] => {
+            Ok((Slug::parse(chapter)?, ParticipantId::parse(id)?))
+        }
+        _ => Err(FieldError::new(
+            "must be a resource name of the form chapters/{chapter}/participants/{participant}",
+        )),
+    }
+}
+
+/// Who a participant is shown to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// A coordinator or administrator: everything.
+    Coordinator,
+    /// The participant themself: coordinator-only fields (the note, possible
+    /// duplicates) cleared.
+    Own,
+}
+
+/// The proto form of a stored participant.
+pub fn participant_pb(p: &Participant, view: View) -> pb::Participant {
+    let state = p.parsed_state();
+    let name = p.resource_name();
+    let coordinator = view == View::Coordinator;
+    pb::Participant {
+        role: role_pb(&p.role),
+        state: state_pb(state),
+        person_name: Some(person_name_pb(
+            &p.given_name,
+            &p.family_name,
+            &p.display_name,
+        )),
+        contact: Some(contact_pb(p.phone.as_deref(), p.email.as_deref())),
+        birth_year: p.birth_year,
+        gender: gender_pb(&p.gender),
+        district: crate::names::district(&p.municipality_id, &p.district_id),
+        consent: Some(consent_pb(
+            &p.consent_given_by,
+            p.consent_time,
+            &p.consent_text_version,
+        )),
+        profile: Some(profile_pb(&p.profile(), &p.role, &p.chapter_id)),
+        source: source_pb(&p.source),
+        referral: p
+            .referral_id
+            .map(|r| format!("chapters/{}/referrals/{r}", p.chapter_id))
+            .unwrap_or_default(),
+        latest_interview: p
+            .latest_interview_id
+            .map(|i| format!("{name}/interviews/{i}"))
+            .unwrap_or_default(),
+        // The waiting time is only meaningful while the participant is in the queue or
+        // matched; it is kept through a withdrawal but not shown.
+        waiting_since: match state {
+            ParticipantState::Ready | ParticipantState::Matched => {
+                p.waiting_since.and_then(timestamp)
+            }
+            _ => None,
+        },
+        active_match_count: p.active_match_count,
+        state_reason: p.state_reason.clone(),
+        possible_duplicates: if coordinator {
+            p.possible_duplicates.clone()
+        } else {
+            Vec::new()
+        },
+        note: if coordinator {
+            p.note.clone()
+        } else {
+            String::new()
+        },
+        create_time: timestamp(p.create_time),
+        state_time: timestamp(p.state_time),
+        update_time: timestamp(p.update_time),
+        name,
+    }
+}
+
+/// Reads the participant named `name` for a coordinator or administrator, locking it
+/// when `lock` (for a state change in the caller's transaction). A participant of a
+/// chapter the caller does not manage is NOT_FOUND, as if it did not exist.
+pub async fn find_managed(
+    db: &mut PgConnection,
+    principal: &Principal,
+    name: &str,
+    field: &str,
+    lock: bool,
+) -> ApiResult<Participant> {
+    let (chapter, id) =
+        parse_participant_name(name).map_err(|e| ApiError::invalid(field, e.into_description()))?;
+    if !principal.manages_chapter(chapter.as_str()) {
+        return Err(ApiError::NotFound(name.to_owned()));
+    }
+    let found = if lock {
+        participants::lock_participant(db, id.into_uuid()).await
+    } else {
+        participants::get_participant(db, id.into_uuid()).await
+    };
+    let participant = found.map_err(|e| ApiError::from_store(e, name))?;
+    if participant.chapter_id != chapter.as_str() {
+        return Err(ApiError::NotFound(name.to_owned()));
+    }
+    Ok(participant)
+}
+
+/// The page-token key of a time and id.
+pub fn time_key(time: OffsetDateTime, id: Uuid) -> Vec<String> {
+    vec![time.unix_timestamp_nanos().to_string(), id.to_string()]
+}
+
+/// Reads back a [`time_key`]; `None` for a key of another shape.
+pub fn parse_time_key(key: &[String]) -> Option<(OffsetDateTime, Uuid)> {
+    match key {
+        [nanos, id] => Some((
+            OffsetDateTime::from_unix_timestamp_nanos(nanos.parse().ok()?).ok()?,
+            Uuid::parse_str(id).ok()?,
+        )),
+        _ => None,
+    }
+}
+
+/// The INVALID_ARGUMENT of a page token whose key cannot be read.
+pub fn bad_page_token() -> ApiError {
+    ApiError::invalid("page_token", "is not a token this service issued")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_and_roles_map_one_to_one() {
+        for s in ParticipantState::ALL {
+            assert_eq!(parse_state(state_pb(*s)).unwrap(), *s);
+        }
+        for r in ParticipantRole::ALL {
+            assert_eq!(parse_role(role_pb(r.as_str())).unwrap(), *r);
+        }
+        assert!(parse_state(0).is_err() && parse_role(0).is_err());
+    }
+
+    #[test]
+    fn participant_names_parse() {
+        let id = Uuid::now_v7();
+        let (c, p) = parse_participant_name(&format!("chapters/botkyrka/participants/{id}"))
+            .unwrap();
+        assert_eq!((c.as_str(), p.into_uuid()), ("botkyrka", id));
+        assert!(parse_participant_name("chapters/botkyrka/participants/alby").is_err());
+        assert!(parse_participant_name("chapters/botkyrka").is_err());
+    }
+
+    #[test]
+    fn time_keys_round_trip() {
+        let t = OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_000).unwrap();
+        let id = Uuid::now_v7();
+        assert_eq!(parse_time_key(&time_key(t, id)), Some((t, id)));
+        assert_eq!(parse_time_key(&["x".into()]), None);
+    }
+}

@@ -1,0 +1,892 @@
+//! `kompis.v1.ParticipantService`: coordinators register, find, correct, withdraw and
+//! return participants, and read the waiting list with its shortage counts.
+//!
+//! Coordinators act in their own chapter only; a participant of another chapter is
+//! NOT_FOUND, as if it did not exist. Administrators act everywhere. Referrers and
+//! participants are refused (participants use `BuddyAppService`).
+//!
+//! Duplicates are flagged, not refused: a participant whose phone number or e-mail
+//! address matches another participant or a referral of the chapter is registered, and
+//! `possible_duplicates` (coordinators only) names the others. The list is computed when
+//! read, so the earlier registration shows the later one too.
+
+use kompis_domain::{
+    BirthYear, FreeText, LanguageCode, Note, ParticipantRole, ParticipantState, Role, Slug,
+    Violations,
+};
+use kompis_proto::v1 as pb;
+use kompis_proto::v1::participant_service_server::ParticipantService;
+use kompis_store::participants::{
+    self, ListFilter, NewParticipant, PersonalDetails, Profile, Shortage, Source, StateChange,
+    WaitingFilter, WaitingSince,
+};
+use kompis_store::{Store, chapters, interviews};
+use time::OffsetDateTime;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::convert::{from_timestamp, request_hash, request_id, update_paths};
+use crate::error::{ApiError, ApiResult};
+use crate::idempotent::{Begin, begin_create, finish_create};
+use crate::names;
+use crate::page::Page;
+use crate::participant_view::{
+    View, bad_page_token, find_managed, parse_role, parse_state, parse_time_key,
+    participant_pb, time_key,
+};
+use crate::person::{parse_consent, parse_contact, parse_gender, parse_person_name};
+use crate::profile::{
+    Completeness, check_district, check_interests, parse_district_name, parse_profile,
+};
+
+/// Roles that manage participants.
+pub const MANAGERS: &[Role] = &[Role::Administrator, Role::Coordinator];
+
+/// Longest reason for a withdrawal or return, in characters.
+pub const REASON_MAX: usize = 500;
+
+/// Why a state change happened: at most [`REASON_MAX`] characters.
+pub type Reason = FreeText<REASON_MAX>;
+
+/// The fields `UpdateParticipant` accepts in its mask.
+const UPDATABLE: &[&str] = &[
+    "person_name",
+    "contact",
+    "birth_year",
+    "gender",
+    "district",
+    "note",
+    "profile",
+    "profile.languages",
+    "profile.swedish_level",
+    "profile.interests",
+    "profile.free_tags",
+    "profile.district",
+    "profile.availability",
+    "profile.meeting_preference",
+    "profile.wishes",
+    "profile.buddy_capacity",
+    "profile.has_children",
+];
+
+/// The ParticipantService implementation.
+#[derive(Debug, Clone)]
+pub struct Participants {
+    store: Store,
+}
+
+impl Participants {
+    /// A service reading and writing `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+fn ok<T>(value: T) -> Result<Response<T>, Status> {
+    Ok(Response::new(value))
+}
+
+/// The current year, for birth-year checks.
+fn this_year() -> i32 {
+    OffsetDateTime::now_utc().year()
+}
+
+/// A parsed participant: what registration and updates share.
+struct ParsedParticipant {
+    role: Option<ParticipantRole>,
+    person: Option<PersonalDetails>,
+    district: Option<(Slug, Slug)>,
+    profile: Option<Profile>,
+    note: Option<Note>,
+}
+
+/// Parses the person, district, profile and note of `p` at `path`, recording every bad
+/// field. `role` is the participant's role when already known (updates).
+fn parse_participant(
+    v: &mut Violations,
+    path: &str,
+    p: &pb::Participant,
+    role: Option<ParticipantRole>,
+    chapter: &str,
+    completeness: Completeness,
+) -> ParsedParticipant {
+    let role = role.or_else(|| v.check(format!("{path}.role"), parse_role(p.role)));
+    let name = parse_person_name(v, &format!("{path}.person_name"), p.person_name.as_ref());
+    let contact = parse_contact(v, &format!("{path}.contact"), p.contact.as_ref());
+    let birth_year = v.check(
+        format!("{path}.birth_year"),
+        BirthYear::for_referral(p.birth_year, this_year()),
+    );
+    let gender = v.check(format!("{path}.gender"), parse_gender(p.gender));
+    let district = if p.district.is_empty() {
+        v.add(format!("{path}.district"), "is required");
+        None
+    } else {
+        v.check(format!("{path}.district"), parse_district_name(&p.district))
+    };
+    let empty = pb::MatchingProfile::default();
+    let profile_in = p.profile.as_ref().unwrap_or(&empty);
+    if !profile_in.district.is_empty() && profile_in.district != p.district {
+        v.add(
+            format!("{path}.profile.district"),
+            "must be empty or equal to the participant's district",
+        );
+    }
+    let profile = role.and_then(|role| {
+        parse_profile(
+            v,
+            &format!("{path}.profile"),
+            profile_in,
+            role,
+            chapter,
+            completeness,
+        )
+    });
+    let note = v.check(format!("{path}.note"), Note::parse(&p.note));
+    let person = match (name, contact, birth_year, gender) {
+        (Some(name), Some(contact), Some(birth_year), Some(gender)) => Some(PersonalDetails {
+            given_name: name.given,
+            family_name: name.family,
+            display_name: name.display,
+            contact,
+            birth_year,
+            gender,
+        }),
+        _ => None,
+    };
+    let profile = match (profile, &district) {
+        (Some(mut profile), Some((m, d))) => {
+            // The participant's district is the profile's district.
+            profile.municipality_id = m.as_str().to_owned();
+            profile.district_id = d.as_str().to_owned();
+            Some(profile)
+        }
+        _ => None,
+    };
+    ParsedParticipant {
+        role,
+        person,
+        district,
+        profile,
+        note,
+    }
+}
+
+/// The database checks of a parsed participant: the district lies in the chapter, the
+/// interests are in its taxonomy.
+async fn check_places(
+    db: &mut sqlx::PgConnection,
+    v: &mut Violations,
+    path: &str,
+    chapter: &str,
+    parsed: &ParsedParticipant,
+) -> ApiResult<()> {
+    if let Some(district) = &parsed.district {
+        check_district(db, v, &format!("{path}.district"), chapter, district).await?;
+    }
+    if let Some(profile) = &parsed.profile {
+        check_interests(db, v, &format!("{path}.profile"), chapter, profile).await?;
+    }
+    Ok(())
+}
+
+/// Parses the `parent` of a create or a list: `chapters/{chapter}` in the caller's
+/// scope, or NOT_FOUND.
+fn managed_chapter(principal: &Principal, field: &str, parent: &str) -> ApiResult<Slug> {
+    let chapter = names::parse_one(parent, "chapters")
+        .map_err(|e| ApiError::invalid(field, e.into_description()))?;
+    if !principal.manages_chapter(chapter.as_str()) {
+        return Err(ApiError::NotFound(parent.to_owned()));
+    }
+    Ok(chapter)
+}
+
+/// Reads a participant by name (the idempotent replay of a create).
+async fn read_by_name(store: &Store, name: &str) -> ApiResult<pb::Participant> {
+    let id = crate::participant_view::parse_participant_name(name)
+        .map_err(|e| ApiError::Internal(e.into_description().into()))?
+        .1;
+    let p = participants::get_participant(store.pool(), id.into_uuid())
+        .await
+        .map_err(|e| ApiError::from_store(e, name))?;
+    Ok(participant_pb(&p, View::Coordinator))
+}
+
+fn transition_error(e: kompis_domain::TransitionError) -> ApiError {
+    ApiError::FailedPrecondition {
+        reason: "INVALID_STATE_TRANSITION",
+        message: e.to_string(),
+    }
+}
+
+/// Merges the masked fields of `input` into `current` (both proto participants). The
+/// district and the profile's district are one value: setting either sets both.
+fn merge(current: &mut pb::Participant, input: &pb::Participant, paths: &[&str]) {
+    let input_profile = input.profile.clone().unwrap_or_default();
+    let profile = current.profile.get_or_insert_with(Default::default);
+    for path in paths {
+        match *path {
+            "person_name" => current.person_name.clone_from(&input.person_name),
+            "contact" => current.contact.clone_from(&input.contact),
+            "birth_year" => current.birth_year = input.birth_year,
+            "gender" => current.gender = input.gender,
+            "district" => current.district.clone_from(&input.district),
+            "note" => current.note.clone_from(&input.note),
+            "profile" => {
+                *profile = input_profile.clone();
+                if !input_profile.district.is_empty() {
+                    current.district.clone_from(&input_profile.district);
+                }
+            }
+            "profile.languages" => profile.languages.clone_from(&input_profile.languages),
+            "profile.swedish_level" => {
+                profile.swedish_level.clone_from(&input_profile.swedish_level);
+            }
+            "profile.interests" => profile.interests.clone_from(&input_profile.interests),
+            "profile.free_tags" => profile.free_tags.clone_from(&input_profile.free_tags),
+            "profile.district" => current.district.clone_from(&input_profile.district),
+            "profile.availability" => {
+                profile.availability.clone_from(&input_profile.availability);
+            }
+            "profile.meeting_preference" => {
+                profile.meeting_preference = input_profile.meeting_preference;
+            }
+            "profile.wishes" => profile.wishes.clone_from(&input_profile.wishes),
+            "profile.buddy_capacity" => profile.buddy_capacity = input_profile.buddy_capacity,
+            _ => profile.has_children = input_profile.has_children,
+        }
+    }
+    profile.district.clone_from(&current.district);
+}
+
+/// Parses an optional language filter.
+fn language_filter(v: &mut Violations, field: &str, code: &str) -> Option<LanguageCode> {
+    if code.is_empty() {
+        None
+    } else {
+        v.check(field, LanguageCode::parse(code))
+    }
+}
+
+/// Parses an optional district filter.
+fn district_filter(v: &mut Violations, field: &str, name: &str) -> Option<(String, String)> {
+    if name.is_empty() {
+        None
+    } else {
+        v.check(field, parse_district_name(name))
+            .map(|(m, d)| (m.into_string(), d.into_string()))
+    }
+}
+
+/// Merges the counts of one language spelt two ways (`ar`, `ara`) and orders them
+/// largest shortage first, then by code.
+fn merge_language_counts(rows: Vec<Shortage>) -> Vec<Shortage> {
+    let mut merged: Vec<Shortage> = Vec::with_capacity(rows.len());
+    for mut row in rows {
+        if let Ok(code) = LanguageCode::parse(&row.key) {
+            row.key = code.alpha2().unwrap_or(code.alpha3()).to_owned();
+        }
+        match merged.iter_mut().find(|m| m.key == row.key) {
+            Some(m) => {
+                m.waiting_newcomers += row.waiting_newcomers;
+                m.free_resident_places += row.free_resident_places;
+            }
+            None => merged.push(row),
+        }
+    }
+    merged.sort_by(|a, b| b.shortage().cmp(&a.shortage()).then(a.key.cmp(&b.key)));
+    merged
+}
+
+fn shortage_pb(row: &Shortage, key: pb::shortage_count::Key) -> pb::ShortageCount {
+    let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+    pb::ShortageCount {
+        key: Some(key),
+        waiting_newcomers: clamp(row.waiting_newcomers),
+        free_resident_places: clamp(row.free_resident_places),
+        shortage: clamp(row.shortage()),
+    }
+}
+
+#[tonic::async_trait]
+impl ParticipantService for Participants {
+    #[tracing::instrument(skip_all, fields(rpc = "CreateParticipant", participant))]
+    async fn create_participant(
+        &self,
+        request: Request<pb::CreateParticipantRequest>,
+    ) -> Result<Response<pb::CreateParticipantResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        principal.require_role(MANAGERS)?;
+        let req = request.get_ref();
+        let chapter = managed_chapter(principal, "parent", &req.parent)?;
+        let mut v = Violations::new();
+        let rid = v.check("request_id", request_id(&req.request_id));
+        let Some(input) = v.require("participant", req.participant.as_ref()) else {
+            return Err(ApiError::InvalidArgument(v.into_result().unwrap_err()).into());
+        };
+        let parsed = parse_participant(
+            &mut v,
+            "participant",
+            input,
+            None,
+            chapter.as_str(),
+            Completeness::Partial,
+        );
+        let consent = parse_consent(
+            &mut v,
+            "participant.consent",
+            input.consent.as_ref(),
+            &principal.subject,
+            OffsetDateTime::now_utc(),
+        );
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| ApiError::from_store(e.into(), &req.parent))?;
+        chapters::get_chapter(&mut *conn, &chapter)
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.parent))?;
+        check_places(&mut conn, &mut v, "participant", chapter.as_str(), &parsed).await?;
+        drop(conn);
+        let violations = v.into_result();
+        let consent = match (consent, violations) {
+            (Err(()), result) => {
+                return Err(ApiError::ConsentMissing(result.err().unwrap_or_default()).into());
+            }
+            (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
+            (Ok(consent), Ok(())) => consent,
+        };
+        let (Some(rid), Some(role), Some(person), Some(profile), Some(note)) = (
+            rid,
+            parsed.role,
+            parsed.person,
+            parsed.profile,
+            parsed.note,
+        ) else {
+            return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
+        };
+        let hash = request_hash(req);
+        let mut tx = match begin_create(&self.store, "CreateParticipant", rid, &hash).await? {
+            Begin::Replay(name) => {
+                let participant = read_by_name(&self.store, &name).await?;
+                return ok(pb::CreateParticipantResponse {
+                    participant: Some(participant),
+                });
+            }
+            Begin::Create(tx) => tx,
+        };
+        let id = Uuid::now_v7();
+        tracing::Span::current().record("participant", tracing::field::display(id));
+        let new = NewParticipant {
+            id,
+            chapter_id: chapter.clone(),
+            role,
+            source: Source::Coordinator,
+            referral_id: None,
+            account_subject: None,
+            person,
+            consent: participants::ConsentRecord {
+                given_by: consent.given_by,
+                give_time: consent.give_time,
+                text_version: consent.text_version,
+            },
+            profile,
+            note,
+            actor: principal.subject.clone(),
+        };
+        let created = participants::insert_participant(&mut tx, &new)
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.parent))?;
+        let name = created.resource_name();
+        finish_create(tx, "CreateParticipant", rid, &hash, &name).await?;
+        ok(pb::CreateParticipantResponse {
+            participant: Some(participant_pb(&created, View::Coordinator)),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetParticipant"))]
+    async fn get_participant(
+        &self,
+        request: Request<pb::GetParticipantRequest>,
+    ) -> Result<Response<pb::GetParticipantResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        principal.require_role(MANAGERS)?;
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| ApiError::from_store(e.into(), &request.get_ref().name))?;
+        let p = find_managed(&mut conn, principal, &request.get_ref().name, "name", false).await?;
+        ok(pb::GetParticipantResponse {
+            participant: Some(participant_pb(&p, View::Coordinator)),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListParticipants"))]
+    async fn list_participants(
+        &self,
+        request: Request<pb::ListParticipantsRequest>,
+    ) -> Result<Response<pb::ListParticipantsResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        principal.require_role(MANAGERS)?;
+        let req = request.get_ref();
+        let chapter_id = match names::parse_parent_or_wildcard(&req.parent, "chapters") {
+            Err(e) => return Err(ApiError::invalid("parent", e.into_description()).into()),
+            // `chapters/-` is every chapter the caller manages: all of them for an
+            // administrator, their own for a coordinator.
+            Ok(None) if principal.role == Role::Administrator => None,
+            Ok(None) => principal.chapter.as_ref().map(|c| c.as_str().to_owned()),
+            Ok(Some(chapter)) => {
+                if !principal.manages_chapter(chapter.as_str()) {
+                    return Err(ApiError::NotFound(req.parent.clone()).into());
+                }
+                Some(chapter.into_string())
+            }
+        };
+        let mut v = Violations::new();
+        let role = if req.role == 0 {
+            None
+        } else {
+            v.check("role", parse_role(req.role))
+        };
+        let states: Vec<ParticipantState> = req
+            .states
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| v.check(format!("states[{i}]"), parse_state(*s)))
+            .collect();
+        let district = district_filter(&mut v, "district", &req.district);
+        let language_code = language_filter(&mut v, "language_code", &req.language_code);
+        let waiting_since_before = req.waiting_since_before.as_ref().and_then(|t| {
+            let parsed = from_timestamp(t);
+            if parsed.is_none() {
+                v.add("waiting_since_before", "is not a valid time");
+            }
+            parsed
+        });
+        let fingerprint = format!(
+            "{}|{:?}|{:?}|{}|{}|{:?}|{}",
+            req.parent,
+            req.role,
+            req.states,
+            req.district,
+            req.language_code,
+            req.waiting_since_before.as_ref().map(|t| (t.seconds, t.nanos)),
+            req.has_possible_duplicates
+        );
+        let page = match Page::parse(req.page_size, &req.page_token, &fingerprint) {
+            Ok(page) => Some(page),
+            Err(ApiError::InvalidArgument(bad)) => {
+                for b in bad {
+                    v.add(b.field, b.description);
+                }
+                None
+            }
+            Err(other) => return Err(other.into()),
+        };
+        v.into_result().map_err(ApiError::InvalidArgument)?;
+        let page = page.ok_or_else(bad_page_token)?;
+        let after = match &page.after {
+            None => None,
+            Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
+        };
+        let filter = ListFilter {
+            chapter_id,
+            role,
+            order_by_waiting_since: states == [ParticipantState::Ready],
+            states,
+            district,
+            language_code,
+            waiting_since_before,
+            has_possible_duplicates: req.has_possible_duplicates,
+        };
+        let mut rows =
+            participants::list_participants(self.store.pool(), &filter, after, page.fetch_limit())
+                .await
+                .map_err(|e| ApiError::from_store(e, &req.parent))?;
+        let by_waiting = filter.order_by_waiting_since;
+        let next_page_token = page.finish(&mut rows, |p| {
+            let time = if by_waiting {
+                p.waiting_since.unwrap_or(p.create_time)
+            } else {
+                p.create_time
+            };
+            time_key(time, p.id)
+        });
+        ok(pb::ListParticipantsResponse {
+            participants: rows
+                .iter()
+                .map(|p| participant_pb(p, View::Coordinator))
+                .collect(),
+            next_page_token,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "UpdateParticipant"))]
+    async fn update_participant(
+        &self,
+        request: Request<pb::UpdateParticipantRequest>,
+    ) -> Result<Response<pb::UpdateParticipantResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        principal.require_role(MANAGERS)?;
+        let req = request.get_ref();
+        let mut v = Violations::new();
+        let paths = v.check(
+            "update_mask",
+            update_paths(req.update_mask.as_ref(), UPDATABLE),
+        );
+        let input = v.require("participant", req.participant.as_ref());
+        v.into_result().map_err(ApiError::InvalidArgument)?;
+        let (Some(paths), Some(input)) = (paths, input) else {
+            return Err(ApiError::Internal("a checked field is missing".into()).into());
+        };
+        let name = &input.name;
+        let mut tx = self
+            .store
+            .begin()
+            .await
+            .map_err(|e| ApiError::from_store(e, name))?;
+        let current = find_managed(&mut tx, principal, name, "participant.name", true).await?;
+        let role: ParticipantRole = current
+            .role
+            .parse()
+            .map_err(|e: kompis_domain::FieldError| ApiError::Internal(e.into()))?;
+        let mut merged = participant_pb(&current, View::Coordinator);
+        merge(&mut merged, input, &paths);
+        // A participant who is waiting or matched keeps a profile complete enough to
+        // match on.
+        let completeness = match current.parsed_state() {
+            ParticipantState::Ready | ParticipantState::Matched => Completeness::Approved,
+            _ => Completeness::Partial,
+        };
+        let mut v = Violations::new();
+        let parsed = parse_participant(
+            &mut v,
+            "participant",
+            &merged,
+            Some(role),
+            &current.chapter_id,
+            completeness,
+        );
+        check_places(&mut tx, &mut v, "participant", &current.chapter_id, &parsed).await?;
+        v.into_result().map_err(ApiError::InvalidArgument)?;
+        let (Some(person), Some(profile), Some(note)) = (parsed.person, parsed.profile, parsed.note)
+        else {
+            return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
+        };
+        participants::update_participant(&mut *tx, current.id, &person, &profile, &note)
+            .await
+            .map_err(|e| ApiError::from_store(e, name))?;
+        let updated = participants::get_participant(&mut *tx, current.id)
+            .await
+            .map_err(|e| ApiError::from_store(e, name))?;
+        tx.commit()
+            .await
+            .map_err(|e| ApiError::from_store(e.into(), name))?;
+        ok(pb::UpdateParticipantResponse {
+            participant: Some(participant_pb(&updated, View::Coordinator)),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "WithdrawParticipant"))]
+    async fn withdraw_participant(
+        &self,
+        request: Request<pb::WithdrawParticipantRequest>,
+    ) -> Result<Response<pb::WithdrawParticipantResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        principal.require_role(MANAGERS)?;
+        let req = request.get_ref();
+        let reason = Reason::parse(&req.reason)
+            .ok()
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                ApiError::invalid("reason", format!("is required: 1 to {REASON_MAX} characters"))
+            })?;
+        let mut tx = self
+            .store
+            .begin()
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
+        let current = find_managed(&mut tx, principal, &req.name, "name", true).await?;
+        let state = current.parsed_state();
+        state
+            .transition(ParticipantState::Withdrawn)
+            .map_err(transition_error)?;
+        if current.active_match_count > 0 {
+            return Err(ApiError::FailedPrecondition {
+                reason: "ALREADY_MATCHED",
+                message: "the participant has a live match; end it first with \
+                          MatchingService.EndMatch"
+                    .into(),
+            }
+            .into());
+        }
+        // Where a return leads: the state held now, except that a booked interview is
+        // cancelled (the participant goes back to where they were before it) and a
+        // matched participant without a live match comes back ready.
+        let before = match state {
+            ParticipantState::InterviewBooked => {
+                let booked = interviews::booked_interview(&mut *tx, current.id)
+                    .await
+                    .map_err(|e| ApiError::from_store(e, &req.name))?;
+                let mut before = ParticipantState::Applicant;
+                if let Some(interview) = booked {
+                    interviews::cancel(&mut *tx, interview.id)
+                        .await
+                        .map_err(|e| ApiError::from_store(e, &req.name))?;
+                    crate::interviews::append_interview_event(
+                        &mut tx,
+                        &interview,
+                        "booked",
+                        "cancelled",
+                        "the participant withdrew",
+                        &principal.subject,
+                    )
+                    .await?;
+                    before = interview
+                        .participant_state_before
+                        .parse()
+                        .unwrap_or(ParticipantState::Applicant);
+                }
+                // Withdrawn participants return as applicant, ready or needing follow-up;
+                // one found not suitable who was being reassessed needs a follow-up.
+                if before == ParticipantState::NotSuitable {
+                    ParticipantState::NeedsFollowUp
+                } else {
+                    before
+                }
+            }
+            ParticipantState::Matched => ParticipantState::Ready,
+            other => other,
+        };
+        let updated = participants::change_state(
+            &mut tx,
+            &StateChange {
+                id: current.id,
+                from: state,
+                to: ParticipantState::Withdrawn,
+                state_before_withdrawal: Some(before),
+                waiting_since: WaitingSince::Keep,
+                reason: reason.as_str(),
+                actor: &principal.subject,
+            },
+        )
+        .await
+        .map_err(|e| ApiError::from_store(e, &req.name))?;
+        tx.commit()
+            .await
+            .map_err(|e| ApiError::from_store(e.into(), &req.name))?;
+        tracing::info!(participant = %current.id, "participant withdrawn");
+        ok(pb::WithdrawParticipantResponse {
+            participant: Some(participant_pb(&updated, View::Coordinator)),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ReturnParticipant"))]
+    async fn return_participant(
+        &self,
+        request: Request<pb::ReturnParticipantRequest>,
+    ) -> Result<Response<pb::ReturnParticipantResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        principal.require_role(MANAGERS)?;
+        let req = request.get_ref();
+        let reason = Reason::parse(&req.reason).map_err(|e| ApiError::invalid("reason", e.into_description()))?;
+        let mut tx = self
+            .store
+            .begin()
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
+        let current = find_managed(&mut tx, principal, &req.name, "name", true).await?;
+        let state = current.parsed_state();
+        let target = match (state, current.state_before_withdrawal.as_deref()) {
+            (ParticipantState::Withdrawn, Some(before)) => before
+                .parse::<ParticipantState>()
+                .map_err(|e| ApiError::Internal(e.into()))?,
+            _ => {
+                return Err(transition_error(kompis_domain::TransitionError {
+                    entity: "participant",
+                    from: state.as_str(),
+                    to: "the state before the withdrawal",
+                })
+                .into());
+            }
+        };
+        state.transition(target).map_err(transition_error)?;
+        let waiting_since = match target {
+            ParticipantState::Ready if req.reset_waiting_since || current.waiting_since.is_none() => {
+                WaitingSince::Now
+            }
+            _ => WaitingSince::Keep,
+        };
+        let updated = participants::change_state(
+            &mut tx,
+            &StateChange {
+                id: current.id,
+                from: state,
+                to: target,
+                state_before_withdrawal: None,
+                waiting_since,
+                reason: reason.as_str(),
+                actor: &principal.subject,
+            },
+        )
+        .await
+        .map_err(|e| ApiError::from_store(e, &req.name))?;
+        tx.commit()
+            .await
+            .map_err(|e| ApiError::from_store(e.into(), &req.name))?;
+        ok(pb::ReturnParticipantResponse {
+            participant: Some(participant_pb(&updated, View::Coordinator)),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetWaitingList"))]
+    async fn get_waiting_list(
+        &self,
+        request: Request<pb::GetWaitingListRequest>,
+    ) -> Result<Response<pb::GetWaitingListResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        principal.require_role(MANAGERS)?;
+        let req = request.get_ref();
+        let chapter = managed_chapter(principal, "chapter", &req.chapter)?;
+        let mut v = Violations::new();
+        let role = if req.role == 0 {
+            Some(ParticipantRole::Newcomer)
+        } else {
+            v.check("role", parse_role(req.role))
+        };
+        let filter = WaitingFilter {
+            district: district_filter(&mut v, "district", &req.district),
+            language_code: language_filter(&mut v, "language_code", &req.language_code),
+        };
+        let fingerprint = format!(
+            "{}|{}|{}|{}",
+            req.chapter, req.role, req.district, req.language_code
+        );
+        let page = match Page::parse(req.page_size, &req.page_token, &fingerprint) {
+            Ok(page) => Some(page),
+            Err(ApiError::InvalidArgument(bad)) => {
+                for b in bad {
+                    v.add(b.field, b.description);
+                }
+                None
+            }
+            Err(other) => return Err(other.into()),
+        };
+        v.into_result().map_err(ApiError::InvalidArgument)?;
+        let (Some(role), Some(page)) = (role, page) else {
+            return Err(bad_page_token().into());
+        };
+        let after = match &page.after {
+            None => None,
+            Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
+        };
+        let pool = self.store.pool();
+        let store_error = |e| ApiError::from_store(e, &req.chapter);
+        chapters::get_chapter(pool, &chapter)
+            .await
+            .map_err(store_error)?;
+        let mut rows = participants::waiting_list(
+            pool,
+            chapter.as_str(),
+            role,
+            &filter,
+            after,
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(store_error)?;
+        let total = participants::count_waiting(pool, chapter.as_str(), role, &filter)
+            .await
+            .map_err(store_error)?;
+        let districts = participants::shortage_by_district(pool, chapter.as_str())
+            .await
+            .map_err(store_error)?;
+        let languages = participants::shortage_by_language(pool, chapter.as_str())
+            .await
+            .map_err(store_error)?;
+        let next_page_token = page.finish(&mut rows, |e| {
+            let p = &e.participant;
+            time_key(p.waiting_since.unwrap_or(p.create_time), p.id)
+        });
+        let now = OffsetDateTime::now_utc();
+        ok(pb::GetWaitingListResponse {
+            entries: rows
+                .iter()
+                .map(|e| {
+                    let waited = now - e.participant.waiting_since.unwrap_or(now);
+                    pb::WaitingListEntry {
+                        participant: Some(participant_pb(&e.participant, View::Coordinator)),
+                        position: i32::try_from(e.position).unwrap_or(i32::MAX),
+                        waiting_duration: Some(prost_types::Duration {
+                            seconds: waited.whole_seconds(),
+                            nanos: waited.subsec_nanoseconds(),
+                        }),
+                    }
+                })
+                .collect(),
+            next_page_token,
+            total_size: i32::try_from(total).unwrap_or(i32::MAX),
+            district_counts: districts
+                .iter()
+                .map(|row| {
+                    let (m, d) = row.key.split_once('/').unwrap_or((&row.key, ""));
+                    shortage_pb(row, pb::shortage_count::Key::District(names::district(m, d)))
+                })
+                .collect(),
+            language_counts: merge_language_counts(languages)
+                .iter()
+                .map(|row| shortage_pb(row, pb::shortage_count::Key::LanguageCode(row.key.clone())))
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_language_spelt_two_ways_is_counted_once() {
+        let row = |key: &str, w, f| Shortage {
+            key: key.into(),
+            waiting_newcomers: w,
+            free_resident_places: f,
+        };
+        let merged = merge_language_counts(vec![
+            row("ar", 2, 0),
+            row("ara", 1, 1),
+            row("prs", 5, 0),
+            row("ti", 1, 3),
+        ]);
+        let keys: Vec<_> = merged
+            .iter()
+            .map(|r| (r.key.as_str(), r.shortage()))
+            .collect();
+        assert_eq!(keys, [("prs", 5), ("ar", 2), ("ti", 0)]);
+    }
+
+    #[test]
+    fn the_district_and_the_profile_district_are_one_value() {
+        let mut current = pb::Participant {
+            district: "municipalities/botkyrka/districts/alby".into(),
+            ..Default::default()
+        };
+        let input = pb::Participant {
+            profile: Some(pb::MatchingProfile {
+                district: "municipalities/botkyrka/districts/tumba".into(),
+                has_children: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        merge(&mut current, &input, &["profile.district"]);
+        assert_eq!(current.district, "municipalities/botkyrka/districts/tumba");
+        assert_eq!(current.profile.as_ref().unwrap().district, current.district);
+        assert!(!current.profile.unwrap().has_children, "unmasked fields stay");
+    }
+}

@@ -1,0 +1,767 @@
+//! `kompis.v1.ReferralService`: referrals of learners by referring organisations (SFI
+//! schools and other partners), and the coordinators' handling of them.
+//!
+//! Who sees what:
+//!
+//! - referrers create referrals for their organisation (to its chapter) and list and
+//!   get their own organisation's referrals, seeing progress only: never interview
+//!   notes, never a buddy, never the participant record or the possible duplicates.
+//!   Another organisation's referral answers NOT_FOUND exactly as one that does not
+//!   exist, so that a referrer cannot learn that a person was referred elsewhere;
+//! - coordinators see and handle every referral of their chapter (administrators every
+//!   chapter's): they also create referrals (naming the referring organisation, for a
+//!   referral taken by phone), mark them contacted, convert them into participants and
+//!   close them.
+//!
+//! Duplicates are flagged, not refused: a referral whose phone number or e-mail address
+//! is already known in the chapter (another referral or a participant) is created all
+//! the same, and coordinators see the other records in `possible_duplicates`. Refusing
+//! would tell the referrer that the person is known, and a family sharing one phone is
+//! not a duplicate; the coordinator decides, and may close it with reason DUPLICATE.
+//!
+//! Every state change appends an event (who, when, from, to, why) to the event log in
+//! the transaction that makes it.
+
+mod create;
+mod view;
+
+use kompis_domain::{
+    BirthYear, Contact, DisplayName, Email, FieldError, FreeText, Gender, LanguageCode, Note,
+    ParticipantRole, PhoneNumber, ReferralClosure, ReferralId, ReferralState, Role, Slug,
+    TransitionError, Violations,
+};
+use kompis_proto::v1 as pb;
+use kompis_proto::v1::referral_service_server::ReferralService;
+use kompis_store::events::{self, NewEvent};
+use kompis_store::participants::{
+    self, ConsentRecord, NewParticipant, PersonalDetails, Profile, Source, StoredLanguage,
+};
+use kompis_store::referrals::{self, DistrictPlace, NewReferral, Referral, ReferralFilter};
+use kompis_store::{Postgres, Store, StoreError, Transaction, organizations};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::convert::{from_timestamp, request_id};
+use crate::error::{ApiError, ApiResult};
+use crate::idempotent::{Begin, begin_create, finish_create};
+use crate::names;
+use crate::page::Page;
+use crate::participant_view::{View, participant_pb};
+
+pub use view::{Audience, referral_name};
+
+/// Longest reason for the event log given with a state change, in characters.
+const REASON_MAX: usize = 500;
+
+/// The ReferralService implementation.
+#[derive(Debug, Clone)]
+pub struct Referrals {
+    store: Store,
+}
+
+impl Referrals {
+    /// A service reading and writing `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+/// What a caller may read of a chapter's referrals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reader {
+    /// A coordinator of the chapter or an administrator: every referral.
+    Staff,
+    /// A referrer: their organisation's referrals only.
+    Organization(Slug),
+}
+
+impl Reader {
+    fn audience(&self) -> Audience {
+        match self {
+            Reader::Staff => Audience::Staff,
+            Reader::Organization(_) => Audience::Referrer,
+        }
+    }
+
+    /// Whether the reader may see `r`.
+    fn sees(&self, r: &Referral) -> bool {
+        match self {
+            Reader::Staff => true,
+            Reader::Organization(org) => r.organization_id == org.as_str(),
+        }
+    }
+}
+
+/// What `principal` may read in `chapter`.
+fn reader(principal: &Principal, chapter: &Slug) -> ApiResult<Reader> {
+    match principal.role {
+        Role::Referrer => principal
+            .organization
+            .clone()
+            .map(Reader::Organization)
+            .ok_or(ApiError::PermissionDenied("OUT_OF_SCOPE")),
+        Role::Administrator | Role::Coordinator if principal.manages_chapter(chapter.as_str()) => {
+            Ok(Reader::Staff)
+        }
+        Role::Coordinator => Err(ApiError::PermissionDenied("OUT_OF_SCOPE")),
+        _ => Err(ApiError::PermissionDenied("ROLE_NOT_ALLOWED")),
+    }
+}
+
+/// Fails unless `principal` coordinates `chapter` (or administers every chapter).
+fn require_staff(principal: &Principal, chapter: &Slug) -> ApiResult<()> {
+    principal.require_role(&[Role::Coordinator, Role::Administrator])?;
+    if principal.manages_chapter(chapter.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::PermissionDenied("OUT_OF_SCOPE"))
+    }
+}
+
+/// Parses `chapters/{chapter}/referrals/{referral}` at `field`.
+fn parse_referral_name(name: &str, field: &str) -> ApiResult<(Slug, Uuid)> {
+    let parsed = match name.split('/').collect::<Vec<_>>().as_slice() {
+        ["chapters", chapter, "referrals", id] => Slug::parse(chapter)
+            .and_then(|c| ReferralId::parse(id).map(|id| (c, id.into_uuid()))),
+        _ => Err(FieldError::new(
+            "must be a resource name of the form chapters/{chapter}/referrals/{referral}",
+        )),
+    };
+    parsed.map_err(|e| ApiError::invalid(field, e.into_description()))
+}
+
+/// A fingerprint of a create request and its caller: a `request_id` reused by another
+/// account is a different request, never a replay of someone else's create.
+fn caller_request_hash<M: prost::Message>(caller: &str, request: &M) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(caller.as_bytes());
+    hasher.update([0]);
+    hasher.update(request.encode_to_vec());
+    hasher.finalize().to_vec()
+}
+
+fn invalid_transition(error: TransitionError) -> ApiError {
+    ApiError::FailedPrecondition {
+        reason: "INVALID_STATE_TRANSITION",
+        message: error.to_string(),
+    }
+}
+
+/// A stored value that does not parse is our bug (the schema's CHECKs mirror the
+/// domain types), never the caller's.
+fn stored<T>(value: Result<T, FieldError>) -> ApiResult<T> {
+    value.map_err(|e| ApiError::Internal(format!("a stored value is invalid: {e}").into()))
+}
+
+fn ok<T>(value: T) -> Result<Response<T>, Status> {
+    Ok(Response::new(value))
+}
+
+impl Referrals {
+    /// Renders referrals for `audience`, reading the possible duplicates for staff.
+    async fn render(&self, rows: &[Referral], audience: Audience) -> ApiResult<Vec<pb::Referral>> {
+        let duplicates = if audience == Audience::Staff && !rows.is_empty() {
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            referrals::possible_duplicates(self.store.pool(), &ids)
+                .await
+                .map_err(|e| ApiError::from_store(e, "referrals"))?
+        } else {
+            Vec::new()
+        };
+        Ok(rows
+            .iter()
+            .map(|r| view::referral_pb(r, audience, &duplicates))
+            .collect())
+    }
+
+    async fn render_one(&self, row: &Referral, audience: Audience) -> ApiResult<pb::Referral> {
+        let mut rendered = self.render(std::slice::from_ref(row), audience).await?;
+        rendered
+            .pop()
+            .ok_or_else(|| ApiError::Internal("rendering a referral returned nothing".into()))
+    }
+
+    /// Reads a referral the caller may see; NOT_FOUND (named `name`) otherwise.
+    async fn visible(
+        &self,
+        reader: &Reader,
+        chapter: &Slug,
+        id: Uuid,
+        name: &str,
+    ) -> ApiResult<Referral> {
+        let row = referrals::get_referral(self.store.pool(), chapter, id)
+            .await
+            .map_err(|e| ApiError::from_store(e, name))?;
+        if reader.sees(&row) {
+            Ok(row)
+        } else {
+            // The same answer as for a referral that does not exist.
+            Err(ApiError::NotFound(name.to_owned()))
+        }
+    }
+
+    /// The referring organisation of a create, checked against the chapter; violations
+    /// go to `v`. `None` only when a violation was recorded.
+    async fn referring_organization(
+        &self,
+        v: &mut Violations,
+        principal: &Principal,
+        chapter: Option<&Slug>,
+        named: Option<&Slug>,
+        named_empty: bool,
+    ) -> ApiResult<Option<Slug>> {
+        if principal.role == Role::Referrer {
+            let own = principal
+                .organization
+                .clone()
+                .ok_or(ApiError::PermissionDenied("OUT_OF_SCOPE"))?;
+            let org = organizations::get_organization(self.store.pool(), &own)
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => ApiError::PermissionDenied("OUT_OF_SCOPE"),
+                    e => ApiError::from_store(e, &names::organization(own.as_str())),
+                })?;
+            if chapter.is_some_and(|c| c.as_str() != org.chapter_id) {
+                v.add(
+                    "parent",
+                    format!(
+                        "must be chapters/{}, the chapter of the caller's organisation",
+                        org.chapter_id
+                    ),
+                );
+            }
+            return Ok(Some(own));
+        }
+        let Some(named) = named else {
+            if named_empty {
+                v.add(
+                    "referral.organization",
+                    "is required: the referring organisation, organizations/{organization}",
+                );
+            }
+            return Ok(None);
+        };
+        let org = match organizations::get_organization(self.store.pool(), named).await {
+            Ok(org) => Some(org),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(ApiError::from_store(e, "organizations")),
+        };
+        match (org, chapter) {
+            (Some(org), Some(chapter)) if org.chapter_id == chapter.as_str() => {
+                Ok(Some(named.clone()))
+            }
+            (Some(_), None) => Ok(None),
+            _ => {
+                v.add(
+                    "referral.organization",
+                    "must be an existing organisation of the chapter",
+                );
+                Ok(None)
+            }
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl ReferralService for Referrals {
+    #[tracing::instrument(skip_all, fields(rpc = "CreateReferral", referral))]
+    async fn create_referral(
+        &self,
+        request: Request<pb::CreateReferralRequest>,
+    ) -> Result<Response<pb::CreateReferralResponse>, Status> {
+        let principal = Principal::from_request(&request)?.clone();
+        principal.require_role(&[Role::Referrer, Role::Coordinator, Role::Administrator])?;
+        let req = request.get_ref();
+        let mut v = Violations::new();
+        let parsed = create::parse(&mut v, req, &principal.subject, OffsetDateTime::now_utc());
+        if principal.role != Role::Referrer
+            && parsed
+                .chapter
+                .as_ref()
+                .is_some_and(|c| !principal.manages_chapter(c.as_str()))
+        {
+            return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into());
+        }
+        let named_empty = req.referral.as_ref().is_some_and(|r| r.organization.is_empty());
+        let organization = self
+            .referring_organization(
+                &mut v,
+                &principal,
+                parsed.chapter.as_ref(),
+                parsed.organization.as_ref(),
+                named_empty,
+            )
+            .await?;
+        if let (Some(chapter), Some((municipality, district))) = (&parsed.chapter, &parsed.district)
+        {
+            let place =
+                referrals::district_place(self.store.pool(), chapter, municipality, district)
+                    .await
+                    .map_err(|e| ApiError::from_store(e, "districts"))?;
+            match place {
+                DistrictPlace::InChapter => {}
+                DistrictPlace::OutsideChapter => v.add(
+                    "referral.district",
+                    "is not in a municipality the chapter covers",
+                ),
+                DistrictPlace::Unknown => v.add("referral.district", "is not a known district"),
+            }
+        }
+        if let Err(violations) = v.into_result() {
+            return Err(if parsed.consent_missing {
+                ApiError::ConsentMissing(violations)
+            } else {
+                ApiError::InvalidArgument(violations)
+            }
+            .into());
+        }
+        let (Some(p), Some(organization)) = (parsed.referral, organization) else {
+            return Err(ApiError::Internal("a valid referral did not parse".into()).into());
+        };
+        let audience = if principal.role == Role::Referrer {
+            Audience::Referrer
+        } else {
+            Audience::Staff
+        };
+        let hash = caller_request_hash(&principal.subject, req);
+        let mut tx = match begin_create(&self.store, "CreateReferral", p.request_id, &hash).await? {
+            Begin::Replay(name) => {
+                let (chapter, id) = parse_referral_name(&name, "request_id")?;
+                let row = referrals::get_referral(self.store.pool(), &chapter, id)
+                    .await
+                    .map_err(|e| ApiError::from_store(e, &name))?;
+                tracing::Span::current().record("referral", tracing::field::display(id));
+                return ok(pb::CreateReferralResponse {
+                    referral: Some(self.render_one(&row, audience).await?),
+                });
+            }
+            Begin::Create(tx) => tx,
+        };
+        let id = Uuid::now_v7();
+        tracing::Span::current().record("referral", tracing::field::display(id));
+        let name = referral_name(p.chapter.as_str(), id);
+        let new = NewReferral {
+            id,
+            chapter: &p.chapter,
+            organization: &organization,
+            referrer: &principal.subject,
+            given_name: &p.name.given,
+            family_name: &p.name.family,
+            display_name: p.name.display.as_ref(),
+            contact: &p.contact,
+            birth_year: p.birth_year.year(),
+            gender: p.gender,
+            municipality: &p.municipality,
+            district: &p.district,
+            languages: &p.languages,
+            swedish_level: p.swedish_level,
+            consent_given_by: &p.consent.given_by,
+            consent_give_time: p.consent.give_time,
+            consent_text_version: &p.consent.text_version,
+            note: p.note.as_str(),
+        };
+        let row = referrals::insert_referral(&mut tx, &new)
+            .await
+            .map_err(|e| ApiError::from_store(e, &name))?;
+        let reason = format!("referred by {}", names::organization(organization.as_str()));
+        append_event(&mut tx, &row, &principal, "", ReferralState::Received, &reason).await?;
+        finish_create(tx, "CreateReferral", p.request_id, &hash, &name).await?;
+        ok(pb::CreateReferralResponse {
+            referral: Some(self.render_one(&row, audience).await?),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetReferral", referral))]
+    async fn get_referral(
+        &self,
+        request: Request<pb::GetReferralRequest>,
+    ) -> Result<Response<pb::GetReferralResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let req = request.get_ref();
+        let (chapter, id) = parse_referral_name(&req.name, "name")?;
+        tracing::Span::current().record("referral", tracing::field::display(id));
+        let reader = reader(principal, &chapter)?;
+        let row = self.visible(&reader, &chapter, id, &req.name).await?;
+        ok(pb::GetReferralResponse {
+            referral: Some(self.render_one(&row, reader.audience()).await?),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListReferrals"))]
+    async fn list_referrals(
+        &self,
+        request: Request<pb::ListReferralsRequest>,
+    ) -> Result<Response<pb::ListReferralsResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let req = request.get_ref();
+        let mut v = Violations::new();
+        let parent = v.check(
+            "parent",
+            names::parse_parent_or_wildcard(&req.parent, "chapters"),
+        );
+        let state = match req.state {
+            0 => Some(None),
+            n => v
+                .check(
+                    "state",
+                    view::state_from_pb(n)
+                        .ok_or_else(|| FieldError::new("must be one of the ReferralState values")),
+                )
+                .map(Some),
+        };
+        let organization = if req.organization.is_empty() {
+            Some(None)
+        } else {
+            v.check(
+                "organization",
+                names::parse_one(&req.organization, "organizations"),
+            )
+            .map(Some)
+        };
+        let created_after = match req.create_time_after.as_ref() {
+            None => Some(None),
+            Some(t) => v
+                .check(
+                    "create_time_after",
+                    from_timestamp(t).ok_or_else(|| FieldError::new("is not a valid time")),
+                )
+                .map(Some),
+        };
+        v.into_result().map_err(ApiError::InvalidArgument)?;
+        let (parent, state, mut organization, created_after) = (
+            parent.flatten(),
+            state.flatten(),
+            organization.flatten(),
+            created_after.flatten(),
+        );
+        // The scope: a referrer's own organisation, a coordinator's chapter, or any.
+        let chapter = match principal.role {
+            Role::Referrer => {
+                let own = principal
+                    .organization
+                    .clone()
+                    .ok_or(ApiError::PermissionDenied("OUT_OF_SCOPE"))?;
+                if organization.as_ref().is_some_and(|o| *o != own) {
+                    // Another organisation's referrals do not exist for a referrer.
+                    return ok(pb::ListReferralsResponse::default());
+                }
+                organization = Some(own);
+                parent
+            }
+            Role::Coordinator => match parent {
+                None => principal.chapter.clone(),
+                Some(c) if principal.manages_chapter(c.as_str()) => Some(c),
+                Some(_) => return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into()),
+            },
+            Role::Administrator => parent,
+            _ => return Err(ApiError::PermissionDenied("ROLE_NOT_ALLOWED").into()),
+        };
+        let audience = if principal.role == Role::Referrer {
+            Audience::Referrer
+        } else {
+            Audience::Staff
+        };
+        let filters = format!(
+            "{:?}|{:?}|{:?}|{:?}",
+            chapter.as_ref().map(Slug::as_str),
+            organization.as_ref().map(Slug::as_str),
+            state.map(ReferralState::as_str),
+            created_after.map(OffsetDateTime::unix_timestamp_nanos),
+        );
+        let page = Page::parse(req.page_size, &req.page_token, &filters)?;
+        let mut cursor = match page.after.as_deref() {
+            None => None,
+            Some([time, id]) => Some(
+                time.parse::<i128>()
+                    .ok()
+                    .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t).ok())
+                    .zip(Uuid::parse_str(id).ok())
+                    .ok_or_else(|| ApiError::invalid("page_token", "is not a token this service issued"))?,
+            ),
+            Some(_) => return Err(ApiError::invalid("page_token", "is not a token this service issued").into()),
+        };
+        let filter = ReferralFilter {
+            chapter: chapter.as_ref(),
+            organization: organization.as_ref(),
+            state,
+            created_after,
+        };
+        // The state filter applies to the progress shown, which for a converted
+        // referral depends on its participant: the query narrows, the domain rule
+        // decides, and batches are read until the page is full.
+        let mut rows = Vec::new();
+        loop {
+            let batch = referrals::list_referrals(self.store.pool(), &filter, cursor, page.fetch_limit())
+                .await
+                .map_err(|e| ApiError::from_store(e, &req.parent))?;
+            let exhausted = (batch.len() as i64) < page.fetch_limit();
+            cursor = batch.last().map(|r| (r.create_time, r.id)).or(cursor);
+            rows.extend(
+                batch
+                    .into_iter()
+                    .filter(|r| state.is_none_or(|s| view::progress(r) == s)),
+            );
+            if exhausted || rows.len() as i64 > page.size {
+                break;
+            }
+        }
+        let next_page_token = page.finish(&mut rows, |r| {
+            vec![r.create_time.unix_timestamp_nanos().to_string(), r.id.to_string()]
+        });
+        ok(pb::ListReferralsResponse {
+            referrals: self.render(&rows, audience).await?,
+            next_page_token,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "MarkReferralContacted", referral))]
+    async fn mark_referral_contacted(
+        &self,
+        request: Request<pb::MarkReferralContactedRequest>,
+    ) -> Result<Response<pb::MarkReferralContactedResponse>, Status> {
+        let principal = Principal::from_request(&request)?.clone();
+        let req = request.get_ref();
+        let (chapter, id) = parse_referral_name(&req.name, "name")?;
+        tracing::Span::current().record("referral", tracing::field::display(id));
+        require_staff(&principal, &chapter)?;
+        let reason = FreeText::<REASON_MAX>::parse(&req.reason)
+            .map_err(|e| ApiError::invalid("reason", e.into_description()))?;
+        let mut tx = self.store.begin().await.map_err(|e| ApiError::from_store(e, &req.name))?;
+        let row = referrals::lock_referral(&mut tx, &chapter, id)
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
+        let own = view::stored_state(&row);
+        // Both the progress shown and the recorded state must allow it: a referral whose
+        // participant has an interview booked is past being contacted.
+        view::progress(&row)
+            .transition(ReferralState::Contacted)
+            .and(own.transition(ReferralState::Contacted))
+            .map_err(invalid_transition)?;
+        let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Contacted, None)
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
+        append_event(&mut tx, &row, &principal, own.as_str(), ReferralState::Contacted, reason.as_str()).await?;
+        tx.commit().await.map_err(|e| ApiError::from_store(e.into(), &req.name))?;
+        ok(pb::MarkReferralContactedResponse {
+            referral: Some(self.render_one(&row, Audience::Staff).await?),
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ConvertReferral", referral, participant))]
+    async fn convert_referral(
+        &self,
+        request: Request<pb::ConvertReferralRequest>,
+    ) -> Result<Response<pb::ConvertReferralResponse>, Status> {
+        let principal = Principal::from_request(&request)?.clone();
+        let req = request.get_ref();
+        let (chapter, id) = parse_referral_name(&req.name, "name")?;
+        tracing::Span::current().record("referral", tracing::field::display(id));
+        require_staff(&principal, &chapter)?;
+        let rid = request_id(&req.request_id)
+            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+        let hash = caller_request_hash(&principal.subject, req);
+        let mut tx = match begin_create(&self.store, "ConvertReferral", rid, &hash).await? {
+            Begin::Replay(_) => return self.converted(&chapter, id, &req.name).await,
+            Begin::Create(tx) => tx,
+        };
+        let row = referrals::lock_referral(&mut tx, &chapter, id)
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
+        let own = view::stored_state(&row);
+        if let Some(existing) = row.participant_id {
+            return Err(ApiError::FailedPrecondition {
+                reason: "INVALID_STATE_TRANSITION",
+                message: format!(
+                    "the referral was already converted into {}",
+                    participants::resource_name(chapter.as_str(), existing)
+                ),
+            }
+            .into());
+        }
+        if !own.is_open() {
+            return Err(ApiError::FailedPrecondition {
+                reason: "INVALID_STATE_TRANSITION",
+                message: "a closed referral cannot be converted".to_owned(),
+            }
+            .into());
+        }
+        let new = new_participant(&row, &chapter, &principal)?;
+        let participant_name = participants::resource_name(chapter.as_str(), new.id);
+        tracing::Span::current().record("participant", tracing::field::display(new.id));
+        participants::insert_participant(&mut tx, &new)
+            .await
+            .map_err(|e| ApiError::from_store(e, &participant_name))?;
+        referrals::link_participant(&mut tx, &chapter, id, new.id)
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
+        // Converting means the coordinator has reached the learner: a referral still
+        // `received` moves on to `contacted`. From here on its progress follows the
+        // participant's.
+        if own == ReferralState::Received {
+            let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Contacted, None)
+                .await
+                .map_err(|e| ApiError::from_store(e, &req.name))?;
+            let reason = format!("converted into {participant_name}");
+            append_event(&mut tx, &row, &principal, own.as_str(), ReferralState::Contacted, &reason)
+                .await?;
+        }
+        finish_create(tx, "ConvertReferral", rid, &hash, &participant_name).await?;
+        self.converted(&chapter, id, &req.name).await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "CloseReferral", referral))]
+    async fn close_referral(
+        &self,
+        request: Request<pb::CloseReferralRequest>,
+    ) -> Result<Response<pb::CloseReferralResponse>, Status> {
+        let principal = Principal::from_request(&request)?.clone();
+        let req = request.get_ref();
+        let (chapter, id) = parse_referral_name(&req.name, "name")?;
+        tracing::Span::current().record("referral", tracing::field::display(id));
+        require_staff(&principal, &chapter)?;
+        let mut v = Violations::new();
+        let reason = v.check(
+            "reason",
+            view::close_reason_from_pb(req.reason)
+                .ok_or_else(|| FieldError::new("is required: one of the ReferralCloseReason values")),
+        );
+        let closure = reason.and_then(|r| v.check("note", ReferralClosure::new(r, &req.note)));
+        v.into_result().map_err(ApiError::InvalidArgument)?;
+        let Some(closure) = closure else {
+            return Err(ApiError::Internal("a valid closure did not parse".into()).into());
+        };
+        let mut tx = self.store.begin().await.map_err(|e| ApiError::from_store(e, &req.name))?;
+        let row = referrals::lock_referral(&mut tx, &chapter, id)
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
+        let own = view::stored_state(&row);
+        own.transition(ReferralState::Closed).map_err(invalid_transition)?;
+        let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Closed, Some(&closure))
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
+        let why = if closure.note().is_empty() {
+            closure.reason().as_str().to_owned()
+        } else {
+            format!("{}: {}", closure.reason(), closure.note())
+        };
+        append_event(&mut tx, &row, &principal, own.as_str(), ReferralState::Closed, &why).await?;
+        tx.commit().await.map_err(|e| ApiError::from_store(e.into(), &req.name))?;
+        ok(pb::CloseReferralResponse {
+            referral: Some(self.render_one(&row, Audience::Staff).await?),
+        })
+    }
+}
+
+impl Referrals {
+    /// The answer to a conversion (first or retried): the participant and the referral.
+    async fn converted(
+        &self,
+        chapter: &Slug,
+        id: Uuid,
+        name: &str,
+    ) -> Result<Response<pb::ConvertReferralResponse>, Status> {
+        let row = referrals::get_referral(self.store.pool(), chapter, id)
+            .await
+            .map_err(|e| ApiError::from_store(e, name))?;
+        let Some(participant_id) = row.participant_id else {
+            return Err(ApiError::Internal("a converted referral has no participant".into()).into());
+        };
+        let participant_name = participants::resource_name(chapter.as_str(), participant_id);
+        let participant = participants::get_participant(self.store.pool(), participant_id)
+            .await
+            .map_err(|e| ApiError::from_store(e, &participant_name))?;
+        ok(pb::ConvertReferralResponse {
+            participant: Some(participant_pb(&participant, View::Coordinator)),
+            referral: Some(self.render_one(&row, Audience::Staff).await?),
+        })
+    }
+}
+
+/// Appends a referral's state change to the event log, in the caller's transaction.
+async fn append_event(
+    tx: &mut Transaction<'static, Postgres>,
+    row: &Referral,
+    principal: &Principal,
+    from: &str,
+    to: ReferralState,
+    reason: &str,
+) -> ApiResult<()> {
+    let subject = referral_name(&row.chapter_id, row.id);
+    events::append(
+        &mut **tx,
+        &NewEvent {
+            chapter_id: &row.chapter_id,
+            subject: &subject,
+            actor: &principal.subject,
+            from_state: from,
+            to_state: to.as_str(),
+            reason,
+        },
+    )
+    .await
+    .map_err(|e| ApiError::from_store(e, &subject))?;
+    Ok(())
+}
+
+/// The participant a referral becomes: a newcomer applicant with the referral's name,
+/// contact, birth year, gender, district, languages, Swedish level and consent, so that
+/// nothing is typed twice. The referrer's note becomes the participant's note.
+fn new_participant(
+    row: &Referral,
+    chapter: &Slug,
+    principal: &Principal,
+) -> ApiResult<NewParticipant> {
+    let phone = row.phone.as_deref().map(PhoneNumber::parse).transpose();
+    let email = row.email.as_deref().map(Email::parse).transpose();
+    let contact = stored(phone.and_then(|p| Contact::new(p, email?)))?;
+    let languages = row
+        .languages
+        .0
+        .iter()
+        .map(|s| {
+            // Participants keep the two-letter code where one exists.
+            let code = stored(LanguageCode::parse(&s.code))?;
+            Ok(StoredLanguage {
+                code: code.alpha2().unwrap_or(code.alpha3()).to_owned(),
+                level: s.level.clone(),
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(NewParticipant {
+        id: Uuid::now_v7(),
+        chapter_id: chapter.clone(),
+        role: ParticipantRole::Newcomer,
+        source: Source::Referral,
+        referral_id: Some(row.id),
+        account_subject: None,
+        person: PersonalDetails {
+            given_name: stored(DisplayName::parse(&row.given_name))?,
+            family_name: stored(DisplayName::parse(&row.family_name))?,
+            display_name: match row.display_name.as_str() {
+                "" => None,
+                d => Some(stored(DisplayName::parse(d))?),
+            },
+            contact,
+            birth_year: BirthYear::from_stored(row.birth_year),
+            gender: stored(row.gender.parse::<Gender>())?,
+        },
+        consent: ConsentRecord {
+            given_by: row.consent_given_by.clone(),
+            give_time: row.consent_give_time,
+            text_version: row.consent_text_version.clone(),
+        },
+        profile: Profile {
+            languages,
+            swedish_level: Some(row.swedish_level.clone()),
+            municipality_id: row.municipality_id.clone(),
+            district_id: row.district_id.clone(),
+            buddy_capacity: 1,
+            ..Profile::default()
+        },
+        note: stored(Note::parse(&row.note))?,
+        actor: principal.subject.clone(),
+    })
+}

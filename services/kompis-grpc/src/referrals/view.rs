@@ -1,0 +1,158 @@
+//! What a caller sees of a referral: the stored record turned into the proto message,
+//! with the coordinator-only fields cleared for referrers.
+
+use kompis_domain::{CloseReason, ParticipantState, ReferralProgress, ReferralState};
+use kompis_proto::v1 as pb;
+use kompis_store::referrals::{Duplicate, Referral};
+
+use crate::convert::timestamp;
+use crate::person::{consent_pb, contact_pb, gender_pb, languages_pb, person_name_pb, swedish_level_pb};
+use crate::names;
+
+/// Who a referral is shown to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Coordinators of the chapter and administrators: everything, including the
+    /// participant the referral became and its possible duplicates.
+    Staff,
+    /// The referring organisation's staff: progress only. The message never holds
+    /// interview notes or a buddy's identity; the participant link and the duplicates
+    /// are cleared as well, since they name other people's records.
+    Referrer,
+}
+
+/// `chapters/{chapter}/referrals/{id}`.
+pub fn referral_name(chapter: &str, id: uuid::Uuid) -> String {
+    format!("chapters/{chapter}/referrals/{id}")
+}
+
+const STATES: [(ReferralState, pb::ReferralState); 6] = [
+    (ReferralState::Received, pb::ReferralState::Received),
+    (ReferralState::Contacted, pb::ReferralState::Contacted),
+    (ReferralState::InterviewBooked, pb::ReferralState::InterviewBooked),
+    (ReferralState::Interviewed, pb::ReferralState::Interviewed),
+    (ReferralState::Matched, pb::ReferralState::Matched),
+    (ReferralState::Closed, pb::ReferralState::Closed),
+];
+
+/// The proto value of a referral state.
+pub fn state_pb(state: ReferralState) -> pb::ReferralState {
+    STATES
+        .iter()
+        .find(|(d, _)| *d == state)
+        .map_or(pb::ReferralState::Unspecified, |(_, p)| *p)
+}
+
+/// The domain state for a proto value; `None` for UNSPECIFIED or an unknown number.
+pub fn state_from_pb(value: i32) -> Option<ReferralState> {
+    STATES.iter().find(|(_, p)| *p as i32 == value).map(|(d, _)| *d)
+}
+
+const CLOSE_REASONS: [(CloseReason, pb::ReferralCloseReason); 8] = [
+    (CloseReason::NotReachable, pb::ReferralCloseReason::Unreachable),
+    (CloseReason::Declined, pb::ReferralCloseReason::Declined),
+    (CloseReason::NotEligible, pb::ReferralCloseReason::NotEligible),
+    (CloseReason::Duplicate, pb::ReferralCloseReason::Duplicate),
+    (CloseReason::MovedAway, pb::ReferralCloseReason::MovedAway),
+    (CloseReason::Withdrawn, pb::ReferralCloseReason::Withdrawn),
+    (CloseReason::Other, pb::ReferralCloseReason::Other),
+    (CloseReason::Completed, pb::ReferralCloseReason::Completed),
+];
+
+/// The domain reason for a proto value; `None` for UNSPECIFIED or an unknown number.
+pub fn close_reason_from_pb(value: i32) -> Option<CloseReason> {
+    CLOSE_REASONS
+        .iter()
+        .find(|(_, p)| *p as i32 == value)
+        .map(|(d, _)| *d)
+}
+
+fn close_reason_pb(reason: CloseReason) -> pb::ReferralCloseReason {
+    CLOSE_REASONS
+        .iter()
+        .find(|(d, _)| *d == reason)
+        .map_or(pb::ReferralCloseReason::Unspecified, |(_, p)| *p)
+}
+
+/// The referral's own stored state. Rows hold only the strings the CHECK allows.
+pub fn stored_state(r: &Referral) -> ReferralState {
+    r.state.parse().unwrap_or(ReferralState::Received)
+}
+
+/// The progress to show: the referral's own state moved forward by the state of the
+/// participant it became (see [`ReferralProgress::view`]).
+pub fn progress(r: &Referral) -> ReferralState {
+    let participant = r
+        .participant_state
+        .as_deref()
+        .and_then(|s| s.parse::<ParticipantState>().ok());
+    ReferralProgress::view(stored_state(r), participant)
+}
+
+/// The possible duplicates of `referral` among `all` (from
+/// [`kompis_store::referrals::possible_duplicates`]), as resource names.
+pub fn duplicates_of(referral: &Referral, all: &[Duplicate]) -> Vec<String> {
+    all.iter()
+        .filter(|d| d.referral_id == referral.id)
+        .map(|d| format!("chapters/{}/{}/{}", referral.chapter_id, d.collection, d.other_id))
+        .collect()
+}
+
+/// The referral as `audience` may see it. `duplicates` is only read for staff.
+pub fn referral_pb(r: &Referral, audience: Audience, duplicates: &[Duplicate]) -> pb::Referral {
+    let shown = progress(r);
+    let own = stored_state(r);
+    // A referral closed because its participant withdrew is shown closed with the
+    // reason WITHDRAWN; one the coordinator closed keeps the recorded reason.
+    let (close_reason, close_note) = match (shown, own) {
+        (ReferralState::Closed, ReferralState::Closed) => (
+            r.close_reason
+                .as_deref()
+                .and_then(|s| s.parse::<CloseReason>().ok())
+                .map_or(pb::ReferralCloseReason::Unspecified, close_reason_pb),
+            r.close_note.clone(),
+        ),
+        (ReferralState::Closed, _) => (pb::ReferralCloseReason::Withdrawn, String::new()),
+        _ => (pb::ReferralCloseReason::Unspecified, String::new()),
+    };
+    // When the participant's progress is what is shown, its state time is too.
+    let state_time = if shown != own {
+        r.participant_state_time.unwrap_or(r.state_time)
+    } else {
+        r.state_time
+    };
+    let staff = audience == Audience::Staff;
+    pb::Referral {
+        name: referral_name(&r.chapter_id, r.id),
+        organization: names::organization(&r.organization_id),
+        referrer: r.referrer.clone(),
+        learner_name: Some(person_name_pb(&r.given_name, &r.family_name, &r.display_name)),
+        contact: Some(contact_pb(r.phone.as_deref(), r.email.as_deref())),
+        birth_year: r.birth_year,
+        gender: gender_pb(&r.gender),
+        district: names::district(&r.municipality_id, &r.district_id),
+        languages: languages_pb(r.languages.0.iter().map(|s| (s.code.as_str(), s.level.as_str()))),
+        swedish_level: swedish_level_pb(&r.swedish_level),
+        consent: Some(consent_pb(
+            &r.consent_given_by,
+            r.consent_give_time,
+            &r.consent_text_version,
+        )),
+        note: r.note.clone(),
+        state: state_pb(shown) as i32,
+        close_reason: close_reason as i32,
+        close_note,
+        participant: match r.participant_id {
+            Some(id) if staff => kompis_store::participants::resource_name(&r.chapter_id, id),
+            _ => String::new(),
+        },
+        possible_duplicates: if staff {
+            duplicates_of(r, duplicates)
+        } else {
+            Vec::new()
+        },
+        create_time: timestamp(r.create_time),
+        state_time: timestamp(state_time),
+        update_time: timestamp(r.update_time),
+    }
+}

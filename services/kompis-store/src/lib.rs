@@ -1,0 +1,98 @@
+//! PostgreSQL storage for kompis.
+//!
+//! One function per query, each taking the executor (pool, connection or transaction)
+//! from its caller, so the caller decides what runs in one transaction. Constraints in
+//! the schema enforce the invariants; their violations come back as [`StoreError`]
+//! variants the service layer maps to gRPC codes.
+//!
+//! Queries are checked at run time rather than with `sqlx::query!`: the compile-time
+//! check needs a live database or a prepared query cache at build time, which would
+//! put a step before `cargo build` on a fresh machine. Every query runs against a real
+//! PostgreSQL in the integration tests instead.
+
+#![deny(missing_docs)]
+
+pub mod chapters;
+mod error;
+pub mod events;
+pub mod idempotency;
+pub mod interests;
+pub mod interviews;
+pub mod organizations;
+pub mod outbox;
+pub mod participants;
+pub mod places;
+pub mod referrals;
+pub mod weights;
+
+use std::time::Duration;
+
+pub use error::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+pub use sqlx::{PgPool, Postgres, Transaction};
+
+/// Seed data: municipalities and districts with their coordinates.
+pub const PLACES_SEED: &str = include_str!("../seeds/places.sql");
+/// Demo data: a Botkyrka chapter, an SFI school and a few people, for trying the service.
+pub const DEMO_SEED: &str = include_str!("../seeds/demo.sql");
+
+/// Handle to the database: a connection pool. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Connects a pool to `url` with at most `max_connections` connections.
+    ///
+    /// The pool connects lazily, so a server can start (and report NOT_SERVING) while
+    /// PostgreSQL is still coming up; `acquire_timeout` bounds how long a query waits.
+    pub fn connect_lazy(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    /// Wraps an existing pool.
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Applies every pending migration (forward only), then the places seed.
+    #[tracing::instrument(skip_all)]
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        sqlx::raw_sql(PLACES_SEED).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Loads the demo data set. Idempotent: rows that exist are left alone.
+    #[tracing::instrument(skip_all)]
+    pub async fn load_demo_data(&self) -> Result<(), StoreError> {
+        sqlx::raw_sql(DEMO_SEED).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// True when PostgreSQL answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes the pool, waiting for checked-out connections to return.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

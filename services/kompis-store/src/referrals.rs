@@ -1,0 +1,391 @@
+//! Referrals of learners by referring organisations, and the lookups around them:
+//! where a district lies relative to a chapter, and who else in a chapter shares a
+//! phone number or e-mail address.
+//!
+//! A referral's own state (`referrals.state`) records what the coordinator did with it;
+//! once it is converted, the linked participant's state says more, so every read also
+//! returns that state (`participant_state`) for the service to combine with
+//! [`kompis_domain::ReferralProgress::view`].
+
+use kompis_domain::{
+    Contact, DisplayName, Gender, LanguageSkills, ReferralClosure, ReferralState, Slug, SwedishLevel,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// One language in the `languages` column: `{"code": "prs", "level": "native"}`, with
+/// the ISO 639 code (two letters where ISO 639-1 has one, as the API documents and
+/// participants store it) and [`kompis_domain::LanguageLevel::as_str`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSkill {
+    /// ISO 639-1 or 639-3 code.
+    pub code: String,
+    /// Level, as stored.
+    pub level: String,
+}
+
+impl StoredSkill {
+    /// The stored form of a person's languages.
+    pub fn from_skills(skills: &LanguageSkills) -> Vec<StoredSkill> {
+        skills
+            .iter()
+            .map(|s| StoredSkill {
+                code: s.code.alpha2().unwrap_or(s.code.alpha3()).to_owned(),
+                level: s.level.as_str().to_owned(),
+            })
+            .collect()
+    }
+}
+
+/// A referral as stored, with the state of the participant it became (if any).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Referral {
+    /// Time-ordered id (UUIDv7).
+    pub id: Uuid,
+    /// The chapter referred to: the referring organisation's chapter.
+    pub chapter_id: String,
+    /// The referring organisation.
+    pub organization_id: String,
+    /// Account id of who created the referral.
+    pub referrer: String,
+    /// [`ReferralState::as_str`].
+    pub state: String,
+    /// [`kompis_domain::CloseReason::as_str`] when closed.
+    pub close_reason: Option<String>,
+    /// Why it was closed, for the referrer; may be empty.
+    pub close_note: String,
+    /// The learner's given name.
+    pub given_name: String,
+    /// The learner's family name.
+    pub family_name: String,
+    /// The name the learner prefers; may be empty.
+    pub display_name: String,
+    /// E.164 phone number.
+    pub phone: Option<String>,
+    /// E-mail address, lowercased.
+    pub email: Option<String>,
+    /// Year of birth.
+    pub birth_year: i32,
+    /// [`Gender::as_str`].
+    pub gender: String,
+    /// Municipality of the learner's district.
+    pub municipality_id: String,
+    /// The learner's district.
+    pub district_id: String,
+    /// The learner's languages.
+    pub languages: Json<Vec<StoredSkill>>,
+    /// [`SwedishLevel::as_str`].
+    pub swedish_level: String,
+    /// Account id of who recorded the consent.
+    pub consent_given_by: String,
+    /// When the learner consented.
+    pub consent_give_time: OffsetDateTime,
+    /// Version of the consent text agreed to.
+    pub consent_text_version: String,
+    /// The referrer's note.
+    pub note: String,
+    /// The participant the referral was converted into.
+    pub participant_id: Option<Uuid>,
+    /// That participant's state, read with the referral.
+    pub participant_state: Option<String>,
+    /// When that participant's state last changed.
+    pub participant_state_time: Option<OffsetDateTime>,
+    /// When the referral was received.
+    pub create_time: OffsetDateTime,
+    /// When `state` last changed.
+    pub state_time: OffsetDateTime,
+    /// When the row last changed.
+    pub update_time: OffsetDateTime,
+}
+
+/// A validated referral to insert.
+#[derive(Debug, Clone)]
+pub struct NewReferral<'a> {
+    /// Id minted by the caller (UUIDv7).
+    pub id: Uuid,
+    /// The organisation's chapter.
+    pub chapter: &'a Slug,
+    /// The referring organisation.
+    pub organization: &'a Slug,
+    /// Account id of the caller.
+    pub referrer: &'a str,
+    /// Given name.
+    pub given_name: &'a DisplayName,
+    /// Family name.
+    pub family_name: &'a DisplayName,
+    /// Preferred name, if given.
+    pub display_name: Option<&'a DisplayName>,
+    /// Phone and/or e-mail.
+    pub contact: &'a Contact,
+    /// Year of birth, already checked for plausibility.
+    pub birth_year: i32,
+    /// Gender.
+    pub gender: Gender,
+    /// Municipality of the district.
+    pub municipality: &'a Slug,
+    /// District.
+    pub district: &'a Slug,
+    /// Languages spoken.
+    pub languages: &'a LanguageSkills,
+    /// Level in Swedish.
+    pub swedish_level: SwedishLevel,
+    /// Who recorded the consent.
+    pub consent_given_by: &'a str,
+    /// When the learner consented.
+    pub consent_give_time: OffsetDateTime,
+    /// Consent text version.
+    pub consent_text_version: &'a str,
+    /// The referrer's note (at most 500 characters).
+    pub note: &'a str,
+}
+
+/// The referral columns with the linked participant's state; a macro so that every
+/// query stays a static string.
+macro_rules! select_referral {
+    ($rest:literal) => {
+        concat!(
+            "SELECT r.*, p.state AS participant_state, p.state_time AS participant_state_time
+               FROM referrals r LEFT JOIN participants p ON p.id = r.participant_id ",
+            $rest
+        )
+    };
+}
+
+/// Inserts a referral in state `received`. A district that does not exist is
+/// [`StoreError::MissingReference`].
+pub async fn insert_referral(tx: &mut PgConnection, new: &NewReferral<'_>) -> Result<Referral, StoreError> {
+    sqlx::query(
+        "INSERT INTO referrals (id, chapter_id, organization_id, referrer, state,
+                given_name, family_name, display_name, phone, email, birth_year, gender,
+                municipality_id, district_id, languages, swedish_level,
+                consent_given_by, consent_give_time, consent_text_version, note)
+         VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                 $15, $16, $17, $18, $19)",
+    )
+    .bind(new.id)
+    .bind(new.chapter.as_str())
+    .bind(new.organization.as_str())
+    .bind(new.referrer)
+    .bind(new.given_name.as_str())
+    .bind(new.family_name.as_str())
+    .bind(new.display_name.map_or("", DisplayName::as_str))
+    .bind(new.contact.phone().map(|p| p.as_str()))
+    // Lowercased, as participants store it, so that duplicates are found by equality.
+    .bind(new.contact.email().map(|e| e.as_str().to_lowercase()))
+    .bind(new.birth_year)
+    .bind(new.gender.as_str())
+    .bind(new.municipality.as_str())
+    .bind(new.district.as_str())
+    .bind(Json(StoredSkill::from_skills(new.languages)))
+    .bind(new.swedish_level.as_str())
+    .bind(new.consent_given_by)
+    .bind(new.consent_give_time)
+    .bind(new.consent_text_version)
+    .bind(new.note)
+    .execute(&mut *tx)
+    .await?;
+    get_referral(&mut *tx, new.chapter, new.id).await
+}
+
+/// Reads one referral of a chapter.
+pub async fn get_referral<'c>(
+    db: impl PgExecutor<'c>,
+    chapter: &Slug,
+    id: Uuid,
+) -> Result<Referral, StoreError> {
+    Ok(
+        sqlx::query_as(select_referral!("WHERE r.chapter_id = $1 AND r.id = $2"))
+            .bind(chapter.as_str())
+            .bind(id)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// Reads one referral of a chapter and locks it for the rest of the transaction, so
+/// that two concurrent state changes serialise.
+pub async fn lock_referral(tx: &mut PgConnection, chapter: &Slug, id: Uuid) -> Result<Referral, StoreError> {
+    sqlx::query("SELECT 1 FROM referrals WHERE chapter_id = $1 AND id = $2 FOR UPDATE")
+        .bind(chapter.as_str())
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    get_referral(tx, chapter, id).await
+}
+
+/// Which referrals a list returns. Filters combine with AND.
+#[derive(Debug, Clone, Default)]
+pub struct ReferralFilter<'a> {
+    /// Only this chapter; `None` for every chapter.
+    pub chapter: Option<&'a Slug>,
+    /// Only this organisation.
+    pub organization: Option<&'a Slug>,
+    /// Only referrals whose progress may be this state: unconverted referrals in exactly
+    /// this state, and every converted referral (whose progress depends on the
+    /// participant, so the caller filters those with the domain rule).
+    pub state: Option<ReferralState>,
+    /// Only referrals received at or after this time.
+    pub created_after: Option<OffsetDateTime>,
+}
+
+/// Lists referrals newest first (by `create_time`, then id), after the key `after`.
+pub async fn list_referrals<'c>(
+    db: impl PgExecutor<'c>,
+    filter: &ReferralFilter<'_>,
+    after: Option<(OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Referral>, StoreError> {
+    let (after_time, after_id) = after.unzip();
+    Ok(sqlx::query_as(select_referral!(
+        "WHERE ($1::text IS NULL OR r.chapter_id = $1)
+           AND ($2::text IS NULL OR r.organization_id = $2)
+           AND ($3::text IS NULL OR r.participant_id IS NOT NULL OR r.state = $3)
+           AND ($4::timestamptz IS NULL OR r.create_time >= $4)
+           AND ($5::timestamptz IS NULL OR (r.create_time, r.id) < ($5, $6))
+         ORDER BY r.create_time DESC, r.id DESC LIMIT $7"
+    ))
+    .bind(filter.chapter.map(Slug::as_str))
+    .bind(filter.organization.map(Slug::as_str))
+    .bind(filter.state.map(ReferralState::as_str))
+    .bind(filter.created_after)
+    .bind(after_time)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Moves a referral from `from` to `to`, setting the closure when `to` is `closed`.
+/// The referral must still be in `from` (read it with [`lock_referral`] first);
+/// otherwise [`StoreError::Conflict`].
+pub async fn set_state(
+    tx: &mut PgConnection,
+    chapter: &Slug,
+    id: Uuid,
+    from: ReferralState,
+    to: ReferralState,
+    closure: Option<&ReferralClosure>,
+) -> Result<Referral, StoreError> {
+    let done = sqlx::query(
+        "UPDATE referrals SET state = $4, close_reason = $5, close_note = $6,
+                state_time = now(), update_time = now()
+          WHERE chapter_id = $1 AND id = $2 AND state = $3",
+    )
+    .bind(chapter.as_str())
+    .bind(id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(closure.map(|c| c.reason().as_str()))
+    .bind(closure.map_or("", ReferralClosure::note))
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!("the referral is no longer {from}")));
+    }
+    get_referral(tx, chapter, id).await
+}
+
+/// Links a referral to the participant created from it. A referral is converted once:
+/// linking one that already has a participant is [`StoreError::Conflict`].
+pub async fn link_participant(
+    tx: &mut PgConnection,
+    chapter: &Slug,
+    id: Uuid,
+    participant: Uuid,
+) -> Result<Referral, StoreError> {
+    let done = sqlx::query(
+        "UPDATE referrals SET participant_id = $3, update_time = now()
+          WHERE chapter_id = $1 AND id = $2 AND participant_id IS NULL",
+    )
+    .bind(chapter.as_str())
+    .bind(id)
+    .bind(participant)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict(
+            "the referral was already converted".to_owned(),
+        ));
+    }
+    get_referral(tx, chapter, id).await
+}
+
+/// Where a district lies relative to a chapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DistrictPlace {
+    /// The district exists, in a municipality the chapter covers.
+    InChapter,
+    /// The district exists, in a municipality another chapter (or none) covers.
+    OutsideChapter,
+    /// No such district.
+    Unknown,
+}
+
+/// Looks up a district and whether `chapter` covers its municipality.
+pub async fn district_place<'c>(
+    db: impl PgExecutor<'c>,
+    chapter: &Slug,
+    municipality: &Slug,
+    district: &Slug,
+) -> Result<DistrictPlace, StoreError> {
+    let row: Option<(bool,)> = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM chapter_municipalities cm
+                         WHERE cm.chapter_id = $1 AND cm.municipality_id = d.municipality_id)
+           FROM districts d WHERE d.municipality_id = $2 AND d.id = $3",
+    )
+    .bind(chapter.as_str())
+    .bind(municipality.as_str())
+    .bind(district.as_str())
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        None => DistrictPlace::Unknown,
+        Some((true,)) => DistrictPlace::InChapter,
+        Some((false,)) => DistrictPlace::OutsideChapter,
+    })
+}
+
+/// Another record in the same chapter with the same phone number or e-mail address
+/// as a referral.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Duplicate {
+    /// The referral it is a possible duplicate of.
+    pub referral_id: Uuid,
+    /// `referrals` or `participants`.
+    pub collection: String,
+    /// Id of the other record.
+    pub other_id: Uuid,
+}
+
+/// The possible duplicates of each of `referrals`: other referrals and participants in
+/// the same chapter with the same phone number or e-mail address (both stored
+/// lowercased, so compared case-insensitively). The participant a referral was converted into is not its
+/// duplicate. Ordered by referral, then collection, then id.
+pub async fn possible_duplicates<'c>(
+    db: impl PgExecutor<'c>,
+    referrals: &[Uuid],
+) -> Result<Vec<Duplicate>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT r.id AS referral_id, 'referrals' AS collection, o.id AS other_id
+           FROM referrals r
+           JOIN referrals o ON o.chapter_id = r.chapter_id AND o.id <> r.id
+                AND (o.phone = r.phone OR o.email = r.email)
+          WHERE r.id = ANY($1)
+         UNION ALL
+         SELECT r.id, 'participants', p.id
+           FROM referrals r
+           JOIN participants p ON p.chapter_id = r.chapter_id
+                AND p.id IS DISTINCT FROM r.participant_id
+                AND (p.phone = r.phone OR p.email = r.email)
+          WHERE r.id = ANY($1)
+         ORDER BY 1, 2, 3",
+    )
+    .bind(referrals)
+    .fetch_all(db)
+    .await?)
+}

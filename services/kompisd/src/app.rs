@@ -1,0 +1,238 @@
+//! The composition root: builds the store, the queue and every gRPC service from
+//! [`Settings`], binds the listeners and runs until a shutdown future resolves.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use kompis_grpc::Authenticator;
+use kompis_proto::v1::admin_service_server::AdminServiceServer;
+use kompis_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::codec::CompressionEncoding;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use crate::layers::ObserveLayer;
+use crate::settings::Settings;
+use crate::{metrics_server, worker};
+
+/// The `kompis.v1` services this build serves. Health reports each by name; the
+/// empty name stands for the whole server.
+pub const SERVED: &[&str] = &["kompis.v1.AdminService"];
+
+/// A built application: listeners bound, store ready, not yet serving.
+#[derive(Debug)]
+pub struct Application {
+    settings: Settings,
+    store: Store,
+    grpc: TcpListener,
+    metrics: Option<TcpListener>,
+}
+
+impl Application {
+    /// Connects to PostgreSQL (lazily), runs migrations and the demo data load when
+    /// configured, and binds the gRPC and metrics listeners.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect_lazy(&settings.database_url, settings.database_max_connections)
+            .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        if settings.migrate {
+            store.migrate().await.context("running migrations")?;
+        }
+        if settings.demo_data {
+            store.load_demo_data().await.context("loading the demo data")?;
+        }
+        let grpc = TcpListener::bind(settings.grpc_addr)
+            .await
+            .with_context(|| format!("binding the gRPC address {}", settings.grpc_addr))?;
+        let metrics = match settings.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the metrics address {addr}"))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            settings,
+            store,
+            grpc,
+            metrics,
+        })
+    }
+
+    /// The address the gRPC server listens on (its port is real even when 0 was asked).
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The address of the metrics endpoint, if enabled.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// The store the application uses.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` resolves, then reports NOT_SERVING, stops accepting,
+    /// lets in-flight calls finish for up to the configured grace period, and returns.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Application {
+            settings,
+            store,
+            grpc,
+            metrics,
+        } = self;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }
+        };
+
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        // Every service is known to health from the start, NOT_SERVING until the
+        // database has answered once.
+        reporter.set_service_status("", ServingStatus::NotServing).await;
+        for name in SERVED {
+            reporter
+                .set_service_status(*name, ServingStatus::NotServing)
+                .await;
+        }
+        let (health_stop_tx, mut health_stop_rx) = watch::channel(false);
+        let health_task = tokio::spawn(watch_database(
+            reporter.clone(),
+            store.clone(),
+            settings.health_interval,
+            async move {
+                let _ = health_stop_rx.wait_for(|stop| *stop).await;
+            },
+        ));
+        if let Some(listener) = metrics {
+            tokio::spawn(metrics_server::serve(listener, stopped()));
+        } else {
+            // Still install the recorder, so the layer's metrics have somewhere to go.
+            metrics_server::handle();
+        }
+        let worker_task = settings
+            .run_worker
+            .then(|| tokio::spawn(worker::run(settings.clone(), store.clone(), stopped())));
+
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(kompis_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(kompis_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()?;
+
+        let auth = Authenticator::new(settings.jwt_secret.as_bytes());
+        let authed = move |service| {
+            let auth = auth.clone();
+            InterceptedService::new(service, move |request| auth.intercept(request))
+        };
+        macro_rules! kompis_service {
+            ($server:ident, $service:expr) => {
+                authed(
+                    $server::new($service)
+                        .accept_compressed(CompressionEncoding::Gzip)
+                        .send_compressed(CompressionEncoding::Gzip),
+                )
+            };
+        }
+
+        let router = Server::builder()
+            .accept_http1(true)
+            .timeout(settings.request_timeout)
+            .concurrency_limit_per_connection(settings.concurrency_limit)
+            .layer(ObserveLayer)
+            .layer(tonic_web::GrpcWebLayer::new())
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(kompis_service!(
+                AdminServiceServer,
+                kompis_grpc::Admin::new(store.clone())
+            ));
+
+        let addr = grpc.local_addr()?;
+        tracing::info!(%addr, "kompis gRPC server listening");
+        let serve_stop = stopped();
+        let server =
+            tokio::spawn(router.serve_with_incoming_shutdown(TcpListenerStream::new(grpc), serve_stop));
+
+        shutdown.await;
+        tracing::info!("shutdown requested: draining");
+        // Tell load balancers first (after the database watch can no longer overwrite
+        // it), then stop accepting and drain.
+        let _ = health_stop_tx.send(true);
+        let _ = health_task.await;
+        reporter.set_service_status("", ServingStatus::NotServing).await;
+        for name in SERVED {
+            reporter
+                .set_service_status(*name, ServingStatus::NotServing)
+                .await;
+        }
+        let _ = stop_tx.send(true);
+        match tokio::time::timeout(settings.shutdown_grace, server).await {
+            Ok(joined) => joined??,
+            Err(_) => tracing::warn!("in-flight calls did not finish within the grace period"),
+        }
+        if let Some(task) = worker_task {
+            let _ = tokio::time::timeout(settings.shutdown_grace, task).await;
+        }
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Reports SERVING while PostgreSQL answers and NOT_SERVING while it does not, checking
+/// every `interval`, until `stop` resolves.
+async fn watch_database(
+    reporter: HealthReporter,
+    store: Store,
+    interval: Duration,
+    stop: impl Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    let mut last = None;
+    loop {
+        let up = store.ping().await;
+        if last != Some(up) {
+            let status = if up {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            if up {
+                tracing::info!("database reachable: serving");
+            } else {
+                tracing::warn!("database unreachable: not serving");
+            }
+            tokio::select! {
+                () = &mut stop => return,
+                () = async {
+                    reporter.set_service_status("", status).await;
+                    for name in SERVED {
+                        reporter.set_service_status(*name, status).await;
+                    }
+                } => {}
+            }
+            last = Some(up);
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Configuration: environment variables, optionally preceded by a file.
+//!
+//! Every setting is an environment variable. `KOMPIS_CONFIG` may name a file of
+//! `NAME=value` lines (blank lines and `#` comments allowed) that supplies defaults;
+//! the environment wins over the file. All values are checked at start and every
+//! problem is reported at once, naming the variable.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The development signing key. `serve` refuses it when `KOMPIS_ENV=production`.
+pub const DEVELOPMENT_JWT_SECRET: &str = "kompis-development-key-do-not-use-in-production";
+
+/// Everything the service needs to start.
+#[derive(Clone)]
+pub struct Settings {
+    /// PostgreSQL connection URL (`DATABASE_URL`).
+    pub database_url: String,
+    /// Most connections in the pool (`KOMPIS_DATABASE_MAX_CONNECTIONS`, default 10).
+    pub database_max_connections: u32,
+    /// Redis URL (`REDIS_URL`).
+    pub redis_url: String,
+    /// Prefix of every Redis key (`KOMPIS_REDIS_PREFIX`, default `kompis`).
+    pub redis_prefix: String,
+    /// gRPC listen address (`KOMPIS_GRPC_ADDR`, default 127.0.0.1:50051; port 0 picks one).
+    pub grpc_addr: SocketAddr,
+    /// Prometheus listen address (`KOMPIS_METRICS_ADDR`, default 127.0.0.1:9464; empty
+    /// to disable).
+    pub metrics_addr: Option<SocketAddr>,
+    /// Run migrations at start (`KOMPIS_MIGRATE`, default true).
+    pub migrate: bool,
+    /// Load the demo data set at start (`KOMPIS_DEMO_DATA`, default false).
+    pub demo_data: bool,
+    /// HS256 key for bearer tokens (`KOMPIS_JWT_SECRET`).
+    pub jwt_secret: String,
+    /// `development` or `production` (`KOMPIS_ENV`, default development).
+    pub environment: String,
+    /// OTLP collector endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`); traces are exported when set.
+    pub otlp_endpoint: Option<String>,
+    /// How often PostgreSQL is checked for the health service
+    /// (`KOMPIS_HEALTH_INTERVAL_MS`, default 2000).
+    pub health_interval: Duration,
+    /// How long in-flight calls may run after a shutdown signal
+    /// (`KOMPIS_SHUTDOWN_GRACE_MS`, default 10000).
+    pub shutdown_grace: Duration,
+    /// Server-side deadline for one call (`KOMPIS_REQUEST_TIMEOUT_MS`, default 30000).
+    pub request_timeout: Duration,
+    /// Run the worker role (outbox relay) inside `serve` too (`KOMPIS_RUN_WORKER`,
+    /// default true). Large deployments run `kompisd worker` separately and set it false.
+    pub run_worker: bool,
+    /// Most calls in flight at once before new ones are shed (`KOMPIS_CONCURRENCY_LIMIT`,
+    /// default 512).
+    pub concurrency_limit: usize,
+}
+
+impl std::fmt::Debug for Settings {
+    // Hand-written so that URLs with passwords and the signing key never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("grpc_addr", &self.grpc_addr)
+            .field("metrics_addr", &self.metrics_addr)
+            .field("redis_prefix", &self.redis_prefix)
+            .field("migrate", &self.migrate)
+            .field("demo_data", &self.demo_data)
+            .field("environment", &self.environment)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One or more settings are wrong; the message names each.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .0.join("\n  "))]
+pub struct SettingsError(pub Vec<String>);
+
+impl Settings {
+    /// Reads the process environment (and `KOMPIS_CONFIG`, if set).
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        if let Ok(path) = std::env::var("KOMPIS_CONFIG") {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| SettingsError(vec![format!("KOMPIS_CONFIG: cannot read {path}: {e}")]))?;
+            vars.extend(parse_file(&text).map_err(|e| SettingsError(vec![format!("KOMPIS_CONFIG: {e}")]))?);
+        }
+        vars.extend(std::env::vars());
+        Self::from_map(&vars)
+    }
+
+    /// Builds settings from a map of variables (the environment, in production).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let mut errors = Vec::new();
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required = |name: &str, errors: &mut Vec<String>| {
+            get(name).unwrap_or_else(|| {
+                errors.push(format!("{name} is required"));
+                String::new()
+            })
+        };
+        let database_url = required("DATABASE_URL", &mut errors);
+        if !database_url.is_empty() && !database_url.starts_with("postgres") {
+            errors.push("DATABASE_URL must be a postgres:// or postgresql:// URL".into());
+        }
+        let redis_url = required("REDIS_URL", &mut errors);
+        if !redis_url.is_empty() && !redis_url.starts_with("redis") {
+            errors.push("REDIS_URL must be a redis:// or rediss:// URL".into());
+        }
+        let grpc_addr = parse(&get, "KOMPIS_GRPC_ADDR", "127.0.0.1:50051", &mut errors);
+        let metrics_addr = match vars.get("KOMPIS_METRICS_ADDR").map(|s| s.trim()) {
+            Some("") | Some("off") => None,
+            _ => Some(parse(&get, "KOMPIS_METRICS_ADDR", "127.0.0.1:9464", &mut errors)),
+        };
+        let environment = get("KOMPIS_ENV").unwrap_or_else(|| "development".into());
+        if !["development", "production"].contains(&environment.as_str()) {
+            errors.push("KOMPIS_ENV must be development or production".into());
+        }
+        let jwt_secret = get("KOMPIS_JWT_SECRET").unwrap_or_else(|| DEVELOPMENT_JWT_SECRET.into());
+        if environment == "production" && jwt_secret == DEVELOPMENT_JWT_SECRET {
+            errors.push("KOMPIS_JWT_SECRET must be set to a secret of your own in production".into());
+        }
+        if jwt_secret.len() < 32 {
+            errors.push("KOMPIS_JWT_SECRET must be at least 32 characters".into());
+        }
+        let redis_prefix = get("KOMPIS_REDIS_PREFIX").unwrap_or_else(|| "kompis".into());
+        if !redis_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c))
+        {
+            errors.push("KOMPIS_REDIS_PREFIX may contain only letters, digits and - _ : .".into());
+        }
+        let settings = Settings {
+            database_max_connections: parse(&get, "KOMPIS_DATABASE_MAX_CONNECTIONS", "10", &mut errors),
+            migrate: parse(&get, "KOMPIS_MIGRATE", "true", &mut errors),
+            demo_data: parse(&get, "KOMPIS_DEMO_DATA", "false", &mut errors),
+            run_worker: parse(&get, "KOMPIS_RUN_WORKER", "true", &mut errors),
+            otlp_endpoint: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            health_interval: Duration::from_millis(parse(
+                &get,
+                "KOMPIS_HEALTH_INTERVAL_MS",
+                "2000",
+                &mut errors,
+            )),
+            shutdown_grace: Duration::from_millis(parse(
+                &get,
+                "KOMPIS_SHUTDOWN_GRACE_MS",
+                "10000",
+                &mut errors,
+            )),
+            request_timeout: Duration::from_millis(parse(
+                &get,
+                "KOMPIS_REQUEST_TIMEOUT_MS",
+                "30000",
+                &mut errors,
+            )),
+            concurrency_limit: parse(&get, "KOMPIS_CONCURRENCY_LIMIT", "512", &mut errors),
+            database_url,
+            redis_url,
+            redis_prefix,
+            grpc_addr,
+            metrics_addr,
+            jwt_secret,
+            environment,
+        };
+        if settings.database_max_connections == 0 {
+            errors.push("KOMPIS_DATABASE_MAX_CONNECTIONS must be at least 1".into());
+        }
+        if errors.is_empty() {
+            Ok(settings)
+        } else {
+            Err(SettingsError(errors))
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: &str,
+    errors: &mut Vec<String>,
+) -> T
+where
+    T::Err: std::fmt::Display,
+{
+    let text = get(name).unwrap_or_else(|| default.to_owned());
+    text.parse().unwrap_or_else(|e| {
+        errors.push(format!("{name}: cannot parse {text:?}: {e}"));
+        default.parse().ok().expect("defaults parse")
+    })
+}
+
+fn parse_file(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut vars = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .split_once('=')
+            .ok_or_else(|| format!("line {}: expected NAME=value", n + 1))?;
+        let value = value.trim().trim_matches('"');
+        vars.push((name.trim().to_owned(), value.to_owned()));
+    }
+    Ok(vars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_problem_is_reported_by_name() {
+        let err = Settings::from_map(&vars(&[
+            ("KOMPIS_GRPC_ADDR", "nowhere"),
+            ("KOMPIS_MIGRATE", "perhaps"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        for name in ["DATABASE_URL", "REDIS_URL", "KOMPIS_GRPC_ADDR", "KOMPIS_MIGRATE"] {
+            assert!(err.contains(name), "{name} missing from: {err}");
+        }
+    }
+
+    #[test]
+    fn defaults_apply_and_production_refuses_the_development_key() {
+        let base = [
+            ("DATABASE_URL", "postgres://localhost/kompis"),
+            ("REDIS_URL", "redis://localhost"),
+        ];
+        let s = Settings::from_map(&vars(&base)).unwrap();
+        assert_eq!(s.grpc_addr.to_string(), "127.0.0.1:50051");
+        assert!(s.migrate && !s.demo_data);
+        let mut prod = base.to_vec();
+        prod.push(("KOMPIS_ENV", "production"));
+        let err = Settings::from_map(&vars(&prod)).unwrap_err().to_string();
+        assert!(err.contains("KOMPIS_JWT_SECRET"));
+    }
+
+    #[test]
+    fn a_config_file_supplies_values_and_rejects_garbage() {
+        let parsed =
+            parse_file("# comment\nDATABASE_URL=\"postgres://x/y\"\n\nREDIS_URL = redis://z\n").unwrap();
+        assert_eq!(parsed[0], ("DATABASE_URL".into(), "postgres://x/y".into()));
+        assert_eq!(parsed[1], ("REDIS_URL".into(), "redis://z".into()));
+        assert!(parse_file("just words").is_err());
+    }
+}

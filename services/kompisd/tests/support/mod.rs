@@ -1,0 +1,308 @@
+//! Test harness: the real server, in-process, on port 0, against a fresh PostgreSQL
+//! database and a unique Redis key prefix per test, called with the generated clients.
+//!
+//! `DATABASE_URL` names a server and a database to connect to for creating the test
+//! databases; `REDIS_URL` names Redis. `scripts/test.sh` sets both (starting
+//! project-local servers when none are given); without them the machine's default
+//! local servers are assumed.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kompis_domain::{Role, Slug};
+use kompis_grpc::{Principal, TokenIssuer};
+use kompisd::settings::DEVELOPMENT_JWT_SECRET;
+use kompisd::{Application, Settings};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio::sync::oneshot;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+/// The admin database URL tests create their databases from.
+pub fn admin_database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// The Redis URL tests use.
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// `url` with its database name replaced by `database`.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    // postgres://user@host:port/db -> keep everything up to the path.
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{}", &base[..path_start], database);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A fresh, empty database, dropped when this value is dropped.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+    admin_url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let admin_url = admin_database_url();
+        let name = format!("kompis_test_{}", Uuid::new_v4().simple());
+        let mut conn = PgConnection::connect(&admin_url)
+            .await
+            .expect("the test PostgreSQL server must be reachable (DATABASE_URL)");
+        conn.execute(sqlx::AssertSqlSafe(format!(r#"CREATE DATABASE "{name}""#)))
+            .await
+            .expect("create the test database");
+        let url = with_database(&admin_url, &name);
+        Self { name, url, admin_url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop needs async I/O; do it on a small runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = PgConnection::connect(&admin_url).await {
+                    let _ = conn
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                        )))
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Settings for a test server: port 0, the given database, a unique Redis prefix.
+pub fn test_settings(database_url: &str, redis_prefix: &str) -> Settings {
+    let vars = [
+        ("DATABASE_URL", database_url.to_owned()),
+        ("REDIS_URL", redis_url()),
+        ("KOMPIS_REDIS_PREFIX", redis_prefix.to_owned()),
+        ("KOMPIS_GRPC_ADDR", "127.0.0.1:0".to_owned()),
+        ("KOMPIS_METRICS_ADDR", "127.0.0.1:0".to_owned()),
+        ("KOMPIS_HEALTH_INTERVAL_MS", "100".to_owned()),
+        ("KOMPIS_SHUTDOWN_GRACE_MS", "3000".to_owned()),
+        ("KOMPIS_DATABASE_MAX_CONNECTIONS", "5".to_owned()),
+    ];
+    Settings::from_map(&vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        .expect("test settings are valid")
+}
+
+/// A running test server.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
+    pub redis_prefix: String,
+    pool: PgPool,
+    channel: Channel,
+    issuer: TokenIssuer,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    database: Option<TestDatabase>,
+}
+
+/// Starts the server with a fresh database (migrated, places seeded).
+pub async fn spawn_app() -> TestApp {
+    spawn(false).await
+}
+
+/// Starts the server with a fresh database and the demo data: chapter `botkyrka`
+/// covering municipality `botkyrka`; organisations `sfi-botkyrka` and
+/// `folkhogskola-tumba`; the chapter's interest taxonomy.
+pub async fn spawn_app_with_demo() -> TestApp {
+    spawn(true).await
+}
+
+async fn spawn(demo: bool) -> TestApp {
+    let database = TestDatabase::create().await;
+    let prefix = format!("test-{}", Uuid::new_v4().simple());
+    let mut settings = test_settings(&database.url, &prefix);
+    settings.demo_data = demo;
+    let mut app = start(settings).await;
+    app.database = Some(database);
+    app
+}
+
+/// Starts a server with explicit settings (for fault tests with their own servers).
+pub async fn start(settings: Settings) -> TestApp {
+    let redis_prefix = settings.redis_prefix.clone();
+    let database_url = settings.database_url.clone();
+    let application = Application::build(settings)
+        .await
+        .expect("the application builds");
+    let addr = application.grpc_addr();
+    let metrics_addr = application.metrics_addr();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(application.run_until(async move {
+        let _ = rx.await;
+    }));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .expect("connect to the test server");
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_lazy(&database_url)
+        .expect("test pool");
+    TestApp {
+        addr,
+        metrics_addr,
+        redis_prefix,
+        pool,
+        channel,
+        issuer: TokenIssuer::new(DEVELOPMENT_JWT_SECRET.as_bytes()),
+        shutdown: Some(tx),
+        server: Some(server),
+        database: None,
+    }
+}
+
+impl TestApp {
+    /// A channel to the server.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    /// A pool on the test database, for assertions the API cannot make.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A signed token for `principal`, valid for an hour.
+    pub fn token(&self, principal: &Principal) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        self.issuer.issue(principal, now, Duration::from_secs(3600))
+    }
+
+    fn principal(role: Role, subject: &str) -> Principal {
+        Principal {
+            subject: subject.to_owned(),
+            role,
+            chapter: None,
+            organization: None,
+            participant: None,
+        }
+    }
+
+    /// An administrator's token.
+    pub fn administrator(&self) -> String {
+        self.token(&Self::principal(Role::Administrator, "admin-1"))
+    }
+
+    /// A token for a coordinator of `chapter`.
+    pub fn coordinator(&self, chapter: &str) -> String {
+        let mut p = Self::principal(Role::Coordinator, &format!("coordinator-{chapter}"));
+        p.chapter = Some(Slug::parse(chapter).unwrap());
+        self.token(&p)
+    }
+
+    /// A token for a referrer at `organization`.
+    pub fn referrer(&self, organization: &str) -> String {
+        let mut p = Self::principal(Role::Referrer, &format!("referrer-{organization}"));
+        p.organization = Some(Slug::parse(organization).unwrap());
+        self.token(&p)
+    }
+
+    /// A token for participant `id`.
+    pub fn participant(&self, id: Uuid) -> String {
+        let mut p = Self::principal(Role::Participant, &format!("participant-{id}"));
+        p.participant = Some(id);
+        self.token(&p)
+    }
+
+    /// A token for a partner viewer of `chapter`.
+    pub fn partner_viewer(&self, chapter: &str) -> String {
+        let mut p = Self::principal(Role::PartnerViewer, &format!("partner-{chapter}"));
+        p.chapter = Some(Slug::parse(chapter).unwrap());
+        self.token(&p)
+    }
+
+    /// Asks the server to shut down and waits until it has.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stops cleanly");
+        }
+    }
+
+    /// Sends the shutdown signal without waiting.
+    pub fn signal_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Adds `authorization: Bearer <token>` to every call.
+#[derive(Clone)]
+pub struct Bearer(MetadataValue<Ascii>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// A channel that authenticates every call with `token`.
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+/// Wraps `channel` so every call carries `token`.
+pub fn authed(channel: Channel, token: &str) -> Authed {
+    InterceptedService::new(channel, Bearer(format!("Bearer {token}").parse().unwrap()))
+}
+
+/// The BadRequest field names of an INVALID_ARGUMENT status, sorted.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    let mut fields: Vec<String> = status
+        .get_details_bad_request()
+        .expect("INVALID_ARGUMENT carries a BadRequest")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    fields.sort();
+    fields
+}
+
+/// The ErrorInfo reason of a status.
+pub fn reason(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_details_error_info()
+        .map(|i| i.reason)
+        .unwrap_or_default()
+}
