@@ -44,12 +44,25 @@ pub struct NewEvent<'a> {
     pub reason: &'a str,
 }
 
-/// Appends an event. Call it in the transaction that makes the change.
+/// The outbox topic every event is announced on, for consumers such as app
+/// notifications. The payload carries ids and states only, never personal data.
+pub const EVENTS_TOPIC: &str = "events";
+
+/// Appends an event and announces it on [`EVENTS_TOPIC`] through the outbox. Call it in
+/// the transaction that makes the change.
 pub async fn append<'c>(db: impl PgExecutor<'c>, event: &NewEvent<'_>) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
+    // One statement for both rows, so that the caller's executor is used once.
     sqlx::query(
-        "INSERT INTO events (id, chapter_id, subject, actor, from_state, to_state, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "WITH e AS (
+             INSERT INTO events (id, chapter_id, subject, actor, from_state, to_state, reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             RETURNING id, chapter_id, subject, from_state, to_state, occur_time)
+         INSERT INTO outbox (topic, version, payload)
+         SELECT 'events', 1, jsonb_build_object(
+             'event_id', e.id, 'chapter', e.chapter_id, 'subject', e.subject,
+             'from_state', e.from_state, 'to_state', e.to_state, 'occur_time', e.occur_time)
+         FROM e",
     )
     .bind(id)
     .bind(event.chapter_id)

@@ -72,8 +72,8 @@ pub async fn list_interests<'c>(
     };
     Ok(sqlx::query_as(
         "SELECT * FROM interests WHERE chapter_id = $1
-           AND ($2::text IS NULL OR (category, display_name, id) > ($2, $3, $4))
-         ORDER BY category, display_name, id LIMIT $3",
+           AND ($2::text IS NULL OR (category, display_name, id) > ($2, $3::text, $4::text))
+         ORDER BY category, display_name, id LIMIT $5",
     )
     .bind(chapter.as_str())
     .bind(category)

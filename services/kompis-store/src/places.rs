@@ -171,7 +171,7 @@ pub async fn list_districts<'c>(
     Ok(sqlx::query_as(
         "SELECT * FROM districts
          WHERE ($1::text IS NULL OR municipality_id = $1)
-           AND ($2::text IS NULL OR (municipality_id, id) > ($2, $3))
+           AND ($2::text IS NULL OR (municipality_id, id) > ($2, $3::text))
          ORDER BY municipality_id, id LIMIT $4",
     )
     .bind(municipality.map(Slug::as_str))

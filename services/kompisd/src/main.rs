@@ -70,6 +70,12 @@ async fn main() -> anyhow::Result<()> {
                 }
                 Command::Worker => {
                     let store = kompis_store::Store::connect_lazy(&settings.database_url, 4)?;
+                    if let Some(addr) = settings.metrics_addr {
+                        let listener = tokio::net::TcpListener::bind(addr)
+                            .await
+                            .with_context(|| format!("binding the metrics address {addr}"))?;
+                        tokio::spawn(kompisd::metrics_server::serve(listener, std::future::pending()));
+                    }
                     kompisd::worker::run(settings, store, shutdown_signal()).await;
                     Ok(())
                 }

@@ -7,6 +7,8 @@
 //! local servers are assumed.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -112,6 +114,26 @@ pub fn test_settings(database_url: &str, redis_prefix: &str) -> Settings {
         .expect("test settings are valid")
 }
 
+/// An administrator's token signed with the development key, for servers run as
+/// child processes.
+pub fn token_for_administrator() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    TokenIssuer::new(DEVELOPMENT_JWT_SECRET.as_bytes()).issue(
+        &Principal {
+            subject: "admin-1".into(),
+            role: Role::Administrator,
+            chapter: None,
+            organization: None,
+            participant: None,
+        },
+        now,
+        Duration::from_secs(3600),
+    )
+}
+
 /// A running test server.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -149,6 +171,11 @@ async fn spawn(demo: bool) -> TestApp {
 
 /// Starts a server with explicit settings (for fault tests with their own servers).
 pub async fn start(settings: Settings) -> TestApp {
+    // Server logs go to the test's captured output, shown when a test fails.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .try_init();
     let redis_prefix = settings.redis_prefix.clone();
     let database_url = settings.database_url.clone();
     let application = Application::build(settings)
@@ -248,6 +275,11 @@ impl TestApp {
 
     /// Asks the server to shut down and waits until it has.
     pub async fn shutdown(mut self) {
+        self.stop_server().await;
+    }
+
+    /// Shuts the server down and waits, keeping the database for assertions.
+    pub async fn stop_server(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
