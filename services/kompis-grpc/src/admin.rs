@@ -390,17 +390,7 @@ impl AdminService for Admin {
             "parent",
             names::parse_parent_or_wildcard(&req.parent, "municipalities"),
         );
-        let page = Page::parse(req.page_size, &req.page_token, &req.parent);
-        let page = match page {
-            Ok(p) => Some(p),
-            Err(ApiError::InvalidArgument(bad)) => {
-                for b in bad {
-                    v.add(b.field, b.description);
-                }
-                None
-            }
-            Err(other) => return Err(other.into()),
-        };
+        let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &req.parent);
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (parent, page) = (parent.unwrap(), page.unwrap());
         let after = page.after.as_ref().and_then(|k| match k.as_slice() {
@@ -410,13 +400,11 @@ impl AdminService for Admin {
         let mut rows = places::list_districts(self.store.pool(), parent.as_ref(), after, page.fetch_limit())
             .await
             .map_err(|e| ApiError::from_store(e, &req.parent))?;
-        if rows.is_empty() {
-            if let Some(m) = &parent {
-                // An unknown parent is NOT_FOUND, not an empty list.
-                places::get_municipality(self.store.pool(), m)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &req.parent))?;
-            }
+        if let (true, Some(m)) = (rows.is_empty(), &parent) {
+            // An unknown parent is NOT_FOUND, not an empty list.
+            places::get_municipality(self.store.pool(), m)
+                .await
+                .map_err(|e| ApiError::from_store(e, &req.parent))?;
         }
         let next_page_token = page.finish(&mut rows, |d| vec![d.municipality_id.clone(), d.id.clone()]);
         ok(pb::ListDistrictsResponse {
@@ -703,7 +691,7 @@ impl AdminService for Admin {
         let chapter = names::parse_singleton(&req.name, "chapters", "matchingWeights")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
         if !principal.manages_chapter(chapter.as_str()) {
-            return Err(ApiError::PermissionDenied("NOT_CHAPTER_STAFF").into());
+            return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into());
         }
         let w = weights::get_weights(self.store.pool(), &chapter)
             .await
@@ -868,7 +856,7 @@ impl AdminService for Admin {
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let chapter = chapter.unwrap();
         if !principal.manages_chapter(chapter.as_str()) {
-            return Err(ApiError::PermissionDenied("NOT_CHAPTER_STAFF").into());
+            return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into());
         }
         let (id, rid) = (id.unwrap(), rid.unwrap());
         let hash = request_hash(req);
@@ -917,7 +905,7 @@ impl AdminService for Admin {
         let (chapter, id) = names::parse_two(&req.name, "chapters", "interests")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
         if !principal.manages_chapter(chapter.as_str()) {
-            return Err(ApiError::PermissionDenied("NOT_CHAPTER_STAFF").into());
+            return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into());
         }
         interests::delete_interest(self.store.pool(), &chapter, &id)
             .await

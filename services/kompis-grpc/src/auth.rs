@@ -166,7 +166,7 @@ impl Authenticator {
             .map_err(|_| ApiError::Unauthenticated("INVALID_TOKEN"))?;
         data.claims
             .into_principal()
-            .map_err(|_| ApiError::Unauthenticated("INVALID_TOKEN_SCOPE"))
+            .map_err(|_| ApiError::Unauthenticated("INVALID_TOKEN"))
     }
 
     /// The interceptor: reads `authorization: Bearer <token>` and stores the principal.
@@ -180,7 +180,7 @@ impl Authenticator {
             .to_str()
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::Unauthenticated("MALFORMED_CREDENTIALS").into_status())?;
+            .ok_or_else(|| ApiError::Unauthenticated("INVALID_TOKEN").into_status())?;
         let principal = self.verify(token.trim()).map_err(ApiError::into_status)?;
         tracing::Span::current().record("role", principal.role.as_str());
         request.extensions_mut().insert(principal);

@@ -33,8 +33,7 @@ use crate::idempotent::{Begin, begin_create, finish_create};
 use crate::interviews::booked_interview_time;
 use crate::participant_view::{View, parse_role, participant_pb, state_pb};
 use crate::person::{
-    parse_consent, parse_contact, parse_gender, parse_languages, parse_person_name,
-    parse_swedish_level,
+    parse_consent, parse_contact, parse_gender, parse_languages, parse_person_name, parse_swedish_level,
 };
 use crate::profile::{parse_district_name, stored_language};
 
@@ -89,7 +88,6 @@ fn not_yet(area: &str) -> Status {
 struct SignUp {
     role: ParticipantRole,
     person: PersonalDetails,
-    district: (kompis_domain::Slug, kompis_domain::Slug),
     profile: participants::Profile,
 }
 
@@ -130,12 +128,10 @@ fn parse_sign_up(v: &mut Violations, req: &pb::SignUpRequest) -> Option<SignUp> 
             buddy_capacity: 1,
             ..Default::default()
         },
-        district,
     })
 }
 
-type NotificationStream =
-    tokio_stream::Empty<Result<pb::StreamNotificationsResponse, Status>>;
+type NotificationStream = tokio_stream::Empty<Result<pb::StreamNotificationsResponse, Status>>;
 
 #[tonic::async_trait]
 impl BuddyAppService for BuddyApp {
@@ -159,20 +155,20 @@ impl BuddyAppService for BuddyApp {
             OffsetDateTime::now_utc(),
         );
         // The district must exist; the chapter is the one covering its municipality.
+        // Checked even when another field is bad, so that every bad field is named at
+        // once (a malformed district was reported by `parse_sign_up`).
         let mut chapter = None;
-        if let Some(s) = &parsed {
+        if let Ok((municipality, district)) = parse_district_name(&req.district) {
             let pool = self.store.pool();
-            match places::get_district(pool, &s.district.0, &s.district.1).await {
+            match places::get_district(pool, &municipality, &district).await {
                 Ok(_) => {
-                    chapter = chapters::chapter_of_municipality(pool, &s.district.0)
+                    chapter = chapters::chapter_of_municipality(pool, &municipality)
                         .await
                         .map_err(|e| ApiError::from_store(e, &req.district))?;
                     if chapter.is_none() {
-                        return Err(ApiError::NotFound(format!(
-                            "the chapter covering {}",
-                            req.district
-                        ))
-                        .into());
+                        return Err(
+                            ApiError::NotFound(format!("the chapter covering {}", req.district)).into(),
+                        );
                     }
                 }
                 Err(kompis_store::StoreError::NotFound) => {

@@ -27,6 +27,10 @@ pub enum ApiError {
     /// and any others, so that all are reported at once.
     #[error("consent missing: {}", .0.len())]
     ConsentMissing(Vec<FieldViolation>),
+    /// Fields are invalid for a reason with its own `ErrorInfo` reason (for example
+    /// `REQUEST_ID_REUSED`, `INVALID_PAGE_TOKEN`).
+    #[error("invalid request: {0}")]
+    InvalidWithReason(&'static str, Vec<FieldViolation>),
     /// The named resource does not exist, or the caller may not know it exists.
     #[error("not found")]
     NotFound(String),
@@ -74,7 +78,7 @@ impl ApiError {
             StoreError::NotFound => ApiError::NotFound(resource.to_owned()),
             StoreError::AlreadyExists(_) => ApiError::AlreadyExists(resource.to_owned()),
             StoreError::MissingReference(constraint) => ApiError::FailedPrecondition {
-                reason: "REFERENCE_NOT_FOUND",
+                reason: "RESOURCE_NOT_FOUND",
                 message: format!("a resource this request refers to does not exist ({constraint})"),
             },
             StoreError::Conflict(what) => ApiError::FailedPrecondition {
@@ -89,11 +93,12 @@ impl ApiError {
     /// The mapping table from errors to gRPC statuses.
     pub fn into_status(self) -> Status {
         let (code, reason, message, mut details) = match &self {
-            ApiError::InvalidArgument(violations) => bad_request("INVALID_ARGUMENT", violations),
+            ApiError::InvalidArgument(violations) => bad_request("INVALID_FIELD", violations),
             ApiError::ConsentMissing(violations) => bad_request("CONSENT_MISSING", violations),
+            ApiError::InvalidWithReason(reason, violations) => bad_request(reason, violations),
             ApiError::NotFound(name) => (
                 Code::NotFound,
-                "NOT_FOUND",
+                "RESOURCE_NOT_FOUND",
                 format!("{name} not found"),
                 ErrorDetails::with_resource_info("", name.clone(), "", "not found"),
             ),
@@ -125,7 +130,7 @@ impl ApiError {
                 tracing::warn!(error = %ErrorChain(source.as_ref()), "dependency unavailable");
                 (
                     Code::Unavailable,
-                    "DEPENDENCY_UNAVAILABLE",
+                    "TEMPORARILY_UNAVAILABLE",
                     "the service is temporarily unavailable; retry later".to_owned(),
                     ErrorDetails::with_retry_info(Some(Duration::from_secs(2))),
                 )
@@ -140,6 +145,11 @@ impl ApiError {
                 )
             }
         };
+        // Every error but INTERNAL says why in a machine-readable reason (the
+        // `ErrorReason` values of common.proto); INTERNAL says nothing about us.
+        if code == Code::Internal {
+            return Status::new(code, message);
+        }
         details.set_error_info(
             reason,
             ERROR_DOMAIN,

@@ -31,9 +31,12 @@ pub async fn begin_create(store: &Store, method: &str, request_id: Uuid, hash: &
     {
         idempotency::Replay::New => Ok(Begin::Create(tx)),
         idempotency::Replay::Same(name) => Ok(Begin::Replay(name)),
-        idempotency::Replay::Mismatch => Err(ApiError::invalid(
-            "request_id",
-            "was already used for a different request",
+        idempotency::Replay::Mismatch => Err(ApiError::InvalidWithReason(
+            "REQUEST_ID_REUSED",
+            vec![kompis_domain::FieldViolation {
+                field: "request_id".to_owned(),
+                description: "was already used for a different request".to_owned(),
+            }],
         )),
     }
 }

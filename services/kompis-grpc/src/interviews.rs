@@ -14,8 +14,7 @@
 //! cancelled) is written to the event log in the same transaction.
 
 use kompis_domain::{
-    BirthYear, FieldError, FreeText, InterviewOutcome, Note, ParticipantRole, ParticipantState,
-    Violations,
+    BirthYear, FieldError, FreeText, InterviewOutcome, Note, ParticipantRole, ParticipantState, Violations,
 };
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::interview_service_server::InterviewService;
@@ -57,7 +56,10 @@ const MODES: [(pb::InterviewMode, &str); 3] = [
 const OUTCOMES: [(pb::InterviewOutcome, InterviewOutcome); 3] = [
     (pb::InterviewOutcome::Approved, InterviewOutcome::Approved),
     (pb::InterviewOutcome::NotSuitable, InterviewOutcome::NotSuitable),
-    (pb::InterviewOutcome::NeedsFollowUp, InterviewOutcome::NeedsFollowUp),
+    (
+        pb::InterviewOutcome::NeedsFollowUp,
+        InterviewOutcome::NeedsFollowUp,
+    ),
 ];
 
 /// The InterviewService implementation.
@@ -283,10 +285,12 @@ impl InterviewService for Interviews {
         let hash = request_hash(req);
         let mut tx = match begin_create(&self.store, "BookInterview", rid, &hash).await? {
             Begin::Replay(name) => {
-                let mut conn =
-                    self.store.pool().acquire().await.map_err(|e| {
-                        ApiError::from_store(e.into(), &name)
-                    })?;
+                let mut conn = self
+                    .store
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(|e| ApiError::from_store(e.into(), &name))?;
                 let (_, interview) = find_interview(&mut conn, principal, &name, false).await?;
                 return ok(pb::BookInterviewResponse {
                     interview: Some(interview_pb(&interview)),
@@ -328,15 +332,7 @@ impl InterviewService for Interviews {
         )
         .await
         .map_err(|e| ApiError::from_store(e, &req.parent))?;
-        append_interview_event(
-            &mut tx,
-            &interview,
-            "",
-            "booked",
-            "",
-            &principal.subject,
-        )
-        .await?;
+        append_interview_event(&mut tx, &interview, "", "booked", "", &principal.subject).await?;
         let name = interview.resource_name();
         finish_create(tx, "BookInterview", rid, &hash, &name).await?;
         ok(pb::BookInterviewResponse {
@@ -422,16 +418,7 @@ impl InterviewService for Interviews {
             req.schedule_time_after.as_ref().map(|t| (t.seconds, t.nanos)),
             req.schedule_time_before.as_ref().map(|t| (t.seconds, t.nanos)),
         );
-        let page = match Page::parse(req.page_size, &req.page_token, &fingerprint) {
-            Ok(page) => Some(page),
-            Err(ApiError::InvalidArgument(bad)) => {
-                for b in bad {
-                    v.add(b.field, b.description);
-                }
-                None
-            }
-            Err(other) => return Err(other.into()),
-        };
+        let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let page = page.ok_or_else(bad_page_token)?;
         let after = match &page.after {
@@ -561,24 +548,14 @@ impl InterviewService for Interviews {
             Completeness::Partial
         };
         let profile = match v.require("profile", req.profile.as_ref()) {
-            Some(p) => parse_profile(
-                &mut v,
-                "profile",
-                p,
-                role,
-                &participant.chapter_id,
-                completeness,
-            ),
+            Some(p) => parse_profile(&mut v, "profile", p, role, &participant.chapter_id, completeness),
             None => None,
         };
         let eligibility = v.require("eligibility", req.eligibility.as_ref());
         let eligibility_note = eligibility.and_then(|e| {
             let note = v.check("eligibility.note", EligibilityNote::parse(&e.note))?;
             if note.is_empty() && !(e.meets_minimum_age && e.meets_chapter_rules) {
-                v.add(
-                    "eligibility.note",
-                    "is required when a check fails: explain why",
-                );
+                v.add("eligibility.note", "is required when a check fails: explain why");
                 return None;
             }
             Some(note)
@@ -602,18 +579,23 @@ impl InterviewService for Interviews {
             }
             p
         });
-        if let (Some(p), Some(profile_in)) = (&profile, &req.profile) {
-            // A malformed district was reported by `parse_profile` already.
-            if let Ok(district) = crate::profile::parse_district_name(&profile_in.district) {
-                check_district(
-                    &mut tx,
-                    &mut v,
-                    "profile.district",
-                    &participant.chapter_id,
-                    &district,
-                )
-                .await?;
-            }
+        // The district is checked even when another profile field is bad, so that every
+        // bad field is named at once. A malformed one was reported by `parse_profile`.
+        if let Some(district) = req
+            .profile
+            .as_ref()
+            .and_then(|p| crate::profile::parse_district_name(&p.district).ok())
+        {
+            check_district(
+                &mut tx,
+                &mut v,
+                "profile.district",
+                &participant.chapter_id,
+                &district,
+            )
+            .await?;
+        }
+        if let Some(p) = &profile {
             check_interests(&mut tx, &mut v, "profile", &participant.chapter_id, p).await?;
         }
         v.into_result().map_err(ApiError::InvalidArgument)?;
@@ -823,11 +805,7 @@ mod tests {
         let fields: Vec<_> = v.as_slice().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
             fields,
-            [
-                "interview.schedule_time",
-                "interview.duration",
-                "interview.mode"
-            ]
+            ["interview.schedule_time", "interview.duration", "interview.mode"]
         );
     }
 }

@@ -9,14 +9,24 @@
 
 pub mod admin;
 pub mod auth;
+pub mod buddy_app;
 pub mod convert;
 pub mod error;
 pub mod idempotent;
+pub mod interviews;
 pub mod names;
 pub mod page;
+pub mod participant_view;
+pub mod participants;
 pub mod person;
+pub mod profile;
+pub mod referrals;
 pub mod reports;
 
 pub use admin::Admin;
 pub use auth::{Authenticator, Principal, TokenIssuer};
+pub use buddy_app::BuddyApp;
+pub use interviews::Interviews;
+pub use participants::Participants;
+pub use referrals::Referrals;
 pub use reports::Reports;

@@ -63,7 +63,13 @@ impl Page {
             }
         };
         if !bad.is_empty() {
-            return Err(ApiError::InvalidArgument(
+            let reason = if bad.iter().any(|(field, _)| *field == "page_token") {
+                "INVALID_PAGE_TOKEN"
+            } else {
+                "INVALID_FIELD"
+            };
+            return Err(ApiError::InvalidWithReason(
+                reason,
                 bad.into_iter()
                     .map(|(field, description)| kompis_domain::FieldViolation {
                         field: field.to_owned(),
@@ -77,6 +83,26 @@ impl Page {
             after,
             filters: fingerprint,
         })
+    }
+
+    /// Like [`Page::parse`], but records a bad `page_size` or `page_token` in `v`, so
+    /// that a request with other bad fields reports them all at once.
+    pub fn parse_into(
+        v: &mut kompis_domain::Violations,
+        page_size: i32,
+        page_token: &str,
+        filters: &str,
+    ) -> Option<Self> {
+        match Self::parse(page_size, page_token, filters) {
+            Ok(page) => Some(page),
+            Err(ApiError::InvalidArgument(bad) | ApiError::InvalidWithReason(_, bad)) => {
+                for b in bad {
+                    v.add(b.field, b.description);
+                }
+                None
+            }
+            Err(_) => None,
+        }
     }
 
     /// How many rows to fetch: one more than the page, to know whether another follows.

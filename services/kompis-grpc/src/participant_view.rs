@@ -17,11 +17,17 @@ use crate::profile::profile_pb;
 
 const STATES: [(pb::ParticipantState, ParticipantState); 8] = [
     (pb::ParticipantState::Applicant, ParticipantState::Applicant),
-    (pb::ParticipantState::InterviewBooked, ParticipantState::InterviewBooked),
+    (
+        pb::ParticipantState::InterviewBooked,
+        ParticipantState::InterviewBooked,
+    ),
     (pb::ParticipantState::Ready, ParticipantState::Ready),
     (pb::ParticipantState::Matched, ParticipantState::Matched),
     (pb::ParticipantState::NotSuitable, ParticipantState::NotSuitable),
-    (pb::ParticipantState::NeedsFollowUp, ParticipantState::NeedsFollowUp),
+    (
+        pb::ParticipantState::NeedsFollowUp,
+        ParticipantState::NeedsFollowUp,
+    ),
     (pb::ParticipantState::Withdrawn, ParticipantState::Withdrawn),
     (pb::ParticipantState::Ended, ParticipantState::Ended),
 ];
@@ -80,9 +86,7 @@ fn source_pb(stored: &str) -> i32 {
 /// Parses `chapters/{chapter}/participants/{participant}`.
 pub fn parse_participant_name(name: &str) -> Result<(Slug, ParticipantId), FieldError> {
     match name.split('/').collect::<Vec<_>>().as_slice() {
-        ["chapters", chapter, "participants", id] => {
-            Ok((Slug::parse(chapter)?, ParticipantId::parse(id)?))
-        }
+        ["chapters", chapter, "participants", id] => Ok((Slug::parse(chapter)?, ParticipantId::parse(id)?)),
         _ => Err(FieldError::new(
             "must be a resource name of the form chapters/{chapter}/participants/{participant}",
         )),
@@ -107,11 +111,7 @@ pub fn participant_pb(p: &Participant, view: View) -> pb::Participant {
     pb::Participant {
         role: role_pb(&p.role),
         state: state_pb(state),
-        person_name: Some(person_name_pb(
-            &p.given_name,
-            &p.family_name,
-            &p.display_name,
-        )),
+        person_name: Some(person_name_pb(&p.given_name, &p.family_name, &p.display_name)),
         contact: Some(contact_pb(p.phone.as_deref(), p.email.as_deref())),
         birth_year: p.birth_year,
         gender: gender_pb(&p.gender),
@@ -134,9 +134,7 @@ pub fn participant_pb(p: &Participant, view: View) -> pb::Participant {
         // The waiting time is only meaningful while the participant is in the queue or
         // matched; it is kept through a withdrawal but not shown.
         waiting_since: match state {
-            ParticipantState::Ready | ParticipantState::Matched => {
-                p.waiting_since.and_then(timestamp)
-            }
+            ParticipantState::Ready | ParticipantState::Matched => p.waiting_since.and_then(timestamp),
             _ => None,
         },
         active_match_count: p.active_match_count,
@@ -224,8 +222,7 @@ mod tests {
     #[test]
     fn participant_names_parse() {
         let id = Uuid::now_v7();
-        let (c, p) = parse_participant_name(&format!("chapters/botkyrka/participants/{id}"))
-            .unwrap();
+        let (c, p) = parse_participant_name(&format!("chapters/botkyrka/participants/{id}")).unwrap();
         assert_eq!((c.as_str(), p.into_uuid()), ("botkyrka", id));
         assert!(parse_participant_name("chapters/botkyrka/participants/alby").is_err());
         assert!(parse_participant_name("chapters/botkyrka").is_err());

@@ -11,14 +11,13 @@
 //! read, so the earlier registration shows the later one too.
 
 use kompis_domain::{
-    BirthYear, FreeText, LanguageCode, Note, ParticipantRole, ParticipantState, Role, Slug,
-    Violations,
+    BirthYear, FreeText, LanguageCode, Note, ParticipantRole, ParticipantState, Role, Slug, Violations,
 };
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::participant_service_server::ParticipantService;
 use kompis_store::participants::{
-    self, ListFilter, NewParticipant, PersonalDetails, Profile, Shortage, Source, StateChange,
-    WaitingFilter, WaitingSince,
+    self, ListFilter, NewParticipant, PersonalDetails, Profile, Shortage, Source, StateChange, WaitingFilter,
+    WaitingSince,
 };
 use kompis_store::{Store, chapters, interviews};
 use time::OffsetDateTime;
@@ -32,13 +31,10 @@ use crate::idempotent::{Begin, begin_create, finish_create};
 use crate::names;
 use crate::page::Page;
 use crate::participant_view::{
-    View, bad_page_token, find_managed, parse_role, parse_state, parse_time_key,
-    participant_pb, time_key,
+    View, bad_page_token, find_managed, parse_role, parse_state, parse_time_key, participant_pb, time_key,
 };
 use crate::person::{parse_consent, parse_contact, parse_gender, parse_person_name};
-use crate::profile::{
-    Completeness, check_district, check_interests, parse_district_name, parse_profile,
-};
+use crate::profile::{Completeness, check_district, check_interests, parse_district_name, parse_profile};
 
 /// Roles that manage participants.
 pub const MANAGERS: &[Role] = &[Role::Administrator, Role::Coordinator];
@@ -194,8 +190,8 @@ async fn check_places(
 /// Parses the `parent` of a create or a list: `chapters/{chapter}` in the caller's
 /// scope, or NOT_FOUND.
 fn managed_chapter(principal: &Principal, field: &str, parent: &str) -> ApiResult<Slug> {
-    let chapter = names::parse_one(parent, "chapters")
-        .map_err(|e| ApiError::invalid(field, e.into_description()))?;
+    let chapter =
+        names::parse_one(parent, "chapters").map_err(|e| ApiError::invalid(field, e.into_description()))?;
     if !principal.manages_chapter(chapter.as_str()) {
         return Err(ApiError::NotFound(parent.to_owned()));
     }
@@ -359,13 +355,9 @@ impl ParticipantService for Participants {
             (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
             (Ok(consent), Ok(())) => consent,
         };
-        let (Some(rid), Some(role), Some(person), Some(profile), Some(note)) = (
-            rid,
-            parsed.role,
-            parsed.person,
-            parsed.profile,
-            parsed.note,
-        ) else {
+        let (Some(rid), Some(role), Some(person), Some(profile), Some(note)) =
+            (rid, parsed.role, parsed.person, parsed.profile, parsed.note)
+        else {
             return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
         };
         let hash = request_hash(req);
@@ -478,16 +470,7 @@ impl ParticipantService for Participants {
             req.waiting_since_before.as_ref().map(|t| (t.seconds, t.nanos)),
             req.has_possible_duplicates
         );
-        let page = match Page::parse(req.page_size, &req.page_token, &fingerprint) {
-            Ok(page) => Some(page),
-            Err(ApiError::InvalidArgument(bad)) => {
-                for b in bad {
-                    v.add(b.field, b.description);
-                }
-                None
-            }
-            Err(other) => return Err(other.into()),
-        };
+        let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let page = page.ok_or_else(bad_page_token)?;
         let after = match &page.after {
@@ -504,10 +487,9 @@ impl ParticipantService for Participants {
             waiting_since_before,
             has_possible_duplicates: req.has_possible_duplicates,
         };
-        let mut rows =
-            participants::list_participants(self.store.pool(), &filter, after, page.fetch_limit())
-                .await
-                .map_err(|e| ApiError::from_store(e, &req.parent))?;
+        let mut rows = participants::list_participants(self.store.pool(), &filter, after, page.fetch_limit())
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.parent))?;
         let by_waiting = filter.order_by_waiting_since;
         let next_page_token = page.finish(&mut rows, |p| {
             let time = if by_waiting {
@@ -535,10 +517,7 @@ impl ParticipantService for Participants {
         principal.require_role(MANAGERS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
-        let paths = v.check(
-            "update_mask",
-            update_paths(req.update_mask.as_ref(), UPDATABLE),
-        );
+        let paths = v.check("update_mask", update_paths(req.update_mask.as_ref(), UPDATABLE));
         let input = v.require("participant", req.participant.as_ref());
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (Some(paths), Some(input)) = (paths, input) else {
@@ -574,8 +553,7 @@ impl ParticipantService for Participants {
         );
         check_places(&mut tx, &mut v, "participant", &current.chapter_id, &parsed).await?;
         v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (Some(person), Some(profile), Some(note)) = (parsed.person, parsed.profile, parsed.note)
-        else {
+        let (Some(person), Some(profile), Some(note)) = (parsed.person, parsed.profile, parsed.note) else {
             return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
         };
         participants::update_participant(&mut *tx, current.id, &person, &profile, &note)
@@ -694,7 +672,8 @@ impl ParticipantService for Participants {
         let principal = Principal::from_request(&request)?;
         principal.require_role(MANAGERS)?;
         let req = request.get_ref();
-        let reason = Reason::parse(&req.reason).map_err(|e| ApiError::invalid("reason", e.into_description()))?;
+        let reason =
+            Reason::parse(&req.reason).map_err(|e| ApiError::invalid("reason", e.into_description()))?;
         let mut tx = self
             .store
             .begin()
@@ -767,16 +746,7 @@ impl ParticipantService for Participants {
             "{}|{}|{}|{}",
             req.chapter, req.role, req.district, req.language_code
         );
-        let page = match Page::parse(req.page_size, &req.page_token, &fingerprint) {
-            Ok(page) => Some(page),
-            Err(ApiError::InvalidArgument(bad)) => {
-                for b in bad {
-                    v.add(b.field, b.description);
-                }
-                None
-            }
-            Err(other) => return Err(other.into()),
-        };
+        let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (Some(role), Some(page)) = (role, page) else {
             return Err(bad_page_token().into());
@@ -787,19 +757,11 @@ impl ParticipantService for Participants {
         };
         let pool = self.store.pool();
         let store_error = |e| ApiError::from_store(e, &req.chapter);
-        chapters::get_chapter(pool, &chapter)
-            .await
-            .map_err(store_error)?;
-        let mut rows = participants::waiting_list(
-            pool,
-            chapter.as_str(),
-            role,
-            &filter,
-            after,
-            page.fetch_limit(),
-        )
-        .await
-        .map_err(store_error)?;
+        chapters::get_chapter(pool, &chapter).await.map_err(store_error)?;
+        let mut rows =
+            participants::waiting_list(pool, chapter.as_str(), role, &filter, after, page.fetch_limit())
+                .await
+                .map_err(store_error)?;
         let total = participants::count_waiting(pool, chapter.as_str(), role, &filter)
             .await
             .map_err(store_error)?;
@@ -863,10 +825,7 @@ mod tests {
             row("prs", 5, 0),
             row("ti", 1, 3),
         ]);
-        let keys: Vec<_> = merged
-            .iter()
-            .map(|r| (r.key.as_str(), r.shortage()))
-            .collect();
+        let keys: Vec<_> = merged.iter().map(|r| (r.key.as_str(), r.shortage())).collect();
         assert_eq!(keys, [("prs", 5), ("ar", 2), ("ti", 0)]);
     }
 

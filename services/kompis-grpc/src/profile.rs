@@ -8,8 +8,8 @@
 //! matching engine needs must be there).
 
 use kompis_domain::{
-    AgeRange, Availability, Capacity, FieldError, LanguageSkill, MeetingPreference,
-    ParticipantRole, Slug, Strength, TimeOfDay, Violations, Weekday, Wish, WishKind, Wishes,
+    AgeRange, Availability, Capacity, FieldError, LanguageSkill, MeetingPreference, ParticipantRole, Slug,
+    Strength, TimeOfDay, Violations, Weekday, Wish, WishKind, Wishes,
 };
 use kompis_proto::v1 as pb;
 use kompis_store::participants::{self, Profile, StoredLanguage, StoredWish};
@@ -89,19 +89,12 @@ pub async fn check_district(
     chapter: &str,
     district: &(Slug, Slug),
 ) -> ApiResult<()> {
-    let known = participants::district_in_chapter(
-        &mut *db,
-        chapter,
-        district.0.as_str(),
-        district.1.as_str(),
-    )
-    .await
-    .map_err(|e| ApiError::from_store(e, path))?;
+    let known =
+        participants::district_in_chapter(&mut *db, chapter, district.0.as_str(), district.1.as_str())
+            .await
+            .map_err(|e| ApiError::from_store(e, path))?;
     if !known {
-        v.add(
-            path,
-            "is not a district of a municipality this chapter covers",
-        );
+        v.add(path, "is not a district of a municipality this chapter covers");
     }
     Ok(())
 }
@@ -165,10 +158,7 @@ pub fn parse_profile(
         }
         (None, _, _) => None,
         (Some(level), _, _) => v
-            .check(
-                format!("{path}.swedish_level"),
-                parse_swedish_level(Some(level)),
-            )
+            .check(format!("{path}.swedish_level"), parse_swedish_level(Some(level)))
             .map(|l| l.as_str().to_owned()),
     };
 
@@ -181,12 +171,9 @@ pub fn parse_profile(
         }
         (String::new(), String::new())
     } else {
-        v.check(
-            format!("{path}.district"),
-            parse_district_name(&profile.district),
-        )
-        .map(|(m, d)| (m.into_string(), d.into_string()))
-        .unwrap_or_default()
+        v.check(format!("{path}.district"), parse_district_name(&profile.district))
+            .map(|(m, d)| (m.into_string(), d.into_string()))
+            .unwrap_or_default()
     };
 
     let availability = parse_availability(v, path, &profile.availability, approved);
@@ -303,12 +290,7 @@ fn parse_free_tags(v: &mut Violations, path: &str, tags: &[String]) -> Vec<Strin
     out
 }
 
-fn parse_availability(
-    v: &mut Violations,
-    path: &str,
-    slots: &[pb::AvailabilitySlot],
-    approved: bool,
-) -> i32 {
+fn parse_availability(v: &mut Violations, path: &str, slots: &[pb::AvailabilitySlot], approved: bool) -> i32 {
     let mut availability = Availability::EMPTY;
     for (i, slot) in slots.iter().enumerate() {
         let day = lookup(&WEEKDAYS, slot.weekday);

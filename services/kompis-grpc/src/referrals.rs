@@ -27,8 +27,8 @@ mod view;
 
 use kompis_domain::{
     BirthYear, Contact, DisplayName, Email, FieldError, FreeText, Gender, LanguageCode, Note,
-    ParticipantRole, PhoneNumber, ReferralClosure, ReferralId, ReferralState, Role, Slug,
-    TransitionError, Violations,
+    ParticipantRole, PhoneNumber, ReferralClosure, ReferralId, ReferralState, Role, Slug, TransitionError,
+    Violations,
 };
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::referral_service_server::ReferralService;
@@ -124,8 +124,9 @@ fn require_staff(principal: &Principal, chapter: &Slug) -> ApiResult<()> {
 /// Parses `chapters/{chapter}/referrals/{referral}` at `field`.
 fn parse_referral_name(name: &str, field: &str) -> ApiResult<(Slug, Uuid)> {
     let parsed = match name.split('/').collect::<Vec<_>>().as_slice() {
-        ["chapters", chapter, "referrals", id] => Slug::parse(chapter)
-            .and_then(|c| ReferralId::parse(id).map(|id| (c, id.into_uuid()))),
+        ["chapters", chapter, "referrals", id] => {
+            Slug::parse(chapter).and_then(|c| ReferralId::parse(id).map(|id| (c, id.into_uuid())))
+        }
         _ => Err(FieldError::new(
             "must be a resource name of the form chapters/{chapter}/referrals/{referral}",
         )),
@@ -185,13 +186,7 @@ impl Referrals {
     }
 
     /// Reads a referral the caller may see; NOT_FOUND (named `name`) otherwise.
-    async fn visible(
-        &self,
-        reader: &Reader,
-        chapter: &Slug,
-        id: Uuid,
-        name: &str,
-    ) -> ApiResult<Referral> {
+    async fn visible(&self, reader: &Reader, chapter: &Slug, id: Uuid, name: &str) -> ApiResult<Referral> {
         let row = referrals::get_referral(self.store.pool(), chapter, id)
             .await
             .map_err(|e| ApiError::from_store(e, name))?;
@@ -250,9 +245,7 @@ impl Referrals {
             Err(e) => return Err(ApiError::from_store(e, "organizations")),
         };
         match (org, chapter) {
-            (Some(org), Some(chapter)) if org.chapter_id == chapter.as_str() => {
-                Ok(Some(named.clone()))
-            }
+            (Some(org), Some(chapter)) if org.chapter_id == chapter.as_str() => Ok(Some(named.clone())),
             (Some(_), None) => Ok(None),
             _ => {
                 v.add(
@@ -295,18 +288,15 @@ impl ReferralService for Referrals {
                 named_empty,
             )
             .await?;
-        if let (Some(chapter), Some((municipality, district))) = (&parsed.chapter, &parsed.district)
-        {
-            let place =
-                referrals::district_place(self.store.pool(), chapter, municipality, district)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, "districts"))?;
+        if let (Some(chapter), Some((municipality, district))) = (&parsed.chapter, &parsed.district) {
+            let place = referrals::district_place(self.store.pool(), chapter, municipality, district)
+                .await
+                .map_err(|e| ApiError::from_store(e, "districts"))?;
             match place {
                 DistrictPlace::InChapter => {}
-                DistrictPlace::OutsideChapter => v.add(
-                    "referral.district",
-                    "is not in a municipality the chapter covers",
-                ),
+                DistrictPlace::OutsideChapter => {
+                    v.add("referral.district", "is not in a municipality the chapter covers")
+                }
                 DistrictPlace::Unknown => v.add("referral.district", "is not a known district"),
             }
         }
@@ -398,10 +388,7 @@ impl ReferralService for Referrals {
         let principal = Principal::from_request(&request)?;
         let req = request.get_ref();
         let mut v = Violations::new();
-        let parent = v.check(
-            "parent",
-            names::parse_parent_or_wildcard(&req.parent, "chapters"),
-        );
+        let parent = v.check("parent", names::parse_parent_or_wildcard(&req.parent, "chapters"));
         let state = match req.state {
             0 => Some(None),
             n => v
@@ -481,7 +468,9 @@ impl ReferralService for Referrals {
                     .zip(Uuid::parse_str(id).ok())
                     .ok_or_else(|| ApiError::invalid("page_token", "is not a token this service issued"))?,
             ),
-            Some(_) => return Err(ApiError::invalid("page_token", "is not a token this service issued").into()),
+            Some(_) => {
+                return Err(ApiError::invalid("page_token", "is not a token this service issued").into());
+            }
         };
         let filter = ReferralFilter {
             chapter: chapter.as_ref(),
@@ -529,7 +518,11 @@ impl ReferralService for Referrals {
         require_staff(&principal, &chapter)?;
         let reason = FreeText::<REASON_MAX>::parse(&req.reason)
             .map_err(|e| ApiError::invalid("reason", e.into_description()))?;
-        let mut tx = self.store.begin().await.map_err(|e| ApiError::from_store(e, &req.name))?;
+        let mut tx = self
+            .store
+            .begin()
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
         let row = referrals::lock_referral(&mut tx, &chapter, id)
             .await
             .map_err(|e| ApiError::from_store(e, &req.name))?;
@@ -543,8 +536,18 @@ impl ReferralService for Referrals {
         let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Contacted, None)
             .await
             .map_err(|e| ApiError::from_store(e, &req.name))?;
-        append_event(&mut tx, &row, &principal, own.as_str(), ReferralState::Contacted, reason.as_str()).await?;
-        tx.commit().await.map_err(|e| ApiError::from_store(e.into(), &req.name))?;
+        append_event(
+            &mut tx,
+            &row,
+            &principal,
+            own.as_str(),
+            ReferralState::Contacted,
+            reason.as_str(),
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| ApiError::from_store(e.into(), &req.name))?;
         ok(pb::MarkReferralContactedResponse {
             referral: Some(self.render_one(&row, Audience::Staff).await?),
         })
@@ -560,8 +563,8 @@ impl ReferralService for Referrals {
         let (chapter, id) = parse_referral_name(&req.name, "name")?;
         tracing::Span::current().record("referral", tracing::field::display(id));
         require_staff(&principal, &chapter)?;
-        let rid = request_id(&req.request_id)
-            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+        let rid =
+            request_id(&req.request_id).map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
         let hash = caller_request_hash(&principal.subject, req);
         let mut tx = match begin_create(&self.store, "ConvertReferral", rid, &hash).await? {
             Begin::Replay(_) => return self.converted(&chapter, id, &req.name).await,
@@ -605,8 +608,15 @@ impl ReferralService for Referrals {
                 .await
                 .map_err(|e| ApiError::from_store(e, &req.name))?;
             let reason = format!("converted into {participant_name}");
-            append_event(&mut tx, &row, &principal, own.as_str(), ReferralState::Contacted, &reason)
-                .await?;
+            append_event(
+                &mut tx,
+                &row,
+                &principal,
+                own.as_str(),
+                ReferralState::Contacted,
+                &reason,
+            )
+            .await?;
         }
         finish_create(tx, "ConvertReferral", rid, &hash, &participant_name).await?;
         self.converted(&chapter, id, &req.name).await
@@ -633,12 +643,17 @@ impl ReferralService for Referrals {
         let Some(closure) = closure else {
             return Err(ApiError::Internal("a valid closure did not parse".into()).into());
         };
-        let mut tx = self.store.begin().await.map_err(|e| ApiError::from_store(e, &req.name))?;
+        let mut tx = self
+            .store
+            .begin()
+            .await
+            .map_err(|e| ApiError::from_store(e, &req.name))?;
         let row = referrals::lock_referral(&mut tx, &chapter, id)
             .await
             .map_err(|e| ApiError::from_store(e, &req.name))?;
         let own = view::stored_state(&row);
-        own.transition(ReferralState::Closed).map_err(invalid_transition)?;
+        own.transition(ReferralState::Closed)
+            .map_err(invalid_transition)?;
         let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Closed, Some(&closure))
             .await
             .map_err(|e| ApiError::from_store(e, &req.name))?;
@@ -647,8 +662,18 @@ impl ReferralService for Referrals {
         } else {
             format!("{}: {}", closure.reason(), closure.note())
         };
-        append_event(&mut tx, &row, &principal, own.as_str(), ReferralState::Closed, &why).await?;
-        tx.commit().await.map_err(|e| ApiError::from_store(e.into(), &req.name))?;
+        append_event(
+            &mut tx,
+            &row,
+            &principal,
+            own.as_str(),
+            ReferralState::Closed,
+            &why,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(|e| ApiError::from_store(e.into(), &req.name))?;
         ok(pb::CloseReferralResponse {
             referral: Some(self.render_one(&row, Audience::Staff).await?),
         })
@@ -709,11 +734,7 @@ async fn append_event(
 /// The participant a referral becomes: a newcomer applicant with the referral's name,
 /// contact, birth year, gender, district, languages, Swedish level and consent, so that
 /// nothing is typed twice. The referrer's note becomes the participant's note.
-fn new_participant(
-    row: &Referral,
-    chapter: &Slug,
-    principal: &Principal,
-) -> ApiResult<NewParticipant> {
+fn new_participant(row: &Referral, chapter: &Slug, principal: &Principal) -> ApiResult<NewParticipant> {
     let phone = row.phone.as_deref().map(PhoneNumber::parse).transpose();
     let email = row.email.as_deref().map(Email::parse).transpose();
     let contact = stored(phone.and_then(|p| Contact::new(p, email?)))?;

@@ -8,6 +8,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use kompis_grpc::Authenticator;
 use kompis_proto::v1::admin_service_server::AdminServiceServer;
+use kompis_proto::v1::buddy_app_service_server::BuddyAppServiceServer;
+use kompis_proto::v1::interview_service_server::InterviewServiceServer;
+use kompis_proto::v1::participant_service_server::ParticipantServiceServer;
+use kompis_proto::v1::referral_service_server::ReferralServiceServer;
+use kompis_proto::v1::report_service_server::ReportServiceServer;
 use kompis_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -24,7 +29,14 @@ use crate::{metrics_server, worker};
 
 /// The `kompis.v1` services this build serves. Health reports each by name; the
 /// empty name stands for the whole server.
-pub const SERVED: &[&str] = &["kompis.v1.AdminService"];
+pub const SERVED: &[&str] = &[
+    "kompis.v1.AdminService",
+    "kompis.v1.ParticipantService",
+    "kompis.v1.InterviewService",
+    "kompis.v1.BuddyAppService",
+    "kompis.v1.ReferralService",
+    "kompis.v1.ReportService",
+];
 
 /// A built application: listeners bound, store ready, not yet serving.
 #[derive(Debug)]
@@ -136,18 +148,17 @@ impl Application {
             .build_v1alpha()?;
 
         let auth = Authenticator::new(settings.jwt_secret.as_bytes());
-        let authed = move |service| {
-            let auth = auth.clone();
-            InterceptedService::new(service, move |request| auth.intercept(request))
-        };
+        // A macro rather than a closure: each service has its own type.
         macro_rules! kompis_service {
-            ($server:ident, $service:expr) => {
-                authed(
+            ($server:ident, $service:expr) => {{
+                let auth = auth.clone();
+                InterceptedService::new(
                     $server::new($service)
                         .accept_compressed(CompressionEncoding::Gzip)
                         .send_compressed(CompressionEncoding::Gzip),
+                    move |request| auth.intercept(request),
                 )
-            };
+            }};
         }
 
         let router = Server::builder()
@@ -162,6 +173,26 @@ impl Application {
             .add_service(kompis_service!(
                 AdminServiceServer,
                 kompis_grpc::Admin::new(store.clone())
+            ))
+            .add_service(kompis_service!(
+                ParticipantServiceServer,
+                kompis_grpc::Participants::new(store.clone())
+            ))
+            .add_service(kompis_service!(
+                InterviewServiceServer,
+                kompis_grpc::Interviews::new(store.clone())
+            ))
+            .add_service(kompis_service!(
+                BuddyAppServiceServer,
+                kompis_grpc::BuddyApp::new(store.clone())
+            ))
+            .add_service(kompis_service!(
+                ReferralServiceServer,
+                kompis_grpc::Referrals::new(store.clone())
+            ))
+            .add_service(kompis_service!(
+                ReportServiceServer,
+                kompis_grpc::Reports::new(store.clone())
             ));
 
         let addr = grpc.local_addr()?;

@@ -4,9 +4,7 @@
 //! whether the organisation belongs to it) is checked by the handler afterwards, into
 //! the same [`Violations`], so that a request is answered with all its faults at once.
 
-use kompis_domain::{
-    BirthYear, Contact, FreeText, Gender, LanguageSkills, Slug, SwedishLevel, Violations,
-};
+use kompis_domain::{BirthYear, Contact, FreeText, Gender, LanguageSkills, Slug, SwedishLevel, Violations};
 use kompis_proto::v1 as pb;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -14,8 +12,8 @@ use uuid::Uuid;
 use crate::convert::request_id;
 use crate::names;
 use crate::person::{
-    Consent, PersonName, parse_consent, parse_contact, parse_gender, parse_languages,
-    parse_person_name, parse_swedish_level,
+    Consent, PersonName, parse_consent, parse_contact, parse_gender, parse_languages, parse_person_name,
+    parse_swedish_level,
 };
 
 /// Longest referrer's note, in characters.

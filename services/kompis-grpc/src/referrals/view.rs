@@ -6,8 +6,8 @@ use kompis_proto::v1 as pb;
 use kompis_store::referrals::{Duplicate, Referral};
 
 use crate::convert::timestamp;
-use crate::person::{consent_pb, contact_pb, gender_pb, languages_pb, person_name_pb, swedish_level_pb};
 use crate::names;
+use crate::person::{consent_pb, contact_pb, gender_pb, languages_pb, person_name_pb, swedish_level_pb};
 
 /// Who a referral is shown to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,5 +154,90 @@ pub fn referral_pb(r: &Referral, audience: Audience, duplicates: &[Duplicate]) -
         create_time: timestamp(r.create_time),
         state_time: timestamp(state_time),
         update_time: timestamp(r.update_time),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kompis_store::referrals::StoredSkill;
+    use sqlx::types::Json;
+    use time::OffsetDateTime;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn converted(referral_state: &str, participant_state: &str) -> Referral {
+        let now = OffsetDateTime::now_utc();
+        Referral {
+            id: Uuid::now_v7(),
+            chapter_id: "botkyrka".into(),
+            organization_id: "sfi-botkyrka".into(),
+            referrer: "referrer-1".into(),
+            state: referral_state.into(),
+            close_reason: None,
+            close_note: String::new(),
+            given_name: "Amina".into(),
+            family_name: "Yusuf".into(),
+            display_name: String::new(),
+            phone: Some("+46701234567".into()),
+            email: None,
+            birth_year: 1990,
+            gender: "female".into(),
+            municipality_id: "botkyrka".into(),
+            district_id: "alby".into(),
+            languages: Json(vec![StoredSkill {
+                code: "prs".into(),
+                level: "native".into(),
+            }]),
+            swedish_level: "sfi_b".into(),
+            consent_given_by: "referrer-1".into(),
+            consent_give_time: now,
+            consent_text_version: "2026-01".into(),
+            note: String::new(),
+            participant_id: Some(Uuid::now_v7()),
+            participant_state: Some(participant_state.into()),
+            participant_state_time: Some(now),
+            create_time: now,
+            state_time: now,
+            update_time: now,
+        }
+    }
+
+    #[test]
+    fn a_referrer_sees_the_participants_progress_but_not_the_participant() {
+        let r = converted("contacted", "ready");
+        let duplicate = Duplicate {
+            referral_id: r.id,
+            collection: "participants".into(),
+            other_id: Uuid::now_v7(),
+        };
+
+        let school = referral_pb(&r, Audience::Referrer, std::slice::from_ref(&duplicate));
+        let staff = referral_pb(&r, Audience::Staff, &[duplicate]);
+
+        assert_eq!(school.state, pb::ReferralState::Interviewed as i32);
+        assert!(school.participant.is_empty() && school.possible_duplicates.is_empty());
+        assert!(!staff.participant.is_empty());
+        assert_eq!(staff.possible_duplicates.len(), 1);
+    }
+
+    #[test]
+    fn a_withdrawn_participant_shows_the_referral_closed_as_withdrawn() {
+        let shown = referral_pb(&converted("contacted", "withdrawn"), Audience::Referrer, &[]);
+
+        assert_eq!(shown.state, pb::ReferralState::Closed as i32);
+        assert_eq!(shown.close_reason, pb::ReferralCloseReason::Withdrawn as i32);
+    }
+
+    #[test]
+    fn every_state_and_close_reason_has_a_proto_value() {
+        for state in ReferralState::ALL {
+            assert_eq!(state_from_pb(state_pb(*state) as i32), Some(*state));
+        }
+        for reason in CloseReason::ALL {
+            let value = close_reason_pb(*reason);
+            assert_ne!(value, pb::ReferralCloseReason::Unspecified);
+            assert_eq!(close_reason_from_pb(value as i32), Some(*reason));
+        }
     }
 }

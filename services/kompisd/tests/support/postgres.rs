@@ -13,7 +13,11 @@ pub struct TempPostgres {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn pg_bin() -> PathBuf {
@@ -38,7 +42,11 @@ impl TempPostgres {
         let dir = std::env::temp_dir().join(format!("kompis-pg-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         // initdb refuses to run as root: run the server as the postgres user then.
-        let as_postgres = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+        let as_postgres = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout == b"0\n")
+            .unwrap_or(false);
         let pg = Self {
             port: free_port(),
             dir,
@@ -46,10 +54,25 @@ impl TempPostgres {
             as_postgres,
         };
         if as_postgres {
-            let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&pg.dir).status().unwrap();
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&pg.dir)
+                .status()
+                .unwrap();
             assert!(ok.success());
         }
-        pg.run("initdb", &["-D", pg.data().to_str().unwrap(), "--auth=trust", "-U", "postgres", "-E", "UTF8"]);
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                pg.data().to_str().unwrap(),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+            ],
+        );
         pg.resume();
         pg
     }
@@ -82,17 +105,40 @@ impl TempPostgres {
 
     /// Starts (or restarts) the server and waits until it accepts connections.
     pub fn resume(&self) {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", self.port, self.dir.display());
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.display()
+        );
         let log = self.dir.join("log");
         self.run(
             "pg_ctl",
-            &["-D", self.data().to_str().unwrap(), "-l", log.to_str().unwrap(), "-o", &options, "-w", "start"],
+            &[
+                "-D",
+                self.data().to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
         );
     }
 
     /// Stops the server at once, as a crash would.
     pub fn kill(&self) {
-        self.run("pg_ctl", &["-D", self.data().to_str().unwrap(), "-m", "immediate", "-w", "stop"]);
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                self.data().to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        );
     }
 }
 

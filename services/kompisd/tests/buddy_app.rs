@@ -1,0 +1,287 @@
+//! BuddyAppService: a person signs up in the app, appears to coordinators as an
+//! applicant, and follows their application and place in the queue.
+
+mod participant_fixtures;
+mod support;
+
+use kompis_proto::v1::*;
+use participant_fixtures::*;
+use tonic::Code;
+use uuid::Uuid;
+
+/// The account id in the harness's participant token for `id`.
+fn account(id: Uuid) -> String {
+    format!("participant-{id}")
+}
+
+/// A sign-up of a newcomer in Alby who speaks Dari; `n` makes the contact unique.
+fn sign_up_request(id: Uuid, n: u32) -> SignUpRequest {
+    SignUpRequest {
+        role: ParticipantRole::Newcomer as i32,
+        person_name: Some(PersonName {
+            given_name: format!("Farid {n}"),
+            family_name: "Ahmadi".into(),
+            display_name: "Farid".into(),
+        }),
+        contact: Some(Contact {
+            phone: format!("+4670300{n:04}"),
+            email: String::new(),
+        }),
+        birth_year: 1995,
+        gender: Gender::Male as i32,
+        district: ALBY.into(),
+        languages: vec![speaks("prs", LanguageLevel::Native)],
+        swedish_level: Some(SwedishLevel {
+            level: Some(swedish_level::Level::Cefr(LanguageLevel::A2 as i32)),
+        }),
+        consent: Some(consent(&account(id))),
+        request_id: request_id(),
+    }
+}
+
+/// Signs up a new app user; returns their participant id and token.
+async fn signed_up(app: &support::TestApp, n: u32) -> (Uuid, String, Participant) {
+    let id = Uuid::now_v7();
+    let token = app.participant(id);
+    let participant = buddy_app(app, &token)
+        .sign_up(sign_up_request(id, n))
+        .await
+        .expect("the sign-up succeeds")
+        .into_inner()
+        .participant
+        .unwrap();
+    (id, token, participant)
+}
+
+async fn my_application(app: &support::TestApp, token: &str) -> MyApplication {
+    buddy_app(app, token)
+        .get_my_application(GetMyApplicationRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_person_signs_up_in_the_app_and_sees_their_application() {
+    let app = support::spawn_app_with_demo().await;
+
+    let (id, token, participant) = signed_up(&app, 1).await;
+    let application = my_application(&app, &token).await;
+
+    assert_eq!(participant.name, format!("{CHAPTER}/participants/{id}"));
+    assert_eq!(participant.state, ParticipantState::Applicant as i32);
+    assert_eq!(participant.source, ParticipantSource::SelfSignUp as i32);
+    assert_eq!(application.state, ParticipantState::Applicant as i32);
+    assert_eq!(application.queue_position, 0);
+    assert_eq!(application.chapter_display_name, "Kompis Botkyrka");
+    assert!(application.interview_time.is_none());
+    let profile = buddy_app(&app, &token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .participant
+        .unwrap();
+    assert_eq!(profile.name, participant.name);
+    assert_eq!(profile.profile.unwrap().languages[0].language_code, "prs");
+}
+
+#[tokio::test]
+async fn a_self_sign_up_appears_to_coordinators_as_an_applicant() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, _, participant) = signed_up(&app, 1).await;
+
+    let applicants = participants(&app, &app.coordinator("botkyrka"))
+        .list_participants(ListParticipantsRequest {
+            parent: CHAPTER.into(),
+            states: vec![ParticipantState::Applicant as i32],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .participants;
+
+    assert_eq!(applicants.len(), 1);
+    assert_eq!(applicants[0].name, participant.name);
+    assert_eq!(applicants[0].source, ParticipantSource::SelfSignUp as i32);
+    assert_eq!(
+        event_states(&app, &participant.name).await,
+        [step("", "applicant")]
+    );
+}
+
+#[tokio::test]
+async fn before_signing_up_the_app_says_there_is_no_application_yet() {
+    let app = support::spawn_app_with_demo().await;
+    let token = app.participant(Uuid::now_v7());
+
+    let profile = buddy_app(&app, &token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap_err();
+    let application = buddy_app(&app, &token)
+        .get_my_application(GetMyApplicationRequest {})
+        .await
+        .unwrap_err();
+
+    for status in [profile, application] {
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert_eq!(support::reason(&status), "RESOURCE_NOT_FOUND");
+    }
+}
+
+#[tokio::test]
+async fn a_retried_sign_up_returns_the_first_and_a_second_one_is_refused() {
+    let app = support::spawn_app_with_demo().await;
+    let id = Uuid::now_v7();
+    let token = app.participant(id);
+    let request = sign_up_request(id, 1);
+    let mut client = buddy_app(&app, &token);
+
+    let first = client.sign_up(request.clone()).await.unwrap().into_inner();
+    let retry = client.sign_up(request).await.unwrap().into_inner();
+    let again = client.sign_up(sign_up_request(id, 2)).await.unwrap_err();
+
+    assert_eq!(first.participant, retry.participant);
+    assert_eq!(again.code(), Code::AlreadyExists);
+}
+
+#[tokio::test]
+async fn a_sign_up_names_an_invalid_language_code_and_an_unknown_district() {
+    let app = support::spawn_app_with_demo().await;
+    let id = Uuid::now_v7();
+    let mut request = sign_up_request(id, 1);
+    request.languages = vec![speaks("swedish", LanguageLevel::B1)];
+    request.district = "municipalities/botkyrka/districts/atlantis".into();
+    request.swedish_level = None;
+
+    let status = buddy_app(&app, &app.participant(id))
+        .sign_up(request)
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        support::bad_fields(&status),
+        ["district", "languages[0].language_code", "swedish_level"]
+    );
+}
+
+#[tokio::test]
+async fn a_sign_up_needs_the_callers_own_consent() {
+    let app = support::spawn_app_with_demo().await;
+    let id = Uuid::now_v7();
+    let mut request = sign_up_request(id, 1);
+    request.consent = Some(consent("someone-else"));
+
+    let status = buddy_app(&app, &app.participant(id))
+        .sign_up(request)
+        .await
+        .unwrap_err();
+
+    assert_eq!(support::bad_fields(&status), ["consent.given_by"]);
+    assert_eq!(support::reason(&status), "CONSENT_MISSING");
+}
+
+#[tokio::test]
+async fn a_sign_up_in_a_district_no_chapter_covers_is_not_found() {
+    let app = support::spawn_app_with_demo().await;
+    let id = Uuid::now_v7();
+    let mut request = sign_up_request(id, 1);
+    request.district = RINKEBY.into();
+
+    let status = buddy_app(&app, &app.participant(id))
+        .sign_up(request)
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_known_phone_number_is_flagged_to_coordinators_but_never_shown_in_the_app() {
+    let app = support::spawn_app_with_demo().await;
+    let mut known = newcomer(1);
+    known.contact.as_mut().unwrap().phone = "+46703000001".into();
+    let known = register(&app, known).await;
+
+    let (_, token, participant) = signed_up(&app, 1).await;
+
+    assert!(participant.possible_duplicates.is_empty());
+    assert!(participant.note.is_empty());
+    let mine = buddy_app(&app, &token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .participant
+        .unwrap();
+    assert!(mine.possible_duplicates.is_empty());
+    assert_eq!(
+        get(&app, &participant.name).await.possible_duplicates,
+        [known.name]
+    );
+}
+
+#[tokio::test]
+async fn a_ready_participant_sees_their_place_in_the_queue() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, first_token, first) = signed_up(&app, 1).await;
+    let (_, second_token, second) = signed_up(&app, 2).await;
+    let (_, third_token, third) = signed_up(&app, 3).await;
+    approve(&app, &first, ALBY, "prs").await;
+
+    let interview = book(&app, &second.name).await;
+    let booked = my_application(&app, &second_token).await;
+    record(
+        &app,
+        &interview.name,
+        InterviewOutcome::Approved,
+        interview_profile(ParticipantRole::Newcomer, ALBY, "prs"),
+    )
+    .await;
+    let first_place = my_application(&app, &first_token).await;
+    let second_place = my_application(&app, &second_token).await;
+    let not_ready = my_application(&app, &third_token).await;
+
+    assert_eq!(booked.state, ParticipantState::InterviewBooked as i32);
+    assert_eq!(booked.interview_time, interview.schedule_time);
+    assert_eq!(first_place.state, ParticipantState::Ready as i32);
+    assert_eq!((first_place.queue_position, first_place.queue_length), (1, 2));
+    assert_eq!((second_place.queue_position, second_place.queue_length), (2, 2));
+    assert!(second_place.waiting_since.is_some());
+    assert_eq!(not_ready.state, ParticipantState::Applicant as i32);
+    assert_eq!((not_ready.queue_position, not_ready.queue_length), (0, 2));
+    let _ = third;
+}
+
+#[tokio::test]
+async fn buddy_matching_and_later_features_are_not_available_yet() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, _) = signed_up(&app, 1).await;
+    let mut client = buddy_app(&app, &token);
+
+    let buddy = client.get_my_buddy(GetMyBuddyRequest {}).await.unwrap_err();
+    let invitations = client
+        .list_my_invitations(ListMyInvitationsRequest::default())
+        .await
+        .unwrap_err();
+
+    assert_eq!(buddy.code(), Code::Unimplemented);
+    assert!(buddy.message().contains("buddy matching is not available yet"));
+    assert_eq!(invitations.code(), Code::Unimplemented);
+}
+
+#[tokio::test]
+async fn only_participants_use_the_app_service() {
+    let app = support::spawn_app_with_demo().await;
+
+    let status = buddy_app(&app, &app.coordinator("botkyrka"))
+        .get_my_application(GetMyApplicationRequest {})
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::PermissionDenied);
+}
