@@ -59,18 +59,20 @@ CREATE TABLE organizations (
 CREATE INDEX organizations_chapter ON organizations (chapter_id, id);
 
 -- The chapter's weights for the matching engine's soft criteria and its limits.
--- One row per chapter; defaults are the documented engine defaults. Weights are 0-100,
+-- One row per chapter. The defaults are the matching engine's default weights
+-- (services/kompis-matching/README.md) scaled by 2/3 into the API's 0-100 range, so their
+-- proportions, which are all that matters to the ranking, are the engine's. Weights are 0-100,
 -- 0 switching a criterion off.
 CREATE TABLE matching_weights (
     chapter_id          text PRIMARY KEY REFERENCES chapters (id) ON DELETE CASCADE,
-    shared_interests    integer NOT NULL DEFAULT 30 CHECK (shared_interests BETWEEN 0 AND 100),
-    distance            integer NOT NULL DEFAULT 25 CHECK (distance BETWEEN 0 AND 100),
-    age_closeness       integer NOT NULL DEFAULT 10 CHECK (age_closeness BETWEEN 0 AND 100),
-    soft_wishes         integer NOT NULL DEFAULT 20 CHECK (soft_wishes BETWEEN 0 AND 100),
-    swedish_level_fit   integer NOT NULL DEFAULT 10 CHECK (swedish_level_fit BETWEEN 0 AND 100),
-    family_situation    integer NOT NULL DEFAULT 10 CHECK (family_situation BETWEEN 0 AND 100),
-    meeting_preference  integer NOT NULL DEFAULT 5 CHECK (meeting_preference BETWEEN 0 AND 100),
-    waiting_time        integer NOT NULL DEFAULT 20 CHECK (waiting_time BETWEEN 0 AND 100),
+    shared_interests    integer NOT NULL DEFAULT 67 CHECK (shared_interests BETWEEN 0 AND 100),
+    distance            integer NOT NULL DEFAULT 67 CHECK (distance BETWEEN 0 AND 100),
+    age_closeness       integer NOT NULL DEFAULT 33 CHECK (age_closeness BETWEEN 0 AND 100),
+    soft_wishes         integer NOT NULL DEFAULT 53 CHECK (soft_wishes BETWEEN 0 AND 100),
+    swedish_level_fit   integer NOT NULL DEFAULT 40 CHECK (swedish_level_fit BETWEEN 0 AND 100),
+    family_situation    integer NOT NULL DEFAULT 27 CHECK (family_situation BETWEEN 0 AND 100),
+    meeting_preference  integer NOT NULL DEFAULT 20 CHECK (meeting_preference BETWEEN 0 AND 100),
+    waiting_time        integer NOT NULL DEFAULT 100 CHECK (waiting_time BETWEEN 0 AND 100),
     max_distance_km     double precision NOT NULL DEFAULT 15 CHECK (max_distance_km > 0 AND max_distance_km <= 500),
     min_age             integer NOT NULL DEFAULT 18 CHECK (min_age BETWEEN 16 AND 99),
     top_k               integer NOT NULL DEFAULT 5 CHECK (top_k BETWEEN 1 AND 50),

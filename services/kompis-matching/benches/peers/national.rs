@@ -1,0 +1,383 @@
+//! A synthetic national round: 100,000 newcomers and 50,000 established residents
+//! spread over Swedish cities and towns as the population is (newcomers more
+//! concentrated in the big cities than residents), candidates only within the
+//! chapter's maximum distance; plus a constrained local pool with a shortage of
+//! residents, to compare exact matching with "best pair first".
+
+use std::time::Instant;
+
+use kompis_matching::*;
+
+use crate::instances::Rng;
+
+/// (name, lat, lon, share of the population, radius km).
+const CITIES: &[(&str, f64, f64, f64, f64)] = &[
+    ("Stockholm", 59.3293, 18.0686, 0.230, 22.0),
+    ("Göteborg", 57.7089, 11.9746, 0.100, 15.0),
+    ("Malmö", 55.6050, 13.0038, 0.080, 12.0),
+    ("Uppsala", 59.8586, 17.6389, 0.035, 8.0),
+    ("Västerås", 59.6099, 16.5448, 0.025, 7.0),
+    ("Örebro", 59.2753, 15.2134, 0.025, 7.0),
+    ("Linköping", 58.4108, 15.6214, 0.025, 7.0),
+    ("Helsingborg", 56.0465, 12.6945, 0.025, 7.0),
+    ("Jönköping", 57.7826, 14.1618, 0.020, 7.0),
+    ("Norrköping", 58.5877, 16.1924, 0.020, 7.0),
+    ("Lund", 55.7047, 13.1910, 0.020, 5.0),
+    ("Umeå", 63.8258, 20.2630, 0.020, 6.0),
+    ("Gävle", 60.6749, 17.1413, 0.015, 6.0),
+    ("Borås", 57.7210, 12.9401, 0.015, 6.0),
+    ("Södertälje", 59.1955, 17.6253, 0.015, 6.0),
+    ("Eskilstuna", 59.3666, 16.5077, 0.015, 6.0),
+    ("Halmstad", 56.6745, 12.8578, 0.015, 6.0),
+    ("Växjö", 56.8777, 14.8091, 0.015, 6.0),
+    ("Karlstad", 59.4022, 13.5115, 0.015, 6.0),
+    ("Sundsvall", 62.3908, 17.3069, 0.015, 6.0),
+    ("Luleå", 65.5848, 22.1547, 0.010, 6.0),
+    ("Östersund", 63.1792, 14.6357, 0.010, 5.0),
+    ("Trollhättan", 58.2837, 12.2886, 0.010, 5.0),
+    ("Kristianstad", 56.0294, 14.1567, 0.010, 5.0),
+    ("Kalmar", 56.6634, 16.3568, 0.010, 5.0),
+    ("Falun", 60.6065, 15.6355, 0.010, 5.0),
+    ("Skövde", 58.3903, 13.8461, 0.008, 4.0),
+    ("Visby", 57.6348, 18.2948, 0.005, 4.0),
+    ("Kiruna", 67.8558, 20.2253, 0.003, 4.0),
+];
+
+/// Share of the population in 300 small towns, spread over the southern two thirds.
+const TOWNS_SHARE: f64 = 0.19;
+const N_TOWNS: usize = 300;
+
+#[derive(Clone, Copy)]
+struct Place {
+    lat: f64,
+    lon: f64,
+    share: f64,
+    radius_km: f64,
+    districts: usize,
+}
+
+fn places(rng: &mut Rng) -> Vec<Place> {
+    let mut v: Vec<Place> = CITIES
+        .iter()
+        .map(|&(_, lat, lon, share, radius_km)| Place {
+            lat,
+            lon,
+            share,
+            radius_km,
+            districts: ((share * 600.0) as usize).max(4),
+        })
+        .collect();
+    for _ in 0..N_TOWNS {
+        v.push(Place {
+            lat: 55.6 + rng.unit() * 8.0,
+            lon: 12.5 + rng.unit() * (5.0 + 4.0 * rng.unit()),
+            share: TOWNS_SHARE / N_TOWNS as f64,
+            radius_km: 3.0,
+            districts: 2,
+        });
+    }
+    v
+}
+
+/// District coordinates of each place (fixed per place, shared by its participants).
+fn districts(rng: &mut Rng, places: &[Place]) -> Vec<Vec<GeoPoint>> {
+    places
+        .iter()
+        .map(|p| {
+            (0..p.districts)
+                .map(|_| {
+                    let r = p.radius_km * rng.unit().sqrt();
+                    let a = rng.unit() * std::f64::consts::TAU;
+                    GeoPoint {
+                        lat: p.lat + r * a.sin() / 111.2,
+                        lon: p.lon + r * a.cos() / (111.2 * p.lat.to_radians().cos()),
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn pick<T: Copy>(rng: &mut Rng, items: &[(T, f64)]) -> T {
+    let total: f64 = items.iter().map(|x| x.1).sum();
+    let mut x = rng.unit() * total;
+    for &(t, w) in items {
+        if x < w {
+            return t;
+        }
+        x -= w;
+    }
+    items[items.len() - 1].0
+}
+
+fn person(rng: &mut Rng, id: u128, role: Role, location: GeoPoint, hard_wish_rate: f64) -> Participant {
+    use Proficiency::*;
+    let newcomer = role == Role::Newcomer;
+    let langs: &[(&str, f64)] = if newcomer {
+        &[
+            ("ar", 30.0),
+            ("ti", 10.0),
+            ("so", 8.0),
+            ("prs", 8.0),
+            ("fa", 7.0),
+            ("uk", 10.0),
+            ("ku", 5.0),
+            ("ps", 3.0),
+            ("am", 3.0),
+            ("ru", 4.0),
+            ("es", 4.0),
+            ("tr", 4.0),
+            ("fr", 4.0),
+        ]
+    } else {
+        &[
+            ("ar", 3.0),
+            ("es", 4.0),
+            ("fr", 4.0),
+            ("de", 5.0),
+            ("ru", 1.0),
+            ("fa", 1.0),
+            ("tr", 1.0),
+            ("so", 0.5),
+            ("ti", 0.3),
+            ("uk", 0.5),
+        ]
+    };
+    let mut languages = vec![Language {
+        code: LanguageCode::new(pick(rng, langs)).expect("valid code"),
+        level: if newcomer { Native } else { Conversational },
+    }];
+    // Most residents speak no language of the newcomers' besides English.
+    if !newcomer && rng.unit() < 0.7 {
+        languages.clear();
+    }
+    let english_rate = if newcomer { 0.35 } else { 0.85 };
+    if rng.unit() < english_rate {
+        languages.push(Language {
+            code: LanguageCode::new("en").expect("valid code"),
+            level: pick(rng, &[(Basic, 1.0), (Conversational, 3.0), (Fluent, 2.0)]),
+        });
+    }
+    let swedish = if newcomer {
+        pick(
+            rng,
+            &[
+                (SwedishLevel::None, 15.0),
+                (SwedishLevel::SfiA, 20.0),
+                (SwedishLevel::SfiB, 25.0),
+                (SwedishLevel::SfiC, 20.0),
+                (SwedishLevel::SfiD, 15.0),
+                (SwedishLevel::B1, 5.0),
+            ],
+        )
+    } else {
+        pick(
+            rng,
+            &[
+                (SwedishLevel::Native, 85.0),
+                (SwedishLevel::C1, 6.0),
+                (SwedishLevel::C2, 5.0),
+                (SwedishLevel::B2, 4.0),
+            ],
+        )
+    };
+    let gender = pick(
+        rng,
+        &[
+            (Gender::Woman, if newcomer { 48.0 } else { 62.0 }),
+            (Gender::Man, if newcomer { 50.0 } else { 36.0 }),
+            (Gender::Unspecified, 2.0),
+        ],
+    );
+    let age = 18 + rng.below(if newcomer { 45 } else { 55 }) as u16;
+    let has_children = rng.unit() < if newcomer { 0.45 } else { 0.35 };
+    let strength = |rng: &mut Rng| {
+        if rng.unit() < hard_wish_rate {
+            Strength::Hard
+        } else {
+            Strength::Soft
+        }
+    };
+    let mut wishes = Wishes::default();
+    if gender == Gender::Woman && rng.unit() < 0.4 {
+        wishes.same_gender = Some(strength(rng));
+    }
+    if rng.unit() < 0.15 {
+        let lo = age.saturating_sub(10).max(18);
+        wishes.age_range = Some((
+            AgeRange {
+                min: lo,
+                max: age + 12,
+            },
+            strength(rng),
+        ));
+    }
+    if has_children && rng.unit() < 0.2 {
+        wishes.family_match = Some(strength(rng));
+    }
+    // Evenings and weekends are popular; 4 to 9 free slots.
+    let mut availability = Availability::EMPTY;
+    for _ in 0..(4 + rng.below(6)) {
+        let weekend = rng.unit() < 0.4;
+        let day = if weekend { 5 + rng.below(2) } else { rng.below(5) } as u8;
+        let part = pick(
+            rng,
+            &[
+                (DayPart::Morning, 1.0),
+                (DayPart::Afternoon, 2.0),
+                (DayPart::Evening, if weekend { 2.0 } else { 4.0 }),
+            ],
+        );
+        availability = availability.with(day, part);
+    }
+    let meeting = pick(
+        rng,
+        &[
+            (MeetingPreference::InPerson, 50.0),
+            (MeetingPreference::Both, 45.0),
+            (MeetingPreference::Online, 5.0),
+        ],
+    );
+    let n_interests = 2 + rng.below(4) as usize;
+    let mut interests: Vec<InterestId> = (0..n_interests)
+        .map(|_| {
+            // Skewed: low ids (football, cooking, walks...) are common.
+            let x = rng.unit();
+            (x * x * 40.0) as InterestId
+        })
+        .collect();
+    interests.sort_unstable();
+    interests.dedup();
+    let capacity = if newcomer { 1 } else { 1 + rng.below(2) as u8 };
+    let active_matches = if !newcomer && capacity == 2 && rng.unit() < 0.2 {
+        1
+    } else {
+        0
+    };
+    Participant {
+        id: ParticipantId(id),
+        role,
+        eligible: rng.unit() < 0.97,
+        languages,
+        swedish,
+        gender,
+        age,
+        has_children,
+        wishes,
+        availability,
+        meeting,
+        location,
+        interests,
+        capacity,
+        active_matches,
+        waiting_days: rng.below(if newcomer { 500 } else { 200 }) as u32,
+    }
+}
+
+/// Newcomers are more concentrated in the big cities than residents (share^1.15 vs
+/// share^0.9, renormalised), so some regions are short of residents and others not.
+fn population(
+    rng: &mut Rng,
+    n: usize,
+    role: Role,
+    places: &[Place],
+    dists: &[Vec<GeoPoint>],
+    first_id: u128,
+    hard_wish_rate: f64,
+) -> Vec<Participant> {
+    let exp = if role == Role::Newcomer { 1.15 } else { 0.9 };
+    let weights: Vec<(usize, f64)> = places
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p.share.powf(exp)))
+        .collect();
+    // Cumulative table for fast sampling.
+    let total: f64 = weights.iter().map(|w| w.1).sum();
+    let mut cum = Vec::with_capacity(weights.len());
+    let mut acc = 0.0;
+    for &(_, w) in &weights {
+        acc += w / total;
+        cum.push(acc);
+    }
+    (0..n)
+        .map(|k| {
+            let x = rng.unit();
+            let place = cum.partition_point(|&c| c < x).min(places.len() - 1);
+            let d = &dists[place];
+            let loc = d[rng.below(d.len() as u64) as usize];
+            // Ids are scrambled so that id order is not place order.
+            let id = first_id + ((k as u128 * 0x9E37_79B9) % (1 << 40)) * 1_000_003 % (1 << 48);
+            person(rng, id, role, loc, hard_wish_rate)
+        })
+        .collect()
+}
+
+fn json_round(label: &str, round: &Round, secs: f64) {
+    let s = round.stats;
+    println!(
+        "{{\"national\":\"{label}\",\"seconds\":{secs:.6},\"newcomers_ready\":{},\"residents_ready\":{},\"resident_capacity\":{},\"pairs_checked\":{},\"pairs_admissible\":{},\"candidate_edges\":{},\"matched\":{},\"total_score\":{}}}",
+        s.newcomers_ready,
+        s.residents_ready,
+        s.resident_capacity,
+        s.pairs_checked,
+        s.pairs_admissible,
+        s.candidate_edges,
+        s.matched,
+        s.total_score
+    );
+}
+
+pub fn run() {
+    let mut rng = Rng::new(2026);
+    let places = places(&mut rng);
+    let dists = districts(&mut rng, &places);
+    let newcomers = population(&mut rng, 100_000, Role::Newcomer, &places, &dists, 1, 0.3);
+    let residents = population(&mut rng, 50_000, Role::Resident, &places, &dists, 1 << 60, 0.3);
+    let config = Config::default();
+    let exclusions: Exclusions = (0..2_000)
+        .map(|k| (newcomers[k * 37].id, residents[k * 23].id))
+        .collect();
+
+    let t = Instant::now();
+    let graph = CandidateGraph::build(&newcomers, &residents, &config, &exclusions);
+    let build = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let exact = graph.exact();
+    let solve = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let greedy = graph.greedy();
+    let greedy_secs = t.elapsed().as_secs_f64();
+    let s = graph.stats();
+    println!(
+        "{{\"national\":\"candidates and scoring\",\"seconds\":{build:.6},\"pairs_checked\":{},\"pairs_admissible\":{},\"candidate_edges\":{},\"pairs_per_second\":{:.0}}}",
+        s.pairs_checked,
+        s.pairs_admissible,
+        s.candidate_edges,
+        s.pairs_checked as f64 / build
+    );
+    json_round("exact assignment and explanations", &exact, solve);
+    json_round("greedy best pair first", &greedy, greedy_secs);
+    json_round("national round end to end (exact)", &exact, build + solve);
+
+    // A constrained local pool with a shortage of residents: one municipality-sized
+    // area (Botkyrka, about 10 km across), 1,500 newcomers and 500 residents, half of
+    // the wishes hard.
+    let botkyrka = [Place {
+        lat: 59.2000,
+        lon: 17.8300,
+        share: 1.0,
+        radius_km: 8.0,
+        districts: 10,
+    }];
+    let bd = districts(&mut rng, &botkyrka);
+    let ln = population(&mut rng, 1_500, Role::Newcomer, &botkyrka, &bd, 1, 0.5);
+    let lr = population(&mut rng, 500, Role::Resident, &botkyrka, &bd, 1 << 60, 0.5);
+    let none = Exclusions::default();
+    let local = CandidateGraph::build(&ln, &lr, &config, &none);
+    let t = Instant::now();
+    let le = local.exact();
+    let le_secs = t.elapsed().as_secs_f64();
+    let lg = local.greedy();
+    json_round("local shortage pool, exact", &le, le_secs);
+    json_round("local shortage pool, greedy", &lg, 0.0);
+}

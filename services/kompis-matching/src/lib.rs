@@ -1,0 +1,107 @@
+//! The matching engine of the kompis buddy programme: it proposes pairs of a newcomer
+//! and an established resident, exactly, explainably and fairly, at national scale.
+//!
+//! A pure library: no I/O, no async runtime, no dependencies. The matching service
+//! converts its domain values into this crate's [`Participant`], [`Config`] and
+//! [`Exclusions`] at the edge and gets back [`Proposal`]s, each with an
+//! [`Explanation`] of its score per criterion.
+//!
+//! # What is proposed
+//!
+//! A pair is *admissible* when it violates no hard constraint ([`Violation`]):
+//! opposite roles; both eligible and at least [`Rules::min_age`]; the resident speaks
+//! Swedish at C1 or above; a language both can talk in (Conversational or better, and
+//! Swedish counts when the newcomer has some); hard wishes (same gender, age range,
+//! family match) met; at least [`Rules::min_common_slots`] common free slots; districts
+//! at most [`Rules::max_distance_km`] apart (great circle between their coordinates);
+//! room left (a resident takes `capacity - active_matches` more buddies, a newcomer one
+//! if they have none); and the pair not declined or ended before.
+//!
+//! Its *score* is a sum of integer points, one part per soft criterion, each at most
+//! the chapter's weight ([`Weights`], with documented defaults): shared interests,
+//! distance, age closeness, soft wishes, Swedish-level fit, family situation, meeting
+//! preference and the time both have waited. Integer points make totals exact and
+//! comparable.
+//!
+//! # The objective of a matching round
+//!
+//! [`matching_round`] takes everyone ready in a scope and returns a set of pairs that
+//!
+//! 1. maximises the number of newcomers matched, and then
+//! 2. among those sets, maximises the total score,
+//!
+//! subject to: every pair admissible and in the candidate graph, each newcomer in at
+//! most one pair, each resident in at most their free capacity. The candidate graph
+//! holds, for each newcomer, their [`Rules::candidates_per_newcomer`] best admissible
+//! residents and, for each resident, their [`Rules::candidates_per_resident`] best
+//! admissible newcomers (so that sparse regions lose nothing; with limits at least the
+//! size of the pool it is the whole admissible graph). The solution is exact on that
+//! graph, not greedy, and deterministic: ties are broken by ids, so the input order
+//! does not matter.
+//!
+//! Fairness: the waiting-time criterion makes long waits count in every pair, and,
+//! because cardinality comes first, no one is left out to improve anyone's score.
+//!
+//! # Algorithms
+//!
+//! * Candidates: residents are bucketed in a grid of cells half a maximum distance
+//!   wide; each newcomer checks only the 5×5 cells around them, and everyone of one
+//!   district shares one distance computation (sub-quadratic). Scoring runs on up to
+//!   two threads.
+//! * Assignment ([`assignment`]): successive shortest augmenting paths with Dijkstra on
+//!   reduced costs (Jonker-Volgenant style, row by row) on the sparse graph, with
+//!   capacities handled directly; a large constant added to every weight turns
+//!   "most pairs, then most points" into one exact min-cost problem. A dense
+//!   Jonker-Volgenant solver serves the dense square problem.
+//! * Suggestions ([`suggestions`]): the top k admissible candidates of one participant.
+//! * A greedy "best pair first" baseline ([`greedy_round`]) for comparison.
+//!
+//! # Examples
+//!
+//! ```
+//! use kompis_matching::*;
+//!
+//! let person = |id: u128, role: Role| Participant {
+//!     id: ParticipantId(id),
+//!     role,
+//!     eligible: true,
+//!     languages: vec![],
+//!     swedish: if role == Role::Resident { SwedishLevel::Native } else { SwedishLevel::SfiC },
+//!     gender: Gender::Woman,
+//!     age: 30,
+//!     has_children: false,
+//!     wishes: Wishes::default(),
+//!     availability: Availability::ALWAYS,
+//!     meeting: MeetingPreference::InPerson,
+//!     location: GeoPoint { lat: 59.2390, lon: 17.8460 }, // Alby, Botkyrka
+//!     interests: vec![1, 2],
+//!     capacity: 2,
+//!     active_matches: 0,
+//!     waiting_days: 90,
+//! };
+//! let newcomers = [person(1, Role::Newcomer), person(2, Role::Newcomer), person(3, Role::Newcomer)];
+//! let residents = [person(10, Role::Resident)]; // room for two
+//! let round = matching_round(&newcomers, &residents, &Config::default(), &Exclusions::default());
+//! assert_eq!(round.proposals.len(), 2);
+//! assert_eq!(round.unmatched_newcomers, vec![ParticipantId(3)]);
+//! println!("{}", round.proposals[0].explanation);
+//! ```
+#![deny(missing_docs)]
+
+pub mod assignment;
+mod config;
+mod engine;
+mod geo;
+mod model;
+mod score;
+
+pub use config::{Config, Rules, Weights};
+pub use engine::{
+    CandidateGraph, Proposal, Round, RoundStats, evaluate, greedy_round, matching_round, suggestions,
+};
+pub use geo::distance_km;
+pub use model::{
+    AgeRange, Availability, DayPart, Exclusions, Gender, GeoPoint, InterestId, Language, LanguageCode,
+    MeetingPreference, Participant, ParticipantId, Proficiency, Role, Strength, SwedishLevel, Wishes,
+};
+pub use score::{Contribution, Criterion, Explanation, Violation};
