@@ -61,15 +61,19 @@ async fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..args.concurrency {
-        let channel = Channel::from_shared(args.addr.clone())?.connect().await.context("connect")?;
+        let channel = Channel::from_shared(args.addr.clone())?
+            .connect()
+            .await
+            .context("connect")?;
         let bearer = bearer.clone();
         let chapter = args.chapter.clone();
         let call = args.call;
         workers.push(tokio::spawn(async move {
-            let mut client = AdminServiceClient::with_interceptor(channel, move |mut r: tonic::Request<()>| {
-                r.metadata_mut().insert("authorization", bearer.clone());
-                Ok(r)
-            });
+            let mut client =
+                AdminServiceClient::with_interceptor(channel, move |mut r: tonic::Request<()>| {
+                    r.metadata_mut().insert("authorization", bearer.clone());
+                    Ok(r)
+                });
             let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap();
             let mut errors = 0u64;
             for _ in 0..per_worker {
@@ -86,9 +90,10 @@ async fn main() -> anyhow::Result<()> {
                         })
                         .await
                         .is_ok(),
-                    Call::ListMunicipalities => {
-                        client.list_municipalities(ListMunicipalitiesRequest::default()).await.is_ok()
-                    }
+                    Call::ListMunicipalities => client
+                        .list_municipalities(ListMunicipalitiesRequest::default())
+                        .await
+                        .is_ok(),
                     Call::GetChapter => client
                         .get_chapter(GetChapterRequest {
                             name: format!("chapters/{chapter}"),
@@ -110,7 +115,10 @@ async fn main() -> anyhow::Result<()> {
         errors += e;
     }
     let elapsed = start.elapsed().as_secs_f64();
-    println!("call: {:?}, concurrency: {}, duration: {elapsed:.1} s", args.call, args.concurrency);
+    println!(
+        "call: {:?}, concurrency: {}, duration: {elapsed:.1} s",
+        args.call, args.concurrency
+    );
     println!(
         "calls: {}, errors: {errors}, throughput: {:.0} calls/s",
         total.len(),

@@ -1,5 +1,5 @@
 -- Demo data for trying the service: the Botkyrka chapter, an SFI school and an interest
--- taxonomy. All names are invented. Loaded by `kompisd serve` when KOMPIS_DEMO_DATA=true;
+-- taxonomy, a few participants and referrals. All names are invented. Loaded by `kompisd serve` when KOMPIS_DEMO_DATA=true;
 -- rows that already exist are left alone.
 
 INSERT INTO chapters (id, display_name, contact_email) VALUES

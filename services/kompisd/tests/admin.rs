@@ -41,7 +41,15 @@ async fn the_places_seed_has_botkyrkas_districts_with_real_coordinates() {
 
     let names: Vec<&str> = districts.iter().map(|d| d.display_name.as_str()).collect();
     for expected in [
-        "Alby", "Eriksberg", "Fittja", "Grödinge", "Hallunda", "Norsborg", "Storvreten", "Tullinge", "Tumba",
+        "Alby",
+        "Eriksberg",
+        "Fittja",
+        "Grödinge",
+        "Hallunda",
+        "Norsborg",
+        "Storvreten",
+        "Tullinge",
+        "Tumba",
         "Vårsta",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
@@ -50,7 +58,12 @@ async fn the_places_seed_has_botkyrkas_districts_with_real_coordinates() {
     // 59.13-59.27 N, 17.70-17.95 E), so coordinates are real geography, not placeholders.
     for d in &districts {
         assert!((59.13..59.27).contains(&d.latitude), "{}: {}", d.name, d.latitude);
-        assert!((17.70..17.95).contains(&d.longitude), "{}: {}", d.name, d.longitude);
+        assert!(
+            (17.70..17.95).contains(&d.longitude),
+            "{}: {}",
+            d.name,
+            d.longitude
+        );
     }
     let municipalities = admin
         .list_municipalities(ListMunicipalitiesRequest::default())
@@ -59,7 +72,10 @@ async fn the_places_seed_has_botkyrkas_districts_with_real_coordinates() {
         .into_inner()
         .municipalities;
     assert!(municipalities.len() >= 3);
-    let botkyrka = municipalities.iter().find(|m| m.name == "municipalities/botkyrka").unwrap();
+    let botkyrka = municipalities
+        .iter()
+        .find(|m| m.name == "municipalities/botkyrka")
+        .unwrap();
     assert_eq!(botkyrka.code, "0127");
 }
 
@@ -86,7 +102,10 @@ async fn lists_page_through_every_district_exactly_once_with_opaque_tokens() {
         }
         token = page.next_page_token;
     }
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM districts").fetch_one(app.pool()).await.unwrap();
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM districts")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
@@ -189,7 +208,10 @@ async fn a_bad_create_names_every_bad_field_and_writes_nothing() {
             "request_id"
         ]
     );
-    let chapters: i64 = sqlx::query_scalar("SELECT count(*) FROM chapters").fetch_one(app.pool()).await.unwrap();
+    let chapters: i64 = sqlx::query_scalar("SELECT count(*) FROM chapters")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
     assert_eq!(chapters, 0);
 }
 
@@ -211,7 +233,10 @@ async fn a_district_outside_the_globe_is_refused_per_coordinate() {
         })
         .await
         .unwrap_err();
-    assert_eq!(support::bad_fields(&err), ["district.latitude", "district.longitude"]);
+    assert_eq!(
+        support::bad_fields(&err),
+        ["district.latitude", "district.longitude"]
+    );
 }
 
 #[tokio::test]

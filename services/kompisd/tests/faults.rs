@@ -11,7 +11,10 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-async fn next_status(stream: &mut tonic::Streaming<tonic_health::pb::HealthCheckResponse>, wanted: ServingStatus) {
+async fn next_status(
+    stream: &mut tonic::Streaming<tonic_health::pb::HealthCheckResponse>,
+    wanted: ServingStatus,
+) {
     while let Some(update) = stream.message().await.unwrap() {
         if update.status == wanted as i32 {
             return;
@@ -44,7 +47,10 @@ async fn health_follows_postgres_down_and_back_up() {
         .unwrap_err();
     assert_eq!(err.code(), Code::Unavailable, "{err:?}");
     use tonic_types::StatusExt;
-    assert!(err.get_details_retry_info().is_some(), "UNAVAILABLE carries RetryInfo");
+    assert!(
+        err.get_details_retry_info().is_some(),
+        "UNAVAILABLE carries RetryInfo"
+    );
 
     pg.resume();
     next_status(&mut watch, ServingStatus::Serving).await;

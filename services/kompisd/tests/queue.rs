@@ -11,7 +11,9 @@ use redis::AsyncCommands;
 async fn an_outbox_row_committed_in_postgres_reaches_its_redis_stream_under_the_tests_prefix() {
     let app = support::spawn_app().await;
     let payload = serde_json::json!({ "event": "0190-test", "to_state": "ready" });
-    let id = kompis_store::outbox::enqueue(app.pool(), "participant-events", 1, &payload).await.unwrap();
+    let id = kompis_store::outbox::enqueue(app.pool(), "participant-events", 1, &payload)
+        .await
+        .unwrap();
 
     // Wait on Redis itself (a blocking read), not on time.
     let client = redis::Client::open(support::redis_url()).unwrap();
@@ -29,7 +31,8 @@ async fn an_outbox_row_committed_in_postgres_reaches_its_redis_stream_under_the_
     let entry = &reply.keys[0].ids[0];
     assert_eq!(entry.get::<i64>("outbox_id"), Some(id));
     assert_eq!(entry.get::<i32>("version"), Some(1));
-    let published: serde_json::Value = serde_json::from_str(&entry.get::<String>("payload").unwrap()).unwrap();
+    let published: serde_json::Value =
+        serde_json::from_str(&entry.get::<String>("payload").unwrap()).unwrap();
     assert_eq!(published, payload);
 
     // Marked published in the relay's transaction (which commits right after publishing;
@@ -68,16 +71,36 @@ async fn a_consumer_group_gets_each_message_acknowledged_ones_are_not_redelivere
     }
 
     let first = queue
-        .read("invitations", "worker", "c1", 10, Duration::from_secs(60), Duration::from_millis(100))
+        .read(
+            "invitations",
+            "worker",
+            "c1",
+            10,
+            Duration::from_secs(60),
+            Duration::from_millis(100),
+        )
         .await
         .unwrap();
-    assert_eq!(first.iter().map(|d| d.envelope.as_ref().unwrap().outbox_id).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        first
+            .iter()
+            .map(|d| d.envelope.as_ref().unwrap().outbox_id)
+            .collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
     assert!(first.iter().all(|d| d.deliveries == 1));
     for d in &first {
         queue.ack("invitations", "worker", &d.entry_id).await.unwrap();
     }
     let again = queue
-        .read("invitations", "worker", "c1", 10, Duration::ZERO, Duration::from_millis(50))
+        .read(
+            "invitations",
+            "worker",
+            "c1",
+            10,
+            Duration::ZERO,
+            Duration::from_millis(50),
+        )
         .await
         .unwrap();
     assert!(again.is_empty());
@@ -105,7 +128,14 @@ async fn an_unacknowledged_message_is_redelivered_and_then_dead_lettered() {
     let mut last = None;
     for attempt in 1..=MAX_DELIVERIES {
         let got = queue
-            .read("invitations", "worker", "c1", 1, Duration::ZERO, Duration::from_millis(50))
+            .read(
+                "invitations",
+                "worker",
+                "c1",
+                1,
+                Duration::ZERO,
+                Duration::from_millis(50),
+            )
             .await
             .unwrap();
         assert_eq!(got.len(), 1);
@@ -113,11 +143,21 @@ async fn an_unacknowledged_message_is_redelivered_and_then_dead_lettered() {
         last = Some(got.into_iter().next().unwrap());
     }
     let poison = last.unwrap();
-    queue.dead_letter("invitations", "worker", &poison, "unknown payload version 99").await.unwrap();
+    queue
+        .dead_letter("invitations", "worker", &poison, "unknown payload version 99")
+        .await
+        .unwrap();
 
     assert_eq!(queue.len(&queue.dead_letter_key("invitations")).await.unwrap(), 1);
     let after = queue
-        .read("invitations", "worker", "c1", 1, Duration::ZERO, Duration::from_millis(50))
+        .read(
+            "invitations",
+            "worker",
+            "c1",
+            1,
+            Duration::ZERO,
+            Duration::from_millis(50),
+        )
         .await
         .unwrap();
     assert!(after.is_empty(), "a dead-lettered message is acknowledged");

@@ -425,3 +425,40 @@ async fn serve_refuses_to_start_with_bad_configuration_and_names_every_problem()
         assert!(stderr.contains(name), "{name} not named in: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn the_demo_data_set_gives_a_coordinator_people_to_work_with() {
+    use kompis_proto::v1::participant_service_client::ParticipantServiceClient;
+    use kompis_proto::v1::referral_service_client::ReferralServiceClient;
+
+    let database = support::TestDatabase::create().await;
+    let mut settings =
+        support::test_settings(&database.url, &format!("test-{}", uuid::Uuid::new_v4().simple()));
+    settings.demo_data = true;
+    let app = support::start(settings).await;
+    let coordinator = app.coordinator("botkyrka");
+
+    let participants = ParticipantServiceClient::new(support::authed(app.channel(), &coordinator))
+        .list_participants(kompis_proto::v1::ListParticipantsRequest {
+            parent: "chapters/botkyrka".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .participants;
+    let referrals = ReferralServiceClient::new(support::authed(app.channel(), &coordinator))
+        .list_referrals(kompis_proto::v1::ListReferralsRequest {
+            parent: "chapters/botkyrka".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .referrals;
+
+    assert_eq!(participants.len(), 6);
+    assert_eq!(referrals.len(), 2);
+    app.shutdown().await;
+    drop(database);
+}

@@ -10,8 +10,12 @@ use std::process::Stdio;
 
 use kompis_proto::v1::ListMunicipalitiesRequest;
 use kompis_proto::v1::admin_service_client::AdminServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -24,7 +28,9 @@ impl TraceService for Collector {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         let _ = self.0.send(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
     }
 }
 
@@ -44,7 +50,10 @@ async fn a_call_carrying_traceparent_is_exported_as_a_span_of_that_trace() {
         .arg("serve")
         .env("DATABASE_URL", &database.url)
         .env("REDIS_URL", support::redis_url())
-        .env("KOMPIS_REDIS_PREFIX", format!("test-{}", uuid::Uuid::new_v4().simple()))
+        .env(
+            "KOMPIS_REDIS_PREFIX",
+            format!("test-{}", uuid::Uuid::new_v4().simple()),
+        )
         .env("KOMPIS_GRPC_ADDR", "127.0.0.1:0")
         .env("KOMPIS_METRICS_ADDR", "off")
         .env("KOMPIS_SHUTDOWN_GRACE_MS", "2000")
@@ -56,9 +65,19 @@ async fn a_call_carrying_traceparent_is_exported_as_a_span_of_that_trace() {
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = loop {
-        let line = lines.next_line().await.unwrap().expect("kompisd prints its address");
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("kompisd prints its address");
         if let Some(rest) = line.strip_prefix("kompis is listening on ") {
-            break rest.trim_end_matches('.').split_whitespace().next().unwrap().trim_end_matches('.').to_owned();
+            break rest
+                .trim_end_matches('.')
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('.')
+                .to_owned();
         }
     };
 
@@ -71,14 +90,23 @@ async fn a_call_carrying_traceparent_is_exported_as_a_span_of_that_trace() {
         .unwrap();
     let token = support::token_for_administrator();
     let mut request = tonic::Request::new(ListMunicipalitiesRequest::default());
-    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     request
         .metadata_mut()
-        .insert("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01").parse().unwrap());
-    AdminServiceClient::new(channel).list_municipalities(request).await.unwrap();
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{trace_id}-00f067aa0ba902b7-01").parse().unwrap(),
+    );
+    AdminServiceClient::new(channel)
+        .list_municipalities(request)
+        .await
+        .unwrap();
     // SIGTERM: a graceful stop flushes the exporter.
     let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
     assert!(child.wait().await.unwrap().success());
 
     // Assert: the collector got a span of the caller's trace for that method.
@@ -97,7 +125,10 @@ async fn a_call_carrying_traceparent_is_exported_as_a_span_of_that_trace() {
             }
         }
     }
-    assert!(found, "no span of trace {trace_id} for ListMunicipalities was exported");
+    assert!(
+        found,
+        "no span of trace {trace_id} for ListMunicipalities was exported"
+    );
 }
 
 fn hex(bytes: &[u8]) -> String {

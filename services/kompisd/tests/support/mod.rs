@@ -152,9 +152,9 @@ pub async fn spawn_app() -> TestApp {
     spawn(false).await
 }
 
-/// Starts the server with a fresh database and the demo data: chapter `botkyrka`
-/// covering municipality `botkyrka`; organisations `sfi-botkyrka` and
-/// `folkhogskola-tumba`; the chapter's interest taxonomy.
+/// Starts the server with a fresh database and the demo reference data: chapter
+/// `botkyrka` covering municipality `botkyrka`; organisations `sfi-botkyrka` and
+/// `folkhogskola-tumba`; the chapter's interest taxonomy. No people: tests make their own.
 pub async fn spawn_app_with_demo() -> TestApp {
     spawn(true).await
 }
@@ -162,9 +162,14 @@ pub async fn spawn_app_with_demo() -> TestApp {
 async fn spawn(demo: bool) -> TestApp {
     let database = TestDatabase::create().await;
     let prefix = format!("test-{}", Uuid::new_v4().simple());
-    let mut settings = test_settings(&database.url, &prefix);
-    settings.demo_data = demo;
+    let settings = test_settings(&database.url, &prefix);
     let mut app = start(settings).await;
+    if demo {
+        kompis_store::Store::from_pool(app.pool.clone())
+            .load_demo_reference_data()
+            .await
+            .expect("load the demo reference data");
+    }
     app.database = Some(database);
     app
 }
