@@ -70,4 +70,15 @@ step cargo clippy --workspace --all-targets --locked -- -D warnings
 step scripts/lint-proto.sh
 step scripts/lint-deploy.sh
 kompis_log "==> cargo test --workspace --locked $*"
-cargo test --workspace --locked "$@"
+# cargo prints one summary per test binary, the last of them usually a crate without
+# doctests ("0 passed"); add up every summary into one closing line for the whole run.
+test_log="$(mktemp)"
+set +e
+cargo test --workspace --locked "$@" 2>&1 | tee "$test_log"
+test_rc=${PIPESTATUS[0]}
+set -e
+read -r passed failed < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$test_log")
+rm -f "$test_log"
+echo
+echo "${passed} passed, ${failed} failed"
+exit "$test_rc"

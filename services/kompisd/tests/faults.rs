@@ -62,3 +62,55 @@ async fn health_follows_postgres_down_and_back_up() {
     assert!(!listed.municipalities.is_empty());
     app.shutdown().await;
 }
+
+/// A Redis server of the test's own on a free port, run in the foreground as a child.
+fn start_redis(port: u16) -> std::process::Child {
+    std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server (scripts/test.sh installs it)")
+}
+
+/// Publishes until it succeeds: the condition waited on is Redis answering again.
+async fn publish_when_back(queue: &kompis_queue::Queue, envelope: &kompis_queue::Envelope) -> String {
+    for _ in 0..100 {
+        if let Ok(id) = queue.publish("faults", envelope).await {
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the queue did not reconnect within 10 s of Redis coming back");
+}
+
+#[tokio::test]
+async fn the_queue_reconnects_by_itself_after_redis_restarts() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let mut redis = start_redis(port);
+    let envelope = kompis_queue::Envelope {
+        outbox_id: 1,
+        version: 1,
+        payload: "{}".into(),
+    };
+    let mut queue = None;
+    for _ in 0..100 {
+        if let Ok(connected) = kompis_queue::Queue::connect(&url, "faults").await {
+            queue = Some(connected);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let queue = queue.expect("the test's Redis accepts connections within 10 s");
+    publish_when_back(&queue, &envelope).await;
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    assert!(queue.publish("faults", &envelope).await.is_err(), "Redis is down");
+
+    let mut redis = start_redis(port);
+    publish_when_back(&queue, &envelope).await;
+    assert_eq!(queue.len(&queue.stream_key("faults")).await.unwrap(), 1, "a fresh server, one entry");
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+}
