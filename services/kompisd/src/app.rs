@@ -16,10 +16,10 @@ use kompis_proto::v1::report_service_server::ReportServiceServer;
 use kompis_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::codec::CompressionEncoding;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -198,8 +198,16 @@ impl Application {
         let addr = grpc.local_addr()?;
         tracing::info!(%addr, "kompis gRPC server listening");
         let serve_stop = stopped();
-        let server =
-            tokio::spawn(router.serve_with_incoming_shutdown(TcpListenerStream::new(grpc), serve_stop));
+        let server = tokio::spawn(
+            router.serve_with_incoming_shutdown(
+                // Small responses must not wait for delayed ACKs (Nagle): no delay, and
+                // keepalive so dead peers are noticed.
+                TcpIncoming::from(grpc)
+                    .with_nodelay(Some(true))
+                    .with_keepalive(Some(Duration::from_secs(60))),
+                serve_stop,
+            ),
+        );
 
         shutdown.await;
         tracing::info!("shutdown requested: draining");

@@ -66,7 +66,16 @@ async fn health_follows_postgres_down_and_back_up() {
 /// A Redis server of the test's own on a free port, run in the foreground as a child.
 fn start_redis(port: u16) -> std::process::Child {
     std::process::Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("redis-server (scripts/test.sh installs it)")
@@ -85,7 +94,11 @@ async fn publish_when_back(queue: &kompis_queue::Queue, envelope: &kompis_queue:
 
 #[tokio::test]
 async fn the_queue_reconnects_by_itself_after_redis_restarts() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("redis://127.0.0.1:{port}");
     let mut redis = start_redis(port);
     let envelope = kompis_queue::Envelope {
@@ -110,7 +123,11 @@ async fn the_queue_reconnects_by_itself_after_redis_restarts() {
 
     let mut redis = start_redis(port);
     publish_when_back(&queue, &envelope).await;
-    assert_eq!(queue.len(&queue.stream_key("faults")).await.unwrap(), 1, "a fresh server, one entry");
+    assert_eq!(
+        queue.len(&queue.stream_key("faults")).await.unwrap(),
+        1,
+        "a fresh server, one entry"
+    );
     redis.kill().unwrap();
     redis.wait().unwrap();
 }
