@@ -198,7 +198,7 @@ impl Application {
         let addr = grpc.local_addr()?;
         tracing::info!(%addr, "kompis gRPC server listening");
         let serve_stop = stopped();
-        let server = tokio::spawn(
+        let mut server = tokio::spawn(
             router.serve_with_incoming_shutdown(
                 // Small responses must not wait for delayed ACKs (Nagle): no delay, and
                 // keepalive so dead peers are noticed.
@@ -222,9 +222,14 @@ impl Application {
                 .await;
         }
         let _ = stop_tx.send(true);
-        match tokio::time::timeout(settings.shutdown_grace, server).await {
+        match tokio::time::timeout(settings.shutdown_grace, &mut server).await {
             Ok(joined) => joined??,
-            Err(_) => tracing::warn!("in-flight calls did not finish within the grace period"),
+            Err(_) => {
+                // Long-lived streams (health watches, notifications) would hold the
+                // server open for ever: cut what is left after the grace period.
+                tracing::warn!("in-flight calls did not finish within the grace period");
+                server.abort();
+            }
         }
         if let Some(task) = worker_task {
             let _ = tokio::time::timeout(settings.shutdown_grace, task).await;
