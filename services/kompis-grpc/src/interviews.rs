@@ -223,6 +223,9 @@ fn transition_error(e: kompis_domain::TransitionError) -> ApiError {
     }
 }
 
+/// How far ahead an interview may be booked, in days.
+const MAX_DAYS_AHEAD: i64 = 366;
+
 /// Parses the schedule of an interview at `path` (`schedule_time`, `duration`, `mode`,
 /// `location`).
 fn parse_schedule(v: &mut Violations, path: &str, i: &pb::Interview) -> Option<Schedule> {
@@ -233,6 +236,15 @@ fn parse_schedule(v: &mut Violations, path: &str, i: &pb::Interview) -> Option<S
         }
         Some(None) => {
             v.add(format!("{path}.schedule_time"), "is not a valid time");
+            None
+        }
+        // At most a year ahead: an interview is something the coordinator has planned,
+        // and a date decades away would also let an age check pass that should not.
+        Some(Some(t)) if t > time::OffsetDateTime::now_utc() + time::Duration::days(MAX_DAYS_AHEAD) => {
+            v.add(
+                format!("{path}.schedule_time"),
+                format!("must be at most {MAX_DAYS_AHEAD} days ahead"),
+            );
             None
         }
         Some(Some(t)) => Some(t),
@@ -606,15 +618,21 @@ impl InterviewService for Interviews {
         };
 
         if outcome == InterviewOutcome::Approved {
-            let min_age = weights::get_weights(
+            let min_age = match weights::get_weights(
                 &mut *tx,
                 &kompis_domain::Slug::parse(&participant.chapter_id)
                     .map_err(|e| ApiError::Internal(e.into()))?,
             )
             .await
-            .map_or(BirthYear::DEFAULT_ADULT_AGE, |w| w.min_age);
+            {
+                Ok(w) => w.min_age,
+                // A chapter always has weights; without them the default rule applies.
+                Err(kompis_store::StoreError::NotFound) => BirthYear::DEFAULT_ADULT_AGE,
+                Err(e) => return Err(ApiError::from_store(e, &participant.chapter_id).into()),
+            };
+            // Age now, when the outcome is recorded: the rule is about who takes part.
             let old_enough = BirthYear::from_stored(participant.birth_year)
-                .is_adult_in(interview.schedule_time.year(), min_age);
+                .is_adult_in(time::OffsetDateTime::now_utc().year(), min_age);
             if !(eligibility.meets_minimum_age && eligibility.meets_chapter_rules && old_enough) {
                 return Err(ApiError::FailedPrecondition {
                     reason: "NOT_ELIGIBLE",

@@ -138,7 +138,13 @@ pub fn participant_pb(p: &Participant, view: View) -> pb::Participant {
             _ => None,
         },
         active_match_count: p.active_match_count,
-        state_reason: p.state_reason.clone(),
+        // Why the state changed is the coordinators' working note (an interview's
+        // "not suitable" reason, say), not something to show the person in the app.
+        state_reason: if coordinator {
+            p.state_reason.clone()
+        } else {
+            String::new()
+        },
         possible_duplicates: if coordinator {
             p.possible_duplicates.clone()
         } else {

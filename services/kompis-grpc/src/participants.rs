@@ -755,22 +755,32 @@ impl ParticipantService for Participants {
             None => None,
             Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
         };
-        let pool = self.store.pool();
         let store_error = |e| ApiError::from_store(e, &req.chapter);
-        chapters::get_chapter(pool, &chapter).await.map_err(store_error)?;
-        let mut rows =
-            participants::waiting_list(pool, chapter.as_str(), role, &filter, after, page.fetch_limit())
-                .await
-                .map_err(store_error)?;
-        let total = participants::count_waiting(pool, chapter.as_str(), role, &filter)
+        // One snapshot for the page, the total and the counts, so they agree.
+        let mut tx = self.store.begin_snapshot().await.map_err(store_error)?;
+        chapters::get_chapter(&mut *tx, &chapter)
             .await
             .map_err(store_error)?;
-        let districts = participants::shortage_by_district(pool, chapter.as_str())
+        let mut rows = participants::waiting_list(
+            &mut *tx,
+            chapter.as_str(),
+            role,
+            &filter,
+            after,
+            page.fetch_limit(),
+        )
+        .await
+        .map_err(store_error)?;
+        let total = participants::count_waiting(&mut *tx, chapter.as_str(), role, &filter)
             .await
             .map_err(store_error)?;
-        let languages = participants::shortage_by_language(pool, chapter.as_str())
+        let districts = participants::shortage_by_district(&mut *tx, chapter.as_str())
             .await
             .map_err(store_error)?;
+        let languages = participants::shortage_by_language(&mut *tx, chapter.as_str())
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(|e| store_error(e.into()))?;
         let next_page_token = page.finish(&mut rows, |e| {
             let p = &e.participant;
             time_key(p.waiting_since.unwrap_or(p.create_time), p.id)

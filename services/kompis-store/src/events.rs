@@ -140,3 +140,16 @@ pub async fn list_filtered<'c>(
     .fetch_all(db)
     .await?)
 }
+
+/// Blanks the free-text reasons of every event of `subject` (and of the resources under
+/// it), keeping who, when, from and to. The only change the event log allows: a reason
+/// may hold personal data that must be erasable.
+pub async fn erase_reasons<'c>(db: impl PgExecutor<'c>, subject: &str) -> Result<u64, StoreError> {
+    let erased = sqlx::query(
+        "UPDATE events SET reason = '' WHERE (subject = $1 OR subject LIKE $1 || '/%') AND reason <> ''",
+    )
+    .bind(subject)
+    .execute(db)
+    .await?;
+    Ok(erased.rows_affected())
+}

@@ -74,6 +74,16 @@ impl Store {
         Ok(self.pool.begin().await?)
     }
 
+    /// Starts a read-only transaction that sees one snapshot for all its statements,
+    /// for answers made of several reads that must agree with each other.
+    pub async fn begin_snapshot(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
     /// Applies every pending migration (forward only), then the places seed.
     #[tracing::instrument(skip_all)]
     pub async fn migrate(&self) -> Result<(), StoreError> {

@@ -285,3 +285,30 @@ async fn only_participants_use_the_app_service() {
 
     assert_eq!(status.code(), Code::PermissionDenied);
 }
+
+#[tokio::test]
+async fn the_reason_a_coordinator_gave_for_an_outcome_is_not_shown_in_the_app() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 40).await;
+    let interview = book(&app, &participant.name).await;
+    record(
+        &app,
+        &interview.name,
+        InterviewOutcome::NeedsFollowUp,
+        interview_profile(ParticipantRole::Newcomer, ALBY, "prs"),
+    )
+    .await;
+
+    let seen_by_coordinator = get(&app, &participant.name).await;
+    let seen_in_app = buddy_app(&app, &token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .participant
+        .unwrap();
+
+    assert_eq!(seen_by_coordinator.state_reason, "wants to think it over");
+    assert_eq!(seen_in_app.state, ParticipantState::NeedsFollowUp as i32);
+    assert_eq!(seen_in_app.state_reason, "");
+}

@@ -150,7 +150,12 @@ async fn a_referral_becomes_a_ready_participant_step_by_step_in_the_event_log() 
             parent: participant.name.clone(),
             interview: Some(Interview {
                 schedule_time: Some(prost_types::Timestamp {
-                    seconds: 4_102_444_800, // 2100-01-01, safely in the future
+                    // A week from now.
+                    seconds: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs() as i64
+                        + 7 * 24 * 3600,
                     nanos: 0,
                 }),
                 mode: InterviewMode::InPerson as i32,
@@ -324,4 +329,46 @@ async fn the_follow_up_reports_are_not_available_yet() {
         .unwrap_err();
 
     assert_eq!(status.code(), Code::Unimplemented);
+}
+
+#[tokio::test]
+async fn the_event_log_refuses_changes_but_lets_free_text_reasons_be_erased() {
+    let app = support::spawn_app_with_demo().await;
+    let subject = "chapters/botkyrka/participants/0190a000-0000-7000-8000-000000000001";
+    kompis_store::events::append(
+        app.pool(),
+        &kompis_store::events::NewEvent {
+            chapter_id: "botkyrka",
+            subject,
+            actor: "coordinator-botkyrka",
+            from_state: "ready",
+            to_state: "withdrawn",
+            reason: "moved to Malmö to live with her sister",
+        },
+    )
+    .await
+    .unwrap();
+
+    let rewrite = sqlx::query("UPDATE events SET to_state = 'ended' WHERE subject = $1")
+        .bind(subject)
+        .execute(app.pool())
+        .await;
+    assert!(rewrite.is_err(), "states in the log cannot be rewritten");
+    let delete = sqlx::query("DELETE FROM events WHERE subject = $1")
+        .bind(subject)
+        .execute(app.pool())
+        .await;
+    assert!(delete.is_err(), "events cannot be deleted");
+
+    let erased = kompis_store::events::erase_reasons(app.pool(), subject)
+        .await
+        .unwrap();
+    assert_eq!(erased, 1);
+    let (to_state, reason): (String, String) =
+        sqlx::query_as("SELECT to_state, reason FROM events WHERE subject = $1")
+            .bind(subject)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!((to_state.as_str(), reason.as_str()), ("withdrawn", ""));
 }
