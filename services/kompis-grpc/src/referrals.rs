@@ -95,8 +95,9 @@ impl Reader {
     }
 }
 
-/// What `principal` may read in `chapter`.
-fn reader(principal: &Principal, chapter: &Slug) -> ApiResult<Reader> {
+/// What `principal` may read in `chapter`, asking for the referral `name`. Another
+/// chapter's referrals answer NOT_FOUND, as if they did not exist.
+fn reader(principal: &Principal, chapter: &Slug, name: &str) -> ApiResult<Reader> {
     match principal.role {
         Role::Referrer => principal
             .organization
@@ -106,18 +107,19 @@ fn reader(principal: &Principal, chapter: &Slug) -> ApiResult<Reader> {
         Role::Administrator | Role::Coordinator if principal.manages_chapter(chapter.as_str()) => {
             Ok(Reader::Staff)
         }
-        Role::Coordinator => Err(ApiError::PermissionDenied("OUT_OF_SCOPE")),
+        Role::Coordinator => Err(ApiError::NotFound(name.to_owned())),
         _ => Err(ApiError::PermissionDenied("ROLE_NOT_ALLOWED")),
     }
 }
 
-/// Fails unless `principal` coordinates `chapter` (or administers every chapter).
-fn require_staff(principal: &Principal, chapter: &Slug) -> ApiResult<()> {
+/// Fails unless `principal` coordinates `chapter` (or administers every chapter); the
+/// referral `name` in another chapter answers NOT_FOUND, as if it did not exist.
+fn require_staff(principal: &Principal, chapter: &Slug, name: &str) -> ApiResult<()> {
     principal.require_role(&[Role::Coordinator, Role::Administrator])?;
     if principal.manages_chapter(chapter.as_str()) {
         Ok(())
     } else {
-        Err(ApiError::PermissionDenied("OUT_OF_SCOPE"))
+        Err(ApiError::NotFound(name.to_owned()))
     }
 }
 
@@ -373,7 +375,7 @@ impl ReferralService for Referrals {
         let req = request.get_ref();
         let (chapter, id) = parse_referral_name(&req.name, "name")?;
         tracing::Span::current().record("referral", tracing::field::display(id));
-        let reader = reader(principal, &chapter)?;
+        let reader = reader(principal, &chapter, &req.name)?;
         let row = self.visible(&reader, &chapter, id, &req.name).await?;
         ok(pb::GetReferralResponse {
             referral: Some(self.render_one(&row, reader.audience()).await?),
@@ -441,7 +443,8 @@ impl ReferralService for Referrals {
             Role::Coordinator => match parent {
                 None => principal.chapter.clone(),
                 Some(c) if principal.manages_chapter(c.as_str()) => Some(c),
-                Some(_) => return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into()),
+                // Another chapter answers as if it did not exist, like its referrals.
+                Some(_) => return Err(ApiError::NotFound(req.parent.clone()).into()),
             },
             Role::Administrator => parent,
             _ => return Err(ApiError::PermissionDenied("ROLE_NOT_ALLOWED").into()),
@@ -515,7 +518,7 @@ impl ReferralService for Referrals {
         let req = request.get_ref();
         let (chapter, id) = parse_referral_name(&req.name, "name")?;
         tracing::Span::current().record("referral", tracing::field::display(id));
-        require_staff(&principal, &chapter)?;
+        require_staff(&principal, &chapter, &req.name)?;
         let reason = FreeText::<REASON_MAX>::parse(&req.reason)
             .map_err(|e| ApiError::invalid("reason", e.into_description()))?;
         let mut tx = self
@@ -562,7 +565,7 @@ impl ReferralService for Referrals {
         let req = request.get_ref();
         let (chapter, id) = parse_referral_name(&req.name, "name")?;
         tracing::Span::current().record("referral", tracing::field::display(id));
-        require_staff(&principal, &chapter)?;
+        require_staff(&principal, &chapter, &req.name)?;
         let rid =
             request_id(&req.request_id).map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
         let hash = caller_request_hash(&principal.subject, req);
@@ -631,7 +634,7 @@ impl ReferralService for Referrals {
         let req = request.get_ref();
         let (chapter, id) = parse_referral_name(&req.name, "name")?;
         tracing::Span::current().record("referral", tracing::field::display(id));
-        require_staff(&principal, &chapter)?;
+        require_staff(&principal, &chapter, &req.name)?;
         let mut v = Violations::new();
         let reason = v.check(
             "reason",

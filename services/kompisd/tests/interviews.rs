@@ -5,6 +5,7 @@
 mod participant_fixtures;
 mod support;
 
+use kompis_proto::v1::admin_service_client::AdminServiceClient;
 use kompis_proto::v1::*;
 use participant_fixtures::*;
 use tonic::Code;
@@ -535,4 +536,195 @@ async fn a_withdrawal_cancels_the_booked_interview() {
         .unwrap();
     assert_eq!(after.state, InterviewState::Cancelled as i32);
     assert_eq!(returned.state, ParticipantState::Applicant as i32);
+}
+
+#[tokio::test]
+async fn another_chapters_coordinator_can_neither_record_reschedule_nor_cancel_an_interview() {
+    let app = support::spawn_app_with_demo().await;
+    let applicant = register(&app, newcomer(1)).await;
+    let interview = book(&app, &applicant.name).await;
+    let mut other = interviews(&app, &app.coordinator("stockholm"));
+
+    let recorded = other
+        .record_interview(RecordInterviewRequest {
+            name: interview.name.clone(),
+            profile: Some(interview_profile(ParticipantRole::Newcomer, ALBY, "ar")),
+            eligibility: Some(eligible()),
+            outcome: InterviewOutcome::Approved as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    let rescheduled = other
+        .update_interview(UpdateInterviewRequest {
+            interview: Some(Interview {
+                name: interview.name.clone(),
+                location: "Stockholm City".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["location"]),
+        })
+        .await
+        .unwrap_err();
+    let cancelled = other
+        .cancel_interview(CancelInterviewRequest {
+            name: interview.name.clone(),
+            reason: "Not our chapter".into(),
+        })
+        .await
+        .unwrap_err();
+
+    for status in [recorded, rescheduled, cancelled] {
+        assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    }
+    let unchanged = interviews(&app, &app.coordinator("botkyrka"))
+        .get_interview(GetInterviewRequest {
+            name: interview.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .interview
+        .unwrap();
+    assert_eq!(unchanged.state, InterviewState::Booked as i32);
+    assert_eq!(unchanged.location, "Alby library");
+    assert_eq!(
+        get(&app, &applicant.name).await.state,
+        ParticipantState::InterviewBooked as i32
+    );
+}
+
+#[tokio::test]
+async fn a_not_suitable_outcome_moves_the_participant_to_not_suitable() {
+    let app = support::spawn_app_with_demo().await;
+    let applicant = register(&app, newcomer(1)).await;
+    let interview = book(&app, &applicant.name).await;
+
+    let recorded = record(
+        &app,
+        &interview.name,
+        InterviewOutcome::NotSuitable,
+        interview_profile(ParticipantRole::Newcomer, ALBY, "ar"),
+    )
+    .await;
+
+    assert_eq!(recorded.state, InterviewState::Recorded as i32);
+    assert_eq!(recorded.outcome, InterviewOutcome::NotSuitable as i32);
+    let participant = get(&app, &applicant.name).await;
+    assert_eq!(participant.state, ParticipantState::NotSuitable as i32);
+    assert!(participant.waiting_since.is_none());
+    assert_eq!(
+        event_states(&app, &applicant.name).await,
+        [
+            step("", "applicant"),
+            step("applicant", "interview_booked"),
+            step("interview_booked", "not_suitable"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_minimum_age_raised_by_an_administrator_holds_at_approval() {
+    let app = support::spawn_app_with_demo().await;
+    let this_year = time::OffsetDateTime::now_utc().year();
+    let mut nineteen = newcomer(1);
+    nineteen.birth_year = this_year - 19;
+    let nineteen = register(&app, nineteen).await;
+    let mut twenty = newcomer(2);
+    twenty.birth_year = this_year - 20;
+    let twenty = register(&app, twenty).await;
+    let weights = AdminServiceClient::new(support::authed(app.channel(), &app.administrator()))
+        .update_matching_weights(UpdateMatchingWeightsRequest {
+            matching_weights: Some(MatchingWeights {
+                name: format!("{CHAPTER}/matchingWeights"),
+                min_age: 20,
+                ..Default::default()
+            }),
+            update_mask: mask(&["min_age"]),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .matching_weights
+        .unwrap();
+    assert_eq!(weights.min_age, 20);
+    let interview = book(&app, &nineteen.name).await;
+
+    let status = interviews(&app, &app.coordinator("botkyrka"))
+        .record_interview(RecordInterviewRequest {
+            name: interview.name,
+            profile: Some(interview_profile(ParticipantRole::Newcomer, ALBY, "ar")),
+            eligibility: Some(eligible()),
+            outcome: InterviewOutcome::Approved as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(support::reason(&status), "NOT_ELIGIBLE");
+    assert_eq!(
+        get(&app, &nineteen.name).await.state,
+        ParticipantState::InterviewBooked as i32
+    );
+    assert_eq!(
+        approve(&app, &twenty, ALBY, "ar").await.state,
+        ParticipantState::Ready as i32,
+        "old enough for the raised minimum"
+    );
+}
+
+#[tokio::test]
+async fn family_wishes_recorded_at_an_approved_interview_are_on_the_profile() {
+    let app = support::spawn_app_with_demo().await;
+    let applicant = register(&app, newcomer(1)).await;
+    let interview = book(&app, &applicant.name).await;
+    let mut profile = interview_profile(ParticipantRole::Newcomer, ALBY, "ar");
+    profile.has_children = true;
+    profile.wishes = vec![
+        Wish {
+            kind: WishKind::FamilyMatch as i32,
+            strength: WishStrength::Hard as i32,
+            age_range: None,
+        },
+        Wish {
+            kind: WishKind::HasChildren as i32,
+            strength: WishStrength::Soft as i32,
+            age_range: None,
+        },
+    ];
+
+    record(&app, &interview.name, InterviewOutcome::Approved, profile.clone()).await;
+
+    let ready = get(&app, &applicant.name).await;
+    assert_eq!(ready.state, ParticipantState::Ready as i32);
+    let on_profile = ready.profile.unwrap();
+    assert_eq!(on_profile.wishes, profile.wishes);
+    assert!(on_profile.has_children);
+}
+
+#[tokio::test]
+async fn an_interview_cannot_be_booked_more_than_a_year_ahead() {
+    let app = support::spawn_app_with_demo().await;
+    let participant = register(&app, newcomer(90)).await;
+
+    let status = interviews(&app, &app.coordinator("botkyrka"))
+        .book_interview(BookInterviewRequest {
+            parent: participant.name.clone(),
+            interview: Some(Interview {
+                schedule_time: in_days(400),
+                mode: InterviewMode::InPerson as i32,
+                location: "Alby library".into(),
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(support::bad_fields(&status), ["interview.schedule_time"]);
+    assert_eq!(
+        get(&app, &participant.name).await.state,
+        ParticipantState::Applicant as i32
+    );
 }

@@ -649,3 +649,60 @@ async fn withdrawing_needs_a_reason_and_returning_needs_a_withdrawal() {
     assert_eq!(not_withdrawn.code(), Code::FailedPrecondition);
     assert_eq!(support::reason(&not_withdrawn), "INVALID_STATE_TRANSITION");
 }
+
+#[tokio::test]
+async fn another_chapters_coordinator_can_neither_correct_nor_return_a_participant() {
+    let app = support::spawn_app_with_demo().await;
+    let created = register(&app, newcomer(1)).await;
+    participants(&app, &app.coordinator("botkyrka"))
+        .withdraw_participant(WithdrawParticipantRequest {
+            name: created.name.clone(),
+            reason: "Moving abroad for the summer".into(),
+        })
+        .await
+        .unwrap();
+    let mut other = participants(&app, &app.coordinator("stockholm"));
+    let mut changes = created.clone();
+    changes.note = "Written from another chapter.".into();
+
+    let update = other
+        .update_participant(UpdateParticipantRequest {
+            participant: Some(changes),
+            update_mask: mask(&["note"]),
+        })
+        .await
+        .unwrap_err();
+    let returned = other
+        .return_participant(ReturnParticipantRequest {
+            name: created.name.clone(),
+            reason: "Back in Alby".into(),
+            reset_waiting_since: false,
+        })
+        .await
+        .unwrap_err();
+
+    for status in [update, returned] {
+        assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    }
+    let unchanged = get(&app, &created.name).await;
+    assert_eq!(unchanged.state, ParticipantState::Withdrawn as i32);
+    assert_eq!(unchanged.note, created.note);
+}
+
+#[tokio::test]
+async fn another_chapters_coordinator_cannot_read_the_waiting_list() {
+    let app = support::spawn_app_with_demo().await;
+    let waiting = approve(&app, &register(&app, newcomer(1)).await, ALBY, "ar").await;
+    assert_eq!(waiting.state, ParticipantState::Ready as i32);
+
+    let status = participants(&app, &app.coordinator("stockholm"))
+        .get_waiting_list(GetWaitingListRequest {
+            chapter: CHAPTER.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+    assert!(!status.message().contains(&waiting.name));
+}

@@ -563,3 +563,166 @@ async fn listing_by_state_follows_the_progress_shown_across_pages() {
         "newest first, one per page, the closed one left out"
     );
 }
+
+#[tokio::test]
+async fn a_referrer_may_not_close_a_referral_and_nothing_changes() {
+    let app = support::spawn_app_with_demo().await;
+    let referral = refer(&app, "+46701234567", "").await;
+    let mut sfi = referrals(&app, &app.referrer(SFI));
+
+    let closed = sfi
+        .close_referral(CloseReferralRequest {
+            name: referral.name.clone(),
+            reason: ReferralCloseReason::Declined as i32,
+            note: "The learner changed their mind.".into(),
+        })
+        .await
+        .unwrap_err();
+    let after = sfi
+        .get_referral(GetReferralRequest {
+            name: referral.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .referral
+        .unwrap();
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE subject = $1")
+        .bind(&referral.name)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+
+    assert_eq!(closed.code(), Code::PermissionDenied);
+    assert_eq!(after, referral);
+    assert_eq!(after.state, ReferralState::Received as i32);
+    assert_eq!(events, 1, "only the referral's creation is in the event log");
+}
+
+#[tokio::test]
+async fn a_given_name_and_a_note_that_are_too_long_are_both_named() {
+    let app = support::spawn_app_with_demo().await;
+    let mut sfi = referrals(&app, &app.referrer(SFI));
+    let mut referral = learner("+46701234567", "", SFI_ACCOUNT);
+    referral.learner_name.as_mut().unwrap().given_name = "A".repeat(101);
+    referral.note = "n".repeat(501);
+
+    let status = sfi.create_referral(create(referral)).await.unwrap_err();
+
+    assert_eq!(
+        bad_fields(&status),
+        ["referral.learner_name.given_name", "referral.note"]
+    );
+    assert_eq!(reason(&status), "INVALID_FIELD");
+}
+
+#[tokio::test]
+async fn a_swedish_level_outside_the_closed_set_is_named() {
+    let app = support::spawn_app_with_demo().await;
+    let mut sfi = referrals(&app, &app.referrer(SFI));
+    let mut referral = learner("+46701234567", "", SFI_ACCOUNT);
+    referral.swedish_level = Some(SwedishLevel {
+        level: Some(swedish_level::Level::SfiCourse(42)),
+    });
+
+    let status = sfi.create_referral(create(referral)).await.unwrap_err();
+
+    assert_eq!(bad_fields(&status), ["referral.swedish_level"]);
+}
+
+#[tokio::test]
+async fn converting_a_referral_carries_the_referrers_note_to_the_participant() {
+    let app = support::spawn_app_with_demo().await;
+    let referral = refer(&app, "+46701234567", "").await;
+
+    let participant = referrals(&app, &app.coordinator("botkyrka"))
+        .convert_referral(ConvertReferralRequest {
+            name: referral.name.clone(),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .participant
+        .unwrap();
+
+    assert!(!referral.note.is_empty());
+    assert_eq!(participant.note, referral.note);
+}
+
+#[tokio::test]
+async fn another_chapters_coordinator_lists_none_of_the_chapters_referrals() {
+    let app = support::spawn_app_with_demo().await;
+    refer(&app, "+46701234567", "").await;
+
+    // `chapters/-` is the coordinator's own chapter only.
+    let listed = referrals(&app, &app.coordinator("stockholm"))
+        .list_referrals(ListReferralsRequest {
+            parent: "chapters/-".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    assert!(listed.referrals.is_empty());
+    assert!(listed.next_page_token.is_empty());
+}
+
+#[tokio::test]
+async fn another_chapters_coordinator_finds_no_referral_to_read_or_handle() {
+    let app = support::spawn_app_with_demo().await;
+    let referral = refer(&app, "+46701234599", "").await;
+    let mut elsewhere = referrals(&app, &app.coordinator("stockholm"));
+
+    let get = elsewhere
+        .get_referral(GetReferralRequest {
+            name: referral.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    let contacted = elsewhere
+        .mark_referral_contacted(MarkReferralContactedRequest {
+            name: referral.name.clone(),
+            reason: "Called her.".into(),
+        })
+        .await
+        .unwrap_err();
+    let converted = elsewhere
+        .convert_referral(ConvertReferralRequest {
+            name: referral.name.clone(),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap_err();
+    let closed = elsewhere
+        .close_referral(CloseReferralRequest {
+            name: referral.name.clone(),
+            reason: ReferralCloseReason::Declined as i32,
+            note: String::new(),
+        })
+        .await
+        .unwrap_err();
+    let listed = elsewhere
+        .list_referrals(ListReferralsRequest {
+            parent: CHAPTER.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+
+    for status in [&get, &contacted, &converted, &closed, &listed] {
+        assert_eq!(status.code(), Code::NotFound, "{status:?}");
+        assert_eq!(reason(status), "RESOURCE_NOT_FOUND");
+    }
+    // Nothing changed.
+    let still = referrals(&app, &app.coordinator("botkyrka"))
+        .get_referral(GetReferralRequest { name: referral.name })
+        .await
+        .unwrap()
+        .into_inner()
+        .referral
+        .unwrap();
+    assert_eq!(still.state, ReferralState::Received as i32);
+    assert!(still.participant.is_empty());
+}
