@@ -726,3 +726,38 @@ async fn another_chapters_coordinator_finds_no_referral_to_read_or_handle() {
     assert_eq!(still.state, ReferralState::Received as i32);
     assert!(still.participant.is_empty());
 }
+
+#[tokio::test]
+async fn retries_arriving_at_the_same_time_still_create_one_referral() {
+    let app = support::spawn_app_with_demo().await;
+    let request = create(learner("+46701234568", "", SFI_ACCOUNT));
+    let token = app.referrer(SFI);
+
+    // Eight copies of one request in flight at once, as a flaky network may deliver them.
+    let attempts = (0..8).map(|_| {
+        let mut client = referrals(&app, &token);
+        let request = request.clone();
+        tokio::spawn(async move { client.create_referral(request).await })
+    });
+    let mut names = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        names.push(
+            attempt
+                .await
+                .unwrap()
+                .unwrap()
+                .into_inner()
+                .referral
+                .unwrap()
+                .name,
+        );
+    }
+
+    names.dedup();
+    assert_eq!(names.len(), 1, "every attempt got the same referral");
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM referrals")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+}
