@@ -55,6 +55,23 @@ impl Principal {
         }
     }
 
+    /// Checks that the role carries the scope it needs: a chapter for coordinators and
+    /// partner viewers, an organisation for referrers, a participant for participants.
+    pub fn check_scope(&self) -> Result<(), ClaimsError> {
+        match self.role {
+            Role::Coordinator | Role::PartnerViewer if self.chapter.is_none() => {
+                Err(ClaimsError::MissingScope(self.role.as_str(), "chapter"))
+            }
+            Role::Referrer if self.organization.is_none() => {
+                Err(ClaimsError::MissingScope(self.role.as_str(), "organization"))
+            }
+            Role::Participant if self.participant.is_none() => {
+                Err(ClaimsError::MissingScope(self.role.as_str(), "participant"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The principal a handler finds in the request's extensions.
     pub fn from_request<T>(request: &Request<T>) -> Result<&Principal, ApiError> {
         request
@@ -112,25 +129,15 @@ impl Claims {
             (Ok(c), Ok(o), Ok(p)) => (c, o, p),
             _ => return Err(ClaimsError::MissingScope(role.as_str(), "scope")),
         };
-        match role {
-            Role::Coordinator | Role::PartnerViewer if chapter.is_none() => {
-                return Err(ClaimsError::MissingScope(role.as_str(), "chapter"));
-            }
-            Role::Referrer if organization.is_none() => {
-                return Err(ClaimsError::MissingScope(role.as_str(), "organization"));
-            }
-            Role::Participant if participant.is_none() => {
-                return Err(ClaimsError::MissingScope(role.as_str(), "participant"));
-            }
-            _ => {}
-        }
-        Ok(Principal {
+        let principal = Principal {
             subject: self.sub,
             role,
             chapter,
             organization,
             participant,
-        })
+        };
+        principal.check_scope()?;
+        Ok(principal)
     }
 }
 
@@ -224,5 +231,88 @@ impl TokenIssuer {
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
             .expect("HS256 signing with an in-memory key cannot fail")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(role: &str) -> Claims {
+        Claims {
+            sub: "account-1".into(),
+            role: role.into(),
+            chapter: None,
+            organization: None,
+            participant: None,
+            iss: TOKEN_ISSUER.into(),
+            aud: TOKEN_AUDIENCE.into(),
+            iat: 0,
+            exp: 0,
+        }
+    }
+
+    #[test]
+    fn each_role_needs_its_own_scope() {
+        assert!(claims("administrator").into_principal().is_ok());
+        assert_eq!(
+            claims("coordinator").into_principal().unwrap_err(),
+            ClaimsError::MissingScope("coordinator", "chapter")
+        );
+        assert_eq!(
+            claims("referrer").into_principal().unwrap_err(),
+            ClaimsError::MissingScope("referrer", "organization")
+        );
+        assert_eq!(
+            claims("participant").into_principal().unwrap_err(),
+            ClaimsError::MissingScope("participant", "participant")
+        );
+        assert_eq!(
+            claims("janitor").into_principal().unwrap_err(),
+            ClaimsError::UnknownRole
+        );
+        let mut coordinator = claims("coordinator");
+        coordinator.chapter = Some("botkyrka".into());
+        assert_eq!(
+            coordinator.into_principal().unwrap().chapter.unwrap().as_str(),
+            "botkyrka"
+        );
+    }
+
+    #[test]
+    fn a_token_verifies_only_with_its_key_and_carries_the_principal() {
+        let principal = Principal {
+            subject: "account-1".into(),
+            role: Role::Referrer,
+            chapter: None,
+            organization: Some(Slug::parse("sfi-botkyrka").unwrap()),
+            participant: None,
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let token = TokenIssuer::new(b"a key of at least thirty-two bytes!!").issue(
+            &principal,
+            now,
+            Duration::from_secs(60),
+        );
+        let verified = Authenticator::new(b"a key of at least thirty-two bytes!!").verify(&token);
+        assert_eq!(verified.unwrap(), principal);
+        assert!(
+            Authenticator::new(b"another key of thirty-two bytes!!!!")
+                .verify(&token)
+                .is_err()
+        );
+        let expired = TokenIssuer::new(b"a key of at least thirty-two bytes!!").issue(
+            &principal,
+            now - 3600,
+            Duration::from_secs(60),
+        );
+        assert!(
+            Authenticator::new(b"a key of at least thirty-two bytes!!")
+                .verify(&expired)
+                .is_err()
+        );
     }
 }

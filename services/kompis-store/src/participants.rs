@@ -397,31 +397,6 @@ pub async fn lock_participant(tx: &mut PgConnection, id: Uuid) -> Result<Partici
     )
 }
 
-/// Ids of participants with the same phone number or e-mail address (compared
-/// case-insensitively), in `chapter` or, when `None`, in every chapter; oldest first.
-/// Used to flag possible duplicates, never to refuse a registration.
-pub async fn find_by_contact<'c>(
-    db: impl PgExecutor<'c>,
-    chapter: Option<&str>,
-    phone: Option<&str>,
-    email: Option<&str>,
-) -> Result<Vec<Uuid>, StoreError> {
-    if phone.is_none() && email.is_none() {
-        return Ok(Vec::new());
-    }
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM participants
-         WHERE ($1::text IS NULL OR chapter_id = $1)
-           AND (phone = $2 OR email = lower($3))
-         ORDER BY create_time, id",
-    )
-    .bind(chapter)
-    .bind(phone)
-    .bind(email)
-    .fetch_all(db)
-    .await?)
-}
-
 /// Filters of a participant list; `None` and empty mean "any".
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {

@@ -115,21 +115,8 @@ fn token(
             .map(|p| uuid::Uuid::parse_str(&p).context("--participant must be a UUID"))
             .transpose()?,
     };
-    // Check the scope the role needs before signing, with the same rule the server uses.
-    let claims_check = kompis_grpc::auth::Claims {
-        sub: principal.subject.clone(),
-        role: role.as_str().to_owned(),
-        chapter: principal.chapter.as_ref().map(|s| s.as_str().to_owned()),
-        organization: principal.organization.as_ref().map(|s| s.as_str().to_owned()),
-        participant: principal.participant.map(|p| p.to_string()),
-        iss: String::new(),
-        aud: String::new(),
-        iat: 0,
-        exp: 0,
-    };
-    claims_check
-        .into_principal()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Check the scope the role needs before signing, with the rule the server uses.
+    principal.check_scope().map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret = std::env::var("KOMPIS_JWT_SECRET").unwrap_or_else(|_| DEVELOPMENT_JWT_SECRET.to_owned());
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     println!(
