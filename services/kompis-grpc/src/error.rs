@@ -37,6 +37,10 @@ pub enum ApiError {
     /// A resource with that name already exists.
     #[error("already exists")]
     AlreadyExists(String),
+    /// A state change the resource's current state does not allow; answered as
+    /// FAILED_PRECONDITION with `from_state` and `to_state` in the ErrorInfo metadata.
+    #[error("invalid state transition")]
+    InvalidTransition(#[from] kompis_domain::TransitionError),
     /// The request is well-formed but the resource is not in a state that allows it.
     #[error("failed precondition: {reason}")]
     FailedPrecondition {
@@ -108,6 +112,12 @@ impl ApiError {
                 format!("{name} already exists"),
                 ErrorDetails::new(),
             ),
+            ApiError::InvalidTransition(e) => (
+                Code::FailedPrecondition,
+                "INVALID_STATE_TRANSITION",
+                e.to_string(),
+                ErrorDetails::new(),
+            ),
             ApiError::FailedPrecondition { reason, message } => (
                 Code::FailedPrecondition,
                 *reason,
@@ -150,11 +160,13 @@ impl ApiError {
         if code == Code::Internal {
             return Status::new(code, message);
         }
-        details.set_error_info(
-            reason,
-            ERROR_DOMAIN,
-            std::collections::HashMap::<String, String>::new(),
-        );
+        let mut metadata = std::collections::HashMap::<String, String>::new();
+        if let ApiError::InvalidTransition(e) = &self {
+            metadata.insert("resource_type".into(), e.entity.into());
+            metadata.insert("from_state".into(), e.from.into());
+            metadata.insert("to_state".into(), e.to.into());
+        }
+        details.set_error_info(reason, ERROR_DOMAIN, metadata);
         Status::with_error_details(code, message, details)
     }
 }

@@ -216,13 +216,6 @@ fn not_booked(interview: &Interview) -> ApiError {
     }
 }
 
-fn transition_error(e: kompis_domain::TransitionError) -> ApiError {
-    ApiError::FailedPrecondition {
-        reason: "INVALID_STATE_TRANSITION",
-        message: e.to_string(),
-    }
-}
-
 /// How far ahead an interview may be booked, in days.
 const MAX_DAYS_AHEAD: i64 = 366;
 
@@ -314,7 +307,7 @@ impl InterviewService for Interviews {
         let state = participant.parsed_state();
         state
             .transition(ParticipantState::InterviewBooked)
-            .map_err(transition_error)?;
+            .map_err(ApiError::InvalidTransition)?;
         let id = Uuid::now_v7();
         tracing::Span::current().record("interview", tracing::field::display(id));
         let interview = interviews::insert_interview(
@@ -646,7 +639,9 @@ impl InterviewService for Interviews {
         }
 
         let state = participant.parsed_state();
-        let next = state.record_interview(outcome).map_err(transition_error)?;
+        let next = state
+            .record_interview(outcome)
+            .map_err(ApiError::InvalidTransition)?;
         let recorded = interviews::record(
             &mut *tx,
             interview.id,
@@ -758,7 +753,7 @@ impl InterviewService for Interviews {
             .parse()
             .map_err(|e: FieldError| ApiError::Internal(e.into()))?;
         if state == ParticipantState::InterviewBooked {
-            state.transition(before).map_err(transition_error)?;
+            state.transition(before).map_err(ApiError::InvalidTransition)?;
             participants::change_state(
                 &mut tx,
                 &StateChange {

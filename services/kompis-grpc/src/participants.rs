@@ -209,13 +209,6 @@ async fn read_by_name(store: &Store, name: &str) -> ApiResult<pb::Participant> {
     Ok(participant_pb(&p, View::Coordinator))
 }
 
-fn transition_error(e: kompis_domain::TransitionError) -> ApiError {
-    ApiError::FailedPrecondition {
-        reason: "INVALID_STATE_TRANSITION",
-        message: e.to_string(),
-    }
-}
-
 /// Merges the masked fields of `input` into `current` (both proto participants). The
 /// district and the profile's district are one value: setting either sets both.
 fn merge(current: &mut pb::Participant, input: &pb::Participant, paths: &[&str]) {
@@ -593,7 +586,7 @@ impl ParticipantService for Participants {
         let state = current.parsed_state();
         state
             .transition(ParticipantState::Withdrawn)
-            .map_err(transition_error)?;
+            .map_err(ApiError::InvalidTransition)?;
         if current.active_match_count > 0 {
             return Err(ApiError::FailedPrecondition {
                 reason: "ALREADY_MATCHED",
@@ -686,7 +679,7 @@ impl ParticipantService for Participants {
                 .parse::<ParticipantState>()
                 .map_err(|e| ApiError::Internal(e.into()))?,
             _ => {
-                return Err(transition_error(kompis_domain::TransitionError {
+                return Err(ApiError::InvalidTransition(kompis_domain::TransitionError {
                     entity: "participant",
                     from: state.as_str(),
                     to: "the state before the withdrawal",
@@ -694,7 +687,7 @@ impl ParticipantService for Participants {
                 .into());
             }
         };
-        state.transition(target).map_err(transition_error)?;
+        state.transition(target).map_err(ApiError::InvalidTransition)?;
         let waiting_since = match target {
             ParticipantState::Ready if req.reset_waiting_since || current.waiting_since.is_none() => {
                 WaitingSince::Now

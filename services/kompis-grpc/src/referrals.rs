@@ -27,8 +27,7 @@ mod view;
 
 use kompis_domain::{
     BirthYear, Contact, DisplayName, Email, FieldError, FreeText, Gender, LanguageCode, Note,
-    ParticipantRole, PhoneNumber, ReferralClosure, ReferralId, ReferralState, Role, Slug, TransitionError,
-    Violations,
+    ParticipantRole, PhoneNumber, ReferralClosure, ReferralId, ReferralState, Role, Slug, Violations,
 };
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::referral_service_server::ReferralService;
@@ -144,13 +143,6 @@ fn caller_request_hash<M: prost::Message>(caller: &str, request: &M) -> Vec<u8> 
     hasher.update([0]);
     hasher.update(request.encode_to_vec());
     hasher.finalize().to_vec()
-}
-
-fn invalid_transition(error: TransitionError) -> ApiError {
-    ApiError::FailedPrecondition {
-        reason: "INVALID_STATE_TRANSITION",
-        message: error.to_string(),
-    }
 }
 
 /// A stored value that does not parse is our bug (the schema's CHECKs mirror the
@@ -535,7 +527,7 @@ impl ReferralService for Referrals {
         view::progress(&row)
             .transition(ReferralState::Contacted)
             .and(own.transition(ReferralState::Contacted))
-            .map_err(invalid_transition)?;
+            .map_err(ApiError::InvalidTransition)?;
         let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Contacted, None)
             .await
             .map_err(|e| ApiError::from_store(e, &req.name))?;
@@ -656,7 +648,7 @@ impl ReferralService for Referrals {
             .map_err(|e| ApiError::from_store(e, &req.name))?;
         let own = view::stored_state(&row);
         own.transition(ReferralState::Closed)
-            .map_err(invalid_transition)?;
+            .map_err(ApiError::InvalidTransition)?;
         let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Closed, Some(&closure))
             .await
             .map_err(|e| ApiError::from_store(e, &req.name))?;

@@ -411,6 +411,14 @@ async fn a_coordinator_closes_a_referral_with_a_reason_the_school_sees() {
     assert_eq!(bad_fields(&without_note), ["note"]);
     assert_eq!(closed_again.code(), Code::FailedPrecondition);
     assert_eq!(reason(&closed_again), "INVALID_STATE_TRANSITION");
+    assert_eq!(
+        support::error_metadata(&closed_again, "from_state").as_deref(),
+        Some("closed")
+    );
+    assert_eq!(
+        support::error_metadata(&closed_again, "to_state").as_deref(),
+        Some("closed")
+    );
     assert_eq!(seen_by_school.state, ReferralState::Closed as i32);
     assert_eq!(
         seen_by_school.close_reason,
