@@ -467,39 +467,8 @@ async fn the_demo_data_set_gives_a_coordinator_people_to_work_with() {
 async fn sigterm_stops_the_process_even_while_a_watch_stream_is_open() {
     // Arrange: the real binary, with a health watch held open by a client.
     let database = support::TestDatabase::create().await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kompisd"))
-        .arg("serve")
-        .env("DATABASE_URL", &database.url)
-        .env("REDIS_URL", support::redis_url())
-        .env(
-            "KOMPIS_REDIS_PREFIX",
-            format!("test-{}", uuid::Uuid::new_v4().simple()),
-        )
-        .env("KOMPIS_GRPC_ADDR", "127.0.0.1:0")
-        .env("KOMPIS_METRICS_ADDR", "off")
-        .env("KOMPIS_SHUTDOWN_GRACE_MS", "500")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    use tokio::io::AsyncBufReadExt;
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("kompisd prints its address");
-        if let Some(rest) = line.strip_prefix("kompis is listening on ") {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('.')
-                .to_owned();
-        }
-    };
+    let (mut child, addr) =
+        support::spawn_kompisd(&database.url, &[("KOMPIS_SHUTDOWN_GRACE_MS", "500".into())]).await;
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
@@ -515,11 +484,7 @@ async fn sigterm_stops_the_process_even_while_a_watch_stream_is_open() {
     stream.message().await.unwrap();
 
     // Act: SIGTERM, as an orchestrator sends it.
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    support::terminate(&child);
 
     // Assert: it exits cleanly instead of waiting for the stream. The bound only turns
     // a hang into a failure.

@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::process::Stdio;
-
 use kompis_proto::v1::ListMunicipalitiesRequest;
 use kompis_proto::v1::admin_service_client::AdminServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
@@ -16,7 +14,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
 struct Collector(mpsc::UnboundedSender<ExportTraceServiceRequest>);
@@ -46,40 +43,14 @@ async fn a_call_carrying_traceparent_is_exported_as_a_span_of_that_trace() {
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
     );
     let database = support::TestDatabase::create().await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kompisd"))
-        .arg("serve")
-        .env("DATABASE_URL", &database.url)
-        .env("REDIS_URL", support::redis_url())
-        .env(
-            "KOMPIS_REDIS_PREFIX",
-            format!("test-{}", uuid::Uuid::new_v4().simple()),
-        )
-        .env("KOMPIS_GRPC_ADDR", "127.0.0.1:0")
-        .env("KOMPIS_METRICS_ADDR", "off")
-        .env("KOMPIS_SHUTDOWN_GRACE_MS", "2000")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector_addr}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("kompisd prints its address");
-        if let Some(rest) = line.strip_prefix("kompis is listening on ") {
-            break rest
-                .trim_end_matches('.')
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('.')
-                .to_owned();
-        }
-    };
+    let (mut child, addr) = support::spawn_kompisd(
+        &database.url,
+        &[
+            ("KOMPIS_SHUTDOWN_GRACE_MS", "2000".into()),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector_addr}")),
+        ],
+    )
+    .await;
 
     // Act: one call inside a trace the caller started.
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -102,11 +73,7 @@ async fn a_call_carrying_traceparent_is_exported_as_a_span_of_that_trace() {
         .await
         .unwrap();
     // SIGTERM: a graceful stop flushes the exporter.
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    support::terminate(&child);
     assert!(child.wait().await.unwrap().success());
 
     // Assert: the collector got a span of the caller's trace for that method.

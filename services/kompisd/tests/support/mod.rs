@@ -351,3 +351,50 @@ pub fn error_metadata(status: &tonic::Status, key: &str) -> Option<String> {
         .get_details_error_info()
         .and_then(|i| i.metadata.get(key).cloned())
 }
+
+/// The real `kompisd serve` binary as a child process, on a free port, against
+/// `database_url`, with `env` added; returns it with the address it listens on. For
+/// tests of what only a whole process shows (process-global telemetry, signals).
+pub async fn spawn_kompisd(database_url: &str, env: &[(&str, String)]) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kompisd"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("REDIS_URL", redis_url())
+        .env("KOMPIS_REDIS_PREFIX", format!("test-{}", Uuid::new_v4().simple()))
+        .env("KOMPIS_GRPC_ADDR", "127.0.0.1:0")
+        .env("KOMPIS_METRICS_ADDR", "off")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start kompisd");
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("kompisd prints its address");
+        if let Some(rest) = line.strip_prefix("kompis is listening on ") {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('.')
+                .to_owned();
+        }
+    };
+    (child, addr)
+}
+
+/// Sends SIGTERM to a child, as an orchestrator stops a process.
+pub fn terminate(child: &tokio::process::Child) {
+    let pid = child.id().expect("the child is running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
