@@ -32,8 +32,8 @@ impl BirthYear {
     /// Oldest plausible age.
     pub const MAX_AGE: i32 = 110;
     /// The age from which a person counts as an adult unless a chapter's rules say
-    /// otherwise.
-    pub const DEFAULT_ADULT_AGE: i32 = 18;
+    /// otherwise: [`MinAge::DEFAULT`](crate::MinAge::DEFAULT).
+    pub const DEFAULT_ADULT_AGE: i32 = crate::MinAge::DEFAULT.get();
 
     /// Checks a birth year given for a referral or sign-up in `reference_year` (usually
     /// the current year): the person must turn between 16 and 110 that year.

@@ -6,8 +6,9 @@
 //! [`FieldError`] with a human-readable description, and [`Violations`] collects the
 //! errors of a whole request so that every bad field is reported at once.
 //!
-//! The crate is pure: no I/O, no clock, no async. Functions that depend on the date take
-//! it as an argument.
+//! The crate is pure: no I/O, no async. Functions that depend on the date take it as an
+//! argument; [`Clock`] is the application's one source of that date, injectable so that
+//! tests set and advance time.
 //!
 //! What is here:
 //!
@@ -20,8 +21,13 @@
 //! - languages: [`LanguageCode`] (the ISO 639 table), [`LanguageLevel`],
 //!   [`SwedishLevel`], [`LanguageSkills`];
 //! - matching inputs: [`Availability`], [`MeetingPreference`], [`Wishes`];
-//! - life cycles: [`ReferralState`], [`ParticipantState`], [`InterviewOutcome`],
-//!   [`ReferralProgress`], [`ReferralClosure`].
+//! - life cycles: [`ReferralState`], [`ParticipantState`], [`InterviewState`],
+//!   [`InterviewMode`], [`InterviewOutcome`], [`ReferralProgress`], [`ReferralClosure`];
+//! - programme rules: eligibility ([`may_approve`]), waiting time ([`WaitingSince`],
+//!   [`waited`]), withdrawal ([`Withdrawal`]);
+//! - matching: [`MatchingSettings`] and its one conversion into the engine's `Config`,
+//!   [`MinAge`];
+//! - the event log's kinds: [`EventKind`]; time: [`Clock`], [`ManualClock`].
 //!
 //! Personal data is kept to what the programme needs. There are deliberately no types for
 //! special categories of personal data (ethnicity, religion, health) or national identity
@@ -30,17 +36,21 @@
 
 mod availability;
 mod birth_year;
+mod clock;
 mod contact;
 mod error;
+mod event;
 mod gender;
 mod id;
 mod language;
 mod macros;
+mod matching_settings;
 mod meeting;
 mod participant;
 mod place;
 mod referral_closure;
 mod role;
+mod rules;
 mod slug;
 mod state;
 mod text;
@@ -48,21 +58,30 @@ mod wish;
 
 pub use availability::{Availability, TimeOfDay};
 pub use birth_year::BirthYear;
+pub use clock::{Clock, ManualClock};
 pub use contact::{Contact, Email, PhoneNumber};
 pub use error::{FieldError, FieldViolation, Violations};
+pub use event::EventKind;
 pub use gender::Gender;
 pub use id::{ParticipantId, ReferralId};
 pub use language::{
     LanguageCode, LanguageLevel, LanguageScope, LanguageSkill, LanguageSkills, LanguageType, SfiCourse,
     SwedishLevel,
 };
+pub use matching_settings::{CriterionWeights, MatchingSettings, MinAge, Weight};
 pub use meeting::MeetingPreference;
 pub use participant::{Capacity, ParticipantRole};
 pub use place::{Coordinates, EARTH_MEAN_RADIUS_KM, KommunKod};
 pub use referral_closure::{CLOSURE_NOTE_MAX, CloseReason, ReferralClosure};
 pub use role::Role;
+pub use rules::{
+    EligibilityChecks, NotEligible, WaitingSince, Withdrawal, WithdrawalRefused, may_approve, waited,
+};
 pub use slug::Slug;
-pub use state::{InterviewOutcome, ParticipantState, ReferralProgress, ReferralState, TransitionError};
+pub use state::{
+    InterviewMode, InterviewOutcome, InterviewState, ParticipantState, ReferralProgress, ReferralState,
+    TransitionError,
+};
 pub use text::{DisplayName, FreeText, Note};
 pub use wish::{AgeRange, Strength, Wish, WishKind, Wishes};
 

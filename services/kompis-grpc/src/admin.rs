@@ -5,37 +5,34 @@
 //! writes are for administrators, except a chapter's interest taxonomy, which its
 //! coordinators manage too. Referrers see only their own organisation.
 
-use kompis_domain::{Coordinates, DisplayName, Email, KommunKod, Role, Slug, Violations};
+use kompis_domain::{
+    Coordinates, DisplayName, Email, KommunKod, MatchingSettings, MinAge, Role, Slug, Violations, Weight,
+};
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::admin_service_server::AdminService;
-use kompis_store::{Store, chapters, interests, organizations, places, weights};
+use kompis_store::{chapters, interests, organizations, places, weights};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::convert::{request_hash, request_id, timestamp, update_paths};
-use crate::error::{ApiError, ApiResult};
-use crate::idempotent::{Begin, begin_create, finish_create};
-use crate::names;
-use crate::page::Page;
-
-const STAFF: &[Role] = &[
-    Role::Administrator,
-    Role::Coordinator,
-    Role::Referrer,
-    Role::PartnerViewer,
-];
+use crate::kit::convert::{timestamp, update_paths};
+use crate::kit::enums::EnumTable;
+use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
+use crate::kit::names;
+use crate::kit::page::Page;
+use crate::kit::scope::{self, ADMINISTRATORS, STAFF};
+use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
 
 /// The AdminService implementation.
 #[derive(Debug, Clone)]
 pub struct Admin {
-    store: Store,
+    kit: Kit,
 }
 
 impl Admin {
-    /// A service reading and writing `store`.
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    /// A service on `kit`.
+    pub fn new(kit: Kit) -> Self {
+        Self { kit }
     }
 }
 
@@ -71,38 +68,27 @@ fn chapter_pb(c: chapters::Chapter) -> pb::Chapter {
     }
 }
 
-const KINDS: [(pb::OrganizationKind, &str); 6] = [
-    (pb::OrganizationKind::SfiSchool, "sfi_school"),
-    (pb::OrganizationKind::FolkHighSchool, "folk_high_school"),
-    (pb::OrganizationKind::StudyAssociation, "study_association"),
-    (
-        pb::OrganizationKind::PublicEmploymentService,
-        "public_employment_service",
-    ),
-    (pb::OrganizationKind::Municipality, "municipality"),
-    (pb::OrganizationKind::Other, "other"),
-];
-
-fn kind_from_pb(kind: i32) -> Result<&'static str, kompis_domain::FieldError> {
-    KINDS
-        .iter()
-        .find(|(k, _)| *k as i32 == kind)
-        .map(|(_, s)| *s)
-        .ok_or_else(|| kompis_domain::FieldError::new("must be one of the OrganizationKind values"))
-}
-
-fn kind_pb(kind: &str) -> i32 {
-    KINDS
-        .iter()
-        .find(|(_, s)| *s == kind)
-        .map_or(pb::OrganizationKind::Unspecified as i32, |(k, _)| *k as i32)
-}
+/// Organisation kinds, as stored.
+const KINDS: EnumTable<pb::OrganizationKind, &str> = EnumTable::new(
+    "must be one of the OrganizationKind values",
+    &[
+        (pb::OrganizationKind::SfiSchool, "sfi_school"),
+        (pb::OrganizationKind::FolkHighSchool, "folk_high_school"),
+        (pb::OrganizationKind::StudyAssociation, "study_association"),
+        (
+            pb::OrganizationKind::PublicEmploymentService,
+            "public_employment_service",
+        ),
+        (pb::OrganizationKind::Municipality, "municipality"),
+        (pb::OrganizationKind::Other, "other"),
+    ],
+);
 
 fn organization_pb(o: organizations::Organization) -> pb::Organization {
     pb::Organization {
         name: names::organization(&o.id),
         display_name: o.display_name,
-        kind: kind_pb(&o.kind),
+        kind: KINDS.to_pb(o.kind.as_str()),
         chapter: names::chapter(&o.chapter_id),
         municipality: names::municipality(&o.municipality_id),
         contact_email: o.contact_email,
@@ -111,22 +97,25 @@ fn organization_pb(o: organizations::Organization) -> pb::Organization {
     }
 }
 
-fn weights_pb(w: weights::MatchingWeights) -> pb::MatchingWeights {
-    pb::MatchingWeights {
+/// The proto form of a chapter's stored settings; a stored value out of its range is
+/// corrupt data (INTERNAL), never shown as a default.
+fn weights_pb(w: &weights::MatchingWeights) -> ApiResult<pb::MatchingWeights> {
+    let s = w.settings()?;
+    Ok(pb::MatchingWeights {
         name: format!("chapters/{}/matchingWeights", w.chapter_id),
-        shared_interests: w.shared_interests,
-        distance: w.distance,
-        age_closeness: w.age_closeness,
-        soft_wishes: w.soft_wishes,
-        swedish_level_fit: w.swedish_level_fit,
-        family_situation: w.family_situation,
-        meeting_preference: w.meeting_preference,
-        waiting_time: w.waiting_time,
-        max_distance_km: w.max_distance_km,
-        min_age: w.min_age,
-        top_k: w.top_k,
+        shared_interests: s.weights.shared_interests.get(),
+        distance: s.weights.distance.get(),
+        age_closeness: s.weights.age_closeness.get(),
+        soft_wishes: s.weights.soft_wishes.get(),
+        swedish_level_fit: s.weights.swedish_level_fit.get(),
+        family_situation: s.weights.family_situation.get(),
+        meeting_preference: s.weights.meeting_preference.get(),
+        waiting_time: s.weights.waiting_time.get(),
+        max_distance_km: s.max_distance_km,
+        min_age: s.min_age.get(),
+        top_k: i32::from(s.top_k),
         update_time: timestamp(w.update_time),
-    }
+    })
 }
 
 fn interest_pb(i: interests::Interest) -> pb::Interest {
@@ -146,10 +135,6 @@ fn optional_email(v: &mut Violations, field: &str, value: &str) -> Option<String
     v.check(field, Email::parse(value)).map(|e| e.as_str().to_owned())
 }
 
-fn ok<T>(value: T) -> Result<Response<T>, Status> {
-    Ok(Response::new(value))
-}
-
 #[tonic::async_trait]
 impl AdminService for Admin {
     #[tracing::instrument(skip_all, fields(rpc = "GetChapter"))]
@@ -157,13 +142,13 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::GetChapterRequest>,
     ) -> Result<Response<pb::GetChapterResponse>, Status> {
-        Principal::from_request(&request)?.require_role(STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, STAFF)?;
         let req = request.get_ref();
         let id = names::parse_one(&req.name, "chapters")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
-        let chapter = chapters::get_chapter(self.store.pool(), &id)
+        let chapter = chapters::get_chapter(self.kit.store().pool(), &id)
             .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
+            .named(&req.name)?;
         ok(pb::GetChapterResponse {
             chapter: Some(chapter_pb(chapter)),
         })
@@ -174,12 +159,13 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListChaptersRequest>,
     ) -> Result<Response<pb::ListChaptersResponse>, Status> {
-        Principal::from_request(&request)?.require_role(STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, STAFF)?;
         let req = request.get_ref();
         let page = Page::parse(req.page_size, &req.page_token, "")?;
-        let mut rows = chapters::list_chapters(self.store.pool(), page.after_first(), page.fetch_limit())
-            .await
-            .map_err(|e| ApiError::from_store(e, "chapters"))?;
+        let mut rows =
+            chapters::list_chapters(self.kit.store().pool(), page.after_first(), page.fetch_limit())
+                .await
+                .named("chapters")?;
         let next_page_token = page.finish(&mut rows, |c| vec![c.id.clone()]);
         ok(pb::ListChaptersResponse {
             chapters: rows.into_iter().map(chapter_pb).collect(),
@@ -192,11 +178,12 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::CreateChapterRequest>,
     ) -> Result<Response<pb::CreateChapterResponse>, Status> {
-        Principal::from_request(&request)?.require_role(&[Role::Administrator])?;
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let id = v.check("chapter_id", Slug::parse(&req.chapter_id));
-        let rid = v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
         let fields = match &req.chapter {
             None => {
                 v.add("chapter", "is required");
@@ -206,26 +193,19 @@ impl AdminService for Admin {
         };
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (id, rid, fields) = (id.unwrap(), rid.unwrap(), fields.unwrap());
-        let hash = request_hash(req);
         let name = names::chapter(id.as_str());
-        let mut tx = match begin_create(&self.store, "CreateChapter", rid, &hash).await? {
-            Begin::Replay(_) => {
-                let chapter = chapters::get_chapter(self.store.pool(), &id)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &name))?;
-                return ok(pb::CreateChapterResponse {
-                    chapter: Some(chapter_pb(chapter)),
-                });
-            }
-            Begin::Create(tx) => tx,
-        };
-        let chapter = chapters::insert_chapter(&mut tx, &id, &fields)
-            .await
-            .map_err(|e| chapter_write_error(e, &name))?;
-        finish_create(tx, "CreateChapter", rid, &hash, &name).await?;
-        ok(pb::CreateChapterResponse {
-            chapter: Some(chapter_pb(chapter)),
-        })
+        respond(
+            self.kit
+                .mutate(principal, "CreateChapter", rid, req, async |tx| {
+                    let chapter = chapters::insert_chapter(tx, &id, &fields)
+                        .await
+                        .map_err(|e| chapter_write_error(e, &name))?;
+                    Ok(pb::CreateChapterResponse {
+                        chapter: Some(chapter_pb(chapter)),
+                    })
+                })
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "UpdateChapter"))]
@@ -233,7 +213,8 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::UpdateChapterRequest>,
     ) -> Result<Response<pb::UpdateChapterResponse>, Status> {
-        Principal::from_request(&request)?.require_role(&[Role::Administrator])?;
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let paths = v.check(
@@ -248,14 +229,8 @@ impl AdminService for Admin {
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (chapter, id, paths) = (chapter.unwrap(), id.unwrap(), paths.unwrap());
         let name = names::chapter(id.as_str());
-        let mut tx = self
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
-        let current = chapters::get_chapter(&mut *tx, &id)
-            .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
+        let mut tx = self.kit.begin().await?;
+        let current = chapters::get_chapter(&mut *tx, &id).await.named(&name)?;
         let mut merged = chapter_pb(current);
         for path in paths {
             match path {
@@ -270,9 +245,7 @@ impl AdminService for Admin {
         let updated = chapters::update_chapter(&mut tx, &id, &fields.unwrap())
             .await
             .map_err(|e| chapter_write_error(e, &name))?;
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &name))?;
+        self.kit.commit(tx).await?;
         ok(pb::UpdateChapterResponse {
             chapter: Some(chapter_pb(updated)),
         })
@@ -283,13 +256,13 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::GetMunicipalityRequest>,
     ) -> Result<Response<pb::GetMunicipalityResponse>, Status> {
-        Principal::from_request(&request)?.require_role(STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, STAFF)?;
         let req = request.get_ref();
         let id = names::parse_one(&req.name, "municipalities")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
-        let m = places::get_municipality(self.store.pool(), &id)
+        let m = places::get_municipality(self.kit.store().pool(), &id)
             .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
+            .named(&req.name)?;
         ok(pb::GetMunicipalityResponse {
             municipality: Some(municipality_pb(m)),
         })
@@ -300,12 +273,13 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListMunicipalitiesRequest>,
     ) -> Result<Response<pb::ListMunicipalitiesResponse>, Status> {
-        Principal::from_request(&request)?.require_role(STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, STAFF)?;
         let req = request.get_ref();
         let page = Page::parse(req.page_size, &req.page_token, "")?;
-        let mut rows = places::list_municipalities(self.store.pool(), page.after_first(), page.fetch_limit())
-            .await
-            .map_err(|e| ApiError::from_store(e, "municipalities"))?;
+        let mut rows =
+            places::list_municipalities(self.kit.store().pool(), page.after_first(), page.fetch_limit())
+                .await
+                .named("municipalities")?;
         let next_page_token = page.finish(&mut rows, |m| vec![m.id.clone()]);
         ok(pb::ListMunicipalitiesResponse {
             municipalities: rows.into_iter().map(municipality_pb).collect(),
@@ -318,11 +292,12 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::CreateMunicipalityRequest>,
     ) -> Result<Response<pb::CreateMunicipalityResponse>, Status> {
-        Principal::from_request(&request)?.require_role(&[Role::Administrator])?;
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let id = v.check("municipality_id", Slug::parse(&req.municipality_id));
-        let rid = v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
         let m = v.require("municipality", req.municipality.as_ref());
         let (display_name, code, region) = match m {
             Some(m) => (
@@ -339,26 +314,17 @@ impl AdminService for Admin {
             code: code.unwrap(),
             region: region.unwrap().as_str().to_owned(),
         };
-        let (rid, hash) = (rid.unwrap(), request_hash(req));
         let name = names::municipality(new.id.as_str());
-        let mut tx = match begin_create(&self.store, "CreateMunicipality", rid, &hash).await? {
-            Begin::Replay(_) => {
-                let m = places::get_municipality(self.store.pool(), &new.id)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &name))?;
-                return ok(pb::CreateMunicipalityResponse {
-                    municipality: Some(municipality_pb(m)),
-                });
-            }
-            Begin::Create(tx) => tx,
-        };
-        let m = places::insert_municipality(&mut *tx, &new)
-            .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
-        finish_create(tx, "CreateMunicipality", rid, &hash, &name).await?;
-        ok(pb::CreateMunicipalityResponse {
-            municipality: Some(municipality_pb(m)),
-        })
+        respond(
+            self.kit
+                .mutate(principal, "CreateMunicipality", rid.unwrap(), req, async |tx| {
+                    let m = places::insert_municipality(&mut **tx, &new).await.named(&name)?;
+                    Ok(pb::CreateMunicipalityResponse {
+                        municipality: Some(municipality_pb(m)),
+                    })
+                })
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetDistrict"))]
@@ -366,13 +332,13 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::GetDistrictRequest>,
     ) -> Result<Response<pb::GetDistrictResponse>, Status> {
-        Principal::from_request(&request)?.require_role(STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, STAFF)?;
         let req = request.get_ref();
         let (m, d) = names::parse_two(&req.name, "municipalities", "districts")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
-        let district = places::get_district(self.store.pool(), &m, &d)
+        let district = places::get_district(self.kit.store().pool(), &m, &d)
             .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
+            .named(&req.name)?;
         ok(pb::GetDistrictResponse {
             district: Some(district_pb(district)),
         })
@@ -383,7 +349,7 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListDistrictsRequest>,
     ) -> Result<Response<pb::ListDistrictsResponse>, Status> {
-        Principal::from_request(&request)?.require_role(STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, STAFF)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let parent = v.check(
@@ -397,14 +363,19 @@ impl AdminService for Admin {
             [m, d] => Some((m.as_str(), d.as_str())),
             _ => None,
         });
-        let mut rows = places::list_districts(self.store.pool(), parent.as_ref(), after, page.fetch_limit())
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.parent))?;
+        let mut rows = places::list_districts(
+            self.kit.store().pool(),
+            parent.as_ref(),
+            after,
+            page.fetch_limit(),
+        )
+        .await
+        .named(&req.parent)?;
         if let (true, Some(m)) = (rows.is_empty(), &parent) {
             // An unknown parent is NOT_FOUND, not an empty list.
-            places::get_municipality(self.store.pool(), m)
+            places::get_municipality(self.kit.store().pool(), m)
                 .await
-                .map_err(|e| ApiError::from_store(e, &req.parent))?;
+                .named(&req.parent)?;
         }
         let next_page_token = page.finish(&mut rows, |d| vec![d.municipality_id.clone(), d.id.clone()]);
         ok(pb::ListDistrictsResponse {
@@ -418,40 +389,31 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::CreateDistrictRequest>,
     ) -> Result<Response<pb::CreateDistrictResponse>, Status> {
-        Principal::from_request(&request)?.require_role(&[Role::Administrator])?;
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let parent = v.check("parent", names::parse_one(&req.parent, "municipalities"));
         let id = v.check("district_id", Slug::parse(&req.district_id));
-        let rid = v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
         let fields = v
             .require("district", req.district.as_ref())
             .and_then(|d| district_fields(&mut v, d));
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (parent, id, rid, fields) = (parent.unwrap(), id.unwrap(), rid.unwrap(), fields.unwrap());
-        let hash = request_hash(req);
         let name = names::district(parent.as_str(), id.as_str());
-        let mut tx = match begin_create(&self.store, "CreateDistrict", rid, &hash).await? {
-            Begin::Replay(_) => {
-                let d = places::get_district(self.store.pool(), &parent, &id)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &name))?;
-                return ok(pb::CreateDistrictResponse {
-                    district: Some(district_pb(d)),
-                });
-            }
-            Begin::Create(tx) => tx,
-        };
-        let d = places::insert_district(&mut *tx, &parent, &id, &fields)
-            .await
-            .map_err(|e| match e {
-                kompis_store::StoreError::MissingReference(_) => ApiError::NotFound(req.parent.clone()),
-                e => ApiError::from_store(e, &name),
-            })?;
-        finish_create(tx, "CreateDistrict", rid, &hash, &name).await?;
-        ok(pb::CreateDistrictResponse {
-            district: Some(district_pb(d)),
-        })
+        respond(
+            self.kit
+                .mutate(principal, "CreateDistrict", rid, req, async |tx| {
+                    let d = places::insert_district(&mut **tx, &parent, &id, &fields)
+                        .await
+                        .created_under(&name, &req.parent)?;
+                    Ok(pb::CreateDistrictResponse {
+                        district: Some(district_pb(d)),
+                    })
+                })
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "UpdateDistrict"))]
@@ -459,7 +421,8 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::UpdateDistrictRequest>,
     ) -> Result<Response<pb::UpdateDistrictResponse>, Status> {
-        Principal::from_request(&request)?.require_role(&[Role::Administrator])?;
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let paths = v.check(
@@ -479,16 +442,8 @@ impl AdminService for Admin {
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (district, (m, d), paths) = (district.unwrap(), key.unwrap(), paths.unwrap());
         let name = names::district(m.as_str(), d.as_str());
-        let mut tx = self
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
-        let mut merged = district_pb(
-            places::get_district(&mut *tx, &m, &d)
-                .await
-                .map_err(|e| ApiError::from_store(e, &name))?,
-        );
+        let mut tx = self.kit.begin().await?;
+        let mut merged = district_pb(places::get_district(&mut *tx, &m, &d).await.named(&name)?);
         for path in paths {
             match path {
                 "display_name" => merged.display_name.clone_from(&district.display_name),
@@ -501,10 +456,8 @@ impl AdminService for Admin {
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let updated = places::update_district(&mut *tx, &m, &d, &fields.unwrap())
             .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &name))?;
+            .named(&name)?;
+        self.kit.commit(tx).await?;
         ok(pb::UpdateDistrictResponse {
             district: Some(district_pb(updated)),
         })
@@ -524,9 +477,9 @@ impl AdminService for Admin {
         if principal.role == Role::Referrer && principal.organization.as_ref() != Some(&id) {
             return Err(ApiError::NotFound(req.name.clone()).into());
         }
-        let o = organizations::get_organization(self.store.pool(), &id)
+        let o = organizations::get_organization(self.kit.store().pool(), &id)
             .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
+            .named(&req.name)?;
         ok(pb::GetOrganizationResponse {
             organization: Some(organization_pb(o)),
         })
@@ -550,7 +503,7 @@ impl AdminService for Admin {
         let kind = if req.kind == pb::OrganizationKind::Unspecified as i32 {
             Some(None)
         } else {
-            v.check("kind", kind_from_pb(req.kind)).map(Some)
+            v.check("kind", KINDS.parse(req.kind)).map(Some)
         };
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (chapter, kind) = (chapter.unwrap(), kind.unwrap());
@@ -561,9 +514,9 @@ impl AdminService for Admin {
                 .organization
                 .as_ref()
                 .expect("referrer tokens carry an organisation");
-            let o = organizations::get_organization(self.store.pool(), own)
+            let o = organizations::get_organization(self.kit.store().pool(), own)
                 .await
-                .map_err(|e| ApiError::from_store(e, "organizations"))?;
+                .named("organizations")?;
             let visible = chapter.as_ref().is_none_or(|c| c.as_str() == o.chapter_id)
                 && kind.is_none_or(|k| k == o.kind)
                 && page.after.is_none();
@@ -573,14 +526,14 @@ impl AdminService for Admin {
             });
         }
         let mut rows = organizations::list_organizations(
-            self.store.pool(),
+            self.kit.store().pool(),
             chapter.as_ref(),
             kind,
             page.after_first(),
             page.fetch_limit(),
         )
         .await
-        .map_err(|e| ApiError::from_store(e, "organizations"))?;
+        .named("organizations")?;
         let next_page_token = page.finish(&mut rows, |o| vec![o.id.clone()]);
         ok(pb::ListOrganizationsResponse {
             organizations: rows.into_iter().map(organization_pb).collect(),
@@ -593,37 +546,31 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::CreateOrganizationRequest>,
     ) -> Result<Response<pb::CreateOrganizationResponse>, Status> {
-        Principal::from_request(&request)?.require_role(&[Role::Administrator])?;
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let id = v.check("organization_id", Slug::parse(&req.organization_id));
-        let rid = v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
         let fields = v
             .require("organization", req.organization.as_ref())
             .and_then(|o| organization_fields(&mut v, o));
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (id, rid, fields) = (id.unwrap(), rid.unwrap(), fields.unwrap());
-        let hash = request_hash(req);
         let name = names::organization(id.as_str());
-        let mut tx = match begin_create(&self.store, "CreateOrganization", rid, &hash).await? {
-            Begin::Replay(_) => {
-                let o = organizations::get_organization(self.store.pool(), &id)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &name))?;
-                return ok(pb::CreateOrganizationResponse {
-                    organization: Some(organization_pb(o)),
-                });
-            }
-            Begin::Create(tx) => tx,
-        };
-        check_municipality_in_chapter(&mut tx, &fields).await?;
-        let o = organizations::insert_organization(&mut *tx, &id, &fields)
-            .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
-        finish_create(tx, "CreateOrganization", rid, &hash, &name).await?;
-        ok(pb::CreateOrganizationResponse {
-            organization: Some(organization_pb(o)),
-        })
+        respond(
+            self.kit
+                .mutate(principal, "CreateOrganization", rid, req, async |tx| {
+                    check_municipality_in_chapter(tx, &fields).await?;
+                    let o = organizations::insert_organization(&mut **tx, &id, &fields)
+                        .await
+                        .named(&name)?;
+                    Ok(pb::CreateOrganizationResponse {
+                        organization: Some(organization_pb(o)),
+                    })
+                })
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "UpdateOrganization"))]
@@ -631,7 +578,8 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::UpdateOrganizationRequest>,
     ) -> Result<Response<pb::UpdateOrganizationResponse>, Status> {
-        Principal::from_request(&request)?.require_role(&[Role::Administrator])?;
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let paths = v.check(
@@ -646,15 +594,11 @@ impl AdminService for Admin {
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (org, id, paths) = (org.unwrap(), id.unwrap(), paths.unwrap());
         let name = names::organization(id.as_str());
-        let mut tx = self
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
+        let mut tx = self.kit.begin().await?;
         let mut merged = organization_pb(
             organizations::get_organization(&mut *tx, &id)
                 .await
-                .map_err(|e| ApiError::from_store(e, &name))?,
+                .named(&name)?,
         );
         for path in paths {
             match path {
@@ -672,10 +616,8 @@ impl AdminService for Admin {
         check_municipality_in_chapter(&mut tx, &fields).await?;
         let updated = organizations::update_organization(&mut *tx, &id, &fields)
             .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &name))?;
+            .named(&name)?;
+        self.kit.commit(tx).await?;
         ok(pb::UpdateOrganizationResponse {
             organization: Some(organization_pb(updated)),
         })
@@ -687,17 +629,16 @@ impl AdminService for Admin {
         request: Request<pb::GetMatchingWeightsRequest>,
     ) -> Result<Response<pb::GetMatchingWeightsResponse>, Status> {
         let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, scope::MANAGERS)?;
         let req = request.get_ref();
         let chapter = names::parse_singleton(&req.name, "chapters", "matchingWeights")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
-        if !principal.manages_chapter(chapter.as_str()) {
-            return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into());
-        }
-        let w = weights::get_weights(self.store.pool(), &chapter)
+        scope::managed_chapter(principal, chapter.as_str(), &req.name)?;
+        let w = weights::get_weights(self.kit.store().pool(), &chapter)
             .await
-            .map_err(|e| ApiError::from_store(e, &names::chapter(chapter.as_str())))?;
+            .named(&req.name)?;
         ok(pb::GetMatchingWeightsResponse {
-            matching_weights: Some(weights_pb(w)),
+            matching_weights: Some(weights_pb(&w)?),
         })
     }
 
@@ -706,7 +647,8 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::UpdateMatchingWeightsRequest>,
     ) -> Result<Response<pb::UpdateMatchingWeightsResponse>, Status> {
-        Principal::from_request(&request)?.require_role(&[Role::Administrator])?;
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         const FIELDS: [&str; 11] = [
             "shared_interests",
@@ -733,69 +675,70 @@ impl AdminService for Admin {
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (new, chapter, paths) = (new.unwrap(), chapter.unwrap(), paths.unwrap());
         let name = names::chapter(chapter.as_str());
-        let mut tx = self
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
-        let mut w = weights::get_weights(&mut *tx, &chapter)
-            .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
+        let mut tx = self.kit.begin().await?;
+        let w = weights::get_weights(&mut *tx, &chapter).await.named(&name)?;
         let mut v = Violations::new();
+        let mut settings = w.settings().api()?;
         for path in paths {
             let field = format!("matching_weights.{path}");
-            let weight = |v: &mut Violations, value: i32| {
-                if (0..=100).contains(&value) {
-                    value
-                } else {
-                    v.add(field.clone(), "must be between 0 and 100");
-                    0
-                }
+            let weight = |v: &mut Violations, value: i32, current: Weight| {
+                v.check(field.clone(), Weight::parse(value)).unwrap_or(current)
             };
+            let s = &mut settings;
             match path {
-                "shared_interests" => w.shared_interests = weight(&mut v, new.shared_interests),
-                "distance" => w.distance = weight(&mut v, new.distance),
-                "age_closeness" => w.age_closeness = weight(&mut v, new.age_closeness),
-                "soft_wishes" => w.soft_wishes = weight(&mut v, new.soft_wishes),
-                "swedish_level_fit" => w.swedish_level_fit = weight(&mut v, new.swedish_level_fit),
-                "family_situation" => w.family_situation = weight(&mut v, new.family_situation),
-                "meeting_preference" => w.meeting_preference = weight(&mut v, new.meeting_preference),
-                "waiting_time" => w.waiting_time = weight(&mut v, new.waiting_time),
+                "shared_interests" => {
+                    s.weights.shared_interests =
+                        weight(&mut v, new.shared_interests, s.weights.shared_interests)
+                }
+                "distance" => s.weights.distance = weight(&mut v, new.distance, s.weights.distance),
+                "age_closeness" => {
+                    s.weights.age_closeness = weight(&mut v, new.age_closeness, s.weights.age_closeness)
+                }
+                "soft_wishes" => {
+                    s.weights.soft_wishes = weight(&mut v, new.soft_wishes, s.weights.soft_wishes)
+                }
+                "swedish_level_fit" => {
+                    s.weights.swedish_level_fit =
+                        weight(&mut v, new.swedish_level_fit, s.weights.swedish_level_fit)
+                }
+                "family_situation" => {
+                    s.weights.family_situation =
+                        weight(&mut v, new.family_situation, s.weights.family_situation)
+                }
+                "meeting_preference" => {
+                    s.weights.meeting_preference =
+                        weight(&mut v, new.meeting_preference, s.weights.meeting_preference)
+                }
+                "waiting_time" => {
+                    s.weights.waiting_time = weight(&mut v, new.waiting_time, s.weights.waiting_time)
+                }
                 "max_distance_km" => {
-                    if new.max_distance_km.is_finite()
-                        && new.max_distance_km > 0.0
-                        && new.max_distance_km <= 500.0
-                    {
-                        w.max_distance_km = new.max_distance_km;
-                    } else {
-                        v.add(field, "must be greater than 0 and at most 500");
+                    if let Some(km) = v.check(
+                        field,
+                        MatchingSettings::parse_max_distance_km(new.max_distance_km),
+                    ) {
+                        s.max_distance_km = km;
                     }
                 }
                 "min_age" => {
-                    if (16..=99).contains(&new.min_age) {
-                        w.min_age = new.min_age;
-                    } else {
-                        v.add(field, "must be between 16 and 99");
+                    if let Some(age) = v.check(field, MinAge::parse(new.min_age)) {
+                        s.min_age = age;
                     }
                 }
                 _ => {
-                    if (1..=50).contains(&new.top_k) {
-                        w.top_k = new.top_k;
-                    } else {
-                        v.add(field, "must be between 1 and 50");
+                    if let Some(k) = v.check(field, MatchingSettings::parse_top_k(new.top_k)) {
+                        s.top_k = k;
                     }
                 }
             }
         }
         v.into_result().map_err(ApiError::InvalidArgument)?;
-        let updated = weights::update_weights(&mut *tx, &chapter, &w)
+        let updated = weights::update_weights(&mut *tx, &chapter, &settings, self.kit.now())
             .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &name))?;
+            .named(&name)?;
+        self.kit.commit(tx).await?;
         ok(pb::UpdateMatchingWeightsResponse {
-            matching_weights: Some(weights_pb(updated)),
+            matching_weights: Some(weights_pb(&updated)?),
         })
     }
 
@@ -804,7 +747,7 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListInterestsRequest>,
     ) -> Result<Response<pb::ListInterestsResponse>, Status> {
-        Principal::from_request(&request)?.require_role(STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, STAFF)?;
         let req = request.get_ref();
         let chapter = names::parse_one(&req.parent, "chapters")
             .map_err(|e| ApiError::invalid("parent", e.into_description()))?;
@@ -813,13 +756,14 @@ impl AdminService for Admin {
             [c, d, i] => Some((c.as_str(), d.as_str(), i.as_str())),
             _ => None,
         });
-        let mut rows = interests::list_interests(self.store.pool(), &chapter, after, page.fetch_limit())
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.parent))?;
-        if rows.is_empty() {
-            chapters::get_chapter(self.store.pool(), &chapter)
+        let mut rows =
+            interests::list_interests(self.kit.store().pool(), &chapter, after, page.fetch_limit())
                 .await
-                .map_err(|e| ApiError::from_store(e, &req.parent))?;
+                .named(&req.parent)?;
+        if rows.is_empty() {
+            chapters::get_chapter(self.kit.store().pool(), &chapter)
+                .await
+                .named(&req.parent)?;
         }
         let next_page_token = page.finish(&mut rows, |i| {
             vec![i.category.clone(), i.display_name.clone(), i.id.clone()]
@@ -835,7 +779,7 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::CreateInterestRequest>,
     ) -> Result<Response<pb::CreateInterestResponse>, Status> {
-        let principal = Principal::from_request(&request)?.clone();
+        let principal = Principal::from_request(&request)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let chapter = v.check("parent", names::parse_one(&req.parent, "chapters"));
@@ -844,7 +788,7 @@ impl AdminService for Admin {
         } else {
             v.check("interest_id", Slug::parse(&req.interest_id))
         };
-        let rid = v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
         let interest = v.require("interest", req.interest.as_ref());
         let (display_name, category) = match interest {
             Some(i) => (
@@ -855,44 +799,29 @@ impl AdminService for Admin {
         };
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let chapter = chapter.unwrap();
-        if !principal.manages_chapter(chapter.as_str()) {
-            return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into());
-        }
+        scope::require_role(principal, scope::MANAGERS)?;
+        scope::managed_chapter(principal, chapter.as_str(), &req.parent)?;
         let (id, rid) = (id.unwrap(), rid.unwrap());
-        let hash = request_hash(req);
-        let mut tx = match begin_create(&self.store, "CreateInterest", rid, &hash).await? {
-            Begin::Replay(name) => {
-                let replayed = name.rsplit('/').next().and_then(|s| Slug::parse(s).ok());
-                let rows = interests::list_interests(self.store.pool(), &chapter, None, 10_000)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &name))?;
-                let found = rows
-                    .into_iter()
-                    .find(|i| Some(i.id.as_str()) == replayed.as_ref().map(Slug::as_str))
-                    .ok_or_else(|| ApiError::NotFound(name.clone()))?;
-                return ok(pb::CreateInterestResponse {
-                    interest: Some(interest_pb(found)),
-                });
-            }
-            Begin::Create(tx) => tx,
-        };
+        let (display_name, category) = (display_name.unwrap(), category.unwrap());
         let name = format!("chapters/{}/interests/{}", chapter.as_str(), id.as_str());
-        let created = interests::insert_interest(
-            &mut *tx,
-            &chapter,
-            &id,
-            display_name.unwrap().as_str(),
-            category.unwrap().as_str(),
+        respond(
+            self.kit
+                .mutate(principal, "CreateInterest", rid, req, async |tx| {
+                    let created = interests::insert_interest(
+                        &mut **tx,
+                        &chapter,
+                        &id,
+                        display_name.as_str(),
+                        category.as_str(),
+                    )
+                    .await
+                    .created_under(&name, &req.parent)?;
+                    Ok(pb::CreateInterestResponse {
+                        interest: Some(interest_pb(created)),
+                    })
+                })
+                .await,
         )
-        .await
-        .map_err(|e| match e {
-            kompis_store::StoreError::MissingReference(_) => ApiError::NotFound(req.parent.clone()),
-            e => ApiError::from_store(e, &name),
-        })?;
-        finish_create(tx, "CreateInterest", rid, &hash, &name).await?;
-        ok(pb::CreateInterestResponse {
-            interest: Some(interest_pb(created)),
-        })
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "DeleteInterest"))]
@@ -900,16 +829,15 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::DeleteInterestRequest>,
     ) -> Result<Response<pb::DeleteInterestResponse>, Status> {
-        let principal = Principal::from_request(&request)?.clone();
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, scope::MANAGERS)?;
         let req = request.get_ref();
         let (chapter, id) = names::parse_two(&req.name, "chapters", "interests")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
-        if !principal.manages_chapter(chapter.as_str()) {
-            return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into());
-        }
-        interests::delete_interest(self.store.pool(), &chapter, &id)
+        scope::managed_chapter(principal, chapter.as_str(), &req.name)?;
+        interests::delete_interest(self.kit.store().pool(), &chapter, &id)
             .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
+            .named(&req.name)?;
         ok(pb::DeleteInterestResponse {})
     }
 }
@@ -939,20 +867,16 @@ fn chapter_fields(v: &mut Violations, c: &pb::Chapter) -> Option<chapters::Chapt
     })
 }
 
-/// Maps the errors a chapter write can meet to what the caller did wrong.
+/// A chapter write naming a municipality that does not exist: the request's field is
+/// wrong. Other errors (a municipality another chapter covers, a taken id) go through
+/// the one table.
 fn chapter_write_error(error: kompis_store::StoreError, name: &str) -> ApiError {
     match error {
         kompis_store::StoreError::MissingReference(_) => ApiError::invalid(
             "chapter.municipalities",
             "names a municipality that does not exist",
         ),
-        kompis_store::StoreError::AlreadyExists(constraint) if constraint.contains("municipality") => {
-            ApiError::FailedPrecondition {
-                reason: "MUNICIPALITY_TAKEN",
-                message: "a listed municipality is already covered by another chapter".to_owned(),
-            }
-        }
-        e => ApiError::from_store(e, name),
+        e => crate::kit::errors::store_error(e, Some(name)),
     }
 }
 
@@ -981,7 +905,7 @@ fn organization_fields(
     o: &pb::Organization,
 ) -> Option<organizations::OrganizationFields> {
     let display_name = v.check("organization.display_name", DisplayName::parse(&o.display_name));
-    let kind = v.check("organization.kind", kind_from_pb(o.kind));
+    let kind = v.check("organization.kind", KINDS.parse(o.kind));
     let chapter = v.check("organization.chapter", names::parse_one(&o.chapter, "chapters"));
     let municipality = v.check(
         "organization.municipality",
@@ -999,12 +923,10 @@ fn organization_fields(
 
 /// An organisation's municipality must be one its chapter covers.
 async fn check_municipality_in_chapter(
-    tx: &mut kompis_store::Transaction<'static, kompis_store::Postgres>,
+    tx: &mut kompis_store::Tx,
     fields: &organizations::OrganizationFields,
 ) -> ApiResult<()> {
-    let covering = chapters::chapter_of_municipality(&mut **tx, &fields.municipality)
-        .await
-        .map_err(|e| ApiError::from_store(e, "organizations"))?;
+    let covering = chapters::chapter_of_municipality(&mut **tx, &fields.municipality).await?;
     if covering.as_deref() != Some(fields.chapter.as_str()) {
         return Err(ApiError::invalid(
             "organization.municipality",

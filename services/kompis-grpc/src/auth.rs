@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use tonic::{Request, Status};
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::kit::errors::ApiError;
+use kompis_proto::v1::ErrorReason;
 
 /// Issuer and audience written into and required of every token.
 pub const TOKEN_ISSUER: &str = "kompis";
@@ -42,7 +43,7 @@ impl Principal {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::PermissionDenied("ROLE_NOT_ALLOWED"))
+            Err(ApiError::PermissionDenied(ErrorReason::RoleNotAllowed))
         }
     }
 
@@ -77,7 +78,7 @@ impl Principal {
         request
             .extensions()
             .get::<Principal>()
-            .ok_or(ApiError::Unauthenticated("MISSING_CREDENTIALS"))
+            .ok_or(ApiError::Unauthenticated(ErrorReason::MissingCredentials))
     }
 }
 
@@ -170,10 +171,10 @@ impl Authenticator {
     /// Verifies a token and returns its principal.
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|_| ApiError::Unauthenticated("INVALID_TOKEN"))?;
+            .map_err(|_| ApiError::Unauthenticated(ErrorReason::InvalidToken))?;
         data.claims
             .into_principal()
-            .map_err(|_| ApiError::Unauthenticated("INVALID_TOKEN"))
+            .map_err(|_| ApiError::Unauthenticated(ErrorReason::InvalidToken))
     }
 
     /// The interceptor: reads `authorization: Bearer <token>` and stores the principal.
@@ -182,12 +183,12 @@ impl Authenticator {
         let header = request
             .metadata()
             .get("authorization")
-            .ok_or_else(|| ApiError::Unauthenticated("MISSING_CREDENTIALS").into_status())?;
+            .ok_or_else(|| ApiError::Unauthenticated(ErrorReason::MissingCredentials).into_status())?;
         let token = header
             .to_str()
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::Unauthenticated("INVALID_TOKEN").into_status())?;
+            .ok_or_else(|| ApiError::Unauthenticated(ErrorReason::InvalidToken).into_status())?;
         let principal = self.verify(token.trim()).map_err(ApiError::into_status)?;
         tracing::Span::current().record("role", principal.role.as_str());
         request.extensions_mut().insert(principal);

@@ -19,69 +19,65 @@
 
 use kompis_domain::{BirthYear, Note, ParticipantRole, ParticipantState, Role, Violations};
 use kompis_proto::v1 as pb;
+use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::buddy_app_service_server::BuddyAppService;
 use kompis_store::participants::{self, NewParticipant, Participant, PersonalDetails, Source};
-use kompis_store::{Store, chapters, places};
-use time::OffsetDateTime;
+use kompis_store::{chapters, interviews, places};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::convert::{request_hash, request_id, timestamp};
-use crate::error::{ApiError, ApiResult};
-use crate::idempotent::{Begin, begin_create, finish_create};
-use crate::interviews::booked_interview_time;
-use crate::participant_view::{View, parse_role, participant_pb, state_pb};
-use crate::person::{
+use crate::kit::convert::timestamp;
+use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
+use crate::kit::scope;
+use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
+use crate::parse::person::{
     parse_consent, parse_contact, parse_gender, parse_languages, parse_person_name, parse_swedish_level,
 };
-use crate::profile::{parse_district_name, stored_language};
+use crate::parse::profile::{parse_district_name, stored_language};
+use crate::views::participant::{View, parse_role, participant_pb, state_pb};
 
 /// The BuddyAppService implementation.
 #[derive(Debug, Clone)]
 pub struct BuddyApp {
-    store: Store,
+    kit: Kit,
 }
 
 impl BuddyApp {
-    /// A service reading and writing `store`.
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    /// A service on `kit`.
+    pub fn new(kit: Kit) -> Self {
+        Self { kit }
     }
 
     /// The caller's participant, or FAILED_PRECONDITION before they signed up.
     async fn me(&self, principal: &Principal) -> ApiResult<Participant> {
         let id = caller_id(principal)?;
-        match participants::get_participant(self.store.pool(), id).await {
+        match participants::get_participant(self.kit.store().pool(), id).await {
             Ok(p) => Ok(p),
             Err(kompis_store::StoreError::NotFound) => Err(not_signed_up()),
-            Err(e) => Err(ApiError::from_store(e, "participant")),
+            Err(e) => Err(e.into()),
         }
     }
 }
 
-fn ok<T>(value: T) -> Result<Response<T>, Status> {
-    Ok(Response::new(value))
-}
-
 fn not_signed_up() -> ApiError {
-    ApiError::FailedPrecondition {
-        reason: "RESOURCE_NOT_FOUND",
-        message: "the caller has not signed up yet; call SignUp first".into(),
-    }
+    ApiError::precondition(
+        ErrorReason::ResourceNotFound,
+        "the caller has not signed up yet; call SignUp first",
+    )
 }
 
 /// The participant id in the caller's token; only participants call this service.
 fn caller_id(principal: &Principal) -> ApiResult<Uuid> {
-    principal.require_role(&[Role::Participant])?;
+    scope::require_role(principal, &[Role::Participant])?;
     principal
         .participant
-        .ok_or(ApiError::Unauthenticated("INVALID_TOKEN_SCOPE"))
+        .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken))
 }
 
 /// The answer of the methods that belong to later parts of the programme.
-fn not_yet(area: &str) -> Status {
-    Status::unimplemented(format!("{area} is not available yet"))
+fn not_yet(area: &'static str) -> Status {
+    ApiError::Unimplemented(area).into()
 }
 
 /// A sign-up, parsed.
@@ -91,14 +87,11 @@ struct SignUp {
     profile: participants::Profile,
 }
 
-fn parse_sign_up(v: &mut Violations, req: &pb::SignUpRequest) -> Option<SignUp> {
+fn parse_sign_up(v: &mut Violations, req: &pb::SignUpRequest, year: i32) -> Option<SignUp> {
     let role = v.check("role", parse_role(req.role));
     let name = parse_person_name(v, "person_name", req.person_name.as_ref());
     let contact = parse_contact(v, "contact", req.contact.as_ref());
-    let birth_year = v.check(
-        "birth_year",
-        BirthYear::for_referral(req.birth_year, OffsetDateTime::now_utc().year()),
-    );
+    let birth_year = v.check("birth_year", BirthYear::for_referral(req.birth_year, year));
     let gender = v.check("gender", parse_gender(req.gender));
     let district = v.check("district", parse_district_name(&req.district));
     let languages = parse_languages(v, "languages", &req.languages);
@@ -145,26 +138,21 @@ impl BuddyAppService for BuddyApp {
         tracing::Span::current().record("participant", tracing::field::display(id));
         let req = request.get_ref();
         let mut v = Violations::new();
-        let rid = v.check("request_id", request_id(&req.request_id));
-        let parsed = parse_sign_up(&mut v, req);
-        let consent = parse_consent(
-            &mut v,
-            "consent",
-            req.consent.as_ref(),
-            &principal.subject,
-            OffsetDateTime::now_utc(),
-        );
+        let now = self.kit.now();
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
+        let parsed = parse_sign_up(&mut v, req, now.year());
+        let consent = parse_consent(&mut v, "consent", req.consent.as_ref(), &principal.subject, now);
         // The district must exist; the chapter is the one covering its municipality.
         // Checked even when another field is bad, so that every bad field is named at
         // once (a malformed district was reported by `parse_sign_up`).
         let mut chapter = None;
         if let Ok((municipality, district)) = parse_district_name(&req.district) {
-            let pool = self.store.pool();
+            let pool = self.kit.store().pool();
             match places::get_district(pool, &municipality, &district).await {
                 Ok(_) => {
                     chapter = chapters::chapter_of_municipality(pool, &municipality)
                         .await
-                        .map_err(|e| ApiError::from_store(e, &req.district))?;
+                        .named(&req.district)?;
                     if chapter.is_none() {
                         return Err(
                             ApiError::NotFound(format!("the chapter covering {}", req.district)).into(),
@@ -174,13 +162,17 @@ impl BuddyAppService for BuddyApp {
                 Err(kompis_store::StoreError::NotFound) => {
                     v.add("district", "is not a known district");
                 }
-                Err(e) => return Err(ApiError::from_store(e, &req.district).into()),
+                Err(e) => return Err(ApiError::from(e).into()),
             }
         }
         let violations = v.into_result();
         let consent = match (consent, violations) {
             (Err(()), result) => {
-                return Err(ApiError::ConsentMissing(result.err().unwrap_or_default()).into());
+                return Err(ApiError::InvalidWithReason(
+                    ErrorReason::ConsentMissing,
+                    result.err().unwrap_or_default(),
+                )
+                .into());
             }
             (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
             (Ok(consent), Ok(())) => consent,
@@ -189,16 +181,6 @@ impl BuddyAppService for BuddyApp {
             return Err(ApiError::Internal("a checked field is missing".into()).into());
         };
         let chapter = kompis_domain::Slug::parse(&chapter).map_err(|e| ApiError::Internal(e.into()))?;
-        let hash = request_hash(req);
-        let mut tx = match begin_create(&self.store, "SignUp", rid, &hash).await? {
-            Begin::Replay(_) => {
-                let me = self.me(principal).await?;
-                return ok(pb::SignUpResponse {
-                    participant: Some(participant_pb(&me, View::Own)),
-                });
-            }
-            Begin::Create(tx) => tx,
-        };
         let new = NewParticipant {
             id,
             chapter_id: chapter,
@@ -215,15 +197,20 @@ impl BuddyAppService for BuddyApp {
             profile: parsed.profile,
             note: Note::empty(),
             actor: principal.subject.clone(),
+            at: now,
         };
-        let created = participants::insert_participant(&mut tx, &new)
-            .await
-            .map_err(|e| ApiError::from_store(e, "the caller's participant"))?;
-        let name = created.resource_name();
-        finish_create(tx, "SignUp", rid, &hash, &name).await?;
-        ok(pb::SignUpResponse {
-            participant: Some(participant_pb(&created, View::Own)),
-        })
+        respond(
+            self.kit
+                .mutate(principal, "SignUp", rid, req, async |tx| {
+                    let created = participants::insert_participant(tx, &new)
+                        .await
+                        .named("the caller's participant")?;
+                    Ok(pb::SignUpResponse {
+                        participant: Some(participant_pb(&created, View::Own)?),
+                    })
+                })
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetMyProfile"))]
@@ -233,7 +220,7 @@ impl BuddyAppService for BuddyApp {
     ) -> Result<Response<pb::GetMyProfileResponse>, Status> {
         let me = self.me(Principal::from_request(&request)?).await?;
         ok(pb::GetMyProfileResponse {
-            participant: Some(participant_pb(&me, View::Own)),
+            participant: Some(participant_pb(&me, View::Own)?),
         })
     }
 
@@ -250,17 +237,17 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::GetMyApplicationRequest>,
     ) -> Result<Response<pb::GetMyApplicationResponse>, Status> {
         let me = self.me(Principal::from_request(&request)?).await?;
-        let pool = self.store.pool();
+        let pool = self.kit.store().pool();
         let (position, length) = participants::queue_position(pool, &me)
             .await
-            .map_err(|e| ApiError::from_store(e, "participant"))?;
+            .named("participant")?;
         let chapter = chapters::get_chapter(
             pool,
             &kompis_domain::Slug::parse(&me.chapter_id).map_err(|e| ApiError::Internal(e.into()))?,
         )
         .await
-        .map_err(|e| ApiError::from_store(e, "chapter"))?;
-        let state = me.parsed_state();
+        .named("chapter")?;
+        let state = me.parsed_state().api()?;
         let ready = state == ParticipantState::Ready;
         let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
         ok(pb::GetMyApplicationResponse {
@@ -273,9 +260,10 @@ impl BuddyAppService for BuddyApp {
                 } else {
                     None
                 },
-                interview_time: booked_interview_time(&self.store, me.id)
-                    .await?
-                    .and_then(timestamp),
+                interview_time: interviews::booked_interview(pool, me.id)
+                    .await
+                    .api()?
+                    .and_then(|i| timestamp(i.schedule_time)),
                 chapter_display_name: chapter.display_name,
             }),
         })

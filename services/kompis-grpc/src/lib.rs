@@ -1,25 +1,25 @@
 //! The gRPC services of kompis.
 //!
-//! Each service converts proto messages into domain types at the edge (every bad field
-//! reported at once), checks that the caller may act on the object, calls the store in
-//! one transaction, and converts the result back. [`error::ApiError`] is the one table
-//! that maps failures to gRPC codes.
+//! Every service module is built on the [`kit`]: a handler parses the request into
+//! domain types at the edge (every bad field reported at once), authorises the caller
+//! ([`kit::scope`]), calls one store or domain function (in one transaction, deduplicated
+//! by `request_id` when it writes: [`kit::Kit::mutate`]) and renders the result.
+//! [`kit::errors::ApiError`] is the one table that maps failures to gRPC codes.
+//!
+//! Service modules never import each other: what several need lives in [`views`]
+//! (rendering) and [`parse`] (parsing people and profiles).
 
 #![deny(missing_docs)]
 
-pub mod admin;
 pub mod auth;
+pub mod kit;
+pub mod parse;
+pub mod views;
+
+pub mod admin;
 pub mod buddy_app;
-pub mod convert;
-pub mod error;
-pub mod idempotent;
 pub mod interviews;
-pub mod names;
-pub mod page;
-pub mod participant_view;
 pub mod participants;
-pub mod person;
-pub mod profile;
 pub mod referrals;
 pub mod reports;
 
@@ -27,6 +27,7 @@ pub use admin::Admin;
 pub use auth::{Authenticator, Principal, TokenIssuer};
 pub use buddy_app::BuddyApp;
 pub use interviews::Interviews;
+pub use kit::Kit;
 pub use participants::Participants;
 pub use referrals::Referrals;
 pub use reports::Reports;

@@ -14,30 +14,29 @@ use kompis_domain::{
     BirthYear, FreeText, LanguageCode, Note, ParticipantRole, ParticipantState, Role, Slug, Violations,
 };
 use kompis_proto::v1 as pb;
+use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::participant_service_server::ParticipantService;
 use kompis_store::participants::{
-    self, ListFilter, NewParticipant, PersonalDetails, Profile, Shortage, Source, StateChange, WaitingFilter,
-    WaitingSince,
+    self, ListFilter, NewParticipant, PersonalDetails, Profile, Shortage, Source, WaitingFilter,
 };
-use kompis_store::{Store, chapters, interviews};
-use time::OffsetDateTime;
+use kompis_store::{chapters, intake};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::convert::{from_timestamp, request_hash, request_id, update_paths};
-use crate::error::{ApiError, ApiResult};
-use crate::idempotent::{Begin, begin_create, finish_create};
-use crate::names;
-use crate::page::Page;
-use crate::participant_view::{
+use crate::kit::convert::{from_timestamp, update_paths};
+use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
+use crate::kit::names;
+use crate::kit::page::Page;
+use crate::kit::scope::{self, MANAGERS};
+use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
+use crate::parse::person::{parse_consent, parse_contact, parse_gender, parse_person_name};
+use crate::parse::profile::{
+    Completeness, check_district, check_interests, parse_district_name, parse_profile,
+};
+use crate::views::participant::{
     View, bad_page_token, find_managed, parse_role, parse_state, parse_time_key, participant_pb, time_key,
 };
-use crate::person::{parse_consent, parse_contact, parse_gender, parse_person_name};
-use crate::profile::{Completeness, check_district, check_interests, parse_district_name, parse_profile};
-
-/// Roles that manage participants.
-pub const MANAGERS: &[Role] = &[Role::Administrator, Role::Coordinator];
 
 /// Longest reason for a withdrawal or return, in characters.
 pub const REASON_MAX: usize = 500;
@@ -69,23 +68,14 @@ const UPDATABLE: &[&str] = &[
 /// The ParticipantService implementation.
 #[derive(Debug, Clone)]
 pub struct Participants {
-    store: Store,
+    kit: Kit,
 }
 
 impl Participants {
-    /// A service reading and writing `store`.
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    /// A service on `kit`.
+    pub fn new(kit: Kit) -> Self {
+        Self { kit }
     }
-}
-
-fn ok<T>(value: T) -> Result<Response<T>, Status> {
-    Ok(Response::new(value))
-}
-
-/// The current year, for birth-year checks.
-fn this_year() -> i32 {
-    OffsetDateTime::now_utc().year()
 }
 
 /// A parsed participant: what registration and updates share.
@@ -106,13 +96,14 @@ fn parse_participant(
     role: Option<ParticipantRole>,
     chapter: &str,
     completeness: Completeness,
+    year: i32,
 ) -> ParsedParticipant {
     let role = role.or_else(|| v.check(format!("{path}.role"), parse_role(p.role)));
     let name = parse_person_name(v, &format!("{path}.person_name"), p.person_name.as_ref());
     let contact = parse_contact(v, &format!("{path}.contact"), p.contact.as_ref());
     let birth_year = v.check(
         format!("{path}.birth_year"),
-        BirthYear::for_referral(p.birth_year, this_year()),
+        BirthYear::for_referral(p.birth_year, year),
     );
     let gender = v.check(format!("{path}.gender"), parse_gender(p.gender));
     let district = if p.district.is_empty() {
@@ -172,7 +163,7 @@ fn parse_participant(
 /// The database checks of a parsed participant: the district lies in the chapter, the
 /// interests are in its taxonomy.
 async fn check_places(
-    db: &mut sqlx::PgConnection,
+    db: &mut kompis_store::Tx,
     v: &mut Violations,
     path: &str,
     chapter: &str,
@@ -192,21 +183,8 @@ async fn check_places(
 fn managed_chapter(principal: &Principal, field: &str, parent: &str) -> ApiResult<Slug> {
     let chapter =
         names::parse_one(parent, "chapters").map_err(|e| ApiError::invalid(field, e.into_description()))?;
-    if !principal.manages_chapter(chapter.as_str()) {
-        return Err(ApiError::NotFound(parent.to_owned()));
-    }
+    scope::managed_chapter(principal, chapter.as_str(), parent)?;
     Ok(chapter)
-}
-
-/// Reads a participant by name (the idempotent replay of a create).
-async fn read_by_name(store: &Store, name: &str) -> ApiResult<pb::Participant> {
-    let id = crate::participant_view::parse_participant_name(name)
-        .map_err(|e| ApiError::Internal(e.into_description().into()))?
-        .1;
-    let p = participants::get_participant(store.pool(), id.into_uuid())
-        .await
-        .map_err(|e| ApiError::from_store(e, name))?;
-    Ok(participant_pb(&p, View::Coordinator))
 }
 
 /// Merges the masked fields of `input` into `current` (both proto participants). The
@@ -306,11 +284,11 @@ impl ParticipantService for Participants {
         request: Request<pb::CreateParticipantRequest>,
     ) -> Result<Response<pb::CreateParticipantResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        principal.require_role(MANAGERS)?;
+        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let chapter = managed_chapter(principal, "parent", &req.parent)?;
         let mut v = Violations::new();
-        let rid = v.check("request_id", request_id(&req.request_id));
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
         let Some(input) = v.require("participant", req.participant.as_ref()) else {
             return Err(ApiError::InvalidArgument(v.into_result().unwrap_err()).into());
         };
@@ -321,29 +299,30 @@ impl ParticipantService for Participants {
             None,
             chapter.as_str(),
             Completeness::Partial,
+            self.kit.now().year(),
         );
+        let now = self.kit.now();
         let consent = parse_consent(
             &mut v,
             "participant.consent",
             input.consent.as_ref(),
             &principal.subject,
-            OffsetDateTime::now_utc(),
+            now,
         );
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &req.parent))?;
+        let mut conn = self.kit.begin().await?;
         chapters::get_chapter(&mut *conn, &chapter)
             .await
-            .map_err(|e| ApiError::from_store(e, &req.parent))?;
+            .named(&req.parent)?;
         check_places(&mut conn, &mut v, "participant", chapter.as_str(), &parsed).await?;
         drop(conn);
         let violations = v.into_result();
         let consent = match (consent, violations) {
             (Err(()), result) => {
-                return Err(ApiError::ConsentMissing(result.err().unwrap_or_default()).into());
+                return Err(ApiError::InvalidWithReason(
+                    ErrorReason::ConsentMissing,
+                    result.err().unwrap_or_default(),
+                )
+                .into());
             }
             (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
             (Ok(consent), Ok(())) => consent,
@@ -352,16 +331,6 @@ impl ParticipantService for Participants {
             (rid, parsed.role, parsed.person, parsed.profile, parsed.note)
         else {
             return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
-        };
-        let hash = request_hash(req);
-        let mut tx = match begin_create(&self.store, "CreateParticipant", rid, &hash).await? {
-            Begin::Replay(name) => {
-                let participant = read_by_name(&self.store, &name).await?;
-                return ok(pb::CreateParticipantResponse {
-                    participant: Some(participant),
-                });
-            }
-            Begin::Create(tx) => tx,
         };
         let id = Uuid::now_v7();
         tracing::Span::current().record("participant", tracing::field::display(id));
@@ -381,15 +350,20 @@ impl ParticipantService for Participants {
             profile,
             note,
             actor: principal.subject.clone(),
+            at: now,
         };
-        let created = participants::insert_participant(&mut tx, &new)
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.parent))?;
-        let name = created.resource_name();
-        finish_create(tx, "CreateParticipant", rid, &hash, &name).await?;
-        ok(pb::CreateParticipantResponse {
-            participant: Some(participant_pb(&created, View::Coordinator)),
-        })
+        respond(
+            self.kit
+                .mutate(principal, "CreateParticipant", rid, req, async |tx| {
+                    let created = participants::insert_participant(tx, &new)
+                        .await
+                        .named(&req.parent)?;
+                    Ok(pb::CreateParticipantResponse {
+                        participant: Some(participant_pb(&created, View::Coordinator)?),
+                    })
+                })
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetParticipant"))]
@@ -398,16 +372,11 @@ impl ParticipantService for Participants {
         request: Request<pb::GetParticipantRequest>,
     ) -> Result<Response<pb::GetParticipantResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        principal.require_role(MANAGERS)?;
-        let mut conn = self
-            .store
-            .pool()
-            .acquire()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &request.get_ref().name))?;
+        scope::require_role(principal, MANAGERS)?;
+        let mut conn = self.kit.begin().await?;
         let p = find_managed(&mut conn, principal, &request.get_ref().name, "name", false).await?;
         ok(pb::GetParticipantResponse {
-            participant: Some(participant_pb(&p, View::Coordinator)),
+            participant: Some(participant_pb(&p, View::Coordinator)?),
         })
     }
 
@@ -417,7 +386,7 @@ impl ParticipantService for Participants {
         request: Request<pb::ListParticipantsRequest>,
     ) -> Result<Response<pb::ListParticipantsResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        principal.require_role(MANAGERS)?;
+        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let chapter_id = match names::parse_parent_or_wildcard(&req.parent, "chapters") {
             Err(e) => return Err(ApiError::invalid("parent", e.into_description()).into()),
@@ -480,9 +449,10 @@ impl ParticipantService for Participants {
             waiting_since_before,
             has_possible_duplicates: req.has_possible_duplicates,
         };
-        let mut rows = participants::list_participants(self.store.pool(), &filter, after, page.fetch_limit())
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.parent))?;
+        let mut rows =
+            participants::list_participants(self.kit.store().pool(), &filter, after, page.fetch_limit())
+                .await
+                .named(&req.parent)?;
         let by_waiting = filter.order_by_waiting_since;
         let next_page_token = page.finish(&mut rows, |p| {
             let time = if by_waiting {
@@ -496,7 +466,7 @@ impl ParticipantService for Participants {
             participants: rows
                 .iter()
                 .map(|p| participant_pb(p, View::Coordinator))
-                .collect(),
+                .collect::<ApiResult<_>>()?,
             next_page_token,
         })
     }
@@ -507,7 +477,7 @@ impl ParticipantService for Participants {
         request: Request<pb::UpdateParticipantRequest>,
     ) -> Result<Response<pb::UpdateParticipantResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        principal.require_role(MANAGERS)?;
+        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let paths = v.check("update_mask", update_paths(req.update_mask.as_ref(), UPDATABLE));
@@ -517,21 +487,17 @@ impl ParticipantService for Participants {
             return Err(ApiError::Internal("a checked field is missing".into()).into());
         };
         let name = &input.name;
-        let mut tx = self
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::from_store(e, name))?;
+        let mut tx = self.kit.begin().await?;
         let current = find_managed(&mut tx, principal, name, "participant.name", true).await?;
         let role: ParticipantRole = current
             .role
             .parse()
             .map_err(|e: kompis_domain::FieldError| ApiError::Internal(e.into()))?;
-        let mut merged = participant_pb(&current, View::Coordinator);
+        let mut merged = participant_pb(&current, View::Coordinator)?;
         merge(&mut merged, input, &paths);
         // A participant who is waiting or matched keeps a profile complete enough to
         // match on.
-        let completeness = match current.parsed_state() {
+        let completeness = match current.parsed_state().api()? {
             ParticipantState::Ready | ParticipantState::Matched => Completeness::Approved,
             _ => Completeness::Partial,
         };
@@ -543,23 +509,22 @@ impl ParticipantService for Participants {
             Some(role),
             &current.chapter_id,
             completeness,
+            self.kit.now().year(),
         );
         check_places(&mut tx, &mut v, "participant", &current.chapter_id, &parsed).await?;
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let (Some(person), Some(profile), Some(note)) = (parsed.person, parsed.profile, parsed.note) else {
             return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
         };
-        participants::update_participant(&mut *tx, current.id, &person, &profile, &note)
+        participants::update_participant(&mut *tx, current.id, &person, &profile, &note, self.kit.now())
             .await
-            .map_err(|e| ApiError::from_store(e, name))?;
+            .named(name)?;
         let updated = participants::get_participant(&mut *tx, current.id)
             .await
-            .map_err(|e| ApiError::from_store(e, name))?;
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), name))?;
+            .named(name)?;
+        self.kit.commit(tx).await?;
         ok(pb::UpdateParticipantResponse {
-            participant: Some(participant_pb(&updated, View::Coordinator)),
+            participant: Some(participant_pb(&updated, View::Coordinator)?),
         })
     }
 
@@ -569,7 +534,7 @@ impl ParticipantService for Participants {
         request: Request<pb::WithdrawParticipantRequest>,
     ) -> Result<Response<pb::WithdrawParticipantResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        principal.require_role(MANAGERS)?;
+        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let reason = Reason::parse(&req.reason)
             .ok()
@@ -577,84 +542,23 @@ impl ParticipantService for Participants {
             .ok_or_else(|| {
                 ApiError::invalid("reason", format!("is required: 1 to {REASON_MAX} characters"))
             })?;
-        let mut tx = self
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
-        let current = find_managed(&mut tx, principal, &req.name, "name", true).await?;
-        let state = current.parsed_state();
-        state
-            .transition(ParticipantState::Withdrawn)
-            .map_err(ApiError::InvalidTransition)?;
-        if current.active_match_count > 0 {
-            return Err(ApiError::FailedPrecondition {
-                reason: "ALREADY_MATCHED",
-                message: "the participant has a live match; end it first with \
-                          MatchingService.EndMatch"
-                    .into(),
-            }
-            .into());
-        }
-        // Where a return leads: the state held now, except that a booked interview is
-        // cancelled (the participant goes back to where they were before it) and a
-        // matched participant without a live match comes back ready.
-        let before = match state {
-            ParticipantState::InterviewBooked => {
-                let booked = interviews::booked_interview(&mut *tx, current.id)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &req.name))?;
-                let mut before = ParticipantState::Applicant;
-                if let Some(interview) = booked {
-                    interviews::cancel(&mut *tx, interview.id)
+        let rid = RequestId::parse(&req.request_id)
+            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+        let now = self.kit.now();
+        respond(
+            self.kit
+                .mutate(principal, "WithdrawParticipant", rid, req, async |tx| {
+                    let current = find_managed(tx, principal, &req.name, "name", true).await?;
+                    let updated = intake::withdraw(tx, &current, reason.as_str(), &principal.subject, now)
                         .await
-                        .map_err(|e| ApiError::from_store(e, &req.name))?;
-                    crate::interviews::append_interview_event(
-                        &mut tx,
-                        &interview,
-                        "booked",
-                        "cancelled",
-                        "the participant withdrew",
-                        &principal.subject,
-                    )
-                    .await?;
-                    before = interview
-                        .participant_state_before
-                        .parse()
-                        .unwrap_or(ParticipantState::Applicant);
-                }
-                // Withdrawn participants return as applicant, ready or needing follow-up;
-                // one found not suitable who was being reassessed needs a follow-up.
-                if before == ParticipantState::NotSuitable {
-                    ParticipantState::NeedsFollowUp
-                } else {
-                    before
-                }
-            }
-            ParticipantState::Matched => ParticipantState::Ready,
-            other => other,
-        };
-        let updated = participants::change_state(
-            &mut tx,
-            &StateChange {
-                id: current.id,
-                from: state,
-                to: ParticipantState::Withdrawn,
-                state_before_withdrawal: Some(before),
-                waiting_since: WaitingSince::Keep,
-                reason: reason.as_str(),
-                actor: &principal.subject,
-            },
+                        .named(&req.name)?;
+                    tracing::info!(participant = %current.id, "participant withdrawn");
+                    Ok(pb::WithdrawParticipantResponse {
+                        participant: Some(participant_pb(&updated, View::Coordinator)?),
+                    })
+                })
+                .await,
         )
-        .await
-        .map_err(|e| ApiError::from_store(e, &req.name))?;
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &req.name))?;
-        tracing::info!(participant = %current.id, "participant withdrawn");
-        ok(pb::WithdrawParticipantResponse {
-            participant: Some(participant_pb(&updated, View::Coordinator)),
-        })
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ReturnParticipant"))]
@@ -663,57 +567,33 @@ impl ParticipantService for Participants {
         request: Request<pb::ReturnParticipantRequest>,
     ) -> Result<Response<pb::ReturnParticipantResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        principal.require_role(MANAGERS)?;
+        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let reason =
             Reason::parse(&req.reason).map_err(|e| ApiError::invalid("reason", e.into_description()))?;
-        let mut tx = self
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
-        let current = find_managed(&mut tx, principal, &req.name, "name", true).await?;
-        let state = current.parsed_state();
-        let target = match (state, current.state_before_withdrawal.as_deref()) {
-            (ParticipantState::Withdrawn, Some(before)) => before
-                .parse::<ParticipantState>()
-                .map_err(|e| ApiError::Internal(e.into()))?,
-            _ => {
-                return Err(ApiError::InvalidTransition(kompis_domain::TransitionError {
-                    entity: "participant",
-                    from: state.as_str(),
-                    to: "the state before the withdrawal",
+        let rid = RequestId::parse(&req.request_id)
+            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+        let now = self.kit.now();
+        respond(
+            self.kit
+                .mutate(principal, "ReturnParticipant", rid, req, async |tx| {
+                    let current = find_managed(tx, principal, &req.name, "name", true).await?;
+                    let updated = intake::return_participant(
+                        tx,
+                        &current,
+                        req.reset_waiting_since,
+                        reason.as_str(),
+                        &principal.subject,
+                        now,
+                    )
+                    .await
+                    .named(&req.name)?;
+                    Ok(pb::ReturnParticipantResponse {
+                        participant: Some(participant_pb(&updated, View::Coordinator)?),
+                    })
                 })
-                .into());
-            }
-        };
-        state.transition(target).map_err(ApiError::InvalidTransition)?;
-        let waiting_since = match target {
-            ParticipantState::Ready if req.reset_waiting_since || current.waiting_since.is_none() => {
-                WaitingSince::Now
-            }
-            _ => WaitingSince::Keep,
-        };
-        let updated = participants::change_state(
-            &mut tx,
-            &StateChange {
-                id: current.id,
-                from: state,
-                to: target,
-                state_before_withdrawal: None,
-                waiting_since,
-                reason: reason.as_str(),
-                actor: &principal.subject,
-            },
+                .await,
         )
-        .await
-        .map_err(|e| ApiError::from_store(e, &req.name))?;
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &req.name))?;
-        ok(pb::ReturnParticipantResponse {
-            participant: Some(participant_pb(&updated, View::Coordinator)),
-        })
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetWaitingList"))]
@@ -722,7 +602,7 @@ impl ParticipantService for Participants {
         request: Request<pb::GetWaitingListRequest>,
     ) -> Result<Response<pb::GetWaitingListResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        principal.require_role(MANAGERS)?;
+        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let chapter = managed_chapter(principal, "chapter", &req.chapter)?;
         let mut v = Violations::new();
@@ -748,12 +628,11 @@ impl ParticipantService for Participants {
             None => None,
             Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
         };
-        let store_error = |e| ApiError::from_store(e, &req.chapter);
         // One snapshot for the page, the total and the counts, so they agree.
-        let mut tx = self.store.begin_snapshot().await.map_err(store_error)?;
+        let mut tx = self.kit.store().begin_snapshot().await.api()?;
         chapters::get_chapter(&mut *tx, &chapter)
             .await
-            .map_err(store_error)?;
+            .named(&req.chapter)?;
         let mut rows = participants::waiting_list(
             &mut *tx,
             chapter.as_str(),
@@ -763,37 +642,37 @@ impl ParticipantService for Participants {
             page.fetch_limit(),
         )
         .await
-        .map_err(store_error)?;
+        .api()?;
         let total = participants::count_waiting(&mut *tx, chapter.as_str(), role, &filter)
             .await
-            .map_err(store_error)?;
+            .api()?;
         let districts = participants::shortage_by_district(&mut *tx, chapter.as_str())
             .await
-            .map_err(store_error)?;
+            .api()?;
         let languages = participants::shortage_by_language(&mut *tx, chapter.as_str())
             .await
-            .map_err(store_error)?;
-        tx.commit().await.map_err(|e| store_error(e.into()))?;
+            .api()?;
+        self.kit.commit(tx).await?;
         let next_page_token = page.finish(&mut rows, |e| {
             let p = &e.participant;
             time_key(p.waiting_since.unwrap_or(p.create_time), p.id)
         });
-        let now = OffsetDateTime::now_utc();
+        let now = self.kit.now();
         ok(pb::GetWaitingListResponse {
             entries: rows
                 .iter()
                 .map(|e| {
-                    let waited = now - e.participant.waiting_since.unwrap_or(now);
-                    pb::WaitingListEntry {
-                        participant: Some(participant_pb(&e.participant, View::Coordinator)),
+                    let waited = kompis_domain::waited(now, e.participant.waiting_since);
+                    Ok(pb::WaitingListEntry {
+                        participant: Some(participant_pb(&e.participant, View::Coordinator)?),
                         position: i32::try_from(e.position).unwrap_or(i32::MAX),
                         waiting_duration: Some(prost_types::Duration {
                             seconds: waited.whole_seconds(),
                             nanos: waited.subsec_nanoseconds(),
                         }),
-                    }
+                    })
                 })
-                .collect(),
+                .collect::<ApiResult<_>>()?,
             next_page_token,
             total_size: i32::try_from(total).unwrap_or(i32::MAX),
             district_counts: districts

@@ -19,8 +19,8 @@
 //! would tell the referrer that the person is known, and a family sharing one phone is
 //! not a duplicate; the coordinator decides, and may close it with reason DUPLICATE.
 //!
-//! Every state change appends an event (who, when, from, to, why) to the event log in
-//! the transaction that makes it.
+//! Every state change is one store function that appends its event (who, when, from,
+//! to, why) to the event log in the transaction that makes it.
 
 mod create;
 mod view;
@@ -30,25 +30,25 @@ use kompis_domain::{
     ParticipantRole, PhoneNumber, ReferralClosure, ReferralId, ReferralState, Role, Slug, Violations,
 };
 use kompis_proto::v1 as pb;
+use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::referral_service_server::ReferralService;
-use kompis_store::events::{self, NewEvent};
 use kompis_store::participants::{
     self, ConsentRecord, NewParticipant, PersonalDetails, Profile, Source, StoredLanguage,
 };
 use kompis_store::referrals::{self, DistrictPlace, NewReferral, Referral, ReferralFilter};
-use kompis_store::{Postgres, Store, StoreError, Transaction, organizations};
-use sha2::{Digest, Sha256};
+use kompis_store::{StoreError, Tx, organizations};
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::convert::{from_timestamp, request_id};
-use crate::error::{ApiError, ApiResult};
-use crate::idempotent::{Begin, begin_create, finish_create};
-use crate::names;
-use crate::page::Page;
-use crate::participant_view::{View, participant_pb};
+use crate::kit::convert::from_timestamp;
+use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
+use crate::kit::names;
+use crate::kit::page::Page;
+use crate::kit::scope;
+use crate::kit::{Kit, RequestId, ok, respond};
+use crate::views::participant::{View, participant_pb};
 
 pub use view::{Audience, referral_name};
 
@@ -58,13 +58,13 @@ const REASON_MAX: usize = 500;
 /// The ReferralService implementation.
 #[derive(Debug, Clone)]
 pub struct Referrals {
-    store: Store,
+    kit: Kit,
 }
 
 impl Referrals {
-    /// A service reading and writing `store`.
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    /// A service on `kit`.
+    pub fn new(kit: Kit) -> Self {
+        Self { kit }
     }
 }
 
@@ -102,24 +102,20 @@ fn reader(principal: &Principal, chapter: &Slug, name: &str) -> ApiResult<Reader
             .organization
             .clone()
             .map(Reader::Organization)
-            .ok_or(ApiError::PermissionDenied("OUT_OF_SCOPE")),
+            .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken)),
         Role::Administrator | Role::Coordinator if principal.manages_chapter(chapter.as_str()) => {
             Ok(Reader::Staff)
         }
-        Role::Coordinator => Err(ApiError::NotFound(name.to_owned())),
-        _ => Err(ApiError::PermissionDenied("ROLE_NOT_ALLOWED")),
+        Role::Coordinator => Err(scope::not_found(name)),
+        _ => Err(ApiError::PermissionDenied(ErrorReason::RoleNotAllowed)),
     }
 }
 
 /// Fails unless `principal` coordinates `chapter` (or administers every chapter); the
 /// referral `name` in another chapter answers NOT_FOUND, as if it did not exist.
 fn require_staff(principal: &Principal, chapter: &Slug, name: &str) -> ApiResult<()> {
-    principal.require_role(&[Role::Coordinator, Role::Administrator])?;
-    if principal.manages_chapter(chapter.as_str()) {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound(name.to_owned()))
-    }
+    scope::require_role(principal, scope::MANAGERS)?;
+    scope::managed_chapter(principal, chapter.as_str(), name)
 }
 
 /// Parses `chapters/{chapter}/referrals/{referral}` at `field`.
@@ -135,45 +131,34 @@ fn parse_referral_name(name: &str, field: &str) -> ApiResult<(Slug, Uuid)> {
     parsed.map_err(|e| ApiError::invalid(field, e.into_description()))
 }
 
-/// A fingerprint of a create request and its caller: a `request_id` reused by another
-/// account is a different request, never a replay of someone else's create.
-fn caller_request_hash<M: prost::Message>(caller: &str, request: &M) -> Vec<u8> {
-    let mut hasher = Sha256::new();
-    hasher.update(caller.as_bytes());
-    hasher.update([0]);
-    hasher.update(request.encode_to_vec());
-    hasher.finalize().to_vec()
-}
-
 /// A stored value that does not parse is our bug (the schema's CHECKs mirror the
 /// domain types), never the caller's.
 fn stored<T>(value: Result<T, FieldError>) -> ApiResult<T> {
     value.map_err(|e| ApiError::Internal(format!("a stored value is invalid: {e}").into()))
 }
 
-fn ok<T>(value: T) -> Result<Response<T>, Status> {
-    Ok(Response::new(value))
-}
-
 impl Referrals {
     /// Renders referrals for `audience`, reading the possible duplicates for staff.
-    async fn render(&self, rows: &[Referral], audience: Audience) -> ApiResult<Vec<pb::Referral>> {
+    /// Reads in `tx`, so that a change made in it is seen.
+    async fn render(
+        &self,
+        tx: &mut Tx,
+        rows: &[Referral],
+        audience: Audience,
+    ) -> ApiResult<Vec<pb::Referral>> {
         let duplicates = if audience == Audience::Staff && !rows.is_empty() {
             let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            referrals::possible_duplicates(self.store.pool(), &ids)
-                .await
-                .map_err(|e| ApiError::from_store(e, "referrals"))?
+            referrals::possible_duplicates(&mut **tx, &ids).await?
         } else {
             Vec::new()
         };
-        Ok(rows
-            .iter()
+        rows.iter()
             .map(|r| view::referral_pb(r, audience, &duplicates))
-            .collect())
+            .collect()
     }
 
-    async fn render_one(&self, row: &Referral, audience: Audience) -> ApiResult<pb::Referral> {
-        let mut rendered = self.render(std::slice::from_ref(row), audience).await?;
+    async fn render_one(&self, tx: &mut Tx, row: &Referral, audience: Audience) -> ApiResult<pb::Referral> {
+        let mut rendered = self.render(tx, std::slice::from_ref(row), audience).await?;
         rendered
             .pop()
             .ok_or_else(|| ApiError::Internal("rendering a referral returned nothing".into()))
@@ -181,9 +166,9 @@ impl Referrals {
 
     /// Reads a referral the caller may see; NOT_FOUND (named `name`) otherwise.
     async fn visible(&self, reader: &Reader, chapter: &Slug, id: Uuid, name: &str) -> ApiResult<Referral> {
-        let row = referrals::get_referral(self.store.pool(), chapter, id)
+        let row = referrals::get_referral(self.kit.store().pool(), chapter, id)
             .await
-            .map_err(|e| ApiError::from_store(e, name))?;
+            .named(name)?;
         if reader.sees(&row) {
             Ok(row)
         } else {
@@ -206,13 +191,10 @@ impl Referrals {
             let own = principal
                 .organization
                 .clone()
-                .ok_or(ApiError::PermissionDenied("OUT_OF_SCOPE"))?;
-            let org = organizations::get_organization(self.store.pool(), &own)
+                .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken))?;
+            let org = organizations::get_organization(self.kit.store().pool(), &own)
                 .await
-                .map_err(|e| match e {
-                    StoreError::NotFound => ApiError::PermissionDenied("OUT_OF_SCOPE"),
-                    e => ApiError::from_store(e, &names::organization(own.as_str())),
-                })?;
+                .named(&names::organization(own.as_str()))?;
             if chapter.is_some_and(|c| c.as_str() != org.chapter_id) {
                 v.add(
                     "parent",
@@ -233,10 +215,10 @@ impl Referrals {
             }
             return Ok(None);
         };
-        let org = match organizations::get_organization(self.store.pool(), named).await {
+        let org = match organizations::get_organization(self.kit.store().pool(), named).await {
             Ok(org) => Some(org),
             Err(StoreError::NotFound) => None,
-            Err(e) => return Err(ApiError::from_store(e, "organizations")),
+            Err(e) => return Err(ApiError::from(e).into()),
         };
         match (org, chapter) {
             (Some(org), Some(chapter)) if org.chapter_id == chapter.as_str() => Ok(Some(named.clone())),
@@ -259,33 +241,34 @@ impl ReferralService for Referrals {
         &self,
         request: Request<pb::CreateReferralRequest>,
     ) -> Result<Response<pb::CreateReferralResponse>, Status> {
-        let principal = Principal::from_request(&request)?.clone();
-        principal.require_role(&[Role::Referrer, Role::Coordinator, Role::Administrator])?;
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(
+            principal,
+            &[Role::Referrer, Role::Coordinator, Role::Administrator],
+        )?;
         let req = request.get_ref();
+        let now = self.kit.now();
         let mut v = Violations::new();
-        let parsed = create::parse(&mut v, req, &principal.subject, OffsetDateTime::now_utc());
+        let parsed = create::parse(&mut v, req, &principal.subject, now);
         if principal.role != Role::Referrer
-            && parsed
-                .chapter
-                .as_ref()
-                .is_some_and(|c| !principal.manages_chapter(c.as_str()))
+            && let Some(chapter) = &parsed.chapter
         {
-            return Err(ApiError::PermissionDenied("OUT_OF_SCOPE").into());
+            scope::managed_chapter(principal, chapter.as_str(), &req.parent)?;
         }
         let named_empty = req.referral.as_ref().is_some_and(|r| r.organization.is_empty());
         let organization = self
             .referring_organization(
                 &mut v,
-                &principal,
+                principal,
                 parsed.chapter.as_ref(),
                 parsed.organization.as_ref(),
                 named_empty,
             )
             .await?;
         if let (Some(chapter), Some((municipality, district))) = (&parsed.chapter, &parsed.district) {
-            let place = referrals::district_place(self.store.pool(), chapter, municipality, district)
+            let place = referrals::district_place(self.kit.store().pool(), chapter, municipality, district)
                 .await
-                .map_err(|e| ApiError::from_store(e, "districts"))?;
+                .named("districts")?;
             match place {
                 DistrictPlace::InChapter => {}
                 DistrictPlace::OutsideChapter => {
@@ -296,7 +279,7 @@ impl ReferralService for Referrals {
         }
         if let Err(violations) = v.into_result() {
             return Err(if parsed.consent_missing {
-                ApiError::ConsentMissing(violations)
+                ApiError::InvalidWithReason(ErrorReason::ConsentMissing, violations)
             } else {
                 ApiError::InvalidArgument(violations)
             }
@@ -310,23 +293,7 @@ impl ReferralService for Referrals {
         } else {
             Audience::Staff
         };
-        let hash = caller_request_hash(&principal.subject, req);
-        let mut tx = match begin_create(&self.store, "CreateReferral", p.request_id, &hash).await? {
-            Begin::Replay(name) => {
-                let (chapter, id) = parse_referral_name(&name, "request_id")?;
-                let row = referrals::get_referral(self.store.pool(), &chapter, id)
-                    .await
-                    .map_err(|e| ApiError::from_store(e, &name))?;
-                tracing::Span::current().record("referral", tracing::field::display(id));
-                return ok(pb::CreateReferralResponse {
-                    referral: Some(self.render_one(&row, audience).await?),
-                });
-            }
-            Begin::Create(tx) => tx,
-        };
         let id = Uuid::now_v7();
-        tracing::Span::current().record("referral", tracing::field::display(id));
-        let name = referral_name(p.chapter.as_str(), id);
         let new = NewReferral {
             id,
             chapter: &p.chapter,
@@ -346,16 +313,23 @@ impl ReferralService for Referrals {
             consent_give_time: p.consent.give_time,
             consent_text_version: &p.consent.text_version,
             note: p.note.as_str(),
+            at: now,
         };
-        let row = referrals::insert_referral(&mut tx, &new)
-            .await
-            .map_err(|e| ApiError::from_store(e, &name))?;
-        let reason = format!("referred by {}", names::organization(organization.as_str()));
-        append_event(&mut tx, &row, &principal, "", ReferralState::Received, &reason).await?;
-        finish_create(tx, "CreateReferral", p.request_id, &hash, &name).await?;
-        ok(pb::CreateReferralResponse {
-            referral: Some(self.render_one(&row, audience).await?),
-        })
+        let name = referral_name(p.chapter.as_str(), id);
+        let response = self
+            .kit
+            .mutate(principal, "CreateReferral", p.request_id, req, async |tx| {
+                let row = referrals::insert_referral(tx, &new).await.named(&name)?;
+                Ok(pb::CreateReferralResponse {
+                    referral: Some(self.render_one(tx, &row, audience).await?),
+                })
+            })
+            .await;
+        // A replay answers the first referral; the span names the one answered.
+        if let Some(r) = response.as_ref().ok().and_then(|r| r.referral.as_ref()) {
+            tracing::Span::current().record("referral", tracing::field::display(&r.name));
+        }
+        respond(response)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetReferral", referral))]
@@ -369,8 +343,9 @@ impl ReferralService for Referrals {
         tracing::Span::current().record("referral", tracing::field::display(id));
         let reader = reader(principal, &chapter, &req.name)?;
         let row = self.visible(&reader, &chapter, id, &req.name).await?;
+        let mut tx = self.kit.begin().await?;
         ok(pb::GetReferralResponse {
-            referral: Some(self.render_one(&row, reader.audience()).await?),
+            referral: Some(self.render_one(&mut tx, &row, reader.audience()).await?),
         })
     }
 
@@ -424,7 +399,7 @@ impl ReferralService for Referrals {
                 let own = principal
                     .organization
                     .clone()
-                    .ok_or(ApiError::PermissionDenied("OUT_OF_SCOPE"))?;
+                    .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken))?;
                 if organization.as_ref().is_some_and(|o| *o != own) {
                     // Another organisation's referrals do not exist for a referrer.
                     return ok(pb::ListReferralsResponse::default());
@@ -436,10 +411,10 @@ impl ReferralService for Referrals {
                 None => principal.chapter.clone(),
                 Some(c) if principal.manages_chapter(c.as_str()) => Some(c),
                 // Another chapter answers as if it did not exist, like its referrals.
-                Some(_) => return Err(ApiError::NotFound(req.parent.clone()).into()),
+                Some(_) => return Err(scope::not_found(&req.parent).into()),
             },
             Role::Administrator => parent,
-            _ => return Err(ApiError::PermissionDenied("ROLE_NOT_ALLOWED").into()),
+            _ => return Err(ApiError::PermissionDenied(ErrorReason::RoleNotAllowed).into()),
         };
         let audience = if principal.role == Role::Referrer {
             Audience::Referrer
@@ -478,15 +453,16 @@ impl ReferralService for Referrals {
         // decides, and batches are read until the page is full.
         let mut rows = Vec::new();
         loop {
-            let batch = referrals::list_referrals(self.store.pool(), &filter, cursor, page.fetch_limit())
-                .await
-                .map_err(|e| ApiError::from_store(e, &req.parent))?;
+            let batch =
+                referrals::list_referrals(self.kit.store().pool(), &filter, cursor, page.fetch_limit())
+                    .await
+                    .named(&req.parent)?;
             let exhausted = (batch.len() as i64) < page.fetch_limit();
             cursor = batch.last().map(|r| (r.create_time, r.id)).or(cursor);
             rows.extend(
                 batch
                     .into_iter()
-                    .filter(|r| state.is_none_or(|s| view::progress(r) == s)),
+                    .filter(|r| state.is_none_or(|s| view::progress(r).is_ok_and(|p| p == s))),
             );
             if exhausted || rows.len() as i64 > page.size {
                 break;
@@ -496,7 +472,7 @@ impl ReferralService for Referrals {
             vec![r.create_time.unix_timestamp_nanos().to_string(), r.id.to_string()]
         });
         ok(pb::ListReferralsResponse {
-            referrals: self.render(&rows, audience).await?,
+            referrals: self.render(&mut self.kit.begin().await?, &rows, audience).await?,
             next_page_token,
         })
     }
@@ -506,46 +482,45 @@ impl ReferralService for Referrals {
         &self,
         request: Request<pb::MarkReferralContactedRequest>,
     ) -> Result<Response<pb::MarkReferralContactedResponse>, Status> {
-        let principal = Principal::from_request(&request)?.clone();
+        let principal = Principal::from_request(&request)?;
         let req = request.get_ref();
         let (chapter, id) = parse_referral_name(&req.name, "name")?;
         tracing::Span::current().record("referral", tracing::field::display(id));
-        require_staff(&principal, &chapter, &req.name)?;
-        let reason = FreeText::<REASON_MAX>::parse(&req.reason)
-            .map_err(|e| ApiError::invalid("reason", e.into_description()))?;
-        let mut tx = self
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
-        let row = referrals::lock_referral(&mut tx, &chapter, id)
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
-        let own = view::stored_state(&row);
-        // Both the progress shown and the recorded state must allow it: a referral whose
-        // participant has an interview booked is past being contacted.
-        view::progress(&row)
-            .transition(ReferralState::Contacted)
-            .and(own.transition(ReferralState::Contacted))
-            .map_err(ApiError::InvalidTransition)?;
-        let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Contacted, None)
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
-        append_event(
-            &mut tx,
-            &row,
-            &principal,
-            own.as_str(),
-            ReferralState::Contacted,
-            reason.as_str(),
+        require_staff(principal, &chapter, &req.name)?;
+        let mut v = Violations::new();
+        let reason = v.check("reason", FreeText::<REASON_MAX>::parse(&req.reason));
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
+        v.into_result().map_err(ApiError::InvalidArgument)?;
+        let (Some(reason), Some(rid)) = (reason, rid) else {
+            return Err(ApiError::bug("a checked field is missing").into());
+        };
+        let now = self.kit.now();
+        respond(
+            self.kit
+                .mutate(principal, "MarkReferralContacted", rid, req, async |tx| {
+                    let row = referrals::lock_referral(tx, &chapter, id)
+                        .await
+                        .named(&req.name)?;
+                    let own = view::stored_state(&row)?;
+                    // Both the progress shown and the recorded state must allow it: a
+                    // referral whose participant has an interview booked is past being
+                    // contacted.
+                    view::progress(&row)?.transition(ReferralState::Contacted)?;
+                    let change = referrals::Change {
+                        actor: &principal.subject,
+                        reason: reason.as_str(),
+                        at: now,
+                    };
+                    let row =
+                        referrals::set_state(tx, &chapter, id, own, ReferralState::Contacted, None, change)
+                            .await
+                            .named(&req.name)?;
+                    Ok(pb::MarkReferralContactedResponse {
+                        referral: Some(self.render_one(tx, &row, Audience::Staff).await?),
+                    })
+                })
+                .await,
         )
-        .await?;
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &req.name))?;
-        ok(pb::MarkReferralContactedResponse {
-            referral: Some(self.render_one(&row, Audience::Staff).await?),
-        })
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ConvertReferral", referral, participant))]
@@ -553,68 +528,74 @@ impl ReferralService for Referrals {
         &self,
         request: Request<pb::ConvertReferralRequest>,
     ) -> Result<Response<pb::ConvertReferralResponse>, Status> {
-        let principal = Principal::from_request(&request)?.clone();
+        let principal = Principal::from_request(&request)?;
         let req = request.get_ref();
         let (chapter, id) = parse_referral_name(&req.name, "name")?;
         tracing::Span::current().record("referral", tracing::field::display(id));
-        require_staff(&principal, &chapter, &req.name)?;
-        let rid =
-            request_id(&req.request_id).map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
-        let hash = caller_request_hash(&principal.subject, req);
-        let mut tx = match begin_create(&self.store, "ConvertReferral", rid, &hash).await? {
-            Begin::Replay(_) => return self.converted(&chapter, id, &req.name).await,
-            Begin::Create(tx) => tx,
-        };
-        let row = referrals::lock_referral(&mut tx, &chapter, id)
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
-        let own = view::stored_state(&row);
-        if let Some(existing) = row.participant_id {
-            return Err(ApiError::FailedPrecondition {
-                reason: "INVALID_STATE_TRANSITION",
-                message: format!(
-                    "the referral was already converted into {}",
-                    participants::resource_name(chapter.as_str(), existing)
-                ),
-            }
-            .into());
-        }
-        if !own.is_open() {
-            return Err(ApiError::FailedPrecondition {
-                reason: "INVALID_STATE_TRANSITION",
-                message: "a closed referral cannot be converted".to_owned(),
-            }
-            .into());
-        }
-        let new = new_participant(&row, &chapter, &principal)?;
-        let participant_name = participants::resource_name(chapter.as_str(), new.id);
-        tracing::Span::current().record("participant", tracing::field::display(new.id));
-        participants::insert_participant(&mut tx, &new)
-            .await
-            .map_err(|e| ApiError::from_store(e, &participant_name))?;
-        referrals::link_participant(&mut tx, &chapter, id, new.id)
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
-        // Converting means the coordinator has reached the learner: a referral still
-        // `received` moves on to `contacted`. From here on its progress follows the
-        // participant's.
-        if own == ReferralState::Received {
-            let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Contacted, None)
-                .await
-                .map_err(|e| ApiError::from_store(e, &req.name))?;
-            let reason = format!("converted into {participant_name}");
-            append_event(
-                &mut tx,
-                &row,
-                &principal,
-                own.as_str(),
-                ReferralState::Contacted,
-                &reason,
-            )
-            .await?;
-        }
-        finish_create(tx, "ConvertReferral", rid, &hash, &participant_name).await?;
-        self.converted(&chapter, id, &req.name).await
+        require_staff(principal, &chapter, &req.name)?;
+        let rid = RequestId::parse(&req.request_id)
+            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+        let now = self.kit.now();
+        respond(
+            self.kit
+                .mutate(principal, "ConvertReferral", rid, req, async |tx| {
+                    let row = referrals::lock_referral(tx, &chapter, id)
+                        .await
+                        .named(&req.name)?;
+                    let own = view::stored_state(&row)?;
+                    if let Some(existing) = row.participant_id {
+                        return Err(ApiError::precondition(
+                            ErrorReason::InvalidStateTransition,
+                            format!(
+                                "the referral was already converted into {}",
+                                participants::resource_name(chapter.as_str(), existing)
+                            ),
+                        ));
+                    }
+                    if !own.is_open() {
+                        return Err(ApiError::precondition(
+                            ErrorReason::InvalidStateTransition,
+                            "a closed referral cannot be converted",
+                        ));
+                    }
+                    let new = new_participant(&row, &chapter, principal, now)?;
+                    let participant_name = participants::resource_name(chapter.as_str(), new.id);
+                    tracing::Span::current().record("participant", tracing::field::display(new.id));
+                    let participant = participants::insert_participant(tx, &new)
+                        .await
+                        .named(&participant_name)?;
+                    let mut row = referrals::link_participant(tx, &chapter, id, new.id, now)
+                        .await
+                        .named(&req.name)?;
+                    // Converting means the coordinator has reached the learner: a
+                    // referral still `received` moves on to `contacted`. From here on
+                    // its progress follows the participant's.
+                    if own == ReferralState::Received {
+                        let reason = format!("converted into {participant_name}");
+                        let change = referrals::Change {
+                            actor: &principal.subject,
+                            reason: &reason,
+                            at: now,
+                        };
+                        row = referrals::set_state(
+                            tx,
+                            &chapter,
+                            id,
+                            own,
+                            ReferralState::Contacted,
+                            None,
+                            change,
+                        )
+                        .await
+                        .named(&req.name)?;
+                    }
+                    Ok(pb::ConvertReferralResponse {
+                        participant: Some(participant_pb(&participant, View::Coordinator)?),
+                        referral: Some(self.render_one(tx, &row, Audience::Staff).await?),
+                    })
+                })
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "CloseReferral", referral))]
@@ -622,11 +603,11 @@ impl ReferralService for Referrals {
         &self,
         request: Request<pb::CloseReferralRequest>,
     ) -> Result<Response<pb::CloseReferralResponse>, Status> {
-        let principal = Principal::from_request(&request)?.clone();
+        let principal = Principal::from_request(&request)?;
         let req = request.get_ref();
         let (chapter, id) = parse_referral_name(&req.name, "name")?;
         tracing::Span::current().record("referral", tracing::field::display(id));
-        require_staff(&principal, &chapter, &req.name)?;
+        require_staff(principal, &chapter, &req.name)?;
         let mut v = Violations::new();
         let reason = v.check(
             "reason",
@@ -638,98 +619,55 @@ impl ReferralService for Referrals {
         let Some(closure) = closure else {
             return Err(ApiError::Internal("a valid closure did not parse".into()).into());
         };
-        let mut tx = self
-            .store
-            .begin()
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
-        let row = referrals::lock_referral(&mut tx, &chapter, id)
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
-        let own = view::stored_state(&row);
-        own.transition(ReferralState::Closed)
-            .map_err(ApiError::InvalidTransition)?;
-        let row = referrals::set_state(&mut tx, &chapter, id, own, ReferralState::Closed, Some(&closure))
-            .await
-            .map_err(|e| ApiError::from_store(e, &req.name))?;
+        let rid = RequestId::parse(&req.request_id)
+            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
         let why = if closure.note().is_empty() {
             closure.reason().as_str().to_owned()
         } else {
             format!("{}: {}", closure.reason(), closure.note())
         };
-        append_event(
-            &mut tx,
-            &row,
-            &principal,
-            own.as_str(),
-            ReferralState::Closed,
-            &why,
+        let now = self.kit.now();
+        respond(
+            self.kit
+                .mutate(principal, "CloseReferral", rid, req, async |tx| {
+                    let row = referrals::lock_referral(tx, &chapter, id)
+                        .await
+                        .named(&req.name)?;
+                    let own = view::stored_state(&row)?;
+                    let change = referrals::Change {
+                        actor: &principal.subject,
+                        reason: &why,
+                        at: now,
+                    };
+                    let row = referrals::set_state(
+                        tx,
+                        &chapter,
+                        id,
+                        own,
+                        ReferralState::Closed,
+                        Some(&closure),
+                        change,
+                    )
+                    .await
+                    .named(&req.name)?;
+                    Ok(pb::CloseReferralResponse {
+                        referral: Some(self.render_one(tx, &row, Audience::Staff).await?),
+                    })
+                })
+                .await,
         )
-        .await?;
-        tx.commit()
-            .await
-            .map_err(|e| ApiError::from_store(e.into(), &req.name))?;
-        ok(pb::CloseReferralResponse {
-            referral: Some(self.render_one(&row, Audience::Staff).await?),
-        })
     }
-}
-
-impl Referrals {
-    /// The answer to a conversion (first or retried): the participant and the referral.
-    async fn converted(
-        &self,
-        chapter: &Slug,
-        id: Uuid,
-        name: &str,
-    ) -> Result<Response<pb::ConvertReferralResponse>, Status> {
-        let row = referrals::get_referral(self.store.pool(), chapter, id)
-            .await
-            .map_err(|e| ApiError::from_store(e, name))?;
-        let Some(participant_id) = row.participant_id else {
-            return Err(ApiError::Internal("a converted referral has no participant".into()).into());
-        };
-        let participant_name = participants::resource_name(chapter.as_str(), participant_id);
-        let participant = participants::get_participant(self.store.pool(), participant_id)
-            .await
-            .map_err(|e| ApiError::from_store(e, &participant_name))?;
-        ok(pb::ConvertReferralResponse {
-            participant: Some(participant_pb(&participant, View::Coordinator)),
-            referral: Some(self.render_one(&row, Audience::Staff).await?),
-        })
-    }
-}
-
-/// Appends a referral's state change to the event log, in the caller's transaction.
-async fn append_event(
-    tx: &mut Transaction<'static, Postgres>,
-    row: &Referral,
-    principal: &Principal,
-    from: &str,
-    to: ReferralState,
-    reason: &str,
-) -> ApiResult<()> {
-    let subject = referral_name(&row.chapter_id, row.id);
-    events::append(
-        &mut **tx,
-        &NewEvent {
-            chapter_id: &row.chapter_id,
-            subject: &subject,
-            actor: &principal.subject,
-            from_state: from,
-            to_state: to.as_str(),
-            reason,
-        },
-    )
-    .await
-    .map_err(|e| ApiError::from_store(e, &subject))?;
-    Ok(())
 }
 
 /// The participant a referral becomes: a newcomer applicant with the referral's name,
 /// contact, birth year, gender, district, languages, Swedish level and consent, so that
 /// nothing is typed twice. The referrer's note becomes the participant's note.
-fn new_participant(row: &Referral, chapter: &Slug, principal: &Principal) -> ApiResult<NewParticipant> {
+fn new_participant(
+    row: &Referral,
+    chapter: &Slug,
+    principal: &Principal,
+    at: OffsetDateTime,
+) -> ApiResult<NewParticipant> {
     let phone = row.phone.as_deref().map(PhoneNumber::parse).transpose();
     let email = row.email.as_deref().map(Email::parse).transpose();
     let contact = stored(phone.and_then(|p| Contact::new(p, email?)))?;
@@ -779,5 +717,6 @@ fn new_participant(row: &Referral, chapter: &Slug, principal: &Principal) -> Api
         },
         note: stored(Note::parse(&row.note))?,
         actor: principal.subject.clone(),
+        at,
     })
 }

@@ -2,40 +2,101 @@ use thiserror::Error;
 
 /// What went wrong in a storage call.
 ///
-/// The first variants are outcomes the caller can act on (and the service layer maps
-/// to client-facing codes); [`StoreError::Database`] is everything else, an error of ours.
+/// The service layer maps these in one table: the first variants are outcomes of a
+/// valid request that the caller can act on; [`StoreError::Unavailable`] means PostgreSQL
+/// could not be reached (retrying later may help); [`StoreError::Other`] is an error of
+/// ours. Constraint names never leave this crate: the constraints a request can run into
+/// are mapped here to [`DomainViolation`]s.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The row does not exist.
     #[error("not found")]
     NotFound,
-    /// A unique constraint refused the row; the string names the constraint.
+    /// A unique constraint refused the row; the string names the constraint, for logs.
     #[error("already exists ({0})")]
     AlreadyExists(String),
-    /// A foreign key points at a row that does not exist; the string names the constraint.
+    /// A foreign key points at a row that does not exist; the string names the
+    /// constraint, for logs.
     #[error("a referenced row does not exist ({0})")]
     MissingReference(String),
-    /// A check constraint refused a value; the string names the constraint.
-    #[error("a value was refused by the check {0}")]
-    CheckViolation(String),
-    /// The row changed since it was read, or a state transition raced another one.
+    /// A rule of the programme refused the change.
+    #[error(transparent)]
+    Domain(#[from] DomainViolation),
+    /// The record's state does not allow the change (the domain's state machine).
+    #[error(transparent)]
+    Transition(#[from] kompis_domain::TransitionError),
+    /// The row changed since it was read, or a state transition raced another one
+    /// (optimistic concurrency): reading again and retrying may succeed.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// Any other database error.
+    /// A stored value is not one the code knows: corrupt or newer data. Never replaced
+    /// by a default.
+    #[error("a stored {what} is not valid: {value:?}")]
+    Corrupt {
+        /// What was read (`participant state`...).
+        what: &'static str,
+        /// The stored value.
+        value: String,
+    },
+    /// PostgreSQL could not be reached, or the pool had no connection in time.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// Any other database error, including a CHECK the service layer should have
+    /// prevented.
     #[error("database error")]
-    Database(#[source] sqlx::Error),
+    Other(#[source] sqlx::Error),
     /// Migrations failed.
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// A rule of the programme enforced by a constraint, as the domain names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum DomainViolation {
+    /// A municipality is already covered by another chapter (`chapter_municipalities`).
+    #[error("a listed municipality is already covered by another chapter")]
+    MunicipalityTaken,
+    /// An approval whose eligibility checks do not hold.
+    #[error("approval needs the eligibility checks to hold (minimum age {min_age} and the chapter's rules)")]
+    NotEligible {
+        /// The chapter's minimum age.
+        min_age: kompis_domain::MinAge,
+    },
+    /// The participant has a live match, which must end first.
+    #[error("the participant has a live match; end it first with MatchingService.EndMatch")]
+    LiveMatch,
+}
+
+impl StoreError {
+    /// A stored value that did not parse.
+    pub fn corrupt(what: &'static str, value: impl Into<String>) -> Self {
+        StoreError::Corrupt {
+            what,
+            value: value.into(),
+        }
+    }
+}
+
+/// The constraints a valid request can run into, and the domain rule each enforces.
+const DOMAIN_CONSTRAINTS: &[(&str, DomainViolation)] = &[(
+    "chapter_municipalities_municipality_id_key",
+    DomainViolation::MunicipalityTaken,
+)];
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        if let sqlx::Error::RowNotFound = error {
-            return StoreError::NotFound;
+        match &error {
+            sqlx::Error::RowNotFound => return StoreError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                return StoreError::Unavailable(error);
+            }
+            _ => {}
         }
         if let Some(db) = error.as_database_error() {
             let constraint = db.constraint().unwrap_or_default().to_owned();
+            if let Some((_, rule)) = DOMAIN_CONSTRAINTS.iter().find(|(c, _)| *c == constraint) {
+                return StoreError::Domain(*rule);
+            }
             match db.kind() {
                 sqlx::error::ErrorKind::UniqueViolation => {
                     return StoreError::AlreadyExists(constraint);
@@ -43,12 +104,16 @@ impl From<sqlx::Error> for StoreError {
                 sqlx::error::ErrorKind::ForeignKeyViolation => {
                     return StoreError::MissingReference(constraint);
                 }
-                sqlx::error::ErrorKind::CheckViolation => {
-                    return StoreError::CheckViolation(constraint);
-                }
                 _ => {}
             }
+            // 08xxx: the connection failed; 57P0x: the server is shutting down.
+            if db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0"))
+            {
+                return StoreError::Unavailable(error);
+            }
         }
-        StoreError::Database(error)
+        StoreError::Other(error)
     }
 }

@@ -1,5 +1,6 @@
-//! The append-only event log of state changes.
+//! The append-only event log of state changes, with the attributes reports count on.
 
+use kompis_domain::EventKind;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -15,6 +16,8 @@ pub struct Event {
     pub chapter_id: String,
     /// Resource name of what changed.
     pub subject: String,
+    /// What kind of thing changed: a [`EventKind`] string.
+    pub kind: String,
     /// Who made the change: the principal's subject, or `system`.
     pub actor: String,
     /// When it happened.
@@ -23,8 +26,59 @@ pub struct Event {
     pub from_state: String,
     /// State after.
     pub to_state: String,
-    /// Why, in the actor's words; may be empty.
+    /// Why, in the actor's words; may be empty. The only erasable column.
     pub reason: String,
+    /// The participant's role.
+    pub participant_role: Option<String>,
+    /// How the participant came (`participants.source`).
+    pub referral_source: Option<String>,
+    /// The referring organisation.
+    pub organization_id: Option<String>,
+    /// Municipality of the person or activity.
+    pub municipality_id: Option<String>,
+    /// District of the person or activity.
+    pub district_id: Option<String>,
+    /// The participant's gender.
+    pub gender: Option<String>,
+    /// The participant's birth year.
+    pub birth_year: Option<i32>,
+    /// Why a match ended.
+    pub end_reason: Option<String>,
+    /// The match concerned.
+    pub match_id: Option<Uuid>,
+    /// The activity concerned.
+    pub activity_id: Option<Uuid>,
+    /// The activity's kind.
+    pub activity_kind: Option<String>,
+}
+
+/// The structured, non-personal attributes of an event that reports count on. They are
+/// copied into the event when it happens, so that they survive the erasure of the
+/// person. None identifies a person on its own; free text never goes here.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct Attributes {
+    /// The participant's role.
+    pub participant_role: Option<String>,
+    /// How the participant came (`participants.source`).
+    pub referral_source: Option<String>,
+    /// The referring organisation.
+    pub organization_id: Option<String>,
+    /// Municipality of the person or activity.
+    pub municipality_id: Option<String>,
+    /// District of the person or activity.
+    pub district_id: Option<String>,
+    /// The participant's gender.
+    pub gender: Option<String>,
+    /// The participant's birth year.
+    pub birth_year: Option<i32>,
+    /// Why a match ended.
+    pub end_reason: Option<String>,
+    /// The match concerned.
+    pub match_id: Option<Uuid>,
+    /// The activity concerned.
+    pub activity_id: Option<Uuid>,
+    /// The activity's kind.
+    pub activity_kind: Option<String>,
 }
 
 /// A state change to record.
@@ -34,46 +88,107 @@ pub struct NewEvent<'a> {
     pub chapter_id: &'a str,
     /// Resource name of what changed.
     pub subject: &'a str,
+    /// What kind of thing changed.
+    pub kind: EventKind,
     /// Who made the change.
     pub actor: &'a str,
+    /// When, from the application's clock.
+    pub occur_time: OffsetDateTime,
     /// State before; empty on creation.
     pub from_state: &'a str,
     /// State after.
     pub to_state: &'a str,
     /// Why.
     pub reason: &'a str,
+    /// What reports count on.
+    pub attributes: Attributes,
 }
 
 /// The outbox topic every event is announced on, for consumers such as app
 /// notifications. The payload carries ids and states only, never personal data.
 pub const EVENTS_TOPIC: &str = "events";
 
-/// Appends an event and announces it on [`EVENTS_TOPIC`] through the outbox. Call it in
-/// the transaction that makes the change.
+/// Appends an event and announces it on [`EVENTS_TOPIC`] through the outbox. Store
+/// functions that change state call it in the caller's transaction; nothing else does.
 pub async fn append<'c>(db: impl PgExecutor<'c>, event: &NewEvent<'_>) -> Result<Uuid, StoreError> {
     let id = Uuid::now_v7();
+    let a = &event.attributes;
     // One statement for both rows, so that the caller's executor is used once.
     sqlx::query(
         "WITH e AS (
-             INSERT INTO events (id, chapter_id, subject, actor, from_state, to_state, reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             RETURNING id, chapter_id, subject, from_state, to_state, occur_time)
-         INSERT INTO outbox (topic, version, payload)
+             INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
+                 to_state, reason, participant_role, referral_source, organization_id,
+                 municipality_id, district_id, gender, birth_year, end_reason, match_id,
+                 activity_id, activity_kind)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                 $17, $18, $19, $20)
+             RETURNING id, chapter_id, subject, kind, from_state, to_state, occur_time)
+         INSERT INTO outbox (topic, version, payload, create_time)
          SELECT 'events', 1, jsonb_build_object(
-             'event_id', e.id, 'chapter', e.chapter_id, 'subject', e.subject,
-             'from_state', e.from_state, 'to_state', e.to_state, 'occur_time', e.occur_time)
+             'event_id', e.id, 'chapter', e.chapter_id, 'subject', e.subject, 'kind', e.kind,
+             'from_state', e.from_state, 'to_state', e.to_state, 'occur_time', e.occur_time),
+             e.occur_time
          FROM e",
     )
     .bind(id)
     .bind(event.chapter_id)
     .bind(event.subject)
+    .bind(event.kind.as_str())
     .bind(event.actor)
+    .bind(event.occur_time)
     .bind(event.from_state)
     .bind(event.to_state)
     .bind(event.reason)
+    .bind(a.participant_role.as_deref())
+    .bind(a.referral_source.as_deref())
+    .bind(a.organization_id.as_deref())
+    .bind(a.municipality_id.as_deref())
+    .bind(a.district_id.as_deref())
+    .bind(a.gender.as_deref())
+    .bind(a.birth_year)
+    .bind(a.end_reason.as_deref())
+    .bind(a.match_id)
+    .bind(a.activity_id)
+    .bind(a.activity_kind.as_deref())
     .execute(db)
     .await?;
     Ok(id)
+}
+
+/// The attributes of events about a participant (or their interviews), as the
+/// participant is now.
+pub async fn participant_attributes<'c>(
+    db: impl PgExecutor<'c>,
+    participant: Uuid,
+) -> Result<Attributes, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT p.role AS participant_role, p.source AS referral_source,
+                r.organization_id, p.municipality_id, p.district_id, p.gender, p.birth_year,
+                NULL::text AS end_reason, NULL::uuid AS match_id, NULL::uuid AS activity_id,
+                NULL::text AS activity_kind
+         FROM participants p LEFT JOIN referrals r ON r.participant_id = p.id
+         WHERE p.id = $1",
+    )
+    .bind(participant)
+    .fetch_one(db)
+    .await?)
+}
+
+/// The attributes of events about a referral: a newcomer referred by an organisation.
+pub async fn referral_attributes<'c>(
+    db: impl PgExecutor<'c>,
+    referral: Uuid,
+) -> Result<Attributes, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT 'newcomer' AS participant_role, 'referral' AS referral_source,
+                organization_id, municipality_id, district_id, gender, birth_year,
+                NULL::text AS end_reason, NULL::uuid AS match_id, NULL::uuid AS activity_id,
+                NULL::text AS activity_kind
+         FROM referrals WHERE id = $1",
+    )
+    .bind(referral)
+    .fetch_one(db)
+    .await?)
 }
 
 /// Lists the events of one subject (or, with `subject_prefix`, of every subject whose

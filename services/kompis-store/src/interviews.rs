@@ -1,7 +1,7 @@
 //! Intake interviews: booked, rescheduled, recorded or cancelled. Each interview keeps
 //! its own copy of the recorded profile, so earlier interviews stay as they were.
 
-use kompis_domain::{InterviewOutcome, ParticipantState};
+use kompis_domain::{InterviewMode, InterviewOutcome, InterviewState, ParticipantState};
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
@@ -58,6 +58,35 @@ pub struct Interview {
 }
 
 impl Interview {
+    /// The parsed state; a value the code does not know is corrupt data, an error.
+    pub fn parsed_state(&self) -> Result<InterviewState, StoreError> {
+        self.state
+            .parse()
+            .map_err(|_| StoreError::corrupt("interview state", &self.state))
+    }
+
+    /// The parsed mode.
+    pub fn parsed_mode(&self) -> Result<InterviewMode, StoreError> {
+        self.mode
+            .parse()
+            .map_err(|_| StoreError::corrupt("interview mode", &self.mode))
+    }
+
+    /// The participant's state when the interview was booked.
+    pub fn parsed_state_before(&self) -> Result<ParticipantState, StoreError> {
+        self.participant_state_before
+            .parse()
+            .map_err(|_| StoreError::corrupt("participant state", &self.participant_state_before))
+    }
+
+    /// The recorded outcome, once recorded.
+    pub fn parsed_outcome(&self) -> Result<Option<InterviewOutcome>, StoreError> {
+        self.outcome
+            .as_deref()
+            .map(|o| o.parse().map_err(|_| StoreError::corrupt("interview outcome", o)))
+            .transpose()
+    }
+
     /// `chapters/{chapter}/participants/{participant}/interviews/{id}`.
     pub fn resource_name(&self) -> String {
         format!(
@@ -88,8 +117,8 @@ pub struct Schedule {
     pub schedule_time: OffsetDateTime,
     /// Planned length in minutes, 1 to 240.
     pub duration_minutes: i32,
-    /// `in_person`, `video` or `phone`.
-    pub mode: &'static str,
+    /// How it is held.
+    pub mode: InterviewMode,
     /// Address or room; may be empty.
     pub location: String,
 }
@@ -109,28 +138,32 @@ pub struct NewInterview {
     pub interviewer: String,
     /// The participant's state now, restored if the interview is cancelled.
     pub participant_state_before: ParticipantState,
+    /// When it was booked, from the application's clock.
+    pub at: OffsetDateTime,
 }
 
-/// Books an interview. A second booked interview of the same participant is
-/// [`StoreError::AlreadyExists`] (`interviews_one_booked`).
-pub async fn insert_interview<'c>(
+/// Inserts a booked interview (see [`crate::intake::book`]). A second booked interview
+/// of the same participant is [`StoreError::AlreadyExists`] (`interviews_one_booked`).
+pub(crate) async fn insert_interview<'c>(
     db: impl PgExecutor<'c>,
     new: &NewInterview,
 ) -> Result<Interview, StoreError> {
     Ok(sqlx::query_as(with_role!(
         "INSERT INTO interviews (id, participant_id, chapter_id, state, schedule_time,
-             duration_minutes, mode, location, interviewer, participant_state_before)
-         VALUES ($1, $2, $3, 'booked', $4, $5, $6, $7, $8, $9) RETURNING *"
+             duration_minutes, mode, location, interviewer, participant_state_before,
+             create_time, update_time)
+         VALUES ($1, $2, $3, 'booked', $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *"
     ))
     .bind(new.id)
     .bind(new.participant_id)
     .bind(&new.chapter_id)
     .bind(new.schedule.schedule_time)
     .bind(new.schedule.duration_minutes)
-    .bind(new.schedule.mode)
+    .bind(new.schedule.mode.as_str())
     .bind(&new.schedule.location)
     .bind(&new.interviewer)
     .bind(new.participant_state_before.as_str())
+    .bind(new.at)
     .fetch_one(db)
     .await?)
 }
@@ -220,17 +253,19 @@ pub async fn reschedule<'c>(
     db: impl PgExecutor<'c>,
     id: Uuid,
     schedule: &Schedule,
+    at: OffsetDateTime,
 ) -> Result<Interview, StoreError> {
     sqlx::query_as(with_role!(
         "UPDATE interviews SET schedule_time = $2, duration_minutes = $3, mode = $4,
-             location = $5, update_time = now()
+             location = $5, update_time = $6
          WHERE id = $1 AND state = 'booked' RETURNING *"
     ))
     .bind(id)
     .bind(schedule.schedule_time)
     .bind(schedule.duration_minutes)
-    .bind(schedule.mode)
+    .bind(schedule.mode.as_str())
     .bind(&schedule.location)
+    .bind(at)
     .fetch_optional(db)
     .await?
     .ok_or_else(|| StoreError::Conflict("the interview is no longer booked".into()))
@@ -255,12 +290,18 @@ pub struct Record {
     pub outcome_reason: String,
 }
 
-/// Records a booked interview. [`StoreError::Conflict`] when it is no longer booked.
-pub async fn record<'c>(db: impl PgExecutor<'c>, id: Uuid, record: &Record) -> Result<Interview, StoreError> {
+/// Records a booked interview (see [`crate::intake::record_outcome`]).
+/// [`StoreError::Conflict`] when it is no longer booked.
+pub(crate) async fn record<'c>(
+    db: impl PgExecutor<'c>,
+    id: Uuid,
+    record: &Record,
+    at: OffsetDateTime,
+) -> Result<Interview, StoreError> {
     sqlx::query_as(with_role!(
         "UPDATE interviews SET state = 'recorded', profile = $2, meets_minimum_age = $3,
              meets_chapter_rules = $4, eligibility_note = $5, notes = $6, outcome = $7,
-             outcome_reason = $8, record_time = now(), update_time = now()
+             outcome_reason = $8, record_time = $9, update_time = $9
          WHERE id = $1 AND state = 'booked' RETURNING *"
     ))
     .bind(id)
@@ -271,18 +312,25 @@ pub async fn record<'c>(db: impl PgExecutor<'c>, id: Uuid, record: &Record) -> R
     .bind(&record.notes)
     .bind(record.outcome.as_str())
     .bind(&record.outcome_reason)
+    .bind(at)
     .fetch_optional(db)
     .await?
     .ok_or_else(|| StoreError::Conflict("the interview is no longer booked".into()))
 }
 
-/// Cancels a booked interview. [`StoreError::Conflict`] when it is no longer booked.
-pub async fn cancel<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<Interview, StoreError> {
+/// Cancels a booked interview (see [`crate::intake::cancel`]). [`StoreError::Conflict`]
+/// when it is no longer booked.
+pub(crate) async fn cancel<'c>(
+    db: impl PgExecutor<'c>,
+    id: Uuid,
+    at: OffsetDateTime,
+) -> Result<Interview, StoreError> {
     sqlx::query_as(with_role!(
-        "UPDATE interviews SET state = 'cancelled', update_time = now()
+        "UPDATE interviews SET state = 'cancelled', update_time = $2
          WHERE id = $1 AND state = 'booked' RETURNING *"
     ))
     .bind(id)
+    .bind(at)
     .fetch_optional(db)
     .await?
     .ok_or_else(|| StoreError::Conflict("the interview is no longer booked".into()))

@@ -16,6 +16,7 @@ pub mod chapters;
 mod error;
 pub mod events;
 pub mod idempotency;
+pub mod intake;
 pub mod interests;
 pub mod interviews;
 pub mod organizations;
@@ -27,9 +28,19 @@ pub mod weights;
 
 use std::time::Duration;
 
-pub use error::StoreError;
+pub use error::{DomainViolation, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-pub use sqlx::{PgPool, Postgres, Transaction};
+/// The wrapper of JSON columns in stored rows (`Referral::languages`...).
+pub use sqlx::types::Json;
+use sqlx::{Connection as _, Executor as _};
+pub use sqlx::{PgPool, Postgres};
+pub use tx::Tx;
+
+mod tx;
+
+/// The role the service acts as once connected (migration 0006): it may not change or
+/// delete the event log.
+pub const SERVICE_ROLE: &str = "kompis_app"; // also in act_as_service_role
 
 /// Seed data: municipalities and districts with their coordinates.
 pub const PLACES_SEED: &str = include_str!("../seeds/places.sql");
@@ -45,6 +56,24 @@ pub struct Store {
     pool: PgPool,
 }
 
+/// Switches a new connection to [`SERVICE_ROLE`] when the role exists and the connecting
+/// user may take it on; otherwise the connection keeps the connecting user's rights
+/// (a database whose migrating user could not create roles).
+async fn act_as_service_role(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    let may: bool = sqlx::query_scalar(
+        "SELECT CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = $1)
+                     THEN pg_has_role(current_user, $1, 'MEMBER') ELSE false END",
+    )
+    .bind(SERVICE_ROLE)
+    .fetch_one(&mut *conn)
+    .await?;
+    if may {
+        // A constant, so no quoting is needed.
+        conn.execute("SET ROLE kompis_app").await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Connects a pool to `url` with at most `max_connections` connections.
     ///
@@ -55,11 +84,12 @@ impl Store {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
+            .after_connect(|conn, _| Box::pin(act_as_service_role(conn)))
             .connect_lazy_with(options);
         Ok(Self { pool })
     }
 
-    /// Wraps an existing pool.
+    /// Wraps an existing pool (its connections keep the rights they were made with).
     pub fn from_pool(pool: PgPool) -> Self {
         Self { pool }
     }
@@ -69,26 +99,32 @@ impl Store {
         &self.pool
     }
 
-    /// Starts a transaction.
-    pub async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        Ok(self.pool.begin().await?)
+    /// Starts a unit of work: a transaction that commits with [`Tx::commit`] and rolls
+    /// back when dropped.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(Tx::new(self.pool.begin().await?))
     }
 
     /// Starts a read-only transaction that sees one snapshot for all its statements,
     /// for answers made of several reads that must agree with each other.
-    pub async fn begin_snapshot(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+    pub async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;
-        Ok(tx)
+        Ok(Tx::new(tx))
     }
 
     /// Applies every pending migration (forward only), then the places seed.
+    ///
+    /// Runs on a connection of its own as the connecting user, not as the service role:
+    /// migrations own the schema and grant the service role its rights.
     #[tracing::instrument(skip_all)]
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations").run(&self.pool).await?;
-        sqlx::raw_sql(PLACES_SEED).execute(&self.pool).await?;
+        let mut conn = sqlx::PgConnection::connect_with(&self.pool.connect_options()).await?;
+        sqlx::migrate!("./migrations").run(&mut conn).await?;
+        sqlx::raw_sql(PLACES_SEED).execute(&mut conn).await?;
+        conn.close().await?;
         Ok(())
     }
 

@@ -5,8 +5,10 @@
 //! Values arrive validated (the gRPC edge parses them into domain types); the structs
 //! here carry the domain types where they exist and their stored strings otherwise.
 
+pub use kompis_domain::WaitingSince;
 use kompis_domain::{
-    BirthYear, Contact, DisplayName, Gender, LanguageCode, Note, ParticipantRole, ParticipantState, Slug,
+    BirthYear, Contact, DisplayName, EventKind, Gender, LanguageCode, Note, ParticipantRole,
+    ParticipantState, Slug,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -154,6 +156,8 @@ pub struct NewParticipant {
     pub note: Note,
     /// Who registers: written to the event log as the actor.
     pub actor: String,
+    /// When, from the application's clock: the creation, state and update time.
+    pub at: OffsetDateTime,
 }
 
 /// A participant as stored, with its possible duplicates.
@@ -257,9 +261,12 @@ impl Participant {
         }
     }
 
-    /// The parsed state. Rows only hold the strings the CHECK constraint allows.
-    pub fn parsed_state(&self) -> ParticipantState {
-        self.state.parse().unwrap_or(ParticipantState::Applicant)
+    /// The parsed state. Rows only hold the strings the CHECK constraint allows; any
+    /// other is corrupt data, an error, never read as a default.
+    pub fn parsed_state(&self) -> Result<ParticipantState, StoreError> {
+        self.state
+            .parse()
+            .map_err(|_| StoreError::corrupt("participant state", &self.state))
     }
 
     /// The resource name `chapters/{chapter}/participants/{id}`.
@@ -327,9 +334,10 @@ pub async fn insert_participant(
              account_subject, given_name, family_name, display_name, phone, email, birth_year,
              gender, municipality_id, district_id, consent_given_by, consent_time,
              consent_text_version, languages, swedish_level, interests, free_tags,
-             availability, meeting_preference, wishes, buddy_capacity, has_children, note)
+             availability, meeting_preference, wishes, buddy_capacity, has_children, note,
+             create_time, state_time, update_time)
          VALUES ($1, $2, $3, 'applicant', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)",
+                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29, $29)",
     )
     .bind(new.id)
     .bind(new.chapter_id.as_str())
@@ -359,18 +367,23 @@ pub async fn insert_participant(
     .bind(profile.buddy_capacity)
     .bind(profile.has_children)
     .bind(new.note.as_str())
+    .bind(new.at)
     .execute(&mut *tx)
     .await?;
     let name = resource_name(new.chapter_id.as_str(), new.id);
+    let attributes = events::participant_attributes(&mut *tx, new.id).await?;
     events::append(
         &mut *tx,
         &NewEvent {
             chapter_id: new.chapter_id.as_str(),
             subject: &name,
+            kind: EventKind::Participant,
             actor: &new.actor,
+            occur_time: new.at,
             from_state: "",
             to_state: ParticipantState::Applicant.as_str(),
             reason: new.source.creation_reason(),
+            attributes,
         },
     )
     .await?;
@@ -471,13 +484,14 @@ pub async fn update_participant<'c>(
     person: &PersonalDetails,
     profile: &Profile,
     note: &Note,
+    at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE participants SET given_name = $2, family_name = $3, display_name = $4,
              phone = $5, email = $6, birth_year = $7, gender = $8, municipality_id = $9,
              district_id = $10, languages = $11, swedish_level = $12, interests = $13,
              free_tags = $14, availability = $15, meeting_preference = $16, wishes = $17,
-             buddy_capacity = $18, has_children = $19, note = $20, update_time = now()
+             buddy_capacity = $18, has_children = $19, note = $20, update_time = $21
          WHERE id = $1",
     )
     .bind(id)
@@ -500,6 +514,7 @@ pub async fn update_participant<'c>(
     .bind(profile.buddy_capacity)
     .bind(profile.has_children)
     .bind(note.as_str())
+    .bind(at)
     .execute(db)
     .await?;
     if updated.rows_affected() == 0 {
@@ -509,12 +524,17 @@ pub async fn update_participant<'c>(
 }
 
 /// Replaces a participant's matching profile (an approved interview's copy).
-pub async fn set_profile<'c>(db: impl PgExecutor<'c>, id: Uuid, profile: &Profile) -> Result<(), StoreError> {
+pub async fn set_profile<'c>(
+    db: impl PgExecutor<'c>,
+    id: Uuid,
+    profile: &Profile,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE participants SET municipality_id = $2, district_id = $3, languages = $4,
              swedish_level = $5, interests = $6, free_tags = $7, availability = $8,
              meeting_preference = $9, wishes = $10, buddy_capacity = $11, has_children = $12,
-             update_time = now()
+             update_time = $13
          WHERE id = $1",
     )
     .bind(id)
@@ -529,23 +549,13 @@ pub async fn set_profile<'c>(db: impl PgExecutor<'c>, id: Uuid, profile: &Profil
     .bind(Json(&profile.wishes))
     .bind(profile.buddy_capacity)
     .bind(profile.has_children)
+    .bind(at)
     .execute(db)
     .await?;
     if updated.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
     Ok(())
-}
-
-/// What happens to `waiting_since` in a state change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitingSince {
-    /// Left as it is.
-    Keep,
-    /// Set to now: the participant starts waiting.
-    Now,
-    /// Cleared: the participant no longer waits and loses their place.
-    Clear,
 }
 
 /// A state change to apply and record.
@@ -566,6 +576,8 @@ pub struct StateChange<'a> {
     pub reason: &'a str,
     /// Who: written to the event log.
     pub actor: &'a str,
+    /// When, from the application's clock.
+    pub at: OffsetDateTime,
 }
 
 /// Moves a participant from `change.from` to `change.to` and appends the event, in the
@@ -576,9 +588,9 @@ pub async fn change_state(
 ) -> Result<Participant, StoreError> {
     let chapter: Option<String> = sqlx::query_scalar(
         "UPDATE participants SET state = $3, state_before_withdrawal = $4, state_reason = $5,
-             waiting_since = CASE $6 WHEN 'now' THEN now() WHEN 'clear' THEN NULL
+             waiting_since = CASE $6 WHEN 'now' THEN $7 WHEN 'clear' THEN NULL
                                      ELSE waiting_since END,
-             state_time = now(), update_time = now()
+             state_time = $7, update_time = $7
          WHERE id = $1 AND state = $2
          RETURNING chapter_id",
     )
@@ -592,6 +604,7 @@ pub async fn change_state(
         WaitingSince::Now => "now",
         WaitingSince::Clear => "clear",
     })
+    .bind(change.at)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(chapter) = chapter else {
@@ -601,15 +614,19 @@ pub async fn change_state(
         )));
     };
     let name = resource_name(&chapter, change.id);
+    let attributes = events::participant_attributes(&mut *tx, change.id).await?;
     events::append(
         &mut *tx,
         &NewEvent {
             chapter_id: &chapter,
             subject: &name,
+            kind: EventKind::Participant,
             actor: change.actor,
+            occur_time: change.at,
             from_state: change.from.as_str(),
             to_state: change.to.as_str(),
             reason: change.reason,
+            attributes,
         },
     )
     .await?;

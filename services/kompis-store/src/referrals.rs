@@ -8,7 +8,8 @@
 //! [`kompis_domain::ReferralProgress::view`].
 
 use kompis_domain::{
-    Contact, DisplayName, Gender, LanguageSkills, ReferralClosure, ReferralState, Slug, SwedishLevel,
+    Contact, DisplayName, EventKind, Gender, LanguageSkills, ReferralClosure, ReferralState, Slug,
+    SwedishLevel,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -17,6 +18,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::events::{self, NewEvent};
 
 /// One language in the `languages` column: `{"code": "prs", "level": "native"}`, with
 /// the ISO 639 code (two letters where ISO 639-1 has one, as the API documents and
@@ -142,6 +144,47 @@ pub struct NewReferral<'a> {
     pub consent_text_version: &'a str,
     /// The referrer's note (at most 500 characters).
     pub note: &'a str,
+    /// When, from the application's clock.
+    pub at: OffsetDateTime,
+}
+
+/// Who changes a referral's state, why and when: written to the event log.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    /// The caller's subject.
+    pub actor: &'a str,
+    /// Why, in the actor's words; may be empty.
+    pub reason: &'a str,
+    /// When, from the application's clock.
+    pub at: OffsetDateTime,
+}
+
+/// Appends a referral's state change to the event log.
+async fn append_event(
+    tx: &mut PgConnection,
+    row: &Referral,
+    from: &str,
+    to: ReferralState,
+    change: Change<'_>,
+) -> Result<(), StoreError> {
+    let subject = format!("chapters/{}/referrals/{}", row.chapter_id, row.id);
+    let attributes = events::referral_attributes(&mut *tx, row.id).await?;
+    events::append(
+        &mut *tx,
+        &NewEvent {
+            chapter_id: &row.chapter_id,
+            subject: &subject,
+            kind: EventKind::Referral,
+            actor: change.actor,
+            occur_time: change.at,
+            from_state: from,
+            to_state: to.as_str(),
+            reason: change.reason,
+            attributes,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// The referral columns with the linked participant's state; a macro so that every
@@ -156,16 +199,17 @@ macro_rules! select_referral {
     };
 }
 
-/// Inserts a referral in state `received`. A district that does not exist is
-/// [`StoreError::MissingReference`].
+/// Inserts a referral in state `received` and writes its event. A district that does
+/// not exist is [`StoreError::MissingReference`].
 pub async fn insert_referral(tx: &mut PgConnection, new: &NewReferral<'_>) -> Result<Referral, StoreError> {
     sqlx::query(
         "INSERT INTO referrals (id, chapter_id, organization_id, referrer, state,
                 given_name, family_name, display_name, phone, email, birth_year, gender,
                 municipality_id, district_id, languages, swedish_level,
-                consent_given_by, consent_give_time, consent_text_version, note)
+                consent_given_by, consent_give_time, consent_text_version, note,
+                create_time, state_time, update_time)
          VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                 $15, $16, $17, $18, $19)",
+                 $15, $16, $17, $18, $19, $20, $20, $20)",
     )
     .bind(new.id)
     .bind(new.chapter.as_str())
@@ -187,9 +231,18 @@ pub async fn insert_referral(tx: &mut PgConnection, new: &NewReferral<'_>) -> Re
     .bind(new.consent_give_time)
     .bind(new.consent_text_version)
     .bind(new.note)
+    .bind(new.at)
     .execute(&mut *tx)
     .await?;
-    get_referral(&mut *tx, new.chapter, new.id).await
+    let row = get_referral(&mut *tx, new.chapter, new.id).await?;
+    let reason = format!("referred by organizations/{}", new.organization.as_str());
+    let change = Change {
+        actor: new.referrer,
+        reason: &reason,
+        at: new.at,
+    };
+    append_event(tx, &row, "", ReferralState::Received, change).await?;
+    Ok(row)
 }
 
 /// Reads one referral of a chapter.
@@ -260,9 +313,9 @@ pub async fn list_referrals<'c>(
     .await?)
 }
 
-/// Moves a referral from `from` to `to`, setting the closure when `to` is `closed`.
-/// The referral must still be in `from` (read it with [`lock_referral`] first);
-/// otherwise [`StoreError::Conflict`].
+/// Moves a referral from `from` to `to`, setting the closure when `to` is `closed`,
+/// and writes the event. The referral must still be in `from` (read it with
+/// [`lock_referral`] first); otherwise [`StoreError::Conflict`].
 pub async fn set_state(
     tx: &mut PgConnection,
     chapter: &Slug,
@@ -270,10 +323,12 @@ pub async fn set_state(
     from: ReferralState,
     to: ReferralState,
     closure: Option<&ReferralClosure>,
+    change: Change<'_>,
 ) -> Result<Referral, StoreError> {
+    from.transition(to)?;
     let done = sqlx::query(
         "UPDATE referrals SET state = $4, close_reason = $5, close_note = $6,
-                state_time = now(), update_time = now()
+                state_time = $7, update_time = $7
           WHERE chapter_id = $1 AND id = $2 AND state = $3",
     )
     .bind(chapter.as_str())
@@ -282,12 +337,15 @@ pub async fn set_state(
     .bind(to.as_str())
     .bind(closure.map(|c| c.reason().as_str()))
     .bind(closure.map_or("", ReferralClosure::note))
+    .bind(change.at)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::Conflict(format!("the referral is no longer {from}")));
     }
-    get_referral(tx, chapter, id).await
+    let row = get_referral(&mut *tx, chapter, id).await?;
+    append_event(tx, &row, from.as_str(), to, change).await?;
+    Ok(row)
 }
 
 /// Links a referral to the participant created from it. A referral is converted once:
@@ -297,14 +355,16 @@ pub async fn link_participant(
     chapter: &Slug,
     id: Uuid,
     participant: Uuid,
+    at: OffsetDateTime,
 ) -> Result<Referral, StoreError> {
     let done = sqlx::query(
-        "UPDATE referrals SET participant_id = $3, update_time = now()
+        "UPDATE referrals SET participant_id = $3, update_time = $4
           WHERE chapter_id = $1 AND id = $2 AND participant_id IS NULL",
     )
     .bind(chapter.as_str())
     .bind(id)
     .bind(participant)
+    .bind(at)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {

@@ -6,18 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use kompis_grpc::Authenticator;
-use kompis_proto::v1::admin_service_server::AdminServiceServer;
-use kompis_proto::v1::buddy_app_service_server::BuddyAppServiceServer;
-use kompis_proto::v1::interview_service_server::InterviewServiceServer;
-use kompis_proto::v1::participant_service_server::ParticipantServiceServer;
-use kompis_proto::v1::referral_service_server::ReferralServiceServer;
-use kompis_proto::v1::report_service_server::ReportServiceServer;
+use kompis_grpc::{Authenticator, Kit};
 use kompis_store::Store;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tonic::codec::CompressionEncoding;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
@@ -25,18 +17,7 @@ use tonic_health::server::HealthReporter;
 
 use crate::layers::ObserveLayer;
 use crate::settings::Settings;
-use crate::{metrics_server, worker};
-
-/// The `kompis.v1` services this build serves. Health reports each by name; the
-/// empty name stands for the whole server.
-pub const SERVED: &[&str] = &[
-    "kompis.v1.AdminService",
-    "kompis.v1.ParticipantService",
-    "kompis.v1.InterviewService",
-    "kompis.v1.BuddyAppService",
-    "kompis.v1.ReferralService",
-    "kompis.v1.ReportService",
-];
+use crate::{metrics_server, services, worker};
 
 /// A built application: listeners bound, store ready, not yet serving.
 #[derive(Debug)]
@@ -110,11 +91,19 @@ impl Application {
             }
         };
 
+        let auth = Authenticator::new(settings.jwt_secret.as_bytes());
+        let kit = Kit::new(store.clone(), settings.clock.clone());
+        let registry = services::register(&kit, &auth);
+        // Health reports every registered service by name; the empty name stands for
+        // the whole server.
+        let served: Vec<&'static str> = std::iter::once("")
+            .chain(registry.names().iter().copied())
+            .collect();
+
         let (reporter, health_service) = tonic_health::server::health_reporter();
         // Every service is known to health from the start, NOT_SERVING until the
         // database has answered once.
-        reporter.set_service_status("", ServingStatus::NotServing).await;
-        for name in SERVED {
+        for name in &served {
             reporter
                 .set_service_status(*name, ServingStatus::NotServing)
                 .await;
@@ -122,6 +111,7 @@ impl Application {
         let (health_stop_tx, mut health_stop_rx) = watch::channel(false);
         let health_task = tokio::spawn(watch_database(
             reporter.clone(),
+            served.clone(),
             store.clone(),
             settings.health_interval,
             async move {
@@ -147,53 +137,18 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()?;
 
-        let auth = Authenticator::new(settings.jwt_secret.as_bytes());
-        // A macro rather than a closure: each service has its own type.
-        macro_rules! kompis_service {
-            ($server:ident, $service:expr) => {{
-                let auth = auth.clone();
-                InterceptedService::new(
-                    $server::new($service)
-                        .accept_compressed(CompressionEncoding::Gzip)
-                        .send_compressed(CompressionEncoding::Gzip),
-                    move |request| auth.intercept(request),
-                )
-            }};
-        }
-
+        let mut routes = registry.routes();
+        routes
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha);
         let router = Server::builder()
             .accept_http1(true)
             .timeout(settings.request_timeout)
             .concurrency_limit_per_connection(settings.concurrency_limit)
             .layer(ObserveLayer)
             .layer(tonic_web::GrpcWebLayer::new())
-            .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha)
-            .add_service(kompis_service!(
-                AdminServiceServer,
-                kompis_grpc::Admin::new(store.clone())
-            ))
-            .add_service(kompis_service!(
-                ParticipantServiceServer,
-                kompis_grpc::Participants::new(store.clone())
-            ))
-            .add_service(kompis_service!(
-                InterviewServiceServer,
-                kompis_grpc::Interviews::new(store.clone())
-            ))
-            .add_service(kompis_service!(
-                BuddyAppServiceServer,
-                kompis_grpc::BuddyApp::new(store.clone())
-            ))
-            .add_service(kompis_service!(
-                ReferralServiceServer,
-                kompis_grpc::Referrals::new(store.clone())
-            ))
-            .add_service(kompis_service!(
-                ReportServiceServer,
-                kompis_grpc::Reports::new(store.clone())
-            ));
+            .add_routes(routes.routes());
 
         let addr = grpc.local_addr()?;
         tracing::info!(%addr, "kompis gRPC server listening");
@@ -215,8 +170,7 @@ impl Application {
         // it), then stop accepting and drain.
         let _ = health_stop_tx.send(true);
         let _ = health_task.await;
-        reporter.set_service_status("", ServingStatus::NotServing).await;
-        for name in SERVED {
+        for name in &served {
             reporter
                 .set_service_status(*name, ServingStatus::NotServing)
                 .await;
@@ -244,6 +198,7 @@ impl Application {
 /// every `interval`, until `stop` resolves.
 async fn watch_database(
     reporter: HealthReporter,
+    served: Vec<&'static str>,
     store: Store,
     interval: Duration,
     stop: impl Future<Output = ()>,
@@ -266,8 +221,7 @@ async fn watch_database(
             tokio::select! {
                 () = &mut stop => return,
                 () = async {
-                    reporter.set_service_status("", status).await;
-                    for name in SERVED {
+                    for name in &served {
                         reporter.set_service_status(*name, status).await;
                     }
                 } => {}

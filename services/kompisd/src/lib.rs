@@ -2,8 +2,10 @@
 //! role (`worker`); `main.rs` only parses the command line and calls into this library.
 
 pub mod app;
+pub mod cli;
 pub mod layers;
 pub mod metrics_server;
+pub mod services;
 pub mod settings;
 pub mod telemetry;
 pub mod worker;

@@ -52,6 +52,12 @@ pub struct Settings {
     /// Most calls in flight at once before new ones are shed (`KOMPIS_CONCURRENCY_LIMIT`,
     /// default 512).
     pub concurrency_limit: usize,
+    /// How often the worker fires its due timers (`KOMPIS_TIMER_INTERVAL_MS`, default
+    /// 1000). Whether a timer is due is judged by [`Settings::clock`], not by this.
+    pub timer_interval: Duration,
+    /// The application clock: the source of every business time the service writes.
+    /// The system clock, unless a test sets a [`kompis_domain::ManualClock`].
+    pub clock: kompis_domain::Clock,
 }
 
 impl std::fmt::Debug for Settings {
@@ -156,6 +162,13 @@ impl Settings {
                 &mut errors,
             )),
             concurrency_limit: parse(&get, "KOMPIS_CONCURRENCY_LIMIT", "512", &mut errors),
+            timer_interval: Duration::from_millis(parse(
+                &get,
+                "KOMPIS_TIMER_INTERVAL_MS",
+                "1000",
+                &mut errors,
+            )),
+            clock: kompis_domain::Clock::system(),
             database_url,
             redis_url,
             redis_prefix,

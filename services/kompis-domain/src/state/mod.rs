@@ -1,14 +1,16 @@
-//! The life cycles of referrals and participants, as pure state machines.
+//! The life cycles of referrals, participants and interviews, as pure state machines.
 //!
 //! Each state is stored as a snake_case string (a PostgreSQL text column with a CHECK
 //! constraint listing the same strings). Every change of state goes through
 //! `transition`, which refuses moves the rules do not allow, so the rules live here
 //! and nowhere else.
 
+mod interview;
 mod participant;
 mod progress;
 mod referral;
 
+pub use interview::{InterviewMode, InterviewState};
 pub use participant::{InterviewOutcome, ParticipantState};
 pub use progress::ReferralProgress;
 pub use referral::ReferralState;
@@ -18,7 +20,7 @@ pub use referral::ReferralState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a {entity} cannot go from {from} to {to}")]
 pub struct TransitionError {
-    /// What changes state: `referral` or `participant`.
+    /// What changes state: `referral`, `participant` or `interview`.
     pub entity: &'static str,
     /// The current state.
     pub from: &'static str,

@@ -7,11 +7,10 @@
 use kompis_domain::{BirthYear, Contact, FreeText, Gender, LanguageSkills, Slug, SwedishLevel, Violations};
 use kompis_proto::v1 as pb;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-use crate::convert::request_id;
-use crate::names;
-use crate::person::{
+use crate::kit::RequestId;
+use crate::kit::names;
+use crate::parse::person::{
     Consent, PersonName, parse_consent, parse_contact, parse_gender, parse_languages, parse_person_name,
     parse_swedish_level,
 };
@@ -25,7 +24,7 @@ pub struct ParsedReferral {
     /// The chapter named by `parent`.
     pub chapter: Slug,
     /// The client's request id.
-    pub request_id: Uuid,
+    pub request_id: Option<RequestId>,
     /// The learner's name.
     pub name: PersonName,
     /// Phone and/or e-mail.
@@ -74,7 +73,7 @@ pub fn parse(
     now: OffsetDateTime,
 ) -> Parse {
     let chapter = v.check("parent", names::parse_one(&req.parent, "chapters"));
-    let rid = v.check("request_id", request_id(&req.request_id));
+    let rid = v.check("request_id", RequestId::parse(&req.request_id));
     let Some(r) = req.referral.as_ref() else {
         v.add("referral", "is required");
         return Parse {

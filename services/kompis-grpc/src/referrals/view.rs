@@ -3,11 +3,15 @@
 
 use kompis_domain::{CloseReason, ParticipantState, ReferralProgress, ReferralState};
 use kompis_proto::v1 as pb;
+use kompis_store::StoreError;
 use kompis_store::referrals::{Duplicate, Referral};
 
-use crate::convert::timestamp;
-use crate::names;
-use crate::person::{consent_pb, contact_pb, gender_pb, languages_pb, person_name_pb, swedish_level_pb};
+use crate::kit::convert::timestamp;
+use crate::kit::errors::ApiResult;
+use crate::kit::names;
+use crate::parse::person::{
+    consent_pb, contact_pb, gender_pb, languages_pb, person_name_pb, swedish_level_pb,
+};
 
 /// Who a referral is shown to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,19 +78,26 @@ fn close_reason_pb(reason: CloseReason) -> pb::ReferralCloseReason {
         .map_or(pb::ReferralCloseReason::Unspecified, |(_, p)| *p)
 }
 
-/// The referral's own stored state. Rows hold only the strings the CHECK allows.
-pub fn stored_state(r: &Referral) -> ReferralState {
-    r.state.parse().unwrap_or(ReferralState::Received)
+/// The referral's own stored state. Rows hold only the strings the CHECK allows; any
+/// other is corrupt data (INTERNAL), never read as a default.
+pub fn stored_state(r: &Referral) -> ApiResult<ReferralState> {
+    Ok(r.state
+        .parse()
+        .map_err(|_| StoreError::corrupt("referral state", &r.state))?)
 }
 
 /// The progress to show: the referral's own state moved forward by the state of the
 /// participant it became (see [`ReferralProgress::view`]).
-pub fn progress(r: &Referral) -> ReferralState {
+pub fn progress(r: &Referral) -> ApiResult<ReferralState> {
     let participant = r
         .participant_state
         .as_deref()
-        .and_then(|s| s.parse::<ParticipantState>().ok());
-    ReferralProgress::view(stored_state(r), participant)
+        .map(|s| {
+            s.parse::<ParticipantState>()
+                .map_err(|_| StoreError::corrupt("participant state", s))
+        })
+        .transpose()?;
+    Ok(ReferralProgress::view(stored_state(r)?, participant))
 }
 
 /// The possible duplicates of `referral` among `all` (from
@@ -99,16 +110,20 @@ pub fn duplicates_of(referral: &Referral, all: &[Duplicate]) -> Vec<String> {
 }
 
 /// The referral as `audience` may see it. `duplicates` is only read for staff.
-pub fn referral_pb(r: &Referral, audience: Audience, duplicates: &[Duplicate]) -> pb::Referral {
-    let shown = progress(r);
-    let own = stored_state(r);
+pub fn referral_pb(r: &Referral, audience: Audience, duplicates: &[Duplicate]) -> ApiResult<pb::Referral> {
+    let shown = progress(r)?;
+    let own = stored_state(r)?;
     // A referral closed because its participant withdrew is shown closed with the
     // reason WITHDRAWN; one the coordinator closed keeps the recorded reason.
     let (close_reason, close_note) = match (shown, own) {
         (ReferralState::Closed, ReferralState::Closed) => (
             r.close_reason
                 .as_deref()
-                .and_then(|s| s.parse::<CloseReason>().ok())
+                .map(|s| {
+                    s.parse::<CloseReason>()
+                        .map_err(|_| StoreError::corrupt("close reason", s))
+                })
+                .transpose()?
                 .map_or(pb::ReferralCloseReason::Unspecified, close_reason_pb),
             r.close_note.clone(),
         ),
@@ -122,7 +137,7 @@ pub fn referral_pb(r: &Referral, audience: Audience, duplicates: &[Duplicate]) -
         r.state_time
     };
     let staff = audience == Audience::Staff;
-    pb::Referral {
+    Ok(pb::Referral {
         name: referral_name(&r.chapter_id, r.id),
         organization: names::organization(&r.organization_id),
         referrer: r.referrer.clone(),
@@ -154,13 +169,13 @@ pub fn referral_pb(r: &Referral, audience: Audience, duplicates: &[Duplicate]) -
         create_time: timestamp(r.create_time),
         state_time: timestamp(state_time),
         update_time: timestamp(r.update_time),
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use kompis_store::Json;
     use kompis_store::referrals::StoredSkill;
-    use sqlx::types::Json;
     use time::OffsetDateTime;
     use uuid::Uuid;
 
@@ -212,8 +227,8 @@ mod tests {
             other_id: Uuid::now_v7(),
         };
 
-        let school = referral_pb(&r, Audience::Referrer, std::slice::from_ref(&duplicate));
-        let staff = referral_pb(&r, Audience::Staff, &[duplicate]);
+        let school = referral_pb(&r, Audience::Referrer, std::slice::from_ref(&duplicate)).unwrap();
+        let staff = referral_pb(&r, Audience::Staff, &[duplicate]).unwrap();
 
         assert_eq!(school.state, pb::ReferralState::Interviewed as i32);
         assert!(school.participant.is_empty() && school.possible_duplicates.is_empty());
@@ -223,7 +238,7 @@ mod tests {
 
     #[test]
     fn a_withdrawn_participant_shows_the_referral_closed_as_withdrawn() {
-        let shown = referral_pb(&converted("contacted", "withdrawn"), Audience::Referrer, &[]);
+        let shown = referral_pb(&converted("contacted", "withdrawn"), Audience::Referrer, &[]).unwrap();
 
         assert_eq!(shown.state, pb::ReferralState::Closed as i32);
         assert_eq!(shown.close_reason, pb::ReferralCloseReason::Withdrawn as i32);

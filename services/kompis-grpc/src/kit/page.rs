@@ -8,7 +8,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use kompis_proto::v1::ErrorReason;
+
+use crate::kit::errors::ApiError;
 
 /// Page size when the request leaves it at 0.
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
@@ -64,9 +66,9 @@ impl Page {
         };
         if !bad.is_empty() {
             let reason = if bad.iter().any(|(field, _)| *field == "page_token") {
-                "INVALID_PAGE_TOKEN"
+                ErrorReason::InvalidPageToken
             } else {
-                "INVALID_FIELD"
+                ErrorReason::InvalidField
             };
             return Err(ApiError::InvalidWithReason(
                 reason,

@@ -12,7 +12,7 @@ use kompis_domain::{
 use kompis_proto::v1 as pb;
 use time::{Duration, OffsetDateTime};
 
-use crate::convert::{from_timestamp, timestamp};
+use crate::kit::convert::{from_timestamp, timestamp};
 
 /// A person's name, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,12 +9,21 @@
 use std::time::Duration;
 
 use kompis_domain::FieldViolation;
-use kompis_store::StoreError;
+use kompis_proto::v1::ErrorReason;
+use kompis_store::{DomainViolation, StoreError};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 /// The `ErrorInfo.domain` of every error this service returns.
 pub const ERROR_DOMAIN: &str = "kompis.se";
+
+/// The `ErrorInfo.reason` of `reason`: its name in common.proto without the
+/// `ERROR_REASON_` prefix. Reasons come only from the generated enum, so that the
+/// contract and the code cannot drift apart.
+pub fn reason_name(reason: ErrorReason) -> &'static str {
+    let name = reason.as_str_name();
+    name.strip_prefix("ERROR_REASON_").unwrap_or(name)
+}
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -22,16 +31,13 @@ pub enum ApiError {
     /// One or more fields of the request are invalid.
     #[error("invalid request: {}", .0.len())]
     InvalidArgument(Vec<FieldViolation>),
-    /// The person's recorded consent is missing or incomplete (INVALID_ARGUMENT with
-    /// reason `CONSENT_MISSING`). Carries every bad field of the request, the consent's
-    /// and any others, so that all are reported at once.
-    #[error("consent missing: {}", .0.len())]
-    ConsentMissing(Vec<FieldViolation>),
     /// Fields are invalid for a reason with its own `ErrorInfo` reason (for example
-    /// `REQUEST_ID_REUSED`, `INVALID_PAGE_TOKEN`).
-    #[error("invalid request: {0}")]
-    InvalidWithReason(&'static str, Vec<FieldViolation>),
-    /// The named resource does not exist, or the caller may not know it exists.
+    /// `CONSENT_MISSING`, `REQUEST_ID_REUSED`, `INVALID_PAGE_TOKEN`). Carries every bad
+    /// field of the request, so that all are reported at once.
+    #[error("invalid request: {0:?}")]
+    InvalidWithReason(ErrorReason, Vec<FieldViolation>),
+    /// The named resource does not exist, or the caller may not know it exists: the two
+    /// answer alike (same code, message and details).
     #[error("not found")]
     NotFound(String),
     /// A resource with that name already exists.
@@ -42,19 +48,27 @@ pub enum ApiError {
     #[error("invalid state transition")]
     InvalidTransition(#[from] kompis_domain::TransitionError),
     /// The request is well-formed but the resource is not in a state that allows it.
-    #[error("failed precondition: {reason}")]
+    #[error("failed precondition: {reason:?}")]
     FailedPrecondition {
-        /// Machine-readable reason, UPPER_SNAKE_CASE.
-        reason: &'static str,
+        /// Machine-readable reason.
+        reason: ErrorReason,
         /// What a person should know.
         message: String,
     },
+    /// The resource changed concurrently (optimistic concurrency): ABORTED, reason
+    /// CONFLICT; reading again and retrying may succeed.
+    #[error("conflict")]
+    Conflict(String),
     /// The caller has no valid credentials.
     #[error("unauthenticated")]
-    Unauthenticated(&'static str),
-    /// The caller is known but may not do this.
+    Unauthenticated(ErrorReason),
+    /// The caller's role may never call this RPC (ROLE_NOT_ALLOWED). An object outside
+    /// the caller's scope is [`ApiError::NotFound`] instead.
     #[error("permission denied")]
-    PermissionDenied(&'static str),
+    PermissionDenied(ErrorReason),
+    /// The RPC is part of the contract but not served yet.
+    #[error("unimplemented")]
+    Unimplemented(&'static str),
     /// A dependency (PostgreSQL, Redis) is unreachable; retrying later may help.
     #[error("unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -72,55 +86,51 @@ impl ApiError {
         }])
     }
 
-    /// Maps a storage error for an operation on `resource` (a resource name).
-    ///
-    /// Constraint violations that a valid request can still cause (a taken id, a
-    /// reference to something that does not exist) are the client's; everything else
-    /// is ours.
-    pub fn from_store(error: StoreError, resource: &str) -> Self {
-        match error {
-            StoreError::NotFound => ApiError::NotFound(resource.to_owned()),
-            StoreError::AlreadyExists(_) => ApiError::AlreadyExists(resource.to_owned()),
-            StoreError::MissingReference(constraint) => ApiError::FailedPrecondition {
-                reason: "RESOURCE_NOT_FOUND",
-                message: format!("a resource this request refers to does not exist ({constraint})"),
-            },
-            StoreError::Conflict(what) => ApiError::FailedPrecondition {
-                reason: "CONFLICT",
-                message: what,
-            },
-            StoreError::Database(ref e) if is_unavailable(e) => ApiError::Unavailable(Box::new(error)),
-            other => ApiError::Internal(Box::new(other)),
+    /// FAILED_PRECONDITION with `reason`.
+    pub fn precondition(reason: ErrorReason, message: impl Into<String>) -> Self {
+        ApiError::FailedPrecondition {
+            reason,
+            message: message.into(),
         }
+    }
+
+    /// A bug of ours: something the code guarantees did not hold.
+    pub fn bug(what: &'static str) -> Self {
+        ApiError::Internal(what.into())
     }
 
     /// The mapping table from errors to gRPC statuses.
     pub fn into_status(self) -> Status {
         let (code, reason, message, mut details) = match &self {
-            ApiError::InvalidArgument(violations) => bad_request("INVALID_FIELD", violations),
-            ApiError::ConsentMissing(violations) => bad_request("CONSENT_MISSING", violations),
-            ApiError::InvalidWithReason(reason, violations) => bad_request(reason, violations),
+            ApiError::InvalidArgument(violations) => bad_request(ErrorReason::InvalidField, violations),
+            ApiError::InvalidWithReason(reason, violations) => bad_request(*reason, violations),
             ApiError::NotFound(name) => (
                 Code::NotFound,
-                "RESOURCE_NOT_FOUND",
+                ErrorReason::ResourceNotFound,
                 format!("{name} not found"),
                 ErrorDetails::with_resource_info("", name.clone(), "", "not found"),
             ),
             ApiError::AlreadyExists(name) => (
                 Code::AlreadyExists,
-                "ALREADY_EXISTS",
+                ErrorReason::AlreadyExists,
                 format!("{name} already exists"),
                 ErrorDetails::new(),
             ),
             ApiError::InvalidTransition(e) => (
                 Code::FailedPrecondition,
-                "INVALID_STATE_TRANSITION",
+                ErrorReason::InvalidStateTransition,
                 e.to_string(),
                 ErrorDetails::new(),
             ),
             ApiError::FailedPrecondition { reason, message } => (
                 Code::FailedPrecondition,
                 *reason,
+                message.clone(),
+                ErrorDetails::new(),
+            ),
+            ApiError::Conflict(message) => (
+                Code::Aborted,
+                ErrorReason::Conflict,
                 message.clone(),
                 ErrorDetails::new(),
             ),
@@ -136,11 +146,17 @@ impl ApiError {
                 "the caller may not do this".to_owned(),
                 ErrorDetails::new(),
             ),
+            ApiError::Unimplemented(method) => (
+                Code::Unimplemented,
+                ErrorReason::NotImplemented,
+                format!("{method} is not available yet"),
+                ErrorDetails::new(),
+            ),
             ApiError::Unavailable(source) => {
                 tracing::warn!(error = %ErrorChain(source.as_ref()), "dependency unavailable");
                 (
                     Code::Unavailable,
-                    "TEMPORARILY_UNAVAILABLE",
+                    ErrorReason::TemporarilyUnavailable,
                     "the service is temporarily unavailable; retry later".to_owned(),
                     ErrorDetails::with_retry_info(Some(Duration::from_secs(2))),
                 )
@@ -149,7 +165,7 @@ impl ApiError {
                 tracing::error!(error = %ErrorChain(source.as_ref()), "internal error");
                 (
                     Code::Internal,
-                    "INTERNAL",
+                    ErrorReason::Unspecified,
                     "internal error".to_owned(),
                     ErrorDetails::new(),
                 )
@@ -166,7 +182,7 @@ impl ApiError {
             metadata.insert("from_state".into(), e.from.into());
             metadata.insert("to_state".into(), e.to.into());
         }
-        details.set_error_info(reason, ERROR_DOMAIN, metadata);
+        details.set_error_info(reason_name(reason), ERROR_DOMAIN, metadata);
         Status::with_error_details(code, message, details)
     }
 }
@@ -183,11 +199,85 @@ impl From<Vec<FieldViolation>> for ApiError {
     }
 }
 
+/// Store results convert with `?`. A row that is not there is NOT_FOUND of an unnamed
+/// resource; where the resource has a name, say it with [`StoreResultExt::named`].
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        store_error(error, None)
+    }
+}
+
+/// The one mapping of store errors: a valid request's outcomes are the client's,
+/// everything else is ours.
+pub fn store_error(error: StoreError, resource: Option<&str>) -> ApiError {
+    let resource = resource.unwrap_or("the resource");
+    match error {
+        StoreError::NotFound => ApiError::NotFound(resource.to_owned()),
+        StoreError::AlreadyExists(_) => ApiError::AlreadyExists(resource.to_owned()),
+        StoreError::MissingReference(_) => ApiError::precondition(
+            ErrorReason::ResourceNotFound,
+            "a resource this request refers to does not exist",
+        ),
+        StoreError::Conflict(what) => ApiError::Conflict(what),
+        StoreError::Transition(e) => ApiError::InvalidTransition(e),
+        StoreError::Domain(rule) => domain_error(rule),
+        StoreError::Unavailable(_) => ApiError::Unavailable(Box::new(error)),
+        other => ApiError::Internal(Box::new(other)),
+    }
+}
+
+/// The programme's rules, as codes and reasons.
+fn domain_error(rule: DomainViolation) -> ApiError {
+    let reason = match rule {
+        DomainViolation::MunicipalityTaken => ErrorReason::MunicipalityTaken,
+        DomainViolation::NotEligible { .. } => ErrorReason::NotEligible,
+        DomainViolation::LiveMatch => ErrorReason::AlreadyMatched,
+    };
+    ApiError::precondition(reason, rule.to_string())
+}
+
+/// Converts a store or domain result for a handler that answers `tonic::Status`
+/// (which cannot convert them itself): `store_call().await.api()?`.
+pub trait IntoApi<T> {
+    /// The result with its error mapped by the one table.
+    fn api(self) -> ApiResult<T>;
+}
+
+impl<T, E: Into<ApiError>> IntoApi<T> for Result<T, E> {
+    fn api(self) -> ApiResult<T> {
+        self.map_err(Into::into)
+    }
+}
+
+/// Names the resource of a store call, for its NOT_FOUND and ALREADY_EXISTS answers.
+pub trait StoreResultExt<T> {
+    /// Converts the result, naming `resource` (a resource name) if it is missing or taken.
+    fn named(self, resource: &str) -> ApiResult<T>;
+
+    /// Converts the result of creating `resource` under `parent`: a reference that does
+    /// not exist is the parent, answered NOT_FOUND for it (the scope rule's answer for a
+    /// parent that does not exist).
+    fn created_under(self, resource: &str, parent: &str) -> ApiResult<T>;
+}
+
+impl<T> StoreResultExt<T> for Result<T, StoreError> {
+    fn named(self, resource: &str) -> ApiResult<T> {
+        self.map_err(|e| store_error(e, Some(resource)))
+    }
+
+    fn created_under(self, resource: &str, parent: &str) -> ApiResult<T> {
+        self.map_err(|e| match e {
+            StoreError::MissingReference(_) => ApiError::NotFound(parent.to_owned()),
+            e => store_error(e, Some(resource)),
+        })
+    }
+}
+
 /// INVALID_ARGUMENT with one `google.rpc.BadRequest` field violation per bad field.
 fn bad_request(
-    reason: &'static str,
+    reason: ErrorReason,
     violations: &[FieldViolation],
-) -> (Code, &'static str, String, ErrorDetails) {
+) -> (Code, ErrorReason, String, ErrorDetails) {
     let mut details = ErrorDetails::new();
     for v in violations {
         details.add_bad_request_violation(v.field.clone(), v.description.clone());
@@ -198,13 +288,6 @@ fn bad_request(
         reason,
         format!("invalid fields: {}", fields.join(", ")),
         details,
-    )
-}
-
-fn is_unavailable(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
     )
 }
 

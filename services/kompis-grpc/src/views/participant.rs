@@ -4,83 +4,83 @@
 
 use kompis_domain::{FieldError, ParticipantId, ParticipantRole, ParticipantState, Slug};
 use kompis_proto::v1 as pb;
+use kompis_store::Tx;
 use kompis_store::participants::{self, Participant};
-use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::convert::timestamp;
-use crate::error::{ApiError, ApiResult};
-use crate::person::{consent_pb, contact_pb, gender_pb, person_name_pb};
-use crate::profile::profile_pb;
+use crate::kit::convert::timestamp;
+use crate::kit::enums::EnumTable;
+use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
+use crate::kit::scope;
+use crate::parse::person::{consent_pb, contact_pb, gender_pb, person_name_pb};
+use crate::parse::profile::profile_pb;
 
-const STATES: [(pb::ParticipantState, ParticipantState); 8] = [
-    (pb::ParticipantState::Applicant, ParticipantState::Applicant),
-    (
-        pb::ParticipantState::InterviewBooked,
-        ParticipantState::InterviewBooked,
-    ),
-    (pb::ParticipantState::Ready, ParticipantState::Ready),
-    (pb::ParticipantState::Matched, ParticipantState::Matched),
-    (pb::ParticipantState::NotSuitable, ParticipantState::NotSuitable),
-    (
-        pb::ParticipantState::NeedsFollowUp,
-        ParticipantState::NeedsFollowUp,
-    ),
-    (pb::ParticipantState::Withdrawn, ParticipantState::Withdrawn),
-    (pb::ParticipantState::Ended, ParticipantState::Ended),
-];
+/// Participant states.
+pub const STATES: EnumTable<pb::ParticipantState, ParticipantState> = EnumTable::new(
+    "must be one of the ParticipantState values",
+    &[
+        (pb::ParticipantState::Applicant, ParticipantState::Applicant),
+        (
+            pb::ParticipantState::InterviewBooked,
+            ParticipantState::InterviewBooked,
+        ),
+        (pb::ParticipantState::Ready, ParticipantState::Ready),
+        (pb::ParticipantState::Matched, ParticipantState::Matched),
+        (pb::ParticipantState::NotSuitable, ParticipantState::NotSuitable),
+        (
+            pb::ParticipantState::NeedsFollowUp,
+            ParticipantState::NeedsFollowUp,
+        ),
+        (pb::ParticipantState::Withdrawn, ParticipantState::Withdrawn),
+        (pb::ParticipantState::Ended, ParticipantState::Ended),
+    ],
+);
 
-const ROLES: [(pb::ParticipantRole, ParticipantRole); 2] = [
-    (pb::ParticipantRole::Newcomer, ParticipantRole::Newcomer),
-    (
-        pb::ParticipantRole::EstablishedResident,
-        ParticipantRole::EstablishedResident,
-    ),
-];
+/// Participant roles.
+pub const ROLES: EnumTable<pb::ParticipantRole, ParticipantRole> = EnumTable::new(
+    "is required: NEWCOMER or ESTABLISHED_RESIDENT",
+    &[
+        (pb::ParticipantRole::Newcomer, ParticipantRole::Newcomer),
+        (
+            pb::ParticipantRole::EstablishedResident,
+            ParticipantRole::EstablishedResident,
+        ),
+    ],
+);
+
+/// How participants came.
+const SOURCES: EnumTable<pb::ParticipantSource, &str> = EnumTable::new(
+    "must be one of the ParticipantSource values",
+    &[
+        (pb::ParticipantSource::Referral, "referral"),
+        (pb::ParticipantSource::Coordinator, "coordinator"),
+        (pb::ParticipantSource::SelfSignUp, "self_sign_up"),
+    ],
+);
 
 /// Parses a required participant state.
 pub fn parse_state(value: i32) -> Result<ParticipantState, FieldError> {
-    STATES
-        .iter()
-        .find(|(p, _)| *p as i32 == value)
-        .map(|(_, s)| *s)
-        .ok_or_else(|| FieldError::new("must be one of the ParticipantState values"))
+    STATES.parse(value)
 }
 
 /// The proto value of a domain state.
 pub fn state_pb(state: ParticipantState) -> i32 {
-    STATES
-        .iter()
-        .find(|(_, s)| *s == state)
-        .map_or(0, |(p, _)| *p as i32)
+    STATES.to_pb(state)
 }
 
 /// Parses a required participant role.
 pub fn parse_role(value: i32) -> Result<ParticipantRole, FieldError> {
-    ROLES
-        .iter()
-        .find(|(p, _)| *p as i32 == value)
-        .map(|(_, r)| *r)
-        .ok_or_else(|| FieldError::new("is required: NEWCOMER or ESTABLISHED_RESIDENT"))
+    ROLES.parse(value)
 }
 
-/// The proto value of a stored role.
-pub fn role_pb(stored: &str) -> i32 {
-    ROLES
-        .iter()
-        .find(|(_, r)| r.as_str() == stored)
-        .map_or(0, |(p, _)| *p as i32)
-}
-
-fn source_pb(stored: &str) -> i32 {
-    (match stored {
-        "referral" => pb::ParticipantSource::Referral,
-        "coordinator" => pb::ParticipantSource::Coordinator,
-        "self_sign_up" => pb::ParticipantSource::SelfSignUp,
-        _ => pb::ParticipantSource::Unspecified,
-    }) as i32
+/// The proto value of a stored role; a role the code does not know is corrupt data.
+pub fn role_pb(stored: &str) -> ApiResult<i32> {
+    let role: ParticipantRole = stored
+        .parse()
+        .map_err(|_| kompis_store::StoreError::corrupt("participant role", stored))?;
+    Ok(ROLES.to_pb(role))
 }
 
 /// Parses `chapters/{chapter}/participants/{participant}`.
@@ -103,26 +103,27 @@ pub enum View {
     Own,
 }
 
-/// The proto form of a stored participant.
-pub fn participant_pb(p: &Participant, view: View) -> pb::Participant {
-    let state = p.parsed_state();
+/// The proto form of a stored participant. A stored value the code does not know is
+/// corrupt data: INTERNAL, logged, never shown as a default.
+pub fn participant_pb(p: &Participant, view: View) -> ApiResult<pb::Participant> {
+    let state = p.parsed_state()?;
     let name = p.resource_name();
     let coordinator = view == View::Coordinator;
-    pb::Participant {
-        role: role_pb(&p.role),
+    Ok(pb::Participant {
+        role: role_pb(&p.role)?,
         state: state_pb(state),
         person_name: Some(person_name_pb(&p.given_name, &p.family_name, &p.display_name)),
         contact: Some(contact_pb(p.phone.as_deref(), p.email.as_deref())),
         birth_year: p.birth_year,
         gender: gender_pb(&p.gender),
-        district: crate::names::district(&p.municipality_id, &p.district_id),
+        district: crate::kit::names::district(&p.municipality_id, &p.district_id),
         consent: Some(consent_pb(
             &p.consent_given_by,
             p.consent_time,
             &p.consent_text_version,
         )),
         profile: Some(profile_pb(&p.profile(), &p.role, &p.chapter_id)),
-        source: source_pb(&p.source),
+        source: SOURCES.to_pb(p.source.as_str()),
         referral: p
             .referral_id
             .map(|r| format!("chapters/{}/referrals/{r}", p.chapter_id))
@@ -159,14 +160,14 @@ pub fn participant_pb(p: &Participant, view: View) -> pb::Participant {
         state_time: timestamp(p.state_time),
         update_time: timestamp(p.update_time),
         name,
-    }
+    })
 }
 
 /// Reads the participant named `name` for a coordinator or administrator, locking it
 /// when `lock` (for a state change in the caller's transaction). A participant of a
 /// chapter the caller does not manage is NOT_FOUND, as if it did not exist.
 pub async fn find_managed(
-    db: &mut PgConnection,
+    db: &mut Tx,
     principal: &Principal,
     name: &str,
     field: &str,
@@ -174,15 +175,13 @@ pub async fn find_managed(
 ) -> ApiResult<Participant> {
     let (chapter, id) =
         parse_participant_name(name).map_err(|e| ApiError::invalid(field, e.into_description()))?;
-    if !principal.manages_chapter(chapter.as_str()) {
-        return Err(ApiError::NotFound(name.to_owned()));
-    }
+    scope::managed_chapter(principal, chapter.as_str(), name)?;
     let found = if lock {
         participants::lock_participant(db, id.into_uuid()).await
     } else {
-        participants::get_participant(db, id.into_uuid()).await
+        participants::get_participant(&mut **db, id.into_uuid()).await
     };
-    let participant = found.map_err(|e| ApiError::from_store(e, name))?;
+    let participant = found.named(name)?;
     if participant.chapter_id != chapter.as_str() {
         return Err(ApiError::NotFound(name.to_owned()));
     }
@@ -220,7 +219,7 @@ mod tests {
             assert_eq!(parse_state(state_pb(*s)).unwrap(), *s);
         }
         for r in ParticipantRole::ALL {
-            assert_eq!(parse_role(role_pb(r.as_str())).unwrap(), *r);
+            assert_eq!(parse_role(role_pb(r.as_str()).unwrap()).unwrap(), *r);
         }
         assert!(parse_state(0).is_err() && parse_role(0).is_err());
     }

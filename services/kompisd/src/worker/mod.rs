@@ -6,6 +6,10 @@
 //! publishes the rows again later: delivery is at least once, and consumers skip
 //! repeats by outbox id. Consumers of the streams are added by the features that need
 //! them (activity invitations, notifications).
+//!
+//! It also fires durable timers ([`timers`]): every `timer_interval` it asks each
+//! timer to act on what is due by the application clock, so that tests move a manual
+//! clock forward and wait for the effect instead of sleeping.
 
 use std::future::Future;
 use std::time::Duration;
@@ -15,6 +19,8 @@ use kompis_store::{Store, outbox};
 
 use crate::settings::Settings;
 
+pub mod timers;
+
 /// Rows relayed per transaction.
 const BATCH: i64 = 100;
 /// Pause when the outbox is empty or a dependency is down.
@@ -23,6 +29,23 @@ const IDLE: Duration = Duration::from_millis(250);
 /// Runs the relay until `stop` resolves. Redis or PostgreSQL being down is logged and
 /// retried; it never ends the loop.
 pub async fn run(settings: Settings, store: Store, stop: impl Future<Output = ()>) {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let timers = tokio::spawn(timers::run(
+        store.clone(),
+        settings.clock.clone(),
+        settings.timer_interval,
+        async move {
+            let mut rx = stop_rx;
+            let _ = rx.wait_for(|stop| *stop).await;
+        },
+    ));
+    relay(&settings, &store, stop).await;
+    let _ = stop_tx.send(true);
+    let _ = timers.await;
+}
+
+/// The outbox relay, until `stop` resolves.
+async fn relay(settings: &Settings, store: &Store, stop: impl Future<Output = ()>) {
     tokio::pin!(stop);
     let queue = loop {
         match Queue::connect(&settings.redis_url, &settings.redis_prefix).await {
@@ -38,7 +61,7 @@ pub async fn run(settings: Settings, store: Store, stop: impl Future<Output = ()
     };
     tracing::info!("outbox relay running");
     loop {
-        let relayed = match relay_once(&store, &queue).await {
+        let relayed = match relay_once(store, &queue).await {
             Ok(n) => n,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox relay failed; retrying");

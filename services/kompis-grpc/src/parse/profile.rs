@@ -12,11 +12,11 @@ use kompis_domain::{
     Strength, TimeOfDay, Violations, Weekday, Wish, WishKind, Wishes,
 };
 use kompis_proto::v1 as pb;
+use kompis_store::Tx;
 use kompis_store::participants::{self, Profile, StoredLanguage, StoredWish};
-use sqlx::PgConnection;
 
-use crate::error::{ApiError, ApiResult};
-use crate::person::{languages_pb, parse_languages, parse_swedish_level, swedish_level_pb};
+use crate::kit::errors::{ApiResult, StoreResultExt};
+use crate::parse::person::{languages_pb, parse_languages, parse_swedish_level, swedish_level_pb};
 
 /// How much of a profile is required.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,22 +77,22 @@ fn reverse<P: Copy + Into<i32>, D: Copy + PartialEq>(table: &[(P, D)], value: D)
 
 /// Parses a district resource name `municipalities/{m}/districts/{d}`.
 pub fn parse_district_name(name: &str) -> Result<(Slug, Slug), FieldError> {
-    crate::names::parse_two(name, "municipalities", "districts")
+    crate::kit::names::parse_two(name, "municipalities", "districts")
 }
 
 /// Checks that a parsed district exists and lies in one of the chapter's municipalities,
 /// recording a violation at `path` otherwise.
 pub async fn check_district(
-    db: &mut PgConnection,
+    db: &mut Tx,
     v: &mut Violations,
     path: &str,
     chapter: &str,
     district: &(Slug, Slug),
 ) -> ApiResult<()> {
     let known =
-        participants::district_in_chapter(&mut *db, chapter, district.0.as_str(), district.1.as_str())
+        participants::district_in_chapter(&mut **db, chapter, district.0.as_str(), district.1.as_str())
             .await
-            .map_err(|e| ApiError::from_store(e, path))?;
+            .named(path)?;
     if !known {
         v.add(path, "is not a district of a municipality this chapter covers");
     }
@@ -102,7 +102,7 @@ pub async fn check_district(
 /// Checks that every interest id of `profile` is in the chapter's taxonomy; unknown ones
 /// are recorded at `{path}.interests[i]`.
 pub async fn check_interests(
-    db: &mut PgConnection,
+    db: &mut Tx,
     v: &mut Violations,
     path: &str,
     chapter: &str,
@@ -111,9 +111,9 @@ pub async fn check_interests(
     if profile.interests.is_empty() {
         return Ok(());
     }
-    let known = participants::known_interests(&mut *db, chapter, &profile.interests)
+    let known = participants::known_interests(&mut **db, chapter, &profile.interests)
         .await
-        .map_err(|e| ApiError::from_store(e, path))?;
+        .named(path)?;
     for (i, id) in profile.interests.iter().enumerate() {
         if !known.contains(id) {
             v.add(
@@ -250,7 +250,7 @@ fn parse_interests(v: &mut Violations, path: &str, names: &[String], chapter: &s
     let mut ids: Vec<String> = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let field = format!("{path}.interests[{i}]");
-        match crate::names::parse_two(name, "chapters", "interests") {
+        match crate::kit::names::parse_two(name, "chapters", "interests") {
             Ok((c, id)) if c.as_str() == chapter => {
                 if ids.iter().any(|known| known == id.as_str()) {
                     v.add(field, "lists the same interest twice");
@@ -439,7 +439,7 @@ pub fn profile_pb(profile: &Profile, role: &str, chapter: &str) -> pb::MatchingP
         district: if profile.district_id.is_empty() {
             String::new()
         } else {
-            crate::names::district(&profile.municipality_id, &profile.district_id)
+            crate::kit::names::district(&profile.municipality_id, &profile.district_id)
         },
         availability,
         meeting_preference: profile

@@ -1,0 +1,115 @@
+//! The service kit: what every service module is built on.
+//!
+//! A handler reads: parse the request (every violation collected), authorise
+//! ([`scope`]), call one store or domain function (through [`Kit::mutate`] when it
+//! writes), render. Errors convert with `?` and are mapped to statuses in one table
+//! ([`errors`]).
+//!
+//! ```text
+//! async fn create_thing(&self, request: Request<pb::CreateThingRequest>) -> Result<Response<..>, Status> {
+//!     let principal = Principal::from_request(&request)?;
+//!     scope::require_role(principal, scope::MANAGERS)?;
+//!     let req = request.get_ref();
+//!     let (new, rid) = parse(req)?;                      // INVALID_ARGUMENT, every field
+//!     scope::managed_chapter(principal, new.chapter.as_str(), &req.parent)?;
+//!     let now = self.kit.now();
+//!     self.kit.mutate(principal, "CreateThing", rid, req, async |tx| {
+//!         let row = things::create(tx, &new, now).await?;  // row + event + outbox
+//!         Ok(pb::CreateThingResponse { thing: Some(thing_pb(&row)) })
+//!     }).await.map(Response::new).map_err(Into::into)
+//! }
+//! ```
+
+pub mod convert;
+pub mod enums;
+pub mod errors;
+pub mod idempotency;
+pub mod names;
+pub mod page;
+pub mod scope;
+
+use kompis_domain::Clock;
+use kompis_store::{Store, Tx};
+use prost::Message;
+use time::OffsetDateTime;
+use tonic::{Response, Status};
+
+use crate::auth::Principal;
+pub use errors::{ApiError, ApiResult, IntoApi, StoreResultExt};
+pub use idempotency::RequestId;
+
+/// What every service holds: the store and the application clock. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Kit {
+    store: Store,
+    clock: Clock,
+}
+
+impl Kit {
+    /// A kit over `store`, with `clock` as the source of every business time.
+    pub fn new(store: Store, clock: Clock) -> Self {
+        Self { store, clock }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The application clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Now, from the application clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Starts a unit of work (for reads and for writes that need no deduplication).
+    pub async fn begin(&self) -> ApiResult<Tx> {
+        Ok(self.store.begin().await?)
+    }
+
+    /// Commits a unit of work begun with [`Kit::begin`].
+    pub async fn commit(&self, tx: Tx) -> ApiResult<()> {
+        Ok(tx.commit().await?)
+    }
+
+    /// Runs a mutation in one transaction, deduplicated by `request_id`
+    /// ([`idempotency::mutate`]).
+    pub async fn mutate<Req, Resp, F>(
+        &self,
+        caller: &Principal,
+        method: &'static str,
+        request_id: Option<RequestId>,
+        request: &Req,
+        act: F,
+    ) -> ApiResult<Resp>
+    where
+        Req: Message,
+        Resp: Message + Default,
+        F: AsyncFnOnce(&mut Tx) -> ApiResult<Resp>,
+    {
+        idempotency::mutate(
+            &self.store,
+            self.clock.now(),
+            caller,
+            method,
+            request_id,
+            request,
+            act,
+        )
+        .await
+    }
+}
+
+/// A handler's answer.
+pub fn ok<T>(value: T) -> Result<Response<T>, Status> {
+    Ok(Response::new(value))
+}
+
+/// A handler's answer from a kit result.
+pub fn respond<T>(result: ApiResult<T>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
+}

@@ -1,0 +1,5 @@
+//! Parsers that several services share: people (names, contact, consent, languages)
+//! and matching profiles.
+
+pub mod person;
+pub mod profile;

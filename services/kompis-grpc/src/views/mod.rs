@@ -1,0 +1,4 @@
+//! Renderings that several services share: participants and interviews.
+
+pub mod interview;
+pub mod participant;

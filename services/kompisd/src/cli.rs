@@ -1,0 +1,184 @@
+//! The command line of `kompisd`: `serve`, `worker`, `migrate` and `token`.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use kompis_domain::{Role, Slug};
+use kompis_grpc::{Principal, TokenIssuer};
+
+use crate::settings::DEVELOPMENT_JWT_SECRET;
+use crate::{Application, Settings, telemetry};
+
+/// The parsed command line.
+#[derive(Debug, Parser)]
+#[command(name = "kompisd", version, about = "The kompis buddy programme service")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the gRPC API (and, unless KOMPIS_RUN_WORKER=false, the worker role).
+    Serve,
+    /// Run only the worker role: relay the outbox to Redis and fire due timers.
+    Worker,
+    /// Apply database migrations and the places seed, then exit.
+    Migrate,
+    /// Print a signed bearer token for trying the API (development key by default).
+    Token(TokenArgs),
+}
+
+/// What a token is for.
+#[derive(Debug, clap::Args)]
+struct TokenArgs {
+    /// administrator, coordinator, referrer, participant or partner_viewer.
+    #[arg(long)]
+    role: String,
+    /// Chapter slug (coordinator, partner_viewer).
+    #[arg(long)]
+    chapter: Option<String>,
+    /// Organisation slug (referrer).
+    #[arg(long)]
+    organization: Option<String>,
+    /// Participant id (participant).
+    #[arg(long)]
+    participant: Option<String>,
+    /// Account id (the token's subject), written to the event log as the actor and
+    /// recorded as who gave consent. A new random one per token when not given, so
+    /// that two tokens are two people.
+    #[arg(long)]
+    subject: Option<String>,
+    /// Hours until the token expires.
+    #[arg(long, default_value_t = 12)]
+    hours: u64,
+}
+
+impl Cli {
+    /// Runs the command until it is done or `shutdown` resolves (for `serve` and
+    /// `worker`).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let command = match self.command {
+            Command::Token(args) => {
+                println!("{}", token(args)?);
+                return Ok(());
+            }
+            command => command,
+        };
+        let settings = Settings::from_env()?;
+        let _telemetry = telemetry::init(settings.otlp_endpoint.as_deref())?;
+        match command {
+            Command::Migrate => {
+                let store = kompis_store::Store::connect_lazy(&settings.database_url, 2)?;
+                store.migrate().await.context("running migrations")?;
+                tracing::info!("migrations applied");
+                Ok(())
+            }
+            Command::Worker => {
+                let store = kompis_store::Store::connect_lazy(&settings.database_url, 4)?;
+                if let Some(addr) = settings.metrics_addr {
+                    let listener = tokio::net::TcpListener::bind(addr)
+                        .await
+                        .with_context(|| format!("binding the metrics address {addr}"))?;
+                    tokio::spawn(crate::metrics_server::serve(listener, std::future::pending()));
+                }
+                crate::worker::run(settings, store, shutdown).await;
+                Ok(())
+            }
+            _ => {
+                let app = Application::build(settings).await?;
+                eprintln!(
+                    "kompis is listening on {}. Get a token with\n  kompisd token --role coordinator --chapter botkyrka\nand call it with any gRPC client (reflection is on), sending `authorization: Bearer <token>`.",
+                    app.grpc_addr()
+                );
+                app.run_until(shutdown).await
+            }
+        }
+    }
+}
+
+/// Signs a token for `args` with `KOMPIS_JWT_SECRET` (or the development key).
+fn token(args: TokenArgs) -> anyhow::Result<String> {
+    let role: Role = args.role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+    let slug = |flag: &str, value: Option<String>| -> anyhow::Result<Option<Slug>> {
+        value
+            .map(|v| Slug::parse(&v).map_err(|e| anyhow::anyhow!("--{flag}: {e}")))
+            .transpose()
+    };
+    let principal = Principal {
+        subject: args
+            .subject
+            .unwrap_or_else(|| format!("dev-{}", uuid::Uuid::new_v4().simple())),
+        role,
+        chapter: slug("chapter", args.chapter)?,
+        organization: slug("organization", args.organization)?,
+        participant: args
+            .participant
+            .map(|p| uuid::Uuid::parse_str(&p).context("--participant must be a UUID"))
+            .transpose()?,
+    };
+    // Check the scope the role needs before signing, with the rule the server uses.
+    principal.check_scope().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secret = std::env::var("KOMPIS_JWT_SECRET").unwrap_or_else(|_| DEVELOPMENT_JWT_SECRET.to_owned());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    Ok(TokenIssuer::new(secret.as_bytes()).issue(&principal, now, Duration::from_secs(args.hours * 3600)))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(subject: Option<&str>) -> TokenArgs {
+        TokenArgs {
+            role: "coordinator".into(),
+            chapter: Some("botkyrka".into()),
+            organization: None,
+            participant: None,
+            subject: subject.map(Into::into),
+            hours: 1,
+        }
+    }
+
+    fn subject_of(token: &str) -> String {
+        let auth = kompis_grpc::Authenticator::new(DEVELOPMENT_JWT_SECRET.as_bytes());
+        auth.verify(token).unwrap().subject
+    }
+
+    #[test]
+    fn every_token_is_a_different_person_unless_a_subject_is_given() {
+        let (a, b) = (token(args(None)).unwrap(), token(args(None)).unwrap());
+        assert_ne!(subject_of(&a), subject_of(&b));
+        assert_eq!(subject_of(&token(args(Some("anna"))).unwrap()), "anna");
+    }
+
+    #[test]
+    fn a_role_without_its_scope_gets_no_token() {
+        let mut no_chapter = args(None);
+        no_chapter.chapter = None;
+        assert!(token(no_chapter).is_err());
+    }
+}
