@@ -233,9 +233,11 @@ mod tests {
 
     #[test]
     fn the_conversion_keeps_weights_and_rules() {
-        let mut s = MatchingSettings::default();
-        s.min_age = MinAge::parse(21).unwrap();
-        s.max_distance_km = 4.5;
+        let mut s = MatchingSettings {
+            min_age: MinAge::parse(21).unwrap(),
+            max_distance_km: 4.5,
+            ..Default::default()
+        };
         s.weights.distance = Weight::parse(0).unwrap();
         let c = s.to_engine_config();
         assert_eq!(c.rules.min_age, 21);

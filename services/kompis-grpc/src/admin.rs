@@ -480,6 +480,15 @@ impl AdminService for Admin {
         let o = organizations::get_organization(self.kit.store().pool(), &id)
             .await
             .named(&req.name)?;
+        // Coordinators and partner viewers see their own chapter's organisations.
+        if let Some(chapter) = principal
+            .chapter
+            .as_ref()
+            .filter(|_| principal.role != Role::Administrator)
+            && chapter.as_str() != o.chapter_id
+        {
+            return Err(scope::not_found(&req.name).into());
+        }
         ok(pb::GetOrganizationResponse {
             organization: Some(organization_pb(o)),
         })
@@ -506,7 +515,16 @@ impl AdminService for Admin {
             v.check("kind", KINDS.parse(req.kind)).map(Some)
         };
         v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (chapter, kind) = (chapter.unwrap(), kind.unwrap());
+        let (mut chapter, kind) = (chapter.unwrap(), kind.unwrap());
+        // Coordinators and partner viewers list their own chapter's organisations; another
+        // chapter does not exist for them.
+        if matches!(principal.role, Role::Coordinator | Role::PartnerViewer) {
+            let own = principal.chapter.clone();
+            if chapter.is_some() && chapter != own {
+                return Err(scope::not_found(&req.chapter).into());
+            }
+            chapter = own;
+        }
         let filters = format!("{}|{}", req.chapter, req.kind);
         let page = Page::parse(req.page_size, &req.page_token, &filters)?;
         if principal.role == Role::Referrer {

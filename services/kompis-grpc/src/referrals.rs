@@ -218,7 +218,7 @@ impl Referrals {
         let org = match organizations::get_organization(self.kit.store().pool(), named).await {
             Ok(org) => Some(org),
             Err(StoreError::NotFound) => None,
-            Err(e) => return Err(ApiError::from(e).into()),
+            Err(e) => return Err(ApiError::from(e)),
         };
         match (org, chapter) {
             (Some(org), Some(chapter)) if org.chapter_id == chapter.as_str() => Ok(Some(named.clone())),

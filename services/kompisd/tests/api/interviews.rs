@@ -2,12 +2,10 @@
 //! through the state machine; an approval copies the recorded profile and makes the
 //! participant ready; a second interview keeps the first one's record.
 
-mod participant_fixtures;
-mod support;
-
+use crate::fixtures::participants::*;
+use crate::support;
 use kompis_proto::v1::admin_service_client::AdminServiceClient;
 use kompis_proto::v1::*;
-use participant_fixtures::*;
 use tonic::Code;
 
 #[tokio::test]
@@ -341,6 +339,7 @@ async fn cancelling_returns_the_participant_to_the_state_before_the_booking() {
 
     let cancelled = interviews(&app, &app.coordinator("botkyrka"))
         .cancel_interview(CancelInterviewRequest {
+            request_id: String::new(),
             name: interview.name.clone(),
             reason: "The participant is ill".into(),
         })
@@ -357,6 +356,7 @@ async fn cancelling_returns_the_participant_to_the_state_before_the_booking() {
     );
     let again = interviews(&app, &app.coordinator("botkyrka"))
         .cancel_interview(CancelInterviewRequest {
+            request_id: String::new(),
             name: interview.name,
             reason: String::new(),
         })
@@ -511,6 +511,7 @@ async fn a_withdrawal_cancels_the_booked_interview() {
 
     participants(&app, &app.coordinator("botkyrka"))
         .withdraw_participant(WithdrawParticipantRequest {
+            request_id: String::new(),
             name: applicant.name.clone(),
             reason: "Not reachable".into(),
         })
@@ -568,6 +569,7 @@ async fn another_chapters_coordinator_can_neither_record_reschedule_nor_cancel_a
         .unwrap_err();
     let cancelled = other
         .cancel_interview(CancelInterviewRequest {
+            request_id: String::new(),
             name: interview.name.clone(),
             reason: "Not our chapter".into(),
         })

@@ -1,11 +1,9 @@
 //! BuddyAppService: a person signs up in the app, appears to coordinators as an
 //! applicant, and follows their application and place in the queue.
 
-mod participant_fixtures;
-mod support;
-
+use crate::fixtures::participants::*;
+use crate::support;
 use kompis_proto::v1::*;
-use participant_fixtures::*;
 use tonic::Code;
 use uuid::Uuid;
 

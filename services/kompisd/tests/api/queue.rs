@@ -1,7 +1,6 @@
 //! The outbox relay and the Redis Streams queue, against the real PostgreSQL and Redis.
 
-mod support;
-
+use crate::support;
 use std::time::Duration;
 
 use kompis_queue::{Envelope, MAX_DELIVERIES, Queue};

@@ -1,15 +1,13 @@
 //! ReferralService: SFI staff refer learners with their consent and follow their
 //! progress; coordinators handle the referrals of their chapter.
 
-mod referral_fixtures;
-mod support;
-
-use kompis_proto::v1::*;
-use referral_fixtures::{
+use crate::fixtures::referrals::{
     CHAPTER, COORDINATOR_ACCOUNT, FOLK_HIGH_SCHOOL, SFI, SFI_ACCOUNT, create, learner, refer, referrals,
     request_id,
 };
-use support::{bad_fields, reason};
+use crate::support;
+use crate::support::{bad_fields, reason};
+use kompis_proto::v1::*;
 use tonic::Code;
 
 #[tokio::test]
@@ -376,6 +374,7 @@ async fn a_coordinator_closes_a_referral_with_a_reason_the_school_sees() {
 
     let without_note = coordinator
         .close_referral(CloseReferralRequest {
+            request_id: String::new(),
             name: referral.name.clone(),
             reason: ReferralCloseReason::Other as i32,
             note: String::new(),
@@ -384,6 +383,7 @@ async fn a_coordinator_closes_a_referral_with_a_reason_the_school_sees() {
         .unwrap_err();
     coordinator
         .close_referral(CloseReferralRequest {
+            request_id: String::new(),
             name: referral.name.clone(),
             reason: ReferralCloseReason::Unreachable as i32,
             note: "Three calls, no answer.".into(),
@@ -392,6 +392,7 @@ async fn a_coordinator_closes_a_referral_with_a_reason_the_school_sees() {
         .unwrap();
     let closed_again = coordinator
         .close_referral(CloseReferralRequest {
+            request_id: String::new(),
             name: referral.name.clone(),
             reason: ReferralCloseReason::Declined as i32,
             note: String::new(),
@@ -436,6 +437,7 @@ async fn a_coordinator_sees_incoming_referrals_and_marks_them_contacted() {
 
     let contacted = coordinator
         .mark_referral_contacted(MarkReferralContactedRequest {
+            request_id: String::new(),
             name: first.name.clone(),
             reason: "Called; she is interested.".into(),
         })
@@ -502,6 +504,7 @@ async fn referrers_cannot_handle_referrals() {
 
     let contacted = sfi
         .mark_referral_contacted(MarkReferralContactedRequest {
+            request_id: String::new(),
             name: referral.name.clone(),
             reason: String::new(),
         })
@@ -537,6 +540,7 @@ async fn listing_by_state_follows_the_progress_shown_across_pages() {
     }
     coordinator
         .close_referral(CloseReferralRequest {
+            request_id: String::new(),
             name: referred[1].clone(),
             reason: ReferralCloseReason::Declined as i32,
             note: String::new(),
@@ -580,6 +584,7 @@ async fn a_referrer_may_not_close_a_referral_and_nothing_changes() {
 
     let closed = sfi
         .close_referral(CloseReferralRequest {
+            request_id: String::new(),
             name: referral.name.clone(),
             reason: ReferralCloseReason::Declined as i32,
             note: "The learner changed their mind.".into(),
@@ -691,6 +696,7 @@ async fn another_chapters_coordinator_finds_no_referral_to_read_or_handle() {
         .unwrap_err();
     let contacted = elsewhere
         .mark_referral_contacted(MarkReferralContactedRequest {
+            request_id: String::new(),
             name: referral.name.clone(),
             reason: "Called her.".into(),
         })
@@ -705,6 +711,7 @@ async fn another_chapters_coordinator_finds_no_referral_to_read_or_handle() {
         .unwrap_err();
     let closed = elsewhere
         .close_referral(CloseReferralRequest {
+            request_id: String::new(),
             name: referral.name.clone(),
             reason: ReferralCloseReason::Declined as i32,
             note: String::new(),

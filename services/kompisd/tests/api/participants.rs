@@ -2,12 +2,9 @@
 //! participants of their own chapter; validation names every bad field; creates are
 //! idempotent; duplicates are flagged, not refused.
 
-mod participant_fixtures;
-mod referral_fixtures;
-mod support;
-
+use crate::fixtures::participants::*;
+use crate::support;
 use kompis_proto::v1::*;
-use participant_fixtures::*;
 use tonic::Code;
 
 #[tokio::test]
@@ -273,7 +270,7 @@ async fn a_person_already_in_the_programme_is_flagged_not_refused() {
 #[tokio::test]
 async fn a_person_already_referred_by_a_school_is_flagged_with_the_referral() {
     let app = support::spawn_app_with_demo().await;
-    let referral = referral_fixtures::refer(&app, "+46701000001", "").await;
+    let referral = crate::fixtures::referrals::refer(&app, "+46701000001", "").await;
 
     // The same phone number as the referral (newcomer 1's phone).
     let registered = register(&app, newcomer(1)).await;
@@ -305,6 +302,7 @@ async fn a_coordinator_cannot_see_another_chapters_participant() {
         .unwrap_err();
     let withdraw = other
         .withdraw_participant(WithdrawParticipantRequest {
+            request_id: String::new(),
             name: created.name.clone(),
             reason: "moved".into(),
         })
@@ -590,6 +588,7 @@ async fn a_withdrawn_participant_is_paused_and_returns_to_where_they_were() {
 
     let withdrawn = client
         .withdraw_participant(WithdrawParticipantRequest {
+            request_id: String::new(),
             name: created.name.clone(),
             reason: "Moving abroad for the summer".into(),
         })
@@ -600,6 +599,7 @@ async fn a_withdrawn_participant_is_paused_and_returns_to_where_they_were() {
         .unwrap();
     let returned = client
         .return_participant(ReturnParticipantRequest {
+            request_id: String::new(),
             name: created.name.clone(),
             reason: "Back in Alby".into(),
             reset_waiting_since: false,
@@ -632,6 +632,7 @@ async fn withdrawing_needs_a_reason_and_returning_needs_a_withdrawal() {
 
     let no_reason = client
         .withdraw_participant(WithdrawParticipantRequest {
+            request_id: String::new(),
             name: created.name.clone(),
             reason: "  ".into(),
         })
@@ -656,6 +657,7 @@ async fn another_chapters_coordinator_can_neither_correct_nor_return_a_participa
     let created = register(&app, newcomer(1)).await;
     participants(&app, &app.coordinator("botkyrka"))
         .withdraw_participant(WithdrawParticipantRequest {
+            request_id: String::new(),
             name: created.name.clone(),
             reason: "Moving abroad for the summer".into(),
         })
@@ -674,6 +676,7 @@ async fn another_chapters_coordinator_can_neither_correct_nor_return_a_participa
         .unwrap_err();
     let returned = other
         .return_participant(ReturnParticipantRequest {
+            request_id: String::new(),
             name: created.name.clone(),
             reason: "Back in Alby".into(),
             reset_waiting_since: false,

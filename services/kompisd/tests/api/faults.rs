@@ -1,11 +1,10 @@
 //! Faults: the server keeps running when PostgreSQL goes away, says so through health,
 //! answers UNAVAILABLE (with RetryInfo) rather than INTERNAL, and recovers by itself.
 
-mod support;
-
+use crate::support;
+use crate::support::postgres::TempPostgres;
 use kompis_proto::v1::ListMunicipalitiesRequest;
 use kompis_proto::v1::admin_service_client::AdminServiceClient;
-use support::postgres::TempPostgres;
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;

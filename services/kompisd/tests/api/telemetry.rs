@@ -4,8 +4,7 @@
 //! The tracer provider is process-global, so this test runs the real binary as a child
 //! process and receives its spans with an OTLP collector of its own.
 
-mod support;
-
+use crate::support;
 use kompis_proto::v1::ListMunicipalitiesRequest;
 use kompis_proto::v1::admin_service_client::AdminServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{

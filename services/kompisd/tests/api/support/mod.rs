@@ -12,7 +12,7 @@ pub mod postgres;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use kompis_domain::{Role, Slug};
+use kompis_domain::{Clock, ManualClock, Role, Slug};
 use kompis_grpc::{Principal, TokenIssuer};
 use kompisd::settings::DEVELOPMENT_JWT_SECRET;
 use kompisd::{Application, Settings};
@@ -139,12 +139,14 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub metrics_addr: Option<SocketAddr>,
     pub redis_prefix: String,
+    database_url: String,
     pool: PgPool,
     channel: Channel,
     issuer: TokenIssuer,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     database: Option<TestDatabase>,
+    clock: Option<ManualClock>,
 }
 
 /// Starts the server with a fresh database (migrated, places seeded).
@@ -159,11 +161,29 @@ pub async fn spawn_app_with_demo() -> TestApp {
     spawn(true).await
 }
 
+/// Starts the server with a fresh database, the demo reference data and a manual
+/// clock showing `start`: business times come from it, and the worker fires timers by
+/// it. Move it with [`TestApp::clock`] and wait for the effect with [`eventually`].
+pub async fn spawn_app_with_clock(start_time: time::OffsetDateTime) -> TestApp {
+    spawn_with(true, Some(ManualClock::new(start_time))).await
+}
+
 async fn spawn(demo: bool) -> TestApp {
+    spawn_with(demo, None).await
+}
+
+async fn spawn_with(demo: bool, clock: Option<ManualClock>) -> TestApp {
     let database = TestDatabase::create().await;
     let prefix = format!("test-{}", Uuid::new_v4().simple());
-    let settings = test_settings(&database.url, &prefix);
+    let mut settings = test_settings(&database.url, &prefix);
+    if let Some(clock) = &clock {
+        settings.clock = Clock::from(clock.clone());
+        // Timers are judged by the manual clock; the interval only bounds how soon a
+        // test sees their effect.
+        settings.timer_interval = Duration::from_millis(20);
+    }
     let mut app = start(settings).await;
+    app.clock = clock;
     if demo {
         kompis_store::Store::from_pool(app.pool.clone())
             .load_demo_reference_data()
@@ -192,6 +212,7 @@ pub async fn start(settings: Settings) -> TestApp {
     let server = tokio::spawn(application.run_until(async move {
         let _ = rx.await;
     }));
+    let database_url_for_roles = database_url.clone();
     let channel = Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect_timeout(Duration::from_secs(5))
@@ -209,9 +230,11 @@ pub async fn start(settings: Settings) -> TestApp {
         pool,
         channel,
         issuer: TokenIssuer::new(DEVELOPMENT_JWT_SECRET.as_bytes()),
+        database_url: database_url_for_roles,
         shutdown: Some(tx),
         server: Some(server),
         database: None,
+        clock: None,
     }
 }
 
@@ -221,9 +244,27 @@ impl TestApp {
         self.channel.clone()
     }
 
-    /// A pool on the test database, for assertions the API cannot make.
+    /// The server's manual clock (apps started with [`spawn_app_with_clock`]).
+    pub fn clock(&self) -> &ManualClock {
+        self.clock
+            .as_ref()
+            .expect("an app started with spawn_app_with_clock")
+    }
+
+    /// A pool on the test database, for assertions the API cannot make. It connects
+    /// as the migrating user, not as the service's role.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// A connection on the test database acting as the service's role (`kompis_app`),
+    /// for proving what the service may and may not do.
+    pub async fn service_role_connection(&self) -> PgConnection {
+        let mut conn = PgConnection::connect(&self.database_url).await.expect("connect");
+        conn.execute("SET ROLE kompis_app")
+            .await
+            .expect("the service role exists");
+        conn
     }
 
     /// A signed token for `principal`, valid for an hour.
@@ -397,4 +438,25 @@ pub fn terminate(child: &tokio::process::Child) {
         .status()
         .unwrap();
     assert!(sent.success());
+}
+
+/// Polls `check` until it answers `Some`, and returns that. For effects that follow a
+/// call asynchronously (the worker's timers, the relay): it waits for the observable
+/// result, never for a fixed time, and fails the test after a generous bound.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -1,8 +1,7 @@
 //! The server as any gRPC client sees it: health, reflection, gRPC-Web, gzip,
 //! authentication, metrics, the token command and configuration errors.
 
-mod support;
-
+use crate::support;
 use kompis_proto::v1::admin_service_client::AdminServiceClient;
 use kompis_proto::v1::{ListMunicipalitiesRequest, ListMunicipalitiesResponse};
 use prost::Message;

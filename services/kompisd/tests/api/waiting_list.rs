@@ -1,11 +1,9 @@
 //! The waiting list: ready participants longest waiting first, and the counts per
 //! district and language that show where established residents are missing.
 
-mod participant_fixtures;
-mod support;
-
+use crate::fixtures::participants::*;
+use crate::support;
 use kompis_proto::v1::*;
-use participant_fixtures::*;
 
 async fn waiting_list(app: &support::TestApp, request: GetWaitingListRequest) -> GetWaitingListResponse {
     participants(app, &app.coordinator("botkyrka"))
@@ -211,6 +209,7 @@ async fn a_withdrawn_participant_leaves_the_queue_and_returns_to_the_same_place(
 
     client
         .withdraw_participant(WithdrawParticipantRequest {
+            request_id: String::new(),
             name: first.name.clone(),
             reason: "Travelling for a month".into(),
         })
@@ -219,6 +218,7 @@ async fn a_withdrawn_participant_leaves_the_queue_and_returns_to_the_same_place(
     let while_away = waiting_list(&app, GetWaitingListRequest::default()).await;
     let returned = client
         .return_participant(ReturnParticipantRequest {
+            request_id: String::new(),
             name: first.name.clone(),
             reason: "Back home".into(),
             reset_waiting_since: false,
@@ -253,6 +253,7 @@ async fn a_return_can_start_the_waiting_time_afresh() {
     let mut client = participants(&app, &app.coordinator("botkyrka"));
     client
         .withdraw_participant(WithdrawParticipantRequest {
+            request_id: String::new(),
             name: first.name.clone(),
             reason: "Paused at their own request".into(),
         })
@@ -261,6 +262,7 @@ async fn a_return_can_start_the_waiting_time_afresh() {
 
     client
         .return_participant(ReturnParticipantRequest {
+            request_id: String::new(),
             name: first.name.clone(),
             reason: String::new(),
             reset_waiting_since: true,

@@ -1,0 +1,27 @@
+//! The integration tests of kompisd, in one binary so that the support code and the
+//! server are compiled once. Each test starts the real server in-process on port 0 with
+//! a fresh PostgreSQL database and its own Redis key prefix (see [`support`]) and calls
+//! it with the generated gRPC clients; the fault and telemetry tests start the kompisd
+//! binary or their own PostgreSQL and Redis as child processes.
+//!
+//! One module per service or concern; `fixtures/` holds the people and referrals the
+//! tests share.
+
+mod fixtures;
+mod support;
+
+mod admin;
+mod buddy_app;
+mod clock;
+mod event_log;
+mod faults;
+mod idempotency;
+mod interviews;
+mod journey;
+mod participants;
+mod queue;
+mod referrals;
+mod scope;
+mod server;
+mod telemetry;
+mod waiting_list;
