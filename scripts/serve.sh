@@ -52,6 +52,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 kompis_ensure_build_deps
+# The project's Python client, for calling the service as README "Trying it" shows.
+kompis_ensure_venv "$KOMPIS_ROOT/tests/python/requirements.txt"
 
 # shellcheck source=scripts/dev-services.sh
 source "$KOMPIS_ROOT/scripts/dev-services.sh"
@@ -80,11 +82,12 @@ kompisd serve: gRPC on ${KOMPIS_GRPC_ADDR}, metrics on http://${KOMPIS_METRICS_A
   demo data: ${KOMPIS_DEMO_DATA}
 
 How to call it (from the repository root, in another terminal):
-  # a development token (HS256, development key unless KOMPIS_JWT_SECRET is set)
+  # a development token (HS256, development key unless KOMPIS_JWT_SECRET is set); each
+  # token is a new person (subject) unless --subject is given
   TOKEN=\$(${bin_rel} token --role coordinator --chapter botkyrka)
 
-  # a Python client that uses server reflection (scripts/test.sh creates .venv;
-  # or: python3 -m venv .venv && .venv/bin/pip install -r tests/python/requirements.txt)
+  # the project's Python client (in .venv, which this script created), using server
+  # reflection
   .venv/bin/python tests/python/check_health_reflection.py --addr ${KOMPIS_GRPC_ADDR}
   .venv/bin/python tests/python/kompis_call.py --addr ${KOMPIS_GRPC_ADDR} list
   .venv/bin/python tests/python/kompis_call.py --addr ${KOMPIS_GRPC_ADDR} describe kompis.v1.ReportService
