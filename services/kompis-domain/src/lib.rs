@@ -27,7 +27,8 @@
 //!   [`waited`]), withdrawal ([`Withdrawal`]);
 //! - matching: [`MatchingSettings`] and its one conversion into the engine's `Config`,
 //!   [`MinAge`];
-//! - the event log's kinds: [`EventKind`]; time: [`Clock`], [`ManualClock`].
+//! - the event log's kinds: [`EventKind`]; notifications' kinds: [`NotificationKind`];
+//!   time: [`Clock`], [`ManualClock`].
 //!
 //! Personal data is kept to what the programme needs. There are deliberately no types for
 //! special categories of personal data (ethnicity, religion, health) or national identity
@@ -46,6 +47,7 @@ mod language;
 mod macros;
 mod matching_settings;
 mod meeting;
+mod notification;
 mod participant;
 mod place;
 mod referral_closure;
@@ -70,6 +72,7 @@ pub use language::{
 };
 pub use matching_settings::{CriterionWeights, MatchingSettings, MinAge, Weight};
 pub use meeting::MeetingPreference;
+pub use notification::NotificationKind;
 pub use participant::{Capacity, ParticipantRole};
 pub use place::{Coordinates, EARTH_MEAN_RADIUS_KM, KommunKod};
 pub use referral_closure::{CLOSURE_NOTE_MAX, CloseReason, ReferralClosure};

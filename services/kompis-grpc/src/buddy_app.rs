@@ -14,8 +14,11 @@
 //! or e-mail address already known in that chapter is flagged to its coordinators
 //! (`possible_duplicates`), never refused and never shown to the participant.
 //!
-//! Buddy matching, invitations, check-ins and notifications belong to later parts of
+//! The participant's notifications (inbox, live stream, settings) are in
+//! [`notifications`]. Buddy matching, invitations and check-ins belong to later parts of
 //! the programme; those methods answer UNIMPLEMENTED for now.
+
+mod notifications;
 
 use kompis_domain::{BirthYear, Note, ParticipantRole, ParticipantState, Role, Violations};
 use kompis_proto::v1 as pb;
@@ -123,8 +126,6 @@ fn parse_sign_up(v: &mut Violations, req: &pb::SignUpRequest, year: i32) -> Opti
         },
     })
 }
-
-type NotificationStream = tokio_stream::Empty<Result<pb::StreamNotificationsResponse, Status>>;
 
 #[tonic::async_trait]
 impl BuddyAppService for BuddyApp {
@@ -304,12 +305,53 @@ impl BuddyAppService for BuddyApp {
         Err(not_yet("follow-up of buddy meetings"))
     }
 
-    type StreamNotificationsStream = NotificationStream;
+    type StreamNotificationsStream = notifications::NotificationStream;
 
+    #[tracing::instrument(skip_all, fields(rpc = "StreamNotifications"))]
     async fn stream_notifications(
         &self,
-        _request: Request<pb::StreamNotificationsRequest>,
+        request: Request<pb::StreamNotificationsRequest>,
     ) -> Result<Response<Self::StreamNotificationsStream>, Status> {
-        Err(not_yet("notifications"))
+        respond(self.notification_stream(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListMyNotifications"))]
+    async fn list_my_notifications(
+        &self,
+        request: Request<pb::ListMyNotificationsRequest>,
+    ) -> Result<Response<pb::ListMyNotificationsResponse>, Status> {
+        respond(self.list_notifications(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetNotification"))]
+    async fn get_notification(
+        &self,
+        request: Request<pb::GetNotificationRequest>,
+    ) -> Result<Response<pb::GetNotificationResponse>, Status> {
+        respond(self.get_own_notification(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "MarkNotificationRead"))]
+    async fn mark_notification_read(
+        &self,
+        request: Request<pb::MarkNotificationReadRequest>,
+    ) -> Result<Response<pb::MarkNotificationReadResponse>, Status> {
+        respond(self.mark_own_notification_read(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "GetMyNotificationSettings"))]
+    async fn get_my_notification_settings(
+        &self,
+        request: Request<pb::GetMyNotificationSettingsRequest>,
+    ) -> Result<Response<pb::GetMyNotificationSettingsResponse>, Status> {
+        respond(self.get_notification_settings(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "UpdateMyNotificationSettings"))]
+    async fn update_my_notification_settings(
+        &self,
+        request: Request<pb::UpdateMyNotificationSettingsRequest>,
+    ) -> Result<Response<pb::UpdateMyNotificationSettingsResponse>, Status> {
+        respond(self.update_notification_settings(request).await)
     }
 }

@@ -13,11 +13,13 @@
 
 pub mod auth;
 pub mod kit;
+pub mod live;
 pub mod parse;
 pub mod views;
 
 pub mod admin;
 pub mod buddy_app;
+pub mod delivery;
 pub mod interviews;
 pub mod participants;
 pub mod referrals;
@@ -26,6 +28,7 @@ pub mod reports;
 pub use admin::Admin;
 pub use auth::{Authenticator, Principal, TokenIssuer};
 pub use buddy_app::BuddyApp;
+pub use delivery::Delivery;
 pub use interviews::Interviews;
 pub use kit::Kit;
 pub use participants::Participants;

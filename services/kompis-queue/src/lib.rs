@@ -1,25 +1,38 @@
-//! Redis Streams for kompis: what the outbox relay publishes and the worker consumes.
+//! Redis Streams for kompis: what the outbox relay publishes and the workers consume,
+//! and the wake-ups of the app's live notification streams.
 //!
-//! Delivery is at least once. PostgreSQL's outbox is the record of what must be
-//! delivered; Redis only moves it. A message carries its outbox id, which consumers use
-//! to ignore repeats, and a payload version, so consumers can refuse payloads they do
-//! not understand. Consumers acknowledge only after their own transaction committed;
-//! a message that fails [`MAX_DELIVERIES`] times, or cannot be understood at all, moves to
-//! the topic's dead-letter stream with the reason.
+//! Delivery is at least once. PostgreSQL is the record of what must be delivered and of
+//! what was; Redis only moves it. A message carries its outbox id and a payload
+//! version, so consumers can skip repeats and refuse payloads they do not understand.
+//! Consumers acknowledge only after their own transaction committed ([`Consumer`]).
+//!
+//! Redis may lose everything (many deployments run it without persistence). The queue
+//! keeps a random *incarnation* id in Redis ([`Queue::incarnation`]); a Redis that comes
+//! back empty gets a new one, which tells the relay to publish again what PostgreSQL says
+//! is not delivered, and consumers recreate their groups when Redis says they are gone.
 //!
 //! Every key starts with the configured prefix (`{prefix}:stream:{topic}`), so several
 //! deployments, or several tests, share one Redis without seeing each other's keys.
 
 #![deny(missing_docs)]
 
+mod consume;
+mod live;
+
 use std::time::Duration;
 
+use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::streams::StreamReadReply;
-use redis::{AsyncCommands, Value};
 
-/// How often a message may be delivered before it goes to the dead-letter stream.
+pub use consume::Consumer;
+pub use live::LiveSubscription;
+
+/// How often a message may be delivered before it is given up as a dead letter.
 pub const MAX_DELIVERIES: u64 = 5;
+
+/// How many entries a stream of announcements (a topic nobody acknowledges) keeps,
+/// roughly: its readers want recent changes, and nothing else trims it.
+pub const ANNOUNCEMENTS_KEPT: u64 = 100_000;
 
 /// What went wrong talking to Redis.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +56,7 @@ pub struct Envelope {
 /// A message read from a consumer group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// The stream entry id, for [`Queue::ack`].
+    /// The stream entry id, for [`Consumer::ack`].
     pub entry_id: String,
     /// The message, or `None` when its fields are malformed (a poison message).
     pub envelope: Option<Envelope>,
@@ -51,11 +64,25 @@ pub struct Delivery {
     pub deliveries: u64,
 }
 
+/// One message to publish and whether its topic is read by a consumer group (it is
+/// then left whole until acknowledged; otherwise the stream is trimmed to about
+/// [`ANNOUNCEMENTS_KEPT`] entries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing<'a> {
+    /// The stream topic.
+    pub topic: &'a str,
+    /// The message.
+    pub envelope: Envelope,
+    /// Whether a consumer group acknowledges it.
+    pub consumed: bool,
+}
+
 /// A Redis connection that reconnects by itself, and the key prefix. Cheap to clone.
 #[derive(Clone)]
 pub struct Queue {
     conn: ConnectionManager,
     prefix: String,
+    url: String,
 }
 
 impl std::fmt::Debug for Queue {
@@ -73,14 +100,20 @@ impl Queue {
         let client = redis::Client::open(url)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_response_timeout(Some(Duration::from_secs(10)))
             .set_max_delay(Duration::from_secs(2))
             .set_number_of_retries(3);
         let conn = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self {
             conn,
             prefix: prefix.to_owned(),
+            url: url.to_owned(),
         })
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     /// The stream key of `topic`.
@@ -88,15 +121,38 @@ impl Queue {
         format!("{}:stream:{topic}", self.prefix)
     }
 
-    /// The dead-letter stream key of `topic`.
+    /// The dead-letter stream key of `topic` (operators' view; PostgreSQL keeps the
+    /// record).
     pub fn dead_letter_key(&self, topic: &str) -> String {
         format!("{}:dead:{topic}", self.prefix)
+    }
+
+    fn incarnation_key(&self) -> String {
+        format!("{}:incarnation", self.prefix)
     }
 
     /// True when Redis answers PING.
     pub async fn ping(&self) -> bool {
         let mut conn = self.conn.clone();
         redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok()
+    }
+
+    /// The id of this Redis's incarnation: set (at random) by the first caller to find
+    /// none, so it changes exactly when Redis has lost its data.
+    pub async fn incarnation(&self) -> Result<String, QueueError> {
+        let mut conn = self.conn.clone();
+        let key = self.incarnation_key();
+        let candidate = uuid::Uuid::new_v4().to_string();
+        // SET NX GET: sets the candidate only if there is none, and answers the value
+        // that was there (nil when the candidate was set), in one round trip.
+        let existing: Option<String> = redis::cmd("SET")
+            .arg(&key)
+            .arg(&candidate)
+            .arg("NX")
+            .arg("GET")
+            .query_async(&mut conn)
+            .await?;
+        Ok(existing.unwrap_or(candidate))
     }
 
     /// Appends a message to `topic`'s stream and returns its entry id.
@@ -116,7 +172,34 @@ impl Queue {
         Ok(id)
     }
 
-    /// Creates the consumer group `group` on `topic` (and the stream) if missing.
+    /// Appends messages to their streams in one pipeline (one round trip), in order.
+    pub async fn publish_batch(&self, messages: &[Outgoing<'_>]) -> Result<(), QueueError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        for m in messages {
+            let cmd = pipe.cmd("XADD").arg(self.stream_key(m.topic));
+            if !m.consumed {
+                cmd.arg("MAXLEN").arg("~").arg(ANNOUNCEMENTS_KEPT);
+            }
+            cmd.arg("*")
+                .arg("outbox_id")
+                .arg(m.envelope.outbox_id)
+                .arg("version")
+                .arg(m.envelope.version)
+                .arg("payload")
+                .arg(&m.envelope.payload)
+                .ignore();
+        }
+        let mut conn = self.conn.clone();
+        pipe.query_async::<()>(&mut conn).await?;
+        Ok(())
+    }
+
+    /// Creates the consumer group `group` on `topic` (and the stream) if missing. A
+    /// group created on a stream that already has entries reads them all (`0`), so a
+    /// group recreated after Redis lost it misses nothing published since.
     pub async fn ensure_group(&self, topic: &str, group: &str) -> Result<(), QueueError> {
         let mut conn = self.conn.clone();
         let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
@@ -133,105 +216,7 @@ impl Queue {
         }
     }
 
-    /// Reads up to `count` messages for `consumer` in `group`: first messages that were
-    /// delivered before but not acknowledged for at least `retry_after` (another
-    /// consumer died, or processing failed), then new ones, waiting up to `block` for
-    /// new ones when there are none.
-    pub async fn read(
-        &self,
-        topic: &str,
-        group: &str,
-        consumer: &str,
-        count: usize,
-        retry_after: Duration,
-        block: Duration,
-    ) -> Result<Vec<Delivery>, QueueError> {
-        let mut conn = self.conn.clone();
-        let key = self.stream_key(topic);
-        // XAUTOCLAIM replies [next-cursor, [[id, [field, value, ...]], ...], [deleted ids]].
-        let claimed: Value = redis::cmd("XAUTOCLAIM")
-            .arg(&key)
-            .arg(group)
-            .arg(consumer)
-            .arg(retry_after.as_millis() as u64)
-            .arg("0-0")
-            .arg("COUNT")
-            .arg(count)
-            .query_async(&mut conn)
-            .await?;
-        let mut entries = parse_autoclaim(claimed);
-        if entries.is_empty() {
-            let reply: Option<StreamReadReply> = redis::cmd("XREADGROUP")
-                .arg("GROUP")
-                .arg(group)
-                .arg(consumer)
-                .arg("COUNT")
-                .arg(count)
-                .arg("BLOCK")
-                .arg(block.as_millis() as u64)
-                .arg("STREAMS")
-                .arg(&key)
-                .arg(">")
-                .query_async(&mut conn)
-                .await?;
-            for stream in reply.map(|r| r.keys).unwrap_or_default() {
-                for entry in stream.ids {
-                    let field = |name: &str| entry.get::<String>(name);
-                    entries.push((
-                        entry.id.clone(),
-                        field("outbox_id"),
-                        field("version"),
-                        field("payload"),
-                    ));
-                }
-            }
-        }
-        let mut deliveries = Vec::with_capacity(entries.len());
-        for (entry_id, outbox_id, version, payload) in entries {
-            let deliveries_so_far = self.delivery_count(&key, group, &entry_id).await?;
-            let envelope = match (
-                outbox_id.and_then(|s| s.parse().ok()),
-                version.and_then(|s| s.parse().ok()),
-                payload,
-            ) {
-                (Some(outbox_id), Some(version), Some(payload)) => Some(Envelope {
-                    outbox_id,
-                    version,
-                    payload,
-                }),
-                _ => None,
-            };
-            deliveries.push(Delivery {
-                entry_id,
-                envelope,
-                deliveries: deliveries_so_far.max(1),
-            });
-        }
-        Ok(deliveries)
-    }
-
-    async fn delivery_count(&self, key: &str, group: &str, entry_id: &str) -> Result<u64, QueueError> {
-        let mut conn = self.conn.clone();
-        // XPENDING key group start end count -> [[id, consumer, idle-ms, deliveries]]
-        let pending: Vec<(String, String, u64, u64)> = redis::cmd("XPENDING")
-            .arg(key)
-            .arg(group)
-            .arg(entry_id)
-            .arg(entry_id)
-            .arg(1)
-            .query_async(&mut conn)
-            .await?;
-        Ok(pending.first().map_or(1, |p| p.3))
-    }
-
-    /// Acknowledges a message: it was handled and its effects are committed.
-    pub async fn ack(&self, topic: &str, group: &str, entry_id: &str) -> Result<(), QueueError> {
-        let mut conn = self.conn.clone();
-        let _: i64 = conn.xack(self.stream_key(topic), group, &[entry_id]).await?;
-        Ok(())
-    }
-
-    /// Moves a message to `topic`'s dead-letter stream with `reason`, and acknowledges it.
+    /// Moves a message to `topic`'s dead-letter stream with `reason` (operators' view).
     pub async fn dead_letter(
         &self,
         topic: &str,
@@ -245,8 +230,9 @@ impl Queue {
             None => (String::new(), String::new(), String::new()),
         };
         let _: String = conn
-            .xadd(
+            .xadd_maxlen(
                 self.dead_letter_key(topic),
+                redis::streams::StreamMaxlen::Approx(10_000),
                 "*",
                 &[
                     ("entry_id", delivery.entry_id.clone()),
@@ -258,7 +244,7 @@ impl Queue {
                 ],
             )
             .await?;
-        self.ack(topic, group, &delivery.entry_id).await
+        Ok(())
     }
 
     /// Number of entries in a stream (for tests and operators).
@@ -266,38 +252,4 @@ impl Queue {
         let mut conn = self.conn.clone();
         Ok(conn.xlen(key).await?)
     }
-}
-
-type RawEntry = (String, Option<String>, Option<String>, Option<String>);
-
-fn parse_autoclaim(reply: Value) -> Vec<RawEntry> {
-    let Value::Array(parts) = reply else {
-        return Vec::new();
-    };
-    let Some(Value::Array(entries)) = parts.into_iter().nth(1) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let Value::Array(pair) = entry else { continue };
-        let mut pair = pair.into_iter();
-        let (Some(id), Some(Value::Array(fields))) = (pair.next(), pair.next()) else {
-            continue;
-        };
-        let Ok(id) = redis::from_redis_value::<String>(id) else {
-            continue;
-        };
-        let fields: Vec<String> = fields
-            .into_iter()
-            .filter_map(|f| redis::from_redis_value::<String>(f).ok())
-            .collect();
-        let get = |name: &str| {
-            fields
-                .chunks(2)
-                .find(|kv| kv.len() == 2 && kv[0] == name)
-                .map(|kv| kv[1].clone())
-        };
-        out.push((id, get("outbox_id"), get("version"), get("payload")));
-    }
-    out
 }

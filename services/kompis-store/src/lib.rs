@@ -13,12 +13,15 @@
 #![deny(missing_docs)]
 
 pub mod chapters;
+pub mod dead_letters;
 mod error;
 pub mod events;
 pub mod idempotency;
+pub mod inbox;
 pub mod intake;
 pub mod interests;
 pub mod interviews;
+pub mod notifications;
 pub mod organizations;
 pub mod outbox;
 pub mod participants;

@@ -17,7 +17,7 @@ use tonic_health::server::HealthReporter;
 
 use crate::layers::ObserveLayer;
 use crate::settings::Settings;
-use crate::{metrics_server, services, worker};
+use crate::{live, metrics_server, services, worker};
 
 /// A built application: listeners bound, store ready, not yet serving.
 #[derive(Debug)]
@@ -127,6 +127,7 @@ impl Application {
         let worker_task = settings
             .run_worker
             .then(|| tokio::spawn(worker::run(settings.clone(), store.clone(), stopped())));
+        let live_task = tokio::spawn(live::forward(settings.clone(), kit.live().clone(), stopped()));
 
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(kompis_proto::FILE_DESCRIPTOR_SET)
@@ -175,6 +176,9 @@ impl Application {
                 .set_service_status(*name, ServingStatus::NotServing)
                 .await;
         }
+        // Notification streams would outlive every grace period: end them now, with
+        // UNAVAILABLE, so that the apps reconnect to another replica.
+        kit.live().close();
         let _ = stop_tx.send(true);
         match tokio::time::timeout(settings.shutdown_grace, &mut server).await {
             Ok(joined) => joined??,
@@ -188,6 +192,7 @@ impl Application {
         if let Some(task) = worker_task {
             let _ = tokio::time::timeout(settings.shutdown_grace, task).await;
         }
+        let _ = live_task.await;
         store.close().await;
         tracing::info!("stopped");
         Ok(())

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod layers;
+pub mod live;
 pub mod metrics_server;
 pub mod services;
 pub mod settings;

@@ -6,6 +6,7 @@
 use kompis_grpc::{Authenticator, Kit};
 use kompis_proto::v1::admin_service_server::AdminServiceServer;
 use kompis_proto::v1::buddy_app_service_server::BuddyAppServiceServer;
+use kompis_proto::v1::delivery_service_server::DeliveryServiceServer;
 use kompis_proto::v1::interview_service_server::InterviewServiceServer;
 use kompis_proto::v1::participant_service_server::ParticipantServiceServer;
 use kompis_proto::v1::referral_service_server::ReferralServiceServer;
@@ -79,5 +80,6 @@ pub fn register(kit: &Kit, auth: &Authenticator) -> Registry {
     registry.add(auth, server!(BuddyAppServiceServer, kompis_grpc::BuddyApp::new));
     registry.add(auth, server!(ReferralServiceServer, kompis_grpc::Referrals::new));
     registry.add(auth, server!(ReportServiceServer, kompis_grpc::Reports::new));
+    registry.add(auth, server!(DeliveryServiceServer, kompis_grpc::Delivery::new));
     registry
 }

@@ -58,6 +58,23 @@ pub struct Settings {
     /// The application clock: the source of every business time the service writes.
     /// The system clock, unless a test sets a [`kompis_domain::ManualClock`].
     pub clock: kompis_domain::Clock,
+    /// Consumers delivering notifications to the app's inboxes, per worker process
+    /// (`KOMPIS_DELIVERY_WORKERS`, default 2).
+    pub delivery_workers: usize,
+    /// How long a stream entry may stay unacknowledged before another consumer takes it
+    /// over (its consumer died, or its attempt failed) (`KOMPIS_QUEUE_RECLAIM_MS`,
+    /// default 30000).
+    pub reclaim_after: Duration,
+    /// SMTP server for e-mail notifications (`KOMPIS_SMTP_URL`): `smtp://host:port`,
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://host`, with
+    /// `user:password@` if needed. Unset: e-mail deliveries wait, none is sent.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail notifications (`KOMPIS_MAIL_FROM`, default
+    /// `Kompis <kompis@localhost>`).
+    pub mail_from: lettre::message::Mailbox,
+    /// Consumers sending e-mail, per worker process, when SMTP is configured
+    /// (`KOMPIS_EMAIL_WORKERS`, default 1).
+    pub email_workers: usize,
 }
 
 impl std::fmt::Debug for Settings {
@@ -70,6 +87,8 @@ impl std::fmt::Debug for Settings {
             .field("migrate", &self.migrate)
             .field("demo_data", &self.demo_data)
             .field("environment", &self.environment)
+            .field("delivery_workers", &self.delivery_workers)
+            .field("smtp", &self.smtp_url.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +156,21 @@ impl Settings {
         {
             errors.push("KOMPIS_REDIS_PREFIX may contain only letters, digits and - _ : .".into());
         }
+        let smtp_url = get("KOMPIS_SMTP_URL");
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            errors.push("KOMPIS_SMTP_URL must be an smtp:// or smtps:// URL".into());
+        }
+        let mail_from = get("KOMPIS_MAIL_FROM")
+            .unwrap_or_else(|| "Kompis <kompis@localhost>".into())
+            .parse()
+            .unwrap_or_else(|e| {
+                errors.push(format!(
+                    "KOMPIS_MAIL_FROM must be a mailbox such as `Kompis <kompis@example.org>`: {e}"
+                ));
+                "kompis@localhost".parse().expect("a valid mailbox")
+            });
         let settings = Settings {
             database_max_connections: parse(&get, "KOMPIS_DATABASE_MAX_CONNECTIONS", "10", &mut errors),
             migrate: parse(&get, "KOMPIS_MIGRATE", "true", &mut errors),
@@ -169,6 +203,16 @@ impl Settings {
                 &mut errors,
             )),
             clock: kompis_domain::Clock::system(),
+            delivery_workers: parse(&get, "KOMPIS_DELIVERY_WORKERS", "2", &mut errors),
+            reclaim_after: Duration::from_millis(parse(
+                &get,
+                "KOMPIS_QUEUE_RECLAIM_MS",
+                "30000",
+                &mut errors,
+            )),
+            email_workers: parse(&get, "KOMPIS_EMAIL_WORKERS", "1", &mut errors),
+            smtp_url,
+            mail_from,
             database_url,
             redis_url,
             redis_prefix,

@@ -69,6 +69,10 @@ pub enum ApiError {
     /// The RPC is part of the contract but not served yet.
     #[error("unimplemented")]
     Unimplemented(&'static str),
+    /// The server is shutting down: a long-lived call (a stream) ends; the client
+    /// reconnects, to this or another replica.
+    #[error("shutting down")]
+    ShuttingDown,
     /// A dependency (PostgreSQL, Redis) is unreachable; retrying later may help.
     #[error("unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -151,6 +155,12 @@ impl ApiError {
                 ErrorReason::NotImplemented,
                 format!("{method} is not available yet"),
                 ErrorDetails::new(),
+            ),
+            ApiError::ShuttingDown => (
+                Code::Unavailable,
+                ErrorReason::TemporarilyUnavailable,
+                "the server is shutting down; reconnect".to_owned(),
+                ErrorDetails::with_retry_info(Some(Duration::from_secs(1))),
             ),
             ApiError::Unavailable(source) => {
                 tracing::warn!(error = %ErrorChain(source.as_ref()), "dependency unavailable");

@@ -35,20 +35,33 @@ use time::OffsetDateTime;
 use tonic::{Response, Status};
 
 use crate::auth::Principal;
+use crate::live::LiveNotifications;
 pub use errors::{ApiError, ApiResult, IntoApi, StoreResultExt};
 pub use idempotency::RequestId;
 
-/// What every service holds: the store and the application clock. Cheap to clone.
+/// What every service holds: the store, the application clock and the live
+/// notification streams of this process. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Kit {
     store: Store,
     clock: Clock,
+    live: LiveNotifications,
 }
 
 impl Kit {
     /// A kit over `store`, with `clock` as the source of every business time.
     pub fn new(store: Store, clock: Clock) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            live: LiveNotifications::default(),
+        }
+    }
+
+    /// The live notification streams of this process: the composition root feeds it
+    /// the wake-ups it receives.
+    pub fn live(&self) -> &LiveNotifications {
+        &self.live
     }
 
     /// The store.

@@ -1,4 +1,5 @@
-//! Renderings that several services share: participants and interviews.
+//! Renderings that several services share: participants, interviews and notifications.
 
 pub mod interview;
+pub mod notification;
 pub mod participant;

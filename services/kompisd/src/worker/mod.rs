@@ -1,105 +1,126 @@
-//! The worker role: relays the outbox from PostgreSQL to Redis Streams.
+//! The worker role: everything that happens after a request has committed.
 //!
-//! The relay claims unpublished outbox rows (`FOR UPDATE SKIP LOCKED`, so several
-//! workers share the work), publishes each to its topic's stream, and marks them
-//! published in the same transaction. A crash between publishing and committing
-//! publishes the rows again later: delivery is at least once, and consumers skip
-//! repeats by outbox id. Consumers of the streams are added by the features that need
-//! them (activity invitations, notifications).
+//! - [`relay`]: publishes the outbox from PostgreSQL to Redis Streams, and publishes
+//!   again what Redis lost.
+//! - [`inbox`]: a pool of consumers delivering notifications to the participants' app
+//!   inboxes and waking their live streams.
+//! - [`email`]: consumers sending notifications by e-mail, when SMTP is configured.
+//! - [`timers`]: durable timers, fired by the application clock.
 //!
-//! It also fires durable timers ([`timers`]): every `timer_interval` it asks each
-//! timer to act on what is due by the application clock, so that tests move a manual
-//! clock forward and wait for the effect instead of sleeping.
+//! Delivery is at least once from PostgreSQL's outbox to the consumers, and exactly
+//! once into an inbox: a consumer records the delivery in PostgreSQL and only then
+//! acknowledges the stream entry, and a repeat finds the delivery already recorded. An
+//! entry that keeps failing becomes a dead letter in PostgreSQL.
+//!
+//! Each part runs its own loop; Redis or PostgreSQL being down is logged and retried,
+//! never the end of the worker.
 
 use std::future::Future;
 use std::time::Duration;
 
-use kompis_queue::{Envelope, Queue};
-use kompis_store::{Store, outbox};
+use kompis_queue::Queue;
+use kompis_store::Store;
+use tokio::sync::watch;
 
 use crate::settings::Settings;
 
+pub mod email;
+pub mod inbox;
+pub mod relay;
 pub mod timers;
 
-/// Rows relayed per transaction.
-const BATCH: i64 = 100;
-/// Pause when the outbox is empty or a dependency is down.
+/// The consumer group every delivery topic is read by.
+pub const GROUP: &str = "delivery";
+
+/// Pause when there is nothing to do or a dependency is down.
 const IDLE: Duration = Duration::from_millis(250);
 
-/// Runs the relay until `stop` resolves. Redis or PostgreSQL being down is logged and
-/// retried; it never ends the loop.
-pub async fn run(settings: Settings, store: Store, stop: impl Future<Output = ()>) {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let timers = tokio::spawn(timers::run(
-        store.clone(),
-        settings.clock.clone(),
-        settings.timer_interval,
-        async move {
-            let mut rx = stop_rx;
-            let _ = rx.wait_for(|stop| *stop).await;
-        },
-    ));
-    relay(&settings, &store, stop).await;
-    let _ = stop_tx.send(true);
-    let _ = timers.await;
+/// A stop signal shared by the worker's parts.
+#[derive(Debug, Clone)]
+pub struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    /// Resolves when the worker is asked to stop.
+    pub async fn wait(&self) {
+        let mut rx = self.0.clone();
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+
+    /// Whether the worker was asked to stop.
+    pub fn requested(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Sleeps for `duration`; false when a stop came first.
+    pub async fn sleep(&self, duration: Duration) -> bool {
+        tokio::select! {
+            () = self.wait() => false,
+            () = tokio::time::sleep(duration) => true,
+        }
+    }
 }
 
-/// The outbox relay, until `stop` resolves.
-async fn relay(settings: &Settings, store: &Store, stop: impl Future<Output = ()>) {
-    tokio::pin!(stop);
-    let queue = loop {
+/// Connects to Redis, retrying until it answers or a stop comes.
+pub async fn connect(settings: &Settings, stop: &Stop) -> Option<Queue> {
+    loop {
         match Queue::connect(&settings.redis_url, &settings.redis_prefix).await {
-            Ok(queue) => break queue,
+            Ok(queue) => return Some(queue),
             Err(e) => {
                 tracing::warn!(error = %e, "redis unreachable; retrying");
-                tokio::select! {
-                    () = &mut stop => return,
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                if !stop.sleep(Duration::from_secs(1)).await {
+                    return None;
                 }
             }
         }
-    };
-    tracing::info!("outbox relay running");
-    loop {
-        let relayed = match relay_once(store, &queue).await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "outbox relay failed; retrying");
-                0
-            }
-        };
-        if relayed < BATCH as usize {
-            tokio::select! {
-                () = &mut stop => return,
-                () = tokio::time::sleep(IDLE) => {}
-            }
-        }
     }
 }
 
-/// Publishes one batch; returns how many rows it relayed.
-pub async fn relay_once(store: &Store, queue: &Queue) -> anyhow::Result<usize> {
-    let mut tx = store.begin().await?;
-    let rows = outbox::claim(&mut *tx, BATCH).await?;
-    if rows.is_empty() {
-        return Ok(0);
+/// A consumer name unique to this process: the host, the process and a random part
+/// (a restarted process is a new consumer; what the old one left pending is reclaimed).
+pub fn consumer_name(role: &str, n: usize) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "kompisd".into());
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{role}{n}-{}", std::process::id(), &nonce[..8])
+}
+
+/// Runs every part of the worker until `stop` resolves, then waits for each to finish
+/// what it is doing.
+pub async fn run(settings: Settings, store: Store, stop: impl Future<Output = ()>) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopper = Stop(stop_rx);
+    let mut tasks = vec![
+        tokio::spawn(timers::run(
+            store.clone(),
+            settings.clock.clone(),
+            settings.timer_interval,
+            {
+                let stop = stopper.clone();
+                async move { stop.wait().await }
+            },
+        )),
+        tokio::spawn(relay::run(settings.clone(), store.clone(), stopper.clone())),
+    ];
+    for n in 0..settings.delivery_workers {
+        tasks.push(tokio::spawn(inbox::run(
+            settings.clone(),
+            store.clone(),
+            consumer_name("inbox", n),
+            stopper.clone(),
+        )));
     }
-    let mut ids = Vec::with_capacity(rows.len());
-    for row in &rows {
-        queue
-            .publish(
-                &row.topic,
-                &Envelope {
-                    outbox_id: row.id,
-                    version: row.version,
-                    payload: row.payload.to_string(),
-                },
-            )
-            .await?;
-        ids.push(row.id);
+    if settings.smtp_url.is_some() {
+        for n in 0..settings.email_workers {
+            tasks.push(tokio::spawn(email::run(
+                settings.clone(),
+                store.clone(),
+                consumer_name("email", n),
+                stopper.clone(),
+            )));
+        }
     }
-    outbox::mark_published(&mut *tx, &ids).await?;
-    tx.commit().await?;
-    tracing::debug!(count = ids.len(), "outbox relayed");
-    Ok(ids.len())
+    stop.await;
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
 }

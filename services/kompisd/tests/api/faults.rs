@@ -3,6 +3,7 @@
 
 use crate::support;
 use crate::support::postgres::TempPostgres;
+use crate::support::redis::{free_port, start_redis};
 use kompis_proto::v1::ListMunicipalitiesRequest;
 use kompis_proto::v1::admin_service_client::AdminServiceClient;
 use tonic::Code;
@@ -62,40 +63,6 @@ async fn health_follows_postgres_down_and_back_up() {
     app.shutdown().await;
 }
 
-/// A Redis server of the test's own on a free port, run in the foreground as a child;
-/// returns once it says it accepts connections.
-fn start_redis(port: u16) -> std::process::Child {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("redis-server (scripts/test.sh installs it)");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("redis-server exited before it was ready")
-            .unwrap();
-        if line.contains("Ready to accept connections") {
-            break;
-        }
-    }
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    child
-}
-
 /// Publishes once Redis is back: the first attempts may meet the connection that broke,
 /// and the manager reconnects on them.
 async fn publish_when_back(queue: &kompis_queue::Queue, envelope: &kompis_queue::Envelope) -> String {
@@ -111,11 +78,7 @@ async fn publish_when_back(queue: &kompis_queue::Queue, envelope: &kompis_queue:
 
 #[tokio::test]
 async fn the_queue_reconnects_by_itself_after_redis_restarts() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let url = format!("redis://127.0.0.1:{port}");
     let mut redis = start_redis(port);
     let envelope = kompis_queue::Envelope {

@@ -228,6 +228,7 @@ async fn someone_elses_objects(app: &TestApp) -> Vec<(String, String)> {
         .unwrap();
     let interview = book_as_admin(app, &participant.name).await;
     let unknown = uuid::Uuid::now_v7();
+    let notification = delivered_notification(app, &participant.name).await;
     let participant_elsewhere = format!("chapters/stockholm/participants/{unknown}");
     vec![
         ("chapters/stockholm".into(), "chapters/no-such-chapter".into()),
@@ -252,7 +253,43 @@ async fn someone_elses_objects(app: &TestApp) -> Vec<(String, String)> {
             format!("chapters/stockholm/referrals/{}", uuid::Uuid::now_v7()),
             format!("chapters/no-such-chapter/referrals/{unknown}"),
         ),
+        (
+            notification,
+            format!("{}/notifications/{unknown}", participant.name),
+        ),
     ]
+}
+
+/// A notification in the inbox of the participant named `participant`.
+async fn delivered_notification(app: &TestApp, participant: &str) -> String {
+    let id = crate::fixtures::notifications::id_of(participant);
+    let params = crate::fixtures::notifications::walk();
+    let mut tx = app.pool().begin().await.unwrap();
+    let notification = kompis_store::notifications::enqueue(
+        &mut tx,
+        &kompis_store::notifications::NewNotification {
+            participant: id,
+            chapter: "stockholm",
+            kind: kompis_domain::NotificationKind::InvitationReceived,
+            subject: participant,
+            template: kompis_messages::Template::InvitationReceived,
+            params: &params,
+            at: time::OffsetDateTime::now_utc(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    crate::support::eventually("the notification is delivered", || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox WHERE notification_id = $1")
+            .bind(notification)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+        (n == 1).then_some(())
+    })
+    .await;
+    format!("{participant}/notifications/{notification}")
 }
 
 async fn book_as_admin(app: &TestApp, participant: &str) -> Interview {

@@ -8,6 +8,8 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod redis;
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -109,6 +111,8 @@ pub fn test_settings(database_url: &str, redis_prefix: &str) -> Settings {
         ("KOMPIS_HEALTH_INTERVAL_MS", "100".to_owned()),
         ("KOMPIS_SHUTDOWN_GRACE_MS", "3000".to_owned()),
         ("KOMPIS_DATABASE_MAX_CONNECTIONS", "5".to_owned()),
+        // Entries left pending by a failed attempt are tried again soon.
+        ("KOMPIS_QUEUE_RECLAIM_MS", "300".to_owned()),
     ];
     Settings::from_map(&vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
         .expect("test settings are valid")
@@ -172,10 +176,25 @@ async fn spawn(demo: bool) -> TestApp {
     spawn_with(demo, None).await
 }
 
+/// Starts the server with a fresh database and the demo reference data, with settings
+/// changed by `configure` first (an SMTP server, a Redis of the test's own...).
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_configured(true, None, configure).await
+}
+
 async fn spawn_with(demo: bool, clock: Option<ManualClock>) -> TestApp {
+    spawn_configured(demo, clock, |_| {}).await
+}
+
+async fn spawn_configured(
+    demo: bool,
+    clock: Option<ManualClock>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let database = TestDatabase::create().await;
     let prefix = format!("test-{}", Uuid::new_v4().simple());
     let mut settings = test_settings(&database.url, &prefix);
+    configure(&mut settings);
     if let Some(clock) = &clock {
         settings.clock = Clock::from(clock.clone());
         // Timers are judged by the manual clock; the interval only bounds how soon a
@@ -249,6 +268,11 @@ impl TestApp {
         self.clock
             .as_ref()
             .expect("an app started with spawn_app_with_clock")
+    }
+
+    /// The test database's URL (as the migrating user), for processes of the test's own.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
     }
 
     /// A pool on the test database, for assertions the API cannot make. It connects
@@ -428,6 +452,29 @@ pub async fn spawn_kompisd(database_url: &str, env: &[(&str, String)]) -> (tokio
         }
     };
     (child, addr)
+}
+
+/// The real `kompisd worker` binary as a child process against `database_url` and
+/// `redis_url` with the key prefix `prefix`, and `env` added.
+pub fn spawn_worker(
+    database_url: &str,
+    redis_url: &str,
+    prefix: &str,
+    env: &[(&str, &str)],
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_kompisd"))
+        .arg("worker")
+        .env("DATABASE_URL", database_url)
+        .env("REDIS_URL", redis_url)
+        .env("KOMPIS_REDIS_PREFIX", prefix)
+        .env("KOMPIS_METRICS_ADDR", "off")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start kompisd worker")
 }
 
 /// Sends SIGTERM to a child, as an orchestrator stops a process.

@@ -1,0 +1,148 @@
+//! The delivery pipeline under faults: a Redis of the test's own killed and started
+//! again empty, and a worker process killed mid-batch, while 10,000 notifications go
+//! out. PostgreSQL is the record: everything is delivered, once.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use kompis_proto::v1::StreamNotificationsResponse;
+
+use crate::fixtures::notifications::{many_ready_newcomers, notify, open_stream};
+use crate::support::redis::{free_port, start_redis};
+use crate::support::{self, TestApp};
+
+const PEOPLE: i64 = 10_000;
+const STREAMS: usize = 100;
+const SUBJECT: &str = "chapters/botkyrka/activities/0190aaaa-0000-7000-8000-000000000003";
+const BARRIER: &str = "chapters/botkyrka/activities/0190aaaa-0000-7000-8000-000000000004";
+
+async fn in_inboxes(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM inbox")
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
+/// Polls until at least `n` notifications are in inboxes; returns how many.
+async fn until_delivered(app: &TestApp, n: i64) -> i64 {
+    loop {
+        let now = in_inboxes(app).await;
+        if now >= n {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Collects a stream's notifications until it has received one about `until`.
+async fn collect(
+    mut stream: tonic::Streaming<StreamNotificationsResponse>,
+    until: &'static str,
+) -> Vec<String> {
+    let mut subjects = Vec::new();
+    while let Some(message) = stream.message().await.expect("the stream stays healthy") {
+        let subject = message.notification.unwrap().subject;
+        let done = subject == until;
+        subjects.push(subject);
+        if done {
+            break;
+        }
+    }
+    subjects
+}
+
+#[tokio::test]
+async fn every_notification_is_delivered_once_when_redis_restarts_empty_and_a_worker_is_killed() {
+    let outcome = tokio::time::timeout(Duration::from_secs(180), async {
+        let port = free_port();
+        let mut redis = start_redis(port);
+        let redis_url = format!("redis://127.0.0.1:{port}");
+        let url = redis_url.clone();
+        // The server serves the API only; the workers are processes of their own.
+        let app = support::spawn_app_configured(move |s| {
+            s.redis_url = url;
+            s.run_worker = false;
+        })
+        .await;
+        let env = [
+            ("KOMPIS_QUEUE_RECLAIM_MS", "500"),
+            ("KOMPIS_DELIVERY_WORKERS", "2"),
+        ];
+        let mut doomed = support::spawn_worker(app.database_url(), &redis_url, &app.redis_prefix, &env);
+        let _survivor = support::spawn_worker(app.database_url(), &redis_url, &app.redis_prefix, &env);
+        let people = many_ready_newcomers(&app, PEOPLE).await;
+        let mut streams = Vec::new();
+        for p in &people[..STREAMS] {
+            let stream = open_stream(&app, &app.participant(*p), "").await;
+            streams.push(tokio::spawn(collect(stream, BARRIER)));
+        }
+
+        let started = Instant::now();
+        notify(&app, &people, SUBJECT).await;
+
+        // Redis dies as the first notifications arrive, and comes back with nothing.
+        let at_redis_kill = until_delivered(&app, 1).await;
+        redis.kill().unwrap();
+        redis.wait().unwrap();
+        let mut redis = start_redis(port);
+        // A worker dies while delivering.
+        let at_worker_kill = until_delivered(&app, at_redis_kill + 2_000).await;
+        doomed.start_kill().unwrap();
+        doomed.wait().await.unwrap();
+        until_delivered(&app, PEOPLE).await;
+        let elapsed = started.elapsed();
+        assert!(
+            at_redis_kill < PEOPLE && at_worker_kill < PEOPLE,
+            "the faults came mid-run: {at_redis_kill} and {at_worker_kill} of {PEOPLE} delivered"
+        );
+
+        // Every stream has its notification; a second one to each, sent after everything
+        // was delivered, shows that nothing else was on its way.
+        notify(&app, &people[..STREAMS], BARRIER).await;
+        let mut per_stream = Vec::new();
+        for stream in streams {
+            per_stream.push(stream.await.unwrap());
+        }
+        redis.kill().unwrap();
+        redis.wait().unwrap();
+        eprintln!(
+            "Redis killed at {at_redis_kill}, a worker at {at_worker_kill} of {PEOPLE} delivered; \
+             all delivered in {elapsed:?}"
+        );
+        (app, elapsed, per_stream)
+    })
+    .await;
+    let (app, _, per_stream) = outcome.expect("delivered within the bound");
+
+    for subjects in &per_stream {
+        assert_eq!(
+            subjects,
+            &[SUBJECT, BARRIER],
+            "each stream shows each notification once"
+        );
+    }
+    let (entries, participants): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT i.participant_id)
+         FROM inbox i JOIN notifications n ON n.id = i.notification_id
+         WHERE n.subject = $1",
+    )
+    .bind(SUBJECT)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(entries, PEOPLE, "every one delivered");
+    assert_eq!(participants, PEOPLE, "each to its own inbox, none twice");
+    let states: HashMap<String, i64> =
+        sqlx::query_as("SELECT state, count(*) FROM notification_deliveries GROUP BY state")
+            .fetch_all(app.pool())
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(
+        states.get("delivered").copied(),
+        Some(PEOPLE + STREAMS as i64),
+        "{states:?}"
+    );
+    assert_eq!(states.len(), 1, "nothing pending or dead: {states:?}");
+}
