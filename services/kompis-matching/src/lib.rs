@@ -90,18 +90,26 @@
 
 pub mod assignment;
 mod config;
+mod control;
 mod engine;
 mod geo;
+mod kernel;
 mod model;
+mod prep;
+mod scan;
 mod score;
+mod suggest;
 
-pub use config::{Config, Rules, Weights};
+pub use config::{Config, InvalidRule, Rules, Weights};
+pub use control::{Cancelled, Progress};
 pub use engine::{
-    CandidateGraph, Proposal, Round, RoundStats, evaluate, greedy_round, matching_round, suggestions,
+    CandidateGraph, Proposal, Round, RoundStats, WaitReason, Waiting, evaluate, greedy_round, matching_round,
+    matching_round_observed, suggestions,
 };
 pub use geo::distance_km;
 pub use model::{
     AgeRange, Availability, DayPart, Exclusions, Gender, GeoPoint, InterestId, Language, LanguageCode,
-    MeetingPreference, Participant, ParticipantId, Proficiency, Role, Strength, SwedishLevel, Wishes,
+    MeetingPreference, Participant, ParticipantId, Proficiency, Role, Strength, SwedishLevel, WishKind, Wishes,
 };
+pub use suggest::SuggestionIndex;
 pub use score::{Contribution, Criterion, Explanation, Violation};

@@ -1,0 +1,713 @@
+//! The pool of a round and its scans over every admissible pair: candidate
+//! generation, the pricing check against the assignment's duals, and the reasons
+//! newcomers are left waiting.
+//!
+//! Pairs are found without looking at N × R pairs:
+//!
+//! * in person, within the distance limit: residents are bucketed in a grid of cells
+//!   half a maximum distance wide and, within a cell, in runs of one place (a
+//!   district). Newcomers are taken in the same spatial order, a few dozen of one
+//!   place at a time (a "unit"), so that each unit computes one distance per resident
+//!   run in the 5×5 cells around it and shares it;
+//! * online, beyond the limit (one wants online only, the other accepts online): two
+//!   lists of residents in runs of one place, those who accept online and those who
+//!   want online only. A newcomer who wants online only reads the first, one who
+//!   accepts both ways the second, one who wants to meet in person neither. Runs
+//!   within the limit are skipped there (the grid has them).
+//!
+//! Units are shared out to the threads through an atomic counter and their results
+//! put back in unit order, so the outcome does not depend on scheduling.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+
+use crate::config::Config;
+use crate::control::{Cancelled, Progress};
+use crate::geo::{self, Grid};
+use crate::kernel::{self, Dynamic, Fixed, Points, Tables, Words};
+use crate::model::{Exclusions, Participant, Role};
+use crate::prep::{self, Dict, Side};
+use crate::score::{self, Violation};
+
+/// Newcomers of one place handled as one piece of work.
+const UNIT: usize = 48;
+
+/// A pool: everyone ready, prepared for the kernel.
+#[derive(Debug)]
+pub(crate) struct Pool<'a> {
+    pub config: &'a Config,
+    /// Ready newcomers, by id.
+    pub newcomers: Vec<&'a Participant>,
+    /// Ready residents, by id.
+    pub residents: Vec<&'a Participant>,
+    pub capacity: Vec<u32>,
+    pub tables: Tables,
+    words: usize,
+    /// Newcomers by index (id order).
+    n: Side,
+    /// Residents by grid position.
+    r: Side,
+    /// `r_index[pos]`: the resident (id order) at grid position `pos`, and back.
+    pub r_index: Vec<u32>,
+    pos_of: Vec<u32>,
+    grid: Grid,
+    /// Online lists: positions, and runs of one place into them.
+    online_any: (Vec<u32>, Vec<(u32, u32)>),
+    online_only: (Vec<u32>, Vec<(u32, u32)>),
+    hav_max: f64,
+    /// Excluded pairs as sorted (newcomer index, resident position).
+    excluded: Vec<(u32, u32)>,
+    /// Newcomer indices in spatial order, and units as ranges into it.
+    n_order: Vec<u32>,
+    units: Vec<(u32, u32)>,
+}
+
+/// Best-first order of candidates: higher score, then lower index (= lower id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cand {
+    pub score: i32,
+    pub idx: u32,
+}
+
+impl Cand {
+    /// Worse than every candidate.
+    pub const NONE: Self = Self {
+        score: i32::MIN,
+        idx: u32::MAX,
+    };
+}
+
+impl Ord for Cand {
+    fn cmp(&self, o: &Self) -> Ordering {
+        // "Greater" is better.
+        self.score.cmp(&o.score).then(o.idx.cmp(&self.idx))
+    }
+}
+
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// Keeps the `k` best candidates seen (a bounded min-heap). The kept set depends only
+/// on the set offered, not on the order, because the order on candidates is total.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct TopK(BinaryHeap<Reverse<Cand>>);
+
+impl TopK {
+    /// Offers a candidate; returns the bar a candidate must now beat to be kept
+    /// ([`Cand::NONE`] while there is room).
+    pub fn offer(&mut self, c: Cand, k: usize) -> Cand {
+        if k == 0 {
+            return Cand {
+                score: i32::MAX,
+                idx: 0,
+            };
+        }
+        if self.0.len() < k {
+            self.0.push(Reverse(c));
+        } else if let Some(Reverse(worst)) = self.0.peek()
+            && c > *worst
+        {
+            self.0.pop();
+            self.0.push(Reverse(c));
+        }
+        match self.0.peek() {
+            Some(Reverse(worst)) if self.0.len() >= k => *worst,
+            _ => Cand::NONE,
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<Cand> {
+        self.0.into_iter().map(|Reverse(c)| c).collect()
+    }
+}
+
+/// Reach of one unit: resident runs within the limit with their distance points, and
+/// online runs beyond it (indices into the online lists).
+#[derive(Debug, Default)]
+struct Reach {
+    near: Vec<(u32, u32, i32)>,
+    far_any: Vec<(u32, u32)>,
+    far_only: Vec<(u32, u32)>,
+    checked_near: u64,
+}
+
+/// What the candidate scan found.
+#[derive(Debug)]
+pub(crate) struct Candidates {
+    /// `(newcomer, resident, score)`, sorted and distinct.
+    pub edges: Vec<(u32, u32, i64)>,
+    /// Admissible residents of each newcomer.
+    pub deg_n: Vec<u32>,
+    /// The worst score kept in each newcomer's list (every admissible pair left out
+    /// scores at most this); meaningful where `deg_n > k`.
+    pub bar_n: Vec<i32>,
+    /// The same per resident (by index).
+    pub deg_r: Vec<u32>,
+    pub bar_r: Vec<i32>,
+    pub pairs_checked: u64,
+    pub pairs_admissible: u64,
+}
+
+/// Why a newcomer waits, before the assignment: the furthest rule any resident within
+/// reach passes (see [`crate::WaitReason`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Furthest {
+    NoneWithinReach,
+    WithinReach,
+    SharedLanguage,
+    CommonTime,
+    HardWishes,
+}
+
+/// Runs `work` on every unit, on up to two threads; results in unit order.
+fn par_units<S: Send, T: Send>(
+    n_units: usize,
+    progress: &Progress,
+    span: (u32, u32),
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, usize) -> T + Sync,
+) -> Result<(Vec<S>, Vec<T>), Cancelled> {
+    let threads = if n_units < 64 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+    };
+    let next = AtomicUsize::new(0);
+    let failed = Mutex::new(false);
+    let run = || -> (S, Vec<(usize, T)>) {
+        let mut state = init();
+        let mut out = Vec::new();
+        loop {
+            let u = next.fetch_add(1, AtomicOrdering::Relaxed);
+            if u >= n_units {
+                break;
+            }
+            if progress.is_cancelled() {
+                *failed.lock().unwrap_or_else(|e| e.into_inner()) = true;
+                break;
+            }
+            out.push((u, work(&mut state, u)));
+            if u % 64 == 0 {
+                progress.advance(span.0 + ((span.1 - span.0) as usize * u / n_units.max(1)) as u32);
+            }
+        }
+        (state, out)
+    };
+    let parts: Vec<(S, Vec<(usize, T)>)> = if threads == 1 {
+        vec![run()]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(&run)).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a scanning thread panicked"))
+                .collect()
+        })
+    };
+    if *failed.lock().unwrap_or_else(|e| e.into_inner()) {
+        return Err(Cancelled);
+    }
+    let mut states = Vec::with_capacity(parts.len());
+    let mut all: Vec<(usize, T)> = Vec::with_capacity(n_units);
+    for (s, out) in parts {
+        states.push(s);
+        all.extend(out);
+    }
+    all.sort_unstable_by_key(|x| x.0);
+    progress.advance(span.1);
+    Ok((states, all.into_iter().map(|x| x.1).collect()))
+}
+
+/// Calls `f` with the kernel's word count as a type: fixed for 1, 2 and 4 words.
+macro_rules! with_words {
+    ($words:expr, $w:ident => $body:expr) => {
+        match $words {
+            1 => {
+                let $w = Fixed::<1>;
+                $body
+            }
+            2 => {
+                let $w = Fixed::<2>;
+                $body
+            }
+            4 => {
+                let $w = Fixed::<4>;
+                $body
+            }
+            n => {
+                let $w = Dynamic(n);
+                $body
+            }
+        }
+    };
+}
+
+impl<'a> Pool<'a> {
+    /// Filters who is ready (a repeated id is kept once), prepares both sides and the
+    /// indexes. Cost: O((N + R) log(N + R) + (N + R)(L + I)).
+    pub fn new(
+        newcomers: &'a [Participant],
+        residents: &'a [Participant],
+        config: &'a Config,
+        exclusions: &Exclusions,
+    ) -> Self {
+        let ready = |list: &'a [Participant], role: Role| -> Vec<&'a Participant> {
+            let mut v: Vec<&Participant> = list
+                .iter()
+                .filter(|p| p.role == role && score::check_person(p, config).is_ok())
+                .collect();
+            v.sort_by_key(|p| p.id);
+            v.dedup_by_key(|p| p.id);
+            v
+        };
+        let newcomers = ready(newcomers, Role::Newcomer);
+        let residents = ready(residents, Role::Resident);
+        let capacity: Vec<u32> = residents.iter().map(|r| u32::from(r.free_capacity())).collect();
+
+        let max_m = geo::km_to_m(config.rules.max_distance_km) as f64;
+        let max_abs_lat = newcomers
+            .iter()
+            .chain(&residents)
+            .map(|p| p.location.lat.abs())
+            .fold(0.0f64, f64::max);
+        let r_locations: Vec<_> = residents.iter().map(|r| r.location).collect();
+        let grid = Grid::new(&r_locations, max_m.max(1.0), max_abs_lat);
+        let n_locations: Vec<_> = newcomers.iter().map(|n| n.location).collect();
+        let n_grid = Grid::new(&n_locations, max_m.max(1.0), max_abs_lat);
+
+        let dict = Dict::new(newcomers.iter().copied(), residents.iter().copied());
+        let words = prep::kernel_words(dict.words);
+        let n = Side::new(newcomers.iter().copied(), &dict, words, config);
+        let r = Side::new(grid.order.iter().map(|&j| residents[j as usize]), &dict, words, config);
+        let r_index = grid.order.clone();
+        let mut pos_of = vec![0u32; residents.len()];
+        for (pos, &j) in r_index.iter().enumerate() {
+            pos_of[j as usize] = pos as u32;
+        }
+        let mut excluded: Vec<(u32, u32)> = exclusions
+            .iter()
+            .filter_map(|(a, b)| {
+                let i = newcomers.binary_search_by_key(&a, |p| p.id).ok()?;
+                let j = residents.binary_search_by_key(&b, |p| p.id).ok()?;
+                Some((i as u32, pos_of[j]))
+            })
+            .collect();
+        excluded.sort_unstable();
+
+        let online = |want: fn(&kernel::Row) -> bool| {
+            let mut positions = Vec::new();
+            let mut runs = Vec::new();
+            for &(first, end) in grid.runs() {
+                let start = positions.len() as u32;
+                positions.extend((first..end).filter(|&p| want(&r.rows[p as usize])));
+                if positions.len() as u32 > start {
+                    runs.push((start, positions.len() as u32));
+                }
+            }
+            (positions, runs)
+        };
+        let online_any = online(kernel::Row::accepts_online);
+        let online_only = online(kernel::Row::meeting_online_only);
+
+        let mut units = Vec::new();
+        for &(first, end) in n_grid.runs() {
+            let mut s = first;
+            while s < end {
+                let e = (s + UNIT as u32).min(end);
+                units.push((s, e));
+                s = e;
+            }
+        }
+        Self {
+            config,
+            tables: Tables::new(config, words),
+            newcomers,
+            residents,
+            capacity,
+            words,
+            n,
+            r,
+            r_index,
+            pos_of,
+            grid,
+            online_any,
+            online_only,
+            hav_max: geo::hav_of_m(max_m),
+            excluded,
+            n_order: n_grid.order,
+            units,
+        }
+    }
+
+    fn reach(&self, unit: usize) -> Reach {
+        let (s, _) = self.units[unit];
+        let i = self.n_order[s as usize] as usize;
+        let here = &self.n.points[i];
+        let loc = self.newcomers[i].location;
+        let mut reach = Reach::default();
+        self.grid.for_each_run_near(loc, |first, end| {
+            reach.checked_near += u64::from(end - first);
+            let a = here.hav(&self.r.points[first as usize]);
+            if a <= self.hav_max {
+                let pts = self.tables.distance_points(geo::m_of_hav(a));
+                reach.near.push((first, end, pts));
+            }
+        });
+        let far = |(positions, runs): &(Vec<u32>, Vec<(u32, u32)>), out: &mut Vec<(u32, u32)>| {
+            for &(a, b) in runs {
+                if here.hav(&self.r.points[positions[a as usize] as usize]) > self.hav_max {
+                    out.push((a, b));
+                }
+            }
+        };
+        // Every newcomer of a unit is at one place, but their meeting preferences
+        // differ: compute what any of them may need.
+        let (s, e) = self.units[unit];
+        let members = &self.n_order[s as usize..e as usize];
+        if members
+            .iter()
+            .any(|&m| self.n.rows[m as usize].meeting_online_only())
+        {
+            far(&self.online_any, &mut reach.far_any);
+        }
+        if members.iter().any(|&m| {
+            let r = &self.n.rows[m as usize];
+            r.accepts_online() && r.accepts_in_person()
+        }) {
+            far(&self.online_only, &mut reach.far_only);
+        }
+        reach
+    }
+
+    /// Calls `f(pos, score)` for every admissible resident of newcomer `i` whose
+    /// position passes `pre`, within `reach`. Returns the pairs looked at.
+    #[inline(always)]
+    fn visit<W: Words>(
+        &self,
+        w: W,
+        reach: &Reach,
+        i: usize,
+        mut pre: impl FnMut(u32) -> bool,
+        mut f: impl FnMut(u32, i32),
+    ) -> u64 {
+        let t = &self.tables;
+        let nr = &self.n.rows[i];
+        let nb = self.n.bits_of(i);
+        let lo = self.excluded.partition_point(|&(a, _)| (a as usize) < i);
+        let hi = self.excluded.partition_point(|&(a, _)| (a as usize) <= i);
+        let mine = &self.excluded[lo..hi];
+        let mut checked = reach.checked_near;
+        let mut one = |pos: u32, dist_pts: i32| {
+            if !mine.is_empty() && mine.iter().any(|&(_, p)| p == pos) {
+                return;
+            }
+            if !pre(pos) {
+                return;
+            }
+            let p = pos as usize;
+            if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), dist_pts) {
+                f(pos, pts.iter().sum());
+            }
+        };
+        for &(first, end, dist_pts) in &reach.near {
+            for pos in first..end {
+                one(pos, dist_pts);
+            }
+        }
+        let lists: &[(&(Vec<u32>, Vec<(u32, u32)>), &Vec<(u32, u32)>)] = if nr.meeting_online_only() {
+            &[(&self.online_any, &reach.far_any)]
+        } else if nr.accepts_online() {
+            &[(&self.online_only, &reach.far_only)]
+        } else {
+            &[]
+        };
+        for &((positions, _), runs) in lists {
+            for &(a, b) in runs {
+                checked += u64::from(b - a);
+                for &pos in &positions[a as usize..b as usize] {
+                    one(pos, 0);
+                }
+            }
+        }
+        checked
+    }
+
+    /// The candidate graph: each newcomer's `k_n` best admissible residents and each
+    /// resident's `k_r` best admissible newcomers, with degrees and bars.
+    pub fn candidates(&self, k_n: usize, k_r: usize, progress: &Progress) -> Result<Candidates, Cancelled> {
+        with_words!(self.words, w => self.candidates_with(w, k_n, k_r, progress))
+    }
+
+    fn candidates_with<W: Words>(
+        &self,
+        w: W,
+        k_n: usize,
+        k_r: usize,
+        progress: &Progress,
+    ) -> Result<Candidates, Cancelled> {
+        struct Thread {
+            per_resident: Vec<TopK>,
+            /// Per position, the bar of `per_resident` (flat, so that a candidate that
+            /// does not make a resident's list touches no heap).
+            bars: Vec<Cand>,
+            deg: Vec<u32>,
+            mine: Vec<Cand>,
+        }
+        struct UnitOut {
+            edges: Vec<(u32, u32, i32)>,
+            per_newcomer: Vec<(u32, u32, i32)>,
+            checked: u64,
+        }
+        let n_res = self.residents.len();
+        let (threads, units) = par_units(
+            self.units.len(),
+            progress,
+            (0, 600),
+            || Thread {
+                per_resident: vec![TopK::default(); n_res],
+                bars: vec![Cand::NONE; n_res],
+                deg: vec![0; n_res],
+                mine: Vec::new(),
+            },
+            |th, u| {
+                let reach = self.reach(u);
+                let (s, e) = self.units[u];
+                let mut out = UnitOut {
+                    edges: Vec::new(),
+                    per_newcomer: Vec::new(),
+                    checked: 0,
+                };
+                for &i in &self.n_order[s as usize..e as usize] {
+                    let i = i as usize;
+                    th.mine.clear();
+                    let mut deg = 0u32;
+                    // The bar of this newcomer's own list, raised as it fills.
+                    let mut bar = Cand::NONE;
+                    let limit = (4 * k_n).max(64);
+                    let Thread {
+                        per_resident,
+                        bars,
+                        deg: deg_r,
+                        mine,
+                    } = th;
+                    out.checked += self.visit(
+                        w,
+                        &reach,
+                        i,
+                        |_| true,
+                        |pos, score| {
+                            deg += 1;
+                            let p = pos as usize;
+                            deg_r[p] += 1;
+                            let c = Cand {
+                                score,
+                                idx: self.r_index[p],
+                            };
+                            if c > bar {
+                                mine.push(c);
+                                if mine.len() >= limit && k_n > 0 {
+                                    mine.select_nth_unstable_by(k_n - 1, |a, b| b.cmp(a));
+                                    mine.truncate(k_n);
+                                    bar = *mine.iter().min().unwrap_or(&Cand::NONE);
+                                }
+                            }
+                            let c = Cand {
+                                score,
+                                idx: i as u32,
+                            };
+                            if c > bars[p] {
+                                bars[p] = per_resident[p].offer(c, k_r);
+                            }
+                        },
+                    );
+                    let mine = &mut th.mine;
+                    if mine.len() > k_n {
+                        if k_n == 0 {
+                            mine.clear();
+                        } else {
+                            mine.select_nth_unstable_by(k_n - 1, |a, b| b.cmp(a));
+                            mine.truncate(k_n);
+                        }
+                    }
+                    let worst = mine.iter().min().map_or(i32::MIN, |c| c.score);
+                    out.per_newcomer
+                        .push((i as u32, deg, if k_n == 0 { i32::MAX } else { worst }));
+                    out.edges
+                        .extend(mine.iter().map(|c| (i as u32, c.idx, c.score)));
+                }
+                out
+            },
+        )?;
+        let mut c = Candidates {
+            edges: Vec::new(),
+            deg_n: vec![0; self.newcomers.len()],
+            bar_n: vec![i32::MIN; self.newcomers.len()],
+            deg_r: vec![0; n_res],
+            bar_r: vec![i32::MIN; n_res],
+            pairs_checked: 0,
+            pairs_admissible: 0,
+        };
+        for u in units {
+            c.pairs_checked += u.checked;
+            c.edges.extend(u.edges.iter().map(|&(i, j, s)| (i, j, i64::from(s))));
+            for (i, deg, bar) in u.per_newcomer {
+                c.deg_n[i as usize] = deg;
+                c.bar_n[i as usize] = bar;
+                c.pairs_admissible += u64::from(deg);
+            }
+        }
+        let mut per_resident: Vec<TopK> = vec![TopK::default(); n_res];
+        for th in threads {
+            for (pos, heap) in th.per_resident.into_iter().enumerate() {
+                for cand in heap.into_vec() {
+                    per_resident[pos].offer(cand, k_r);
+                }
+                c.deg_r[self.r_index[pos] as usize] += th.deg[pos];
+            }
+        }
+        for (pos, heap) in per_resident.into_iter().enumerate() {
+            let j = self.r_index[pos];
+            let list = heap.into_vec();
+            c.bar_r[j as usize] = if k_r == 0 {
+                i32::MAX
+            } else {
+                list.iter().map(|x| x.score).min().unwrap_or(i32::MIN)
+            };
+            c.edges.extend(list.into_iter().map(|x| (x.idx, j, i64::from(x.score))));
+        }
+        c.edges.sort_unstable();
+        c.edges.dedup_by_key(|e| (e.0, e.1));
+        Ok(c)
+    }
+
+    /// Admissible pairs outside the candidate graph that the prices `p` (newcomers)
+    /// and `q` (residents) do not cover: `w + m > p_i + q_j`. Those are the pairs that
+    /// could improve the matching; none means it is optimal over every admissible
+    /// pair. Only pairs that can be outside the graph are scored: a newcomer's whose
+    /// list was cut, unless their price covers its bar, against a resident's whose list
+    /// was cut likewise.
+    #[allow(clippy::too_many_arguments)]
+    pub fn uncovered(
+        &self,
+        cand: &Candidates,
+        k_n: usize,
+        k_r: usize,
+        m: i64,
+        p: &[i64],
+        q: &[i64],
+        progress: &Progress,
+        span: (u32, u32),
+    ) -> Result<Vec<(u32, u32, i64)>, Cancelled> {
+        // Per position: a resident's pairs outside the graph score at most `bar_r`, so
+        // one can be uncovered only if `bar + m - q > p_i` (and `bar_n + m - q > p_i`).
+        let limit: Vec<(i64, i64)> = self
+            .r_index
+            .iter()
+            .map(|&j| {
+                let j = j as usize;
+                let slack = m - q[j];
+                if cand.deg_r[j] as usize <= k_r {
+                    (i64::MIN, slack)
+                } else {
+                    (i64::from(cand.bar_r[j]) + slack, slack)
+                }
+            })
+            .collect();
+        with_words!(self.words, w => {
+            let (_, units) = par_units(self.units.len(), progress, span, || (), |_, u| {
+                let (s, e) = self.units[u];
+                let mut found = Vec::new();
+                let mut reach = None;
+                for &i in &self.n_order[s as usize..e as usize] {
+                    let i = i as usize;
+                    if cand.deg_n[i] as usize <= k_n || p[i] >= i64::from(cand.bar_n[i]) + m {
+                        continue;
+                    }
+                    let reach = reach.get_or_insert_with(|| self.reach(u));
+                    let (pi, bar_i) = (p[i], i64::from(cand.bar_n[i]));
+                    self.visit(
+                        w,
+                        reach,
+                        i,
+                        |pos| {
+                            let (a, slack) = limit[pos as usize];
+                            a > pi && bar_i + slack > pi
+                        },
+                        |pos, score| {
+                            if i64::from(score) + limit[pos as usize].1 > pi {
+                                found.push((i as u32, self.r_index[pos as usize], i64::from(score)));
+                            }
+                        },
+                    );
+                }
+                found
+            })?;
+            let mut all: Vec<(u32, u32, i64)> = units.into_iter().flatten().collect();
+            all.sort_unstable();
+            Ok(all)
+        })
+    }
+
+    /// For each newcomer in `which` (indices), the furthest rule any resident within
+    /// reach passes.
+    pub fn furthest(&self, which: &[u32]) -> Vec<Furthest> {
+        with_words!(self.words, w => which.iter().map(|&i| self.furthest_one(w, i as usize)).collect())
+    }
+
+    fn furthest_one<W: Words>(&self, w: W, i: usize) -> Furthest {
+        let t = &self.tables;
+        let (nr, nb) = (&self.n.rows[i], self.n.bits_of(i));
+        let here = &self.n.points[i];
+        let mut best = Furthest::NoneWithinReach;
+        let mut look = |pos: u32| {
+            let p = pos as usize;
+            let stage = match kernel::pair_violation(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p)) {
+                Some(Violation::NoCommonLanguage) => Furthest::WithinReach,
+                Some(Violation::NoCommonTime) => Furthest::SharedLanguage,
+                Some(_) => Furthest::CommonTime,
+                None => Furthest::HardWishes,
+            };
+            best = best.max(stage);
+        };
+        self.grid.for_each_run_near(self.newcomers[i].location, |first, end| {
+            if here.hav(&self.r.points[first as usize]) <= self.hav_max {
+                (first..end).for_each(&mut look);
+            }
+        });
+        for (positions, runs) in [&self.online_any, &self.online_only] {
+            for &(a, b) in runs {
+                for &pos in &positions[a as usize..b as usize] {
+                    let p = pos as usize;
+                    if kernel::online_waiver(nr, &self.r.rows[p]) && here.hav(&self.r.points[p]) > self.hav_max {
+                        look(pos);
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// The points and distance of an admissible pair (newcomer `i`, resident `j`, both
+    /// indices), for its explanation.
+    pub fn pair_points(&self, i: usize, j: usize) -> Option<(Points, u32)> {
+        let pos = self.pos_of[j] as usize;
+        let a = self.n.points[i].hav(&self.r.points[pos]);
+        let dist = geo::m_of_hav(a);
+        let pts = if a <= self.hav_max {
+            self.tables.distance_points(dist)
+        } else {
+            0
+        };
+        let (nr, rr) = (&self.n.rows[i], &self.r.rows[pos]);
+        if a > self.hav_max && !kernel::online_waiver(nr, rr) {
+            return None;
+        }
+        with_words!(self.words, w => kernel::points(&self.tables, w, nr, self.n.bits_of(i), rr, self.r.bits_of(pos), pts))
+            .map(|p| (p, dist))
+    }
+}
