@@ -61,8 +61,13 @@ impl Default for Weights {
 pub struct Rules {
     /// Largest distance between the two districts, km (great circle), 0.1 to 500.
     /// Waived when one wants to meet online only and the other accepts meeting online
-    /// (the distance criterion then gives 0 beyond the limit). Default 15.
+    /// (see `online_beyond_distance`; the distance criterion then gives 0 beyond the
+    /// limit). Default 15.
     pub max_distance_km: f64,
+    /// Whether the distance limit is waived for a pair of whom one wants to meet online
+    /// only and the other accepts meeting online (as Kompis Sverige ran digital pairs
+    /// across the country). Default true.
+    pub online_beyond_distance: bool,
     /// Youngest age of either participant, 0 to 120. Default 18.
     pub min_age: u16,
     /// Fewest common free slots (weekday × part of day), 0 to 21; 0 requires no common
@@ -89,6 +94,7 @@ impl Default for Rules {
     fn default() -> Self {
         Self {
             max_distance_km: 15.0,
+            online_beyond_distance: true,
             min_age: 18,
             min_common_slots: 1,
             interests_for_full_score: 3,
@@ -189,7 +195,11 @@ impl Config {
                 (1..=20).contains(&r.interests_for_full_score),
                 "1 to 20",
             ),
-            ("rules.age_gap_for_zero", (1..=100).contains(&r.age_gap_for_zero), "1 to 100"),
+            (
+                "rules.age_gap_for_zero",
+                (1..=100).contains(&r.age_gap_for_zero),
+                "1 to 100",
+            ),
             (
                 "rules.waiting_days_for_full",
                 (1..=3_650).contains(&r.waiting_days_for_full),

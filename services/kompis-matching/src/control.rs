@@ -61,7 +61,11 @@ impl Progress {
 
     /// `Err(Cancelled)` once cancelled.
     pub(crate) fn check(&self) -> Result<(), Cancelled> {
-        if self.is_cancelled() { Err(Cancelled) } else { Ok(()) }
+        if self.is_cancelled() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
     }
 }
 

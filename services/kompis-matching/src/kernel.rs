@@ -23,6 +23,9 @@ const SOFT_AGE: u8 = 2;
 const SOFT_FAMILY: u8 = 4;
 const SOFT_CHILDREN: u8 = 8;
 
+/// The number of bits set in a 4-bit value.
+const BITS4: [u8; 16] = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4];
+
 /// Meeting bits: 1 accepts meeting in person, 2 accepts meeting online.
 const IN_PERSON: u8 = 1;
 const ONLINE: u8 = 2;
@@ -65,7 +68,10 @@ impl Row {
         let mut row = Self {
             availability: p.availability.0 & crate::model::Availability::ALWAYS.0,
             age: p.age,
-            wait: p.waiting_days.min(cfg.rules.waiting_days_for_full.max(1)).min(u32::from(u16::MAX)) as u16,
+            wait: p
+                .waiting_days
+                .min(cfg.rules.waiting_days_for_full.max(1))
+                .min(u32::from(u16::MAX)) as u16,
             hard_age: (0, u16::MAX),
             soft_age: (0, u16::MAX),
             traits: gender | children,
@@ -90,7 +96,11 @@ impl Row {
             Strength::Soft => row.soft |= soft_bit,
         };
         if let Some(s) = w.same_gender {
-            let (m, v) = if gender == 0 { (NEVER, NEVER) } else { (GENDER, gender) };
+            let (m, v) = if gender == 0 {
+                (NEVER, NEVER)
+            } else {
+                (GENDER, gender)
+            };
             require(s, SOFT_GENDER, m, v);
         }
         if let Some(s) = w.family_match {
@@ -146,14 +156,15 @@ impl Row {
         let age = u8::from((self.soft_age.0..=self.soft_age.1).contains(&buddy.age));
         let family = u8::from(self.traits & buddy.traits & CHILDREN != 0);
         let children = u8::from(buddy.traits & CHILDREN != 0);
-        (gender * SOFT_GENDER | age * SOFT_AGE | family * SOFT_FAMILY | children * SOFT_CHILDREN) & self.soft
+        ((gender * SOFT_GENDER) | (age * SOFT_AGE) | (family * SOFT_FAMILY) | (children * SOFT_CHILDREN))
+            & self.soft
     }
 }
 
-/// Whether the distance limit is waived: one wants to meet online only and the other
-/// accepts meeting online.
+/// Whether the distance limit is waived for a pair (when the rules allow it): one
+/// wants to meet online only and the other accepts meeting online.
 #[inline(always)]
-pub(crate) fn online_waiver(a: &Row, b: &Row) -> bool {
+pub(crate) fn online_pair(a: &Row, b: &Row) -> bool {
     a.meeting & b.meeting & ONLINE != 0 && (a.meeting == ONLINE || b.meeting == ONLINE)
 }
 
@@ -189,7 +200,11 @@ impl Words for Dynamic {
 /// out of the inner loop).
 #[derive(Debug, Clone)]
 pub(crate) struct Tables {
+    /// [`crate::Rules::online_beyond_distance`].
+    pub online_beyond_distance: bool,
     min_common_slots: u32,
+    /// Shared interests that give full points (at least 1).
+    interests_full: usize,
     interests: Vec<i32>,
     age: Vec<i32>,
     wait: Vec<i32>,
@@ -238,7 +253,9 @@ impl Tables {
             };
         }
         Self {
+            online_beyond_distance: r.online_beyond_distance,
             min_common_slots: r.min_common_slots,
+            interests_full: full as usize,
             interests,
             age,
             wait,
@@ -249,6 +266,12 @@ impl Tables {
             distance: w.distance as i32,
             max_m: crate::geo::km_to_m(r.max_distance_km).max(1),
         }
+    }
+
+    /// Whether the distance limit is waived for the pair.
+    #[inline]
+    pub fn waived(&self, a: &Row, b: &Row) -> bool {
+        self.online_beyond_distance && online_pair(a, b)
     }
 
     /// Distance points of a pair `distance_m` apart: full at 0, none at the limit and
@@ -277,32 +300,46 @@ pub(crate) fn points<W: Words>(
     let k = words.n();
     let (nt, ni) = (&nb[..k], &nb[k..2 * k]);
     let (rt, ri) = (&rb[..k], &rb[k..2 * k]);
-    let common_slots = (n.availability & r.availability).count_ones();
-    if common_slots < t.min_common_slots {
-        return None;
-    }
-    if !(n.hard_wishes_met_by(r) && r.hard_wishes_met_by(n)) {
-        return None;
-    }
+    // One branch for all the pair rules (they are cheap, and the outcome is hard to
+    // predict); no population count where a test for zero will do (the portable
+    // target has no popcount instruction).
+    let slots = n.availability & r.availability;
+    let time_ok = if t.min_common_slots <= 1 {
+        slots != 0 || t.min_common_slots == 0
+    } else {
+        slots.count_ones() >= t.min_common_slots
+    };
+    let wishes_ok = n.hard_wishes_met_by(r) & r.hard_wishes_met_by(n);
     let mut talk = 0u64;
-    let mut bridge = 0u64;
-    let mut shared = 0u32;
     for q in 0..k {
-        let x = nt[q] & rt[q];
-        talk |= x;
-        bridge |= if q == 0 { x & !1 } else { x };
-        shared += (ni[q] & ri[q]).count_ones();
+        talk |= nt[q] & rt[q];
     }
-    if talk == 0 {
+    if !(time_ok & wishes_ok & (talk != 0)) {
         return None;
+    }
+    let mut bridge = talk & !1;
+    for q in 1..k {
+        bridge |= nt[q] & rt[q];
+    }
+    // Shared interests count only up to the number that gives full points: clear the
+    // lowest common bit that many times at most.
+    let mut shared = 0usize;
+    for q in 0..k {
+        let mut x = ni[q] & ri[q];
+        while x != 0 && shared < t.interests_full {
+            x &= x - 1;
+            shared += 1;
+        }
     }
     let mut p: Points = [0; 8];
-    p[Criterion::SharedInterests as usize] = t.interests[shared as usize];
+    p[Criterion::SharedInterests as usize] = t.interests[shared];
     p[Criterion::Distance as usize] = distance_points;
     let gap = usize::from(n.age.abs_diff(r.age)).min(t.age.len() - 1);
     p[Criterion::AgeCloseness as usize] = t.age[gap];
-    let total = (n.soft.count_ones() + r.soft.count_ones()) as usize;
-    let met = (n.soft_wishes_met_by(r).count_ones() + r.soft_wishes_met_by(n).count_ones()) as usize;
+    let total = usize::from(BITS4[usize::from(n.soft)] + BITS4[usize::from(r.soft)]);
+    let met = usize::from(
+        BITS4[usize::from(n.soft_wishes_met_by(r))] + BITS4[usize::from(r.soft_wishes_met_by(n))],
+    );
     p[Criterion::SoftWishes as usize] = t.soft[total * 9 + met];
     p[Criterion::SwedishFit as usize] = if bridge != 0 {
         t.swedish[7]

@@ -109,7 +109,8 @@ pub use engine::{
 pub use geo::distance_km;
 pub use model::{
     AgeRange, Availability, DayPart, Exclusions, Gender, GeoPoint, InterestId, Language, LanguageCode,
-    MeetingPreference, Participant, ParticipantId, Proficiency, Role, Strength, SwedishLevel, WishKind, Wishes,
+    MeetingPreference, Participant, ParticipantId, Proficiency, Role, Strength, SwedishLevel, WishKind,
+    Wishes,
 };
-pub use suggest::SuggestionIndex;
 pub use score::{Contribution, Criterion, Explanation, Violation};
+pub use suggest::SuggestionIndex;

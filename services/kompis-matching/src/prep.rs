@@ -67,7 +67,10 @@ impl Dict {
     }
 
     fn from_sets(langs: Vec<LanguageCode>, interests: Vec<InterestId>) -> Self {
-        let words = (langs.len() + 1).div_ceil(64).max(interests.len().div_ceil(64)).max(1);
+        let words = (langs.len() + 1)
+            .div_ceil(64)
+            .max(interests.len().div_ceil(64))
+            .max(1);
         Self {
             langs,
             interests,
@@ -106,7 +109,12 @@ pub(crate) struct Side {
 
 impl Side {
     /// Cost: O(n · (L + I)).
-    pub fn new<'a>(people: impl Iterator<Item = &'a Participant>, dict: &Dict, words: usize, cfg: &Config) -> Self {
+    pub fn new<'a>(
+        people: impl Iterator<Item = &'a Participant>,
+        dict: &Dict,
+        words: usize,
+        cfg: &Config,
+    ) -> Self {
         let stride = 2 * words;
         let mut side = Self {
             rows: Vec::new(),

@@ -31,6 +31,12 @@ use crate::model::{Exclusions, Participant, Role};
 use crate::prep::{self, Dict, Side};
 use crate::score::{self, Violation};
 
+/// A pair `(newcomer, resident, score)` by indices.
+pub(crate) type Edge = (u32, u32, i64);
+
+/// Positions of residents, and runs of one place into them.
+type Runs = (Vec<u32>, Vec<(u32, u32)>);
+
 /// Newcomers of one place handled as one piece of work.
 const UNIT: usize = 48;
 
@@ -54,8 +60,8 @@ pub(crate) struct Pool<'a> {
     pos_of: Vec<u32>,
     grid: Grid,
     /// Online lists: positions, and runs of one place into them.
-    online_any: (Vec<u32>, Vec<(u32, u32)>),
-    online_only: (Vec<u32>, Vec<(u32, u32)>),
+    online_any: Runs,
+    online_only: Runs,
     hav_max: f64,
     /// Excluded pairs as sorted (newcomer index, resident position).
     excluded: Vec<(u32, u32)>,
@@ -109,11 +115,11 @@ impl TopK {
         }
         if self.0.len() < k {
             self.0.push(Reverse(c));
-        } else if let Some(Reverse(worst)) = self.0.peek()
-            && c > *worst
+        } else if let Some(mut worst) = self.0.peek_mut()
+            && c > worst.0
         {
-            self.0.pop();
-            self.0.push(Reverse(c));
+            // Replacing the top sifts down once (cheaper than a pop and a push).
+            *worst = Reverse(c);
         }
         match self.0.peek() {
             Some(Reverse(worst)) if self.0.len() >= k => *worst,
@@ -192,7 +198,7 @@ fn par_units<S: Send, T: Send>(
                 break;
             }
             out.push((u, work(&mut state, u)));
-            if u % 64 == 0 {
+            if u.is_multiple_of(64) {
                 progress.advance(span.0 + ((span.1 - span.0) as usize * u / n_units.max(1)) as u32);
             }
         }
@@ -202,7 +208,7 @@ fn par_units<S: Send, T: Send>(
         vec![run()]
     } else {
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|_| s.spawn(&run)).collect();
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
             handles
                 .into_iter()
                 .map(|h| h.join().expect("a scanning thread panicked"))
@@ -221,6 +227,44 @@ fn par_units<S: Send, T: Send>(
     all.sort_unstable_by_key(|x| x.0);
     progress.advance(span.1);
     Ok((states, all.into_iter().map(|x| x.1).collect()))
+}
+
+/// Of pairs `(newcomer, resident, score, gain)`, those among the `per_vertex` of the
+/// largest gain of their newcomer or of their resident (ties by indices), sorted. A
+/// vertex with very many uncovered pairs (someone meeting online, reachable from the
+/// whole country) needs only its best few to move its price, and the graph stays
+/// small; the others are found again if they are still uncovered.
+fn least_covered(all: Vec<(u32, u32, i64, i64)>, per_vertex: usize) -> Vec<(u32, u32, i64)> {
+    let mut keep = vec![false; all.len()];
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    for by_resident in [true, false] {
+        let key = |x: usize| if by_resident { all[x].1 } else { all[x].0 };
+        order.sort_unstable_by(|&a, &b| {
+            key(a)
+                .cmp(&key(b))
+                .then(all[b].3.cmp(&all[a].3))
+                .then((all[a].0, all[a].1).cmp(&(all[b].0, all[b].1)))
+        });
+        let mut run = 0;
+        for x in 0..order.len() {
+            run = if x > 0 && key(order[x]) == key(order[x - 1]) {
+                run + 1
+            } else {
+                0
+            };
+            if run < per_vertex {
+                keep[order[x]] = true;
+            }
+        }
+    }
+    let mut out: Vec<(u32, u32, i64)> = all
+        .into_iter()
+        .zip(keep)
+        .filter(|x| x.1)
+        .map(|(e, _)| (e.0, e.1, e.2))
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 /// Calls `f` with the kernel's word count as a type: fixed for 1, 2 and 4 words.
@@ -283,7 +327,12 @@ impl<'a> Pool<'a> {
         let dict = Dict::new(newcomers.iter().copied(), residents.iter().copied());
         let words = prep::kernel_words(dict.words);
         let n = Side::new(newcomers.iter().copied(), &dict, words, config);
-        let r = Side::new(grid.order.iter().map(|&j| residents[j as usize]), &dict, words, config);
+        let r = Side::new(
+            grid.order.iter().map(|&j| residents[j as usize]),
+            &dict,
+            words,
+            config,
+        );
         let r_index = grid.order.clone();
         let mut pos_of = vec![0u32; residents.len()];
         for (pos, &j) in r_index.iter().enumerate() {
@@ -311,8 +360,14 @@ impl<'a> Pool<'a> {
             }
             (positions, runs)
         };
-        let online_any = online(kernel::Row::accepts_online);
-        let online_only = online(kernel::Row::meeting_online_only);
+        let (online_any, online_only) = if config.rules.online_beyond_distance {
+            (
+                online(kernel::Row::accepts_online),
+                online(kernel::Row::meeting_online_only),
+            )
+        } else {
+            Default::default()
+        };
 
         let mut units = Vec::new();
         for &(first, end) in n_grid.runs() {
@@ -358,7 +413,7 @@ impl<'a> Pool<'a> {
                 reach.near.push((first, end, pts));
             }
         });
-        let far = |(positions, runs): &(Vec<u32>, Vec<(u32, u32)>), out: &mut Vec<(u32, u32)>| {
+        let far = |(positions, runs): &Runs, out: &mut Vec<(u32, u32)>| {
             for &(a, b) in runs {
                 if here.hav(&self.r.points[positions[a as usize] as usize]) > self.hav_max {
                     out.push((a, b));
@@ -402,24 +457,19 @@ impl<'a> Pool<'a> {
         let hi = self.excluded.partition_point(|&(a, _)| (a as usize) <= i);
         let mine = &self.excluded[lo..hi];
         let mut checked = reach.checked_near;
-        let mut one = |pos: u32, dist_pts: i32| {
-            if !mine.is_empty() && mine.iter().any(|&(_, p)| p == pos) {
-                return;
-            }
-            if !pre(pos) {
-                return;
-            }
-            let p = pos as usize;
-            if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), dist_pts) {
-                f(pos, pts.iter().sum());
-            }
-        };
         for &(first, end, dist_pts) in &reach.near {
             for pos in first..end {
-                one(pos, dist_pts);
+                if (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) || !pre(pos) {
+                    continue;
+                }
+                let p = pos as usize;
+                if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), dist_pts)
+                {
+                    f(pos, pts.iter().sum());
+                }
             }
         }
-        let lists: &[(&(Vec<u32>, Vec<(u32, u32)>), &Vec<(u32, u32)>)] = if nr.meeting_online_only() {
+        let lists: &[(&Runs, &Vec<(u32, u32)>)] = if nr.meeting_online_only() {
             &[(&self.online_any, &reach.far_any)]
         } else if nr.accepts_online() {
             &[(&self.online_only, &reach.far_only)]
@@ -430,7 +480,13 @@ impl<'a> Pool<'a> {
             for &(a, b) in runs {
                 checked += u64::from(b - a);
                 for &pos in &positions[a as usize..b as usize] {
-                    one(pos, 0);
+                    if (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) || !pre(pos) {
+                        continue;
+                    }
+                    let p = pos as usize;
+                    if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), 0) {
+                        f(pos, pts.iter().sum());
+                    }
                 }
             }
         }
@@ -516,10 +572,7 @@ impl<'a> Pool<'a> {
                                     bar = *mine.iter().min().unwrap_or(&Cand::NONE);
                                 }
                             }
-                            let c = Cand {
-                                score,
-                                idx: i as u32,
-                            };
+                            let c = Cand { score, idx: i as u32 };
                             if c > bars[p] {
                                 bars[p] = per_resident[p].offer(c, k_r);
                             }
@@ -537,8 +590,7 @@ impl<'a> Pool<'a> {
                     let worst = mine.iter().min().map_or(i32::MIN, |c| c.score);
                     out.per_newcomer
                         .push((i as u32, deg, if k_n == 0 { i32::MAX } else { worst }));
-                    out.edges
-                        .extend(mine.iter().map(|c| (i as u32, c.idx, c.score)));
+                    out.edges.extend(mine.iter().map(|c| (i as u32, c.idx, c.score)));
                 }
                 out
             },
@@ -554,7 +606,8 @@ impl<'a> Pool<'a> {
         };
         for u in units {
             c.pairs_checked += u.checked;
-            c.edges.extend(u.edges.iter().map(|&(i, j, s)| (i, j, i64::from(s))));
+            c.edges
+                .extend(u.edges.iter().map(|&(i, j, s)| (i, j, i64::from(s))));
             for (i, deg, bar) in u.per_newcomer {
                 c.deg_n[i as usize] = deg;
                 c.bar_n[i as usize] = bar;
@@ -578,7 +631,8 @@ impl<'a> Pool<'a> {
             } else {
                 list.iter().map(|x| x.score).min().unwrap_or(i32::MIN)
             };
-            c.edges.extend(list.into_iter().map(|x| (x.idx, j, i64::from(x.score))));
+            c.edges
+                .extend(list.into_iter().map(|x| (x.idx, j, i64::from(x.score))));
         }
         c.edges.sort_unstable();
         c.edges.dedup_by_key(|e| (e.0, e.1));
@@ -591,6 +645,10 @@ impl<'a> Pool<'a> {
     /// pair. Only pairs that can be outside the graph are scored: a newcomer's whose
     /// list was cut, unless their price covers its bar, against a resident's whose list
     /// was cut likewise.
+    ///
+    /// Pairs covered by less than `margin` come along (the prices move when pairs are
+    /// added, and these are the next to be uncovered); the second value counts the
+    /// uncovered ones. Pairs of the graph may be among those within the margin.
     #[allow(clippy::too_many_arguments)]
     pub fn uncovered(
         &self,
@@ -600,9 +658,11 @@ impl<'a> Pool<'a> {
         m: i64,
         p: &[i64],
         q: &[i64],
+        margin: i64,
+        per_vertex: usize,
         progress: &Progress,
         span: (u32, u32),
-    ) -> Result<Vec<(u32, u32, i64)>, Cancelled> {
+    ) -> Result<(Vec<Edge>, usize), Cancelled> {
         // Per position: a resident's pairs outside the graph score at most `bar_r`, so
         // one can be uncovered only if `bar + m - q > p_i` (and `bar_n + m - q > p_i`).
         let limit: Vec<(i64, i64)> = self
@@ -622,14 +682,18 @@ impl<'a> Pool<'a> {
             let (_, units) = par_units(self.units.len(), progress, span, || (), |_, u| {
                 let (s, e) = self.units[u];
                 let mut found = Vec::new();
+                let mut strict = 0usize;
                 let mut reach = None;
                 for &i in &self.n_order[s as usize..e as usize] {
                     let i = i as usize;
-                    if cand.deg_n[i] as usize <= k_n || p[i] >= i64::from(cand.bar_n[i]) + m {
+                    // Compared with the price less the margin, so that pairs within
+                    // the margin are found too.
+                    let pi = p[i] - margin;
+                    if cand.deg_n[i] as usize <= k_n || pi >= i64::from(cand.bar_n[i]) + m {
                         continue;
                     }
                     let reach = reach.get_or_insert_with(|| self.reach(u));
-                    let (pi, bar_i) = (p[i], i64::from(cand.bar_n[i]));
+                    let bar_i = i64::from(cand.bar_n[i]);
                     self.visit(
                         w,
                         reach,
@@ -639,17 +703,20 @@ impl<'a> Pool<'a> {
                             a > pi && bar_i + slack > pi
                         },
                         |pos, score| {
-                            if i64::from(score) + limit[pos as usize].1 > pi {
-                                found.push((i as u32, self.r_index[pos as usize], i64::from(score)));
+                            let gain = i64::from(score) + limit[pos as usize].1;
+                            if gain > pi {
+                                strict += usize::from(gain > p[i]);
+                                found.push((i as u32, self.r_index[pos as usize], i64::from(score), gain - p[i]));
                             }
                         },
                     );
                 }
-                found
+                (found, strict)
             })?;
-            let mut all: Vec<(u32, u32, i64)> = units.into_iter().flatten().collect();
-            all.sort_unstable();
-            Ok(all)
+            let strict = units.iter().map(|u| u.1).sum();
+            let all: Vec<(u32, u32, i64, i64)> = units.into_iter().flat_map(|u| u.0).collect();
+            let out = least_covered(all, per_vertex);
+            Ok((out, strict))
         })
     }
 
@@ -674,16 +741,17 @@ impl<'a> Pool<'a> {
             };
             best = best.max(stage);
         };
-        self.grid.for_each_run_near(self.newcomers[i].location, |first, end| {
-            if here.hav(&self.r.points[first as usize]) <= self.hav_max {
-                (first..end).for_each(&mut look);
-            }
-        });
+        self.grid
+            .for_each_run_near(self.newcomers[i].location, |first, end| {
+                if here.hav(&self.r.points[first as usize]) <= self.hav_max {
+                    (first..end).for_each(&mut look);
+                }
+            });
         for (positions, runs) in [&self.online_any, &self.online_only] {
             for &(a, b) in runs {
                 for &pos in &positions[a as usize..b as usize] {
                     let p = pos as usize;
-                    if kernel::online_waiver(nr, &self.r.rows[p]) && here.hav(&self.r.points[p]) > self.hav_max {
+                    if t.waived(nr, &self.r.rows[p]) && here.hav(&self.r.points[p]) > self.hav_max {
                         look(pos);
                     }
                 }
@@ -704,7 +772,7 @@ impl<'a> Pool<'a> {
             0
         };
         let (nr, rr) = (&self.n.rows[i], &self.r.rows[pos]);
-        if a > self.hav_max && !kernel::online_waiver(nr, rr) {
+        if a > self.hav_max && !self.tables.waived(nr, rr) {
             return None;
         }
         with_words!(self.words, w => kernel::points(&self.tables, w, nr, self.n.bits_of(i), rr, self.r.bits_of(pos), pts))

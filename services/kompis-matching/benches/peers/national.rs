@@ -333,7 +333,16 @@ pub fn run() {
     let dists = districts(&mut rng, &places);
     let newcomers = population(&mut rng, 100_000, Role::Newcomer, &places, &dists, 1, 0.3);
     let residents = population(&mut rng, 50_000, Role::Resident, &places, &dists, 1 << 60, 0.3);
-    let config = Config::default();
+    let mut config = Config::default();
+    if let Ok(k) = std::env::var("KOMPIS_KN") {
+        config.rules.candidates_per_newcomer = k.parse().expect("a number");
+    }
+    if std::env::var("KOMPIS_IN_PERSON").is_ok() {
+        config.rules.online_beyond_distance = false;
+    }
+    if let Ok(k) = std::env::var("KOMPIS_KR") {
+        config.rules.candidates_per_resident = k.parse().expect("a number");
+    }
     let exclusions: Exclusions = (0..2_000)
         .map(|k| (newcomers[k * 37].id, residents[k * 23].id))
         .collect();

@@ -247,10 +247,11 @@ pub(crate) fn big_m(n_left: usize, capacity: &[u32], w: i64) -> Result<i64, Assi
         .ok_or(AssignmentError::TooLarge)
 }
 
-/// A lexicographic matching with a dual certificate: `left_price[i] + right_price[j]
-/// >= w + M` on every edge, prices `>= 0`, and the total of the prices (right ones
-/// times capacity) equals the matching's total of `w + M`. Any edge outside the graph
-/// that satisfies the same inequality could not improve the matching.
+/// A lexicographic matching with a dual certificate: on every edge
+/// `left_price[i] + right_price[j]` is at least `w + M`, prices are not negative, and
+/// the total of the prices (right ones times capacity) equals the matching's total
+/// of `w + M`. Any edge outside the graph that satisfies the same inequality could
+/// not improve the matching.
 #[derive(Debug, Clone)]
 pub(crate) struct Certified {
     pub matching: Matching,
