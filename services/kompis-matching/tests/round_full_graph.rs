@@ -77,7 +77,10 @@ fn pool(seed: u64) -> (Vec<Participant>, Vec<Participant>, Exclusions, Config) {
             let mut r = person(&mut draw);
             r.id = ParticipantId(5_000 + k as u128 * 13);
             r.role = Role::Resident;
-            r.languages = vec![lang(["ar", "ti", "so", "en"][draw(4) as usize], Proficiency::Fluent)];
+            r.languages = vec![lang(
+                ["ar", "ti", "so", "en"][draw(4) as usize],
+                Proficiency::Fluent,
+            )];
             r.swedish = [SwedishLevel::Native, SwedishLevel::C1, SwedishLevel::B2][draw(3) as usize];
             r
         })
@@ -97,7 +100,12 @@ fn pool(seed: u64) -> (Vec<Participant>, Vec<Participant>, Exclusions, Config) {
 }
 
 /// Every admissible pair `(newcomer index, resident index, score)`, by `evaluate`.
-fn admissible(ns: &[Participant], rs: &[Participant], config: &Config, ex: &Exclusions) -> Vec<(usize, usize, i64)> {
+fn admissible(
+    ns: &[Participant],
+    rs: &[Participant],
+    config: &Config,
+    ex: &Exclusions,
+) -> Vec<(usize, usize, i64)> {
     let mut out = Vec::new();
     for (i, n) in ns.iter().enumerate() {
         for (j, r) in rs.iter().enumerate() {
@@ -114,7 +122,10 @@ fn admissible(ns: &[Participant], rs: &[Participant], config: &Config, ex: &Excl
 fn expected_reason(n: &Participant, rs: &[Participant], config: &Config, ex: &Exclusions) -> WaitReason {
     let none = Exclusions::default();
     let mut stage = 0;
-    for r in rs.iter().filter(|r| r.free_capacity() > 0 && r.eligible && r.swedish.is_fluent()) {
+    for r in rs
+        .iter()
+        .filter(|r| r.free_capacity() > 0 && r.eligible && r.swedish.is_fluent())
+    {
         let s = match evaluate(n, r, config, &none) {
             Err(Violation::TooFar) | Err(Violation::TooYoung) | Err(Violation::NotEligible) => 0,
             Err(Violation::NoCommonLanguage) => 1,
@@ -142,7 +153,10 @@ fn check(seed: u64) -> Result<(Round, Round), TestCaseError> {
     let pairs = admissible(&ns, &rs, &config, &ex);
     let capacity: Vec<u32> = rs.iter().map(|r| u32::from(r.free_capacity())).collect();
 
-    prop_assert_eq!(round.stats.matched as i64, flow::max_matched(ns.len(), &capacity, &pairs));
+    prop_assert_eq!(
+        round.stats.matched as i64,
+        flow::max_matched(ns.len(), &capacity, &pairs)
+    );
     prop_assert_eq!(
         (round.stats.matched as i64, round.stats.total_score),
         flow::best_matching(ns.len(), &capacity, &pairs)
