@@ -278,16 +278,18 @@ fn settings_out_of_range_are_all_named() {
             "rules.age_gap_for_zero"
         ]
     );
-    let mut zero = Config::default();
-    zero.weights = Weights {
-        shared_interests: 0,
-        distance: 0,
-        age_closeness: 0,
-        soft_wishes: 0,
-        swedish_fit: 0,
-        family: 0,
-        meeting: 0,
-        waiting: 0,
+    let zero = Config {
+        weights: Weights {
+            shared_interests: 0,
+            distance: 0,
+            age_closeness: 0,
+            soft_wishes: 0,
+            swedish_fit: 0,
+            family: 0,
+            meeting: 0,
+            waiting: 0,
+        },
+        ..Config::default()
     };
     assert_eq!(zero.validate().unwrap_err()[0].field, "weights");
 }
