@@ -51,6 +51,15 @@ fn generate(dir: &Path) {
         instances::write(inst, &path).expect("write an instance");
         eprintln!("wrote {} ({} edges)", path.display(), inst.rows.len());
     }
+    // The constrained pools' full admissible graphs, so that the peers compute the
+    // optimum over every admissible pair independently of the round.
+    let (newcomers, residents) = national::constrained();
+    for km in [4, 6] {
+        let inst = national::full_graph(&newcomers, &residents, &national::within(f64::from(km)));
+        let path = dir.join(format!("constrained_{km}km.kmpi"));
+        instances::write(&inst, &path).expect("write an instance");
+        eprintln!("wrote {} ({} edges)", path.display(), inst.rows.len());
+    }
 }
 
 fn solve(dir: &Path) {
