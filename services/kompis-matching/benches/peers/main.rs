@@ -6,6 +6,11 @@
 //! cargo bench -p kompis-matching --bench peers -- national       # national round, greedy
 //! ```
 //!
+//! `national` reads, for experiments: `KOMPIS_SKIP_NATIONAL` and `KOMPIS_SKIP_ONLINE`
+//! (leave out the national rounds, or the one with online pairs beyond the limit),
+//! `KOMPIS_CANDIDATES_PER_NEWCOMER` and `KOMPIS_CANDIDATES_PER_RESIDENT` (candidate
+//! limits of the national rounds; the round stays exact).
+//!
 //! Results are printed as one JSON object per line.
 
 mod instances;

@@ -396,6 +396,7 @@ fn national_round(
 /// The constrained pool of the issue: 6,000 newcomers and 2,000 residents
 /// (capacity 1-2) in one municipality-sized area, same-gender and age wishes hard,
 /// availability over 21 slots.
+/// The area's radius, and the shares with a hard same-gender and a hard age wish.
 const RADIUS_KM: f64 = 3.5;
 const SAME_GENDER: f64 = 0.9;
 const AGE: f64 = 0.9;
@@ -412,9 +413,9 @@ pub fn constrained() -> (Vec<Participant>, Vec<Participant>) {
     let d = districts(&mut rng, &area);
     let mut n = population(&mut rng, 6_000, Role::Newcomer, &area, &d, 1, 1.0);
     let mut r = population(&mut rng, 2_000, Role::Resident, &area, &d, 1 << 60, 1.0);
-    // Stricter than the national pool: half want a buddy of their own gender and half
-    // one within 8 years of their age, both as hard wishes, and each is free at
-    // 3 of the 21 slots.
+    // Stricter than the national pool: nine in ten want a buddy of their own gender
+    // and nine in ten one within 8 years of their age, both as hard wishes, and each
+    // is free at 3 of the 21 slots.
     for p in n.iter_mut().chain(r.iter_mut()) {
         p.wishes = Wishes::default();
         if p.gender != Gender::Unspecified && rng.unit() < SAME_GENDER {
