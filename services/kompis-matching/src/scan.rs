@@ -18,7 +18,7 @@
 //! Units are shared out to the threads through an atomic counter and their results
 //! put back in unit order, so the outcome does not depend on scheduling.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -70,31 +70,28 @@ pub(crate) struct Pool<'a> {
     units: Vec<(u32, u32)>,
 }
 
-/// Best-first order of candidates: higher score, then lower index (= lower id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Cand {
-    pub score: i32,
-    pub idx: u32,
-}
+/// A candidate in best-first order: higher score, then lower index (= lower id),
+/// packed in one integer so that a comparison is one instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Cand(u64);
 
 impl Cand {
     /// Worse than every candidate.
-    pub const NONE: Self = Self {
-        score: i32::MIN,
-        idx: u32::MAX,
-    };
-}
+    pub const NONE: Self = Self(0);
 
-impl Ord for Cand {
-    fn cmp(&self, o: &Self) -> Ordering {
-        // "Greater" is better.
-        self.score.cmp(&o.score).then(o.idx.cmp(&self.idx))
+    #[inline(always)]
+    pub fn new(score: i32, idx: u32) -> Self {
+        Self(((score as u32 ^ 0x8000_0000) as u64) << 32 | u64::from(u32::MAX - idx))
     }
-}
 
-impl PartialOrd for Cand {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
+    #[inline(always)]
+    pub fn score(self) -> i32 {
+        ((self.0 >> 32) as u32 ^ 0x8000_0000) as i32
+    }
+
+    #[inline(always)]
+    pub fn idx(self) -> u32 {
+        u32::MAX - self.0 as u32
     }
 }
 
@@ -108,10 +105,7 @@ impl TopK {
     /// ([`Cand::NONE`] while there is room).
     pub fn offer(&mut self, c: Cand, k: usize) -> Cand {
         if k == 0 {
-            return Cand {
-                score: i32::MAX,
-                idx: 0,
-            };
+            return Cand(u64::MAX);
         }
         if self.0.len() < k {
             self.0.push(Reverse(c));
@@ -513,6 +507,7 @@ impl<'a> Pool<'a> {
             bars: Vec<Cand>,
             deg: Vec<u32>,
             mine: Vec<Cand>,
+            found: Vec<(u32, i32)>,
         }
         struct UnitOut {
             edges: Vec<(u32, u32, i32)>,
@@ -529,6 +524,7 @@ impl<'a> Pool<'a> {
                 bars: vec![Cand::NONE; n_res],
                 deg: vec![0; n_res],
                 mine: Vec::new(),
+                found: Vec::new(),
             },
             |th, u| {
                 let reach = self.reach(u);
@@ -550,34 +546,30 @@ impl<'a> Pool<'a> {
                         bars,
                         deg: deg_r,
                         mine,
+                        found,
                     } = th;
-                    out.checked += self.visit(
-                        w,
-                        &reach,
-                        i,
-                        |_| true,
-                        |pos, score| {
-                            deg += 1;
-                            let p = pos as usize;
-                            deg_r[p] += 1;
-                            let c = Cand {
-                                score,
-                                idx: self.r_index[p],
-                            };
-                            if c > bar {
-                                mine.push(c);
-                                if mine.len() >= limit && k_n > 0 {
-                                    mine.select_nth_unstable_by(k_n - 1, |a, b| b.cmp(a));
-                                    mine.truncate(k_n);
-                                    bar = *mine.iter().min().unwrap_or(&Cand::NONE);
-                                }
+                    // Admissible pairs first, into a buffer (a small loop the kernel
+                    // is inlined into), then the lists.
+                    found.clear();
+                    out.checked += self.visit(w, &reach, i, |_| true, |pos, score| found.push((pos, score)));
+                    for &(pos, score) in found.iter() {
+                        deg += 1;
+                        let p = pos as usize;
+                        deg_r[p] += 1;
+                        let c = Cand::new(score, self.r_index[p]);
+                        if c > bar {
+                            mine.push(c);
+                            if mine.len() >= limit && k_n > 0 {
+                                mine.select_nth_unstable_by(k_n - 1, |a, b| b.cmp(a));
+                                mine.truncate(k_n);
+                                bar = *mine.iter().min().unwrap_or(&Cand::NONE);
                             }
-                            let c = Cand { score, idx: i as u32 };
-                            if c > bars[p] {
-                                bars[p] = per_resident[p].offer(c, k_r);
-                            }
-                        },
-                    );
+                        }
+                        let c = Cand::new(score, i as u32);
+                        if c > bars[p] {
+                            bars[p] = per_resident[p].offer(c, k_r);
+                        }
+                    }
                     let mine = &mut th.mine;
                     if mine.len() > k_n {
                         if k_n == 0 {
@@ -587,10 +579,11 @@ impl<'a> Pool<'a> {
                             mine.truncate(k_n);
                         }
                     }
-                    let worst = mine.iter().min().map_or(i32::MIN, |c| c.score);
+                    let worst = mine.iter().min().map_or(i32::MIN, |c| c.score());
                     out.per_newcomer
                         .push((i as u32, deg, if k_n == 0 { i32::MAX } else { worst }));
-                    out.edges.extend(mine.iter().map(|c| (i as u32, c.idx, c.score)));
+                    out.edges
+                        .extend(mine.iter().map(|c| (i as u32, c.idx(), c.score())));
                 }
                 out
             },
@@ -629,10 +622,10 @@ impl<'a> Pool<'a> {
             c.bar_r[j as usize] = if k_r == 0 {
                 i32::MAX
             } else {
-                list.iter().map(|x| x.score).min().unwrap_or(i32::MIN)
+                list.iter().map(|x| x.score()).min().unwrap_or(i32::MIN)
             };
             c.edges
-                .extend(list.into_iter().map(|x| (x.idx, j, i64::from(x.score))));
+                .extend(list.into_iter().map(|x| (x.idx(), j, i64::from(x.score()))));
         }
         c.edges.sort_unstable();
         c.edges.dedup_by_key(|e| (e.0, e.1));

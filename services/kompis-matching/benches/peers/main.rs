@@ -165,6 +165,23 @@ fn thread_cpu() -> f64 {
         .map_or(f64::NAN, |ns| ns as f64 / 1e9)
 }
 
+/// CPU time of the whole process (every thread) in seconds, from `/proc/self/stat`
+/// (user and system time in clock ticks of 1/100 s); NaN where that file does not
+/// exist. On a machine shared with other work, wall-clock time of a two-thread phase
+/// grows when the threads wait for a core; CPU time does not.
+pub fn process_cpu() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may contain spaces) start at ')'.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+            Some(ticks as f64 / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
 fn report(instance: &str, solver: &str, t: Timing, cardinality: usize, total: i64) {
     println!(
         "{{\"instance\":\"{instance}\",\"solver\":\"{solver}\",\"seconds\":{:.6},\"cpu_seconds\":{:.6},\"cardinality\":{cardinality},\"total\":{total}}}",
