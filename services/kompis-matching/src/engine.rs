@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use crate::assignment::{self, BipartiteGraph, Matching};
+use crate::components;
 use crate::config::Config;
 use crate::control::{Cancelled, Progress};
 use crate::geo;
@@ -381,7 +382,6 @@ impl<'a> CandidateGraph<'a> {
         )
         .expect("scores are small");
         let mut edges = self.cand.edges.clone();
-        let mut graph = self.graph.clone();
         let mut stats = self.stats;
         let mut span = (700u32, 900u32);
         // Pairs the prices cover by less than this come along with the uncovered ones
@@ -391,9 +391,9 @@ impl<'a> CandidateGraph<'a> {
         // best on the national benchmark: 0 took three solves there, 30 added 20 times
         // as many pairs.
         let margin = (self.weight_bound() / 60).max(1);
+        let (n_left, n_right) = (self.pool.newcomers.len(), self.pool.residents.len());
+        let mut cert = components::solve(n_left, &edges, &self.pool.capacity, m, None);
         loop {
-            let cert = assignment::solve_lexicographic(&graph, &self.pool.capacity, m)
-                .expect("scores are small and capacities match the residents");
             stats.full_graph_checks += 1;
             progress.check()?;
             progress.advance(span.0);
@@ -411,15 +411,27 @@ impl<'a> CandidateGraph<'a> {
             )?;
             if uncovered == 0 {
                 stats.candidate_edges = edges.len();
-                return self.round(&cert.matching, &graph, stats, progress);
+                return self.round(&cert.matching, edges.len(), stats, progress);
             }
+            // Only the components the new pairs touch are solved again.
+            let mut dirty_left = vec![false; n_left];
+            let mut dirty_right = vec![false; n_right];
             let before = edges.len();
-            edges.extend(extra);
+            for &(i, j, w) in &extra {
+                if edges.binary_search_by(|e| (e.0, e.1).cmp(&(i, j))).is_err() {
+                    dirty_left[i as usize] = true;
+                    dirty_right[j as usize] = true;
+                    edges.push((i, j, w));
+                }
+            }
             edges.sort_unstable();
-            edges.dedup_by_key(|e| (e.0, e.1));
             stats.pairs_added += edges.len() - before;
-            graph = BipartiteGraph::from_edges(self.pool.newcomers.len(), self.pool.residents.len(), &edges)
-                .expect("indices come from the ready lists");
+            let previous = components::Previous {
+                solved: &cert,
+                dirty_left: &dirty_left,
+                dirty_right: &dirty_right,
+            };
+            cert = components::solve(n_left, &edges, &self.pool.capacity, m, Some(previous));
             span = (span.1, (span.1 + 950) / 2);
         }
     }
@@ -432,7 +444,7 @@ impl<'a> CandidateGraph<'a> {
     pub fn exact_on_candidates(&self) -> Round {
         let m = assignment::max_weight_matching(&self.graph, &self.pool.capacity)
             .expect("scores are small and capacities match the residents");
-        self.round(&m, &self.graph, self.stats, &Progress::new())
+        self.round(&m, self.graph.n_edges(), self.stats, &Progress::new())
             .expect("a fresh progress is never cancelled")
     }
 
@@ -443,7 +455,7 @@ impl<'a> CandidateGraph<'a> {
     pub fn greedy(&self) -> Round {
         let m = assignment::greedy_matching(&self.graph, &self.pool.capacity)
             .expect("capacities match the residents");
-        self.round(&m, &self.graph, self.stats, &Progress::new())
+        self.round(&m, self.graph.n_edges(), self.stats, &Progress::new())
             .expect("a fresh progress is never cancelled")
     }
 
@@ -469,7 +481,7 @@ impl<'a> CandidateGraph<'a> {
     fn round(
         &self,
         m: &Matching,
-        graph: &BipartiteGraph,
+        n_edges: usize,
         stats: RoundStats,
         progress: &Progress,
     ) -> Result<Round, Cancelled> {
@@ -534,7 +546,7 @@ impl<'a> CandidateGraph<'a> {
         let stats = RoundStats {
             matched: proposals.len(),
             total_score: m.total_weight,
-            candidate_edges: graph.n_edges(),
+            candidate_edges: n_edges,
             ..stats
         };
         progress.advance(1000);

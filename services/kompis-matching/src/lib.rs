@@ -103,6 +103,7 @@
 #![deny(missing_docs)]
 
 pub mod assignment;
+mod components;
 mod config;
 mod control;
 mod engine;

@@ -21,7 +21,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 
 use crate::config::Config;
 use crate::control::{Cancelled, Progress};
@@ -258,6 +258,40 @@ fn least_covered(all: Vec<(u32, u32, i64, i64)>, per_vertex: usize) -> Vec<(u32,
         .map(|(e, _)| (e.0, e.1, e.2))
         .collect();
     out.sort_unstable();
+    out
+}
+
+/// Edges sorted by `(newcomer, resident)`, each once: a counting sort by newcomer,
+/// then each newcomer's short list sorted (cheaper than sorting all at once).
+fn sorted_distinct(edges: Vec<Edge>, n_newcomers: usize) -> Vec<Edge> {
+    let mut start = vec![0usize; n_newcomers + 1];
+    for e in &edges {
+        start[e.0 as usize + 1] += 1;
+    }
+    for i in 0..n_newcomers {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut out = vec![(0u32, 0u32, 0i64); edges.len()];
+    for e in edges {
+        out[fill[e.0 as usize]] = e;
+        fill[e.0 as usize] += 1;
+    }
+    let mut w = 0;
+    for i in 0..n_newcomers {
+        let list = &mut out[start[i]..start[i + 1]];
+        list.sort_unstable();
+        let mut last = None;
+        for r in start[i]..start[i + 1] {
+            let e = out[r];
+            if last != Some(e.1) {
+                out[w] = e;
+                w += 1;
+                last = Some(e.1);
+            }
+        }
+    }
+    out.truncate(w);
     out
 }
 
@@ -515,6 +549,10 @@ impl<'a> Pool<'a> {
             checked: u64,
         }
         let n_res = self.residents.len();
+        // Each resident's bar, the better of the two threads' (a candidate below it
+        // cannot make the merged list: the other thread already holds k better), so
+        // that each thread offers about half as often.
+        let shared_bars: Vec<AtomicU64> = (0..n_res).map(|_| AtomicU64::new(0)).collect();
         let (threads, units) = par_units(
             self.units.len(),
             progress,
@@ -566,8 +604,9 @@ impl<'a> Pool<'a> {
                             }
                         }
                         let c = Cand::new(score, i as u32);
-                        if c > bars[p] {
+                        if c > bars[p] && c.0 > shared_bars[p].load(AtomicOrdering::Relaxed) {
                             bars[p] = per_resident[p].offer(c, k_r);
+                            shared_bars[p].fetch_max(bars[p].0, AtomicOrdering::Relaxed);
                         }
                     }
                     let mine = &mut th.mine;
@@ -627,8 +666,7 @@ impl<'a> Pool<'a> {
             c.edges
                 .extend(list.into_iter().map(|x| (x.idx(), j, i64::from(x.score()))));
         }
-        c.edges.sort_unstable();
-        c.edges.dedup_by_key(|e| (e.0, e.1));
+        c.edges = sorted_distinct(c.edges, self.newcomers.len());
         Ok(c)
     }
 
