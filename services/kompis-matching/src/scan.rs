@@ -37,6 +37,12 @@ pub(crate) type Edge = (u32, u32, i64);
 /// Positions of residents, and runs of one place into them.
 type Runs = (Vec<u32>, Vec<(u32, u32)>);
 
+/// The lists a run of residents is on: the grid (runs start at a position), and the
+/// two online lists (runs start at an index into the list).
+const GRID: usize = 0;
+const ONLINE_ANY: usize = 1;
+const ONLINE_ONLY: usize = 2;
+
 /// Newcomers of one place handled as one piece of work.
 const UNIT: usize = 48;
 
@@ -223,8 +229,9 @@ fn par_units<S: Send, T: Send>(
     Ok((states, all.into_iter().map(|x| x.1).collect()))
 }
 
-/// Of pairs `(newcomer, resident, score, gain)`, those among the `per_vertex` of the
-/// largest gain of their newcomer or of their resident (ties by indices), sorted. A
+/// Of pairs `(newcomer, resident, score, gain)` (at most `per_vertex` per newcomer
+/// already), those among the `per_vertex` of the largest gain of their newcomer or of
+/// their resident (ties by indices), sorted. A
 /// vertex with very many uncovered pairs (someone meeting online, reachable from the
 /// whole country) needs only its best few to move its price, and the graph stays
 /// small; the others are found again if they are still uncovered.
@@ -467,14 +474,17 @@ impl<'a> Pool<'a> {
         reach
     }
 
-    /// Calls `f(pos, score)` for every admissible resident of newcomer `i` whose
-    /// position passes `pre`, within `reach`. Returns the pairs looked at.
+    /// Calls `f(pos, score)` for every admissible resident of newcomer `i` within
+    /// `reach` whose run passes `pre_run` (the run's list: [`GRID`], [`ONLINE_ANY`] or
+    /// [`ONLINE_ONLY`], and where it starts in it) and whose position passes `pre`.
+    /// Returns the pairs looked at.
     #[inline(always)]
     fn visit<W: Words>(
         &self,
         w: W,
         reach: &Reach,
         i: usize,
+        pre_run: impl Fn(usize, u32) -> bool,
         mut pre: impl FnMut(u32) -> bool,
         mut f: impl FnMut(u32, i32),
     ) -> u64 {
@@ -486,6 +496,9 @@ impl<'a> Pool<'a> {
         let mine = &self.excluded[lo..hi];
         let mut checked = reach.checked_near;
         for &(first, end, dist_pts) in &reach.near {
+            if !pre_run(GRID, first) {
+                continue;
+            }
             for pos in first..end {
                 if (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) || !pre(pos) {
                     continue;
@@ -497,16 +510,19 @@ impl<'a> Pool<'a> {
                 }
             }
         }
-        let lists: &[(&Runs, &Vec<(u32, u32)>)] = if nr.meeting_online_only() {
-            &[(&self.online_any, &reach.far_any)]
+        let lists: &[(usize, &Runs, &Vec<(u32, u32)>)] = if nr.meeting_online_only() {
+            &[(ONLINE_ANY, &self.online_any, &reach.far_any)]
         } else if nr.accepts_online() {
-            &[(&self.online_only, &reach.far_only)]
+            &[(ONLINE_ONLY, &self.online_only, &reach.far_only)]
         } else {
             &[]
         };
-        for &((positions, _), runs) in lists {
+        for &(list, (positions, _), runs) in lists {
             for &(a, b) in runs {
                 checked += u64::from(b - a);
+                if !pre_run(list, a) {
+                    continue;
+                }
                 for &pos in &positions[a as usize..b as usize] {
                     if (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) || !pre(pos) {
                         continue;
@@ -589,7 +605,14 @@ impl<'a> Pool<'a> {
                     // Admissible pairs first, into a buffer (a small loop the kernel
                     // is inlined into), then the lists.
                     found.clear();
-                    out.checked += self.visit(w, &reach, i, |_| true, |pos, score| found.push((pos, score)));
+                    out.checked += self.visit(
+                        w,
+                        &reach,
+                        i,
+                        |_, _| true,
+                        |_| true,
+                        |pos, score| found.push((pos, score)),
+                    );
                     for &(pos, score) in found.iter() {
                         deg += 1;
                         let p = pos as usize;
@@ -709,10 +732,33 @@ impl<'a> Pool<'a> {
                 }
             })
             .collect();
+        // The same per run: the largest of each over the run's positions, so that a
+        // whole run is skipped when none of its residents can give an uncovered pair.
+        let mut run_limit: [Vec<(i64, i64)>; 3] = [
+            vec![(i64::MIN, i64::MIN); self.r_index.len()],
+            vec![(i64::MIN, i64::MIN); self.online_any.0.len()],
+            vec![(i64::MIN, i64::MIN); self.online_only.0.len()],
+        ];
+        let widest = |positions: &mut dyn Iterator<Item = u32>| {
+            positions.fold((i64::MIN, i64::MIN), |acc, pos| {
+                let l = limit[pos as usize];
+                (acc.0.max(l.0), acc.1.max(l.1))
+            })
+        };
+        for &(first, end) in self.grid.runs() {
+            run_limit[GRID][first as usize] = widest(&mut (first..end));
+        }
+        for (list, (positions, runs)) in [(ONLINE_ANY, &self.online_any), (ONLINE_ONLY, &self.online_only)] {
+            for &(a, b) in runs {
+                run_limit[list][a as usize] = widest(&mut positions[a as usize..b as usize].iter().copied());
+            }
+        }
+        let run_limit = &run_limit;
         with_words!(self.words, w => {
             let (_, units) = par_units(self.units.len(), progress, span, || (), |_, u| {
                 let (s, e) = self.units[u];
                 let mut found = Vec::new();
+                let mut mine = Vec::new();
                 let mut strict = 0usize;
                 let mut reach = None;
                 for &i in &self.n_order[s as usize..e as usize] {
@@ -729,6 +775,10 @@ impl<'a> Pool<'a> {
                         w,
                         reach,
                         i,
+                        |list, start| {
+                            let (a, slack) = run_limit[list][start as usize];
+                            a > pi && bar_i + slack > pi
+                        },
                         |pos| {
                             let (a, slack) = limit[pos as usize];
                             a > pi && bar_i + slack > pi
@@ -737,10 +787,17 @@ impl<'a> Pool<'a> {
                             let gain = i64::from(score) + limit[pos as usize].1;
                             if gain > pi {
                                 strict += usize::from(gain > p[i]);
-                                found.push((i as u32, self.r_index[pos as usize], i64::from(score), gain - p[i]));
+                                mine.push((i as u32, self.r_index[pos as usize], i64::from(score), gain - p[i]));
                             }
                         },
                     );
+                    // A newcomer brings its `per_vertex` least covered pairs at most
+                    // (uncovered ones first); someone online can have thousands.
+                    if mine.len() > per_vertex && per_vertex > 0 {
+                        mine.select_nth_unstable_by(per_vertex - 1, |a, b| b.3.cmp(&a.3).then(a.1.cmp(&b.1)));
+                        mine.truncate(per_vertex);
+                    }
+                    found.append(&mut mine);
                 }
                 (found, strict)
             })?;
