@@ -510,7 +510,10 @@ impl<'a> Pool<'a> {
                 }
             }
         }
-        let lists: &[(usize, &Runs, &Vec<(u32, u32)>)] = if nr.meeting_online_only() {
+        // The online list this newcomer reads (by meeting preference), and the runs of
+        // it beyond the limit.
+        type Far<'r> = (usize, &'r Runs, &'r Vec<(u32, u32)>);
+        let lists: &[Far<'_>] = if nr.meeting_online_only() {
             &[(ONLINE_ANY, &self.online_any, &reach.far_any)]
         } else if nr.accepts_online() {
             &[(ONLINE_ONLY, &self.online_only, &reach.far_only)]
