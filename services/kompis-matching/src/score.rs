@@ -97,31 +97,31 @@ pub enum Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Self::Wish { holder, wish } = self {
-            let who = match holder {
-                Role::Newcomer => "the newcomer's",
-                Role::Resident => "the resident's",
-            };
-            let what = match wish {
-                WishKind::SameGender => "a buddy of the same gender",
-                WishKind::AgeRange => "a buddy of a certain age",
-                WishKind::FamilyMatch => "a family match",
-                WishKind::BuddyHasChildren => "a buddy with children",
-            };
-            return write!(f, "{who} wish for {what} is not met");
-        }
-        f.write_str(match self {
+        let text = match self {
             Self::RolesNotOpposite => "a pair is one newcomer and one established resident",
             Self::NotEligible => "not ready to be matched",
             Self::TooYoung => "younger than the minimum age",
             Self::ResidentNotFluentInSwedish => "the resident's Swedish is below C1",
             Self::NoCommonLanguage => "no language both can talk in",
-            Self::Wish { .. } => unreachable!("written above"),
             Self::NoCommonTime => "no common free time",
             Self::TooFar => "too far apart",
             Self::NoCapacity => "no room for another buddy",
             Self::Excluded => "declined or ended before",
-        })
+            Self::Wish { holder, wish } => {
+                let who = match holder {
+                    Role::Newcomer => "the newcomer's",
+                    Role::Resident => "the resident's",
+                };
+                let what = match wish {
+                    WishKind::SameGender => "a buddy of the same gender",
+                    WishKind::AgeRange => "a buddy of a certain age",
+                    WishKind::FamilyMatch => "a family match",
+                    WishKind::BuddyHasChildren => "a buddy with children",
+                };
+                return write!(f, "{who} wish for {what} is not met");
+            }
+        };
+        f.write_str(text)
     }
 }
 
