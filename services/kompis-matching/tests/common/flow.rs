@@ -110,26 +110,15 @@ impl Network {
     }
 }
 
-/// The most newcomers matched over the admissible pairs `(newcomer, resident)`, with
-/// resident capacities, by maximum flow.
-pub fn max_matched(n_newcomers: usize, capacity: &[u32], pairs: &[(usize, usize, i64)]) -> i64 {
-    let (s, t) = (n_newcomers + capacity.len(), n_newcomers + capacity.len() + 1);
-    let mut net = Network::new(t + 1);
-    for i in 0..n_newcomers {
-        net.add(s, i, 1, 0);
-    }
-    for (j, &c) in capacity.iter().enumerate() {
-        net.add(n_newcomers + j, t, i64::from(c), 0);
-    }
-    for &(i, j, _) in pairs {
-        net.add(i, n_newcomers + j, 1, 0);
-    }
-    net.max_flow(s, t)
-}
-
-/// The most newcomers matched and, among those matchings, the greatest total score,
-/// by minimum-cost maximum flow with costs `-score`.
-pub fn best_matching(n_newcomers: usize, capacity: &[u32], pairs: &[(usize, usize, i64)]) -> (i64, i64) {
+/// The network of a round: source → each newcomer (capacity 1), newcomer → resident
+/// per admissible pair (capacity 1, cost `-score` when `scored`), resident → sink
+/// (the resident's capacity). Returns it with its source and sink.
+fn round_network(
+    n_newcomers: usize,
+    capacity: &[u32],
+    pairs: &[(usize, usize, i64)],
+    scored: bool,
+) -> (Network, usize, usize) {
     let (s, t) = (n_newcomers + capacity.len(), n_newcomers + capacity.len() + 1);
     let mut net = Network::new(t + 1);
     for i in 0..n_newcomers {
@@ -139,8 +128,22 @@ pub fn best_matching(n_newcomers: usize, capacity: &[u32], pairs: &[(usize, usiz
         net.add(n_newcomers + j, t, i64::from(c), 0);
     }
     for &(i, j, w) in pairs {
-        net.add(i, n_newcomers + j, 1, -w);
+        net.add(i, n_newcomers + j, 1, if scored { -w } else { 0 });
     }
+    (net, s, t)
+}
+
+/// The most newcomers matched over the admissible pairs `(newcomer, resident, score)`,
+/// with resident capacities, by maximum flow.
+pub fn max_matched(n_newcomers: usize, capacity: &[u32], pairs: &[(usize, usize, i64)]) -> i64 {
+    let (mut net, s, t) = round_network(n_newcomers, capacity, pairs, false);
+    net.max_flow(s, t)
+}
+
+/// The most newcomers matched and, among those matchings, the greatest total score,
+/// by minimum-cost maximum flow with costs `-score`.
+pub fn best_matching(n_newcomers: usize, capacity: &[u32], pairs: &[(usize, usize, i64)]) -> (i64, i64) {
+    let (mut net, s, t) = round_network(n_newcomers, capacity, pairs, true);
     let (flow, cost) = net.min_cost_max_flow(s, t);
     (flow, -cost)
 }
