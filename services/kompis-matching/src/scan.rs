@@ -499,13 +499,16 @@ impl<'a> Pool<'a> {
             if !pre_run(GRID, first) {
                 continue;
             }
-            for pos in first..end {
+            // Slices of the run, so that the loop needs no bounds checks.
+            let (lo, hi) = (first as usize, end as usize);
+            let stride = self.r.stride;
+            let rows = &self.r.rows[lo..hi];
+            let bits = self.r.bits[lo * stride..hi * stride].chunks_exact(stride);
+            for ((row, rb), pos) in rows.iter().zip(bits).zip(first..end) {
                 if (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) || !pre(pos) {
                     continue;
                 }
-                let p = pos as usize;
-                if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), dist_pts)
-                {
+                if let Some(pts) = kernel::points(t, w, nr, nb, row, rb, dist_pts) {
                     f(pos, pts.iter().sum());
                 }
             }
