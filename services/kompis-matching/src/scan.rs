@@ -229,9 +229,8 @@ fn par_units<S: Send, T: Send>(
     Ok((states, all.into_iter().map(|x| x.1).collect()))
 }
 
-/// Of pairs `(newcomer, resident, score, gain)` (at most `per_vertex` per newcomer
-/// already), those among the `per_vertex` of the largest gain of their newcomer or of
-/// their resident (ties by indices), sorted. A
+/// Of pairs `(newcomer, resident, score, gain)`, those among the `per_vertex` of the
+/// largest gain of their newcomer or of their resident (ties by indices), sorted. A
 /// vertex with very many uncovered pairs (someone meeting online, reachable from the
 /// whole country) needs only its best few to move its price, and the graph stays
 /// small; the others are found again if they are still uncovered.
@@ -797,12 +796,6 @@ impl<'a> Pool<'a> {
                             }
                         },
                     );
-                    // A newcomer brings its `per_vertex` least covered pairs at most
-                    // (uncovered ones first); someone online can have thousands.
-                    if mine.len() > per_vertex && per_vertex > 0 {
-                        mine.select_nth_unstable_by(per_vertex - 1, |a, b| b.3.cmp(&a.3).then(a.1.cmp(&b.1)));
-                        mine.truncate(per_vertex);
-                    }
                     found.append(&mut mine);
                 }
                 (found, strict)
