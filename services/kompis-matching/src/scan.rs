@@ -474,19 +474,9 @@ impl<'a> Pool<'a> {
     }
 
     /// Calls `f(pos, score)` for every admissible resident of newcomer `i` within
-    /// `reach` whose run passes `pre_run` (the run's list: [`GRID`], [`ONLINE_ANY`] or
-    /// [`ONLINE_ONLY`], and where it starts in it) and whose position passes `pre`.
-    /// Returns the pairs looked at.
+    /// `reach`. Returns the pairs looked at.
     #[inline(always)]
-    fn visit<W: Words>(
-        &self,
-        w: W,
-        reach: &Reach,
-        i: usize,
-        pre_run: impl Fn(usize, u32) -> bool,
-        mut pre: impl FnMut(u32) -> bool,
-        mut f: impl FnMut(u32, i32),
-    ) -> u64 {
+    fn visit<W: Words>(&self, w: W, reach: &Reach, i: usize, mut f: impl FnMut(u32, i32)) -> u64 {
         let t = &self.tables;
         let nr = &self.n.rows[i];
         let nb = self.n.bits_of(i);
@@ -495,16 +485,13 @@ impl<'a> Pool<'a> {
         let mine = &self.excluded[lo..hi];
         let mut checked = reach.checked_near;
         for &(first, end, dist_pts) in &reach.near {
-            if !pre_run(GRID, first) {
-                continue;
-            }
             // Slices of the run, so that the loop needs no bounds checks.
             let (lo, hi) = (first as usize, end as usize);
             let stride = self.r.stride;
             let rows = &self.r.rows[lo..hi];
             let bits = self.r.bits[lo * stride..hi * stride].chunks_exact(stride);
             for ((row, rb), pos) in rows.iter().zip(bits).zip(first..end) {
-                if (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) || !pre(pos) {
+                if !mine.is_empty() && mine.iter().any(|&(_, p)| p == pos) {
                     continue;
                 }
                 if let Some(pts) = kernel::points(t, w, nr, nb, row, rb, dist_pts) {
@@ -522,14 +509,11 @@ impl<'a> Pool<'a> {
         } else {
             &[]
         };
-        for &(list, (positions, _), runs) in lists {
+        for &(_, (positions, _), runs) in lists {
             for &(a, b) in runs {
                 checked += u64::from(b - a);
-                if !pre_run(list, a) {
-                    continue;
-                }
                 for &pos in &positions[a as usize..b as usize] {
-                    if (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) || !pre(pos) {
+                    if !mine.is_empty() && mine.iter().any(|&(_, p)| p == pos) {
                         continue;
                     }
                     let p = pos as usize;
@@ -540,6 +524,62 @@ impl<'a> Pool<'a> {
             }
         }
         checked
+    }
+
+    /// Calls `f(pos, score)` for the admissible residents of newcomer `i` within
+    /// `reach` that can give a pair the prices do not cover (`limit` per position, as
+    /// `uncovered` computes it, against the newcomer's price `pi` and bar `bar_i`),
+    /// reading each run in `order` (by slack, largest first) and leaving it at the
+    /// first resident whose slack is too small.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn visit_uncovered<W: Words>(
+        &self,
+        w: W,
+        reach: &Reach,
+        i: usize,
+        order: &[Vec<u32>; 3],
+        limit: &[(i64, i64)],
+        pi: i64,
+        bar_i: i64,
+        mut f: impl FnMut(u32, i32),
+    ) {
+        let t = &self.tables;
+        let nr = &self.n.rows[i];
+        let nb = self.n.bits_of(i);
+        let lo = self.excluded.partition_point(|&(a, _)| (a as usize) < i);
+        let hi = self.excluded.partition_point(|&(a, _)| (a as usize) <= i);
+        let mine = &self.excluded[lo..hi];
+        let mut run = |positions: &[u32], dist_pts: i32| {
+            for &pos in positions {
+                let (a, slack) = limit[pos as usize];
+                if bar_i + slack <= pi {
+                    break;
+                }
+                if a <= pi || (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) {
+                    continue;
+                }
+                let p = pos as usize;
+                if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), dist_pts) {
+                    f(pos, pts.iter().sum());
+                }
+            }
+        };
+        for &(first, end, dist_pts) in &reach.near {
+            run(&order[GRID][first as usize..end as usize], dist_pts);
+        }
+        let far: &[(usize, &Vec<(u32, u32)>)] = if nr.meeting_online_only() {
+            &[(ONLINE_ANY, &reach.far_any)]
+        } else if nr.accepts_online() {
+            &[(ONLINE_ONLY, &reach.far_only)]
+        } else {
+            &[]
+        };
+        for &(list, runs) in far {
+            for &(a, b) in runs {
+                run(&order[list][a as usize..b as usize], 0);
+            }
+        }
     }
 
     /// The candidate graph: each newcomer's `k_n` best admissible residents and each
@@ -610,14 +650,7 @@ impl<'a> Pool<'a> {
                     // Admissible pairs first, into a buffer (a small loop the kernel
                     // is inlined into), then the lists.
                     found.clear();
-                    out.checked += self.visit(
-                        w,
-                        &reach,
-                        i,
-                        |_, _| true,
-                        |_| true,
-                        |pos, score| found.push((pos, score)),
-                    );
+                    out.checked += self.visit(w, &reach, i, |pos, score| found.push((pos, score)));
                     for &(pos, score) in found.iter() {
                         deg += 1;
                         let p = pos as usize;
@@ -737,28 +770,23 @@ impl<'a> Pool<'a> {
                 }
             })
             .collect();
-        // The same per run: the largest of each over the run's positions, so that a
-        // whole run is skipped when none of its residents can give an uncovered pair.
-        let mut run_limit: [Vec<(i64, i64)>; 3] = [
-            vec![(i64::MIN, i64::MIN); self.r_index.len()],
-            vec![(i64::MIN, i64::MIN); self.online_any.0.len()],
-            vec![(i64::MIN, i64::MIN); self.online_only.0.len()],
+        // Each run's positions by slack, largest first: a newcomer reads a run only
+        // while the slack can still give an uncovered pair.
+        let mut order: [Vec<u32>; 3] = [
+            (0..self.r_index.len() as u32).collect(),
+            self.online_any.0.clone(),
+            self.online_only.0.clone(),
         ];
-        let widest = |positions: &mut dyn Iterator<Item = u32>| {
-            positions.fold((i64::MIN, i64::MIN), |acc, pos| {
-                let l = limit[pos as usize];
-                (acc.0.max(l.0), acc.1.max(l.1))
-            })
-        };
+        let by_slack = |list: &mut [u32]| list.sort_unstable_by_key(|&pos| (Reverse(limit[pos as usize].1), pos));
         for &(first, end) in self.grid.runs() {
-            run_limit[GRID][first as usize] = widest(&mut (first..end));
+            by_slack(&mut order[GRID][first as usize..end as usize]);
         }
-        for (list, (positions, runs)) in [(ONLINE_ANY, &self.online_any), (ONLINE_ONLY, &self.online_only)] {
+        for (list, runs) in [(ONLINE_ANY, &self.online_any.1), (ONLINE_ONLY, &self.online_only.1)] {
             for &(a, b) in runs {
-                run_limit[list][a as usize] = widest(&mut positions[a as usize..b as usize].iter().copied());
+                by_slack(&mut order[list][a as usize..b as usize]);
             }
         }
-        let run_limit = &run_limit;
+        let (order, limit) = (&order, &limit);
         with_words!(self.words, w => {
             let (_, units) = par_units(self.units.len(), progress, span, || (), |_, u| {
                 let (s, e) = self.units[u];
@@ -776,26 +804,13 @@ impl<'a> Pool<'a> {
                     }
                     let reach = reach.get_or_insert_with(|| self.reach(u));
                     let bar_i = i64::from(cand.bar_n[i]);
-                    self.visit(
-                        w,
-                        reach,
-                        i,
-                        |list, start| {
-                            let (a, slack) = run_limit[list][start as usize];
-                            a > pi && bar_i + slack > pi
-                        },
-                        |pos| {
-                            let (a, slack) = limit[pos as usize];
-                            a > pi && bar_i + slack > pi
-                        },
-                        |pos, score| {
-                            let gain = i64::from(score) + limit[pos as usize].1;
-                            if gain > pi {
-                                strict += usize::from(gain > p[i]);
-                                mine.push((i as u32, self.r_index[pos as usize], i64::from(score), gain - p[i]));
-                            }
-                        },
-                    );
+                    self.visit_uncovered(w, reach, i, order, limit, pi, bar_i, |pos, score| {
+                        let gain = i64::from(score) + limit[pos as usize].1;
+                        if gain > pi {
+                            strict += usize::from(gain > p[i]);
+                            mine.push((i as u32, self.r_index[pos as usize], i64::from(score), gain - p[i]));
+                        }
+                    });
                     found.append(&mut mine);
                 }
                 (found, strict)
