@@ -560,7 +560,8 @@ impl<'a> Pool<'a> {
                     continue;
                 }
                 let p = pos as usize;
-                if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), dist_pts) {
+                if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), dist_pts)
+                {
                     f(pos, pts.iter().sum());
                 }
             }
@@ -777,11 +778,15 @@ impl<'a> Pool<'a> {
             self.online_any.0.clone(),
             self.online_only.0.clone(),
         ];
-        let by_slack = |list: &mut [u32]| list.sort_unstable_by_key(|&pos| (Reverse(limit[pos as usize].1), pos));
+        let by_slack =
+            |list: &mut [u32]| list.sort_unstable_by_key(|&pos| (Reverse(limit[pos as usize].1), pos));
         for &(first, end) in self.grid.runs() {
             by_slack(&mut order[GRID][first as usize..end as usize]);
         }
-        for (list, runs) in [(ONLINE_ANY, &self.online_any.1), (ONLINE_ONLY, &self.online_only.1)] {
+        for (list, runs) in [
+            (ONLINE_ANY, &self.online_any.1),
+            (ONLINE_ONLY, &self.online_only.1),
+        ] {
             for &(a, b) in runs {
                 by_slack(&mut order[list][a as usize..b as usize]);
             }
