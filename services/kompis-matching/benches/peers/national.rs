@@ -435,7 +435,7 @@ pub fn constrained() -> (Vec<Participant>, Vec<Participant>) {
             p.wishes.age_range = Some((range, Strength::Hard));
         }
         // Waits spread over two years on both sides: the waiting criterion, the
-        // heaviest, then ranks everyone alike, and the same few lead every list.
+        // heaviest, then ranks everyone alike, and the same few top every list.
         p.waiting_days = rng.below(730) as u32;
         p.availability = Availability::EMPTY;
         while p.availability.count() < 3 {
