@@ -268,23 +268,44 @@ fn least_covered(all: Vec<(u32, u32, i64, i64)>, per_vertex: usize) -> Vec<(u32,
 }
 
 /// Edges sorted by `(newcomer, resident)`, each once: a counting sort by newcomer,
-/// then each newcomer's short list sorted (cheaper than sorting all at once).
+/// then each newcomer's short list sorted (cheaper than sorting all at once); the two
+/// halves of the newcomers on two threads when there are many edges.
 fn sorted_distinct(edges: Vec<Edge>, n_newcomers: usize) -> Vec<Edge> {
-    let mut start = vec![0usize; n_newcomers + 1];
-    for e in &edges {
-        start[e.0 as usize + 1] += 1;
+    if edges.len() < 1 << 16 {
+        return sorted_distinct_in(edges, 0, n_newcomers);
     }
-    for i in 0..n_newcomers {
+    let mid = (n_newcomers / 2) as u32;
+    let (low, high): (Vec<Edge>, Vec<Edge>) = edges.into_iter().partition(|e| e.0 < mid);
+    let (mut low, high) = std::thread::scope(|s| {
+        let h = s.spawn(|| sorted_distinct_in(high, mid as usize, n_newcomers));
+        (
+            sorted_distinct_in(low, 0, mid as usize),
+            h.join().expect("a sorting thread panicked"),
+        )
+    });
+    low.extend(high);
+    low
+}
+
+/// [`sorted_distinct`] for edges of newcomers `from..to`.
+fn sorted_distinct_in(edges: Vec<Edge>, from: usize, to: usize) -> Vec<Edge> {
+    let n = to - from;
+    let mut start = vec![0usize; n + 1];
+    for e in &edges {
+        start[e.0 as usize - from + 1] += 1;
+    }
+    for i in 0..n {
         start[i + 1] += start[i];
     }
     let mut fill = start.clone();
     let mut out = vec![(0u32, 0u32, 0i64); edges.len()];
     for e in edges {
-        out[fill[e.0 as usize]] = e;
-        fill[e.0 as usize] += 1;
+        let k = e.0 as usize - from;
+        out[fill[k]] = e;
+        fill[k] += 1;
     }
     let mut w = 0;
-    for i in 0..n_newcomers {
+    for i in 0..n {
         let list = &mut out[start[i]..start[i + 1]];
         list.sort_unstable();
         let mut last = None;
@@ -343,8 +364,23 @@ impl<'a> Pool<'a> {
             v.dedup_by_key(|p| p.id);
             v
         };
-        let newcomers = ready(newcomers, Role::Newcomer);
-        let residents = ready(residents, Role::Resident);
+        // The two sides are prepared on two threads where they are large (each step
+        // needs only its own side, but the dictionary needs both).
+        let big = newcomers.len() + residents.len() > 20_000;
+        let both = |a: &(dyn Fn() -> Vec<&'a Participant> + Sync),
+                    b: &(dyn Fn() -> Vec<&'a Participant> + Sync)| {
+            if big {
+                std::thread::scope(|s| {
+                    let h = s.spawn(b);
+                    (a(), h.join().expect("a preparing thread panicked"))
+                })
+            } else {
+                (a(), b())
+            }
+        };
+        let (newcomers, residents) = both(&|| ready(newcomers, Role::Newcomer), &|| {
+            ready(residents, Role::Resident)
+        });
         let capacity: Vec<u32> = residents.iter().map(|r| u32::from(r.free_capacity())).collect();
 
         let max_m = geo::km_to_m(config.rules.max_distance_km) as f64;
@@ -353,20 +389,38 @@ impl<'a> Pool<'a> {
             .chain(&residents)
             .map(|p| p.location.lat.abs())
             .fold(0.0f64, f64::max);
-        let r_locations: Vec<_> = residents.iter().map(|r| r.location).collect();
-        let grid = Grid::new(&r_locations, max_m.max(1.0), max_abs_lat);
-        let n_locations: Vec<_> = newcomers.iter().map(|n| n.location).collect();
-        let n_grid = Grid::new(&n_locations, max_m.max(1.0), max_abs_lat);
-
+        let grid_of = |people: &[&Participant]| {
+            let locations: Vec<_> = people.iter().map(|p| p.location).collect();
+            Grid::new(&locations, max_m.max(1.0), max_abs_lat)
+        };
         let dict = Dict::new(newcomers.iter().copied(), residents.iter().copied());
         let words = prep::kernel_words(dict.words);
-        let n = Side::new(newcomers.iter().copied(), &dict, words, config);
-        let r = Side::new(
-            grid.order.iter().map(|&j| residents[j as usize]),
-            &dict,
-            words,
-            config,
-        );
+        let r_side = |grid: &Grid| {
+            Side::new(
+                grid.order.iter().map(|&j| residents[j as usize]),
+                &dict,
+                words,
+                config,
+            )
+        };
+        let n_side = || {
+            (
+                grid_of(&newcomers),
+                Side::new(newcomers.iter().copied(), &dict, words, config),
+            )
+        };
+        let ((n_grid, n), (grid, r)) = if big {
+            std::thread::scope(|s| {
+                let h = s.spawn(n_side);
+                let grid = grid_of(&residents);
+                let r = r_side(&grid);
+                (h.join().expect("a preparing thread panicked"), (grid, r))
+            })
+        } else {
+            let grid = grid_of(&residents);
+            let r = r_side(&grid);
+            (n_side(), (grid, r))
+        };
         let r_index = grid.order.clone();
         let mut pos_of = vec![0u32; residents.len()];
         for (pos, &j) in r_index.iter().enumerate() {
