@@ -1,8 +1,10 @@
-//! A seeded pool large enough that scans run on two threads and the candidate graph
-//! splits into components (three towns 60 km apart, about a hundred districts): the
-//! round is deterministic, does not depend on input order, and matches as many
-//! newcomers as an independent maximum flow over every admissible pair, with the score
-//! of the assignment solver run on every admissible pair.
+//! Seeded pools large enough for the round's two-thread paths. One, where scans run on
+//! two threads and the candidate graph splits into components (three towns 60 km
+//! apart, about a hundred districts): the round is deterministic, does not depend on
+//! input order, and matches as many newcomers as an independent maximum flow over
+//! every admissible pair, with the score of the assignment solver run on every
+//! admissible pair. Another, of 22,000 people, prepared on two threads: the same
+//! result in any input order, admissible pairs, capacities respected.
 
 mod common;
 
@@ -110,4 +112,55 @@ fn a_two_thread_round_is_deterministic_and_optimal_over_every_admissible_pair() 
         (round.stats.matched, round.stats.total_score),
         (best.cardinality(), best.total_weight)
     );
+}
+
+#[test]
+fn a_pool_of_twenty_thousand_is_prepared_on_two_threads_with_the_same_result_in_any_order() {
+    // 16,000 newcomers and 6,000 residents in 600 places a few km apart, so that
+    // both sides are prepared on two threads while each has few pairs.
+    let person = |id: u128, role: Role| {
+        let place = (id / 3 * 7919 % 600) as f64;
+        let mut p = if role == Role::Newcomer {
+            newcomer(id)
+        } else {
+            resident(id)
+        };
+        p.location = GeoPoint {
+            lat: 56.0 + 0.05 * (place % 40.0),
+            lon: 13.0 + 0.09 * (place / 40.0).floor(),
+        };
+        p.waiting_days = (id * 37 % 500) as u32;
+        p.age = 18 + (id * 13 % 50) as u16;
+        p.capacity = 1 + (id % 2) as u8;
+        p
+    };
+    let newcomers: Vec<Participant> = (0..16_000u128)
+        .map(|k| person(k * 3 + 1, Role::Newcomer))
+        .collect();
+    let residents: Vec<Participant> = (0..6_000u128)
+        .map(|k| person(k * 3 + 2, Role::Resident))
+        .collect();
+    let mut config = Config::default();
+    config.rules.max_distance_km = 2.0;
+    let none = Exclusions::default();
+
+    let round = matching_round(&newcomers, &residents, &config, &none);
+    let (mut n2, mut r2) = (newcomers.clone(), residents.clone());
+    n2.reverse();
+    r2.rotate_left(1_234);
+    assert_eq!(matching_round(&n2, &r2, &config, &none), round);
+    assert!(round.stats.matched > 5_000, "{:?}", round.stats);
+    assert_eq!(round.stats.matched + round.waiting.len(), newcomers.len());
+    let mut load = std::collections::HashMap::new();
+    for p in round.proposals.iter().step_by(97) {
+        let n = &newcomers[(p.newcomer.0 as usize - 1) / 3];
+        let r = &residents[(p.resident.0 as usize - 2) / 3];
+        assert_eq!(evaluate(n, r, &config, &none).map(|e| e.total), Ok(p.score));
+    }
+    for p in &round.proposals {
+        *load.entry(p.resident).or_insert(0u8) += 1;
+    }
+    for r in &residents {
+        assert!(load.get(&r.id).copied().unwrap_or(0) <= r.free_capacity());
+    }
 }
