@@ -51,7 +51,7 @@ pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
     let connections = Connections::open(args).await?;
     Ok(match args.scenario {
         ScenarioKind::Intake => Box::new(intake::Intake::new(args, connections)?),
-        ScenarioKind::GetChapter => Box::new(reads::GetChapter::new(args, connections)?),
-        ScenarioKind::ListDistricts => Box::new(reads::ListDistricts::new(args, connections)?),
+        ScenarioKind::GetChapter => Box::new(reads::AdminRead::get_chapter(args, connections)?),
+        ScenarioKind::ListDistricts => Box::new(reads::AdminRead::list_districts(args, connections)?),
     })
 }

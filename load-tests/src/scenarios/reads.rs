@@ -9,27 +9,53 @@ use super::{CeilingKind, Scenario};
 use crate::cli::Args;
 use crate::token::Bearer;
 
-/// AdminService.GetChapter for `--chapter`: one row by primary key.
+/// Which AdminService read to make.
 #[derive(Debug)]
-pub struct GetChapter {
-    connections: Connections,
-    admin: Bearer,
-    name: String,
+enum Read {
+    /// GetChapter by resource name: one row by primary key.
+    GetChapter(String),
+    /// ListDistricts across every municipality, the first page of 100.
+    ListDistricts,
 }
 
-impl GetChapter {
-    pub fn new(args: &Args, connections: Connections) -> anyhow::Result<Self> {
+/// One AdminService read, as an administrator.
+#[derive(Debug)]
+pub struct AdminRead {
+    connections: Connections,
+    admin: Bearer,
+    read: Read,
+}
+
+impl AdminRead {
+    /// GetChapter for `--chapter`.
+    pub fn get_chapter(args: &Args, connections: Connections) -> anyhow::Result<Self> {
+        Self::new(
+            args,
+            connections,
+            Read::GetChapter(format!("chapters/{}", args.chapter)),
+        )
+    }
+
+    /// ListDistricts over every municipality.
+    pub fn list_districts(args: &Args, connections: Connections) -> anyhow::Result<Self> {
+        Self::new(args, connections, Read::ListDistricts)
+    }
+
+    fn new(args: &Args, connections: Connections, read: Read) -> anyhow::Result<Self> {
         Ok(Self {
             connections,
             admin: bearer(args.admin_token.as_ref(), "--admin-token")?,
-            name: format!("chapters/{}", args.chapter),
+            read,
         })
     }
 }
 
-impl Scenario for GetChapter {
+impl Scenario for AdminRead {
     fn name(&self) -> &'static str {
-        "get-chapter"
+        match self.read {
+            Read::GetChapter(_) => "get-chapter",
+            Read::ListDistricts => "list-districts",
+        }
     }
 
     fn ceiling(&self) -> CeilingKind {
@@ -37,58 +63,31 @@ impl Scenario for GetChapter {
     }
 
     fn call(&self, n: u64) -> BoxFuture<'static, Result<(), tonic::Status>> {
-        let channel = self.connections.channel(n);
-        let request = self.connections.request(
-            &self.admin,
-            GetChapterRequest {
-                name: self.name.clone(),
-            },
-        );
-        Box::pin(async move {
-            AdminServiceClient::new(channel).get_chapter(request).await?;
-            Ok(())
-        })
-    }
-}
-
-/// AdminService.ListDistricts across every municipality, the first page of 100.
-#[derive(Debug)]
-pub struct ListDistricts {
-    connections: Connections,
-    admin: Bearer,
-}
-
-impl ListDistricts {
-    pub fn new(args: &Args, connections: Connections) -> anyhow::Result<Self> {
-        Ok(Self {
-            connections,
-            admin: bearer(args.admin_token.as_ref(), "--admin-token")?,
-        })
-    }
-}
-
-impl Scenario for ListDistricts {
-    fn name(&self) -> &'static str {
-        "list-districts"
-    }
-
-    fn ceiling(&self) -> CeilingKind {
-        CeilingKind::PrimaryKeyRead
-    }
-
-    fn call(&self, n: u64) -> BoxFuture<'static, Result<(), tonic::Status>> {
-        let channel = self.connections.channel(n);
-        let request = self.connections.request(
-            &self.admin,
-            ListDistrictsRequest {
-                parent: "municipalities/-".into(),
-                page_size: 100,
-                page_token: String::new(),
-            },
-        );
-        Box::pin(async move {
-            AdminServiceClient::new(channel).list_districts(request).await?;
-            Ok(())
-        })
+        let mut client = AdminServiceClient::new(self.connections.channel(n));
+        match &self.read {
+            Read::GetChapter(name) => {
+                let request = self
+                    .connections
+                    .request(&self.admin, GetChapterRequest { name: name.clone() });
+                Box::pin(async move {
+                    client.get_chapter(request).await?;
+                    Ok(())
+                })
+            }
+            Read::ListDistricts => {
+                let request = self.connections.request(
+                    &self.admin,
+                    ListDistrictsRequest {
+                        parent: "municipalities/-".into(),
+                        page_size: 100,
+                        page_token: String::new(),
+                    },
+                );
+                Box::pin(async move {
+                    client.list_districts(request).await?;
+                    Ok(())
+                })
+            }
+        }
     }
 }
