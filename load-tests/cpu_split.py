@@ -36,19 +36,21 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int | None) -> float:
+def cpu_seconds(pid: int | None) -> tuple[float, float]:
+    """User and system CPU seconds of the tree under pid."""
     if pid is None:
-        return 0.0
-    total = 0
+        return 0.0, 0.0
+    user = system = 0
     for p in tree(pid):
         try:
             with open(f"/proc/{p}/stat", encoding="ascii") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
             # utime and stime are fields 14 and 15 of stat(5); after the ")" they are 11 and 12.
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            system += int(fields[12])
         except (OSError, IndexError, ValueError):
             pass
-    return total / TICK
+    return user / TICK, system / TICK
 
 
 def main() -> int:
@@ -66,19 +68,21 @@ def main() -> int:
     wall = time.monotonic() - start
     after = {k: cpu_seconds(v) for k, v in parts.items()}
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    used = {k: after[k] - before[k] for k in parts}
-    used["kompis-load"] = usage.ru_utime + usage.ru_stime
+    used = {k: (after[k][0] - before[k][0], after[k][1] - before[k][1]) for k in parts}
+    used["kompis-load"] = (usage.ru_utime, usage.ru_stime)
     sys.stdout.write(result.stdout)
     sys.stderr.write(result.stderr)
     calls = 0
     for line in result.stdout.splitlines():
         if line.startswith("calls: scheduled"):
             calls = int(line.split("answered ")[1].split(",")[0])
-    total = sum(used.values())
+    total = sum(u + s for u, s in used.values())
     print(f"CPU over {wall:.1f} s of wall time ({os.cpu_count()} cores, {total / wall:.2f} cores busy):")
-    for k, v in used.items():
+    for k, (u, s) in used.items():
+        v = u + s
         per_call = f", {1000 * v / calls:.3f} ms per call" if calls else ""
-        print(f"  {k:<12} {v:7.2f} s  {100 * v / total if total else 0:5.1f}%{per_call}")
+        kernel = f", {100 * s / v:.0f}% of it in the kernel" if v else ""
+        print(f"  {k:<12} {v:7.2f} s  {100 * v / total if total else 0:5.1f}%{per_call}{kernel}")
     return result.returncode
 
 

@@ -36,6 +36,8 @@ pub fn percentile_plot(path: &Path, title: &str, lines: &[Line<'_>]) -> anyhow::
     let mut chart = ChartBuilder::on(&root)
         .caption(title, (FONT, 20))
         .margin(20)
+        // Room for the last percentile label, centred on the right edge.
+        .margin_right(45)
         .x_label_area_size(50)
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..x_max, 0.0..y_max)
