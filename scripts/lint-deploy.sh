@@ -11,7 +11,8 @@
 #   2. hadolint (deploy/.hadolint.yaml) over deploy/Dockerfile
 #   3. check-jsonschema: compose.yaml against the Compose specification's schema
 #   4. scripts/kustomize_render.py renders the base and every overlay (the subset of
-#      kustomize that deploy/ uses; anything else is refused)
+#      kustomize that deploy/ uses; anything else is refused), after its own tests
+#      (scripts/test_kustomize_render.py)
 #   5. scripts/check_deploy.py: compose.yaml, Dockerfile and the rendered manifests
 #      agree with this repository (services, subcommands, probes, selectors, ...)
 #   6. kubernetes-validate --strict against Kubernetes $KUBERNETES_VERSION, over the
@@ -44,6 +45,12 @@ kompis_log "hadolint deploy/Dockerfile"
 
 kompis_log "compose.yaml against the Compose specification"
 "$venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec deploy/compose.yaml
+
+kompis_log "tests of the kustomize renderer"
+if ! out="$("$venv/bin/python" scripts/test_kustomize_render.py 2>&1)"; then
+    printf '%s\n' "$out" >&2
+    kompis_die "the kustomize renderer's tests failed"
+fi
 
 kustomizations=(deploy/kubernetes/base deploy/kubernetes/overlays/*/)
 manifests=()
