@@ -21,8 +21,9 @@
 # are raised too when they belong to this checkout. Each result states the load
 # average it was measured under.
 #
-# Environment: REPEAT (2), SECONDS_PER_RUN (20), STEP_SECONDS (10), CONNECTIONS (4),
-# CEILING_SECONDS (10), RESULTS (load-tests/results).
+# Environment: REPEAT (2), FIRST_RUN (1, the number of the first run's files),
+# SECONDS_PER_RUN (20), STEP_SECONDS (10), CONNECTIONS (4), CEILING_SECONDS (10),
+# RESULTS (load-tests/results).
 set -euo pipefail
 
 KOMPIS_LOG_PREFIX="load-tests"
@@ -31,6 +32,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)/scripts/lib.sh"
 cd "$KOMPIS_ROOT"
 
 REPEAT="${REPEAT:-2}"
+FIRST_RUN="${FIRST_RUN:-1}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"
 STEP_SECONDS="${STEP_SECONDS:-10}"
 CONNECTIONS="${CONNECTIONS:-4}"
@@ -226,9 +228,9 @@ if ((PROFILE)); then
     done
     exit 0
 fi
-for ((round = 1; round <= REPEAT; round++)); do
+for ((round = FIRST_RUN; round < FIRST_RUN + REPEAT; round++)); do
     for scenario in "${SCENARIOS[@]}"; do
-        kompis_log "run $round/$REPEAT: $scenario (uptime:$(uptime | sed 's/.*load average//'))"
+        kompis_log "run $round: $scenario (uptime:$(uptime | sed 's/.*load average//'))"
         "${PRIORITY[@]}" "$bin/kompis-load" \
             --addr "http://127.0.0.1:$port" --scenario "$scenario" --find-max \
             --start-rate "$(start_rate "$scenario")" --step-seconds "$STEP_SECONDS" \
