@@ -166,7 +166,7 @@ async fn schedule(
 ) -> Instant {
     let count = calls_in(rate, duration);
     let permits = Arc::new(Semaphore::new(max_in_flight));
-    // A small lead, so that the first call is not already late when the loop begins.
+    // A small head start, so that the first call is not already late when the loop begins.
     let start = Instant::now() + Duration::from_millis(5);
     for i in 0..count {
         // From the start each time rather than by adding intervals, so that rounding
