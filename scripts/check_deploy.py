@@ -2,17 +2,25 @@
 """Consistency checks of deploy/ against this repository (run by scripts/lint-deploy.sh).
 
 What yamllint and the Kubernetes schemas cannot see:
-  * compose.yaml: the services that must be there are there; every image is
+  * compose.yaml: the services that must be there are there (PostgreSQL, Redis
+    with AOF, migrate, serve, worker, an OpenTelemetry collector); every image is
     pinned or built from a Dockerfile that exists; the kompisd containers run
-    subcommands that kompisd has; depends_on names defined services; the
-    long-running services have health checks; mounted files exist.
-  * Dockerfile: builds the kompisd package of this workspace, with the Rust
-    release that rust-toolchain.toml pins; runs as a non-root user with
-    ENTRYPOINT ["kompisd"].
-  * Kubernetes: the kompisd containers run known subcommands, are non-root
-    with a read-only root filesystem and resource limits; serve has gRPC
-    probes on its gRPC port; Services and PodDisruptionBudgets select pods
-    that a Deployment makes; referenced ConfigMaps and Secrets are defined.
+    subcommands that kompisd has; serve and worker start after a successful
+    migrate and healthy PostgreSQL and Redis; the long-running services have
+    health checks, serve's by the gRPC health probe the image ships; mounted
+    files exist.
+  * Dockerfile: builds the kompisd package of this workspace and the health
+    probe, with the Rust release that rust-toolchain.toml pins; runs as a
+    non-root user with ENTRYPOINT ["kompisd"].
+  * Kubernetes, for the kustomize base and every overlay as rendered by
+    scripts/kustomize_render.py: the kompisd containers run known subcommands,
+    are non-root with a read-only root filesystem and resources; serve and
+    worker run at least two replicas; serve has native gRPC readiness and
+    liveness probes on its gRPC port; a Job runs the migrations; an HPA scales
+    a Deployment that exists from at least two; Services, PodDisruptionBudgets
+    and NetworkPolicies select pods that a workload makes; a headless Service
+    serves client-side gRPC balancing; referenced ConfigMaps and Secrets are
+    defined (the Secret by its template).
 
 Usage: check_deploy.py [REPO_ROOT]   (exit 1 and a list of problems on failure)
 """
@@ -27,8 +35,13 @@ import sys
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kustomize_render  # noqa: E402  (beside this file)
+
 SUBCOMMANDS = ["serve", "worker", "migrate", "token"]
-REQUIRED_COMPOSE_SERVICES = {"postgres", "redis", "kompisd", "worker"}
+REQUIRED_COMPOSE_SERVICES = {"postgres", "redis", "migrate", "kompisd", "worker", "otel-collector"}
+# The gRPC health probe the image ships (deploy/health-probe) and compose uses.
+HEALTH_PROBE = "grpc-health-probe"
 
 
 class Checker:
@@ -148,6 +161,10 @@ def check_dockerfile(c: Checker, path: str, packages: set[str]) -> None:
         c.ok(m.group(1) in packages, where,
              f"builds package {m.group(1)!r}, not in the workspace ({', '.join(sorted(packages))})")
     c.ok("--locked" in text, where, "cargo build without --locked")
+    c.ok(re.search(rf"cargo build[^\n]*-p\s+{HEALTH_PROBE}\b", text) is not None
+         and HEALTH_PROBE in packages, where, f"does not build the {HEALTH_PROBE} package")
+    c.ok(re.search(rf"^COPY --from=\S+ \S*{HEALTH_PROBE} ", text, re.MULTILINE) is not None, where,
+         f"the runtime stage does not ship {HEALTH_PROBE}")
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     c.ok(bool(users) and users[-1].split(":")[0] not in ("root", "0"), where,
          "the runtime stage must switch to a non-root USER")
@@ -235,11 +252,33 @@ def check_compose(c: Checker, path: str, subcommands: set[str]) -> None:
     if worker:
         c.ok(command_list(worker.get("command"))[:1] == ["worker"], f"{where} service worker",
              "should run `worker`")
+    migrate = services.get("migrate") or {}
+    if migrate:
+        c.ok(command_list(migrate.get("command"))[:1] == ["migrate"], f"{where} service migrate",
+             "should run `migrate`")
+        c.ok(str(migrate.get("restart", "no")) == "no", f"{where} service migrate", "a one-shot job: restart \"no\"")
+    redis = services.get("redis") or {}
+    if redis:
+        cmd = command_list(redis.get("command"))
+        c.ok("--appendonly" in cmd and cmd[cmd.index("--appendonly") + 1:][:1] == ["yes"],
+             f"{where} service redis", "Redis must run with --appendonly yes (AOF)")
+    # Start order: serve and worker after a successful migrate and healthy stores.
+    wanted = {"migrate": "service_completed_successfully", "postgres": "service_healthy",
+              "redis": "service_healthy"}
+    for name in ("kompisd", "worker"):
+        deps = (services.get(name) or {}).get("depends_on") or {}
+        for dep, condition in wanted.items():
+            got = deps.get(dep, {}).get("condition") if isinstance(deps, dict) else None
+            c.ok(got == condition, f"{where} service {name}", f"depends_on {dep} needs condition {condition}")
+    check = command_list((serve.get("healthcheck") or {}).get("test"))
+    c.ok(HEALTH_PROBE in check, f"{where} service kompisd",
+         f"the healthcheck should ask gRPC health with {HEALTH_PROBE}")
 
 
 # --------------------------------------------------------------- Kubernetes --
 
 def load_manifests(paths: list[str]) -> list[tuple[str, dict]]:
+    """Documents of plain YAML files, each with the file it came from."""
     docs = []
     for path in paths:
         with open(path, encoding="utf-8") as fh:
@@ -253,28 +292,38 @@ def matches(selector: dict, labels: dict) -> bool:
     return all(labels.get(k) == v for k, v in (selector or {}).items())
 
 
-def check_kubernetes(c: Checker, paths: list[str], subcommands: set[str]) -> None:
-    docs = load_manifests(paths)
-    c.ok(bool(docs), "deploy/kubernetes", "no manifests found")
+def pod_spec(doc: dict) -> dict:
+    return doc["spec"]["template"]["spec"]
+
+
+def check_kubernetes(c: Checker, label: str, docs: list[tuple[str, dict]], templates: list[tuple[str, dict]],
+                     subcommands: set[str]) -> None:
+    """Checks one rendered kustomization; `templates` are documents created out of band."""
+    c.ok(bool(docs), label, "no manifests rendered")
     by_kind: dict[str, list[tuple[str, dict]]] = {}
     for path, doc in docs:
         by_kind.setdefault(doc.get("kind", "?"), []).append((path, doc))
-    names = {(d["kind"], d["metadata"]["name"]) for _, d in docs}
+    names = {(d["kind"], d["metadata"]["name"]) for _, d in docs + templates}
     namespaces = {d["metadata"]["name"] for _, d in by_kind.get("Namespace", [])}
-    for path, doc in docs:
-        ns = doc["metadata"].get("namespace")
-        if doc["kind"] != "Namespace":
-            c.ok(ns in namespaces, c.rel(path), f"namespace {ns!r} is not defined in the manifests")
+    if namespaces:
+        for path, doc in docs:
+            ns = doc["metadata"].get("namespace")
+            if doc["kind"] != "Namespace":
+                c.ok(ns in namespaces, path, f"{doc['kind']}/{doc['metadata']['name']}: namespace {ns!r} "
+                     "is not defined in the manifests")
 
     pod_templates = []
-    for path, dep in by_kind.get("Deployment", []):
-        w = f"{c.rel(path)} Deployment/{dep['metadata']['name']}"
+    migrate_jobs = 0
+    for path, dep in by_kind.get("Deployment", []) + by_kind.get("Job", []):
+        kind = dep["kind"]
+        w = f"{path} {kind}/{dep['metadata']['name']}"
         spec = dep["spec"]
         tmpl = spec["template"]
         labels = tmpl["metadata"].get("labels", {})
         pod_templates.append(labels)
-        c.ok(matches(spec["selector"].get("matchLabels"), labels), w,
-             "selector does not match the pod template labels")
+        if kind == "Deployment":
+            c.ok(matches(spec["selector"].get("matchLabels"), labels), w,
+                 "selector does not match the pod template labels")
         pod = tmpl["spec"]
         psc = pod.get("securityContext", {})
         c.ok(psc.get("runAsNonRoot") is True, w, "pod securityContext.runAsNonRoot must be true")
@@ -285,8 +334,8 @@ def check_kubernetes(c: Checker, paths: list[str], subcommands: set[str]) -> Non
             c.ok(sc.get("readOnlyRootFilesystem") is True, cw, "readOnlyRootFilesystem must be true")
             c.ok(sc.get("allowPrivilegeEscalation") is False, cw, "allowPrivilegeEscalation must be false")
             res = ctr.get("resources", {})
-            c.ok(bool(res.get("requests")) and bool(res.get("limits")), cw,
-                 "resource requests and limits are required")
+            c.ok(bool(res.get("requests")) and bool((res.get("limits") or {}).get("memory")), cw,
+                 "resource requests and a memory limit are required")
             image = ctr.get("image", "")
             c.ok(":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), cw,
                  f"image {image!r} should be pinned to a tag")
@@ -301,6 +350,10 @@ def check_kubernetes(c: Checker, paths: list[str], subcommands: set[str]) -> Non
                     if "secretRef" in ref:
                         c.ok(("Secret", ref["secretRef"]["name"]) in names, cw,
                              f"Secret {ref['secretRef']['name']!r} not defined (templates/)")
+                if kind == "Deployment" and args[:1] in (["serve"], ["worker"]):
+                    c.ok((spec.get("replicas") or 1) >= 2, w, f"{args[0]} needs at least 2 replicas")
+                if kind == "Job" and args[:1] == ["migrate"]:
+                    migrate_jobs += 1
                 if args[:1] == ["serve"]:
                     ports = {p.get("containerPort") for p in ctr.get("ports", [])}
                     c.ok(50051 in ports, cw, "serve must expose containerPort 50051")
@@ -309,15 +362,31 @@ def check_kubernetes(c: Checker, paths: list[str], subcommands: set[str]) -> Non
                         c.ok(bool(grpc) and grpc.get("port") == 50051, cw,
                              f"{probe} must be a grpc probe on port 50051")
 
-    for kind in ("Service", "PodDisruptionBudget"):
+    for kind in ("Service", "PodDisruptionBudget", "NetworkPolicy"):
         for path, doc in by_kind.get(kind, []):
-            w = f"{c.rel(path)} {kind}/{doc['metadata']['name']}"
-            sel = doc["spec"].get("selector") or {}
+            w = f"{path} {kind}/{doc['metadata']['name']}"
+            sel = doc["spec"].get("selector") if kind == "Service" else None
             if kind == "PodDisruptionBudget":
-                sel = sel.get("matchLabels") or {}
-            c.ok(any(matches(sel, labels) for labels in pod_templates), w,
-                 "selector matches no Deployment's pods")
-    c.ok(bool(by_kind.get("PodDisruptionBudget")), "deploy/kubernetes", "no PodDisruptionBudget")
+                sel = (doc["spec"].get("selector") or {}).get("matchLabels") or {}
+            if kind == "NetworkPolicy":
+                sel = (doc["spec"].get("podSelector") or {}).get("matchLabels") or {}
+            c.ok(any(matches(sel or {}, labels) for labels in pod_templates), w,
+                 "selector matches no workload's pods")
+    deployments = {d["metadata"]["name"]: d for _, d in by_kind.get("Deployment", [])}
+    hpas = by_kind.get("HorizontalPodAutoscaler", [])
+    c.ok(bool(hpas), label, "no HorizontalPodAutoscaler")
+    for path, hpa in hpas:
+        w = f"{path} HorizontalPodAutoscaler/{hpa['metadata']['name']}"
+        ref = hpa["spec"]["scaleTargetRef"]
+        c.ok(ref.get("kind") == "Deployment" and ref.get("name") in deployments, w,
+             f"scales {ref.get('kind')}/{ref.get('name')}, which is not defined")
+        c.ok(hpa["spec"].get("minReplicas", 1) >= 2, w, "minReplicas must be at least 2")
+        c.ok(hpa["spec"]["maxReplicas"] >= hpa["spec"].get("minReplicas", 1), w, "maxReplicas below minReplicas")
+    c.ok(migrate_jobs >= 1, label, "no Job runs `kompisd migrate`")
+    c.ok(bool(by_kind.get("PodDisruptionBudget")), label, "no PodDisruptionBudget")
+    c.ok(bool(by_kind.get("NetworkPolicy")), label, "no NetworkPolicy")
+    c.ok(any(d["spec"].get("clusterIP") == "None" for _, d in by_kind.get("Service", [])), label,
+         "no headless Service for client-side gRPC balancing")
 
 
 def main(argv: list[str]) -> int:
@@ -329,11 +398,20 @@ def main(argv: list[str]) -> int:
     packages = workspace_packages(root)
     check_dockerfile(c, os.path.join(root, "deploy/Dockerfile"), packages)
     check_compose(c, os.path.join(root, "deploy/compose.yaml"), subcommands)
-    manifests = sorted(
-        glob.glob(os.path.join(root, "deploy/kubernetes/*.yaml"))
-        + glob.glob(os.path.join(root, "deploy/kubernetes/templates/*.yaml"))
+    templates = load_manifests(sorted(glob.glob(os.path.join(root, "deploy/kubernetes/templates/*.yaml"))))
+    templates = [(c.rel(path), doc) for path, doc in templates]
+    kustomizations = [os.path.join(root, "deploy/kubernetes/base")] + sorted(
+        glob.glob(os.path.join(root, "deploy/kubernetes/overlays/*"))
     )
-    check_kubernetes(c, manifests, subcommands)
+    c.ok(len(kustomizations) >= 2, "deploy/kubernetes", "expected a base and at least one overlay")
+    for directory in kustomizations:
+        label = f"{c.rel(directory)} (rendered)"
+        try:
+            docs = kustomize_render.render(directory)
+        except (kustomize_render.RenderError, OSError, yaml.YAMLError, KeyError) as e:
+            c.fail(label, str(e))
+            continue
+        check_kubernetes(c, label, [(label, d) for d in docs], templates, subcommands)
     if c.problems:
         print(f"check_deploy: {len(c.problems)} problem(s):", file=sys.stderr)
         for p in c.problems:

@@ -1,5 +1,7 @@
 //! Scoring throughput (criterion): candidate generation, hard constraints and scores
-//! for a municipality-sized pool, reported per candidate pair within reach.
+//! for a municipality-sized pool, reported per candidate pair within reach; and
+//! suggestions for one participant against 20,000 residents, with the index built
+//! once (as a service keeps it) and without.
 //!
 //! `cargo bench -p kompis-matching --bench scoring`
 
@@ -72,5 +74,63 @@ fn scoring(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, scoring);
+/// 20,000 residents spread over Stockholm (about 25 km across), and newcomers to ask
+/// for, from the same seeded generator.
+fn stockholm(n: usize) -> Vec<Participant> {
+    let (mut people, _) = pool(n);
+    for (k, p) in people.iter_mut().enumerate() {
+        p.location = GeoPoint {
+            lat: 59.20 + 0.02 * (k % 13) as f64,
+            lon: 17.85 + 0.04 * (k % 11) as f64,
+        };
+        p.meeting = [
+            MeetingPreference::InPerson,
+            MeetingPreference::Both,
+            MeetingPreference::Online,
+        ][k % 3];
+    }
+    people
+}
+
+fn suggestions_bench(c: &mut Criterion) {
+    let config = Config::default();
+    let none = Exclusions::default();
+    let mut residents = stockholm(20_000);
+    for r in &mut residents {
+        r.role = Role::Resident;
+        r.swedish = SwedishLevel::Native;
+    }
+    let askers: Vec<Participant> = stockholm(64)
+        .into_iter()
+        .map(|mut p| {
+            p.id = ParticipantId(p.id.0 + 10_000_000);
+            p
+        })
+        .collect();
+    let index = SuggestionIndex::new(&residents, &config);
+    let mut group = c.benchmark_group("suggestions");
+    group.sample_size(50);
+    let mut k = 0;
+    group.bench_function("top 10 of 20000 residents, index built once", |b| {
+        b.iter(|| {
+            k = (k + 1) % askers.len();
+            index.suggestions(&askers[k], 10, &none).unwrap().len()
+        })
+    });
+    group.sample_size(10);
+    group.bench_function("top 10 of 20000 residents, without an index", |b| {
+        b.iter(|| {
+            k = (k + 1) % askers.len();
+            suggestions(&askers[k], &residents, 10, &config, &none)
+                .unwrap()
+                .len()
+        })
+    });
+    group.bench_function("building the index of 20000 residents", |b| {
+        b.iter(|| SuggestionIndex::new(&residents, &config).len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, scoring, suggestions_bench);
 criterion_main!(benches);

@@ -1,13 +1,22 @@
 //! Pair evaluation, suggestions, and the matching round.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::HashSet;
 
 use crate::assignment::{self, BipartiteGraph, Matching};
+use crate::components;
 use crate::config::Config;
-use crate::geo::{self, Grid};
+use crate::control::{Cancelled, Progress};
+use crate::geo;
+use crate::kernel::{self, Row, Tables};
 use crate::model::{Exclusions, Participant, ParticipantId, Role};
-use crate::score::{self, Dict, Explanation, Points, Prepared, Violation};
+use crate::prep::{self, Dict};
+use crate::scan::{Candidates, Furthest, Pool};
+use crate::score::{self, Explanation, Violation};
+
+/// Of the pairs a check finds, each newcomer and each resident brings at most this
+/// many (those its prices cover least): 20 halved the exact step of the national
+/// benchmark with online pairs against no limit, and 5 took one more solve.
+const PER_VERTEX: usize = 20;
 
 /// A proposed pair with its score and explanation, for a coordinator to decide on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,16 +40,70 @@ pub struct RoundStats {
     pub residents_ready: usize,
     /// The residents' free capacity, summed.
     pub resident_capacity: usize,
-    /// Pairs within reach of the spatial grid that were checked.
+    /// Pairs looked at: those in the grid cells around each newcomer, plus those on
+    /// the online lists.
     pub pairs_checked: u64,
-    /// Pairs that violate no hard constraint.
+    /// Pairs that break no hard rule (every one of them, not only the candidates).
     pub pairs_admissible: u64,
-    /// Pairs kept in the candidate graph (each side's best candidates).
+    /// Pairs in the candidate graph the assignment was solved on (each side's best
+    /// candidates, plus the pairs the checks against every admissible pair added).
     pub candidate_edges: usize,
+    /// How many times the assignment was checked against every admissible pair (at
+    /// least 1 for an exact round; each failed check adds pairs and solves again).
+    pub full_graph_checks: u32,
+    /// Admissible pairs those checks added to the candidate graph.
+    pub pairs_added: usize,
     /// Pairs proposed.
     pub matched: usize,
     /// Sum of the proposed pairs' scores.
     pub total_score: i64,
+}
+
+/// Why a ready newcomer is left waiting after a round.
+///
+/// For a newcomer without a single admissible resident, the reason is the first rule,
+/// in this order, that leaves no resident: within reach (the distance limit, or the
+/// online waiver), a language both can talk in, common free time, the hard wishes of
+/// both, not declined or ended before. A newcomer with admissible residents who is
+/// still waiting lost them to others: the round matches the most newcomers possible,
+/// so those residents' room went to people with fewer options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WaitReason {
+    /// No ready resident within the distance limit, nor one the online waiver reaches.
+    NoResidentWithinReach,
+    /// Residents within reach, but none shares a language to talk in.
+    NoSharedLanguage,
+    /// Some share a language, but none has enough common free time.
+    NoCommonTime,
+    /// Some share a language and time, but a hard wish (of either side) rules each out.
+    HardWish,
+    /// The only admissible residents were declined or ended before.
+    OnlyExcludedPairs,
+    /// Admissible residents existed, but all their room went to people with fewer
+    /// options (no maximum matching could include this newcomer as well).
+    CandidatesTakenByOthers,
+}
+
+impl std::fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NoResidentWithinReach => "no resident within reach",
+            Self::NoSharedLanguage => "no shared language",
+            Self::NoCommonTime => "no common free time",
+            Self::HardWish => "a hard wish",
+            Self::OnlyExcludedPairs => "every candidate was declined or ended before",
+            Self::CandidatesTakenByOthers => "all candidates taken by people with fewer options",
+        })
+    }
+}
+
+/// A newcomer left waiting, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Waiting {
+    /// The newcomer.
+    pub newcomer: ParticipantId,
+    /// Why.
+    pub reason: WaitReason,
 }
 
 /// The outcome of a matching round.
@@ -52,6 +115,9 @@ pub struct Round {
     pub unmatched_newcomers: Vec<ParticipantId>,
     /// Ready newcomers without a single admissible resident, sorted by id.
     pub newcomers_without_candidates: Vec<ParticipantId>,
+    /// Every unmatched newcomer with the reason, sorted by id (the same newcomers as
+    /// `unmatched_newcomers`).
+    pub waiting: Vec<Waiting>,
     /// Figures about the round.
     pub stats: RoundStats,
 }
@@ -107,45 +173,45 @@ pub fn evaluate(
     config: &Config,
     exclusions: &Exclusions,
 ) -> Result<Explanation, Violation> {
-    let dict = Dict::new([newcomer, resident].into_iter());
-    let (np, rp) = (Prepared::new(newcomer, &dict), Prepared::new(resident, &dict));
-    let (pts, dist) = check_pair(newcomer, &np, resident, &rp, config, exclusions)?;
-    Ok(score::explain(newcomer, resident, dist, &pts, config))
-}
-
-/// All hard constraints of a pair, then its points and distance in metres.
-fn check_pair(
-    n: &Participant,
-    np: &Prepared,
-    r: &Participant,
-    rp: &Prepared,
-    cfg: &Config,
-    exclusions: &Exclusions,
-) -> Result<(Points, u32), Violation> {
-    if n.role != Role::Newcomer || r.role != Role::Resident {
+    if newcomer.role != Role::Newcomer || resident.role != Role::Resident {
         return Err(Violation::RolesNotOpposite);
     }
-    score::check_person(n, cfg)?;
-    score::check_person(r, cfg)?;
-    if exclusions.contains(n.id, r.id) {
+    score::check_person(newcomer, config)?;
+    score::check_person(resident, config)?;
+    if exclusions.contains(newcomer.id, resident.id) {
         return Err(Violation::Excluded);
     }
-    let max_m = geo::km_to_m(cfg.rules.max_distance_km) as f64;
-    let a = np.point.hav(&rp.point);
-    if a > geo::hav_of_m(max_m) {
+    let dict = Dict::new(std::iter::once(newcomer), std::iter::once(resident));
+    let words = prep::kernel_words(dict.words);
+    let tables = Tables::new(config, words);
+    let (mut nb, mut rb) = (vec![0u64; 2 * words], vec![0u64; 2 * words]);
+    dict.write_bits(newcomer, &mut nb);
+    dict.write_bits(resident, &mut rb);
+    let (nr, rr) = (Row::new(newcomer, config), Row::new(resident, config));
+    let max_m = geo::km_to_m(config.rules.max_distance_km) as f64;
+    let a = geo::Point::new(newcomer.location).hav(&geo::Point::new(resident.location));
+    let within = a <= geo::hav_of_m(max_m);
+    if !within && !tables.waived(&nr, &rr) {
         return Err(Violation::TooFar);
     }
     let dist = geo::m_of_hav(a);
-    let pts = score::evaluate_pair(np, rp, dist, cfg)?;
-    Ok((pts, dist))
+    let dist_pts = if within { tables.distance_points(dist) } else { 0 };
+    let w = kernel::Dynamic(words);
+    if let Some(v) = kernel::pair_violation(&tables, w, &nr, &nb, &rr, &rb) {
+        return Err(v);
+    }
+    let pts = kernel::points(&tables, w, &nr, &nb, &rr, &rb, dist_pts)
+        .expect("a pair that breaks no pair rule has points");
+    Ok(score::explain(newcomer, resident, dist, &pts, config))
 }
 
 /// The `k` best candidates for one participant among `others` (residents for a
 /// newcomer, newcomers for a resident), best first, each explained. Candidates that
 /// violate a hard constraint are left out; equal scores are ordered by id.
 ///
-/// Cost: O(m · (L + I) + m log k) for m others; no index is built, so for a single
-/// participant it is cheaper than a round.
+/// Cost: O(m · (L + I) + m log k) for m others, most of it preparing them; to ask
+/// for many participants against one pool, build a [`crate::SuggestionIndex`] once
+/// (then O(m + k log k) per participant).
 ///
 /// # Errors
 ///
@@ -191,308 +257,83 @@ pub fn suggestions(
     config: &Config,
     exclusions: &Exclusions,
 ) -> Result<Vec<Proposal>, Violation> {
-    score::check_person(participant, config)?;
-    let dict = Dict::new(std::iter::once(participant).chain(others));
-    let me = Prepared::new(participant, &dict);
-    let mut found: Vec<(i64, ParticipantId, usize, Points, u32)> = Vec::new();
-    for (idx, o) in others.iter().enumerate() {
-        let op = Prepared::new(o, &dict);
-        let result = match participant.role {
-            Role::Newcomer => check_pair(participant, &me, o, &op, config, exclusions),
-            Role::Resident => check_pair(o, &op, participant, &me, config, exclusions),
-        };
-        if let Ok((pts, dist)) = result {
-            found.push((pts.iter().sum(), o.id, idx, pts, dist));
-        }
-    }
-    let order = |a: &(i64, ParticipantId, usize, Points, u32),
-                 b: &(i64, ParticipantId, usize, Points, u32)| {
-        b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
-    };
-    if found.len() > k && k > 0 {
-        found.select_nth_unstable_by(k - 1, order);
-    }
-    found.truncate(k);
-    found.sort_unstable_by(order);
-    Ok(found
-        .into_iter()
-        .map(|(s, _, idx, pts, dist)| {
-            let o = &others[idx];
-            let (n, r) = match participant.role {
-                Role::Newcomer => (participant, o),
-                Role::Resident => (o, participant),
-            };
-            Proposal {
-                newcomer: n.id,
-                resident: r.id,
-                score: s,
-                explanation: score::explain(n, r, dist, &pts, config),
-            }
-        })
-        .collect())
+    crate::suggest::SuggestionIndex::new(others, config).suggestions(participant, k, exclusions)
 }
 
 /// The candidate graph of a round: everyone ready, and for each newcomer the best
-/// admissible residents within reach (plus, for each resident, their best newcomers).
+/// admissible residents (plus, for each resident, their best newcomers), found among
+/// every admissible pair.
 ///
-/// Build it once, then solve it exactly ([`CandidateGraph::exact`]) or, for
-/// comparison, greedily ([`CandidateGraph::greedy`]).
+/// Build it once, then solve it exactly ([`CandidateGraph::exact`], which also checks
+/// the result against every admissible pair) or, for comparison, greedily
+/// ([`CandidateGraph::greedy`]) or exactly on the candidates alone
+/// ([`CandidateGraph::exact_on_candidates`]).
 #[derive(Debug)]
 pub struct CandidateGraph<'a> {
-    config: &'a Config,
-    newcomers: Vec<&'a Participant>,
-    residents: Vec<&'a Participant>,
+    pool: Pool<'a>,
+    cand: Candidates,
     graph: BipartiteGraph,
-    capacity: Vec<u32>,
     stats: RoundStats,
 }
 
-/// Best-first order of candidates: higher score, then lower index (= lower id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cand {
-    score: i64,
-    idx: u32,
-}
-
-impl Cand {
-    /// Worse than every candidate.
-    const NONE: Self = Self {
-        score: i64::MIN,
-        idx: u32::MAX,
-    };
-}
-
-impl Ord for Cand {
-    fn cmp(&self, o: &Self) -> Ordering {
-        // "Greater" is better.
-        self.score.cmp(&o.score).then(o.idx.cmp(&self.idx))
-    }
-}
-
-impl PartialOrd for Cand {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-
-/// Keeps the `k` best candidates seen (a bounded min-heap). The kept set depends only
-/// on the set offered, not on the order, because the order on candidates is total.
-#[derive(Debug, Default, Clone)]
-struct TopK(BinaryHeap<Reverse<Cand>>);
-
-impl TopK {
-    /// Offers a candidate; returns the bar a candidate must now beat to be kept
-    /// ([`Cand::NONE`] while there is room).
-    fn offer(&mut self, c: Cand, k: usize) -> Cand {
-        if self.0.len() < k {
-            self.0.push(Reverse(c));
-        } else if let Some(Reverse(worst)) = self.0.peek()
-            && c > *worst
-        {
-            self.0.pop();
-            self.0.push(Reverse(c));
-        }
-        match self.0.peek() {
-            Some(Reverse(worst)) if self.0.len() >= k => *worst,
-            _ => Cand::NONE,
-        }
-    }
-}
-
-struct ChunkOut {
-    edges: Vec<(u32, u32, i64)>,
-    per_resident: Vec<TopK>,
-    /// Per resident position, the bar of `per_resident` (kept apart and flat, so that
-    /// the common case, a candidate that does not make a resident's list, touches
-    /// one sequential array and no heap).
-    bars: Vec<Cand>,
-    checked: u64,
-    admissible: u64,
-}
-
 impl<'a> CandidateGraph<'a> {
-    /// Filters who is ready, finds the pairs within reach with a spatial grid, checks
-    /// the hard constraints, scores, and keeps the candidate graph.
+    /// Filters who is ready, finds every admissible pair (a spatial grid for pairs
+    /// within the distance limit, online lists beyond it), scores them, and keeps the
+    /// candidate graph.
     ///
     /// Input order does not matter: both sides are sorted by id (a repeated id is
-    /// kept once). Cost: O((N + R) log(N + R) + P · (L + I) + P log K) time for P pairs
-    /// within reach (the grid cells around each newcomer, at most a few times the pairs
-    /// within the maximum distance), O(N·K + R·K) memory. Scoring runs on up to two
-    /// threads.
+    /// kept once). Cost: O((N + R) log(N + R) + P + A log K) time for P pairs looked
+    /// at (those in the grid cells around each newcomer, at most a few times the pairs
+    /// within the maximum distance, plus online pairs) and A admissible, O(N·K + R·K)
+    /// memory. Runs on up to two threads.
     pub fn build(
         newcomers: &'a [Participant],
         residents: &'a [Participant],
         config: &'a Config,
         exclusions: &Exclusions,
     ) -> Self {
-        let ready = |list: &'a [Participant], role: Role| -> Vec<&'a Participant> {
-            let mut v: Vec<&Participant> = list
-                .iter()
-                .filter(|p| p.role == role && score::check_person(p, config).is_ok())
-                .collect();
-            v.sort_by_key(|p| p.id);
-            v.dedup_by_key(|p| p.id);
-            v
-        };
-        let newcomers = ready(newcomers, Role::Newcomer);
-        let residents = ready(residents, Role::Resident);
-        let capacity: Vec<u32> = residents.iter().map(|r| u32::from(r.free_capacity())).collect();
+        Self::build_observed(newcomers, residents, config, exclusions, &Progress::new())
+            .expect("a fresh progress is never cancelled")
+    }
 
-        let max_m = geo::km_to_m(config.rules.max_distance_km) as f64;
-        let hav_max = geo::hav_of_m(max_m);
-        let max_abs_lat = newcomers
-            .iter()
-            .chain(&residents)
-            .map(|p| p.location.lat.abs())
-            .fold(0.0f64, f64::max);
-        let locations: Vec<_> = residents.iter().map(|r| r.location).collect();
-        let grid = Grid::new(&locations, max_m.max(1.0), max_abs_lat);
-        // Residents are scanned by grid position (`pos`); `grid.order[pos]` is their
-        // index in `residents`.
-        let dict = Dict::new(newcomers.iter().chain(&residents).copied());
-        let n_prep: Vec<Prepared> = newcomers.iter().map(|p| Prepared::new(p, &dict)).collect();
-        let r_prep: Vec<Prepared> = grid
-            .order
-            .iter()
-            .map(|&j| Prepared::new(residents[j as usize], &dict))
-            .collect();
-        let mut pos_of = vec![0u32; residents.len()];
-        for (pos, &j) in grid.order.iter().enumerate() {
-            pos_of[j as usize] = pos as u32;
-        }
-        // Excluded pairs as sorted (newcomer index, resident position).
-        let mut excluded: Vec<(u32, u32)> = exclusions
-            .iter()
-            .filter_map(|(n, r)| {
-                let i = newcomers.binary_search_by_key(&n, |p| p.id).ok()?;
-                let j = residents.binary_search_by_key(&r, |p| p.id).ok()?;
-                Some((i as u32, pos_of[j]))
-            })
-            .collect();
-        excluded.sort_unstable();
-        let k_n = config.rules.candidates_per_newcomer;
-        let k_r = config.rules.candidates_per_resident;
-        let order = &grid.order;
-
-        let work = |range: std::ops::Range<usize>| -> ChunkOut {
-            let mut out = ChunkOut {
-                edges: Vec::new(),
-                per_resident: vec![TopK::default(); residents.len()],
-                bars: vec![Cand::NONE; residents.len()],
-                checked: 0,
-                admissible: 0,
-            };
-            let mut mine: Vec<Cand> = Vec::new();
-            for i in range {
-                let np = &n_prep[i];
-                let lo = excluded.partition_point(|&(a, _)| (a as usize) < i);
-                let hi = excluded.partition_point(|&(a, _)| (a as usize) <= i);
-                let my_excluded = &excluded[lo..hi];
-                mine.clear();
-                grid.for_each_run_near(newcomers[i].location, |first, end| {
-                    out.checked += u64::from(end - first);
-                    // Everyone in a run lives in the same district: one distance.
-                    let a = np.point.hav(&r_prep[first as usize].point);
-                    if a > hav_max {
-                        return;
-                    }
-                    let dist = geo::m_of_hav(a);
-                    for pos in first..end {
-                        if !my_excluded.is_empty() && my_excluded.iter().any(|&(_, p)| p == pos) {
-                            continue;
-                        }
-                        let rp = &r_prep[pos as usize];
-                        if let Ok(pts) = score::evaluate_pair(np, rp, dist, config) {
-                            let s: i64 = pts.iter().sum();
-                            mine.push(Cand {
-                                score: s,
-                                idx: order[pos as usize],
-                            });
-                            let c = Cand {
-                                score: s,
-                                idx: i as u32,
-                            };
-                            let p = pos as usize;
-                            if c > out.bars[p] {
-                                out.bars[p] = out.per_resident[p].offer(c, k_r);
-                            }
-                        }
-                    }
-                });
-                out.admissible += mine.len() as u64;
-                if mine.len() > k_n {
-                    if k_n == 0 {
-                        mine.clear();
-                    } else {
-                        mine.select_nth_unstable_by(k_n - 1, |a, b| b.cmp(a));
-                        mine.truncate(k_n);
-                    }
-                }
-                out.edges.extend(mine.iter().map(|c| (i as u32, c.idx, c.score)));
-            }
-            out
-        };
-
-        let threads = if newcomers.len() < 4_096 {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
-        };
-        let chunks: Vec<ChunkOut> = if threads == 1 {
-            vec![work(0..newcomers.len())]
-        } else {
-            let step = newcomers.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| {
-                        let lo = (t * step).min(newcomers.len());
-                        let hi = ((t + 1) * step).min(newcomers.len());
-                        let work = &work;
-                        s.spawn(move || work(lo..hi))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("a scoring thread panicked"))
-                    .collect()
-            })
-        };
-
-        let mut stats = RoundStats {
-            newcomers_ready: newcomers.len(),
-            residents_ready: residents.len(),
-            resident_capacity: capacity.iter().map(|&c| c as usize).sum(),
+    /// [`CandidateGraph::build`], reporting progress (up to 600 per mille) and
+    /// stopping when cancelled.
+    ///
+    /// # Errors
+    ///
+    /// [`Cancelled`] if `progress` was cancelled.
+    pub fn build_observed(
+        newcomers: &'a [Participant],
+        residents: &'a [Participant],
+        config: &'a Config,
+        exclusions: &Exclusions,
+        progress: &Progress,
+    ) -> Result<Self, Cancelled> {
+        progress.check()?;
+        let pool = Pool::new(newcomers, residents, config, exclusions);
+        let rules = &config.rules;
+        let cand = pool.candidates(
+            rules.candidates_per_newcomer,
+            rules.candidates_per_resident,
+            progress,
+        )?;
+        let graph = BipartiteGraph::from_edges(pool.newcomers.len(), pool.residents.len(), &cand.edges)
+            .expect("indices come from the ready lists");
+        let stats = RoundStats {
+            newcomers_ready: pool.newcomers.len(),
+            residents_ready: pool.residents.len(),
+            resident_capacity: pool.capacity.iter().map(|&c| c as usize).sum(),
+            pairs_checked: cand.pairs_checked,
+            pairs_admissible: cand.pairs_admissible,
+            candidate_edges: cand.edges.len(),
             ..RoundStats::default()
         };
-        let mut edges: Vec<(u32, u32, i64)> = Vec::new();
-        let mut per_resident: Vec<TopK> = vec![TopK::default(); residents.len()];
-        for c in chunks {
-            stats.pairs_checked += c.checked;
-            stats.pairs_admissible += c.admissible;
-            edges.extend(c.edges);
-            for (j, heap) in c.per_resident.into_iter().enumerate() {
-                for Reverse(cand) in heap.0 {
-                    per_resident[j].offer(cand, k_r);
-                }
-            }
-        }
-        for (pos, heap) in per_resident.into_iter().enumerate() {
-            let j = order[pos];
-            edges.extend(heap.0.into_iter().map(|Reverse(c)| (c.idx, j, c.score)));
-        }
-        edges.sort_unstable();
-        edges.dedup_by_key(|e| (e.0, e.1));
-        stats.candidate_edges = edges.len();
-        let graph = BipartiteGraph::from_edges(newcomers.len(), residents.len(), &edges)
-            .expect("indices come from the ready lists");
-        Self {
-            config,
-            newcomers,
-            residents,
+        Ok(Self {
+            pool,
+            cand,
             graph,
-            capacity,
             stats,
-        }
+        })
     }
 
     /// Figures about the candidate graph (before solving). Cost: O(1).
@@ -505,74 +346,233 @@ impl<'a> CandidateGraph<'a> {
         self.graph.n_edges()
     }
 
-    /// The exact round: the most newcomers matched, then the greatest total score
-    /// (see [`assignment::max_weight_matching`]), each pair explained.
+    /// The exact round over every admissible pair: the most newcomers matched, then
+    /// the greatest total score, each pair explained.
     ///
-    /// Cost: that of [`assignment::max_weight_matching`] on the candidate graph, plus
-    /// O(M · (L + I)) to explain M proposals.
+    /// The assignment is solved on the candidate graph
+    /// ([`assignment::max_weight_matching`]'s method, one connected component at a
+    /// time on two threads), and its dual prices are then checked against every
+    /// admissible pair outside the graph. A pair they do not cover could improve the
+    /// matching: such pairs (each person's 20 least covered, with those covered by
+    /// less than a sixtieth of the largest score) are added and the components they
+    /// touch solved again, until none is left. Linear-programming duality (the
+    /// bipartite b-matching polytope is integral) then makes the result optimal over
+    /// all admissible pairs, in cardinality and in score, not only on the candidates.
+    ///
+    /// Cost: each check scores only the pairs that can lie outside the graph (of
+    /// newcomers whose list was cut and whose price does not cover the cut, against
+    /// residents whose slack still allows it); then one assignment per check (on the
+    /// components that changed), plus O(M · (L + I)) to explain M proposals. Every
+    /// check adds at least one pair, so the number of checks is finite; on the
+    /// national benchmark it is 2 (3 with online pairs).
     pub fn exact(&self) -> Round {
-        let m = assignment::max_weight_matching(&self.graph, &self.capacity)
-            .expect("scores are small and capacities match the residents");
-        self.round(&m)
+        self.exact_observed(&Progress::new())
+            .expect("a fresh progress is never cancelled")
     }
 
-    /// The "best pair first" baseline on the same candidate graph (see
+    /// [`CandidateGraph::exact`], reporting progress (600 to 1000 per mille) and
+    /// stopping when cancelled.
+    ///
+    /// # Errors
+    ///
+    /// [`Cancelled`] if `progress` was cancelled.
+    pub fn exact_observed(&self, progress: &Progress) -> Result<Round, Cancelled> {
+        progress.check()?;
+        let rules = &self.pool.config.rules;
+        let (k_n, k_r) = (rules.candidates_per_newcomer, rules.candidates_per_resident);
+        let m = assignment::big_m(
+            self.pool.newcomers.len(),
+            &self.pool.capacity,
+            self.weight_bound(),
+        )
+        .expect("scores are small");
+        let mut edges = self.cand.edges.clone();
+        let mut stats = self.stats;
+        let mut span = (700u32, 900u32);
+        // Pairs the prices cover by less than this come along with the uncovered ones
+        // (the prices move when pairs are added, and these are the next to be
+        // uncovered), which saves solves. Any value keeps the result exact.
+        // A sixtieth of the largest score (10 points with the default weights) measured
+        // best on the national benchmark: 0 took three solves there, 30 added 20 times
+        // as many pairs.
+        let margin = (self.weight_bound() / 60).max(1);
+        let (n_left, n_right) = (self.pool.newcomers.len(), self.pool.residents.len());
+        let mut cert = components::solve(n_left, &edges, &self.pool.capacity, m, None);
+        loop {
+            stats.full_graph_checks += 1;
+            progress.check()?;
+            progress.advance(span.0);
+            let (extra, uncovered) = self.pool.uncovered(
+                &self.cand,
+                k_n,
+                k_r,
+                m,
+                &cert.left_price,
+                &cert.right_price,
+                margin,
+                PER_VERTEX,
+                progress,
+                span,
+            )?;
+            if uncovered == 0 {
+                stats.candidate_edges = edges.len();
+                return self.round(&cert.matching, edges.len(), stats, progress);
+            }
+            // Only the components the new pairs touch are solved again.
+            let mut dirty_left = vec![false; n_left];
+            let mut dirty_right = vec![false; n_right];
+            let before = edges.len();
+            for &(i, j, w) in &extra {
+                if edges.binary_search_by(|e| (e.0, e.1).cmp(&(i, j))).is_err() {
+                    dirty_left[i as usize] = true;
+                    dirty_right[j as usize] = true;
+                    edges.push((i, j, w));
+                }
+            }
+            edges.sort_unstable();
+            stats.pairs_added += edges.len() - before;
+            let previous = components::Previous {
+                solved: &cert,
+                dirty_left: &dirty_left,
+                dirty_right: &dirty_right,
+            };
+            cert = components::solve(n_left, &edges, &self.pool.capacity, m, Some(previous));
+            span = (span.1, (span.1 + 950) / 2);
+        }
+    }
+
+    /// The exact round on the candidate graph alone (most pairs, then most points,
+    /// among the candidates), without the check against every admissible pair; for
+    /// comparison with [`CandidateGraph::exact`].
+    ///
+    /// Cost: that of [`assignment::max_weight_matching`] plus the explanations.
+    pub fn exact_on_candidates(&self) -> Round {
+        let m = assignment::max_weight_matching(&self.graph, &self.pool.capacity)
+            .expect("scores are small and capacities match the residents");
+        self.round(&m, self.graph.n_edges(), self.stats, &Progress::new())
+            .expect("a fresh progress is never cancelled")
+    }
+
+    /// The "best pair first" baseline on the candidate graph (see
     /// [`assignment::greedy_matching`]); for comparison only.
     ///
     /// Cost: O(E log E) plus the explanations.
     pub fn greedy(&self) -> Round {
-        let m =
-            assignment::greedy_matching(&self.graph, &self.capacity).expect("capacities match the residents");
-        self.round(&m)
+        let m = assignment::greedy_matching(&self.graph, &self.pool.capacity)
+            .expect("capacities match the residents");
+        self.round(&m, self.graph.n_edges(), self.stats, &Progress::new())
+            .expect("a fresh progress is never cancelled")
     }
 
-    fn round(&self, m: &Matching) -> Round {
-        let mut matched = vec![false; self.newcomers.len()];
-        let proposals: Vec<Proposal> = m
-            .pairs
+    /// The largest score a pair can have: the sum of the weights.
+    fn weight_bound(&self) -> i64 {
+        let w = &self.pool.config.weights;
+        [
+            w.shared_interests,
+            w.distance,
+            w.age_closeness,
+            w.soft_wishes,
+            w.swedish_fit,
+            w.family,
+            w.meeting,
+            w.waiting,
+        ]
+        .iter()
+        .map(|&x| i64::from(x))
+        .sum::<i64>()
+        .max(1)
+    }
+
+    fn round(
+        &self,
+        m: &Matching,
+        n_edges: usize,
+        stats: RoundStats,
+        progress: &Progress,
+    ) -> Result<Round, Cancelled> {
+        let pool = &self.pool;
+        let explain = |&(i, j): &(u32, u32)| {
+            let (n, r) = (pool.newcomers[i as usize], pool.residents[j as usize]);
+            let (pts, dist) = pool
+                .pair_points(i as usize, j as usize)
+                .expect("matched pairs are admissible");
+            let explanation = score::explain(n, r, dist, &pts, pool.config);
+            Proposal {
+                newcomer: n.id,
+                resident: r.id,
+                score: explanation.total,
+                explanation,
+            }
+        };
+        let proposals: Vec<Proposal> = if m.pairs.len() < 2_048 {
+            m.pairs.iter().map(explain).collect()
+        } else {
+            let half = m.pairs.len() / 2;
+            let (a, b) = m.pairs.split_at(half);
+            std::thread::scope(|s| {
+                let other = s.spawn(|| b.iter().map(explain).collect::<Vec<_>>());
+                let mut first: Vec<Proposal> = a.iter().map(explain).collect();
+                first.extend(other.join().expect("an explaining thread panicked"));
+                first
+            })
+        };
+        progress.check()?;
+        let matched: HashSet<u32> = m.pairs.iter().map(|p| p.0).collect();
+        let unmatched: Vec<u32> = (0..pool.newcomers.len() as u32)
+            .filter(|i| !matched.contains(i))
+            .collect();
+        let without: Vec<u32> = unmatched
             .iter()
-            .map(|&(i, j)| {
-                matched[i as usize] = true;
-                let (n, r) = (self.newcomers[i as usize], self.residents[j as usize]);
-                let explanation = evaluate(n, r, self.config, &Exclusions::default())
-                    .expect("candidate pairs are admissible");
-                Proposal {
-                    newcomer: n.id,
-                    resident: r.id,
-                    score: explanation.total,
-                    explanation,
+            .copied()
+            .filter(|&i| self.cand.deg_n[i as usize] == 0)
+            .collect();
+        let furthest = pool.furthest(&without);
+        let mut why = without.iter().zip(furthest);
+        let waiting = unmatched
+            .iter()
+            .map(|&i| {
+                let reason = if self.cand.deg_n[i as usize] > 0 {
+                    WaitReason::CandidatesTakenByOthers
+                } else {
+                    match why.next().map(|x| x.1) {
+                        Some(Furthest::NoneWithinReach) | None => WaitReason::NoResidentWithinReach,
+                        Some(Furthest::WithinReach) => WaitReason::NoSharedLanguage,
+                        Some(Furthest::SharedLanguage) => WaitReason::NoCommonTime,
+                        Some(Furthest::CommonTime) => WaitReason::HardWish,
+                        Some(Furthest::HardWishes) => WaitReason::OnlyExcludedPairs,
+                    }
+                };
+                Waiting {
+                    newcomer: pool.newcomers[i as usize].id,
+                    reason,
                 }
             })
-            .collect();
-        let unmatched_newcomers = (0..self.newcomers.len())
-            .filter(|&i| !matched[i])
-            .map(|i| self.newcomers[i].id)
-            .collect();
-        let newcomers_without_candidates = (0..self.newcomers.len())
-            .filter(|&i| self.graph.edges_of(i).next().is_none())
-            .map(|i| self.newcomers[i].id)
             .collect();
         let stats = RoundStats {
             matched: proposals.len(),
             total_score: m.total_weight,
-            ..self.stats
+            candidate_edges: n_edges,
+            ..stats
         };
-        Round {
+        progress.advance(1000);
+        Ok(Round {
             proposals,
-            unmatched_newcomers,
-            newcomers_without_candidates,
+            unmatched_newcomers: unmatched.iter().map(|&i| pool.newcomers[i as usize].id).collect(),
+            newcomers_without_candidates: without.iter().map(|&i| pool.newcomers[i as usize].id).collect(),
+            waiting,
             stats,
-        }
+        })
     }
 }
 
 /// A matching round among everyone ready in a scope (a district, a municipality, a
 /// chapter, or the whole country: the caller passes the participants of the scope).
 ///
-/// Objective, exactly: among all sets of pairs on the candidate graph that violate no
-/// hard constraint, match each newcomer at most once and each resident at most their
-/// free capacity, maximise first the number of pairs and then the sum of scores.
-/// Deterministic and independent of input order (ties are broken by ids).
+/// Objective, exactly: among all sets of admissible pairs (every pair that breaks no
+/// hard rule, not only the candidates) that match each newcomer at most once and each
+/// resident at most their free capacity, maximise first the number of pairs and then
+/// the sum of scores. Deterministic and independent of input order (ties are broken
+/// by ids).
 ///
 /// Cost: [`CandidateGraph::build`] plus [`CandidateGraph::exact`].
 ///
@@ -634,4 +634,23 @@ pub fn greedy_round(
     exclusions: &Exclusions,
 ) -> Round {
     CandidateGraph::build(newcomers, residents, config, exclusions).greedy()
+}
+
+/// [`matching_round`], reporting its progress and stopping when cancelled (see
+/// [`Progress`]).
+///
+/// Cost: that of [`matching_round`].
+///
+/// # Errors
+///
+/// [`Cancelled`] if `progress` was cancelled before the round finished.
+pub fn matching_round_observed(
+    newcomers: &[Participant],
+    residents: &[Participant],
+    config: &Config,
+    exclusions: &Exclusions,
+    progress: &Progress,
+) -> Result<Round, Cancelled> {
+    CandidateGraph::build_observed(newcomers, residents, config, exclusions, progress)?
+        .exact_observed(progress)
 }

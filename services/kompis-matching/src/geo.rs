@@ -155,6 +155,11 @@ impl Grid {
         grid
     }
 
+    /// Runs of positions at the same place, in position order.
+    pub fn runs(&self) -> &[(u32, u32)] {
+        &self.runs
+    }
+
     fn cell(&self, p: GeoPoint) -> (i32, i32) {
         (
             (p.lat / self.cell_lat).floor() as i32,

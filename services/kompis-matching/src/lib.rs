@@ -8,20 +8,25 @@
 //!
 //! # What is proposed
 //!
-//! A pair is *admissible* when it violates no hard constraint ([`Violation`]):
-//! opposite roles; both eligible and at least [`Rules::min_age`]; the resident speaks
-//! Swedish at C1 or above; a language both can talk in (Conversational or better, and
-//! Swedish counts when the newcomer has some); hard wishes (same gender, age range,
-//! family match) met; at least [`Rules::min_common_slots`] common free slots; districts
-//! at most [`Rules::max_distance_km`] apart (great circle between their coordinates);
-//! room left (a resident takes `capacity - active_matches` more buddies, a newcomer one
-//! if they have none); and the pair not declined or ended before.
+//! A pair is *admissible* when it breaks no hard rule ([`Violation`], checked in this
+//! order): opposite roles; both eligible and at least [`Rules::min_age`]; room left (a
+//! resident takes `capacity - active_matches` more buddies, so a resident with a live
+//! match and room for more stays matchable; a newcomer takes one if they have none);
+//! the resident speaks Swedish at C1 or above; the pair not declined or ended before
+//! ([`Exclusions`]); districts at most [`Rules::max_distance_km`] apart (great circle
+//! between their coordinates), **unless** one wants to meet online only and the other
+//! accepts online ([`Rules::online_beyond_distance`]); a language both can talk in
+//! (Conversational or better, and Swedish counts when the newcomer has some); at
+//! least [`Rules::min_common_slots`] common free slots; the hard wishes of the
+//! newcomer, then of the resident ([`Wishes`]: same gender, age range, a family
+//! match, a buddy with children).
 //!
 //! Its *score* is a sum of integer points, one part per soft criterion, each at most
 //! the chapter's weight ([`Weights`], with documented defaults): shared interests,
-//! distance, age closeness, soft wishes, Swedish-level fit, family situation, meeting
-//! preference and the time both have waited. Integer points make totals exact and
-//! comparable.
+//! distance (0 beyond the limit), age closeness, soft wishes, Swedish-level fit,
+//! family situation (the same on both sides: both with children or both without),
+//! meeting preference and the time both have waited (half each). Integer points make
+//! totals exact and comparable.
 //!
 //! # The objective of a matching round
 //!
@@ -30,14 +35,20 @@
 //! 1. maximises the number of newcomers matched, and then
 //! 2. among those sets, maximises the total score,
 //!
-//! subject to: every pair admissible and in the candidate graph, each newcomer in at
-//! most one pair, each resident in at most their free capacity. The candidate graph
-//! holds, for each newcomer, their [`Rules::candidates_per_newcomer`] best admissible
-//! residents and, for each resident, their [`Rules::candidates_per_resident`] best
-//! admissible newcomers (so that sparse regions lose nothing; with limits at least the
-//! size of the pool it is the whole admissible graph). The solution is exact on that
-//! graph, not greedy, and deterministic: ties are broken by ids, so the input order
-//! does not matter.
+//! over **every admissible pair**, with each newcomer in at most one pair and each
+//! resident in at most their free capacity. It is exact, not greedy, and
+//! deterministic: ties are broken by ids, so the input order does not matter.
+//!
+//! The assignment is first solved on a candidate graph (each newcomer's
+//! [`Rules::candidates_per_newcomer`] best admissible residents and each resident's
+//! [`Rules::candidates_per_resident`] best newcomers), then its dual prices are checked
+//! against every admissible pair outside that graph; pairs they do not cover are
+//! added and the assignment solved again, until every admissible pair is covered.
+//! By linear-programming duality the result is then optimal over all admissible
+//! pairs, in the number matched and in the score ([`CandidateGraph::exact`]).
+//!
+//! Every newcomer left waiting gets a [`WaitReason`]; [`Progress`] observes and
+//! cancels a long round.
 //!
 //! Fairness: the waiting-time criterion makes long waits count in every pair, and,
 //! because cardinality comes first, no one is left out to improve anyone's score.
@@ -45,15 +56,18 @@
 //! # Algorithms
 //!
 //! * Candidates: residents are bucketed in a grid of cells half a maximum distance
-//!   wide; each newcomer checks only the 5×5 cells around them, and everyone of one
-//!   district shares one distance computation (sub-quadratic). Scoring runs on up to
-//!   two threads.
+//!   wide and in runs of one district; newcomers are taken a few dozen of one place at
+//!   a time, sharing one distance per district pair; online pairs beyond the limit
+//!   come from two lists (who accepts online, who wants online only). One kernel
+//!   checks and scores a pair from compact rows and bit sets, branch-light and with
+//!   lookup tables. Scans run on up to two threads, deterministically.
 //! * Assignment ([`assignment`]): successive shortest augmenting paths with Dijkstra on
 //!   reduced costs (Jonker-Volgenant style, row by row) on the sparse graph, with
 //!   capacities handled directly; a large constant added to every weight turns
 //!   "most pairs, then most points" into one exact min-cost problem. A dense
 //!   Jonker-Volgenant solver serves the dense square problem.
-//! * Suggestions ([`suggestions`]): the top k admissible candidates of one participant.
+//! * Suggestions ([`suggestions`], [`SuggestionIndex`]): the top k admissible
+//!   candidates of one participant, with the round's kernel.
 //! * A greedy "best pair first" baseline ([`greedy_round`]) for comparison.
 //!
 //! # Examples
@@ -89,19 +103,29 @@
 #![deny(missing_docs)]
 
 pub mod assignment;
+mod components;
 mod config;
+mod control;
 mod engine;
 mod geo;
+mod kernel;
 mod model;
+mod prep;
+mod scan;
 mod score;
+mod suggest;
 
-pub use config::{Config, Rules, Weights};
+pub use config::{Config, InvalidRule, Rules, Weights};
+pub use control::{Cancelled, Progress};
 pub use engine::{
-    CandidateGraph, Proposal, Round, RoundStats, evaluate, greedy_round, matching_round, suggestions,
+    CandidateGraph, Proposal, Round, RoundStats, WaitReason, Waiting, evaluate, greedy_round, matching_round,
+    matching_round_observed, suggestions,
 };
 pub use geo::distance_km;
 pub use model::{
     AgeRange, Availability, DayPart, Exclusions, Gender, GeoPoint, InterestId, Language, LanguageCode,
-    MeetingPreference, Participant, ParticipantId, Proficiency, Role, Strength, SwedishLevel, Wishes,
+    MeetingPreference, Participant, ParticipantId, Proficiency, Role, Strength, SwedishLevel, WishKind,
+    Wishes,
 };
 pub use score::{Contribution, Criterion, Explanation, Violation};
+pub use suggest::SuggestionIndex;

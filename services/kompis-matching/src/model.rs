@@ -208,14 +208,41 @@ impl AgeRange {
 }
 
 /// Wishes about the buddy, each soft or hard, all optional.
+///
+/// A wish is met when:
+///
+/// | wish | met when | contract (`WishKind`) |
+/// |---|---|---|
+/// | `same_gender` | both have the same stated gender ([`Gender::Unspecified`] never meets it) | `WISH_KIND_SAME_GENDER` |
+/// | `age_range` | the buddy's age lies in the range | `WISH_KIND_AGE_RANGE` |
+/// | `family_match` | a family matched with a family: **both** have children living with them (so it cannot be met for someone without children) | `WISH_KIND_FAMILY_MATCH` |
+/// | `buddy_has_children` | the buddy has children living with them, whatever the wisher's own situation | `WISH_KIND_HAS_CHILDREN` |
+///
+/// A hard wish rules out every buddy who does not meet it; a soft one counts in the
+/// soft-wishes criterion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Wishes {
     /// A buddy of the same gender (for example a woman who wants a female buddy).
     pub same_gender: Option<Strength>,
     /// A buddy whose age is in this range.
     pub age_range: Option<(AgeRange, Strength)>,
-    /// A buddy who also has children (families meet as families).
+    /// A family matched with a family: both have children.
     pub family_match: Option<Strength>,
+    /// A buddy who has children.
+    pub buddy_has_children: Option<Strength>,
+}
+
+/// A kind of wish, to name the one a pair fails ([`crate::Violation::Wish`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WishKind {
+    /// [`Wishes::same_gender`].
+    SameGender,
+    /// [`Wishes::age_range`].
+    AgeRange,
+    /// [`Wishes::family_match`].
+    FamilyMatch,
+    /// [`Wishes::buddy_has_children`].
+    BuddyHasChildren,
 }
 
 /// Part of a day.

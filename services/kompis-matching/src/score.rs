@@ -3,10 +3,9 @@
 use std::fmt;
 
 use crate::config::Config;
-use crate::geo;
+use crate::kernel::Points;
 use crate::model::{
-    Availability, Gender, InterestId, LanguageCode, MeetingPreference, Participant, Proficiency, Role,
-    Strength,
+    Gender, InterestId, LanguageCode, MeetingPreference, Participant, Proficiency, Role, Strength, WishKind,
 };
 
 /// A soft criterion of the score.
@@ -58,7 +57,13 @@ impl Criterion {
     }
 }
 
-/// Why a pair is never proposed: the hard constraint it violates.
+/// Why a pair is never proposed: the hard rule it breaks. A service refusing a
+/// proposal names it (and may let a coordinator override it, recording why).
+///
+/// [`crate::evaluate`] checks the rules in this order and names the first broken:
+/// roles; each person (eligible, age, room for a buddy, the resident's Swedish);
+/// exclusions; distance; a common language; common free time; the newcomer's hard
+/// wishes; the resident's hard wishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Violation {
     /// The first participant is not a newcomer or the second not a resident.
@@ -72,15 +77,17 @@ pub enum Violation {
     ResidentNotFluentInSwedish,
     /// They have no language both can talk in.
     NoCommonLanguage,
-    /// A hard same-gender wish is not met.
-    GenderWish,
-    /// A hard age-range wish is not met.
-    AgeRangeWish,
-    /// A hard family-match wish is not met.
-    FamilyWish,
+    /// A hard wish of one of them is not met.
+    Wish {
+        /// Whose wish: the newcomer's or the resident's.
+        holder: Role,
+        /// Which wish.
+        wish: WishKind,
+    },
     /// Too few common free slots.
     NoCommonTime,
-    /// The districts are farther apart than the chapter allows.
+    /// The districts are farther apart than the chapter allows, and the online waiver
+    /// does not apply (one wants to meet online only and the other accepts online).
     TooFar,
     /// The resident has no free capacity, or the newcomer already has a buddy.
     NoCapacity,
@@ -90,20 +97,31 @@ pub enum Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        let text = match self {
             Self::RolesNotOpposite => "a pair is one newcomer and one established resident",
             Self::NotEligible => "not ready to be matched",
             Self::TooYoung => "younger than the minimum age",
             Self::ResidentNotFluentInSwedish => "the resident's Swedish is below C1",
             Self::NoCommonLanguage => "no language both can talk in",
-            Self::GenderWish => "a wish for a buddy of the same gender is not met",
-            Self::AgeRangeWish => "a wish about the buddy's age is not met",
-            Self::FamilyWish => "a wish for a family match is not met",
             Self::NoCommonTime => "no common free time",
             Self::TooFar => "too far apart",
             Self::NoCapacity => "no room for another buddy",
             Self::Excluded => "declined or ended before",
-        })
+            Self::Wish { holder, wish } => {
+                let who = match holder {
+                    Role::Newcomer => "the newcomer's",
+                    Role::Resident => "the resident's",
+                };
+                let what = match wish {
+                    WishKind::SameGender => "a buddy of the same gender",
+                    WishKind::AgeRange => "a buddy of a certain age",
+                    WishKind::FamilyMatch => "a family match",
+                    WishKind::BuddyHasChildren => "a buddy with children",
+                };
+                return write!(f, "{who} wish for {what} is not met");
+            }
+        };
+        f.write_str(text)
     }
 }
 
@@ -153,141 +171,6 @@ impl fmt::Display for Explanation {
     }
 }
 
-/// A set of small integers as a bit set: two words inline, more on the heap.
-#[derive(Debug, Clone)]
-pub(crate) enum BitSet {
-    Small([u64; 2]),
-    Large(Box<[u64]>),
-}
-
-impl BitSet {
-    fn from_indices(indices: impl Iterator<Item = usize>, words: usize) -> Self {
-        let mut v = vec![0u64; words.max(2)];
-        for i in indices {
-            v[i / 64] |= 1 << (i % 64);
-        }
-        if v.len() == 2 {
-            Self::Small([v[0], v[1]])
-        } else {
-            Self::Large(v.into_boxed_slice())
-        }
-    }
-
-    fn words(&self) -> &[u64] {
-        match self {
-            Self::Small(w) => w,
-            Self::Large(w) => w,
-        }
-    }
-
-    /// The number of common elements.
-    #[inline]
-    pub fn common(&self, o: &Self) -> u32 {
-        match (self, o) {
-            (Self::Small(a), Self::Small(b)) => (a[0] & b[0]).count_ones() + (a[1] & b[1]).count_ones(),
-            _ => self
-                .words()
-                .iter()
-                .zip(o.words())
-                .map(|(a, b)| (a & b).count_ones())
-                .sum(),
-        }
-    }
-
-    /// Whether there is a common element other than element 0.
-    #[inline]
-    fn common_beyond_first(&self, o: &Self) -> bool {
-        self.words()
-            .iter()
-            .zip(o.words())
-            .enumerate()
-            .any(|(k, (a, b))| a & b & if k == 0 { !1 } else { !0 } != 0)
-    }
-}
-
-/// Interns the languages and interests present, so that each participant's sets
-/// become bit sets. Swedish is always element 0 of the languages.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Dict {
-    langs: Vec<LanguageCode>,
-    interests: Vec<InterestId>,
-}
-
-impl Dict {
-    pub fn new<'a>(people: impl Iterator<Item = &'a Participant>) -> Self {
-        let mut langs = Vec::new();
-        let mut interests = Vec::new();
-        for p in people {
-            langs.extend(p.languages.iter().map(|l| l.code));
-            interests.extend(p.interests.iter().copied());
-        }
-        langs.retain(|l| !l.is_swedish());
-        langs.sort_unstable();
-        langs.dedup();
-        interests.sort_unstable();
-        interests.dedup();
-        Self { langs, interests }
-    }
-
-    fn lang_index(&self, l: LanguageCode) -> Option<usize> {
-        if l.is_swedish() {
-            return Some(0);
-        }
-        self.langs.binary_search(&l).ok().map(|i| i + 1)
-    }
-}
-
-/// What the pair checks and the score read of a participant, kept compact so that
-/// scanning many candidates stays in cache.
-#[derive(Debug, Clone)]
-pub(crate) struct Prepared {
-    pub point: geo::Point,
-    availability: u32,
-    waiting_days: u32,
-    age: u16,
-    gender: Gender,
-    has_children: bool,
-    meeting: MeetingPreference,
-    swedish_rank: u8,
-    wishes: crate::model::Wishes,
-    /// Languages usable in conversation (Conversational and above; Swedish, element
-    /// 0, when the newcomer has some Swedish or the resident is fluent).
-    talk: BitSet,
-    interests: BitSet,
-}
-
-impl Prepared {
-    pub fn new(p: &Participant, dict: &Dict) -> Self {
-        let swedish_usable = match p.role {
-            Role::Newcomer => p.swedish.rank() >= 1,
-            Role::Resident => p.swedish.is_fluent(),
-        };
-        let talk = p
-            .languages
-            .iter()
-            .filter(|l| l.level >= Proficiency::Conversational && !l.code.is_swedish())
-            .filter_map(|l| dict.lang_index(l.code))
-            .chain(swedish_usable.then_some(0));
-        let interests = p
-            .interests
-            .iter()
-            .filter_map(|i| dict.interests.binary_search(i).ok());
-        Self {
-            point: geo::Point::new(p.location),
-            availability: p.availability.0,
-            waiting_days: p.waiting_days,
-            age: p.age,
-            gender: p.gender,
-            has_children: p.has_children,
-            meeting: p.meeting,
-            swedish_rank: p.swedish.rank(),
-            wishes: p.wishes,
-            talk: BitSet::from_indices(talk, (dict.langs.len() + 1).div_ceil(64)),
-            interests: BitSet::from_indices(interests, dict.interests.len().div_ceil(64)),
-        }
-    }
-}
-
 /// Sorted, deduplicated languages a participant can talk in (for explanations).
 fn talk_list(p: &Participant) -> Vec<LanguageCode> {
     let swedish_usable = match p.role {
@@ -314,9 +197,6 @@ fn sorted_interests(p: &Participant) -> Vec<InterestId> {
     v.dedup();
     v
 }
-
-/// The points of each criterion, in [`Criterion`] declaration order.
-pub(crate) type Points = [i64; 8];
 
 /// Hard constraints that involve one person only (checked once per person).
 pub(crate) fn check_person(p: &Participant, cfg: &Config) -> Result<(), Violation> {
@@ -363,105 +243,6 @@ fn shared<T: Ord + Copy>(a: &[T], b: &[T]) -> impl Iterator<Item = T> {
     })
 }
 
-/// Checks the pair constraints (not the per-person ones, nor exclusions) and computes
-/// the points. `distance_m` is the great-circle distance in metres.
-#[inline]
-pub(crate) fn evaluate_pair(
-    n: &Prepared,
-    r: &Prepared,
-    distance_m: u32,
-    cfg: &Config,
-) -> Result<Points, Violation> {
-    let rules = &cfg.rules;
-    let w = &cfg.weights;
-    if (n.availability & r.availability & Availability::ALWAYS.0).count_ones() < rules.min_common_slots {
-        return Err(Violation::NoCommonTime);
-    }
-    let mut soft_total = 0i64;
-    let mut soft_met = 0i64;
-    for (me, other) in [(n, r), (r, n)] {
-        if let Some(s) = me.wishes.same_gender {
-            let ok = gender_ok(me.gender, other.gender);
-            match s {
-                Strength::Hard if !ok => return Err(Violation::GenderWish),
-                Strength::Hard => {}
-                Strength::Soft => {
-                    soft_total += 1;
-                    soft_met += i64::from(ok);
-                }
-            }
-        }
-        if let Some((range, s)) = me.wishes.age_range {
-            let ok = range.contains(other.age);
-            match s {
-                Strength::Hard if !ok => return Err(Violation::AgeRangeWish),
-                Strength::Hard => {}
-                Strength::Soft => {
-                    soft_total += 1;
-                    soft_met += i64::from(ok);
-                }
-            }
-        }
-        if let Some(s) = me.wishes.family_match {
-            let ok = me.has_children && other.has_children;
-            match s {
-                Strength::Hard if !ok => return Err(Violation::FamilyWish),
-                Strength::Hard => {}
-                Strength::Soft => {
-                    soft_total += 1;
-                    soft_met += i64::from(ok);
-                }
-            }
-        }
-    }
-    if n.talk.common(&r.talk) == 0 {
-        return Err(Violation::NoCommonLanguage);
-    }
-
-    let mut pts: Points = [0; 8];
-    let full_i = i64::from(rules.interests_for_full_score.max(1));
-    let n_shared = i64::from(n.interests.common(&r.interests));
-    pts[Criterion::SharedInterests as usize] = i64::from(w.shared_interests) * n_shared.min(full_i) / full_i;
-
-    let max_m = geo::km_to_m(rules.max_distance_km).max(1);
-    let d = i64::from(distance_m).min(max_m);
-    pts[Criterion::Distance as usize] = i64::from(w.distance) * (max_m - d) / max_m;
-
-    let span = i64::from(rules.age_gap_for_zero.max(1));
-    let gap = (i64::from(n.age) - i64::from(r.age)).abs().min(span);
-    pts[Criterion::AgeCloseness as usize] = i64::from(w.age_closeness) * (span - gap) / span;
-
-    pts[Criterion::SoftWishes as usize] = if soft_total == 0 {
-        i64::from(w.soft_wishes)
-    } else {
-        i64::from(w.soft_wishes) * soft_met / soft_total
-    };
-
-    let rank = i64::from(n.swedish_rank);
-    let bridge = n.talk.common_beyond_first(&r.talk);
-    pts[Criterion::SwedishFit as usize] = if rank >= 3 || bridge {
-        i64::from(w.swedish_fit)
-    } else {
-        i64::from(w.swedish_fit) * rank / 3
-    };
-
-    pts[Criterion::Family as usize] = if n.has_children && r.has_children {
-        i64::from(w.family)
-    } else {
-        0
-    };
-    pts[Criterion::Meeting as usize] = if meeting_ok(n.meeting, r.meeting) {
-        i64::from(w.meeting)
-    } else {
-        0
-    };
-
-    let cap = i64::from(rules.waiting_days_for_full.max(1));
-    let waited = i64::from(n.waiting_days).min(cap) + i64::from(r.waiting_days).min(cap);
-    pts[Criterion::Waiting as usize] = i64::from(w.waiting) * waited / (2 * cap);
-    Ok(pts)
-}
-
 /// Words for one criterion's contribution.
 fn reason(c: Criterion, n: &Participant, r: &Participant, distance_m: u32, cfg: &Config) -> String {
     match c {
@@ -475,7 +256,14 @@ fn reason(c: Criterion, n: &Participant, r: &Participant, distance_m: u32, cfg: 
                 k => format!("{k} shared interests: {}", names.join(", ")),
             }
         }
-        Criterion::Distance => format!("{:.1} km apart", f64::from(distance_m) / 1000.0),
+        Criterion::Distance => {
+            let km = f64::from(distance_m) / 1000.0;
+            if i64::from(distance_m) > crate::geo::km_to_m(cfg.rules.max_distance_km) {
+                format!("{km:.1} km apart, beyond the limit: they meet online")
+            } else {
+                format!("{km:.1} km apart")
+            }
+        }
         Criterion::AgeCloseness => {
             let gap = n.age.abs_diff(r.age);
             if gap == 0 {
@@ -509,6 +297,10 @@ fn reason(c: Criterion, n: &Participant, r: &Participant, distance_m: u32, cfg: 
                     let list = if ok { &mut met } else { &mut unmet };
                     list.push(format!("{who}'s wish for a family match"));
                 }
+                if me.wishes.buddy_has_children == Some(Strength::Soft) {
+                    let list = if other.has_children { &mut met } else { &mut unmet };
+                    list.push(format!("{who}'s wish for a buddy with children"));
+                }
             }
             match (met.is_empty(), unmet.is_empty()) {
                 (true, true) => "no soft wishes to meet".to_owned(),
@@ -536,10 +328,10 @@ fn reason(c: Criterion, n: &Participant, r: &Participant, distance_m: u32, cfg: 
             }
         }
         Criterion::Family => match (n.has_children, r.has_children) {
-            (true, true) => "both have children".to_owned(),
+            (true, true) => "both have children: the same family situation".to_owned(),
             (true, false) => "only the newcomer has children".to_owned(),
             (false, true) => "only the resident has children".to_owned(),
-            (false, false) => "neither has children".to_owned(),
+            (false, false) => "neither has children: the same family situation".to_owned(),
         },
         Criterion::Meeting => {
             if meeting_ok(n.meeting, r.meeting) {
@@ -630,13 +422,13 @@ pub(crate) fn explain(
         .iter()
         .map(|&c| Contribution {
             criterion: c,
-            points: pts[c as usize],
+            points: i64::from(pts[c as usize]),
             max_points: max(c),
             reason: reason(c, n, r, distance_m, cfg),
         })
         .collect();
     Explanation {
-        total: pts.iter().sum(),
+        total: pts.iter().map(|&p| i64::from(p)).sum(),
         common_languages: shared(&talk_list(n), &talk_list(r)).collect(),
         contributions,
     }

@@ -134,12 +134,18 @@ fn each_hard_constraint_rules_a_pair_out() {
                 n.wishes.same_gender = Some(Strength::Hard);
                 r.gender = Gender::Man;
             },
-            Violation::GenderWish,
+            Violation::Wish {
+                holder: Role::Newcomer,
+                wish: WishKind::SameGender,
+            },
         ),
         (
             "hard age range 50-70 for a 30-year-old",
             |_, r| r.wishes.age_range = Some((AgeRange { min: 50, max: 70 }, Strength::Hard)),
-            Violation::AgeRangeWish,
+            Violation::Wish {
+                holder: Role::Resident,
+                wish: WishKind::AgeRange,
+            },
         ),
         (
             "hard family wish, no children",
@@ -147,7 +153,10 @@ fn each_hard_constraint_rules_a_pair_out() {
                 n.has_children = true;
                 n.wishes.family_match = Some(Strength::Hard);
             },
-            Violation::FamilyWish,
+            Violation::Wish {
+                holder: Role::Newcomer,
+                wish: WishKind::FamilyMatch,
+            },
         ),
         (
             "Monday evenings against Saturday mornings",

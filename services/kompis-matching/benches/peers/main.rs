@@ -6,6 +6,11 @@
 //! cargo bench -p kompis-matching --bench peers -- national       # national round, greedy
 //! ```
 //!
+//! `national` reads, for experiments: `KOMPIS_SKIP_NATIONAL` and `KOMPIS_SKIP_ONLINE`
+//! (leave out the national rounds, or the one with online pairs beyond the limit),
+//! `KOMPIS_CANDIDATES_PER_NEWCOMER` and `KOMPIS_CANDIDATES_PER_RESIDENT` (candidate
+//! limits of the national rounds; the round stays exact).
+//!
 //! Results are printed as one JSON object per line.
 
 mod instances;
@@ -49,6 +54,15 @@ fn generate(dir: &Path) {
     for (name, inst) in &all {
         let path = dir.join(format!("{name}.kmpi"));
         instances::write(inst, &path).expect("write an instance");
+        eprintln!("wrote {} ({} edges)", path.display(), inst.rows.len());
+    }
+    // The constrained pools' full admissible graphs, so that the peers compute the
+    // optimum over every admissible pair independently of the round.
+    let (newcomers, residents) = national::constrained();
+    for km in [4, 6] {
+        let inst = national::full_graph(&newcomers, &residents, &national::within(f64::from(km)));
+        let path = dir.join(format!("constrained_{km}km.kmpi"));
+        instances::write(&inst, &path).expect("write an instance");
         eprintln!("wrote {} ({} edges)", path.display(), inst.rows.len());
     }
 }
@@ -149,6 +163,23 @@ fn thread_cpu() -> f64 {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
         .map_or(f64::NAN, |ns| ns as f64 / 1e9)
+}
+
+/// CPU time of the whole process (every thread) in seconds, from `/proc/self/stat`
+/// (user and system time in clock ticks of 1/100 s); NaN where that file does not
+/// exist. On a machine shared with other work, wall-clock time of a two-thread phase
+/// grows when the threads wait for a core; CPU time does not.
+pub fn process_cpu() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may contain spaces) start at ')'.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+            Some(ticks as f64 / 100.0)
+        })
+        .unwrap_or(f64::NAN)
 }
 
 fn report(instance: &str, solver: &str, t: Timing, cardinality: usize, total: i64) {

@@ -315,16 +315,172 @@ fn population(
 fn json_round(label: &str, round: &Round, secs: f64) {
     let s = round.stats;
     println!(
-        "{{\"national\":\"{label}\",\"seconds\":{secs:.6},\"newcomers_ready\":{},\"residents_ready\":{},\"resident_capacity\":{},\"pairs_checked\":{},\"pairs_admissible\":{},\"candidate_edges\":{},\"matched\":{},\"total_score\":{}}}",
+        "{{\"national\":\"{label}\",\"seconds\":{secs:.6},\"newcomers_ready\":{},\"residents_ready\":{},\"resident_capacity\":{},\"pairs_checked\":{},\"pairs_admissible\":{},\"candidate_edges\":{},\"full_graph_checks\":{},\"pairs_added\":{},\"matched\":{},\"total_score\":{}}}",
         s.newcomers_ready,
         s.residents_ready,
         s.resident_capacity,
         s.pairs_checked,
         s.pairs_admissible,
         s.candidate_edges,
+        s.full_graph_checks,
+        s.pairs_added,
         s.matched,
         s.total_score
     );
+}
+
+/// One national round: candidates and scores, the exact round (with its checks
+/// against every admissible pair), the candidate graph alone, and greedy.
+fn national_round(
+    label: &str,
+    newcomers: &[Participant],
+    residents: &[Participant],
+    config: &Config,
+    ex: &Exclusions,
+) {
+    // Candidate limits can be changed for experiments (the round stays exact).
+    let mut config = config.clone();
+    for (var, field) in [
+        (
+            "KOMPIS_CANDIDATES_PER_NEWCOMER",
+            &mut config.rules.candidates_per_newcomer,
+        ),
+        (
+            "KOMPIS_CANDIDATES_PER_RESIDENT",
+            &mut config.rules.candidates_per_resident,
+        ),
+    ] {
+        if let Some(k) = std::env::var(var).ok().and_then(|v| v.parse().ok()) {
+            *field = k;
+        }
+    }
+    let config = &config;
+    let (t, c) = (Instant::now(), crate::process_cpu());
+    let graph = CandidateGraph::build(newcomers, residents, config, ex);
+    let (build, build_cpu) = (t.elapsed().as_secs_f64(), crate::process_cpu() - c);
+    let (t, c) = (Instant::now(), crate::process_cpu());
+    let exact = graph.exact();
+    let (solve, solve_cpu) = (t.elapsed().as_secs_f64(), crate::process_cpu() - c);
+    let t = Instant::now();
+    let alone = graph.exact_on_candidates();
+    let alone_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let greedy = graph.greedy();
+    let greedy_secs = t.elapsed().as_secs_f64();
+    let s = graph.stats();
+    println!(
+        "{{\"national\":\"{label}: candidates and scoring (2 threads)\",\"seconds\":{build:.6},\"cpu_seconds\":{build_cpu:.2},\"pairs_checked\":{},\"pairs_admissible\":{},\"candidate_edges\":{},\"pairs_per_second\":{:.0}}}",
+        s.pairs_checked,
+        s.pairs_admissible,
+        s.candidate_edges,
+        s.pairs_checked as f64 / build
+    );
+    json_round(
+        &format!(
+            "{label}: exact assignment, checks against every admissible pair, explanations (CPU {solve_cpu:.2} s)"
+        ),
+        &exact,
+        solve,
+    );
+    json_round(
+        &format!("{label}: end to end (exact; CPU {:.2} s)", build_cpu + solve_cpu),
+        &exact,
+        build + solve,
+    );
+    json_round(
+        &format!("{label}: exact on the candidate graph alone (the engine before)"),
+        &alone,
+        alone_secs,
+    );
+    json_round(
+        &format!("{label}: greedy best pair first, same candidates"),
+        &greedy,
+        greedy_secs,
+    );
+}
+
+/// The constrained pool of the issue: 6,000 newcomers and 2,000 residents
+/// (capacity 1-2) in one municipality-sized area, same-gender and age wishes hard,
+/// availability over 21 slots.
+/// The area's radius, and the shares with a hard same-gender and a hard age wish.
+const RADIUS_KM: f64 = 3.5;
+const SAME_GENDER: f64 = 0.9;
+const AGE: f64 = 0.9;
+
+pub fn constrained() -> (Vec<Participant>, Vec<Participant>) {
+    let mut rng = Rng::new(8);
+    let area = [Place {
+        lat: 59.2000,
+        lon: 17.8300,
+        share: 1.0,
+        radius_km: RADIUS_KM,
+        districts: 40,
+    }];
+    let d = districts(&mut rng, &area);
+    let mut n = population(&mut rng, 6_000, Role::Newcomer, &area, &d, 1, 1.0);
+    let mut r = population(&mut rng, 2_000, Role::Resident, &area, &d, 1 << 60, 1.0);
+    // Stricter than the national pool: nine in ten want a buddy of their own gender
+    // and nine in ten one within 8 years of their age, both as hard wishes, and each
+    // is free at 3 of the 21 slots.
+    for p in n.iter_mut().chain(r.iter_mut()) {
+        p.wishes = Wishes::default();
+        if p.gender != Gender::Unspecified && rng.unit() < SAME_GENDER {
+            p.wishes.same_gender = Some(Strength::Hard);
+        }
+        if rng.unit() < AGE {
+            let range = AgeRange {
+                min: p.age.saturating_sub(8),
+                max: p.age + 8,
+            };
+            p.wishes.age_range = Some((range, Strength::Hard));
+        }
+        // Waits spread over two years on both sides: the waiting criterion, the
+        // heaviest, then ranks everyone alike, and the same few top every list.
+        p.waiting_days = rng.below(730) as u32;
+        p.availability = Availability::EMPTY;
+        while p.availability.count() < 3 {
+            let (day, part) = (rng.below(7) as u8, rng.below(3));
+            let part = [DayPart::Morning, DayPart::Afternoon, DayPart::Evening][part as usize];
+            p.availability = p.availability.with(day, part);
+        }
+    }
+    (n, r)
+}
+
+/// A config with the given distance limit.
+pub fn within(km: f64) -> Config {
+    let mut config = Config::default();
+    config.rules.max_distance_km = km;
+    config
+}
+
+/// Every admissible pair of a pool by `evaluate` (brute force, independent of the
+/// round's candidate generation), as a capacity instance for the peers.
+pub fn full_graph(
+    newcomers: &[Participant],
+    residents: &[Participant],
+    config: &Config,
+) -> crate::instances::Instance {
+    let none = Exclusions::default();
+    let mut inst = crate::instances::Instance {
+        kind: crate::instances::CAPACITY,
+        n_rows: newcomers.len(),
+        n_cols: residents.len(),
+        rows: Vec::new(),
+        cols: Vec::new(),
+        weights: Vec::new(),
+        capacity: residents.iter().map(|r| u32::from(r.free_capacity())).collect(),
+    };
+    for (i, n) in newcomers.iter().enumerate() {
+        for (j, r) in residents.iter().enumerate() {
+            if let Ok(e) = evaluate(n, r, config, &none) {
+                inst.rows.push(i as u32);
+                inst.cols.push(j as u32);
+                inst.weights.push(e.total);
+            }
+        }
+    }
+    inst
 }
 
 pub fn run() {
@@ -333,51 +489,47 @@ pub fn run() {
     let dists = districts(&mut rng, &places);
     let newcomers = population(&mut rng, 100_000, Role::Newcomer, &places, &dists, 1, 0.3);
     let residents = population(&mut rng, 50_000, Role::Resident, &places, &dists, 1 << 60, 0.3);
-    let config = Config::default();
     let exclusions: Exclusions = (0..2_000)
         .map(|k| (newcomers[k * 37].id, residents[k * 23].id))
         .collect();
+    let skip_national = std::env::var_os("KOMPIS_SKIP_NATIONAL").is_some();
+    let mut in_person = Config::default();
+    in_person.rules.online_beyond_distance = false;
+    if !skip_national {
+        national_round(
+            "national, distance limit for every pair",
+            &newcomers,
+            &residents,
+            &in_person,
+            &exclusions,
+        );
+    }
+    if !skip_national && std::env::var_os("KOMPIS_SKIP_ONLINE").is_none() {
+        national_round(
+            "national, online pairs beyond the limit",
+            &newcomers,
+            &residents,
+            &Config::default(),
+            &exclusions,
+        );
+    }
 
-    let t = Instant::now();
-    let graph = CandidateGraph::build(&newcomers, &residents, &config, &exclusions);
-    let build = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let exact = graph.exact();
-    let solve = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let greedy = graph.greedy();
-    let greedy_secs = t.elapsed().as_secs_f64();
-    let s = graph.stats();
-    println!(
-        "{{\"national\":\"candidates and scoring\",\"seconds\":{build:.6},\"pairs_checked\":{},\"pairs_admissible\":{},\"candidate_edges\":{},\"pairs_per_second\":{:.0}}}",
-        s.pairs_checked,
-        s.pairs_admissible,
-        s.candidate_edges,
-        s.pairs_checked as f64 / build
-    );
-    json_round("exact assignment and explanations", &exact, solve);
-    json_round("greedy best pair first", &greedy, greedy_secs);
-    json_round("national round end to end (exact)", &exact, build + solve);
-
-    // A constrained local pool with a shortage of residents: one municipality-sized
-    // area (Botkyrka, about 10 km across), 1,500 newcomers and 500 residents, half of
-    // the wishes hard.
-    let botkyrka = [Place {
-        lat: 59.2000,
-        lon: 17.8300,
-        share: 1.0,
-        radius_km: 8.0,
-        districts: 10,
-    }];
-    let bd = districts(&mut rng, &botkyrka);
-    let ln = population(&mut rng, 1_500, Role::Newcomer, &botkyrka, &bd, 1, 0.5);
-    let lr = population(&mut rng, 500, Role::Resident, &botkyrka, &bd, 1 << 60, 0.5);
-    let none = Exclusions::default();
-    let local = CandidateGraph::build(&ln, &lr, &config, &none);
-    let t = Instant::now();
-    let le = local.exact();
-    let le_secs = t.elapsed().as_secs_f64();
-    let lg = local.greedy();
-    json_round("local shortage pool, exact", &le, le_secs);
-    json_round("local shortage pool, greedy", &lg, 0.0);
+    // The issue's constrained pool at 4 and 6 km: the round beside the candidate
+    // graph alone (the independent optimum over every admissible pair is in the
+    // peers' table, instances constrained_4km and constrained_6km).
+    let (cn, cr) = constrained();
+    for km in [4.0, 6.0] {
+        let config = within(km);
+        let none = Exclusions::default();
+        let t = Instant::now();
+        let graph = CandidateGraph::build(&cn, &cr, &config, &none);
+        let exact = graph.exact();
+        let secs = t.elapsed().as_secs_f64();
+        json_round(&format!("constrained pool, {km} km: round (exact)"), &exact, secs);
+        json_round(
+            &format!("constrained pool, {km} km: exact on the candidate graph alone (the engine before)"),
+            &graph.exact_on_candidates(),
+            0.0,
+        );
+    }
 }

@@ -178,7 +178,8 @@ pub fn min_cost_assignment(graph: &BipartiteGraph) -> Result<Assignment, Assignm
     } else {
         solve_narrow(&problem)
     }
-    .ok_or(AssignmentError::Infeasible)?;
+    .ok_or(AssignmentError::Infeasible)?
+    .col4row;
     let total_cost = cols
         .iter()
         .enumerate()
@@ -229,18 +230,47 @@ pub fn max_weight_matching(graph: &BipartiteGraph, capacity: &[u32]) -> Result<M
     if capacity.len() != graph.n_right() {
         return Err(AssignmentError::CapacityLength);
     }
+    let m = big_m(graph.n_left(), capacity, graph.max_abs_weight())?;
+    Ok(solve_lexicographic(graph, capacity, m)?.matching)
+}
+
+/// `M = (2k + 1)·W + 1` for `k` the largest possible number of pairs and `W` a bound on
+/// every |weight|: with every edge worth `w + M`, one more pair outweighs any
+/// difference in weight.
+pub(crate) fn big_m(n_left: usize, capacity: &[u32], w: i64) -> Result<i64, AssignmentError> {
     let total_cap: u64 = capacity.iter().map(|&c| u64::from(c)).sum();
-    let k = (graph.n_left() as u64).min(total_cap) as i64;
-    let w = graph.max_abs_weight();
-    let m = k
-        .checked_mul(2)
+    let k = (n_left as u64).min(total_cap) as i64;
+    k.checked_mul(2)
         .and_then(|x| x.checked_add(1))
         .and_then(|x| x.checked_mul(w))
         .and_then(|x| x.checked_add(1))
-        .ok_or(AssignmentError::TooLarge)?;
-    check_magnitude(graph, m)?;
+        .ok_or(AssignmentError::TooLarge)
+}
 
-    let pairs = if graph.n_left() as u64 <= total_cap {
+/// A lexicographic matching with a dual certificate: on every edge
+/// `left_price[i] + right_price[j]` is at least `w + M`, prices are not negative, and
+/// the total of the prices (right ones times capacity) equals the matching's total
+/// of `w + M`. Any edge outside the graph that satisfies the same inequality could
+/// not improve the matching.
+#[derive(Debug, Clone)]
+pub(crate) struct Certified {
+    pub matching: Matching,
+    pub left_price: Vec<i64>,
+    pub right_price: Vec<i64>,
+}
+
+/// [`max_weight_matching`] with a given `M` (see [`big_m`]), and its duals.
+pub(crate) fn solve_lexicographic(
+    graph: &BipartiteGraph,
+    capacity: &[u32],
+    m: i64,
+) -> Result<Certified, AssignmentError> {
+    if capacity.len() != graph.n_right() {
+        return Err(AssignmentError::CapacityLength);
+    }
+    check_magnitude(graph, m)?;
+    let total_cap: u64 = capacity.iter().map(|&c| u64::from(c)).sum();
+    if graph.n_left() as u64 <= total_cap {
         // Rows: left vertices. Columns: right vertices with their capacities.
         let problem = sparse::Problem {
             offsets: graph.offsets(),
@@ -253,12 +283,19 @@ pub fn max_weight_matching(graph: &BipartiteGraph, capacity: &[u32]) -> Result<M
             offset: -m,
             mode: sparse::Mode::AllowUnmatched,
         };
-        let cols = solve_narrow(&problem).ok_or(AssignmentError::Infeasible)?;
-        cols.iter()
+        let sol = solve_narrow(&problem).ok_or(AssignmentError::Infeasible)?;
+        let pairs = sol
+            .col4row
+            .iter()
             .enumerate()
             .filter(|&(_, &j)| j != sparse::UNMATCHED)
             .map(|(i, &j)| (i as u32, j))
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        Ok(Certified {
+            matching: finish(graph, pairs, true),
+            left_price: sol.u.iter().map(|&u| -u).collect(),
+            right_price: sol.v.iter().map(|&v| -v).collect(),
+        })
     } else {
         // Shortage of capacity: rows are the units of right capacity (each sharing its
         // vertex's edges), columns the left vertices, each with capacity 1.
@@ -280,14 +317,31 @@ pub fn max_weight_matching(graph: &BipartiteGraph, capacity: &[u32]) -> Result<M
             offset: -m,
             mode: sparse::Mode::AllowUnmatched,
         };
-        let cols = solve_narrow(&problem).ok_or(AssignmentError::Infeasible)?;
-        cols.iter()
+        let sol = solve_narrow(&problem).ok_or(AssignmentError::Infeasible)?;
+        let pairs = sol
+            .col4row
+            .iter()
             .enumerate()
             .filter(|&(_, &i)| i != sparse::UNMATCHED)
             .map(|(s, &i)| (i, base[s]))
-            .collect::<Vec<_>>()
-    };
-    Ok(finish(graph, pairs, true))
+            .collect::<Vec<_>>();
+        // Every unit of a right vertex satisfies the inequality on the vertex's edges,
+        // so the smallest of their prices does too.
+        let mut right_price = vec![i64::MAX; graph.n_right()];
+        for (s, &j) in base.iter().enumerate() {
+            right_price[j as usize] = right_price[j as usize].min(-sol.u[s]);
+        }
+        for p in &mut right_price {
+            if *p == i64::MAX {
+                *p = 0; // no capacity: never matched, no edge needs it
+            }
+        }
+        Ok(Certified {
+            matching: finish(graph, pairs, true),
+            left_price: sol.v.iter().map(|&v| -v).collect(),
+            right_price,
+        })
+    }
 }
 
 /// The "best pair first" baseline: repeatedly takes the heaviest remaining edge whose
@@ -331,7 +385,7 @@ pub fn greedy_matching(graph: &BipartiteGraph, capacity: &[u32]) -> Result<Match
 }
 
 /// Solves with the weights narrowed to `i32` when they all fit.
-fn solve_narrow(problem: &sparse::Problem<'_>) -> Option<Vec<u32>> {
+fn solve_narrow(problem: &sparse::Problem<'_>) -> Option<sparse::Solution> {
     match sparse::narrow(problem.weights) {
         Some(w) => sparse::solve(&problem.with_weights(&w)),
         None => sparse::solve(problem),

@@ -87,13 +87,21 @@ enum Sink {
     Dummy(u32),
 }
 
-/// Solves the problem; returns the column of each row ([`UNMATCHED`] for a row left
-/// on its dummy), or `None` if [`Mode::Perfect`] is infeasible.
+/// An optimal solution with its duals: `col4row[i]` is the column of row `i`
+/// ([`UNMATCHED`] for a row left on its dummy); `u` and `v` satisfy the invariants in
+/// the module documentation, so they certify optimality.
+pub(crate) struct Solution {
+    pub col4row: Vec<u32>,
+    pub u: Vec<i64>,
+    pub v: Vec<i64>,
+}
+
+/// Solves the problem; `None` if [`Mode::Perfect`] is infeasible.
 ///
 /// Cost: O(R · (E' log E')) in the worst case, where R is the number of rows and E'
 /// the edges reachable in one search; on the sparse instances of the benchmark most
 /// searches stop after a few steps.
-pub(crate) fn solve<W: Weight>(p: &Problem<'_, W>) -> Option<Vec<u32>> {
+pub(crate) fn solve<W: Weight>(p: &Problem<'_, W>) -> Option<Solution> {
     solve_from(
         p,
         vec![NONE; p.n_rows],
@@ -109,7 +117,7 @@ pub(crate) fn solve_from<W: Weight>(
     col4row: Vec<u32>,
     u: Vec<i64>,
     v: Vec<i64>,
-) -> Option<Vec<u32>> {
+) -> Option<Solution> {
     let n_cols = p.col_cap.len();
     let mut s = State {
         u,
@@ -147,7 +155,11 @@ pub(crate) fn solve_from<W: Weight>(
             return None;
         }
     }
-    Some(s.col4row)
+    Some(Solution {
+        col4row: s.col4row,
+        u: s.u,
+        v: s.cols.iter().map(|c| c.v).collect(),
+    })
 }
 
 /// What a search reads and writes per column, kept together for locality.

@@ -1,6 +1,8 @@
 //! Shared test fixtures.
 #![allow(dead_code)]
 
+pub mod flow;
+
 use kompis_matching::*;
 
 /// Alby, Botkyrka.

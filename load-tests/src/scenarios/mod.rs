@@ -1,0 +1,57 @@
+//! What the generator sends: one module per scenario.
+//!
+//! A scenario turns a call number into one RPC. Numbers are unique within a run, so a
+//! scenario can derive unique request ids, phone numbers and names from them. Adding a
+//! scenario is a module with a [`Scenario`] implementation, a [`ScenarioKind`] variant
+//! and a line in [`build`]; the scenarios that need RPCs not served yet are listed in
+//! load-tests/README.md ("added with their services").
+
+mod connection;
+mod intake;
+mod reads;
+
+use futures::future::BoxFuture;
+
+use crate::cli::Args;
+pub use connection::Connections;
+
+/// The scenarios a run can choose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScenarioKind {
+    /// An intake burst: CreateReferral from an SFI school and CreateParticipant from a
+    /// coordinator, alternately.
+    Intake,
+    /// AdminService.GetChapter.
+    GetChapter,
+    /// AdminService.ListDistricts over every municipality, 100 per page.
+    ListDistricts,
+}
+
+/// The single-operation ceiling a scenario's throughput is set against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CeilingKind {
+    /// pgbench, one single-row INSERT per transaction.
+    SingleRowInsert,
+    /// pgbench, one SELECT by primary key per transaction.
+    PrimaryKeyRead,
+}
+
+/// One kind of call, issued once per scheduled number.
+pub trait Scenario: Send + Sync {
+    /// A short name for reports and file names.
+    fn name(&self) -> &'static str;
+    /// The ceiling the throughput is compared with.
+    fn ceiling(&self) -> CeilingKind;
+    /// Issues call `n`.
+    fn call(&self, n: u64) -> BoxFuture<'static, Result<(), tonic::Status>>;
+}
+
+/// Connects and builds the scenario that `args` names.
+pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
+    let connections = Connections::open(args).await?;
+    Ok(match args.scenario {
+        ScenarioKind::Intake => Box::new(intake::Intake::new(args, connections)?),
+        ScenarioKind::GetChapter => Box::new(reads::AdminRead::get_chapter(args, connections)?),
+        ScenarioKind::ListDistricts => Box::new(reads::AdminRead::list_districts(args, connections)?),
+    })
+}

@@ -1,0 +1,413 @@
+//! The pair kernel: a participant compacted to what the hard rules and the score read,
+//! and the functions that check a pair and score it. Every path (one pair, a round, a
+//! suggestion list) goes through them, so the rules have one implementation.
+
+use crate::config::Config;
+use crate::model::{Gender, MeetingPreference, Participant, Role, Strength, WishKind};
+use crate::score::{Criterion, Violation};
+
+/// Gender bits of [`Row::traits`], one-hot; "not stated" has none.
+const WOMAN: u8 = 1;
+const MAN: u8 = 2;
+const NON_BINARY: u8 = 4;
+const GENDER: u8 = WOMAN | MAN | NON_BINARY;
+/// Has children living at home.
+const CHILDREN: u8 = 8;
+/// A bit nobody has: a hard wish that can never be met (a same-gender wish of someone
+/// whose gender is not stated, a family match wished by someone without children).
+const NEVER: u8 = 16;
+
+/// Wish bits of [`Row::soft`], [`Row::hard`] and of the per-pair "met" mask.
+const SOFT_GENDER: u8 = 1;
+const SOFT_AGE: u8 = 2;
+const SOFT_FAMILY: u8 = 4;
+const SOFT_CHILDREN: u8 = 8;
+
+/// The number of bits set in a 4-bit value.
+const BITS4: [u8; 16] = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4];
+
+/// Meeting bits: 1 accepts meeting in person, 2 accepts meeting online.
+const IN_PERSON: u8 = 1;
+const ONLINE: u8 = 2;
+
+/// The points of each criterion, in [`Criterion`] declaration order.
+pub(crate) type Points = [i32; 8];
+
+/// A participant as the kernel reads them (24 bytes, so that a scan over many
+/// candidates stays in cache). Languages and interests live beside it as bit sets.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Row {
+    availability: u32,
+    age: u16,
+    /// Waiting days, capped at the rules' `waiting_days_for_full`.
+    wait: u16,
+    /// Requirements on the buddy from hard wishes: the buddy's `traits & hard_mask`
+    /// must equal `hard_value`, and the buddy's age must lie in `hard_age`.
+    hard_age: (u16, u16),
+    soft_age: (u16, u16),
+    traits: u8,
+    meeting: u8,
+    swedish_rank: u8,
+    hard_mask: u8,
+    hard_value: u8,
+    /// Which soft wishes the participant has (soft-wish bits).
+    soft: u8,
+    /// Which hard wishes the participant has (the same bits), to name an unmet one.
+    hard: u8,
+}
+
+impl Row {
+    pub fn new(p: &Participant, cfg: &Config) -> Self {
+        let gender = match p.gender {
+            Gender::Woman => WOMAN,
+            Gender::Man => MAN,
+            Gender::NonBinary => NON_BINARY,
+            Gender::Unspecified => 0,
+        };
+        let children = if p.has_children { CHILDREN } else { 0 };
+        let mut row = Self {
+            availability: p.availability.0 & crate::model::Availability::ALWAYS.0,
+            age: p.age,
+            wait: p
+                .waiting_days
+                .min(cfg.rules.waiting_days_for_full.max(1))
+                .min(u32::from(u16::MAX)) as u16,
+            hard_age: (0, u16::MAX),
+            soft_age: (0, u16::MAX),
+            traits: gender | children,
+            meeting: match p.meeting {
+                MeetingPreference::InPerson => IN_PERSON,
+                MeetingPreference::Online => ONLINE,
+                MeetingPreference::Both => IN_PERSON | ONLINE,
+            },
+            swedish_rank: p.swedish.rank(),
+            hard_mask: 0,
+            hard_value: 0,
+            soft: 0,
+            hard: 0,
+        };
+        let w = &p.wishes;
+        let mut require = |strength: Strength, soft_bit: u8, mask: u8, value: u8| match strength {
+            Strength::Hard => {
+                row.hard |= soft_bit;
+                row.hard_mask |= mask;
+                row.hard_value |= value;
+            }
+            Strength::Soft => row.soft |= soft_bit,
+        };
+        if let Some(s) = w.same_gender {
+            let (m, v) = if gender == 0 {
+                (NEVER, NEVER)
+            } else {
+                (GENDER, gender)
+            };
+            require(s, SOFT_GENDER, m, v);
+        }
+        if let Some(s) = w.family_match {
+            let (m, v) = if p.has_children {
+                (CHILDREN, CHILDREN)
+            } else {
+                (NEVER, NEVER)
+            };
+            require(s, SOFT_FAMILY, m, v);
+        }
+        if let Some(s) = w.buddy_has_children {
+            require(s, SOFT_CHILDREN, CHILDREN, CHILDREN);
+        }
+        if let Some((range, s)) = w.age_range {
+            match s {
+                Strength::Hard => {
+                    row.hard |= SOFT_AGE;
+                    row.hard_age = (range.min, range.max);
+                }
+                Strength::Soft => {
+                    row.soft |= SOFT_AGE;
+                    row.soft_age = (range.min, range.max);
+                }
+            }
+        }
+        row
+    }
+
+    pub fn meeting_online_only(&self) -> bool {
+        self.meeting == ONLINE
+    }
+
+    pub fn accepts_online(&self) -> bool {
+        self.meeting & ONLINE != 0
+    }
+
+    pub fn accepts_in_person(&self) -> bool {
+        self.meeting & IN_PERSON != 0
+    }
+
+    /// Whether `buddy` meets every hard wish of this participant.
+    #[inline(always)]
+    fn hard_wishes_met_by(&self, buddy: &Self) -> bool {
+        buddy.traits & self.hard_mask == self.hard_value
+            && (self.hard_age.0..=self.hard_age.1).contains(&buddy.age)
+    }
+
+    /// Which of this participant's soft wishes `buddy` meets, as soft-wish bits.
+    #[inline(always)]
+    fn soft_wishes_met_by(&self, buddy: &Self) -> u8 {
+        let mine = self.traits & GENDER;
+        let gender = u8::from(mine != 0 && buddy.traits & GENDER == mine);
+        let age = u8::from((self.soft_age.0..=self.soft_age.1).contains(&buddy.age));
+        let family = u8::from(self.traits & buddy.traits & CHILDREN != 0);
+        let children = u8::from(buddy.traits & CHILDREN != 0);
+        ((gender * SOFT_GENDER) | (age * SOFT_AGE) | (family * SOFT_FAMILY) | (children * SOFT_CHILDREN))
+            & self.soft
+    }
+}
+
+/// Whether the distance limit is waived for a pair (when the rules allow it): one
+/// wants to meet online only and the other accepts meeting online.
+#[inline(always)]
+pub(crate) fn online_pair(a: &Row, b: &Row) -> bool {
+    a.meeting & b.meeting & ONLINE != 0 && (a.meeting == ONLINE || b.meeting == ONLINE)
+}
+
+/// How many 64-bit words a bit set of languages or interests takes; a compile-time
+/// constant for the common sizes, so that the kernel's loops unroll.
+pub(crate) trait Words: Copy + Send + Sync {
+    fn n(self) -> usize;
+}
+
+/// A fixed number of words.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fixed<const N: usize>;
+
+impl<const N: usize> Words for Fixed<N> {
+    #[inline(always)]
+    fn n(self) -> usize {
+        N
+    }
+}
+
+/// A number of words known only at run time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Dynamic(pub usize);
+
+impl Words for Dynamic {
+    #[inline(always)]
+    fn n(self) -> usize {
+        self.0
+    }
+}
+
+/// Lookup tables of the points, computed once per configuration (integer division
+/// out of the inner loop).
+#[derive(Debug, Clone)]
+pub(crate) struct Tables {
+    /// [`crate::Rules::online_beyond_distance`].
+    pub online_beyond_distance: bool,
+    min_common_slots: u32,
+    /// Shared interests that give full points (at least 1).
+    interests_full: usize,
+    interests: Vec<i32>,
+    age: Vec<i32>,
+    wait: Vec<i32>,
+    /// `soft[total * 9 + met]`.
+    soft: [i32; 81],
+    swedish: [i32; 8],
+    family: i32,
+    meeting: i32,
+    distance: i32,
+    max_m: i64,
+}
+
+impl Tables {
+    /// Tables for bit sets of `words` words.
+    pub fn new(cfg: &Config, words: usize) -> Self {
+        let w = &cfg.weights;
+        let r = &cfg.rules;
+        let full = i64::from(r.interests_for_full_score.max(1));
+        let interests = (0..=64 * words as i64)
+            .map(|s| (i64::from(w.shared_interests) * s.min(full) / full) as i32)
+            .collect();
+        let span = i64::from(r.age_gap_for_zero.max(1));
+        let age = (0..=span)
+            .map(|gap| (i64::from(w.age_closeness) * (span - gap) / span) as i32)
+            .collect();
+        let cap = i64::from(r.waiting_days_for_full.max(1).min(u32::from(u16::MAX)));
+        let wait = (0..=2 * cap)
+            .map(|waited| (i64::from(w.waiting) * waited / (2 * cap)) as i32)
+            .collect();
+        let mut soft = [0i32; 81];
+        for total in 0..9i64 {
+            for met in 0..=total {
+                soft[(total * 9 + met) as usize] = if total == 0 {
+                    w.soft_wishes as i32
+                } else {
+                    (i64::from(w.soft_wishes) * met / total) as i32
+                };
+            }
+        }
+        let mut swedish = [0i32; 8];
+        for (rank, s) in swedish.iter_mut().enumerate() {
+            *s = if rank >= 3 {
+                w.swedish_fit as i32
+            } else {
+                (i64::from(w.swedish_fit) * rank as i64 / 3) as i32
+            };
+        }
+        Self {
+            online_beyond_distance: r.online_beyond_distance,
+            min_common_slots: r.min_common_slots,
+            interests_full: full as usize,
+            interests,
+            age,
+            wait,
+            soft,
+            swedish,
+            family: w.family as i32,
+            meeting: w.meeting as i32,
+            distance: w.distance as i32,
+            max_m: crate::geo::km_to_m(r.max_distance_km).max(1),
+        }
+    }
+
+    /// Whether the distance limit is waived for the pair.
+    #[inline]
+    pub fn waived(&self, a: &Row, b: &Row) -> bool {
+        self.online_beyond_distance && online_pair(a, b)
+    }
+
+    /// Distance points of a pair `distance_m` apart: full at 0, none at the limit and
+    /// beyond (pairs beyond it are admissible only under the online waiver).
+    #[inline]
+    pub fn distance_points(&self, distance_m: u32) -> i32 {
+        let d = i64::from(distance_m).min(self.max_m);
+        (i64::from(self.distance) * (self.max_m - d) / self.max_m) as i32
+    }
+}
+
+/// The points of an admissible pair per criterion, or `None` when a pair rule (common
+/// time, hard wishes, a common language) fails. Distance and the per-person rules are
+/// the caller's. `nb` and `rb` are the bit sets: `words` words of languages a person
+/// can talk in (Swedish is bit 0), then `words` words of interests.
+#[inline(always)]
+pub(crate) fn points<W: Words>(
+    t: &Tables,
+    words: W,
+    n: &Row,
+    nb: &[u64],
+    r: &Row,
+    rb: &[u64],
+    distance_points: i32,
+) -> Option<Points> {
+    let k = words.n();
+    let (nt, ni) = (&nb[..k], &nb[k..2 * k]);
+    let (rt, ri) = (&rb[..k], &rb[k..2 * k]);
+    // One branch for all the pair rules (they are cheap, and the outcome is hard to
+    // predict); no population count where a test for zero will do (the portable
+    // target has no popcount instruction).
+    let slots = n.availability & r.availability;
+    let time_ok = if t.min_common_slots <= 1 {
+        slots != 0 || t.min_common_slots == 0
+    } else {
+        slots.count_ones() >= t.min_common_slots
+    };
+    let wishes_ok = n.hard_wishes_met_by(r) & r.hard_wishes_met_by(n);
+    let mut talk = 0u64;
+    for q in 0..k {
+        talk |= nt[q] & rt[q];
+    }
+    if !(time_ok & wishes_ok & (talk != 0)) {
+        return None;
+    }
+    let mut bridge = talk & !1;
+    for q in 1..k {
+        bridge |= nt[q] & rt[q];
+    }
+    // Shared interests count only up to the number that gives full points.
+    let mut shared = 0usize;
+    for q in 0..k {
+        shared += count_up_to_four(ni[q] & ri[q], t.interests_full);
+    }
+    let shared = shared.min(t.interests_full);
+    let mut p: Points = [0; 8];
+    p[Criterion::SharedInterests as usize] = t.interests[shared];
+    p[Criterion::Distance as usize] = distance_points;
+    let gap = usize::from(n.age.abs_diff(r.age)).min(t.age.len() - 1);
+    p[Criterion::AgeCloseness as usize] = t.age[gap];
+    let total = usize::from(BITS4[usize::from(n.soft)] + BITS4[usize::from(r.soft)]);
+    let met = usize::from(
+        BITS4[usize::from(n.soft_wishes_met_by(r))] + BITS4[usize::from(r.soft_wishes_met_by(n))],
+    );
+    p[Criterion::SoftWishes as usize] = t.soft[total * 9 + met];
+    p[Criterion::SwedishFit as usize] = if bridge != 0 {
+        t.swedish[7]
+    } else {
+        t.swedish[usize::from(n.swedish_rank.min(7))]
+    };
+    p[Criterion::Family as usize] = if (n.traits ^ r.traits) & CHILDREN == 0 {
+        t.family
+    } else {
+        0
+    };
+    p[Criterion::Meeting as usize] = if n.meeting & r.meeting != 0 { t.meeting } else { 0 };
+    p[Criterion::Waiting as usize] = t.wait[usize::from(n.wait) + usize::from(r.wait)];
+    Some(p)
+}
+
+/// The number of bits set in `x`, exactly up to 4 and beyond that only if `limit`
+/// asks for more; without branches in the common case (the portable target has no
+/// population-count instruction, and a loop clearing bits mispredicts).
+#[inline(always)]
+fn count_up_to_four(x: u64, limit: usize) -> usize {
+    let b = x & x.wrapping_sub(1);
+    let c = b & b.wrapping_sub(1);
+    let d = c & c.wrapping_sub(1);
+    let four = usize::from(x != 0) + usize::from(b != 0) + usize::from(c != 0) + usize::from(d != 0);
+    if limit > 4 && d != 0 {
+        3 + d.count_ones() as usize
+    } else {
+        four
+    }
+}
+
+/// The pair rule a pair fails, in the documented order: a common language, common
+/// free time, the newcomer's hard wishes, the resident's. `None` if it fails none.
+/// Slow (it names the wish); called only to explain a refusal.
+pub(crate) fn pair_violation<W: Words>(
+    t: &Tables,
+    words: W,
+    n: &Row,
+    nb: &[u64],
+    r: &Row,
+    rb: &[u64],
+) -> Option<Violation> {
+    let k = words.n();
+    if (0..k).all(|q| nb[q] & rb[q] == 0) {
+        return Some(Violation::NoCommonLanguage);
+    }
+    let common_slots = (n.availability & r.availability).count_ones();
+    if common_slots < t.min_common_slots {
+        return Some(Violation::NoCommonTime);
+    }
+    for (holder, me, buddy) in [(Role::Newcomer, n, r), (Role::Resident, r, n)] {
+        if let Some(wish) = unmet_hard_wish(me, buddy) {
+            return Some(Violation::Wish { holder, wish });
+        }
+    }
+    None
+}
+
+fn unmet_hard_wish(me: &Row, buddy: &Row) -> Option<WishKind> {
+    let mine = me.traits & GENDER;
+    if me.hard & SOFT_GENDER != 0 && !(mine != 0 && buddy.traits & GENDER == mine) {
+        return Some(WishKind::SameGender);
+    }
+    if me.hard & SOFT_AGE != 0 && !(me.hard_age.0..=me.hard_age.1).contains(&buddy.age) {
+        return Some(WishKind::AgeRange);
+    }
+    if me.hard & SOFT_FAMILY != 0 && me.traits & buddy.traits & CHILDREN == 0 {
+        return Some(WishKind::FamilyMatch);
+    }
+    if me.hard & SOFT_CHILDREN != 0 && buddy.traits & CHILDREN == 0 {
+        return Some(WishKind::BuddyHasChildren);
+    }
+    None
+}

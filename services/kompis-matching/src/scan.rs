@@ -1,0 +1,942 @@
+//! The pool of a round and its scans over every admissible pair: candidate
+//! generation, the pricing check against the assignment's duals, and the reasons
+//! newcomers are left waiting.
+//!
+//! Pairs are found without looking at N × R pairs:
+//!
+//! * in person, within the distance limit: residents are bucketed in a grid of cells
+//!   half a maximum distance wide and, within a cell, in runs of one place (a
+//!   district). Newcomers are taken in the same spatial order, a few dozen of one
+//!   place at a time (a "unit"), so that each unit computes one distance per resident
+//!   run in the 5×5 cells around it and shares it;
+//! * online, beyond the limit (one wants online only, the other accepts online): two
+//!   lists of residents in runs of one place, those who accept online and those who
+//!   want online only. A newcomer who wants online only reads the first, one who
+//!   accepts both ways the second, one who wants to meet in person neither. Runs
+//!   within the limit are skipped there (the grid has them).
+//!
+//! Units are shared out to the threads through an atomic counter and their results
+//! put back in unit order, so the outcome does not depend on scheduling.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
+
+use crate::config::Config;
+use crate::control::{Cancelled, Progress};
+use crate::geo::{self, Grid};
+use crate::kernel::{self, Dynamic, Fixed, Points, Tables, Words};
+use crate::model::{Exclusions, Participant, Role};
+use crate::prep::{self, Dict, Side};
+use crate::score::{self, Violation};
+
+/// A pair `(newcomer, resident, score)` by indices.
+pub(crate) type Edge = (u32, u32, i64);
+
+/// Positions of residents, and runs of one place into them.
+type Runs = (Vec<u32>, Vec<(u32, u32)>);
+
+/// The lists a run of residents is on: the grid (runs start at a position), and the
+/// two online lists (runs start at an index into the list).
+const GRID: usize = 0;
+const ONLINE_ANY: usize = 1;
+const ONLINE_ONLY: usize = 2;
+
+/// Newcomers of one place handled as one piece of work.
+const UNIT: usize = 48;
+
+/// A pool: everyone ready, prepared for the kernel.
+#[derive(Debug)]
+pub(crate) struct Pool<'a> {
+    pub config: &'a Config,
+    /// Ready newcomers, by id.
+    pub newcomers: Vec<&'a Participant>,
+    /// Ready residents, by id.
+    pub residents: Vec<&'a Participant>,
+    pub capacity: Vec<u32>,
+    pub tables: Tables,
+    words: usize,
+    /// Newcomers by index (id order).
+    n: Side,
+    /// Residents by grid position.
+    r: Side,
+    /// `r_index[pos]`: the resident (id order) at grid position `pos`, and back.
+    pub r_index: Vec<u32>,
+    pos_of: Vec<u32>,
+    grid: Grid,
+    /// Online lists: positions, and runs of one place into them.
+    online_any: Runs,
+    online_only: Runs,
+    hav_max: f64,
+    /// Excluded pairs as sorted (newcomer index, resident position).
+    excluded: Vec<(u32, u32)>,
+    /// Newcomer indices in spatial order, and units as ranges into it.
+    n_order: Vec<u32>,
+    units: Vec<(u32, u32)>,
+}
+
+/// A candidate in best-first order: higher score, then lower index (= lower id),
+/// packed in one integer so that a comparison is one instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Cand(u64);
+
+impl Cand {
+    /// Worse than every candidate.
+    pub const NONE: Self = Self(0);
+
+    #[inline(always)]
+    pub fn new(score: i32, idx: u32) -> Self {
+        Self(((score as u32 ^ 0x8000_0000) as u64) << 32 | u64::from(u32::MAX - idx))
+    }
+
+    #[inline(always)]
+    pub fn score(self) -> i32 {
+        ((self.0 >> 32) as u32 ^ 0x8000_0000) as i32
+    }
+
+    #[inline(always)]
+    pub fn idx(self) -> u32 {
+        u32::MAX - self.0 as u32
+    }
+}
+
+/// Keeps the `k` best candidates seen (a bounded min-heap). The kept set depends only
+/// on the set offered, not on the order, because the order on candidates is total.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct TopK(BinaryHeap<Reverse<Cand>>);
+
+impl TopK {
+    /// Offers a candidate; returns the bar a candidate must now beat to be kept
+    /// ([`Cand::NONE`] while there is room).
+    pub fn offer(&mut self, c: Cand, k: usize) -> Cand {
+        if k == 0 {
+            return Cand(u64::MAX);
+        }
+        if self.0.len() < k {
+            self.0.push(Reverse(c));
+        } else if let Some(mut worst) = self.0.peek_mut()
+            && c > worst.0
+        {
+            // Replacing the top sifts down once (cheaper than a pop and a push).
+            *worst = Reverse(c);
+        }
+        match self.0.peek() {
+            Some(Reverse(worst)) if self.0.len() >= k => *worst,
+            _ => Cand::NONE,
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<Cand> {
+        self.0.into_iter().map(|Reverse(c)| c).collect()
+    }
+}
+
+/// Reach of one unit: resident runs within the limit with their distance points, and
+/// online runs beyond it (indices into the online lists).
+#[derive(Debug, Default)]
+struct Reach {
+    near: Vec<(u32, u32, i32)>,
+    far_any: Vec<(u32, u32)>,
+    far_only: Vec<(u32, u32)>,
+    checked_near: u64,
+}
+
+/// What the candidate scan found.
+#[derive(Debug)]
+pub(crate) struct Candidates {
+    /// `(newcomer, resident, score)`, sorted and distinct.
+    pub edges: Vec<(u32, u32, i64)>,
+    /// Admissible residents of each newcomer.
+    pub deg_n: Vec<u32>,
+    /// The worst score kept in each newcomer's list (every admissible pair left out
+    /// scores at most this); meaningful where `deg_n > k`.
+    pub bar_n: Vec<i32>,
+    /// The same per resident (by index).
+    pub deg_r: Vec<u32>,
+    pub bar_r: Vec<i32>,
+    pub pairs_checked: u64,
+    pub pairs_admissible: u64,
+}
+
+/// Why a newcomer waits, before the assignment: the furthest rule any resident within
+/// reach passes (see [`crate::WaitReason`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Furthest {
+    NoneWithinReach,
+    WithinReach,
+    SharedLanguage,
+    CommonTime,
+    HardWishes,
+}
+
+/// Runs `work` on every unit, on up to two threads; results in unit order.
+fn par_units<S: Send, T: Send>(
+    n_units: usize,
+    progress: &Progress,
+    span: (u32, u32),
+    init: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, usize) -> T + Sync,
+) -> Result<(Vec<S>, Vec<T>), Cancelled> {
+    let threads = if n_units < 64 {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+    };
+    let next = AtomicUsize::new(0);
+    let failed = Mutex::new(false);
+    let run = || -> (S, Vec<(usize, T)>) {
+        let mut state = init();
+        let mut out = Vec::new();
+        loop {
+            let u = next.fetch_add(1, AtomicOrdering::Relaxed);
+            if u >= n_units {
+                break;
+            }
+            if progress.is_cancelled() {
+                *failed.lock().unwrap_or_else(|e| e.into_inner()) = true;
+                break;
+            }
+            out.push((u, work(&mut state, u)));
+            if u.is_multiple_of(64) {
+                progress.advance(span.0 + ((span.1 - span.0) as usize * u / n_units.max(1)) as u32);
+            }
+        }
+        (state, out)
+    };
+    let parts: Vec<(S, Vec<(usize, T)>)> = if threads == 1 {
+        vec![run()]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a scanning thread panicked"))
+                .collect()
+        })
+    };
+    if *failed.lock().unwrap_or_else(|e| e.into_inner()) {
+        return Err(Cancelled);
+    }
+    let mut states = Vec::with_capacity(parts.len());
+    let mut all: Vec<(usize, T)> = Vec::with_capacity(n_units);
+    for (s, out) in parts {
+        states.push(s);
+        all.extend(out);
+    }
+    all.sort_unstable_by_key(|x| x.0);
+    progress.advance(span.1);
+    Ok((states, all.into_iter().map(|x| x.1).collect()))
+}
+
+/// Of pairs `(newcomer, resident, score, gain)`, those among the `per_vertex` of the
+/// largest gain of their newcomer or of their resident (ties by indices), sorted. A
+/// vertex with very many uncovered pairs (someone meeting online, reachable from the
+/// whole country) needs only its best few to move its price, and the graph stays
+/// small; the others are found again if they are still uncovered.
+fn least_covered(all: Vec<(u32, u32, i64, i64)>, per_vertex: usize) -> Vec<(u32, u32, i64)> {
+    let mut keep = vec![false; all.len()];
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    for by_resident in [true, false] {
+        let key = |x: usize| if by_resident { all[x].1 } else { all[x].0 };
+        order.sort_unstable_by(|&a, &b| {
+            key(a)
+                .cmp(&key(b))
+                .then(all[b].3.cmp(&all[a].3))
+                .then((all[a].0, all[a].1).cmp(&(all[b].0, all[b].1)))
+        });
+        let mut run = 0;
+        for x in 0..order.len() {
+            run = if x > 0 && key(order[x]) == key(order[x - 1]) {
+                run + 1
+            } else {
+                0
+            };
+            if run < per_vertex {
+                keep[order[x]] = true;
+            }
+        }
+    }
+    let mut out: Vec<(u32, u32, i64)> = all
+        .into_iter()
+        .zip(keep)
+        .filter(|x| x.1)
+        .map(|(e, _)| (e.0, e.1, e.2))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Edges sorted by `(newcomer, resident)`, each once: a counting sort by newcomer,
+/// then each newcomer's short list sorted (cheaper than sorting all at once); the two
+/// halves of the newcomers on two threads when there are many edges.
+fn sorted_distinct(edges: Vec<Edge>, n_newcomers: usize) -> Vec<Edge> {
+    if edges.len() < 1 << 16 {
+        return sorted_distinct_in(edges, 0, n_newcomers);
+    }
+    let mid = (n_newcomers / 2) as u32;
+    let (low, high): (Vec<Edge>, Vec<Edge>) = edges.into_iter().partition(|e| e.0 < mid);
+    let (mut low, high) = std::thread::scope(|s| {
+        let h = s.spawn(|| sorted_distinct_in(high, mid as usize, n_newcomers));
+        (
+            sorted_distinct_in(low, 0, mid as usize),
+            h.join().expect("a sorting thread panicked"),
+        )
+    });
+    low.extend(high);
+    low
+}
+
+/// [`sorted_distinct`] for edges of newcomers `from..to`.
+fn sorted_distinct_in(edges: Vec<Edge>, from: usize, to: usize) -> Vec<Edge> {
+    let n = to - from;
+    let mut start = vec![0usize; n + 1];
+    for e in &edges {
+        start[e.0 as usize - from + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut out = vec![(0u32, 0u32, 0i64); edges.len()];
+    for e in edges {
+        let k = e.0 as usize - from;
+        out[fill[k]] = e;
+        fill[k] += 1;
+    }
+    let mut w = 0;
+    for i in 0..n {
+        let list = &mut out[start[i]..start[i + 1]];
+        list.sort_unstable();
+        let mut last = None;
+        for r in start[i]..start[i + 1] {
+            let e = out[r];
+            if last != Some(e.1) {
+                out[w] = e;
+                w += 1;
+                last = Some(e.1);
+            }
+        }
+    }
+    out.truncate(w);
+    out
+}
+
+/// Calls `f` with the kernel's word count as a type: fixed for 1, 2 and 4 words.
+macro_rules! with_words {
+    ($words:expr, $w:ident => $body:expr) => {
+        match $words {
+            1 => {
+                let $w = Fixed::<1>;
+                $body
+            }
+            2 => {
+                let $w = Fixed::<2>;
+                $body
+            }
+            4 => {
+                let $w = Fixed::<4>;
+                $body
+            }
+            n => {
+                let $w = Dynamic(n);
+                $body
+            }
+        }
+    };
+}
+
+impl<'a> Pool<'a> {
+    /// Filters who is ready (a repeated id is kept once), prepares both sides and the
+    /// indexes. Cost: O((N + R) log(N + R) + (N + R)(L + I)).
+    pub fn new(
+        newcomers: &'a [Participant],
+        residents: &'a [Participant],
+        config: &'a Config,
+        exclusions: &Exclusions,
+    ) -> Self {
+        let ready = |list: &'a [Participant], role: Role| -> Vec<&'a Participant> {
+            let mut v: Vec<&Participant> = list
+                .iter()
+                .filter(|p| p.role == role && score::check_person(p, config).is_ok())
+                .collect();
+            v.sort_by_key(|p| p.id);
+            v.dedup_by_key(|p| p.id);
+            v
+        };
+        // The two sides are prepared on two threads where they are large (each step
+        // needs only its own side, but the dictionary needs both).
+        let big = newcomers.len() + residents.len() > 20_000;
+        let both = |a: &(dyn Fn() -> Vec<&'a Participant> + Sync),
+                    b: &(dyn Fn() -> Vec<&'a Participant> + Sync)| {
+            if big {
+                std::thread::scope(|s| {
+                    let h = s.spawn(b);
+                    (a(), h.join().expect("a preparing thread panicked"))
+                })
+            } else {
+                (a(), b())
+            }
+        };
+        let (newcomers, residents) = both(&|| ready(newcomers, Role::Newcomer), &|| {
+            ready(residents, Role::Resident)
+        });
+        let capacity: Vec<u32> = residents.iter().map(|r| u32::from(r.free_capacity())).collect();
+
+        let max_m = geo::km_to_m(config.rules.max_distance_km) as f64;
+        let max_abs_lat = newcomers
+            .iter()
+            .chain(&residents)
+            .map(|p| p.location.lat.abs())
+            .fold(0.0f64, f64::max);
+        let grid_of = |people: &[&Participant]| {
+            let locations: Vec<_> = people.iter().map(|p| p.location).collect();
+            Grid::new(&locations, max_m.max(1.0), max_abs_lat)
+        };
+        let dict = Dict::new(newcomers.iter().copied(), residents.iter().copied());
+        let words = prep::kernel_words(dict.words);
+        let r_side = |grid: &Grid| {
+            Side::new(
+                grid.order.iter().map(|&j| residents[j as usize]),
+                &dict,
+                words,
+                config,
+            )
+        };
+        let n_side = || {
+            (
+                grid_of(&newcomers),
+                Side::new(newcomers.iter().copied(), &dict, words, config),
+            )
+        };
+        let ((n_grid, n), (grid, r)) = if big {
+            std::thread::scope(|s| {
+                let h = s.spawn(n_side);
+                let grid = grid_of(&residents);
+                let r = r_side(&grid);
+                (h.join().expect("a preparing thread panicked"), (grid, r))
+            })
+        } else {
+            let grid = grid_of(&residents);
+            let r = r_side(&grid);
+            (n_side(), (grid, r))
+        };
+        let r_index = grid.order.clone();
+        let mut pos_of = vec![0u32; residents.len()];
+        for (pos, &j) in r_index.iter().enumerate() {
+            pos_of[j as usize] = pos as u32;
+        }
+        let mut excluded: Vec<(u32, u32)> = exclusions
+            .iter()
+            .filter_map(|(a, b)| {
+                let i = newcomers.binary_search_by_key(&a, |p| p.id).ok()?;
+                let j = residents.binary_search_by_key(&b, |p| p.id).ok()?;
+                Some((i as u32, pos_of[j]))
+            })
+            .collect();
+        excluded.sort_unstable();
+
+        let online = |want: fn(&kernel::Row) -> bool| {
+            let mut positions = Vec::new();
+            let mut runs = Vec::new();
+            for &(first, end) in grid.runs() {
+                let start = positions.len() as u32;
+                positions.extend((first..end).filter(|&p| want(&r.rows[p as usize])));
+                if positions.len() as u32 > start {
+                    runs.push((start, positions.len() as u32));
+                }
+            }
+            (positions, runs)
+        };
+        let (online_any, online_only) = if config.rules.online_beyond_distance {
+            (
+                online(kernel::Row::accepts_online),
+                online(kernel::Row::meeting_online_only),
+            )
+        } else {
+            Default::default()
+        };
+
+        let mut units = Vec::new();
+        for &(first, end) in n_grid.runs() {
+            let mut s = first;
+            while s < end {
+                let e = (s + UNIT as u32).min(end);
+                units.push((s, e));
+                s = e;
+            }
+        }
+        Self {
+            config,
+            tables: Tables::new(config, words),
+            newcomers,
+            residents,
+            capacity,
+            words,
+            n,
+            r,
+            r_index,
+            pos_of,
+            grid,
+            online_any,
+            online_only,
+            hav_max: geo::hav_of_m(max_m),
+            excluded,
+            n_order: n_grid.order,
+            units,
+        }
+    }
+
+    fn reach(&self, unit: usize) -> Reach {
+        let (s, _) = self.units[unit];
+        let i = self.n_order[s as usize] as usize;
+        let here = &self.n.points[i];
+        let loc = self.newcomers[i].location;
+        let mut reach = Reach::default();
+        self.grid.for_each_run_near(loc, |first, end| {
+            reach.checked_near += u64::from(end - first);
+            let a = here.hav(&self.r.points[first as usize]);
+            if a <= self.hav_max {
+                let pts = self.tables.distance_points(geo::m_of_hav(a));
+                reach.near.push((first, end, pts));
+            }
+        });
+        let far = |(positions, runs): &Runs, out: &mut Vec<(u32, u32)>| {
+            for &(a, b) in runs {
+                if here.hav(&self.r.points[positions[a as usize] as usize]) > self.hav_max {
+                    out.push((a, b));
+                }
+            }
+        };
+        // Every newcomer of a unit is at one place, but their meeting preferences
+        // differ: compute what any of them may need.
+        let (s, e) = self.units[unit];
+        let members = &self.n_order[s as usize..e as usize];
+        if members
+            .iter()
+            .any(|&m| self.n.rows[m as usize].meeting_online_only())
+        {
+            far(&self.online_any, &mut reach.far_any);
+        }
+        if members.iter().any(|&m| {
+            let r = &self.n.rows[m as usize];
+            r.accepts_online() && r.accepts_in_person()
+        }) {
+            far(&self.online_only, &mut reach.far_only);
+        }
+        reach
+    }
+
+    /// Calls `f(pos, score)` for every admissible resident of newcomer `i` within
+    /// `reach`. Returns the pairs looked at.
+    #[inline(always)]
+    fn visit<W: Words>(&self, w: W, reach: &Reach, i: usize, mut f: impl FnMut(u32, i32)) -> u64 {
+        let t = &self.tables;
+        let nr = &self.n.rows[i];
+        let nb = self.n.bits_of(i);
+        let lo = self.excluded.partition_point(|&(a, _)| (a as usize) < i);
+        let hi = self.excluded.partition_point(|&(a, _)| (a as usize) <= i);
+        let mine = &self.excluded[lo..hi];
+        let mut checked = reach.checked_near;
+        for &(first, end, dist_pts) in &reach.near {
+            // Slices of the run, so that the loop needs no bounds checks.
+            let (lo, hi) = (first as usize, end as usize);
+            let stride = self.r.stride;
+            let rows = &self.r.rows[lo..hi];
+            let bits = self.r.bits[lo * stride..hi * stride].chunks_exact(stride);
+            for ((row, rb), pos) in rows.iter().zip(bits).zip(first..end) {
+                if !mine.is_empty() && mine.iter().any(|&(_, p)| p == pos) {
+                    continue;
+                }
+                if let Some(pts) = kernel::points(t, w, nr, nb, row, rb, dist_pts) {
+                    f(pos, pts.iter().sum());
+                }
+            }
+        }
+        // The online list this newcomer reads (by meeting preference), and the runs of
+        // it beyond the limit.
+        type Far<'r> = (usize, &'r Runs, &'r Vec<(u32, u32)>);
+        let lists: &[Far<'_>] = if nr.meeting_online_only() {
+            &[(ONLINE_ANY, &self.online_any, &reach.far_any)]
+        } else if nr.accepts_online() {
+            &[(ONLINE_ONLY, &self.online_only, &reach.far_only)]
+        } else {
+            &[]
+        };
+        for &(_, (positions, _), runs) in lists {
+            for &(a, b) in runs {
+                checked += u64::from(b - a);
+                for &pos in &positions[a as usize..b as usize] {
+                    if !mine.is_empty() && mine.iter().any(|&(_, p)| p == pos) {
+                        continue;
+                    }
+                    let p = pos as usize;
+                    if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), 0) {
+                        f(pos, pts.iter().sum());
+                    }
+                }
+            }
+        }
+        checked
+    }
+
+    /// Calls `f(pos, score)` for the admissible residents of newcomer `i` within
+    /// `reach` that can give a pair the prices do not cover (`limit` per position, as
+    /// `uncovered` computes it, against the newcomer's price `pi` and bar `bar_i`),
+    /// reading each run in `order` (by slack, largest first) and leaving it at the
+    /// first resident whose slack is too small.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn visit_uncovered<W: Words>(
+        &self,
+        w: W,
+        reach: &Reach,
+        i: usize,
+        order: &[Vec<u32>; 3],
+        limit: &[(i64, i64)],
+        pi: i64,
+        bar_i: i64,
+        mut f: impl FnMut(u32, i32),
+    ) {
+        let t = &self.tables;
+        let nr = &self.n.rows[i];
+        let nb = self.n.bits_of(i);
+        let lo = self.excluded.partition_point(|&(a, _)| (a as usize) < i);
+        let hi = self.excluded.partition_point(|&(a, _)| (a as usize) <= i);
+        let mine = &self.excluded[lo..hi];
+        let mut run = |positions: &[u32], dist_pts: i32| {
+            for &pos in positions {
+                let (a, slack) = limit[pos as usize];
+                if bar_i + slack <= pi {
+                    break;
+                }
+                if a <= pi || (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) {
+                    continue;
+                }
+                let p = pos as usize;
+                if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), dist_pts)
+                {
+                    f(pos, pts.iter().sum());
+                }
+            }
+        };
+        for &(first, end, dist_pts) in &reach.near {
+            run(&order[GRID][first as usize..end as usize], dist_pts);
+        }
+        let far: &[(usize, &Vec<(u32, u32)>)] = if nr.meeting_online_only() {
+            &[(ONLINE_ANY, &reach.far_any)]
+        } else if nr.accepts_online() {
+            &[(ONLINE_ONLY, &reach.far_only)]
+        } else {
+            &[]
+        };
+        for &(list, runs) in far {
+            for &(a, b) in runs {
+                run(&order[list][a as usize..b as usize], 0);
+            }
+        }
+    }
+
+    /// The candidate graph: each newcomer's `k_n` best admissible residents and each
+    /// resident's `k_r` best admissible newcomers, with degrees and bars.
+    pub fn candidates(&self, k_n: usize, k_r: usize, progress: &Progress) -> Result<Candidates, Cancelled> {
+        with_words!(self.words, w => self.candidates_with(w, k_n, k_r, progress))
+    }
+
+    fn candidates_with<W: Words>(
+        &self,
+        w: W,
+        k_n: usize,
+        k_r: usize,
+        progress: &Progress,
+    ) -> Result<Candidates, Cancelled> {
+        struct Thread {
+            per_resident: Vec<TopK>,
+            /// Per position, the bar of `per_resident` (flat, so that a candidate that
+            /// does not make a resident's list touches no heap).
+            bars: Vec<Cand>,
+            deg: Vec<u32>,
+            mine: Vec<Cand>,
+            found: Vec<(u32, i32)>,
+        }
+        struct UnitOut {
+            edges: Vec<(u32, u32, i32)>,
+            per_newcomer: Vec<(u32, u32, i32)>,
+            checked: u64,
+        }
+        let n_res = self.residents.len();
+        // Each resident's bar, the better of the two threads' (a candidate below it
+        // cannot make the merged list: the other thread already holds k better), so
+        // that each thread offers about half as often.
+        let shared_bars: Vec<AtomicU64> = (0..n_res).map(|_| AtomicU64::new(0)).collect();
+        let (threads, units) = par_units(
+            self.units.len(),
+            progress,
+            (0, 600),
+            || Thread {
+                per_resident: vec![TopK::default(); n_res],
+                bars: vec![Cand::NONE; n_res],
+                deg: vec![0; n_res],
+                mine: Vec::new(),
+                found: Vec::new(),
+            },
+            |th, u| {
+                let reach = self.reach(u);
+                let (s, e) = self.units[u];
+                let mut out = UnitOut {
+                    edges: Vec::new(),
+                    per_newcomer: Vec::new(),
+                    checked: 0,
+                };
+                for &i in &self.n_order[s as usize..e as usize] {
+                    let i = i as usize;
+                    th.mine.clear();
+                    let mut deg = 0u32;
+                    // The bar of this newcomer's own list, raised as it fills.
+                    let mut bar = Cand::NONE;
+                    let limit = (4 * k_n).max(64);
+                    let Thread {
+                        per_resident,
+                        bars,
+                        deg: deg_r,
+                        mine,
+                        found,
+                    } = th;
+                    // Admissible pairs first, into a buffer (a small loop the kernel
+                    // is inlined into), then the lists.
+                    found.clear();
+                    out.checked += self.visit(w, &reach, i, |pos, score| found.push((pos, score)));
+                    for &(pos, score) in found.iter() {
+                        deg += 1;
+                        let p = pos as usize;
+                        deg_r[p] += 1;
+                        let c = Cand::new(score, self.r_index[p]);
+                        if c > bar {
+                            mine.push(c);
+                            if mine.len() >= limit && k_n > 0 {
+                                mine.select_nth_unstable_by(k_n - 1, |a, b| b.cmp(a));
+                                mine.truncate(k_n);
+                                bar = *mine.iter().min().unwrap_or(&Cand::NONE);
+                            }
+                        }
+                        let c = Cand::new(score, i as u32);
+                        if c > bars[p] && c.0 > shared_bars[p].load(AtomicOrdering::Relaxed) {
+                            bars[p] = per_resident[p].offer(c, k_r);
+                            shared_bars[p].fetch_max(bars[p].0, AtomicOrdering::Relaxed);
+                        }
+                    }
+                    let mine = &mut th.mine;
+                    if mine.len() > k_n {
+                        if k_n == 0 {
+                            mine.clear();
+                        } else {
+                            mine.select_nth_unstable_by(k_n - 1, |a, b| b.cmp(a));
+                            mine.truncate(k_n);
+                        }
+                    }
+                    let worst = mine.iter().min().map_or(i32::MIN, |c| c.score());
+                    out.per_newcomer
+                        .push((i as u32, deg, if k_n == 0 { i32::MAX } else { worst }));
+                    out.edges
+                        .extend(mine.iter().map(|c| (i as u32, c.idx(), c.score())));
+                }
+                out
+            },
+        )?;
+        let mut c = Candidates {
+            edges: Vec::new(),
+            deg_n: vec![0; self.newcomers.len()],
+            bar_n: vec![i32::MIN; self.newcomers.len()],
+            deg_r: vec![0; n_res],
+            bar_r: vec![i32::MIN; n_res],
+            pairs_checked: 0,
+            pairs_admissible: 0,
+        };
+        for u in units {
+            c.pairs_checked += u.checked;
+            c.edges
+                .extend(u.edges.iter().map(|&(i, j, s)| (i, j, i64::from(s))));
+            for (i, deg, bar) in u.per_newcomer {
+                c.deg_n[i as usize] = deg;
+                c.bar_n[i as usize] = bar;
+                c.pairs_admissible += u64::from(deg);
+            }
+        }
+        let mut per_resident: Vec<TopK> = vec![TopK::default(); n_res];
+        for th in threads {
+            for (pos, heap) in th.per_resident.into_iter().enumerate() {
+                for cand in heap.into_vec() {
+                    per_resident[pos].offer(cand, k_r);
+                }
+                c.deg_r[self.r_index[pos] as usize] += th.deg[pos];
+            }
+        }
+        for (pos, heap) in per_resident.into_iter().enumerate() {
+            let j = self.r_index[pos];
+            let list = heap.into_vec();
+            c.bar_r[j as usize] = if k_r == 0 {
+                i32::MAX
+            } else {
+                list.iter().map(|x| x.score()).min().unwrap_or(i32::MIN)
+            };
+            c.edges
+                .extend(list.into_iter().map(|x| (x.idx(), j, i64::from(x.score()))));
+        }
+        c.edges = sorted_distinct(c.edges, self.newcomers.len());
+        Ok(c)
+    }
+
+    /// Admissible pairs outside the candidate graph that the prices `p` (newcomers)
+    /// and `q` (residents) do not cover: `w + m > p_i + q_j`. Those are the pairs that
+    /// could improve the matching; none means it is optimal over every admissible
+    /// pair. Only pairs that can be outside the graph are scored: a newcomer's whose
+    /// list was cut, unless their price covers its bar, against a resident's whose list
+    /// was cut likewise.
+    ///
+    /// Pairs covered by less than `margin` come along (the prices move when pairs are
+    /// added, and these are the next to be uncovered); the second value counts the
+    /// uncovered ones. Pairs of the graph may be among those within the margin.
+    #[allow(clippy::too_many_arguments)]
+    pub fn uncovered(
+        &self,
+        cand: &Candidates,
+        k_n: usize,
+        k_r: usize,
+        m: i64,
+        p: &[i64],
+        q: &[i64],
+        margin: i64,
+        per_vertex: usize,
+        progress: &Progress,
+        span: (u32, u32),
+    ) -> Result<(Vec<Edge>, usize), Cancelled> {
+        // Per position: a resident's pairs outside the graph score at most `bar_r`, so
+        // one can be uncovered only if `bar + m - q > p_i` (and `bar_n + m - q > p_i`).
+        let limit: Vec<(i64, i64)> = self
+            .r_index
+            .iter()
+            .map(|&j| {
+                let j = j as usize;
+                let slack = m - q[j];
+                if cand.deg_r[j] as usize <= k_r {
+                    (i64::MIN, slack)
+                } else {
+                    (i64::from(cand.bar_r[j]) + slack, slack)
+                }
+            })
+            .collect();
+        // Each run's positions by slack, largest first: a newcomer reads a run only
+        // while the slack can still give an uncovered pair.
+        let mut order: [Vec<u32>; 3] = [
+            (0..self.r_index.len() as u32).collect(),
+            self.online_any.0.clone(),
+            self.online_only.0.clone(),
+        ];
+        let by_slack =
+            |list: &mut [u32]| list.sort_unstable_by_key(|&pos| (Reverse(limit[pos as usize].1), pos));
+        for &(first, end) in self.grid.runs() {
+            by_slack(&mut order[GRID][first as usize..end as usize]);
+        }
+        for (list, runs) in [
+            (ONLINE_ANY, &self.online_any.1),
+            (ONLINE_ONLY, &self.online_only.1),
+        ] {
+            for &(a, b) in runs {
+                by_slack(&mut order[list][a as usize..b as usize]);
+            }
+        }
+        let (order, limit) = (&order, &limit);
+        with_words!(self.words, w => {
+            let (_, units) = par_units(self.units.len(), progress, span, || (), |_, u| {
+                let (s, e) = self.units[u];
+                let mut found = Vec::new();
+                let mut mine = Vec::new();
+                let mut strict = 0usize;
+                let mut reach = None;
+                for &i in &self.n_order[s as usize..e as usize] {
+                    let i = i as usize;
+                    // Compared with the price less the margin, so that pairs within
+                    // the margin are found too.
+                    let pi = p[i] - margin;
+                    if cand.deg_n[i] as usize <= k_n || pi >= i64::from(cand.bar_n[i]) + m {
+                        continue;
+                    }
+                    let reach = reach.get_or_insert_with(|| self.reach(u));
+                    let bar_i = i64::from(cand.bar_n[i]);
+                    self.visit_uncovered(w, reach, i, order, limit, pi, bar_i, |pos, score| {
+                        let gain = i64::from(score) + limit[pos as usize].1;
+                        if gain > pi {
+                            strict += usize::from(gain > p[i]);
+                            mine.push((i as u32, self.r_index[pos as usize], i64::from(score), gain - p[i]));
+                        }
+                    });
+                    found.append(&mut mine);
+                }
+                (found, strict)
+            })?;
+            let strict = units.iter().map(|u| u.1).sum();
+            let all: Vec<(u32, u32, i64, i64)> = units.into_iter().flat_map(|u| u.0).collect();
+            let out = least_covered(all, per_vertex);
+            Ok((out, strict))
+        })
+    }
+
+    /// For each newcomer in `which` (indices), the furthest rule any resident within
+    /// reach passes.
+    pub fn furthest(&self, which: &[u32]) -> Vec<Furthest> {
+        with_words!(self.words, w => which.iter().map(|&i| self.furthest_one(w, i as usize)).collect())
+    }
+
+    fn furthest_one<W: Words>(&self, w: W, i: usize) -> Furthest {
+        let t = &self.tables;
+        let (nr, nb) = (&self.n.rows[i], self.n.bits_of(i));
+        let here = &self.n.points[i];
+        let mut best = Furthest::NoneWithinReach;
+        let mut look = |pos: u32| {
+            let p = pos as usize;
+            let stage = match kernel::pair_violation(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p)) {
+                Some(Violation::NoCommonLanguage) => Furthest::WithinReach,
+                Some(Violation::NoCommonTime) => Furthest::SharedLanguage,
+                Some(_) => Furthest::CommonTime,
+                None => Furthest::HardWishes,
+            };
+            best = best.max(stage);
+        };
+        self.grid
+            .for_each_run_near(self.newcomers[i].location, |first, end| {
+                if here.hav(&self.r.points[first as usize]) <= self.hav_max {
+                    (first..end).for_each(&mut look);
+                }
+            });
+        for (positions, runs) in [&self.online_any, &self.online_only] {
+            for &(a, b) in runs {
+                for &pos in &positions[a as usize..b as usize] {
+                    let p = pos as usize;
+                    if t.waived(nr, &self.r.rows[p]) && here.hav(&self.r.points[p]) > self.hav_max {
+                        look(pos);
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// The points and distance of an admissible pair (newcomer `i`, resident `j`, both
+    /// indices), for its explanation.
+    pub fn pair_points(&self, i: usize, j: usize) -> Option<(Points, u32)> {
+        let pos = self.pos_of[j] as usize;
+        let a = self.n.points[i].hav(&self.r.points[pos]);
+        let dist = geo::m_of_hav(a);
+        let pts = if a <= self.hav_max {
+            self.tables.distance_points(dist)
+        } else {
+            0
+        };
+        let (nr, rr) = (&self.n.rows[i], &self.r.rows[pos]);
+        if a > self.hav_max && !self.tables.waived(nr, rr) {
+            return None;
+        }
+        with_words!(self.words, w => kernel::points(&self.tables, w, nr, self.n.bits_of(i), rr, self.r.bits_of(pos), pts))
+            .map(|p| (p, dist))
+    }
+}

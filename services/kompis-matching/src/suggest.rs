@@ -1,0 +1,190 @@
+//! Suggestions: the best candidates of one participant against a prepared pool.
+
+use crate::config::Config;
+use crate::engine::Proposal;
+use crate::geo;
+use crate::kernel::{self, Dynamic, Fixed, Row, Tables, Words};
+use crate::model::{Exclusions, Participant, Role};
+use crate::prep::{self, Dict, Side};
+use crate::score::{self, Violation};
+
+/// A pool of participants prepared once (for example every ready resident of a
+/// chapter), to ask for the best candidates of many participants against it.
+///
+/// Building it costs O(m · (L + I)) for m participants; each
+/// [`SuggestionIndex::suggestions`] call then checks and scores every one of them
+/// with the round's kernel, O(m + k log k) with no allocation per candidate, and
+/// explains the k it returns.
+///
+/// # Examples
+///
+/// ```
+/// use kompis_matching::*;
+/// let person = |id: u128, role: Role| Participant {
+///     id: ParticipantId(id),
+///     role,
+///     eligible: true,
+///     languages: vec![],
+///     swedish: if role == Role::Resident { SwedishLevel::Native } else { SwedishLevel::SfiB },
+///     gender: Gender::Woman,
+///     age: 30,
+///     has_children: false,
+///     wishes: Wishes::default(),
+///     availability: Availability::ALWAYS,
+///     meeting: MeetingPreference::Both,
+///     location: GeoPoint { lat: 59.2390, lon: 17.8460 },
+///     interests: vec![],
+///     capacity: 1,
+///     active_matches: 0,
+///     waiting_days: 5 * id as u32,
+/// };
+/// let residents: Vec<Participant> = (1..=60).map(|id| person(id, Role::Resident)).collect();
+/// let config = Config::default();
+/// let index = SuggestionIndex::new(&residents, &config);
+/// let top = index.suggestions(&person(1_000, Role::Newcomer), 3, &Exclusions::default()).unwrap();
+/// // The residents who waited longest come first.
+/// let ids: Vec<u128> = top.iter().map(|p| p.resident.0).collect();
+/// assert_eq!(ids, vec![60, 59, 58]);
+/// ```
+#[derive(Debug)]
+pub struct SuggestionIndex<'a> {
+    config: &'a Config,
+    others: Vec<&'a Participant>,
+    dict: Dict,
+    words: usize,
+    side: Side,
+    tables: Tables,
+    hav_max: f64,
+}
+
+impl<'a> SuggestionIndex<'a> {
+    /// Prepares `others` (those who cannot be matched at all are left out).
+    /// Cost: O(m · (L + I) + L log L + I log I).
+    pub fn new(others: &'a [Participant], config: &'a Config) -> Self {
+        let others: Vec<&Participant> = others
+            .iter()
+            .filter(|p| score::check_person(p, config).is_ok())
+            .collect();
+        let dict = Dict::one_side(others.iter().copied());
+        let words = prep::kernel_words(dict.words);
+        let side = Side::new(others.iter().copied(), &dict, words, config);
+        let max_m = geo::km_to_m(config.rules.max_distance_km) as f64;
+        Self {
+            config,
+            tables: Tables::new(config, words),
+            others,
+            dict,
+            words,
+            side,
+            hav_max: geo::hav_of_m(max_m),
+        }
+    }
+
+    /// The number of participants in the index. Cost: O(1).
+    pub fn len(&self) -> usize {
+        self.others.len()
+    }
+
+    /// Whether the index is empty. Cost: O(1).
+    pub fn is_empty(&self) -> bool {
+        self.others.is_empty()
+    }
+
+    /// The `k` best admissible candidates of `participant` in the index (the other
+    /// role's), best first, each explained; equal scores are ordered by id. The rules
+    /// are those of a round (see [`crate::evaluate`]).
+    ///
+    /// Cost: O(m + k log k) kernel evaluations and comparisons, plus O(k · (L + I)) to
+    /// explain the k returned.
+    ///
+    /// # Errors
+    ///
+    /// The participant's own [`Violation`] if they cannot be matched at all (not
+    /// eligible, too young, no free capacity, or a resident below C1 in Swedish).
+    pub fn suggestions(
+        &self,
+        participant: &Participant,
+        k: usize,
+        exclusions: &Exclusions,
+    ) -> Result<Vec<Proposal>, Violation> {
+        score::check_person(participant, self.config)?;
+        match self.words {
+            1 => self.top(Fixed::<1>, participant, k, exclusions),
+            2 => self.top(Fixed::<2>, participant, k, exclusions),
+            4 => self.top(Fixed::<4>, participant, k, exclusions),
+            n => self.top(Dynamic(n), participant, k, exclusions),
+        }
+    }
+
+    fn top<W: Words>(
+        &self,
+        w: W,
+        me: &Participant,
+        k: usize,
+        exclusions: &Exclusions,
+    ) -> Result<Vec<Proposal>, Violation> {
+        let row = Row::new(me, self.config);
+        let mut bits = vec![0u64; self.side.stride];
+        self.dict.write_bits(me, &mut bits);
+        let here = geo::Point::new(me.location);
+        let newcomer = me.role == Role::Newcomer;
+        let mut found: Vec<(i32, u32)> = Vec::new();
+        for (idx, o) in self.others.iter().enumerate() {
+            if o.role == me.role {
+                continue;
+            }
+            let (orow, obits) = (&self.side.rows[idx], self.side.bits_of(idx));
+            let a = here.hav(&self.side.points[idx]);
+            let within = a <= self.hav_max;
+            if !within && !self.tables.waived(&row, orow) {
+                continue;
+            }
+            let dist_pts = if within {
+                self.tables.distance_points(geo::m_of_hav(a))
+            } else {
+                0
+            };
+            let pts = if newcomer {
+                kernel::points(&self.tables, w, &row, &bits, orow, obits, dist_pts)
+            } else {
+                kernel::points(&self.tables, w, orow, obits, &row, &bits, dist_pts)
+            };
+            let Some(pts) = pts else { continue };
+            let excluded = if newcomer {
+                exclusions.contains(me.id, o.id)
+            } else {
+                exclusions.contains(o.id, me.id)
+            };
+            if !excluded {
+                found.push((pts.iter().sum(), idx as u32));
+            }
+        }
+        let order = |a: &(i32, u32), b: &(i32, u32)| {
+            b.0.cmp(&a.0)
+                .then(self.others[a.1 as usize].id.cmp(&self.others[b.1 as usize].id))
+        };
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        if found.len() > k {
+            found.select_nth_unstable_by(k - 1, order);
+            found.truncate(k);
+        }
+        found.sort_unstable_by(order);
+        Ok(found
+            .into_iter()
+            .map(|(_, idx)| {
+                let o = self.others[idx as usize];
+                let (n, r) = if newcomer { (me, o) } else { (o, me) };
+                let explanation = crate::evaluate(n, r, self.config, &Exclusions::default())
+                    .expect("a candidate found admissible is admissible");
+                Proposal {
+                    newcomer: n.id,
+                    resident: r.id,
+                    score: explanation.total,
+                    explanation,
+                }
+            })
+            .collect())
+    }
+}
