@@ -148,13 +148,57 @@ impl Store {
         Ok(())
     }
 
-    /// True when PostgreSQL answers a trivial query.
+    /// True when PostgreSQL answers a trivial query through the pool.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// A probe for the health service, on a connection of its own (see [`HealthProbe`]).
+    pub fn health_probe(&self, timeout: Duration) -> HealthProbe {
+        HealthProbe {
+            options: self.pool.connect_options().as_ref().clone(),
+            conn: None,
+            timeout,
+        }
     }
 
     /// Closes the pool, waiting for checked-out connections to return.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Asks PostgreSQL whether it answers, on a connection of its own, within a bound.
+///
+/// Health must turn within about a second of PostgreSQL going away or coming back, also
+/// under load. A check through the pool would wait behind busy connections (up to the
+/// pool's acquire timeout) and could not tell a slow pool from a dead server, so the
+/// probe keeps one connection apart, bounds every step by its timeout, and after any
+/// failure starts again from a new connection.
+#[derive(Debug)]
+pub struct HealthProbe {
+    options: PgConnectOptions,
+    conn: Option<sqlx::PgConnection>,
+    timeout: Duration,
+}
+
+impl HealthProbe {
+    /// True when PostgreSQL answered `SELECT 1` within the timeout (connecting first
+    /// when needed, within the same bound).
+    pub async fn check(&mut self) -> bool {
+        let answered = tokio::time::timeout(self.timeout, async {
+            if self.conn.is_none() {
+                self.conn = Some(sqlx::PgConnection::connect_with(&self.options).await?);
+            }
+            let conn = self.conn.as_mut().expect("connected above");
+            sqlx::query("SELECT 1").execute(conn).await.map(|_| ())
+        })
+        .await;
+        let up = matches!(answered, Ok(Ok(())));
+        if !up {
+            // A connection that failed or timed out is not trusted again.
+            self.conn = None;
+        }
+        up
     }
 }

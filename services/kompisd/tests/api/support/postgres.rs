@@ -142,8 +142,39 @@ impl TempPostgres {
     }
 }
 
+impl TempPostgres {
+    /// Stops every process of the server with SIGSTOP, as a hung host or a network
+    /// partition looks to a client: connections stay open and nothing answers.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on.
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .expect("the server is running")
+            .lines()
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned();
+        // The postmaster's children first, so none is left running behind it.
+        let _ = Command::new("pkill").args([signal, "-P", &pid]).status();
+        let ok = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(ok.success(), "kill {signal} {pid}");
+    }
+}
+
 impl Drop for TempPostgres {
     fn drop(&mut self) {
+        // A frozen server would not see the stop below.
+        if self.data().join("postmaster.pid").exists() {
+            let _ = std::panic::catch_unwind(|| self.thaw());
+        }
         let data = self.data();
         let _ = if self.as_postgres {
             Command::new("runuser")
