@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod participants;
 pub mod places;
 pub mod referrals;
+pub mod search;
 pub mod weights;
 
 use std::time::Duration;

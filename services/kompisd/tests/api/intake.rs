@@ -661,3 +661,109 @@ async fn the_demo_programme_is_botkyrka_sized_and_keeps_the_apis_rules() {
     );
     assert!(referred.iter().any(|r| !r.possible_duplicates.is_empty()));
 }
+
+// ---- search
+
+async fn search(app: &support::TestApp, token: &str, query: &str) -> Result<Vec<PersonFound>, tonic::Status> {
+    participants(app, token)
+        .search_people(SearchPeopleRequest {
+            parent: CHAPTER.into(),
+            query: query.into(),
+        })
+        .await
+        .map(|r| r.into_inner().people)
+}
+
+#[tokio::test]
+async fn a_coordinator_finds_people_by_name_phone_or_e_mail_before_registering_them_again() {
+    let app = support::spawn_app_with_demo().await;
+    let coordinator = app.coordinator("botkyrka");
+    let mut with_email = referral("+46701234567");
+    with_email.contact.as_mut().unwrap().email = "amina@exempel.se".into();
+    let waiting = refer(&app, with_email).await;
+    let registered = register(&app, resident(7)).await;
+    let converted = convert(&app, &refer(&app, referral("+46701234568")).await.name).await;
+
+    let by_national_phone = search(&app, &coordinator, "070-123 45 67").await.unwrap();
+    let by_name = search(&app, &coordinator, "eri").await.unwrap();
+    let by_both_names = search(&app, &coordinator, "AMINA yus").await.unwrap();
+    let by_email = search(&app, &coordinator, "amina@EXEMPEL.se").await.unwrap();
+    let by_part_of_an_email = search(&app, &coordinator, "amina@exempel.com").await.unwrap();
+    let nobody = search(&app, &coordinator, "Zlatan").await.unwrap();
+
+    let names = |found: &[PersonFound]| found.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&by_national_phone), [waiting.name.clone()]);
+    assert_eq!(names(&by_name), [registered.name.clone()]);
+    assert_eq!(
+        names(&by_both_names),
+        [converted.name.clone(), waiting.name.clone()],
+        "a converted referral is found as its participant, newest first"
+    );
+    assert_eq!(
+        by_both_names[0].participant_state,
+        ParticipantState::Applicant as i32
+    );
+    assert_eq!(names(&by_email), [waiting.name.clone()]);
+    assert!(
+        by_part_of_an_email.is_empty(),
+        "an e-mail address matches exactly"
+    );
+    assert!(nobody.is_empty());
+}
+
+#[tokio::test]
+async fn a_search_stays_within_the_callers_chapter_and_names_a_bad_query() {
+    let app = support::spawn_app_with_demo().await;
+    refer(&app, referral("+46701234567")).await;
+
+    let other_chapter = search(&app, &app.coordinator("stockholm"), "amina")
+        .await
+        .unwrap_err();
+    let school = search(&app, &app.referrer(SFI), "amina").await.unwrap_err();
+    let too_short = search(&app, &app.coordinator("botkyrka"), "a").await.unwrap_err();
+
+    assert_eq!(other_chapter.code(), Code::NotFound);
+    assert_eq!(school.code(), Code::PermissionDenied);
+    assert_eq!(support::bad_fields(&too_short), ["query"]);
+}
+
+#[tokio::test]
+async fn every_search_is_answered_from_an_index_not_a_full_scan() {
+    use kompis_store::search::{Query, statement};
+    let app = support::spawn_app_with_demo().await;
+    let store = kompis_store::Store::from_pool(app.pool().clone());
+    kompisd::demo::load(&store).await.unwrap();
+    let mut tx = app.pool().begin().await.unwrap();
+    sqlx::query("ANALYZE participants")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("ANALYZE referrals").execute(&mut *tx).await.unwrap();
+    // A few hundred rows fit in a handful of pages, where a scan is cheaper than any
+    // index; forbidding scans shows whether an index can answer the query at all.
+    sqlx::query("SET LOCAL enable_seqscan = off")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+
+    for query in [
+        Query::Phone("+46701740605".into()),
+        Query::Email("amina.yusuf.n1@example.org".into()),
+        Query::Name("ami".into()),
+        Query::FullName("ami".into(), "yus".into()),
+    ] {
+        let (sql, first, second) = statement(&query);
+        let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+            .bind("botkyrka")
+            .bind(first)
+            .bind(second)
+            .bind(50_i64)
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(!plan.contains("Seq Scan"), "{query:?}:\n{plan}");
+        assert!(plan.contains("participants_"), "{query:?}:\n{plan}");
+        assert!(plan.contains("referrals_"), "{query:?}:\n{plan}");
+    }
+}
