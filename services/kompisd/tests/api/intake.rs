@@ -691,19 +691,19 @@ async fn a_coordinator_finds_people_by_name_phone_or_e_mail_before_registering_t
     let by_part_of_an_email = search(&app, &coordinator, "amina@exempel.com").await.unwrap();
     let nobody = search(&app, &coordinator, "Zlatan").await.unwrap();
 
-    let names = |found: &[PersonFound]| found.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&by_national_phone), [waiting.name.clone()]);
-    assert_eq!(names(&by_name), [registered.name.clone()]);
+    let names = |found: &[PersonFound]| found.iter().map(|p| p.name.clone()).collect::<Vec<String>>();
+    assert_eq!(names(&by_national_phone), vec![waiting.name.clone()]);
+    assert_eq!(names(&by_name), vec![registered.name.clone()]);
     assert_eq!(
         names(&by_both_names),
-        [converted.name.clone(), waiting.name.clone()],
+        vec![converted.name.clone(), waiting.name.clone()],
         "a converted referral is found as its participant, newest first"
     );
     assert_eq!(
         by_both_names[0].participant_state,
         ParticipantState::Applicant as i32
     );
-    assert_eq!(names(&by_email), [waiting.name.clone()]);
+    assert_eq!(names(&by_email), vec![waiting.name.clone()]);
     assert!(
         by_part_of_an_email.is_empty(),
         "an e-mail address matches exactly"
