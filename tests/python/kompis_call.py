@@ -14,6 +14,15 @@
 The token may also come from the KOMPIS_TOKEN environment variable; it is sent
 as `authorization: Bearer TOKEN`. Unary and server-streaming methods are
 supported (each streamed message is printed as one JSON document).
+
+Answers are printed as people read them: Swedish (and Arabic) letters as they
+are, times as `2026-12-01 10:00:00 UTC`, durations as `1 h 30 min`. `--raw`
+prints the exact proto3 JSON instead. When a call fails, everything the server
+said is printed to stderr: the code and message, the ErrorInfo reason and its
+metadata, each bad field of a BadRequest with what is wrong with it, and any
+other detail (RetryInfo, ResourceInfo, PreconditionFailure...). The exit code
+is 1 for a failed call and 2 for a usage mistake.
+
 Needs the packages in tests/python/requirements.txt.
 """
 
@@ -41,6 +50,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--timeout", type=float, default=30.0, help="call deadline in seconds"
+    )
+    parser.add_argument(
+        "--field",
+        metavar="PATH",
+        help="print only this field of the answer as plain text, for scripts: "
+        "a dotted path of JSON names, list items by number (referral.name, "
+        "interviews.0.name)",
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="print answers as exact proto3 JSON (RFC 3339 times, durations in seconds)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p_list = sub.add_parser("list", help="list services, or the methods of one")
@@ -130,6 +151,158 @@ def find_symbol(pool, symbol: str):
     raise KeyError(symbol)
 
 
+_TIMESTAMP = "google.protobuf.Timestamp"
+_DURATION = "google.protobuf.Duration"
+
+
+def human_duration(seconds: float) -> str:
+    """`5400` -> `1 h 30 min`; `90061` -> `1 d 1 h 1 min 1 s`; `0.25` -> `0.25 s`."""
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 1:
+        return f"{sign}{seconds:g} s"
+    whole = int(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if whole >= size:
+            parts.append(f"{whole // size} {unit}")
+            whole %= size
+    rest = whole + (seconds - int(seconds))
+    if rest:
+        parts.append(f"{rest:g} s")
+    return sign + " ".join(parts)
+
+
+def human_timestamp(ts) -> str:
+    """A Timestamp as `2026-12-01 10:00:00 UTC` (fractions of a second kept when set)."""
+    when = ts.ToDatetime()
+    text = when.strftime("%Y-%m-%d %H:%M:%S")
+    if ts.nanos:
+        text += f".{ts.nanos:09d}".rstrip("0")
+    return text + " UTC"
+
+
+def readable(message) -> object:
+    """A message as JSON-ready values, in proto3 JSON field names, with times and
+    durations as people read them."""
+    from google.protobuf import json_format
+
+    name = message.DESCRIPTOR.full_name
+    if name == _TIMESTAMP:
+        return human_timestamp(message)
+    if name == _DURATION:
+        return human_duration(message.seconds + message.nanos / 1e9)
+    if not any(
+        f.message_type is not None for f in message.DESCRIPTOR.fields
+    ):
+        return json_format.MessageToDict(message)
+    out = json_format.MessageToDict(message)
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        key = field.json_name
+        if field.message_type.GetOptions().map_entry:
+            value_field = field.message_type.fields_by_name["value"]
+            if value_field.message_type is not None:
+                out[key] = {str(k): readable(v) for k, v in value.items()}
+        elif _is_repeated(field):
+            out[key] = [readable(v) for v in value]
+        elif field.message_type.full_name.startswith("google.protobuf.") and (
+            field.message_type.full_name not in (_TIMESTAMP, _DURATION)
+        ):
+            continue  # wrappers, Struct, FieldMask, Any: their JSON form is fine
+        else:
+            out[key] = readable(value)
+    return out
+
+
+def pick_field(value, path: str):
+    for part in path.split("."):
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise KeyError(f"the answer has no field {path}")
+    return value
+
+
+def render(message, raw: bool, field: str | None = None) -> str:
+    from google.protobuf import json_format
+
+    if field:
+        value = pick_field(json.loads(json_format.MessageToJson(message)) if raw else readable(message), field)
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if raw:
+        return json_format.MessageToJson(message, indent=2, ensure_ascii=False)
+    return json.dumps(readable(message), indent=2, ensure_ascii=False)
+
+
+def describe_error(err) -> str:
+    """Every detail of a failed call, one fact a line."""
+    lines = [f"error: {err.code().name}: {err.details()}"]
+    from google.rpc import error_details_pb2, status_pb2
+
+    raw = next(
+        (v for k, v in (err.trailing_metadata() or ()) if k == "grpc-status-details-bin"),
+        None,
+    )
+    if raw is None:
+        return lines[0]
+    status = status_pb2.Status.FromString(raw)
+    kinds = [
+        ("ErrorInfo", error_details_pb2.ErrorInfo),
+        ("BadRequest", error_details_pb2.BadRequest),
+        ("PreconditionFailure", error_details_pb2.PreconditionFailure),
+        ("ResourceInfo", error_details_pb2.ResourceInfo),
+        ("RetryInfo", error_details_pb2.RetryInfo),
+        ("QuotaFailure", error_details_pb2.QuotaFailure),
+        ("RequestInfo", error_details_pb2.RequestInfo),
+        ("Help", error_details_pb2.Help),
+        ("LocalizedMessage", error_details_pb2.LocalizedMessage),
+        ("DebugInfo", error_details_pb2.DebugInfo),
+    ]
+    for detail in status.details:
+        for label, cls in kinds:
+            if detail.Is(cls.DESCRIPTOR):
+                msg = cls()
+                detail.Unpack(msg)
+                lines.extend(_detail_lines(label, msg))
+                break
+        else:
+            lines.append(f"  detail {detail.type_url} ({len(detail.value)} bytes)")
+    return "\n".join(lines)
+
+
+def _detail_lines(label: str, msg) -> list[str]:
+    if label == "ErrorInfo":
+        out = [f"  reason: {msg.reason}" + (f" (domain {msg.domain})" if msg.domain else "")]
+        out += [f"    {k}: {v}" for k, v in sorted(msg.metadata.items())]
+        return out
+    if label == "BadRequest":
+        out = ["  bad fields:"]
+        out += [f"    {v.field}: {v.description}" for v in msg.field_violations]
+        return out
+    if label == "PreconditionFailure":
+        out = ["  preconditions failed:"]
+        out += [f"    {v.type} {v.subject}: {v.description}" for v in msg.violations]
+        return out
+    if label == "ResourceInfo":
+        return [f"  resource: {msg.resource_name}" + (f" ({msg.description})" if msg.description else "")]
+    if label == "RetryInfo":
+        delay = msg.retry_delay.seconds + msg.retry_delay.nanos / 1e9
+        return [f"  retry after: {human_duration(delay)}"]
+    if label == "QuotaFailure":
+        return ["  quota:"] + [f"    {v.subject}: {v.description}" for v in msg.violations]
+    if label == "RequestInfo":
+        return [f"  request id: {msg.request_id}"]
+    if label == "Help":
+        return ["  help:"] + [f"    {l.description}: {l.url}" for l in msg.links]
+    if label == "LocalizedMessage":
+        return [f"  message ({msg.locale}): {msg.message}"]
+    return [f"  debug: {msg.detail}"]
+
+
 def read_request(text: str) -> str:
     if text == "-":
         return sys.stdin.read()
@@ -141,6 +314,10 @@ def read_request(text: str) -> str:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    # Names in Swedish and Arabic print as they are, whatever the terminal's locale.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
     import grpc
     from google.protobuf import descriptor_pool, json_format, message_factory
     from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
@@ -184,7 +361,7 @@ def main(argv: list[str]) -> int:
                 response_deserializer=resp_cls.FromString,
             )
             for msg in call(request, timeout=args.timeout, metadata=metadata):
-                print(json_format.MessageToJson(msg, indent=2), flush=True)
+                print(render(msg, args.raw, args.field), flush=True)
         else:
             call = channel.unary_unary(
                 path,
@@ -192,10 +369,10 @@ def main(argv: list[str]) -> int:
                 response_deserializer=resp_cls.FromString,
             )
             response = call(request, timeout=args.timeout, metadata=metadata)
-            print(json_format.MessageToJson(response, indent=2))
+            print(render(response, args.raw, args.field))
         return 0
     except grpc.RpcError as err:
-        print(f"error: {err.code().name}: {err.details()}", file=sys.stderr)
+        print(describe_error(err), file=sys.stderr)
         return 1
     except (KeyError, json_format.ParseError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)

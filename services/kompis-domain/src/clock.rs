@@ -63,38 +63,93 @@ impl From<ManualClock> for Clock {
     }
 }
 
-/// A clock that stands still until it is set or advanced. Clones share the same time,
-/// so a test keeps one handle and gives a [`Clock`] made from another to the service.
+/// A clock that tests set and advance. Clones share the same time, so a test keeps one
+/// handle and gives a [`Clock`] made from another to the service.
+///
+/// [`ManualClock::new`] stands still until it is set or advanced;
+/// [`ManualClock::running`] runs on with the system clock from wherever it was last set
+/// or advanced, for tests that move business time forward while timers and deadlines
+/// still pass as they would.
 #[derive(Debug, Clone)]
 pub struct ManualClock {
-    now: Arc<Mutex<OffsetDateTime>>,
+    now: Arc<Mutex<Shown>>,
+}
+
+/// What a manual clock shows: `at`, plus the time passed since `since` when running.
+#[derive(Debug, Clone, Copy)]
+struct Shown {
+    at: OffsetDateTime,
+    since: Option<std::time::Instant>,
+}
+
+impl Shown {
+    fn now(&self) -> OffsetDateTime {
+        match self.since {
+            None => self.at,
+            Some(since) => truncate(self.at + since.elapsed()),
+        }
+    }
+
+    fn show(&mut self, at: OffsetDateTime) {
+        self.at = truncate(at);
+        if self.since.is_some() {
+            self.since = Some(std::time::Instant::now());
+        }
+    }
 }
 
 impl ManualClock {
-    /// A clock showing `start`.
+    /// A clock showing `start`, standing still.
     pub fn new(start: OffsetDateTime) -> Self {
         Self {
-            now: Arc::new(Mutex::new(truncate(start))),
+            now: Arc::new(Mutex::new(Shown {
+                at: truncate(start),
+                since: None,
+            })),
+        }
+    }
+
+    /// A clock showing the system's time and running with it, until it is set or
+    /// advanced; it then runs on from the time it was given.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kompis_domain::ManualClock;
+    /// use time::Duration;
+    ///
+    /// let clock = ManualClock::running();
+    /// let before = clock.now();
+    /// clock.advance(Duration::days(7));
+    /// assert!(clock.now() >= before + Duration::days(7));
+    /// ```
+    pub fn running() -> Self {
+        Self {
+            now: Arc::new(Mutex::new(Shown {
+                at: truncate(OffsetDateTime::now_utc()),
+                since: Some(std::time::Instant::now()),
+            })),
         }
     }
 
     /// The time it shows.
     pub fn now(&self) -> OffsetDateTime {
-        *self.lock()
+        self.lock().now()
     }
 
     /// Sets the time it shows. Time may be set backwards: a test decides.
     pub fn set(&self, now: OffsetDateTime) {
-        *self.lock() = truncate(now);
+        self.lock().show(now);
     }
 
     /// Moves the time on by `by`.
     pub fn advance(&self, by: Duration) {
-        let mut now = self.lock();
-        *now = truncate(*now + by);
+        let mut shown = self.lock();
+        let now = shown.now() + by;
+        shown.show(now);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, OffsetDateTime> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shown> {
         // A panic while holding the lock cannot leave a half-written time: the value is
         // replaced whole. Recover it rather than poison every later read.
         self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

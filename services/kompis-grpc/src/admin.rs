@@ -20,7 +20,7 @@ use crate::kit::enums::EnumTable;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::names;
 use crate::kit::page::Page;
-use crate::kit::scope::{self, ADMINISTRATORS, STAFF};
+use crate::kit::scope::{self, ADMINISTRATORS, EVERYONE, STAFF};
 use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
 
 /// The AdminService implementation.
@@ -256,7 +256,7 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::GetMunicipalityRequest>,
     ) -> Result<Response<pb::GetMunicipalityResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let id = names::parse_one(&req.name, "municipalities")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
@@ -273,7 +273,7 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListMunicipalitiesRequest>,
     ) -> Result<Response<pb::ListMunicipalitiesResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let page = Page::parse(req.page_size, &req.page_token, "")?;
         let mut rows =
@@ -332,7 +332,7 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::GetDistrictRequest>,
     ) -> Result<Response<pb::GetDistrictResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let (m, d) = names::parse_two(&req.name, "municipalities", "districts")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
@@ -349,7 +349,7 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListDistrictsRequest>,
     ) -> Result<Response<pb::ListDistrictsResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let parent = v.check(
@@ -765,7 +765,7 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListInterestsRequest>,
     ) -> Result<Response<pb::ListInterestsResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, STAFF)?;
+        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let chapter = names::parse_one(&req.parent, "chapters")
             .map_err(|e| ApiError::invalid("parent", e.into_description()))?;

@@ -38,6 +38,7 @@ use crate::parse::person::{
     parse_consent, parse_contact, parse_gender, parse_languages, parse_person_name, parse_swedish_level,
 };
 use crate::parse::profile::{parse_district_name, stored_language};
+use crate::views::interview::my_interview_pb;
 use crate::views::participant::{View, parse_role, participant_pb, state_pb};
 
 /// The BuddyAppService implementation.
@@ -76,6 +77,24 @@ fn caller_id(principal: &Principal) -> ApiResult<Uuid> {
     principal
         .participant
         .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken))
+}
+
+/// A sign-up refused by a unique constraint, told so that it agrees with GetMyProfile:
+/// either this participant id signed up before (GetMyProfile shows it), or the caller's
+/// account (the token's subject) signed up before under another participant id, which
+/// the token in hand does not carry.
+fn sign_up_conflict(error: kompis_store::StoreError, id: Uuid) -> ApiError {
+    match error {
+        kompis_store::StoreError::AlreadyExists(constraint) if constraint.contains("account_subject") => {
+            ApiError::AlreadyExists(
+                "a participant for the caller's account (the token's subject) under another \
+                 participant id: sign in with the token of that participant"
+                    .into(),
+            )
+        }
+        kompis_store::StoreError::AlreadyExists(_) => ApiError::AlreadyExists(format!("participants/{id}")),
+        e => e.into(),
+    }
 }
 
 /// The answer of the methods that belong to later parts of the programme.
@@ -205,7 +224,7 @@ impl BuddyAppService for BuddyApp {
                 .mutate(principal, "SignUp", rid, req, async |tx| {
                     let created = participants::insert_participant(tx, &new)
                         .await
-                        .named("the caller's participant")?;
+                        .map_err(|e| sign_up_conflict(e, id))?;
                     Ok(pb::SignUpResponse {
                         participant: Some(participant_pb(&created, View::Own)?),
                     })
@@ -251,6 +270,7 @@ impl BuddyAppService for BuddyApp {
         let state = me.parsed_state().api()?;
         let ready = state == ParticipantState::Ready;
         let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        let booked = interviews::booked_interview(pool, me.id).await.api()?;
         ok(pb::GetMyApplicationResponse {
             application: Some(pb::MyApplication {
                 state: state_pb(state),
@@ -261,11 +281,9 @@ impl BuddyAppService for BuddyApp {
                 } else {
                     None
                 },
-                interview_time: interviews::booked_interview(pool, me.id)
-                    .await
-                    .api()?
-                    .and_then(|i| timestamp(i.schedule_time)),
+                interview_time: booked.as_ref().and_then(|i| timestamp(i.schedule_time)),
                 chapter_display_name: chapter.display_name,
+                interview: booked.as_ref().map(my_interview_pb).transpose()?,
             }),
         })
     }

@@ -17,6 +17,7 @@ use kompis_domain::{
     FieldError, FreeText, InterviewOutcome, InterviewState, Note, ParticipantRole, Violations,
 };
 use kompis_proto::v1 as pb;
+use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::interview_service_server::InterviewService;
 use kompis_store::Tx;
 use kompis_store::intake::{self, Outcome};
@@ -32,7 +33,7 @@ use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::page::Page;
 use crate::kit::scope::{self, MANAGERS};
 use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
-use crate::parse::profile::{Completeness, check_district, check_interests, parse_profile};
+use crate::parse::profile::{Completeness, check_district, check_interests, parse_profile, profile_pb};
 use crate::views::interview::{MODES, OUTCOMES, STATES, interview_pb};
 use crate::views::participant::{
     bad_page_token, find_managed, parse_participant_name, parse_time_key, time_key,
@@ -103,6 +104,9 @@ async fn find_interview(
     Ok((participant, interview))
 }
 
+/// How far in the past a new interview time may lie, for clocks that run a little slow.
+const BOOKING_CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
+
 /// How far ahead an interview may be booked, in days.
 const MAX_DAYS_AHEAD: i64 = 366;
 
@@ -113,6 +117,7 @@ fn parse_schedule(
     path: &str,
     i: &pb::Interview,
     now: OffsetDateTime,
+    new_time: bool,
 ) -> Option<Schedule> {
     let schedule_time = match i.schedule_time.as_ref().map(from_timestamp) {
         None => {
@@ -129,6 +134,15 @@ fn parse_schedule(
             v.add(
                 format!("{path}.schedule_time"),
                 format!("must be at most {MAX_DAYS_AHEAD} days ahead"),
+            );
+            None
+        }
+        // A booking (or a new time) lies ahead; a few minutes' grace for clocks that
+        // differ. An interview already held is booked and recorded from now on.
+        Some(Some(t)) if new_time && t < now - BOOKING_CLOCK_SKEW => {
+            v.add(
+                format!("{path}.schedule_time"),
+                "must not be in the past: an interview is booked ahead of time",
             );
             None
         }
@@ -150,12 +164,83 @@ fn parse_schedule(
     };
     let mode = v.check(format!("{path}.mode"), MODES.parse(i.mode));
     let location = v.check(format!("{path}.location"), Location::parse(&i.location));
+    let video_link = v.check(format!("{path}.video_link"), parse_video_link(&i.video_link));
     Some(Schedule {
         schedule_time: schedule_time?,
         duration_minutes: duration_minutes?,
         mode: mode?,
         location: location?.as_str().to_owned(),
+        video_link: video_link?,
     })
+}
+
+/// The profile an interview records: what the participant already holds (copied from
+/// the referral or the sign-up, or recorded at an earlier interview), with every field
+/// the request sets in its place. A field left empty, or no `profile` at all, keeps the
+/// participant's value, so that nothing already known is typed again. `has_children`
+/// can only be turned on here (a bool cannot say "not given"); `buddy_capacity` is
+/// always the interview's own.
+fn merged_profile(given: Option<&pb::MatchingProfile>, participant: &Participant) -> pb::MatchingProfile {
+    let mut merged = profile_pb(&participant.profile(), &participant.role, &participant.chapter_id);
+    // How many buddies a resident takes is decided at each interview, never assumed
+    // from a registration's default.
+    merged.buddy_capacity = given.map_or(0, |g| g.buddy_capacity);
+    let Some(given) = given else {
+        return merged;
+    };
+    if !given.languages.is_empty() {
+        merged.languages.clone_from(&given.languages);
+    }
+    if given.swedish_level.is_some() {
+        merged.swedish_level.clone_from(&given.swedish_level);
+    }
+    if !given.interests.is_empty() {
+        merged.interests.clone_from(&given.interests);
+    }
+    if !given.free_tags.is_empty() {
+        merged.free_tags.clone_from(&given.free_tags);
+    }
+    if !given.district.is_empty() {
+        merged.district.clone_from(&given.district);
+    }
+    if !given.availability.is_empty() {
+        merged.availability.clone_from(&given.availability);
+    }
+    if given.meeting_preference != 0 {
+        merged.meeting_preference = given.meeting_preference;
+    }
+    if !given.wishes.is_empty() {
+        merged.wishes.clone_from(&given.wishes);
+    }
+    merged.has_children |= given.has_children;
+    merged
+}
+
+/// `t` as RFC 3339, for messages.
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// Longest video link, in characters.
+pub const MAX_VIDEO_LINK_CHARS: usize = 500;
+
+/// A video call's address: empty, or an `https://` address without spaces.
+fn parse_video_link(link: &str) -> Result<String, FieldError> {
+    let link = link.trim();
+    if link.is_empty() {
+        return Ok(String::new());
+    }
+    if !link.starts_with("https://")
+        || link.len() <= "https://".len()
+        || link.chars().count() > MAX_VIDEO_LINK_CHARS
+        || link.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(FieldError::new(format!(
+            "must be an https:// address without spaces, at most {MAX_VIDEO_LINK_CHARS} characters"
+        )));
+    }
+    Ok(link.to_owned())
 }
 
 /// What RecordInterview parsed: everything the store's `record_outcome` needs.
@@ -174,10 +259,8 @@ fn parse_record(
     } else {
         Completeness::Partial
     };
-    let profile = match v.require("profile", req.profile.as_ref()) {
-        Some(p) => parse_profile(v, "profile", p, role, &participant.chapter_id, completeness),
-        None => None,
-    };
+    let merged = merged_profile(req.profile.as_ref(), participant);
+    let profile = parse_profile(v, "profile", &merged, role, &participant.chapter_id, completeness);
     let eligibility = v.require("eligibility", req.eligibility.as_ref());
     let eligibility_note = eligibility.and_then(|e| {
         let note = v.check("eligibility.note", EligibilityNote::parse(&e.note))?;
@@ -197,15 +280,6 @@ fn parse_record(
             "is required when the outcome is NOT_SUITABLE or NEEDS_FOLLOW_UP",
         );
     }
-    // The recorded profile keeps the participant's district unless the interview
-    // recorded another one.
-    let profile = profile.map(|mut p| {
-        if p.district_id.is_empty() {
-            p.municipality_id.clone_from(&participant.municipality_id);
-            p.district_id.clone_from(&participant.district_id);
-        }
-        p
-    });
     let (Some(outcome), Some(profile), Some(eligibility), Some(eligibility_note)) =
         (outcome, profile, eligibility, eligibility_note)
     else {
@@ -236,7 +310,7 @@ impl InterviewService for Interviews {
         let mut v = Violations::new();
         let rid = v.check("request_id", RequestId::parse(&req.request_id));
         let schedule = match v.require("interview", req.interview.as_ref()) {
-            Some(i) => parse_schedule(&mut v, "interview", i, now),
+            Some(i) => parse_schedule(&mut v, "interview", i, now, true),
             None => None,
         };
         v.check("parent", parse_participant_name(&req.parent));
@@ -366,7 +440,7 @@ impl InterviewService for Interviews {
             "update_mask",
             update_paths(
                 req.update_mask.as_ref(),
-                &["schedule_time", "duration", "mode", "location"],
+                &["schedule_time", "duration", "mode", "location", "video_link"],
             ),
         );
         let input = v.require("interview", req.interview.as_ref());
@@ -384,11 +458,13 @@ impl InterviewService for Interviews {
                 "schedule_time" => merged.schedule_time = input.schedule_time,
                 "duration" => merged.duration = input.duration,
                 "mode" => merged.mode = input.mode,
+                "video_link" => merged.video_link.clone_from(&input.video_link),
                 _ => merged.location.clone_from(&input.location),
             }
         }
         let mut v = Violations::new();
-        let schedule = parse_schedule(&mut v, "interview", &merged, now);
+        let new_time = merged.schedule_time != interview_pb(&current)?.schedule_time;
+        let schedule = parse_schedule(&mut v, "interview", &merged, now, new_time);
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let Some(schedule) = schedule else {
             return Err(ApiError::bug("a checked field is missing").into());
@@ -418,6 +494,16 @@ impl InterviewService for Interviews {
                 .mutate(principal, "RecordInterview", rid, req, async |tx| {
                     let (participant, interview) = find_interview(tx, principal, &req.name, "name", true).await?;
                     interview.parsed_state()?.transition(InterviewState::Recorded)?;
+                    if now < interview.schedule_time {
+                        return Err(ApiError::precondition(
+                            ErrorReason::InterviewNotStarted,
+                            format!(
+                                "the interview starts at {}; record it once it has been held, \
+                                 or reschedule it with UpdateInterview if it was held earlier",
+                                rfc3339(interview.schedule_time)
+                            ),
+                        ));
+                    }
                     let mut v = Violations::new();
                     let record = parse_record(&mut v, req, &participant)?;
                     // The district and interests are checked even when another field is
@@ -515,7 +601,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert!(parse_schedule(&mut v, "interview", &input, OffsetDateTime::now_utc()).is_none());
+        assert!(parse_schedule(&mut v, "interview", &input, OffsetDateTime::now_utc(), true).is_none());
         let fields: Vec<_> = v.as_slice().iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
             fields,

@@ -10,6 +10,8 @@
 //! `possible_duplicates` (coordinators only) names the others. The list is computed when
 //! read, so the earlier registration shows the later one too.
 
+mod search;
+
 use kompis_domain::{
     BirthYear, FreeText, LanguageCode, Note, ParticipantRole, ParticipantState, Role, Slug, Violations,
 };
@@ -594,6 +596,20 @@ impl ParticipantService for Participants {
                 })
                 .await,
         )
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "SearchPeople"))]
+    async fn search_people(
+        &self,
+        request: Request<pb::SearchPeopleRequest>,
+    ) -> Result<Response<pb::SearchPeopleResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, MANAGERS)?;
+        let req = request.get_ref();
+        let chapter = managed_chapter(principal, "parent", &req.parent)?;
+        let query =
+            search::parse_query(&req.query).map_err(|e| ApiError::invalid("query", e.into_description()))?;
+        ok(search::search_people(&self.kit, chapter.as_str(), &query).await?)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetWaitingList"))]

@@ -1,5 +1,6 @@
 -- Demo data for trying the service: the Botkyrka chapter, an SFI school and an interest
--- taxonomy, a few participants and referrals. All names are invented. Loaded by `kompisd serve` when KOMPIS_DEMO_DATA=true;
+-- taxonomy. The demo people are registered through the service by kompisd's demo loader.
+-- Loaded by `kompisd serve` when KOMPIS_DEMO_DATA=true;
 -- rows that already exist are left alone.
 
 INSERT INTO chapters (id, display_name, contact_email) VALUES

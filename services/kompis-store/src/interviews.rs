@@ -21,6 +21,8 @@ pub struct Interview {
     pub chapter_id: String,
     /// The participant's role (`ParticipantRole::as_str`), read with the interview.
     pub participant_role: String,
+    /// The participant's display name, read with the interview, for a day's schedule.
+    pub participant_display_name: String,
     /// `booked`, `recorded` or `cancelled`.
     pub state: String,
     /// When it starts.
@@ -31,6 +33,8 @@ pub struct Interview {
     pub mode: String,
     /// Address or room; may be empty.
     pub location: String,
+    /// Address of the video call; may be empty.
+    pub video_link: String,
     /// Account id of the interviewing coordinator.
     pub interviewer: String,
     /// The participant's state when it was booked.
@@ -104,7 +108,7 @@ macro_rules! with_role {
         concat!(
             "WITH i AS (",
             $statement,
-            ") SELECT i.*, p.role AS participant_role
+            ") SELECT i.*, p.role AS participant_role, COALESCE(NULLIF(p.display_name, ''), p.given_name) AS participant_display_name
                FROM i JOIN participants p ON p.id = i.participant_id"
         )
     };
@@ -121,6 +125,8 @@ pub struct Schedule {
     pub mode: InterviewMode,
     /// Address or room; may be empty.
     pub location: String,
+    /// Address of the video call; may be empty.
+    pub video_link: String,
 }
 
 /// An interview to book.
@@ -151,8 +157,8 @@ pub(crate) async fn insert_interview<'c>(
     Ok(sqlx::query_as(with_role!(
         "INSERT INTO interviews (id, participant_id, chapter_id, state, schedule_time,
              duration_minutes, mode, location, interviewer, participant_state_before,
-             create_time, update_time)
-         VALUES ($1, $2, $3, 'booked', $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *"
+             create_time, update_time, video_link)
+         VALUES ($1, $2, $3, 'booked', $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING *"
     ))
     .bind(new.id)
     .bind(new.participant_id)
@@ -164,6 +170,7 @@ pub(crate) async fn insert_interview<'c>(
     .bind(&new.interviewer)
     .bind(new.participant_state_before.as_str())
     .bind(new.at)
+    .bind(&new.schedule.video_link)
     .fetch_one(db)
     .await?)
 }
@@ -225,7 +232,7 @@ pub async fn list_interviews<'c>(
 ) -> Result<Vec<Interview>, StoreError> {
     let (after_time, after_id) = after.unzip();
     Ok(sqlx::query_as(
-        "SELECT i.*, p.role AS participant_role
+        "SELECT i.*, p.role AS participant_role, COALESCE(NULLIF(p.display_name, ''), p.given_name) AS participant_display_name
          FROM interviews i JOIN participants p ON p.id = i.participant_id
          WHERE i.chapter_id = $1
            AND ($2::uuid IS NULL OR i.participant_id = $2)
@@ -257,7 +264,7 @@ pub async fn reschedule<'c>(
 ) -> Result<Interview, StoreError> {
     sqlx::query_as(with_role!(
         "UPDATE interviews SET schedule_time = $2, duration_minutes = $3, mode = $4,
-             location = $5, update_time = $6
+             location = $5, update_time = $6, video_link = $7
          WHERE id = $1 AND state = 'booked' RETURNING *"
     ))
     .bind(id)
@@ -266,6 +273,7 @@ pub async fn reschedule<'c>(
     .bind(schedule.mode.as_str())
     .bind(&schedule.location)
     .bind(at)
+    .bind(&schedule.video_link)
     .fetch_optional(db)
     .await?
     .ok_or_else(|| StoreError::Conflict("the interview is no longer booked".into()))

@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod participants;
 pub mod places;
 pub mod referrals;
+pub mod search;
 pub mod weights;
 
 use std::time::Duration;
@@ -50,8 +51,6 @@ pub const PLACES_SEED: &str = include_str!("../seeds/places.sql");
 /// Demo reference data: the Botkyrka chapter, its referring organisations and its
 /// interest taxonomy.
 pub const DEMO_SEED: &str = include_str!("../seeds/demo.sql");
-/// Demo people: a few participants and referrals in the Botkyrka chapter.
-pub const DEMO_PEOPLE_SEED: &str = include_str!("../seeds/demo_people.sql");
 
 /// Handle to the database: a connection pool. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -131,17 +130,9 @@ impl Store {
         Ok(())
     }
 
-    /// Loads the demo data set: reference data and people. Idempotent: rows that exist
-    /// are left alone.
-    #[tracing::instrument(skip_all)]
-    pub async fn load_demo_data(&self) -> Result<(), StoreError> {
-        self.load_demo_reference_data().await?;
-        sqlx::raw_sql(DEMO_PEOPLE_SEED).execute(&self.pool).await?;
-        Ok(())
-    }
-
-    /// Loads only the demo reference data (chapter, organisations, interests), which
-    /// tests build their own people on.
+    /// Loads the demo reference data (chapter, organisations, interests). The demo's
+    /// people are registered through the service itself (`kompisd`'s demo loader), and
+    /// tests build their own. Idempotent: rows that exist are left alone.
     #[tracing::instrument(skip_all)]
     pub async fn load_demo_reference_data(&self) -> Result<(), StoreError> {
         sqlx::raw_sql(DEMO_SEED).execute(&self.pool).await?;

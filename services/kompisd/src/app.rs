@@ -38,7 +38,7 @@ impl Application {
             store.migrate().await.context("running migrations")?;
         }
         if settings.demo_data {
-            store.load_demo_data().await.context("loading the demo data")?;
+            crate::demo::load(&store).await.context("loading the demo data")?;
         }
         let grpc = TcpListener::bind(settings.grpc_addr)
             .await

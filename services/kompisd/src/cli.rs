@@ -43,7 +43,8 @@ struct TokenArgs {
     /// Organisation slug (referrer).
     #[arg(long)]
     organization: Option<String>,
-    /// Participant id (participant).
+    /// Participant id (participant). A new one when not given, for an app account that
+    /// has not signed up yet: `SignUp` creates the participant with this id.
     #[arg(long)]
     participant: Option<String>,
     /// Account id (the token's subject), written to the event log as the actor and
@@ -114,10 +115,11 @@ fn token(args: TokenArgs) -> anyhow::Result<String> {
         role,
         chapter: slug("chapter", args.chapter)?,
         organization: slug("organization", args.organization)?,
-        participant: args
-            .participant
-            .map(|p| uuid::Uuid::parse_str(&p).context("--participant must be a UUID"))
-            .transpose()?,
+        participant: match (args.participant, role) {
+            (Some(p), _) => Some(uuid::Uuid::parse_str(&p).context("--participant must be a UUID")?),
+            (None, Role::Participant) => Some(uuid::Uuid::now_v7()),
+            (None, _) => None,
+        },
     };
     // Check the scope the role needs before signing, with the rule the server uses.
     principal.check_scope().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -190,6 +192,21 @@ mod tests {
         let (a, b) = (token(args(None)).unwrap(), token(args(None)).unwrap());
         assert_ne!(subject_of(&a), subject_of(&b));
         assert_eq!(subject_of(&token(args(Some("anna"))).unwrap()), "anna");
+    }
+
+    #[test]
+    fn a_participant_token_without_an_id_is_a_new_app_account() {
+        let mut participant = args(None);
+        participant.role = "participant".into();
+        participant.chapter = None;
+        let auth = kompis_grpc::Authenticator::new(DEVELOPMENT_JWT_SECRET.as_bytes());
+        let a = auth.verify(&token(participant).unwrap()).unwrap();
+        let mut again = args(None);
+        again.role = "participant".into();
+        again.chapter = None;
+        let b = auth.verify(&token(again).unwrap()).unwrap();
+        assert!(a.participant.is_some());
+        assert_ne!(a.participant, b.participant);
     }
 
     #[test]

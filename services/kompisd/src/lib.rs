@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod demo;
 pub mod layers;
 pub mod live;
 pub mod metrics_server;

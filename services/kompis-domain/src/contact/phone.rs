@@ -9,9 +9,11 @@ use crate::FieldError;
 /// (a country code never starts with 0).
 ///
 /// Input may group digits with spaces or hyphens, as people write numbers; they are
-/// removed. Anything else is refused rather than guessed at: national forms such as
-/// `070-123 45 67` or `0046...` (which country?), and parentheses, because
-/// `+46 (0)70...` would silently gain a wrong digit.
+/// removed. A Swedish number in the national form (`070-123 45 67`: one leading 0, then
+/// the area code) is the programme's everyday case and becomes `+46 70 123 45 67`.
+/// Anything else is refused rather than guessed at: `0046...` (an international
+/// prefix, of which country?), and parentheses, because `+46 (0)70...` would silently
+/// gain a wrong digit.
 ///
 /// Numbers are not checked against any numbering plan; an SMS that never arrives is the
 /// real test.
@@ -23,7 +25,8 @@ use crate::FieldError;
 ///
 /// let phone = PhoneNumber::parse("+46 70-123 45 67")?;
 /// assert_eq!(phone.as_str(), "+46701234567");
-/// assert!(PhoneNumber::parse("070-123 45 67").is_err());
+/// assert_eq!(PhoneNumber::parse("070-123 45 67")?.as_str(), "+46701234567");
+/// assert!(PhoneNumber::parse("0046 70 123 45 67").is_err());
 /// assert!(PhoneNumber::parse("+46 (0)70 123 45 67").is_err());
 /// # Ok::<(), kompis_domain::FieldError>(())
 /// ```
@@ -35,17 +38,29 @@ impl PhoneNumber {
     pub const MIN_DIGITS: usize = 8;
     /// Most digits after the `+` (the E.164 maximum).
     pub const MAX_DIGITS: usize = 15;
+    /// Sweden's country code, given to numbers written in the national form.
+    pub const SWEDEN: &'static str = "46";
 
     /// Parses and normalises a phone number.
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let s = s.trim();
-        let Some(rest) = s.strip_prefix('+') else {
-            return Err(FieldError::new(
-                "must be in international form: + and the country code, such as +46 70 123 45 67",
-            ));
-        };
         let mut normalised = String::with_capacity(1 + Self::MAX_DIGITS);
         normalised.push('+');
+        let rest = if let Some(rest) = s.strip_prefix('+') {
+            rest
+        } else if let Some(national) = s
+            .strip_prefix('0')
+            .filter(|r| r.starts_with(|c: char| matches!(c, '1'..='9')))
+        {
+            // A Swedish national number: the leading 0 is the trunk prefix.
+            normalised.push_str(Self::SWEDEN);
+            national
+        } else {
+            return Err(FieldError::new(
+                "must be in international form (+ and the country code, such as \
+                 +46 70 123 45 67) or a Swedish number such as 070 123 45 67",
+            ));
+        };
         let mut previous_was_separator = true; // no separator directly after the `+`
         for c in rest.chars() {
             match c {
@@ -119,6 +134,9 @@ mod tests {
             ("  +46701234567\n", "+46701234567"), // surrounding whitespace is trimmed
             ("+46 70 123 45 67 ", "+46701234567"),
             ("+252 61 234 5678", "+252612345678"),
+            ("070-123 45 67", "+46701234567"), // Swedish national form
+            ("0701234567", "+46701234567"),
+            ("08-123 456 78", "+46812345678"),        // a Stockholm landline
             ("+12345678", "+12345678"),               // 8 digits: the minimum
             ("+123456789012345", "+123456789012345"), // 15 digits: the E.164 maximum
         ] {
@@ -132,8 +150,10 @@ mod tests {
             "",
             "+",
             "46701234567",       // no +
-            "0701234567",        // national form
-            "0046701234567",     // international prefix instead of +
+            "0046701234567",     // international prefix instead of +: of which country?
+            "00701234567",       // two zeros: not a Swedish national number
+            "070",               // too short even as +4670
+            "0 70 123 45 67",    // separator straight after the trunk 0
             "+1234567",          // 7 digits
             "+1234567890123456", // 16 digits
             "+0701234567",       // country codes never start with 0

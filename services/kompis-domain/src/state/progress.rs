@@ -19,8 +19,10 @@ use super::{ParticipantState, ReferralState};
 /// | `withdrawn` | `closed` |
 ///
 /// and the view is the further along of the two; a closed referral stays closed. The
-/// referrer learns no more than the referral's own states can say: `not_suitable`
-/// and `needs_follow_up` both show as `interviewed`, and `withdrawn` as `closed`.
+/// referral's states say no more than this: `ready`, `not_suitable` and
+/// `needs_follow_up` all show as `interviewed`, and `withdrawn` as `closed`. (The
+/// service adds whether an interviewed learner waits for a buddy or needs a follow-up;
+/// `not_suitable` is not told to the referrer.)
 ///
 /// # Examples
 ///

@@ -18,21 +18,64 @@ pub fn from_timestamp(t: &Timestamp) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }
 
-/// The paths of a required update mask, each checked against `allowed`.
-pub fn update_paths<'a>(mask: Option<&'a FieldMask>, allowed: &[&str]) -> Result<Vec<&'a str>, FieldError> {
+/// The paths of a required update mask, each checked against `allowed` (written in
+/// snake_case, as the protos name fields).
+///
+/// Paths are accepted in snake_case (`schedule_time`, the protobuf form) and in
+/// camelCase (`scheduleTime`, the form of a FieldMask in proto3 JSON, which JSON
+/// clients send); each is returned as its entry of `allowed`.
+pub fn update_paths<'s>(mask: Option<&FieldMask>, allowed: &[&'s str]) -> Result<Vec<&'s str>, FieldError> {
     let mask = mask.ok_or_else(|| FieldError::new("is required: name the fields to update"))?;
     if mask.paths.is_empty() {
         return Err(FieldError::new("must name at least one field"));
     }
     let mut paths = Vec::with_capacity(mask.paths.len());
     for path in &mask.paths {
-        if !allowed.contains(&path.as_str()) {
+        let snake = snake_case_path(path);
+        let Some(known) = allowed.iter().find(|a| **a == snake) else {
             return Err(FieldError::new(format!(
-                "names `{path}`, which cannot be updated; allowed: {}",
+                "names `{path}`, which cannot be updated; allowed (snake_case or camelCase): {}",
                 allowed.join(", ")
             )));
-        }
-        paths.push(path.as_str());
+        };
+        paths.push(*known);
     }
     Ok(paths)
+}
+
+/// A field path in snake_case: `scheduleTime` -> `schedule_time`,
+/// `personName.givenName` -> `person_name.given_name`; a snake_case path is unchanged.
+pub fn snake_case_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 4);
+    for c in path.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mask_paths_are_accepted_in_snake_case_and_in_camel_case() {
+        let mask = FieldMask {
+            paths: vec![
+                "scheduleTime".into(),
+                "video_link".into(),
+                "personName.givenName".into(),
+            ],
+        };
+        let allowed = ["schedule_time", "video_link", "person_name.given_name"];
+        assert_eq!(update_paths(Some(&mask), &allowed).unwrap(), allowed);
+        let unknown = FieldMask {
+            paths: vec!["scheduleTimes".into()],
+        };
+        assert!(update_paths(Some(&unknown), &allowed).is_err());
+    }
 }

@@ -21,6 +21,16 @@ pub const STAFF: &[Role] = &[
     Role::PartnerViewer,
 ];
 
+/// Everyone signed in, participants too: for the reference data the app needs to show
+/// a sign-up form (municipalities, districts, interests). None of it is personal.
+pub const EVERYONE: &[Role] = &[
+    Role::Administrator,
+    Role::Coordinator,
+    Role::Referrer,
+    Role::PartnerViewer,
+    Role::Participant,
+];
+
 /// Roles that manage participants and interviews.
 pub const MANAGERS: &[Role] = &[Role::Administrator, Role::Coordinator];
 

@@ -257,10 +257,13 @@ pub fn parse_consent(
         return Err(());
     };
     let mut ok = true;
-    if consent.given_by != caller {
+    // The server records the caller; a client may leave `given_by` empty. One that
+    // names someone else is refused rather than silently replaced.
+    if !consent.given_by.is_empty() && consent.given_by != caller {
         v.add(
             format!("{path}.given_by"),
-            "must be the account id of the caller, who records the consent",
+            "must be empty or the caller's own account id (the token's subject): \
+             the server records the caller as who recorded the consent",
         );
         ok = false;
     }

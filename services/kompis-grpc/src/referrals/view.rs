@@ -169,7 +169,20 @@ pub fn referral_pb(r: &Referral, audience: Audience, duplicates: &[Duplicate]) -
         create_time: timestamp(r.create_time),
         state_time: timestamp(state_time),
         update_time: timestamp(r.update_time),
+        interview_result: interview_result(shown, r.participant_state.as_deref()) as i32,
     })
+}
+
+/// What the interview led to, while the referral shows INTERVIEWED: the participant
+/// waits (READY) or needs a follow-up. A participant found not suitable says nothing
+/// more to the referrer.
+fn interview_result(shown: ReferralState, participant_state: Option<&str>) -> pb::InterviewResult {
+    let participant = participant_state.and_then(|s| s.parse::<ParticipantState>().ok());
+    match (shown, participant) {
+        (ReferralState::Interviewed, Some(ParticipantState::Ready)) => pb::InterviewResult::WaitingForBuddy,
+        (ReferralState::Interviewed, Some(ParticipantState::NeedsFollowUp)) => pb::InterviewResult::FollowUp,
+        _ => pb::InterviewResult::Unspecified,
+    }
 }
 
 #[cfg(test)]
@@ -234,6 +247,23 @@ mod tests {
         assert!(school.participant.is_empty() && school.possible_duplicates.is_empty());
         assert!(!staff.participant.is_empty());
         assert_eq!(staff.possible_duplicates.len(), 1);
+    }
+
+    #[test]
+    fn a_referrer_tells_waiting_for_a_buddy_from_needing_a_follow_up() {
+        let result = |participant: &str| {
+            referral_pb(&converted("contacted", participant), Audience::Referrer, &[])
+                .unwrap()
+                .interview_result
+        };
+
+        assert_eq!(result("ready"), pb::InterviewResult::WaitingForBuddy as i32);
+        assert_eq!(result("needs_follow_up"), pb::InterviewResult::FollowUp as i32);
+        assert_eq!(result("not_suitable"), pb::InterviewResult::Unspecified as i32);
+        assert_eq!(
+            result("interview_booked"),
+            pb::InterviewResult::Unspecified as i32
+        );
     }
 
     #[test]

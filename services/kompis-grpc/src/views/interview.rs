@@ -43,6 +43,21 @@ pub const STATES: EnumTable<pb::InterviewState, InterviewState> = EnumTable::new
     ],
 );
 
+/// The interview as its participant sees it in the app: when, how and where, never the
+/// coordinator's notes.
+pub fn my_interview_pb(i: &Interview) -> ApiResult<pb::MyInterview> {
+    Ok(pb::MyInterview {
+        schedule_time: timestamp(i.schedule_time),
+        duration: Some(prost_types::Duration {
+            seconds: i64::from(i.duration_minutes) * 60,
+            nanos: 0,
+        }),
+        mode: MODES.to_pb(i.parsed_mode()?),
+        location: i.location.clone(),
+        video_link: i.video_link.clone(),
+    })
+}
+
 /// The proto form of a stored interview. `notes` are coordinator-only, and only
 /// coordinators and administrators call the interview service. A stored value the code
 /// does not know is corrupt data (INTERNAL), never shown as a default.
@@ -78,5 +93,7 @@ pub fn interview_pb(i: &Interview) -> ApiResult<pb::Interview> {
         record_time: i.record_time.and_then(timestamp),
         create_time: timestamp(i.create_time),
         update_time: timestamp(i.update_time),
+        video_link: i.video_link.clone(),
+        participant_display_name: i.participant_display_name.clone(),
     })
 }

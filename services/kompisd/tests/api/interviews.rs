@@ -93,6 +93,7 @@ async fn an_approval_names_every_missing_profile_field() {
     let resident = register(&app, resident(1)).await;
     let interview = book(&app, &resident.name).await;
 
+    hold(&app, &interview.name).await;
     let status = interviews(&app, &app.coordinator("botkyrka"))
         .record_interview(RecordInterviewRequest {
             name: interview.name.clone(),
@@ -136,6 +137,7 @@ async fn an_approval_needs_the_eligibility_checks_to_hold() {
     let mut client = interviews(&app, &app.coordinator("botkyrka"));
     let mut approve_with = async |participant: &Participant, eligibility: Eligibility| {
         let interview = book(&app, &participant.name).await;
+        hold(&app, &interview.name).await;
         client
             .record_interview(RecordInterviewRequest {
                 name: interview.name,
@@ -171,6 +173,7 @@ async fn a_failed_eligibility_check_needs_an_explanation() {
     let applicant = register(&app, newcomer(1)).await;
     let interview = book(&app, &applicant.name).await;
 
+    hold(&app, &interview.name).await;
     let status = interviews(&app, &app.coordinator("botkyrka"))
         .record_interview(RecordInterviewRequest {
             name: interview.name,
@@ -652,6 +655,7 @@ async fn a_minimum_age_raised_by_an_administrator_holds_at_approval() {
     assert_eq!(weights.min_age, 20);
     let interview = book(&app, &nineteen.name).await;
 
+    hold(&app, &interview.name).await;
     let status = interviews(&app, &app.coordinator("botkyrka"))
         .record_interview(RecordInterviewRequest {
             name: interview.name,

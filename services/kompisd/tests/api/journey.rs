@@ -174,7 +174,9 @@ async fn a_referral_becomes_a_ready_participant_step_by_step_in_the_event_log() 
         ReferralState::InterviewBooked as i32
     );
 
-    // ... and records it as approved: the participant is ready for a buddy.
+    // ... and, once it has been held, records it as approved: the participant is
+    // ready for a buddy.
+    crate::fixtures::participants::hold(&app, &interview.name).await;
     interviews
         .record_interview(approving_interview(&interview.name))
         .await

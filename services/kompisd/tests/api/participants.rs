@@ -89,7 +89,7 @@ async fn every_bad_field_is_named_at_once() {
     let mut input = newcomer(1);
     input.role = 0;
     input.contact = Some(Contact {
-        phone: "070-123 45 67".into(),
+        phone: "0046 70 123 45 67".into(),
         email: "amina.exempel.se".into(),
     });
     input.birth_year = 2022;

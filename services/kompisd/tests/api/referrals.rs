@@ -73,7 +73,7 @@ async fn a_referral_without_consent_is_refused_naming_the_consent() {
 async fn every_bad_field_of_a_referral_is_named_at_once() {
     let app = support::spawn_app_with_demo().await;
     let mut sfi = referrals(&app, &app.referrer(SFI));
-    let mut referral = learner("070-123 45 67", "amina@", SFI_ACCOUNT);
+    let mut referral = learner("0046 70 123 45 67", "amina@", SFI_ACCOUNT);
     referral.consent = None;
     referral.languages[0].language_code = "swedish".into();
     referral.district = "municipalities/botkyrka/districts/atlantis".into();

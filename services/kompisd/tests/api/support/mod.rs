@@ -173,7 +173,10 @@ pub async fn spawn_app_with_clock(start_time: time::OffsetDateTime) -> TestApp {
 }
 
 async fn spawn(demo: bool) -> TestApp {
-    spawn_with(demo, None).await
+    // An app with the demo data runs on a clock that follows the system's, which a test
+    // may move forward (to hold a booked interview, say) without stopping timers.
+    let clock = demo.then(ManualClock::running);
+    spawn_with(demo, clock).await
 }
 
 /// Starts the server with a fresh database and the demo reference data, with settings
@@ -263,7 +266,8 @@ impl TestApp {
         self.channel.clone()
     }
 
-    /// The server's manual clock (apps started with [`spawn_app_with_clock`]).
+    /// The server's manual clock (apps started with [`spawn_app_with_clock`], or with
+    /// [`spawn_app_with_demo`], whose clock runs with the system's until moved).
     pub fn clock(&self) -> &ManualClock {
         self.clock
             .as_ref()
