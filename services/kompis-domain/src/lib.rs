@@ -82,8 +82,9 @@ pub use rules::{
 };
 pub use slug::Slug;
 pub use state::{
-    InterviewMode, InterviewOutcome, InterviewState, ParticipantState, ReferralProgress, ReferralState,
-    TransitionError,
+    ActivityKind, ActivityState, Attendance, InterviewMode, InterviewOutcome, InterviewState,
+    MAX_GUESTS_PER_INVITATION, ParticipantState, ReferralProgress, ReferralState, Rsvp, TransitionError,
+    seats_fit, seats_for,
 };
 pub use text::{DisplayName, FreeText, Note};
 pub use wish::{AgeRange, Strength, Wish, WishKind, Wishes};

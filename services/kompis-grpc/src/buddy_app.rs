@@ -15,9 +15,11 @@
 //! (`possible_duplicates`), never refused and never shown to the participant.
 //!
 //! The participant's notifications (inbox, live stream, settings) are in
-//! [`notifications`]. Buddy matching, invitations and check-ins belong to later parts of
-//! the programme; those methods answer UNIMPLEMENTED for now.
+//! [`notifications`]; their invitations to activities in [`invitations`]. Buddy matching
+//! and check-ins belong to later parts of the programme; those methods answer
+//! UNIMPLEMENTED for now.
 
+mod invitations;
 mod notifications;
 
 use kompis_domain::{BirthYear, Note, ParticipantRole, ParticipantState, Role, Violations};
@@ -302,18 +304,20 @@ impl BuddyAppService for BuddyApp {
         Err(not_yet("buddy matching"))
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "ListMyInvitations"))]
     async fn list_my_invitations(
         &self,
-        _request: Request<pb::ListMyInvitationsRequest>,
+        request: Request<pb::ListMyInvitationsRequest>,
     ) -> Result<Response<pb::ListMyInvitationsResponse>, Status> {
-        Err(not_yet("group activities"))
+        respond(self.list_invitations(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "RespondToInvitation"))]
     async fn respond_to_invitation(
         &self,
-        _request: Request<pb::RespondToInvitationRequest>,
+        request: Request<pb::RespondToInvitationRequest>,
     ) -> Result<Response<pb::RespondToInvitationResponse>, Status> {
-        Err(not_yet("group activities"))
+        respond(self.respond_to(request).await)
     }
 
     async fn check_in(

@@ -17,6 +17,7 @@ pub mod live;
 pub mod parse;
 pub mod views;
 
+pub mod activities;
 pub mod admin;
 pub mod buddy_app;
 pub mod delivery;
@@ -25,6 +26,7 @@ pub mod participants;
 pub mod referrals;
 pub mod reports;
 
+pub use activities::Activities;
 pub use admin::Admin;
 pub use auth::{Authenticator, Principal, TokenIssuer};
 pub use buddy_app::BuddyApp;

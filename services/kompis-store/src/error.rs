@@ -65,6 +65,19 @@ pub enum DomainViolation {
     /// The participant has a live match, which must end first.
     #[error("the participant has a live match; end it first with MatchingService.EndMatch")]
     LiveMatch,
+    /// More guests than the activity lets each invitee bring.
+    #[error("the activity lets each invitee bring at most {max} guests")]
+    TooManyGuests {
+        /// The activity's limit.
+        max: i32,
+    },
+    /// The activity has started, ended or was cancelled: answers are closed.
+    #[error("the activity has started, ended or was cancelled; answers are closed")]
+    ActivityClosed,
+    /// More seats than are free (a change of guests, or a capacity below the seats
+    /// taken).
+    #[error("not enough free seats")]
+    NotEnoughSeats,
 }
 
 impl StoreError {

@@ -268,3 +268,72 @@ pub async fn erase_reasons<'c>(db: impl PgExecutor<'c>, subject: &str) -> Result
     .await?;
     Ok(erased.rows_affected())
 }
+
+/// A change of one invitation's answer, for [`append_invitation_changes`].
+#[derive(Debug, Clone, Copy)]
+pub struct InvitationChange {
+    /// The invitation.
+    pub invitation: Uuid,
+    /// Answer before; empty when the invitation was just sent.
+    pub from: &'static str,
+    /// Answer after.
+    pub to: &'static str,
+}
+
+/// Appends one [`EventKind::Invitation`] event per change (and announces each, like
+/// [`append`]) in one statement however many there are (an activity's invitations go
+/// out to thousands at once). The attributes are copied from the invitee and the
+/// activity as they are now.
+pub async fn append_invitation_changes<'c>(
+    db: impl PgExecutor<'c>,
+    changes: &[InvitationChange],
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = changes.iter().map(|_| Uuid::now_v7()).collect();
+    let invitations: Vec<Uuid> = changes.iter().map(|c| c.invitation).collect();
+    let from: Vec<&str> = changes.iter().map(|c| c.from).collect();
+    let to: Vec<&str> = changes.iter().map(|c| c.to).collect();
+    sqlx::query(
+        "WITH given AS (
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[])
+                 WITH ORDINALITY AS g (id, invitation_id, from_state, to_state, ord)),
+         e AS (
+             INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
+                 to_state, reason, participant_role, referral_source, organization_id,
+                 municipality_id, district_id, gender, birth_year, end_reason, match_id,
+                 activity_id, activity_kind)
+             SELECT g.id, i.chapter_id,
+                    'chapters/' || i.chapter_id || '/activities/' || i.activity_id
+                        || '/invitations/' || i.id,
+                    $5, $6, $7, g.from_state, g.to_state, '', p.role, p.source,
+                    r.organization_id, p.municipality_id, p.district_id, p.gender, p.birth_year,
+                    NULL, NULL, a.id, a.kind
+             FROM given g
+             JOIN invitations i ON i.id = g.invitation_id
+             JOIN activities a ON a.id = i.activity_id
+             JOIN participants p ON p.id = i.participant_id
+             LEFT JOIN referrals r ON r.participant_id = p.id
+             ORDER BY g.ord
+             RETURNING id, chapter_id, subject, kind, from_state, to_state, occur_time)
+         INSERT INTO outbox (topic, version, payload, create_time)
+         SELECT 'events', 1, jsonb_build_object(
+             'event_id', e.id, 'chapter', e.chapter_id, 'subject', e.subject, 'kind', e.kind,
+             'from_state', e.from_state, 'to_state', e.to_state, 'occur_time', e.occur_time),
+             e.occur_time
+         FROM e ORDER BY e.id",
+    )
+    .bind(&ids)
+    .bind(&invitations)
+    .bind(&from)
+    .bind(&to)
+    .bind(EventKind::Invitation.as_str())
+    .bind(actor)
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod activities;
 pub mod chapters;
 pub mod dead_letters;
 mod error;

@@ -4,6 +4,7 @@
 //! none of these.
 
 use kompis_grpc::{Authenticator, Kit};
+use kompis_proto::v1::activity_service_server::ActivityServiceServer;
 use kompis_proto::v1::admin_service_server::AdminServiceServer;
 use kompis_proto::v1::buddy_app_service_server::BuddyAppServiceServer;
 use kompis_proto::v1::delivery_service_server::DeliveryServiceServer;
@@ -81,5 +82,6 @@ pub fn register(kit: &Kit, auth: &Authenticator) -> Registry {
     registry.add(auth, server!(ReferralServiceServer, kompis_grpc::Referrals::new));
     registry.add(auth, server!(ReportServiceServer, kompis_grpc::Reports::new));
     registry.add(auth, server!(DeliveryServiceServer, kompis_grpc::Delivery::new));
+    registry.add(auth, server!(ActivityServiceServer, kompis_grpc::Activities::new));
     registry
 }

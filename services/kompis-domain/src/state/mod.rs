@@ -5,11 +5,15 @@
 //! `transition`, which refuses moves the rules do not allow, so the rules live here
 //! and nowhere else.
 
+mod activity;
 mod interview;
 mod participant;
 mod progress;
 mod referral;
 
+pub use activity::{
+    ActivityKind, ActivityState, Attendance, MAX_GUESTS_PER_INVITATION, Rsvp, seats_fit, seats_for,
+};
 pub use interview::{InterviewMode, InterviewState};
 pub use participant::{InterviewOutcome, ParticipantState};
 pub use progress::ReferralProgress;

@@ -242,6 +242,9 @@ fn domain_error(rule: DomainViolation) -> ApiError {
         DomainViolation::MunicipalityTaken => ErrorReason::MunicipalityTaken,
         DomainViolation::NotEligible { .. } => ErrorReason::NotEligible,
         DomainViolation::LiveMatch => ErrorReason::AlreadyMatched,
+        DomainViolation::TooManyGuests { .. } => ErrorReason::TooManyGuests,
+        DomainViolation::ActivityClosed => ErrorReason::ActivityClosed,
+        DomainViolation::NotEnoughSeats => ErrorReason::CapacityExceeded,
     };
     ApiError::precondition(reason, rule.to_string())
 }

@@ -1,5 +1,7 @@
-//! Renderings that several services share: participants, interviews and notifications.
+//! Renderings that several services share: participants, interviews, notifications,
+//! activities and invitations.
 
+pub mod activity;
 pub mod interview;
 pub mod notification;
 pub mod participant;

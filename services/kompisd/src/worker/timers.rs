@@ -24,7 +24,10 @@ pub type Timer = for<'a> fn(
 ) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
 
 /// Every timer, by name (for logs).
-pub const TIMERS: &[(&str, Timer)] = &[("idempotency key expiry", expire_idempotency_keys)];
+pub const TIMERS: &[(&str, Timer)] = &[
+    ("idempotency key expiry", expire_idempotency_keys),
+    ("activity reminders", remind_activities),
+];
 
 /// How long a mutation's answer is kept for retries.
 pub const IDEMPOTENCY_KEY_RETENTION: time::Duration = time::Duration::hours(24);
@@ -34,6 +37,13 @@ fn expire_idempotency_keys(
     now: OffsetDateTime,
 ) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + '_>> {
     Box::pin(async move { idempotency::expire(store.pool(), now - IDEMPOTENCY_KEY_RETENTION).await })
+}
+
+fn remind_activities(
+    store: &Store,
+    now: OffsetDateTime,
+) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + '_>> {
+    Box::pin(kompis_store::activities::send_due_reminders(store, now))
 }
 
 /// Fires every timer each `interval` until `stop` resolves. A failure is logged and

@@ -262,14 +262,11 @@ async fn buddy_matching_and_later_features_are_not_available_yet() {
     let mut client = buddy_app(&app, &token);
 
     let buddy = client.get_my_buddy(GetMyBuddyRequest {}).await.unwrap_err();
-    let invitations = client
-        .list_my_invitations(ListMyInvitationsRequest::default())
-        .await
-        .unwrap_err();
+    let check_in = client.check_in(CheckInRequest::default()).await.unwrap_err();
 
     assert_eq!(buddy.code(), Code::Unimplemented);
     assert!(buddy.message().contains("buddy matching is not available yet"));
-    assert_eq!(invitations.code(), Code::Unimplemented);
+    assert_eq!(check_in.code(), Code::Unimplemented);
 }
 
 #[tokio::test]

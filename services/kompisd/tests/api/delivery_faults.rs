@@ -1,19 +1,22 @@
 //! The delivery pipeline under faults: a Redis of the test's own killed and started
-//! again empty, and a worker process killed mid-batch, while 10,000 notifications go
-//! out. PostgreSQL is the record: everything is delivered, once.
+//! again empty, and a worker process killed mid-batch, while the invitations of one
+//! activity to 10,000 people go out. PostgreSQL is the record: everything is delivered,
+//! once.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use kompis_proto::v1::StreamNotificationsResponse;
+use kompis_proto::v1::{
+    InvitationAudience, InviteParticipantsRequest, ParticipantState, StreamNotificationsResponse,
+};
 
+use crate::fixtures::activities::{coordinator, plan_walk};
 use crate::fixtures::notifications::{many_ready_newcomers, notify, open_stream};
 use crate::support::redis::{free_port, start_redis};
 use crate::support::{self, TestApp};
 
 const PEOPLE: i64 = 10_000;
 const STREAMS: usize = 100;
-const SUBJECT: &str = "chapters/botkyrka/activities/0190aaaa-0000-7000-8000-000000000003";
 const BARRIER: &str = "chapters/botkyrka/activities/0190aaaa-0000-7000-8000-000000000004";
 
 async fn in_inboxes(app: &TestApp) -> i64 {
@@ -52,7 +55,7 @@ async fn collect(
 }
 
 #[tokio::test]
-async fn every_notification_is_delivered_once_when_redis_restarts_empty_and_a_worker_is_killed() {
+async fn every_invitation_is_delivered_once_when_redis_restarts_empty_and_a_worker_is_killed() {
     let outcome = tokio::time::timeout(Duration::from_secs(180), async {
         let port = free_port();
         let mut redis = start_redis(port);
@@ -77,8 +80,21 @@ async fn every_notification_is_delivered_once_when_redis_restarts_empty_and_a_wo
             streams.push(tokio::spawn(collect(stream, BARRIER)));
         }
 
+        let activity = plan_walk(&app, 0).await.name;
         let started = Instant::now();
-        notify(&app, &people, SUBJECT).await;
+        let invited = coordinator(&app)
+            .invite_participants(InviteParticipantsRequest {
+                activity: activity.clone(),
+                audience: Some(InvitationAudience {
+                    states: vec![ParticipantState::Ready as i32],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("the invitations go out in one call")
+            .into_inner();
+        assert_eq!(invited.created_count as i64, PEOPLE);
 
         // Redis dies as the first notifications arrive, and comes back with nothing.
         let at_redis_kill = until_delivered(&app, 1).await;
@@ -109,24 +125,27 @@ async fn every_notification_is_delivered_once_when_redis_restarts_empty_and_a_wo
             "Redis killed at {at_redis_kill}, a worker at {at_worker_kill} of {PEOPLE} delivered; \
              all delivered in {elapsed:?}"
         );
-        (app, elapsed, per_stream)
+        (app, activity, per_stream)
     })
     .await;
-    let (app, _, per_stream) = outcome.expect("delivered within the bound");
+    let (app, activity, per_stream) = outcome.expect("delivered within the bound");
 
+    let invitation = format!("{activity}/invitations/");
     for subjects in &per_stream {
         assert_eq!(
-            subjects,
-            &[SUBJECT, BARRIER],
-            "each stream shows each notification once"
+            subjects.len(),
+            2,
+            "each stream shows each notification once: {subjects:?}"
         );
+        assert!(subjects[0].starts_with(&invitation), "{subjects:?}");
+        assert_eq!(subjects[1], BARRIER);
     }
     let (entries, participants): (i64, i64) = sqlx::query_as(
         "SELECT count(*), count(DISTINCT i.participant_id)
          FROM inbox i JOIN notifications n ON n.id = i.notification_id
-         WHERE n.subject = $1",
+         WHERE starts_with(n.subject, $1)",
     )
-    .bind(SUBJECT)
+    .bind(&invitation)
     .fetch_one(app.pool())
     .await
     .unwrap();

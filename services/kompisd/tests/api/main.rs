@@ -10,6 +10,7 @@
 mod fixtures;
 mod support;
 
+mod activities;
 mod admin;
 mod buddy_app;
 mod clock;

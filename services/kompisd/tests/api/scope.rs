@@ -230,6 +230,7 @@ async fn someone_elses_objects(app: &TestApp) -> Vec<(String, String)> {
     let unknown = uuid::Uuid::now_v7();
     let notification = delivered_notification(app, &participant.name).await;
     let participant_elsewhere = format!("chapters/stockholm/participants/{unknown}");
+    let (activity, invitation) = activity_and_invitation(app, &participant.name).await;
     vec![
         ("chapters/stockholm".into(), "chapters/no-such-chapter".into()),
         (
@@ -257,7 +258,51 @@ async fn someone_elses_objects(app: &TestApp) -> Vec<(String, String)> {
             notification,
             format!("{}/notifications/{unknown}", participant.name),
         ),
+        (
+            activity.clone(),
+            format!("chapters/stockholm/activities/{unknown}"),
+        ),
+        (invitation, format!("{activity}/invitations/{unknown}")),
     ]
+}
+
+/// An activity of the other chapter and the invitation of `participant` to it.
+async fn activity_and_invitation(app: &TestApp, participant: &str) -> (String, String) {
+    let admin = app.administrator();
+    let mut activity =
+        crate::fixtures::activities::walk(time::OffsetDateTime::now_utc() + time::Duration::days(7), 10);
+    activity.district = RINKEBY.into();
+    activity.interests.clear();
+    let activity = crate::fixtures::activities::activities(app, &admin)
+        .create_activity(CreateActivityRequest {
+            parent: "chapters/stockholm".into(),
+            activity: Some(activity),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .activity
+        .unwrap();
+    crate::fixtures::activities::activities(app, &admin)
+        .invite_participants(InviteParticipantsRequest {
+            activity: activity.name.clone(),
+            participants: vec![participant.to_owned()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let invitation = crate::fixtures::activities::activities(app, &admin)
+        .list_invitations(ListInvitationsRequest {
+            parent: activity.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .invitations
+        .remove(0);
+    (activity.name, invitation.name)
 }
 
 /// A notification in the inbox of the participant named `participant`.
