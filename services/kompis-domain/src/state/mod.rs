@@ -6,11 +6,13 @@
 //! and nowhere else.
 
 mod interview;
+mod matching;
 mod participant;
 mod progress;
 mod referral;
 
 pub use interview::{InterviewMode, InterviewState};
+pub use matching::{AgreementChannel, DeclineCause, MatchState, ProposalAnswer};
 pub use participant::{InterviewOutcome, ParticipantState};
 pub use progress::ReferralProgress;
 pub use referral::ReferralState;
