@@ -15,9 +15,11 @@
 //! (`possible_duplicates`), never refused and never shown to the participant.
 //!
 //! The participant's notifications (inbox, live stream, settings) are in
-//! [`notifications`]. Buddy matching, invitations and check-ins belong to later parts of
-//! the programme; those methods answer UNIMPLEMENTED for now.
+//! [`notifications`]; their buddies and answers to proposals in [`buddies`].
+//! Invitations, check-ins and editing the profile belong to later parts of the
+//! programme; those methods answer UNIMPLEMENTED for now.
 
+mod buddies;
 mod notifications;
 
 use kompis_domain::{BirthYear, Note, ParticipantRole, ParticipantState, Role, Violations};
@@ -270,18 +272,20 @@ impl BuddyAppService for BuddyApp {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "GetMyBuddy"))]
     async fn get_my_buddy(
         &self,
-        _request: Request<pb::GetMyBuddyRequest>,
+        request: Request<pb::GetMyBuddyRequest>,
     ) -> Result<Response<pb::GetMyBuddyResponse>, Status> {
-        Err(not_yet("buddy matching"))
+        respond(self.my_buddies(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "RespondToProposal"))]
     async fn respond_to_proposal(
         &self,
-        _request: Request<pb::RespondToProposalRequest>,
+        request: Request<pb::RespondToProposalRequest>,
     ) -> Result<Response<pb::RespondToProposalResponse>, Status> {
-        Err(not_yet("buddy matching"))
+        respond(self.respond_to(request).await)
     }
 
     async fn list_my_invitations(

@@ -24,7 +24,10 @@ pub type Timer = for<'a> fn(
 ) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
 
 /// Every timer, by name (for logs).
-pub const TIMERS: &[(&str, Timer)] = &[("idempotency key expiry", expire_idempotency_keys)];
+pub const TIMERS: &[(&str, Timer)] = &[
+    ("idempotency key expiry", expire_idempotency_keys),
+    ("proposal deadlines", expire_proposals),
+];
 
 /// How long a mutation's answer is kept for retries.
 pub const IDEMPOTENCY_KEY_RETENTION: time::Duration = time::Duration::hours(24);
@@ -34,6 +37,15 @@ fn expire_idempotency_keys(
     now: OffsetDateTime,
 ) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + '_>> {
     Box::pin(async move { idempotency::expire(store.pool(), now - IDEMPOTENCY_KEY_RETENTION).await })
+}
+
+/// Declines the proposals whose answer deadline passed and offers the next candidate
+/// ([`kompis_grpc::matchmaking::expire_due`]).
+fn expire_proposals(
+    store: &Store,
+    now: OffsetDateTime,
+) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + '_>> {
+    Box::pin(kompis_grpc::matchmaking::expire_due(store, now))
 }
 
 /// Fires every timer each `interval` until `stop` resolves. A failure is logged and

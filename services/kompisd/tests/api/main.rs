@@ -20,6 +20,7 @@ mod faults;
 mod idempotency;
 mod interviews;
 mod journey;
+mod matching;
 mod notifications;
 mod participants;
 mod queue;
