@@ -82,8 +82,8 @@ pub use rules::{
 };
 pub use slug::Slug;
 pub use state::{
-    AgreementChannel, DeclineCause, InterviewMode, InterviewOutcome, InterviewState, MatchState,
-    ParticipantState, ProposalAnswer, ReferralProgress, ReferralState, TransitionError,
+    AgreementChannel, DeclineCause, InterviewMode, InterviewOutcome, InterviewState, MatchEndReason,
+    MatchState, ParticipantState, ProposalAnswer, ReferralProgress, ReferralState, TransitionError,
 };
 pub use text::{DisplayName, FreeText, Note};
 pub use wish::{AgeRange, Strength, Wish, WishKind, Wishes};

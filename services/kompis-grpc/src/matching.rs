@@ -1,10 +1,9 @@
 //! `kompis.v1.MatchingService`: suggestions with the engine's explanation, proposals
 //! (with a recorded override for pairs the engine refuses), acceptance on someone's
-//! behalf with how they agreed, declines and withdrawals, and the chapter's programme
-//! settings.
+//! behalf with how they agreed, declines and withdrawals, starting and ending matches,
+//! and the chapter's programme settings.
 //!
-//! Matching rounds, starting and ending matches, rematching and check-ins answer
-//! UNIMPLEMENTED for now.
+//! Matching rounds, rematching and check-ins answer UNIMPLEMENTED for now.
 
 use kompis_domain::{DeclineCause, ParticipantRole, Role, Slug, Violations};
 use kompis_matching as engine;
@@ -23,7 +22,8 @@ use crate::kit::scope::{self, ADMINISTRATORS, MANAGERS};
 use crate::kit::{Kit, RequestId, names, respond};
 use crate::matchmaking;
 use crate::views::matching::{
-    candidate_pb, match_pb, parse_channel_on_behalf, parse_match_name, parse_state, programme_pb,
+    candidate_pb, match_pb, parse_channel_on_behalf, parse_end_reason, parse_match_name, parse_state,
+    programme_pb,
 };
 use crate::views::participant::{parse_participant_name, parse_role, parse_time_key, time_key};
 
@@ -362,6 +362,70 @@ impl Matching {
         Ok(response)
     }
 
+    async fn start(&self, request: Request<pb::StartMatchRequest>) -> ApiResult<pb::StartMatchResponse> {
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, MANAGERS)?;
+        let req = request.get_ref();
+        let mut v = Violations::new();
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
+        let name = v.check("name", parse_match_name(&req.name));
+        v.into_result()?;
+        let (Some(rid), Some((chapter, _))) = (rid, name) else {
+            return Err(ApiError::bug("a checked field is missing"));
+        };
+        scope::managed_chapter(principal, chapter.as_str(), &req.name)?;
+        let now = self.kit.now();
+        self.kit
+            .mutate(principal, "StartMatch", rid, req, async |tx| {
+                let m = managed_match(tx, principal, &req.name, "name").await?;
+                let started = matches::start(tx, m.id, &principal.subject, now).await?;
+                Ok(pb::StartMatchResponse {
+                    r#match: Some(match_pb(&started)?),
+                })
+            })
+            .await
+    }
+
+    async fn end(&self, request: Request<pb::EndMatchRequest>) -> ApiResult<pb::EndMatchResponse> {
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, MANAGERS)?;
+        let req = request.get_ref();
+        let mut v = Violations::new();
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
+        let name = v.check("name", parse_match_name(&req.name));
+        let reason = v.check("reason", parse_end_reason(req.reason));
+        check_reason(&mut v, "note", &req.note);
+        if reason == Some(kompis_domain::MatchEndReason::Other) && req.note.trim().is_empty() {
+            v.add("note", "is required when the reason is OTHER");
+        }
+        v.into_result()?;
+        let (Some(rid), Some((chapter, _)), Some(reason)) = (rid, name, reason) else {
+            return Err(ApiError::bug("a checked field is missing"));
+        };
+        scope::managed_chapter(principal, chapter.as_str(), &req.name)?;
+        let now = self.kit.now();
+        self.kit
+            .mutate(principal, "EndMatch", rid, req, async |tx| {
+                let m = managed_match(tx, principal, &req.name, "name").await?;
+                let ended = matches::end(
+                    tx,
+                    &matches::Ending {
+                        match_id: m.id,
+                        reason,
+                        note: req.note.trim(),
+                        return_to_waiting_list: req.return_to_waiting_list,
+                        actor: &principal.subject,
+                        at: now,
+                    },
+                )
+                .await?;
+                Ok(pb::EndMatchResponse {
+                    r#match: Some(match_pb(&ended)?),
+                })
+            })
+            .await
+    }
+
     async fn get_programme(
         &self,
         request: Request<pb::GetMatchingProgrammeRequest>,
@@ -529,18 +593,20 @@ impl MatchingService for Matching {
         respond(self.decline(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "StartMatch"))]
     async fn start_match(
         &self,
-        _request: Request<pb::StartMatchRequest>,
+        request: Request<pb::StartMatchRequest>,
     ) -> Result<Response<pb::StartMatchResponse>, Status> {
-        Err(not_yet("starting matches"))
+        respond(self.start(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "EndMatch"))]
     async fn end_match(
         &self,
-        _request: Request<pb::EndMatchRequest>,
+        request: Request<pb::EndMatchRequest>,
     ) -> Result<Response<pb::EndMatchResponse>, Status> {
-        Err(not_yet("ending matches"))
+        respond(self.end(request).await)
     }
 
     async fn rematch_participant(

@@ -843,3 +843,141 @@ pub async fn interest_names<'c>(
     .fetch_all(db)
     .await?)
 }
+
+/// Records that the pair has been introduced and meets: ACCEPTED → ACTIVE.
+pub async fn start(
+    tx: &mut PgConnection,
+    match_id: Uuid,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Match, StoreError> {
+    let m = lock_match(tx, match_id).await?;
+    m.parsed_state()?.transition(MatchState::Active)?;
+    let updated: Match = sqlx::query_as(
+        "UPDATE matches SET state = 'active', start_time = $2, update_time = $2 WHERE id = $1 RETURNING *",
+    )
+    .bind(m.id)
+    .bind(at)
+    .fetch_one(&mut *tx)
+    .await?;
+    match_event(
+        tx,
+        &updated,
+        actor,
+        MatchState::Accepted.as_str(),
+        MatchState::Active.as_str(),
+        "",
+        at,
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// An ending.
+#[derive(Debug, Clone)]
+pub struct Ending<'a> {
+    /// The match.
+    pub match_id: Uuid,
+    /// Why.
+    pub reason: kompis_domain::MatchEndReason,
+    /// The explanation; may be empty. Coordinators only.
+    pub note: &'a str,
+    /// Whether participants left without a live match return to the waiting list
+    /// (READY, with their original `waiting_since`) rather than leave (ENDED).
+    pub return_to_waiting_list: bool,
+    /// Who acts.
+    pub actor: &'a str,
+    /// When, from the clock.
+    pub at: OffsetDateTime,
+}
+
+/// Ends an accepted or active match: frees both places, puts the pair on the
+/// never-propose-again list, moves each participant left without a live match to READY
+/// (keeping their place in the queue) or ENDED, and notifies both.
+pub async fn end(tx: &mut PgConnection, e: &Ending<'_>) -> Result<Match, StoreError> {
+    let m = lock_match(tx, e.match_id).await?;
+    let from = m.parsed_state()?;
+    from.transition(MatchState::Ended)?;
+    let updated: Match = sqlx::query_as(
+        "UPDATE matches SET state = 'ended', end_time = $2, end_reason = $3, end_note = $4,
+             update_time = $2
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(m.id)
+    .bind(e.at)
+    .bind(e.reason.as_str())
+    .bind(e.note)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE participants SET active_match_count = active_match_count - 1 WHERE id = ANY($1)")
+        .bind([m.newcomer_id, m.resident_id].as_slice())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO never_propose_again (newcomer_id, resident_id, match_id, cause, create_time)
+         VALUES ($1, $2, $3, 'ended', $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(m.newcomer_id)
+    .bind(m.resident_id)
+    .bind(m.id)
+    .bind(e.at)
+    .execute(&mut *tx)
+    .await?;
+    for id in [m.newcomer_id, m.resident_id] {
+        let p = participants::get_participant(&mut *tx, id).await?;
+        let still_live: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM matches WHERE (newcomer_id = $1 OR resident_id = $1)
+                 AND state IN ('accepted', 'active'))",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if p.parsed_state()? != ParticipantState::Matched || still_live {
+            continue;
+        }
+        let to = if e.return_to_waiting_list {
+            ParticipantState::Ready
+        } else {
+            ParticipantState::Ended
+        };
+        participants::change_state(
+            tx,
+            &StateChange {
+                id,
+                from: ParticipantState::Matched,
+                to,
+                state_before_withdrawal: None,
+                reason: "the match ended",
+                waiting_since: WaitingSince::Keep,
+                actor: e.actor,
+                at: e.at,
+            },
+        )
+        .await?;
+    }
+    let reason = if e.note.is_empty() {
+        e.reason.as_str().to_owned()
+    } else {
+        format!("{}: {}", e.reason, e.note)
+    };
+    match_event(
+        tx,
+        &updated,
+        e.actor,
+        from.as_str(),
+        MatchState::Ended.as_str(),
+        &reason,
+        e.at,
+    )
+    .await?;
+    notify_both(
+        tx,
+        &updated,
+        NotificationKind::MatchEnded,
+        Template::MatchEnded,
+        &Params::new(),
+        e.at,
+    )
+    .await?;
+    Ok(updated)
+}

@@ -125,6 +125,27 @@ impl DeclineCause {
     }
 }
 
+text_enum! {
+    /// Why a match ended. Stored with the match and copied into its event, so that
+    /// reports count endings by reason.
+    pub enum MatchEndReason: "match end reason" {
+        /// The programme period is over.
+        Completed => "completed",
+        /// The pair did not work well together.
+        NotWorking => "not_working",
+        /// The pair lost contact.
+        NoContact => "no_contact",
+        /// One side left or paused the programme.
+        ParticipantLeft => "participant_left",
+        /// One side moved away.
+        MovedAway => "moved_away",
+        /// Ended so that a participant can be matched again.
+        Rematch => "rematch",
+        /// Another reason, given in the note.
+        Other => "other",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ mod progress;
 mod referral;
 
 pub use interview::{InterviewMode, InterviewState};
-pub use matching::{AgreementChannel, DeclineCause, MatchState, ProposalAnswer};
+pub use matching::{AgreementChannel, DeclineCause, MatchEndReason, MatchState, ProposalAnswer};
 pub use participant::{InterviewOutcome, ParticipantState};
 pub use progress::ReferralProgress;
 pub use referral::ReferralState;

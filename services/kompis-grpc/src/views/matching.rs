@@ -2,7 +2,8 @@
 //! (MatchingService) and, through the buddy profile, to participants.
 
 use kompis_domain::{
-    AgreementChannel, DeclineCause, FieldError, MatchState, ParticipantRole, ProposalAnswer, Slug,
+    AgreementChannel, DeclineCause, FieldError, MatchEndReason, MatchState, ParticipantRole, ProposalAnswer,
+    Slug,
 };
 use kompis_matching as engine;
 use kompis_proto::v1 as pb;
@@ -56,6 +57,27 @@ const CAUSES: EnumTable<pb::DeclineCause, DeclineCause> = EnumTable::new(
         (pb::DeclineCause::DeadlinePassed, DeclineCause::DeadlinePassed),
     ],
 );
+
+const END_REASONS: EnumTable<pb::MatchEndReason, MatchEndReason> = EnumTable::new(
+    "is required: COMPLETED, NOT_WORKING, NO_CONTACT, PARTICIPANT_LEFT, MOVED_AWAY, REMATCH or OTHER",
+    &[
+        (pb::MatchEndReason::Completed, MatchEndReason::Completed),
+        (pb::MatchEndReason::NotWorking, MatchEndReason::NotWorking),
+        (pb::MatchEndReason::NoContact, MatchEndReason::NoContact),
+        (
+            pb::MatchEndReason::ParticipantLeft,
+            MatchEndReason::ParticipantLeft,
+        ),
+        (pb::MatchEndReason::MovedAway, MatchEndReason::MovedAway),
+        (pb::MatchEndReason::Rematch, MatchEndReason::Rematch),
+        (pb::MatchEndReason::Other, MatchEndReason::Other),
+    ],
+);
+
+/// Parses a required end reason.
+pub fn parse_end_reason(value: i32) -> Result<MatchEndReason, FieldError> {
+    END_REASONS.parse(value)
+}
 
 /// The engine's criteria and the contract's.
 const CRITERIA: &[(engine::Criterion, pb::MatchCriterion)] = &[
@@ -219,7 +241,13 @@ pub fn match_pb(m: &Match) -> ApiResult<pb::Match> {
         accept_time: m.accept_time.and_then(timestamp),
         start_time: m.start_time.and_then(timestamp),
         end_time: m.end_time.and_then(timestamp),
-        end_reason: 0,
+        end_reason: match &m.end_reason {
+            Some(r) => END_REASONS.to_pb(
+                r.parse::<MatchEndReason>()
+                    .map_err(|_| StoreError::corrupt("match end reason", r.as_str()))?,
+            ),
+            None => 0,
+        },
         end_note: m.end_note.clone(),
         previous_match: m
             .previous_match_id

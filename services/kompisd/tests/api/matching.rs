@@ -726,3 +726,73 @@ async fn a_hundred_concurrent_confirmations_for_a_resident_of_capacity_three_end
     let resident = crate::fixtures::participants::get(&app, &r.name).await;
     assert_eq!(resident.state, ParticipantState::Matched as i32);
 }
+
+#[tokio::test]
+async fn an_ended_match_returns_both_to_their_place_in_the_queue_and_the_pair_is_not_proposed_again() {
+    let app = support::spawn_app_with_demo().await;
+    let n = ready_newcomer(&app, 1, ALBY).await;
+    let r = ready_resident(&app, 1, ALBY, 1).await;
+    let waited_since = crate::fixtures::participants::get(&app, &n.name)
+        .await
+        .waiting_since;
+    let m = propose(&app, &n.name, &r.name, "").await.unwrap();
+    accept_by_phone(&app, &m.name, ParticipantRole::Newcomer)
+        .await
+        .unwrap();
+    accept_by_phone(&app, &m.name, ParticipantRole::EstablishedResident)
+        .await
+        .unwrap();
+    let mut coordinator = matching(&app, &app.coordinator("botkyrka"));
+    let started = coordinator
+        .start_match(StartMatchRequest {
+            name: m.name.clone(),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .r#match
+        .unwrap();
+    assert_eq!(started.state, MatchState::Active as i32);
+    let missing_note = coordinator
+        .end_match(EndMatchRequest {
+            name: m.name.clone(),
+            reason: MatchEndReason::Other as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&missing_note), ["note"]);
+
+    let ended = coordinator
+        .end_match(EndMatchRequest {
+            name: m.name.clone(),
+            reason: MatchEndReason::NotWorking as i32,
+            note: "they never found a time".into(),
+            return_to_waiting_list: true,
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .r#match
+        .unwrap();
+
+    assert_eq!(ended.state, MatchState::Ended as i32);
+    assert_eq!(ended.end_reason, MatchEndReason::NotWorking as i32);
+    let newcomer = crate::fixtures::participants::get(&app, &n.name).await;
+    assert_eq!(newcomer.state, ParticipantState::Ready as i32);
+    assert_eq!(
+        newcomer.waiting_since, waited_since,
+        "the original place in the queue"
+    );
+    let end_reason: Option<String> =
+        sqlx::query_scalar("SELECT end_reason FROM events WHERE subject = $1 AND to_state = 'ended'")
+            .bind(&m.name)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(end_reason.as_deref(), Some("not_working"));
+    let again = propose(&app, &n.name, &r.name, "").await.unwrap_err();
+    assert_eq!(reason(&again), "PAIR_EXCLUDED");
+}
