@@ -7,18 +7,33 @@
 -- Roles belong to the whole PostgreSQL cluster, grants to one database. When the
 -- migrating user may not create roles, and the role does not exist, this does nothing
 -- and the service runs as the connecting user (the pool checks for the role).
+--
+-- Several databases of one cluster may be migrated at once (a test suite does so on a
+-- fresh cluster): both may find the role missing, and the second CREATE ROLE or GRANT
+-- then fails on the catalogue's unique index or on a concurrent update. Either means
+-- another migration got there first, so it is looked at again rather than failed on.
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kompis_app') THEN
         BEGIN
             CREATE ROLE kompis_app NOLOGIN;
-        EXCEPTION WHEN insufficient_privilege THEN
-            RAISE NOTICE 'kompis_app not created: the migrating user may not create roles';
-            RETURN;
+        EXCEPTION
+            WHEN insufficient_privilege THEN
+                RAISE NOTICE 'kompis_app not created: the migrating user may not create roles';
+                RETURN;
+            WHEN duplicate_object OR unique_violation THEN
+                NULL; -- created meanwhile by a migration of another database
         END;
     END IF;
     IF NOT pg_has_role(current_user, 'kompis_app', 'MEMBER') THEN
-        EXECUTE format('GRANT kompis_app TO %I', current_user);
+        BEGIN
+            EXECUTE format('GRANT kompis_app TO %I', current_user);
+        EXCEPTION WHEN unique_violation OR internal_error THEN
+            -- "tuple concurrently updated": granted meanwhile by another migration.
+            IF NOT pg_has_role(current_user, 'kompis_app', 'MEMBER') THEN
+                RAISE;
+            END IF;
+        END;
     END IF;
     GRANT USAGE ON SCHEMA public TO kompis_app;
     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO kompis_app;

@@ -103,3 +103,33 @@ async fn the_queue_reconnects_by_itself_after_redis_restarts() {
     redis.kill().unwrap();
     redis.wait().unwrap();
 }
+
+/// A fresh cluster has no service role yet. Databases of one cluster migrated at once (as
+/// a test suite or several deployments do) all find it missing and all try to create it:
+/// every migration succeeds, and every database's pool acts as the service role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn databases_of_a_fresh_cluster_migrated_at_once_all_get_the_service_role() {
+    use sqlx::Connection;
+    let pg = tokio::task::spawn_blocking(TempPostgres::start).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+    let mut stores = Vec::new();
+    for i in 0..20 {
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE db{i}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = support::with_database(&pg.url(), &format!("db{i}"));
+        stores.push(kompis_store::Store::connect_lazy(&url, 2).unwrap());
+    }
+    let results = futures::future::join_all(stores.iter().map(|s| s.migrate())).await;
+    for (i, result) in results.iter().enumerate() {
+        assert!(result.is_ok(), "database {i}: {result:?}");
+    }
+    for store in &stores {
+        let role: String = sqlx::query_scalar("SELECT current_user::text")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(role, "kompis_app");
+    }
+}
