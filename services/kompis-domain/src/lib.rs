@@ -82,8 +82,9 @@ pub use rules::{
 };
 pub use slug::Slug;
 pub use state::{
-    ActivityKind, ActivityState, Attendance, InterviewMode, InterviewOutcome, InterviewState,
-    MAX_GUESTS_PER_INVITATION, ParticipantState, ReferralProgress, ReferralState, Rsvp, TransitionError,
+    ActivityKind, ActivityState, AgreementChannel, Attendance, DeclineCause, InterviewMode,
+    InterviewOutcome, InterviewState, MAX_GUESTS_PER_INVITATION, MatchEndReason, MatchState,
+    ParticipantState, ProposalAnswer, ReferralProgress, ReferralState, Rsvp, TransitionError,
     seats_fit, seats_for,
 };
 pub use text::{DisplayName, FreeText, Note};

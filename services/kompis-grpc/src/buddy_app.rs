@@ -15,10 +15,11 @@
 //! (`possible_duplicates`), never refused and never shown to the participant.
 //!
 //! The participant's notifications (inbox, live stream, settings) are in
-//! [`notifications`]; their invitations to activities in [`invitations`]. Buddy matching
-//! and check-ins belong to later parts of the programme; those methods answer
-//! UNIMPLEMENTED for now.
+//! [`notifications`]; their buddies and answers to proposals in [`buddies`]; their
+//! invitations to activities in [`invitations`]. Check-ins and editing the profile belong
+//! to later parts of the programme; those methods answer UNIMPLEMENTED for now.
 
+mod buddies;
 mod invitations;
 mod notifications;
 
@@ -290,18 +291,20 @@ impl BuddyAppService for BuddyApp {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "GetMyBuddy"))]
     async fn get_my_buddy(
         &self,
-        _request: Request<pb::GetMyBuddyRequest>,
+        request: Request<pb::GetMyBuddyRequest>,
     ) -> Result<Response<pb::GetMyBuddyResponse>, Status> {
-        Err(not_yet("buddy matching"))
+        respond(self.my_buddies(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "RespondToProposal"))]
     async fn respond_to_proposal(
         &self,
-        _request: Request<pb::RespondToProposalRequest>,
+        request: Request<pb::RespondToProposalRequest>,
     ) -> Result<Response<pb::RespondToProposalResponse>, Status> {
-        Err(not_yet("buddy matching"))
+        respond(self.respond_to(request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListMyInvitations"))]

@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod kit;
 pub mod live;
+pub mod matchmaking;
 pub mod parse;
 pub mod views;
 
@@ -22,6 +23,7 @@ pub mod admin;
 pub mod buddy_app;
 pub mod delivery;
 pub mod interviews;
+pub mod matching;
 pub mod participants;
 pub mod referrals;
 pub mod reports;
@@ -33,6 +35,7 @@ pub use buddy_app::BuddyApp;
 pub use delivery::Delivery;
 pub use interviews::Interviews;
 pub use kit::Kit;
+pub use matching::Matching;
 pub use participants::Participants;
 pub use referrals::Referrals;
 pub use reports::Reports;

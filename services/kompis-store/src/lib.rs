@@ -22,6 +22,7 @@ pub mod inbox;
 pub mod intake;
 pub mod interests;
 pub mod interviews;
+pub mod matches;
 pub mod notifications;
 pub mod organizations;
 pub mod outbox;

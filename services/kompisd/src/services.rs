@@ -9,6 +9,7 @@ use kompis_proto::v1::admin_service_server::AdminServiceServer;
 use kompis_proto::v1::buddy_app_service_server::BuddyAppServiceServer;
 use kompis_proto::v1::delivery_service_server::DeliveryServiceServer;
 use kompis_proto::v1::interview_service_server::InterviewServiceServer;
+use kompis_proto::v1::matching_service_server::MatchingServiceServer;
 use kompis_proto::v1::participant_service_server::ParticipantServiceServer;
 use kompis_proto::v1::referral_service_server::ReferralServiceServer;
 use kompis_proto::v1::report_service_server::ReportServiceServer;
@@ -78,6 +79,7 @@ pub fn register(kit: &Kit, auth: &Authenticator) -> Registry {
         auth,
         server!(InterviewServiceServer, kompis_grpc::Interviews::new),
     );
+    registry.add(auth, server!(MatchingServiceServer, kompis_grpc::Matching::new));
     registry.add(auth, server!(BuddyAppServiceServer, kompis_grpc::BuddyApp::new));
     registry.add(auth, server!(ReferralServiceServer, kompis_grpc::Referrals::new));
     registry.add(auth, server!(ReportServiceServer, kompis_grpc::Reports::new));

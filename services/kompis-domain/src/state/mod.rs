@@ -7,6 +7,7 @@
 
 mod activity;
 mod interview;
+mod matching;
 mod participant;
 mod progress;
 mod referral;
@@ -15,6 +16,7 @@ pub use activity::{
     ActivityKind, ActivityState, Attendance, MAX_GUESTS_PER_INVITATION, Rsvp, seats_fit, seats_for,
 };
 pub use interview::{InterviewMode, InterviewState};
+pub use matching::{AgreementChannel, DeclineCause, MatchEndReason, MatchState, ProposalAnswer};
 pub use participant::{InterviewOutcome, ParticipantState};
 pub use progress::ReferralProgress;
 pub use referral::ReferralState;

@@ -249,6 +249,53 @@ fn domain_error(rule: DomainViolation) -> ApiError {
     ApiError::precondition(reason, rule.to_string())
 }
 
+/// Why the engine refuses a pair, as a code and reason. `overridable` says whether a
+/// coordinator may propose the pair anyway with a reason.
+pub fn engine_refusal(violation: kompis_matching::Violation) -> (ApiError, bool) {
+    use kompis_matching::Violation as V;
+    let (reason, overridable) = match violation {
+        V::RolesNotOpposite | V::NotEligible | V::TooYoung => (ErrorReason::NotEligible, false),
+        V::NoCapacity => (ErrorReason::CapacityExceeded, false),
+        V::ResidentNotFluentInSwedish => (ErrorReason::SwedishLevelTooLow, true),
+        V::NoCommonLanguage => (ErrorReason::NoCommonLanguage, true),
+        V::Wish { .. } => (ErrorReason::HardWishViolated, true),
+        V::NoCommonTime => (ErrorReason::NoCommonTime, true),
+        V::TooFar => (ErrorReason::TooFar, true),
+        V::Excluded => (ErrorReason::PairExcluded, true),
+    };
+    let message = if overridable {
+        format!("the engine refuses the pair: {violation}; propose it with an override_reason to override")
+    } else {
+        format!("the pair cannot be matched: {violation}")
+    };
+    (ApiError::precondition(reason, message), overridable)
+}
+
+/// A place a proposal could not take.
+impl From<kompis_store::matches::PlaceRefused> for ApiError {
+    fn from(refused: kompis_store::matches::PlaceRefused) -> Self {
+        use kompis_store::matches::PlaceRefused as P;
+        let reason = match refused {
+            P::NewcomerTaken => ErrorReason::AlreadyMatched,
+            P::ResidentFull => ErrorReason::CapacityExceeded,
+            P::NotMatchable => ErrorReason::NotEligible,
+        };
+        ApiError::precondition(reason, refused.to_string())
+    }
+}
+
+/// An answer to a proposal that came too late or twice.
+impl From<kompis_store::matches::AnswerRefused> for ApiError {
+    fn from(refused: kompis_store::matches::AnswerRefused) -> Self {
+        use kompis_store::matches::AnswerRefused as A;
+        let reason = match refused {
+            A::DeadlinePassed => ErrorReason::ProposalDeadlinePassed,
+            A::AlreadyAnswered => ErrorReason::AlreadyAnswered,
+        };
+        ApiError::precondition(reason, refused.to_string())
+    }
+}
+
 /// Converts a store or domain result for a handler that answers `tonic::Status`
 /// (which cannot convert them itself): `store_call().await.api()?`.
 pub trait IntoApi<T> {

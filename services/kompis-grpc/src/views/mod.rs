@@ -3,5 +3,6 @@
 
 pub mod activity;
 pub mod interview;
+pub mod matching;
 pub mod notification;
 pub mod participant;

@@ -27,6 +27,7 @@ pub type Timer = for<'a> fn(
 pub const TIMERS: &[(&str, Timer)] = &[
     ("idempotency key expiry", expire_idempotency_keys),
     ("activity reminders", remind_activities),
+    ("proposal deadlines", expire_proposals),
 ];
 
 /// How long a mutation's answer is kept for retries.
@@ -44,6 +45,15 @@ fn remind_activities(
     now: OffsetDateTime,
 ) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + '_>> {
     Box::pin(kompis_store::activities::send_due_reminders(store, now))
+}
+
+/// Declines the proposals whose answer deadline passed and offers the next candidate
+/// ([`kompis_grpc::matchmaking::expire_due`]).
+fn expire_proposals(
+    store: &Store,
+    now: OffsetDateTime,
+) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + '_>> {
+    Box::pin(kompis_grpc::matchmaking::expire_due(store, now))
 }
 
 /// Fires every timer each `interval` until `stop` resolves. A failure is logged and

@@ -256,16 +256,27 @@ async fn a_ready_participant_sees_their_place_in_the_queue() {
 }
 
 #[tokio::test]
-async fn buddy_matching_and_later_features_are_not_available_yet() {
+async fn a_new_participant_has_no_buddy_and_no_invitations_and_check_ins_are_not_available_yet() {
     let app = support::spawn_app_with_demo().await;
     let (_, token, _) = signed_up(&app, 1).await;
     let mut client = buddy_app(&app, &token);
 
-    let buddy = client.get_my_buddy(GetMyBuddyRequest {}).await.unwrap_err();
+    let buddies = client
+        .get_my_buddy(GetMyBuddyRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .buddies;
+    let invitations = client
+        .list_my_invitations(ListMyInvitationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .invitations;
     let check_in = client.check_in(CheckInRequest::default()).await.unwrap_err();
 
-    assert_eq!(buddy.code(), Code::Unimplemented);
-    assert!(buddy.message().contains("buddy matching is not available yet"));
+    assert!(buddies.is_empty());
+    assert!(invitations.is_empty());
     assert_eq!(check_in.code(), Code::Unimplemented);
 }
 

@@ -22,6 +22,7 @@ mod idempotency;
 mod intake;
 mod interviews;
 mod journey;
+mod matching;
 mod notifications;
 mod participants;
 mod queue;

@@ -263,6 +263,14 @@ async fn someone_elses_objects(app: &TestApp) -> Vec<(String, String)> {
             format!("chapters/stockholm/activities/{unknown}"),
         ),
         (invitation, format!("{activity}/invitations/{unknown}")),
+        (
+            format!("chapters/stockholm/matches/{}", uuid::Uuid::now_v7()),
+            format!("chapters/no-such-chapter/matches/{unknown}"),
+        ),
+        (
+            "chapters/stockholm/matchingProgramme".into(),
+            "chapters/no-such-chapter/matchingProgramme".into(),
+        ),
     ]
 }
 

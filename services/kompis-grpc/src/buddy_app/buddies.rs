@@ -1,0 +1,204 @@
+//! The participant's buddies: the privacy-safe profile of each live match and the
+//! answer to a proposal.
+//!
+//! A buddy is shown by first name, district, how they want to meet and what the two
+//! share (languages and interests, all marked shared by being the only ones listed).
+//! No age, no other languages or interests, and none of the engine's explanation texts,
+//! which are written for coordinators and reveal the other person's family situation,
+//! waiting time and Swedish level. Contact details only once both have accepted.
+
+use kompis_domain::{AgreementChannel, DeclineCause, ParticipantRole, ProposalAnswer, Slug, Violations};
+use kompis_proto::v1 as pb;
+use kompis_store::matches::{self, Acceptance, Decline, Match};
+use kompis_store::participants::{self, Participant};
+use kompis_store::{StoreError, Tx, places};
+use tonic::Request;
+
+use super::BuddyApp;
+use crate::auth::Principal;
+use crate::kit::RequestId;
+use crate::kit::convert::timestamp;
+use crate::kit::errors::{ApiError, ApiResult};
+use crate::parse::person::contact_pb;
+use crate::parse::profile::profile_pb;
+use crate::views::matching::{answer_pb, parse_answer, parse_match_name, state_pb};
+use crate::views::participant::role_pb;
+
+/// Longest reason a participant may give when declining.
+const REASON_MAX: usize = 500;
+
+impl BuddyApp {
+    pub(super) async fn my_buddies(
+        &self,
+        request: Request<pb::GetMyBuddyRequest>,
+    ) -> ApiResult<pb::GetMyBuddyResponse> {
+        let me = self.me(Principal::from_request(&request)?).await?;
+        let mut tx = self.kit.begin().await?;
+        let mut buddies = Vec::new();
+        for m in matches::live_matches_of(&mut *tx, me.id).await? {
+            buddies.push(my_buddy(&mut tx, &me, &m).await?);
+        }
+        Ok(pb::GetMyBuddyResponse { buddies })
+    }
+
+    pub(super) async fn respond_to(
+        &self,
+        request: Request<pb::RespondToProposalRequest>,
+    ) -> ApiResult<pb::RespondToProposalResponse> {
+        let principal = Principal::from_request(&request)?;
+        let me = self.me(principal).await?;
+        let req = request.get_ref();
+        let mut v = Violations::new();
+        let rid = v.check("request_id", RequestId::parse(&req.request_id));
+        let name = v.check("match", parse_match_name(&req.r#match));
+        let answer = v.check("response", parse_answer(req.response));
+        if req.reason.chars().count() > REASON_MAX {
+            v.add("reason", format!("must be at most {REASON_MAX} characters"));
+        }
+        v.into_result()?;
+        let (Some(rid), Some((_, id)), Some(answer)) = (rid, name, answer) else {
+            return Err(ApiError::bug("a checked field is missing"));
+        };
+        let side: ParticipantRole = me
+            .role
+            .parse()
+            .map_err(|_| StoreError::corrupt("participant role", me.role.as_str()))?;
+        let now = self.kit.now();
+        let response = self
+            .kit
+            .mutate(principal, "RespondToProposal", rid, req, async |tx| {
+                // Someone else's match answers like one that does not exist.
+                let m = match matches::get_match(&mut **tx, id).await {
+                    Ok(m) if m.newcomer_id == me.id || m.resident_id == me.id => m,
+                    Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::NotFound(req.r#match.clone())),
+                    Err(e) => return Err(e.into()),
+                };
+                let changed = match answer {
+                    ProposalAnswer::Accepted => {
+                        matches::accept(
+                            tx,
+                            &Acceptance {
+                                match_id: m.id,
+                                side,
+                                channel: AgreementChannel::App,
+                                recorded_by: &principal.subject,
+                                at: now,
+                            },
+                        )
+                        .await??
+                    }
+                    _ => {
+                        let cause = match side {
+                            ParticipantRole::Newcomer => DeclineCause::Newcomer,
+                            ParticipantRole::EstablishedResident => DeclineCause::EstablishedResident,
+                        };
+                        matches::decline(
+                            tx,
+                            &Decline {
+                                match_id: m.id,
+                                cause,
+                                reason: req.reason.trim(),
+                                actor: &principal.subject,
+                                at: now,
+                            },
+                        )
+                        .await??
+                    }
+                };
+                Ok(pb::RespondToProposalResponse {
+                    buddy: Some(my_buddy(tx, &me, &changed).await?),
+                })
+            })
+            .await?;
+        if answer == ProposalAnswer::Declined {
+            crate::matching::offer_after(&self.kit, &req.r#match, now).await;
+        }
+        Ok(response)
+    }
+}
+
+/// One match as `me` sees it.
+async fn my_buddy(tx: &mut Tx, me: &Participant, m: &Match) -> ApiResult<pb::MyBuddy> {
+    let my_role = if m.newcomer_id == me.id {
+        ParticipantRole::Newcomer
+    } else {
+        ParticipantRole::EstablishedResident
+    };
+    let other_id = if my_role == ParticipantRole::Newcomer {
+        m.resident_id
+    } else {
+        m.newcomer_id
+    };
+    let other = participants::get_participant(&mut **tx, other_id).await?;
+    let state = m.parsed_state()?;
+    let proposed = state == kompis_domain::MatchState::Proposed;
+    Ok(pb::MyBuddy {
+        r#match: m.resource_name(),
+        state: state_pb(state),
+        my_response: answer_pb(m.response_of(my_role)?),
+        buddy: Some(buddy_profile(tx, me, &other, state.releases_contact()).await?),
+        create_time: timestamp(m.create_time),
+        deadline_time: if proposed {
+            timestamp(m.deadline_time)
+        } else {
+            None
+        },
+    })
+}
+
+/// The privacy-safe profile of `other` as `me` sees it.
+async fn buddy_profile(
+    tx: &mut Tx,
+    me: &Participant,
+    other: &Participant,
+    contact: bool,
+) -> ApiResult<pb::BuddyProfile> {
+    let first_name = if other.display_name.is_empty() {
+        other.given_name.clone()
+    } else {
+        other.display_name.clone()
+    };
+    let mut shared_languages: Vec<String> = other
+        .languages
+        .iter()
+        .filter(|l| me.languages.iter().any(|m| m.code == l.code))
+        .map(|l| l.code.clone())
+        .collect();
+    shared_languages.sort();
+    shared_languages.dedup();
+    let shared_ids: Vec<String> = other
+        .interests
+        .iter()
+        .filter(|i| me.interests.contains(i))
+        .cloned()
+        .collect();
+    let mut shared_interests: Vec<String> =
+        matches::interest_names(&mut **tx, &other.chapter_id, &shared_ids)
+            .await?
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect();
+    shared_interests.extend(
+        other
+            .free_tags
+            .iter()
+            .filter(|t| me.free_tags.contains(t))
+            .cloned(),
+    );
+    let slug = |s: &str| Slug::parse(s).map_err(|_| StoreError::corrupt("district", s));
+    let district = places::get_district(
+        &mut **tx,
+        &slug(&other.municipality_id)?,
+        &slug(&other.district_id)?,
+    )
+    .await?;
+    Ok(pb::BuddyProfile {
+        display_name: first_name,
+        role: role_pb(&other.role)?,
+        district_display_name: district.display_name,
+        meeting_preference: profile_pb(&other.profile(), &other.role, &other.chapter_id).meeting_preference,
+        contact: contact.then(|| contact_pb(other.phone.as_deref(), other.email.as_deref())),
+        shared_languages,
+        shared_interests,
+    })
+}

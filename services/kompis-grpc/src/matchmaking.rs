@@ -1,0 +1,384 @@
+//! What the matching service, the app and the worker share about matching: the pool
+//! the engine reads (stored participants converted into the engine's types, with the
+//! chapter's settings), suggestions, the automatic offer of the next candidate, and the
+//! expiry of proposals whose deadline passed.
+//!
+//! Not a service module: `matching` and `buddy_app` use it, and `kompisd`'s worker
+//! fires [`expire_due`] as a durable timer.
+
+use std::collections::HashMap;
+
+use kompis_domain::{DeclineCause, MatchingSettings, ParticipantRole, Slug};
+use kompis_matching as engine;
+use kompis_store::matches::{self, Match, NewProposal, PoolMember, StoredCriterion, StoredScore};
+use kompis_store::{Store, StoreError, Tx, weights};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// How many candidates an automatic offer tries, best first, before giving up.
+const OFFER_TRIES: usize = 5;
+/// How many expired proposals one timer tick handles.
+const EXPIRY_BATCH: i64 = 100;
+
+/// The engine's id of a participant (the UUID's bits, so it converts back).
+pub fn engine_id(id: Uuid) -> engine::ParticipantId {
+    engine::ParticipantId(id.as_u128())
+}
+
+/// The participant's UUID of an engine id.
+pub fn uuid_of(id: engine::ParticipantId) -> Uuid {
+    Uuid::from_u128(id.0)
+}
+
+/// Interests as the engine's numeric ids: taxonomy ids and free tags, one dictionary
+/// per request, with their names for the explanations.
+#[derive(Debug, Default)]
+struct Interests {
+    ids: HashMap<String, engine::InterestId>,
+}
+
+impl Interests {
+    fn id(&mut self, key: String) -> engine::InterestId {
+        let next = self.ids.len() as engine::InterestId;
+        *self.ids.entry(key).or_insert(next)
+    }
+
+    fn names(&self) -> std::collections::BTreeMap<engine::InterestId, String> {
+        self.ids
+            .iter()
+            .map(|(k, v)| (*v, k.split_once(':').map_or(k.as_str(), |(_, n)| n).to_owned()))
+            .collect()
+    }
+}
+
+/// The engine's view of one stored participant. `matchable` says whether their state
+/// lets them be matched now (the engine checks their free places itself).
+fn to_engine(
+    m: &PoolMember,
+    now: OffsetDateTime,
+    interests: &mut Interests,
+) -> Result<engine::Participant, StoreError> {
+    let corrupt = |what: &'static str, v: &str| StoreError::corrupt(what, v);
+    let role = match m.role.as_str() {
+        "newcomer" => engine::Role::Newcomer,
+        "established_resident" => engine::Role::Resident,
+        other => return Err(corrupt("participant role", other)),
+    };
+    let matchable = match role {
+        engine::Role::Newcomer => m.state == "ready",
+        engine::Role::Resident => m.state == "ready" || m.state == "matched",
+    };
+    let languages = m
+        .languages
+        .iter()
+        .map(|l| {
+            let level = match l.level.as_str() {
+                "a1" | "a2" => engine::Proficiency::Basic,
+                "b1" | "b2" => engine::Proficiency::Conversational,
+                "c1" | "c2" => engine::Proficiency::Fluent,
+                "native" => engine::Proficiency::Native,
+                other => return Err(corrupt("language level", other)),
+            };
+            let code = engine::LanguageCode::new(&l.code).ok_or_else(|| corrupt("language code", &l.code))?;
+            Ok(engine::Language { code, level })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let swedish = match (m.swedish_level.as_deref(), role) {
+        // One truth with the contract: a resident's unrecorded level is native.
+        (None, engine::Role::Resident) => engine::SwedishLevel::Native,
+        (None, engine::Role::Newcomer) => engine::SwedishLevel::None,
+        (Some(level), _) => match level {
+            "sfi_a" => engine::SwedishLevel::SfiA,
+            "sfi_b" => engine::SwedishLevel::SfiB,
+            "sfi_c" => engine::SwedishLevel::SfiC,
+            "sfi_d" => engine::SwedishLevel::SfiD,
+            "a1" => engine::SwedishLevel::A1,
+            "a2" => engine::SwedishLevel::A2,
+            "b1" => engine::SwedishLevel::B1,
+            "b2" => engine::SwedishLevel::B2,
+            "c1" => engine::SwedishLevel::C1,
+            "c2" => engine::SwedishLevel::C2,
+            "native" => engine::SwedishLevel::Native,
+            other => return Err(corrupt("Swedish level", other)),
+        },
+    };
+    let gender = match m.gender.as_str() {
+        "female" => engine::Gender::Woman,
+        "male" => engine::Gender::Man,
+        "non_binary" => engine::Gender::NonBinary,
+        "undisclosed" => engine::Gender::Unspecified,
+        other => return Err(corrupt("gender", other)),
+    };
+    let mut wishes = engine::Wishes::default();
+    for w in m.wishes.iter() {
+        let strength = match w.strength.as_str() {
+            "hard" => engine::Strength::Hard,
+            "soft" => engine::Strength::Soft,
+            other => return Err(corrupt("wish strength", other)),
+        };
+        match w.kind.as_str() {
+            "same_gender_only" => wishes.same_gender = Some(strength),
+            "family_match" => wishes.family_match = Some(strength),
+            "has_children" => wishes.buddy_has_children = Some(strength),
+            "age_range" => {
+                let age = |a: Option<i32>| a.and_then(|a| u16::try_from(a).ok());
+                let (Some(min), Some(max)) = (age(w.min_age), age(w.max_age)) else {
+                    return Err(corrupt("age range wish", "without its ages"));
+                };
+                wishes.age_range = Some((engine::AgeRange { min, max }, strength));
+            }
+            other => return Err(corrupt("wish kind", other)),
+        }
+    }
+    let meeting = match m.meeting_preference.as_deref() {
+        Some("in_person") => engine::MeetingPreference::InPerson,
+        Some("online") => engine::MeetingPreference::Online,
+        Some("both") | None => engine::MeetingPreference::Both,
+        Some(other) => return Err(corrupt("meeting preference", other)),
+    };
+    let mut ids: Vec<engine::InterestId> = m
+        .interests
+        .iter()
+        .map(|i| interests.id(format!("i:{i}")))
+        .collect();
+    ids.extend(m.free_tags.iter().map(|t| interests.id(format!("t:{t}"))));
+    let waiting_days = m
+        .waiting_since
+        .map_or(0, |since| (now - since).whole_days().max(0) as u32);
+    Ok(engine::Participant {
+        id: engine_id(m.id),
+        role,
+        eligible: matchable,
+        languages,
+        swedish,
+        gender,
+        age: u16::try_from((now.year() - m.birth_year).max(0)).unwrap_or(0),
+        has_children: m.has_children,
+        wishes,
+        availability: engine::Availability(m.availability.max(0) as u32),
+        meeting,
+        location: engine::GeoPoint {
+            lat: m.latitude,
+            lon: m.longitude,
+        },
+        interests: ids,
+        capacity: u8::try_from(m.buddy_capacity).unwrap_or(0),
+        active_matches: u8::try_from(m.active_match_count).unwrap_or(u8::MAX),
+        waiting_days,
+    })
+}
+
+/// A chapter's engine configuration, from its stored settings.
+pub async fn settings(db: &mut Tx, chapter: &str) -> Result<MatchingSettings, StoreError> {
+    let slug = Slug::parse(chapter).map_err(|_| StoreError::corrupt("chapter id", chapter))?;
+    weights::get_weights(&mut **db, &slug).await?.settings()
+}
+
+/// One participant with the pool of the other role, ready for the engine.
+#[derive(Debug)]
+pub struct Pool {
+    /// The participant asked about.
+    pub me: engine::Participant,
+    /// The matchable participants of the other role.
+    pub others: Vec<engine::Participant>,
+    /// The engine's configuration.
+    pub config: engine::Config,
+    /// The never-propose-again pairs that involve the participant.
+    pub exclusions: engine::Exclusions,
+}
+
+/// Loads the pool for `participant` (of `chapter`).
+pub async fn pool_for(
+    db: &mut Tx,
+    chapter: &str,
+    participant: Uuid,
+    now: OffsetDateTime,
+) -> Result<Pool, StoreError> {
+    let mut interests = Interests::default();
+    let me_row = matches::pool_member(&mut **db, participant).await?;
+    let me = to_engine(&me_row, now, &mut interests)?;
+    let other_role = match me.role {
+        engine::Role::Newcomer => ParticipantRole::EstablishedResident,
+        engine::Role::Resident => ParticipantRole::Newcomer,
+    };
+    let others = matches::pool(&mut **db, chapter, other_role)
+        .await?
+        .iter()
+        .map(|m| to_engine(m, now, &mut interests))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut exclusions = engine::Exclusions::default();
+    for (n, r) in matches::excluded_pairs(&mut **db, participant).await? {
+        exclusions.insert(engine_id(n), engine_id(r));
+    }
+    let mut config = settings(db, chapter).await?.to_engine_config();
+    config.interest_names = interests.names();
+    Ok(Pool {
+        me,
+        others,
+        config,
+        exclusions,
+    })
+}
+
+/// Loads a pair for [`engine::evaluate`]: (newcomer, resident, config, exclusions).
+/// Their places are left out (no live matches): whether each has room is decided by
+/// the store under the participants' row locks, which names who has none.
+pub async fn pair(
+    db: &mut Tx,
+    chapter: &str,
+    newcomer: Uuid,
+    resident: Uuid,
+    now: OffsetDateTime,
+) -> Result<
+    (
+        engine::Participant,
+        engine::Participant,
+        engine::Config,
+        engine::Exclusions,
+    ),
+    StoreError,
+> {
+    let mut interests = Interests::default();
+    let mut n = to_engine(
+        &matches::pool_member(&mut **db, newcomer).await?,
+        now,
+        &mut interests,
+    )?;
+    let mut r = to_engine(
+        &matches::pool_member(&mut **db, resident).await?,
+        now,
+        &mut interests,
+    )?;
+    n.active_matches = 0;
+    r.active_matches = 0;
+    let mut exclusions = engine::Exclusions::default();
+    if matches::is_excluded(&mut **db, newcomer, resident).await? {
+        exclusions.insert(engine_id(newcomer), engine_id(resident));
+    }
+    let mut config = settings(db, chapter).await?.to_engine_config();
+    config.interest_names = interests.names();
+    Ok((n, r, config, exclusions))
+}
+
+/// The engine's explanation, as stored with a match.
+pub fn stored_score(e: &engine::Explanation) -> StoredScore {
+    StoredScore {
+        total: e.total,
+        criteria: e
+            .contributions
+            .iter()
+            .map(|c| StoredCriterion {
+                criterion: c.criterion.name().to_owned(),
+                points: c.points,
+                max_points: c.max_points,
+                reason: c.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Offers the next candidate to `participant` (of `chapter`), when the chapter offers
+/// automatically: proposes their best matchable candidate, trying the next if one was
+/// taken meanwhile. `skip` is a pair not to offer now (the one that just expired).
+/// Returns the new proposal, if any.
+///
+/// Lock order: the caller may hold the participant's row (a newcomer's, or nothing
+/// else), never another resident's: proposals lock the newcomer first.
+pub async fn offer_next(
+    db: &mut Tx,
+    chapter: &str,
+    participant: Uuid,
+    skip: Option<(Uuid, Uuid)>,
+    now: OffsetDateTime,
+) -> Result<Option<Match>, StoreError> {
+    let programme = matches::get_programme(&mut **db, chapter).await?;
+    if !programme.auto_offer_next {
+        return Ok(None);
+    }
+    let mut pool = pool_for(db, chapter, participant, now).await?;
+    if let Some((n, r)) = skip {
+        pool.exclusions.insert(engine_id(n), engine_id(r));
+    }
+    let index = engine::SuggestionIndex::new(&pool.others, &pool.config);
+    let Ok(candidates) = index.suggestions(&pool.me, OFFER_TRIES, &pool.exclusions) else {
+        return Ok(None);
+    };
+    let deadline = now + time::Duration::days(i64::from(programme.proposal_deadline_days));
+    for c in candidates {
+        let proposal = NewProposal {
+            chapter,
+            newcomer: uuid_of(c.newcomer),
+            resident: uuid_of(c.resident),
+            score: Some(stored_score(&c.explanation)),
+            override_: None,
+            proposer: matches::SYSTEM,
+            matching_round: None,
+            deadline,
+            at: now,
+        };
+        if let Ok(m) = matches::propose(db, &proposal).await? {
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
+}
+
+/// After a decline: offers the next candidate to the side left waiting, in its own
+/// transaction (the newcomer when the resident declined or nobody answered; the
+/// resident when the newcomer declined). A coordinator's withdrawal offers nothing.
+pub async fn after_decline(
+    store: &Store,
+    declined: &Match,
+    now: OffsetDateTime,
+) -> Result<Option<Match>, StoreError> {
+    let waiting = match declined.decline_cause.as_deref().map(str::parse::<DeclineCause>) {
+        Some(Ok(DeclineCause::EstablishedResident | DeclineCause::DeadlinePassed)) => declined.newcomer_id,
+        Some(Ok(DeclineCause::Newcomer)) => declined.resident_id,
+        _ => return Ok(None),
+    };
+    let mut tx = store.begin().await?;
+    let offered = offer_next(
+        &mut tx,
+        &declined.chapter_id,
+        waiting,
+        Some((declined.newcomer_id, declined.resident_id)),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(offered)
+}
+
+/// The durable timer of proposal deadlines: declines every proposal whose deadline
+/// passed at `now` (cause DEADLINE_PASSED) and offers the newcomer their next
+/// candidate. Several workers may run it at once: each proposal is declined under its
+/// row locks, and one already declined is skipped, so each fires once.
+pub async fn expire_due(store: &Store, now: OffsetDateTime) -> Result<u64, StoreError> {
+    let due = matches::due_proposals(store.pool(), now, EXPIRY_BATCH).await?;
+    let mut fired = 0;
+    for id in due {
+        let mut tx = store.begin().await?;
+        let declined = matches::decline(
+            &mut tx,
+            &matches::Decline {
+                match_id: id,
+                cause: DeclineCause::DeadlinePassed,
+                reason: "",
+                actor: matches::SYSTEM,
+                at: now,
+            },
+        )
+        .await;
+        match declined {
+            Ok(Ok(m)) => {
+                tx.commit().await?;
+                fired += 1;
+                after_decline(store, &m, now).await?;
+            }
+            // Another worker declined it, or it was answered meanwhile.
+            Err(StoreError::Transition(_)) | Ok(Err(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(fired)
+}
