@@ -82,10 +82,9 @@ pub use rules::{
 };
 pub use slug::Slug;
 pub use state::{
-    ActivityKind, ActivityState, AgreementChannel, Attendance, DeclineCause, InterviewMode,
-    InterviewOutcome, InterviewState, MAX_GUESTS_PER_INVITATION, MatchEndReason, MatchState,
-    ParticipantState, ProposalAnswer, ReferralProgress, ReferralState, Rsvp, TransitionError,
-    seats_fit, seats_for,
+    ActivityKind, ActivityState, AgreementChannel, Attendance, DeclineCause, InterviewMode, InterviewOutcome,
+    InterviewState, MAX_GUESTS_PER_INVITATION, MatchEndReason, MatchState, ParticipantState, ProposalAnswer,
+    ReferralProgress, ReferralState, Rsvp, TransitionError, seats_fit, seats_for,
 };
 pub use text::{DisplayName, FreeText, Note};
 pub use wish::{AgeRange, Strength, Wish, WishKind, Wishes};
