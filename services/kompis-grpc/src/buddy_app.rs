@@ -304,7 +304,7 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::RespondToProposalRequest>,
     ) -> Result<Response<pb::RespondToProposalResponse>, Status> {
-        respond(self.respond_to(request).await)
+        respond(self.answer_proposal(request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListMyInvitations"))]
@@ -320,7 +320,7 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::RespondToInvitationRequest>,
     ) -> Result<Response<pb::RespondToInvitationResponse>, Status> {
-        respond(self.respond_to(request).await)
+        respond(self.answer_invitation(request).await)
     }
 
     async fn check_in(

@@ -41,7 +41,7 @@ impl BuddyApp {
         Ok(pb::GetMyBuddyResponse { buddies })
     }
 
-    pub(super) async fn respond_to(
+    pub(super) async fn answer_proposal(
         &self,
         request: Request<pb::RespondToProposalRequest>,
     ) -> ApiResult<pb::RespondToProposalResponse> {

@@ -72,7 +72,7 @@ impl BuddyApp {
         })
     }
 
-    pub(super) async fn respond_to(
+    pub(super) async fn answer_invitation(
         &self,
         request: Request<pb::RespondToInvitationRequest>,
     ) -> ApiResult<pb::RespondToInvitationResponse> {
