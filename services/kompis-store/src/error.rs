@@ -119,6 +119,14 @@ impl From<sqlx::Error> for StoreError {
                 }
                 _ => {}
             }
+            // 40001 / 40P01: the transaction collided with a concurrent one (a
+            // serialization failure or a deadlock PostgreSQL broke by aborting this
+            // one). Nothing was written; the same request may simply be sent again.
+            if matches!(db.code().as_deref(), Some("40001" | "40P01")) {
+                return StoreError::Conflict(
+                    "the change collided with a concurrent one and was not made; send it again".to_owned(),
+                );
+            }
             // 08xxx: the connection failed; 57P0x: the server is shutting down.
             if db
                 .code()

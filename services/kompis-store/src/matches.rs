@@ -583,10 +583,12 @@ async fn lock_match(tx: &mut PgConnection, id: Uuid) -> Result<Match, StoreError
     let m = get_match(&mut *tx, id).await?;
     lock(tx, m.newcomer_id).await?;
     lock(tx, m.resident_id).await?;
-    Ok(sqlx::query_as("SELECT * FROM matches WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT * FROM matches WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?,
+    )
 }
 
 /// One side's acceptance.

@@ -401,9 +401,15 @@ pub async fn get_participant<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<Pa
 
 /// Reads one participant and locks the row for the rest of the transaction, so that
 /// two state changes of the same participant serialise.
+///
+/// The lock is `FOR NO KEY UPDATE`: it excludes other changes of the row, but not the
+/// key-share locks that inserts referencing the participant take (an event, a
+/// notification, an inbox entry written by a worker). A plain `FOR UPDATE` would make
+/// every such insert wait, and with the worker delivering to two people at once that
+/// could close a cycle of waits between transactions.
 pub async fn lock_participant(tx: &mut PgConnection, id: Uuid) -> Result<Participant, StoreError> {
     Ok(
-        sqlx::query_as(select_participant!("WHERE p.id = $1 FOR UPDATE OF p"))
+        sqlx::query_as(select_participant!("WHERE p.id = $1 FOR NO KEY UPDATE OF p"))
             .bind(id)
             .fetch_one(tx)
             .await?,

@@ -233,3 +233,32 @@ async fn databases_of_a_fresh_cluster_migrated_at_once_all_get_the_service_role(
         assert_eq!(role, "kompis_app");
     }
 }
+
+/// Two transactions waiting for each other: PostgreSQL aborts one of them. That is a
+/// collision to send again (ABORTED, reason CONFLICT, through the one error table),
+/// never an internal error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadlock_is_a_conflict_to_retry_not_an_internal_error() {
+    let app = support::spawn_app().await;
+    let (mut first, mut second) = (
+        app.pool().begin().await.unwrap(),
+        app.pool().begin().await.unwrap(),
+    );
+    let lock = "SELECT pg_advisory_xact_lock($1)";
+    sqlx::query(lock).bind(1_i64).execute(&mut *first).await.unwrap();
+    sqlx::query(lock).bind(2_i64).execute(&mut *second).await.unwrap();
+    let (a, b) = tokio::join!(
+        sqlx::query(lock).bind(2_i64).execute(&mut *first),
+        sqlx::query(lock).bind(1_i64).execute(&mut *second),
+    );
+    let error = a.err().or(b.err()).expect("PostgreSQL breaks the deadlock");
+    let error = kompis_store::StoreError::from(error);
+    assert!(
+        matches!(error, kompis_store::StoreError::Conflict(_)),
+        "{error:?}"
+    );
+    let status = tonic::Status::from(kompis_grpc::kit::errors::ApiError::from(error));
+    assert_eq!(status.code(), Code::Aborted);
+    use tonic_types::StatusExt;
+    assert_eq!(status.get_details_error_info().unwrap().reason, "CONFLICT");
+}

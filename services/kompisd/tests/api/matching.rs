@@ -670,30 +670,40 @@ async fn a_hundred_concurrent_confirmations_for_a_resident_of_capacity_three_end
                 let mut client = kompis_proto::v1::matching_service_client::MatchingServiceClient::new(
                     crate::support::authed(channel, &token),
                 );
-                let m = client
-                    .create_match(CreateMatchRequest {
-                        parent: CHAPTER.into(),
-                        r#match: Some(Match {
-                            newcomer: n,
-                            established_resident: r,
-                            ..Default::default()
-                        }),
-                        request_id: request_id(),
-                        override_reason: String::new(),
-                    })
-                    .await?
-                    .into_inner()
-                    .r#match
-                    .unwrap();
+                // A call that collided with a concurrent one answers ABORTED and is sent
+                // again with the same request id, as a client does.
+                let create = CreateMatchRequest {
+                    parent: CHAPTER.into(),
+                    r#match: Some(Match {
+                        newcomer: n,
+                        established_resident: r,
+                        ..Default::default()
+                    }),
+                    request_id: request_id(),
+                    override_reason: String::new(),
+                };
+                let m = loop {
+                    match client.create_match(create.clone()).await {
+                        Err(s) if s.code() == Code::Aborted => continue,
+                        answer => break answer?.into_inner().r#match.unwrap(),
+                    }
+                };
                 for side in [ParticipantRole::Newcomer, ParticipantRole::EstablishedResident] {
-                    client
-                        .accept_match(AcceptMatchRequest {
-                            name: m.name.clone(),
-                            side: side as i32,
-                            request_id: request_id(),
-                            how_agreed: AgreementChannel::Phone as i32,
-                        })
-                        .await?;
+                    let accept = AcceptMatchRequest {
+                        name: m.name.clone(),
+                        side: side as i32,
+                        request_id: request_id(),
+                        how_agreed: AgreementChannel::Phone as i32,
+                    };
+                    loop {
+                        match client.accept_match(accept.clone()).await {
+                            Err(s) if s.code() == Code::Aborted => continue,
+                            answer => {
+                                answer?;
+                                break;
+                            }
+                        }
+                    }
                 }
                 Ok::<_, tonic::Status>(())
             })

@@ -442,27 +442,40 @@ async fn the_demo_data_set_gives_a_coordinator_people_to_work_with() {
     let app = support::start(settings).await;
     let coordinator = app.coordinator("botkyrka");
 
+    // The demo programme is Botkyrka-sized: more people and referrals than one page.
     let participants = ParticipantServiceClient::new(support::authed(app.channel(), &coordinator))
         .list_participants(kompis_proto::v1::ListParticipantsRequest {
             parent: "chapters/botkyrka".into(),
+            page_size: 100,
             ..Default::default()
         })
         .await
         .unwrap()
-        .into_inner()
-        .participants;
+        .into_inner();
     let referrals = ReferralServiceClient::new(support::authed(app.channel(), &coordinator))
         .list_referrals(kompis_proto::v1::ListReferralsRequest {
             parent: "chapters/botkyrka".into(),
+            page_size: 100,
             ..Default::default()
         })
         .await
         .unwrap()
-        .into_inner()
-        .referrals;
+        .into_inner();
 
-    assert_eq!(participants.len(), 6);
-    assert_eq!(referrals.len(), 2);
+    assert_eq!(participants.participants.len(), 100);
+    assert!(!participants.next_page_token.is_empty());
+    // Referrals from two schools, some already turned into participants.
+    assert!(
+        referrals.referrals.len() >= 50,
+        "{} referrals",
+        referrals.referrals.len()
+    );
+    let schools: std::collections::BTreeSet<_> = referrals
+        .referrals
+        .iter()
+        .map(|r| r.organization.clone())
+        .collect();
+    assert_eq!(schools.len(), 2, "{schools:?}");
     app.shutdown().await;
     drop(database);
 }
