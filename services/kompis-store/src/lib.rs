@@ -141,11 +141,6 @@ impl Store {
         Ok(())
     }
 
-    /// True when PostgreSQL answers a trivial query through the pool.
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
-    }
-
     /// A probe for the health service, on a connection of its own (see [`HealthProbe`]).
     pub fn health_probe(&self, timeout: Duration) -> HealthProbe {
         HealthProbe {

@@ -103,7 +103,7 @@ async fn two_hundred_concurrent_acceptances_for_fifty_seats_take_fifty_and_waitl
 
     let mut calls = tokio::task::JoinSet::new();
     for invitation in sent {
-        let mut client = buddy_app(&app, &app.participant(invitee(&invitation)));
+        let client = buddy_app(&app, &app.participant(invitee(&invitation)));
         calls.spawn(async move {
             let request = RespondToInvitationRequest {
                 invitation: invitation.name.clone(),
@@ -111,18 +111,12 @@ async fn two_hundred_concurrent_acceptances_for_fifty_seats_take_fifty_and_waitl
                 request_id: request_id(),
                 ..Default::default()
             };
-            // As a client should: UNAVAILABLE (the database pool busy on a loaded
-            // machine) is retried with the same request id, which wrote nothing.
-            let mut tries = 0;
-            loop {
-                match client.respond_to_invitation(request.clone()).await {
-                    Err(status) if status.code() == Code::Unavailable && tries < 50 => {
-                        tries += 1;
-                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                    }
-                    result => return result.map(|r| r.into_inner().invitation.unwrap()),
-                }
-            }
+            support::resent(|| {
+                let (mut client, request) = (client.clone(), request.clone());
+                async move { client.respond_to_invitation(request).await }
+            })
+            .await
+            .map(|r| r.into_inner().invitation.unwrap())
         });
     }
     let mut answers = Vec::new();

@@ -667,11 +667,9 @@ async fn a_hundred_concurrent_confirmations_for_a_resident_of_capacity_three_end
             let (channel, token) = (app.channel(), app.coordinator("botkyrka"));
             let (n, r) = (n.clone(), r.name.clone());
             tokio::spawn(async move {
-                let mut client = kompis_proto::v1::matching_service_client::MatchingServiceClient::new(
+                let client = kompis_proto::v1::matching_service_client::MatchingServiceClient::new(
                     crate::support::authed(channel, &token),
                 );
-                // A call that collided with a concurrent one answers ABORTED and is sent
-                // again with the same request id, as a client does.
                 let create = CreateMatchRequest {
                     parent: CHAPTER.into(),
                     r#match: Some(Match {
@@ -682,12 +680,14 @@ async fn a_hundred_concurrent_confirmations_for_a_resident_of_capacity_three_end
                     request_id: request_id(),
                     override_reason: String::new(),
                 };
-                let m = loop {
-                    match client.create_match(create.clone()).await {
-                        Err(s) if s.code() == Code::Aborted => continue,
-                        answer => break answer?.into_inner().r#match.unwrap(),
-                    }
-                };
+                let m = crate::support::resent(|| {
+                    let (mut client, create) = (client.clone(), create.clone());
+                    async move { client.create_match(create).await }
+                })
+                .await?
+                .into_inner()
+                .r#match
+                .unwrap();
                 for side in [ParticipantRole::Newcomer, ParticipantRole::EstablishedResident] {
                     let accept = AcceptMatchRequest {
                         name: m.name.clone(),
@@ -695,15 +695,11 @@ async fn a_hundred_concurrent_confirmations_for_a_resident_of_capacity_three_end
                         request_id: request_id(),
                         how_agreed: AgreementChannel::Phone as i32,
                     };
-                    loop {
-                        match client.accept_match(accept.clone()).await {
-                            Err(s) if s.code() == Code::Aborted => continue,
-                            answer => {
-                                answer?;
-                                break;
-                            }
-                        }
-                    }
+                    crate::support::resent(|| {
+                        let (mut client, accept) = (client.clone(), accept.clone());
+                        async move { client.accept_match(accept).await }
+                    })
+                    .await?;
                 }
                 Ok::<_, tonic::Status>(())
             })

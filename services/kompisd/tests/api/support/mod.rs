@@ -511,3 +511,26 @@ where
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// Sends a call again, as a client does, while it answers ABORTED (it collided with a
+/// concurrent change) or UNAVAILABLE (no database connection came free within the
+/// pool's timeout, on a loaded machine). Each attempt sends the same request, with the
+/// same request id, and a refused attempt wrote nothing, so resending never writes twice.
+pub async fn resent<T, F, Fut>(mut call: F) -> Result<T, tonic::Status>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, tonic::Status>>,
+{
+    let mut attempts = 0;
+    loop {
+        match call().await {
+            Err(status)
+                if matches!(status.code(), tonic::Code::Aborted | tonic::Code::Unavailable)
+                    && attempts < 50 =>
+            {
+                attempts += 1;
+            }
+            answer => return answer,
+        }
+    }
+}
