@@ -23,7 +23,7 @@ mod buddies;
 mod invitations;
 mod notifications;
 
-use kompis_domain::{BirthYear, Note, ParticipantRole, ParticipantState, Role, Violations};
+use kompis_domain::{BirthYear, ParticipantRole, ParticipantState, Role, Violations};
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::buddy_app_service_server::BuddyAppService;
@@ -56,10 +56,12 @@ impl BuddyApp {
         Self { kit }
     }
 
-    /// The caller's participant, or FAILED_PRECONDITION before they signed up.
+    /// The caller's participant, or FAILED_PRECONDITION before they signed up: the one
+    /// the caller's account owns (after a coordinator linked the account to the
+    /// participant a referral created, that one), else the one with the token's id.
     async fn me(&self, principal: &Principal) -> ApiResult<Participant> {
         let id = caller_id(principal)?;
-        match participants::get_participant(self.kit.store().pool(), id).await {
+        match participants::participant_of_account(self.kit.store().pool(), id, &principal.subject).await {
             Ok(p) => Ok(p),
             Err(kompis_store::StoreError::NotFound) => Err(not_signed_up()),
             Err(e) => Err(e.into()),
@@ -218,7 +220,7 @@ impl BuddyAppService for BuddyApp {
                 text_version: consent.text_version,
             },
             profile: parsed.profile,
-            note: Note::empty(),
+            first_note: None,
             actor: principal.subject.clone(),
             at: now,
         };

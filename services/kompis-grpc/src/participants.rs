@@ -8,12 +8,15 @@
 //! Duplicates are flagged, not refused: a participant whose phone number or e-mail
 //! address matches another participant or a referral of the chapter is registered, and
 //! `possible_duplicates` (coordinators only) names the others. The list is computed when
-//! read, so the earlier registration shows the later one too.
+//! read, so the earlier registration shows the later one too. Coordinators resolve a
+//! flag in [`duplicates`]; their note history about a participant is in [`notes`].
 
+mod duplicates;
+mod notes;
 mod search;
 
 use kompis_domain::{
-    BirthYear, FreeText, LanguageCode, Note, ParticipantRole, ParticipantState, Role, Slug, Violations,
+    BirthYear, FreeText, LanguageCode, ParticipantRole, ParticipantState, Role, Slug, Violations,
 };
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
@@ -53,7 +56,6 @@ const UPDATABLE: &[&str] = &[
     "birth_year",
     "gender",
     "district",
-    "note",
     "profile",
     "profile.languages",
     "profile.swedish_level",
@@ -86,10 +88,9 @@ struct ParsedParticipant {
     person: Option<PersonalDetails>,
     district: Option<(Slug, Slug)>,
     profile: Option<Profile>,
-    note: Option<Note>,
 }
 
-/// Parses the person, district, profile and note of `p` at `path`, recording every bad
+/// Parses the person, district and profile of `p` at `path`, recording every bad
 /// field. `role` is the participant's role when already known (updates).
 fn parse_participant(
     v: &mut Violations,
@@ -132,7 +133,6 @@ fn parse_participant(
             completeness,
         )
     });
-    let note = v.check(format!("{path}.note"), Note::parse(&p.note));
     let person = match (name, contact, birth_year, gender) {
         (Some(name), Some(contact), Some(birth_year), Some(gender)) => Some(PersonalDetails {
             given_name: name.given,
@@ -158,7 +158,6 @@ fn parse_participant(
         person,
         district,
         profile,
-        note,
     }
 }
 
@@ -201,7 +200,6 @@ fn merge(current: &mut pb::Participant, input: &pb::Participant, paths: &[&str])
             "birth_year" => current.birth_year = input.birth_year,
             "gender" => current.gender = input.gender,
             "district" => current.district.clone_from(&input.district),
-            "note" => current.note.clone_from(&input.note),
             "profile" => {
                 *profile = input_profile.clone();
                 if !input_profile.district.is_empty() {
@@ -329,8 +327,8 @@ impl ParticipantService for Participants {
             (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
             (Ok(consent), Ok(())) => consent,
         };
-        let (Some(rid), Some(role), Some(person), Some(profile), Some(note)) =
-            (rid, parsed.role, parsed.person, parsed.profile, parsed.note)
+        let (Some(rid), Some(role), Some(person), Some(profile)) =
+            (rid, parsed.role, parsed.person, parsed.profile)
         else {
             return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
         };
@@ -350,7 +348,7 @@ impl ParticipantService for Participants {
                 text_version: consent.text_version,
             },
             profile,
-            note,
+            first_note: None,
             actor: principal.subject.clone(),
             at: now,
         };
@@ -515,10 +513,10 @@ impl ParticipantService for Participants {
         );
         check_places(&mut tx, &mut v, "participant", &current.chapter_id, &parsed).await?;
         v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (Some(person), Some(profile), Some(note)) = (parsed.person, parsed.profile, parsed.note) else {
+        let (Some(person), Some(profile)) = (parsed.person, parsed.profile) else {
             return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
         };
-        participants::update_participant(&mut *tx, current.id, &person, &profile, &note, self.kit.now())
+        participants::update_participant(&mut *tx, current.id, &person, &profile, self.kit.now())
             .await
             .named(name)?;
         let updated = participants::get_participant(&mut *tx, current.id)
@@ -610,6 +608,46 @@ impl ParticipantService for Participants {
         let query =
             search::parse_query(&req.query).map_err(|e| ApiError::invalid("query", e.into_description()))?;
         ok(search::search_people(&self.kit, chapter.as_str(), &query).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ResolveDuplicate"))]
+    async fn resolve_duplicate(
+        &self,
+        request: Request<pb::ResolveDuplicateRequest>,
+    ) -> Result<Response<pb::ResolveDuplicateResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, MANAGERS)?;
+        respond(duplicates::resolve(&self.kit, principal, request.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "CreateParticipantNote"))]
+    async fn create_participant_note(
+        &self,
+        request: Request<pb::CreateParticipantNoteRequest>,
+    ) -> Result<Response<pb::CreateParticipantNoteResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, MANAGERS)?;
+        respond(notes::create(&self.kit, principal, request.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListParticipantNotes"))]
+    async fn list_participant_notes(
+        &self,
+        request: Request<pb::ListParticipantNotesRequest>,
+    ) -> Result<Response<pb::ListParticipantNotesResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, MANAGERS)?;
+        respond(notes::list(&self.kit, principal, request.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "EraseParticipantNote"))]
+    async fn erase_participant_note(
+        &self,
+        request: Request<pb::EraseParticipantNoteRequest>,
+    ) -> Result<Response<pb::EraseParticipantNoteResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        scope::require_role(principal, MANAGERS)?;
+        respond(notes::erase(&self.kit, principal, request.get_ref()).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetWaitingList"))]

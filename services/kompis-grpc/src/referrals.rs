@@ -35,6 +35,7 @@ use kompis_proto::v1::referral_service_server::ReferralService;
 use kompis_store::participants::{
     self, ConsentRecord, NewParticipant, PersonalDetails, Profile, Source, StoredLanguage,
 };
+use kompis_store::notes::NewNote;
 use kompis_store::referrals::{self, DistrictPlace, NewReferral, Referral, ReferralFilter};
 use kompis_store::{StoreError, Tx, organizations};
 use time::OffsetDateTime;
@@ -661,7 +662,8 @@ impl ReferralService for Referrals {
 
 /// The participant a referral becomes: a newcomer applicant with the referral's name,
 /// contact, birth year, gender, district, languages, Swedish level and consent, so that
-/// nothing is typed twice. The referrer's note becomes the participant's note.
+/// nothing is typed twice. The referrer's note becomes the first note of the
+/// participant's note history, written by the referrer.
 fn new_participant(
     row: &Referral,
     chapter: &Slug,
@@ -715,7 +717,10 @@ fn new_participant(
             buddy_capacity: 1,
             ..Profile::default()
         },
-        note: stored(Note::parse(&row.note))?,
+        first_note: Some(NewNote {
+            author: row.referrer.clone(),
+            text: stored(Note::parse(&row.note))?,
+        }),
         actor: principal.subject.clone(),
         at,
     })

@@ -78,6 +78,15 @@ pub enum DomainViolation {
     /// taken).
     #[error("not enough free seats")]
     NotEnoughSeats,
+    /// A pair asked to be dismissed is not flagged as a possible duplicate.
+    #[error("the two records are not flagged as possible duplicates of each other")]
+    NotAPossibleDuplicate,
+    /// Two participants cannot be merged; the text says why.
+    #[error("the participants cannot be merged: {0}")]
+    MergeNotPossible(&'static str),
+    /// An app account cannot be linked; the text says why.
+    #[error("the app account cannot be linked: {0}")]
+    AccountLinkNotPossible(&'static str),
 }
 
 impl StoreError {

@@ -221,7 +221,8 @@ pub struct EventFilter<'a> {
     /// The chapter whose log is read.
     pub chapter_id: &'a str,
     /// Only events about this resource or a resource under it (a participant's
-    /// interviews are under the participant).
+    /// interviews are under the participant). For a participant, also those of the
+    /// participants merged into it, whose history it took over.
     pub subject: Option<&'a str>,
     /// Only events at or after this time.
     pub occurred_at_or_after: Option<OffsetDateTime>,
@@ -237,10 +238,25 @@ pub async fn list_filtered<'c>(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Event>, StoreError> {
+    // The subject and, for a participant, every participant merged into it (a merge of
+    // a merge too). The CASE casts only a well-formed participant name.
     Ok(sqlx::query_as(
-        "SELECT * FROM events
+        "WITH RECURSIVE merged (id) AS (
+             SELECT CASE WHEN $2 ~ '^chapters/[^/]+/participants/[0-9a-fA-F-]{36}$'
+                         THEN split_part($2, '/', 4)::uuid END
+             UNION
+             SELECT p.id FROM participants p JOIN merged m ON p.merged_into = m.id
+         ),
+         subjects (name) AS (
+             SELECT $2::text
+             UNION
+             SELECT 'chapters/' || p.chapter_id || '/participants/' || p.id::text
+             FROM participants p JOIN merged m ON p.id = m.id
+         )
+         SELECT * FROM events
          WHERE chapter_id = $1
-           AND ($2::text IS NULL OR subject = $2 OR starts_with(subject, $2 || '/'))
+           AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM subjects s
+                    WHERE events.subject = s.name OR starts_with(events.subject, s.name || '/')))
            AND ($3::timestamptz IS NULL OR occur_time >= $3)
            AND ($4::timestamptz IS NULL OR occur_time < $4)
            AND ($5::uuid IS NULL OR id > $5)

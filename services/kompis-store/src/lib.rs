@@ -15,6 +15,7 @@
 pub mod activities;
 pub mod chapters;
 pub mod dead_letters;
+pub mod duplicates;
 mod error;
 pub mod events;
 pub mod idempotency;
@@ -23,6 +24,7 @@ pub mod intake;
 pub mod interests;
 pub mod interviews;
 pub mod matches;
+pub mod notes;
 pub mod notifications;
 pub mod organizations;
 pub mod outbox;

@@ -7,8 +7,8 @@
 
 pub use kompis_domain::WaitingSince;
 use kompis_domain::{
-    BirthYear, Contact, DisplayName, EventKind, Gender, LanguageCode, Note, ParticipantRole,
-    ParticipantState, Slug,
+    BirthYear, Contact, DisplayName, EventKind, Gender, LanguageCode, ParticipantRole, ParticipantState,
+    Slug,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::events::{self, NewEvent};
+use crate::notes::{self, NewNote};
 
 /// How a participant came to the programme (`participants.source`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,8 +153,8 @@ pub struct NewParticipant {
     pub consent: ConsentRecord,
     /// Profile known at registration (district always; languages often).
     pub profile: Profile,
-    /// Coordinator's note.
-    pub note: Note,
+    /// The first note of the participant's history (a referrer's note), if any.
+    pub first_note: Option<NewNote>,
     /// Who registers: written to the event log as the actor.
     pub actor: String,
     /// When, from the application's clock: the creation, state and update time.
@@ -225,15 +226,17 @@ pub struct Participant {
     pub has_children: bool,
     /// Live matches.
     pub active_match_count: i32,
-    /// Coordinator's note.
-    pub note: String,
+    /// The participant this one was merged into, once closed by a merge.
+    pub merged_into: Option<Uuid>,
     /// When the participant last became ready.
     pub waiting_since: Option<OffsetDateTime>,
     /// App account that signed up, if any.
     pub account_subject: Option<String>,
     /// Other participants, then referrals, of the chapter with the same phone or e-mail,
     /// as resource names (the referral the participant came from excluded), oldest
-    /// first. Computed when read, so an earlier registration sees a later one too.
+    /// first. Computed when read, so an earlier registration sees a later one too. A
+    /// withdrawn or merged participant is flagged with nobody and nobody with it, and
+    /// dismissed pairs are left out.
     pub possible_duplicates: Vec<String>,
     /// The latest intake interview, if any.
     pub latest_interview_id: Option<Uuid>,
@@ -300,6 +303,11 @@ macro_rules! select_participant {
                 FROM participants o
                 WHERE o.chapter_id = p.chapter_id AND o.id <> p.id
                   AND (o.phone = p.phone OR o.email = p.email)
+                  AND p.state <> 'withdrawn' AND p.merged_into IS NULL
+                  AND o.state <> 'withdrawn' AND o.merged_into IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d
+                                  WHERE d.first_id = least(p.id, o.id)
+                                    AND d.second_id = greatest(p.id, o.id))
                 ORDER BY o.create_time, o.id)
              || ARRAY(
                 SELECT 'chapters/' || r.chapter_id || '/referrals/' || r.id::text
@@ -308,6 +316,10 @@ macro_rules! select_participant {
                   AND r.id IS DISTINCT FROM p.referral_id
                   AND r.participant_id IS DISTINCT FROM p.id
                   AND (r.phone = p.phone OR r.email = p.email)
+                  AND p.state <> 'withdrawn' AND p.merged_into IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d
+                                  WHERE d.first_id = least(p.id, r.id)
+                                    AND d.second_id = greatest(p.id, r.id))
                 ORDER BY r.create_time, r.id) AS possible_duplicates,
             (SELECT i.id FROM interviews i WHERE i.participant_id = p.id
              ORDER BY i.create_time DESC, i.id DESC LIMIT 1) AS latest_interview_id
@@ -334,10 +346,10 @@ pub async fn insert_participant(
              account_subject, given_name, family_name, display_name, phone, email, birth_year,
              gender, municipality_id, district_id, consent_given_by, consent_time,
              consent_text_version, languages, swedish_level, interests, free_tags,
-             availability, meeting_preference, wishes, buddy_capacity, has_children, note,
+             availability, meeting_preference, wishes, buddy_capacity, has_children,
              create_time, state_time, update_time)
          VALUES ($1, $2, $3, 'applicant', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $29, $29)",
+                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28, $28)",
     )
     .bind(new.id)
     .bind(new.chapter_id.as_str())
@@ -366,10 +378,12 @@ pub async fn insert_participant(
     .bind(Json(&profile.wishes))
     .bind(profile.buddy_capacity)
     .bind(profile.has_children)
-    .bind(new.note.as_str())
     .bind(new.at)
     .execute(&mut *tx)
     .await?;
+    if let Some(note) = new.first_note.as_ref().filter(|n| !n.text.is_empty()) {
+        notes::append(&mut *tx, Uuid::now_v7(), new.id, note, new.at).await?;
+    }
     let name = resource_name(new.chapter_id.as_str(), new.id);
     let attributes = events::participant_attributes(&mut *tx, new.id).await?;
     events::append(
@@ -397,6 +411,25 @@ pub async fn get_participant<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<Pa
         .bind(id)
         .fetch_one(db)
         .await?)
+}
+
+/// The participant an app account owns: the one whose `account_subject` is `subject`,
+/// else the one with the token's participant `id`, or the participant it was merged
+/// into. [`StoreError::NotFound`] before the account signed up.
+pub async fn participant_of_account<'c>(
+    db: impl PgExecutor<'c>,
+    id: Uuid,
+    subject: &str,
+) -> Result<Participant, StoreError> {
+    Ok(sqlx::query_as(select_participant!(
+        "WHERE p.id = coalesce(
+             (SELECT a.id FROM participants a WHERE a.account_subject = $2),
+             (SELECT coalesce(m.merged_into, m.id) FROM participants m WHERE m.id = $1))"
+    ))
+    .bind(id)
+    .bind(subject)
+    .fetch_one(db)
+    .await?)
 }
 
 /// Reads one participant and locks the row for the rest of the transaction, so that
@@ -483,13 +516,12 @@ pub async fn list_participants<'c>(
     .await?)
 }
 
-/// Replaces a participant's personal details, profile and note.
+/// Replaces a participant's personal details and profile.
 pub async fn update_participant<'c>(
     db: impl PgExecutor<'c>,
     id: Uuid,
     person: &PersonalDetails,
     profile: &Profile,
-    note: &Note,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
@@ -497,7 +529,7 @@ pub async fn update_participant<'c>(
              phone = $5, email = $6, birth_year = $7, gender = $8, municipality_id = $9,
              district_id = $10, languages = $11, swedish_level = $12, interests = $13,
              free_tags = $14, availability = $15, meeting_preference = $16, wishes = $17,
-             buddy_capacity = $18, has_children = $19, note = $20, update_time = $21
+             buddy_capacity = $18, has_children = $19, update_time = $20
          WHERE id = $1",
     )
     .bind(id)
@@ -519,7 +551,6 @@ pub async fn update_participant<'c>(
     .bind(Json(&profile.wishes))
     .bind(profile.buddy_capacity)
     .bind(profile.has_children)
-    .bind(note.as_str())
     .bind(at)
     .execute(db)
     .await?;

@@ -425,7 +425,8 @@ pub struct Duplicate {
 /// The possible duplicates of each of `referrals`: other referrals and participants in
 /// the same chapter with the same phone number or e-mail address (both stored
 /// lowercased, so compared case-insensitively). The participant a referral was converted into is not its
-/// duplicate. Ordered by referral, then collection, then id.
+/// duplicate, nor is a withdrawn or merged participant, nor a pair a coordinator
+/// dismissed. Ordered by referral, then collection, then id.
 pub async fn possible_duplicates<'c>(
     db: impl PgExecutor<'c>,
     referrals: &[Uuid],
@@ -436,13 +437,18 @@ pub async fn possible_duplicates<'c>(
            JOIN referrals o ON o.chapter_id = r.chapter_id AND o.id <> r.id
                 AND (o.phone = r.phone OR o.email = r.email)
           WHERE r.id = ANY($1)
+            AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d
+                            WHERE d.first_id = least(r.id, o.id) AND d.second_id = greatest(r.id, o.id))
          UNION ALL
          SELECT r.id, 'participants', p.id
            FROM referrals r
            JOIN participants p ON p.chapter_id = r.chapter_id
                 AND p.id IS DISTINCT FROM r.participant_id
                 AND (p.phone = r.phone OR p.email = r.email)
+                AND p.state <> 'withdrawn' AND p.merged_into IS NULL
           WHERE r.id = ANY($1)
+            AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d
+                            WHERE d.first_id = least(r.id, p.id) AND d.second_id = greatest(r.id, p.id))
          ORDER BY 1, 2, 3",
     )
     .bind(referrals)

@@ -245,6 +245,9 @@ fn domain_error(rule: DomainViolation) -> ApiError {
         DomainViolation::TooManyGuests { .. } => ErrorReason::TooManyGuests,
         DomainViolation::ActivityClosed => ErrorReason::ActivityClosed,
         DomainViolation::NotEnoughSeats => ErrorReason::CapacityExceeded,
+        DomainViolation::NotAPossibleDuplicate => ErrorReason::NotAPossibleDuplicate,
+        DomainViolation::MergeNotPossible(_) => ErrorReason::MergeNotPossible,
+        DomainViolation::AccountLinkNotPossible(_) => ErrorReason::AccountLinkNotPossible,
     };
     ApiError::precondition(reason, rule.to_string())
 }

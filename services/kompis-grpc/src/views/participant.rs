@@ -98,8 +98,8 @@ pub fn parse_participant_name(name: &str) -> Result<(Slug, ParticipantId), Field
 pub enum View {
     /// A coordinator or administrator: everything.
     Coordinator,
-    /// The participant themself: coordinator-only fields (the note, possible
-    /// duplicates) cleared.
+    /// The participant themself: coordinator-only fields (the state reason, possible
+    /// duplicates, the merge) cleared. Notes are never part of a participant.
     Own,
 }
 
@@ -151,10 +151,9 @@ pub fn participant_pb(p: &Participant, view: View) -> ApiResult<pb::Participant>
         } else {
             Vec::new()
         },
-        note: if coordinator {
-            p.note.clone()
-        } else {
-            String::new()
+        merged_into: match p.merged_into {
+            Some(survivor) if coordinator => participants::resource_name(&p.chapter_id, survivor),
+            _ => String::new(),
         },
         create_time: timestamp(p.create_time),
         state_time: timestamp(p.state_time),

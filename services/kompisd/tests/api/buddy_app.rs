@@ -208,7 +208,7 @@ async fn a_known_phone_number_is_flagged_to_coordinators_but_never_shown_in_the_
     let (_, token, participant) = signed_up(&app, 1).await;
 
     assert!(participant.possible_duplicates.is_empty());
-    assert!(participant.note.is_empty());
+    assert!(participant.state_reason.is_empty());
     let mine = buddy_app(&app, &token)
         .get_my_profile(GetMyProfileRequest {})
         .await

@@ -644,7 +644,7 @@ async fn a_swedish_level_outside_the_closed_set_is_named() {
 }
 
 #[tokio::test]
-async fn converting_a_referral_carries_the_referrers_note_to_the_participant() {
+async fn converting_a_referral_makes_the_referrers_note_the_first_of_the_participants_notes() {
     let app = support::spawn_app_with_demo().await;
     let referral = refer(&app, "+46701234567", "").await;
 
@@ -659,8 +659,19 @@ async fn converting_a_referral_carries_the_referrers_note_to_the_participant() {
         .participant
         .unwrap();
 
+    let notes = crate::fixtures::participants::participants(&app, &app.coordinator("botkyrka"))
+        .list_participant_notes(ListParticipantNotesRequest {
+            parent: participant.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .notes;
+
     assert!(!referral.note.is_empty());
-    assert_eq!(participant.note, referral.note);
+    let written: Vec<_> = notes.iter().map(|n| (n.text.as_str(), n.author.as_str())).collect();
+    assert_eq!(written, [(referral.note.as_str(), SFI_ACCOUNT)]);
 }
 
 #[tokio::test]
