@@ -17,7 +17,7 @@ use crate::participants::{self, Participant, StateChange};
 use crate::{DomainViolation, StoreError, notes};
 
 /// The record a participant's flag names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Other<'a> {
     /// Another participant (read and locked by the caller).
     Participant(&'a Participant),

@@ -4,7 +4,7 @@
 //! flags of both records.
 
 use crate::fixtures::participants::{
-    CHAPTER, buddy_app, consent, get, hold, interviews, newcomer, participants, register, request_id,
+    CHAPTER, buddy_app, consent, eligible, get, hold, interviews, newcomer, participants, register, request_id,
     resident, speaks,
 };
 use crate::fixtures::referrals::{SFI, learner, referrals, reports};
@@ -243,6 +243,7 @@ async fn a_merge_leaves_one_record_holding_the_referral_interviews_notes_and_eve
             name: interview.name.clone(),
             outcome: InterviewOutcome::NeedsFollowUp as i32,
             outcome_reason: "wants to ask her family first".into(),
+            eligibility: Some(eligible()),
             ..Default::default()
         })
         .await
@@ -448,7 +449,7 @@ async fn a_bad_resolution_names_every_bad_field() {
         .unwrap_err();
 
     assert_eq!(everything.code(), Code::InvalidArgument);
-    assert_eq!(bad_fields(&everything), ["name", "duplicate", "resolution"]);
+    assert_eq!(bad_fields(&everything), ["duplicate", "name", "resolution"]);
     assert_eq!(bad_fields(&merge_a_referral), ["duplicate"]);
     assert_eq!(bad_fields(&itself), ["duplicate"]);
 }

@@ -519,7 +519,7 @@ async fn an_update_changes_only_the_fields_in_the_mask() {
     let mut client = participants(&app, &app.coordinator("botkyrka"));
     let mut changes = newcomer(99);
     changes.name = created.name.clone();
-    changes.note = "Prefers meetings after SFI class.".into();
+    changes.gender = Gender::NonBinary as i32;
     changes.contact = Some(Contact {
         phone: "+46 70 999 88 77".into(),
         email: String::new(),
@@ -529,7 +529,7 @@ async fn an_update_changes_only_the_fields_in_the_mask() {
     let updated = client
         .update_participant(UpdateParticipantRequest {
             participant: Some(changes),
-            update_mask: mask(&["note", "contact", "profile.district"]),
+            update_mask: mask(&["gender", "contact", "profile.district"]),
         })
         .await
         .unwrap()
@@ -537,7 +537,7 @@ async fn an_update_changes_only_the_fields_in_the_mask() {
         .participant
         .unwrap();
 
-    assert_eq!(updated.note, "Prefers meetings after SFI class.");
+    assert_eq!(updated.gender, Gender::NonBinary as i32);
     assert_eq!(updated.contact.unwrap().phone, "+46709998877");
     assert_eq!(updated.district, TUMBA);
     assert_eq!(updated.profile.as_ref().unwrap().district, TUMBA);
@@ -665,12 +665,12 @@ async fn another_chapters_coordinator_can_neither_correct_nor_return_a_participa
         .unwrap();
     let mut other = participants(&app, &app.coordinator("stockholm"));
     let mut changes = created.clone();
-    changes.note = "Written from another chapter.".into();
+    changes.gender = Gender::Male as i32;
 
     let update = other
         .update_participant(UpdateParticipantRequest {
             participant: Some(changes),
-            update_mask: mask(&["note"]),
+            update_mask: mask(&["gender"]),
         })
         .await
         .unwrap_err();
@@ -689,7 +689,7 @@ async fn another_chapters_coordinator_can_neither_correct_nor_return_a_participa
     }
     let unchanged = get(&app, &created.name).await;
     assert_eq!(unchanged.state, ParticipantState::Withdrawn as i32);
-    assert_eq!(unchanged.note, created.note);
+    assert_eq!(unchanged.gender, created.gender);
 }
 
 #[tokio::test]
