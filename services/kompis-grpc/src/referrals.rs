@@ -32,10 +32,10 @@ use kompis_domain::{
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::referral_service_server::ReferralService;
+use kompis_store::notes::NewNote;
 use kompis_store::participants::{
     self, ConsentRecord, NewParticipant, PersonalDetails, Profile, Source, StoredLanguage,
 };
-use kompis_store::notes::NewNote;
 use kompis_store::referrals::{self, DistrictPlace, NewReferral, Referral, ReferralFilter};
 use kompis_store::{StoreError, Tx, organizations};
 use time::OffsetDateTime;

@@ -62,7 +62,11 @@ async fn resolution_event(
 }
 
 /// Whether the referral `id` belongs to `chapter`.
-async fn referral_in_chapter<'c>(db: impl PgExecutor<'c>, chapter: &str, id: Uuid) -> Result<bool, StoreError> {
+async fn referral_in_chapter<'c>(
+    db: impl PgExecutor<'c>,
+    chapter: &str,
+    id: Uuid,
+) -> Result<bool, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM referrals WHERE id = $1 AND chapter_id = $2)")
             .bind(id)
@@ -141,7 +145,9 @@ async fn merge_refusal(
         return Ok(Some(Merge("one of the two was merged already")));
     }
     if survivor.role != duplicate.role {
-        return Ok(Some(Merge("one is a newcomer and the other an established resident")));
+        return Ok(Some(Merge(
+            "one is a newcomer and the other an established resident",
+        )));
     }
     if accounts == Accounts::Link {
         if duplicate.account_subject.is_none() {

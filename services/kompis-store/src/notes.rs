@@ -86,12 +86,18 @@ pub async fn append<'c>(
 }
 
 /// Reads one note of `participant`; [`StoreError::NotFound`] when it has no such note.
-pub async fn get<'c>(db: impl PgExecutor<'c>, participant: Uuid, id: Uuid) -> Result<ParticipantNote, StoreError> {
-    Ok(sqlx::query_as(select_note!("WHERE n.id = $1 AND n.participant_id = $2"))
-        .bind(id)
-        .bind(participant)
-        .fetch_one(db)
-        .await?)
+pub async fn get<'c>(
+    db: impl PgExecutor<'c>,
+    participant: Uuid,
+    id: Uuid,
+) -> Result<ParticipantNote, StoreError> {
+    Ok(
+        sqlx::query_as(select_note!("WHERE n.id = $1 AND n.participant_id = $2"))
+            .bind(id)
+            .bind(participant)
+            .fetch_one(db)
+            .await?,
+    )
 }
 
 /// The notes of `participant`, oldest first, after the (`create_time`, id) key `after`.

@@ -7,8 +7,7 @@
 
 pub use kompis_domain::WaitingSince;
 use kompis_domain::{
-    BirthYear, Contact, DisplayName, EventKind, Gender, LanguageCode, ParticipantRole, ParticipantState,
-    Slug,
+    BirthYear, Contact, DisplayName, EventKind, Gender, LanguageCode, ParticipantRole, ParticipantState, Slug,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;

@@ -32,7 +32,10 @@ const RESOLUTIONS: EnumTable<pb::DuplicateResolution, Resolution> = EnumTable::n
     &[
         (pb::DuplicateResolution::Dismiss, Resolution::Dismiss),
         (pb::DuplicateResolution::Merge, Resolution::Merge),
-        (pb::DuplicateResolution::LinkAppAccount, Resolution::LinkAppAccount),
+        (
+            pb::DuplicateResolution::LinkAppAccount,
+            Resolution::LinkAppAccount,
+        ),
     ],
 );
 
@@ -157,7 +160,11 @@ pub async fn resolve(
 mod tests {
     use super::*;
 
-    fn request(name: &str, duplicate: &str, resolution: pb::DuplicateResolution) -> pb::ResolveDuplicateRequest {
+    fn request(
+        name: &str,
+        duplicate: &str,
+        resolution: pb::DuplicateResolution,
+    ) -> pb::ResolveDuplicateRequest {
         pb::ResolveDuplicateRequest {
             name: name.into(),
             duplicate: duplicate.into(),
@@ -175,7 +182,11 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named_at_once() {
-        let req = request("chapters/botkyrka/people/1", "nobody", pb::DuplicateResolution::Unspecified);
+        let req = request(
+            "chapters/botkyrka/people/1",
+            "nobody",
+            pb::DuplicateResolution::Unspecified,
+        );
         assert_eq!(bad_fields(&req), ["name", "duplicate", "resolution"]);
     }
 
@@ -184,8 +195,14 @@ mod tests {
         let p = format!("chapters/botkyrka/participants/{}", Uuid::now_v7());
         let r = format!("chapters/botkyrka/referrals/{}", Uuid::now_v7());
         assert!(parse(&request(&p, &r, pb::DuplicateResolution::Dismiss)).is_ok());
-        assert_eq!(bad_fields(&request(&p, &r, pb::DuplicateResolution::Merge)), ["duplicate"]);
-        assert_eq!(bad_fields(&request(&p, &p, pb::DuplicateResolution::Dismiss)), ["duplicate"]);
+        assert_eq!(
+            bad_fields(&request(&p, &r, pb::DuplicateResolution::Merge)),
+            ["duplicate"]
+        );
+        assert_eq!(
+            bad_fields(&request(&p, &p, pb::DuplicateResolution::Dismiss)),
+            ["duplicate"]
+        );
         let elsewhere = format!("chapters/huddinge/participants/{}", Uuid::now_v7());
         assert_eq!(
             bad_fields(&request(&p, &elsewhere, pb::DuplicateResolution::Merge)),

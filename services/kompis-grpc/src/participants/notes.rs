@@ -34,8 +34,11 @@ fn note_pb(n: &ParticipantNote) -> pb::ParticipantNote {
 /// Parses `chapters/{chapter}/participants/{participant}/notes/{note}` into the
 /// participant's name and the note's id.
 fn parse_note_name(name: &str) -> Result<(String, Uuid), FieldError> {
-    let refusal =
-        || FieldError::new("must be a resource name of the form chapters/{chapter}/participants/{participant}/notes/{note}");
+    let refusal = || {
+        FieldError::new(
+            "must be a resource name of the form chapters/{chapter}/participants/{participant}/notes/{note}",
+        )
+    };
     let (participant, id) = name.rsplit_once("/notes/").ok_or_else(refusal)?;
     let _: (Slug, ParticipantId) = parse_participant_name(participant).map_err(|_| refusal())?;
     let id = Uuid::try_parse(id).map_err(|_| refusal())?;
@@ -142,7 +145,10 @@ mod tests {
     fn note_names_parse() {
         let p = format!("chapters/botkyrka/participants/{}", Uuid::now_v7());
         let id = Uuid::now_v7();
-        assert_eq!(parse_note_name(&format!("{p}/notes/{id}")).unwrap(), (p.clone(), id));
+        assert_eq!(
+            parse_note_name(&format!("{p}/notes/{id}")).unwrap(),
+            (p.clone(), id)
+        );
         assert!(parse_note_name(&format!("{p}/notes/x")).is_err());
         assert!(parse_note_name(&p).is_err());
         assert!(parse_note_name(&format!("chapters/botkyrka/notes/{id}")).is_err());

@@ -4,8 +4,8 @@
 //! flags of both records.
 
 use crate::fixtures::participants::{
-    CHAPTER, buddy_app, consent, eligible, get, hold, interviews, newcomer, participants, register, request_id,
-    resident, speaks,
+    CHAPTER, buddy_app, consent, eligible, get, hold, interviews, newcomer, participants, register,
+    request_id, resident, speaks,
 };
 use crate::fixtures::referrals::{SFI, learner, referrals, reports};
 use crate::support::{self, TestApp, bad_fields, reason};
@@ -155,7 +155,10 @@ async fn a_dismissed_flag_is_never_shown_again_for_that_pair() {
     let app = support::spawn_app_with_demo().await;
     let first = register(&app, newcomer_with_phone(1, "+46701110001")).await;
     let second = register(&app, newcomer_with_phone(2, "+46701110001")).await;
-    assert_eq!(get(&app, &first.name).await.possible_duplicates, [second.name.clone()]);
+    assert_eq!(
+        get(&app, &first.name).await.possible_duplicates,
+        [second.name.clone()]
+    );
 
     let resolved = resolve(&app, &first.name, &second.name, DuplicateResolution::Dismiss)
         .await
@@ -163,8 +166,14 @@ async fn a_dismissed_flag_is_never_shown_again_for_that_pair() {
     let third = register(&app, newcomer_with_phone(3, "+46701110001")).await;
 
     assert!(resolved.possible_duplicates.is_empty());
-    assert_eq!(get(&app, &first.name).await.possible_duplicates, [third.name.clone()]);
-    assert_eq!(get(&app, &second.name).await.possible_duplicates, [third.name.clone()]);
+    assert_eq!(
+        get(&app, &first.name).await.possible_duplicates,
+        [third.name.clone()]
+    );
+    assert_eq!(
+        get(&app, &second.name).await.possible_duplicates,
+        [third.name.clone()]
+    );
     assert_eq!(
         third.possible_duplicates,
         [first.name.clone(), second.name.clone()],
@@ -216,7 +225,9 @@ async fn a_dismissed_referral_is_no_longer_flagged_on_either_side() {
         .referral
         .unwrap();
     assert_eq!(
-        coordinator_view_of_referral(&app, &referral.name).await.possible_duplicates,
+        coordinator_view_of_referral(&app, &referral.name)
+            .await
+            .possible_duplicates,
         [known.name.clone()]
     );
 
@@ -225,10 +236,12 @@ async fn a_dismissed_referral_is_no_longer_flagged_on_either_side() {
         .unwrap();
 
     assert!(resolved.possible_duplicates.is_empty());
-    assert!(coordinator_view_of_referral(&app, &referral.name)
-        .await
-        .possible_duplicates
-        .is_empty());
+    assert!(
+        coordinator_view_of_referral(&app, &referral.name)
+            .await
+            .possible_duplicates
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -249,14 +262,21 @@ async fn a_merge_leaves_one_record_holding_the_referral_interviews_notes_and_eve
         .await
         .expect("the interview is recorded");
     let survivor = register(&app, newcomer_with_phone(2, "+46701110001")).await;
-    assert_eq!(survivor.possible_duplicates, [duplicate.name.clone(), referral.clone()]);
+    assert_eq!(
+        survivor.possible_duplicates,
+        [duplicate.name.clone(), referral.clone()]
+    );
 
     let merged = resolve(&app, &survivor.name, &duplicate.name, DuplicateResolution::Merge)
         .await
         .unwrap();
 
     // The survivor keeps its own state and takes over the rest.
-    let moved_interview = format!("{}/interviews/{}", survivor.name, interview.name.rsplit('/').next().unwrap());
+    let moved_interview = format!(
+        "{}/interviews/{}",
+        survivor.name,
+        interview.name.rsplit('/').next().unwrap()
+    );
     assert_eq!(merged.state, ParticipantState::Applicant as i32);
     assert!(merged.possible_duplicates.is_empty());
     assert_eq!(merged.latest_interview, moved_interview);
@@ -299,9 +319,13 @@ async fn a_merge_leaves_one_record_holding_the_referral_interviews_notes_and_eve
     let subjects: std::collections::BTreeSet<&str> = events.iter().map(|e| e.subject.as_str()).collect();
     assert_eq!(
         subjects,
-        [survivor.name.as_str(), duplicate.name.as_str(), interview.name.as_str()]
-            .into_iter()
-            .collect()
+        [
+            survivor.name.as_str(),
+            duplicate.name.as_str(),
+            interview.name.as_str()
+        ]
+        .into_iter()
+        .collect()
     );
     let reasons: Vec<(&str, &str)> = events
         .iter()
@@ -311,8 +335,14 @@ async fn a_merge_leaves_one_record_holding_the_referral_interviews_notes_and_eve
     assert_eq!(
         reasons,
         [
-            (duplicate.name.as_str(), format!("merged into {}", survivor.name).as_str()),
-            (survivor.name.as_str(), format!("merged with {}", duplicate.name).as_str()),
+            (
+                duplicate.name.as_str(),
+                format!("merged into {}", survivor.name).as_str()
+            ),
+            (
+                survivor.name.as_str(),
+                format!("merged with {}", duplicate.name).as_str()
+            ),
         ]
     );
 }
@@ -383,12 +413,16 @@ async fn an_app_account_linked_to_the_referral_created_record_sees_that_record()
     let closed = get(&app, &self_sign_up.name).await;
     assert_eq!(closed.state, ParticipantState::Ended as i32);
     assert_eq!(closed.merged_into, from_referral.name);
-    let (owner,): (Option<String>,) = sqlx::query_as("SELECT account_subject FROM participants WHERE id = $1")
-        .bind(Uuid::parse_str(from_referral.name.rsplit('/').next().unwrap()).unwrap())
-        .fetch_one(app.pool())
-        .await
-        .unwrap();
-    assert_eq!(owner.as_deref(), Some(format!("participant-{}", self_sign_up.name.rsplit('/').next().unwrap()).as_str()));
+    let (owner,): (Option<String>,) =
+        sqlx::query_as("SELECT account_subject FROM participants WHERE id = $1")
+            .bind(Uuid::parse_str(from_referral.name.rsplit('/').next().unwrap()).unwrap())
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        owner.as_deref(),
+        Some(format!("participant-{}", self_sign_up.name.rsplit('/').next().unwrap()).as_str())
+    );
 }
 
 #[tokio::test]
@@ -408,7 +442,10 @@ async fn an_app_account_cannot_be_linked_from_a_record_without_one() {
 
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert_eq!(reason(&status), "ACCOUNT_LINK_NOT_POSSIBLE");
-    assert_eq!(get(&app, &registered.name).await.state, ParticipantState::Applicant as i32);
+    assert_eq!(
+        get(&app, &registered.name).await.state,
+        ParticipantState::Applicant as i32
+    );
 }
 
 #[tokio::test]
@@ -416,7 +453,10 @@ async fn a_withdrawal_clears_the_flags_of_both_records() {
     let app = support::spawn_app_with_demo().await;
     let staying = register(&app, newcomer_with_phone(1, "+46701110001")).await;
     let leaving = register(&app, newcomer_with_phone(2, "+46701110001")).await;
-    assert_eq!(flagged_names(&app).await, [staying.name.clone(), leaving.name.clone()]);
+    assert_eq!(
+        flagged_names(&app).await,
+        [staying.name.clone(), leaving.name.clone()]
+    );
 
     participants(&app, &app.coordinator("botkyrka"))
         .withdraw_participant(WithdrawParticipantRequest {
@@ -444,9 +484,14 @@ async fn a_bad_resolution_names_every_bad_field() {
     let merge_a_referral = resolve(&app, &participant.name, &referral, DuplicateResolution::Merge)
         .await
         .unwrap_err();
-    let itself = resolve(&app, &participant.name, &participant.name, DuplicateResolution::Merge)
-        .await
-        .unwrap_err();
+    let itself = resolve(
+        &app,
+        &participant.name,
+        &participant.name,
+        DuplicateResolution::Merge,
+    )
+    .await
+    .unwrap_err();
 
     assert_eq!(everything.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&everything), ["duplicate", "name", "resolution"]);
@@ -461,12 +506,24 @@ async fn only_the_chapters_coordinators_resolve_flags() {
     let second = register(&app, newcomer_with_phone(2, "+46701110001")).await;
     let id = Uuid::parse_str(first.name.rsplit('/').next().unwrap()).unwrap();
 
-    let school = resolve_as(&app, &app.referrer(SFI), &first.name, &second.name, DuplicateResolution::Dismiss)
-        .await
-        .unwrap_err();
-    let learner = resolve_as(&app, &app.participant(id), &first.name, &second.name, DuplicateResolution::Dismiss)
-        .await
-        .unwrap_err();
+    let school = resolve_as(
+        &app,
+        &app.referrer(SFI),
+        &first.name,
+        &second.name,
+        DuplicateResolution::Dismiss,
+    )
+    .await
+    .unwrap_err();
+    let learner = resolve_as(
+        &app,
+        &app.participant(id),
+        &first.name,
+        &second.name,
+        DuplicateResolution::Dismiss,
+    )
+    .await
+    .unwrap_err();
     let elsewhere = resolve_as(
         &app,
         &app.coordinator("uppsala"),
@@ -477,9 +534,21 @@ async fn only_the_chapters_coordinators_resolve_flags() {
     .await
     .unwrap_err();
 
-    assert_eq!((school.code(), reason(&school).as_str()), (Code::PermissionDenied, "ROLE_NOT_ALLOWED"));
-    assert_eq!((learner.code(), reason(&learner).as_str()), (Code::PermissionDenied, "ROLE_NOT_ALLOWED"));
+    assert_eq!(
+        (school.code(), reason(&school).as_str()),
+        (Code::PermissionDenied, "ROLE_NOT_ALLOWED")
+    );
+    assert_eq!(
+        (learner.code(), reason(&learner).as_str()),
+        (Code::PermissionDenied, "ROLE_NOT_ALLOWED")
+    );
     assert_eq!(elsewhere.code(), Code::NotFound);
-    assert_eq!(get(&app, &second.name).await.state, ParticipantState::Applicant as i32);
-    assert_eq!(get(&app, &first.name).await.possible_duplicates, [second.name.clone()]);
+    assert_eq!(
+        get(&app, &second.name).await.state,
+        ParticipantState::Applicant as i32
+    );
+    assert_eq!(
+        get(&app, &first.name).await.possible_duplicates,
+        [second.name.clone()]
+    );
 }

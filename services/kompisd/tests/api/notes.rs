@@ -8,7 +8,12 @@ use kompis_proto::v1::*;
 use tonic::Code;
 use uuid::Uuid;
 
-async fn write_as(app: &TestApp, token: &str, participant: &str, text: &str) -> Result<ParticipantNote, tonic::Status> {
+async fn write_as(
+    app: &TestApp,
+    token: &str,
+    participant: &str,
+    text: &str,
+) -> Result<ParticipantNote, tonic::Status> {
     participants(app, token)
         .create_participant_note(CreateParticipantNoteRequest {
             parent: participant.into(),
@@ -25,7 +30,11 @@ async fn write(app: &TestApp, participant: &str, text: &str) -> ParticipantNote 
         .expect("the note is written")
 }
 
-async fn list_as(app: &TestApp, token: &str, participant: &str) -> Result<Vec<ParticipantNote>, tonic::Status> {
+async fn list_as(
+    app: &TestApp,
+    token: &str,
+    participant: &str,
+) -> Result<Vec<ParticipantNote>, tonic::Status> {
     participants(app, token)
         .list_participant_notes(ListParticipantNotesRequest {
             parent: participant.into(),
@@ -53,9 +62,14 @@ async fn notes_are_appended_in_order_with_their_author_and_time() {
 
     let first = write(&app, &participant.name, "Called; prefers Tuesday evenings.").await;
     app.clock().advance(time::Duration::hours(2));
-    let second = write_as(&app, &app.administrator(), &participant.name, "Met at the library.")
-        .await
-        .unwrap();
+    let second = write_as(
+        &app,
+        &app.administrator(),
+        &participant.name,
+        "Met at the library.",
+    )
+    .await
+    .unwrap();
     let notes = list_as(&app, &app.coordinator("botkyrka"), &participant.name)
         .await
         .unwrap();
@@ -74,7 +88,10 @@ async fn notes_are_appended_in_order_with_their_author_and_time() {
     assert_eq!(notes, [first.clone(), second.clone()]);
     assert!(first.name.starts_with(&format!("{}/notes/", participant.name)));
     let apart = seconds(&second.create_time) - seconds(&first.create_time);
-    assert!((7200..7260).contains(&apart), "two hours apart by the app's clock: {apart}s");
+    assert!(
+        (7200..7260).contains(&apart),
+        "two hours apart by the app's clock: {apart}s"
+    );
     assert!(first.erase_time.is_none() && first.eraser.is_empty());
 }
 
@@ -168,9 +185,14 @@ async fn a_bad_note_request_names_every_bad_field() {
     let empty = write_as(&app, &app.coordinator("botkyrka"), "participants/1", " ")
         .await
         .unwrap_err();
-    let long = write_as(&app, &app.coordinator("botkyrka"), &participant.name, &"x".repeat(2001))
-        .await
-        .unwrap_err();
+    let long = write_as(
+        &app,
+        &app.coordinator("botkyrka"),
+        &participant.name,
+        &"x".repeat(2001),
+    )
+    .await
+    .unwrap_err();
     let bad_name = erase(&app, &participant.name).await.unwrap_err();
     let unknown = erase(&app, &format!("{}/notes/{}", participant.name, Uuid::now_v7()))
         .await
@@ -202,7 +224,9 @@ async fn another_chapters_coordinator_neither_reads_nor_writes_the_notes() {
     let elsewhere = app.coordinator("uppsala");
 
     let read = list_as(&app, &elsewhere, &participant.name).await.unwrap_err();
-    let written = write_as(&app, &elsewhere, &participant.name, "x").await.unwrap_err();
+    let written = write_as(&app, &elsewhere, &participant.name, "x")
+        .await
+        .unwrap_err();
     let erased = participants(&app, &elsewhere)
         .erase_participant_note(EraseParticipantNoteRequest {
             name: note.name.clone(),

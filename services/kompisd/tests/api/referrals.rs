@@ -670,7 +670,10 @@ async fn converting_a_referral_makes_the_referrers_note_the_first_of_the_partici
         .notes;
 
     assert!(!referral.note.is_empty());
-    let written: Vec<_> = notes.iter().map(|n| (n.text.as_str(), n.author.as_str())).collect();
+    let written: Vec<_> = notes
+        .iter()
+        .map(|n| (n.text.as_str(), n.author.as_str()))
+        .collect();
     assert_eq!(written, [(referral.note.as_str(), SFI_ACCOUNT)]);
 }
 
