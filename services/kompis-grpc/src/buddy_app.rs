@@ -8,7 +8,9 @@
 //! needed. Before `SignUp`, the other methods answer FAILED_PRECONDITION with reason
 //! `RESOURCE_NOT_FOUND`; a second `SignUp` for the same id is ALREADY_EXISTS, except a
 //! retry with the same `request_id`, which returns the participant created the first
-//! time.
+//! time. Once a coordinator links the app account to the participant a referral created
+//! (`ParticipantService.ResolveDuplicate`), the account owns that participant, and the
+//! same token shows it.
 //!
 //! The chapter is the one covering the chosen district's municipality. A phone number
 //! or e-mail address already known in that chapter is flagged to its coordinators

@@ -552,3 +552,33 @@ async fn only_the_chapters_coordinators_resolve_flags() {
         [second.name.clone()]
     );
 }
+
+#[tokio::test]
+async fn a_retried_merge_answers_what_the_first_answered() {
+    let app = support::spawn_app_with_demo().await;
+    let survivor = register(&app, newcomer_with_phone(1, "+46701110001")).await;
+    let duplicate = register(&app, newcomer_with_phone(2, "+46701110001")).await;
+    let request = ResolveDuplicateRequest {
+        name: survivor.name.clone(),
+        duplicate: duplicate.name.clone(),
+        resolution: DuplicateResolution::Merge as i32,
+        request_id: request_id(),
+    };
+    let mut client = participants(&app, &app.coordinator("botkyrka"));
+
+    let first = client
+        .resolve_duplicate(request.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let retried = client.resolve_duplicate(request).await.unwrap().into_inner();
+
+    assert_eq!(retried, first);
+    let closing_events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE subject = $1 AND to_state = 'ended'")
+            .bind(&duplicate.name)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(closing_events, 1, "the merge happened once");
+}
