@@ -18,6 +18,7 @@ mod delivery_faults;
 mod email;
 mod event_log;
 mod faults;
+mod hostile;
 mod idempotency;
 mod intake;
 mod interviews;
