@@ -71,6 +71,51 @@ impl fmt::Display for FieldViolation {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Violations {
     violations: Vec<FieldViolation>,
+    /// Violations found past [`MAX_REPORTED_VIOLATIONS`]: counted, not kept.
+    unlisted: usize,
+}
+
+/// The most violations one error reports. A request with many repeated bad elements
+/// (ten thousand bad language codes, say) would otherwise be answered with an error
+/// many times its own size, which costs the server memory and which no client can
+/// read; past this many, the rest are counted in one closing violation.
+pub const MAX_REPORTED_VIOLATIONS: usize = 20;
+
+/// The longest field path or description reported, in characters; longer ones are cut
+/// (a description may quote what the caller sent).
+pub const MAX_VIOLATION_CHARS: usize = 300;
+
+fn cut(mut text: String) -> String {
+    if let Some((at, _)) = text.char_indices().nth(MAX_VIOLATION_CHARS) {
+        text.truncate(at);
+        text.push('…');
+    }
+    text
+}
+
+/// `violations` bounded for reporting: at most [`MAX_REPORTED_VIOLATIONS`], each cut to
+/// [`MAX_VIOLATION_CHARS`], and when some were left out (`unlisted` more were found, plus
+/// any past the limit here), a last violation on `request` saying how many.
+pub fn bounded_violations(violations: Vec<FieldViolation>, unlisted: usize) -> Vec<FieldViolation> {
+    let over = violations.len().saturating_sub(MAX_REPORTED_VIOLATIONS);
+    let unlisted = unlisted + over;
+    let mut out: Vec<FieldViolation> = violations
+        .into_iter()
+        .take(MAX_REPORTED_VIOLATIONS)
+        .map(|v| FieldViolation {
+            field: cut(v.field),
+            description: cut(v.description),
+        })
+        .collect();
+    if unlisted > 0 {
+        out.push(FieldViolation {
+            field: "request".to_owned(),
+            description: format!(
+                "has {unlisted} more invalid field(s) not listed here; correct the ones listed and send again"
+            ),
+        });
+    }
+    out
 }
 
 impl Violations {
@@ -93,6 +138,10 @@ impl Violations {
 
     /// Records a violation found by the caller itself (for example a missing field).
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        if self.violations.len() >= MAX_REPORTED_VIOLATIONS {
+            self.unlisted += 1;
+            return;
+        }
         self.violations.push(FieldViolation {
             field: field.into(),
             description: description.into(),
@@ -110,22 +159,20 @@ impl Violations {
     /// Moves the violations of `other` into this collector, prefixing each field path
     /// with `prefix.` (used when a nested message is validated by its own function).
     pub fn merge(&mut self, prefix: &str, other: Violations) {
+        self.unlisted += other.unlisted;
         for violation in other.violations {
             let field = if prefix.is_empty() {
                 violation.field
             } else {
                 format!("{prefix}.{}", violation.field)
             };
-            self.violations.push(FieldViolation {
-                field,
-                description: violation.description,
-            });
+            self.add(field, violation.description);
         }
     }
 
     /// Whether nothing has been recorded.
     pub fn is_empty(&self) -> bool {
-        self.violations.is_empty()
+        self.violations.is_empty() && self.unlisted == 0
     }
 
     /// The violations recorded so far.
@@ -133,12 +180,13 @@ impl Violations {
         &self.violations
     }
 
-    /// `Ok(())` when nothing was recorded, otherwise every violation in the order found.
+    /// `Ok(())` when nothing was recorded, otherwise the violations in the order found,
+    /// bounded as [`bounded_violations`] says.
     pub fn into_result(self) -> Result<(), Vec<FieldViolation>> {
-        if self.violations.is_empty() {
+        if self.is_empty() {
             Ok(())
         } else {
-            Err(self.violations)
+            Err(bounded_violations(self.violations, self.unlisted))
         }
     }
 }
@@ -182,6 +230,24 @@ mod tests {
         assert_eq!(v.require::<u8>("y", None), None);
         assert_eq!(v.as_slice()[0].field, "y");
         assert_eq!(v.as_slice().len(), 1);
+    }
+
+    #[test]
+    fn many_violations_are_reported_up_to_the_limit_and_counted_past_it() {
+        let mut v = Violations::new();
+        for i in 0..10_000 {
+            v.add(format!("languages[{i}]"), "x".repeat(10_000));
+        }
+        let reported = v.into_result().unwrap_err();
+        assert_eq!(reported.len(), MAX_REPORTED_VIOLATIONS + 1);
+        assert_eq!(reported[0].field, "languages[0]");
+        assert_eq!(reported[0].description.chars().count(), MAX_VIOLATION_CHARS + 1);
+        let last = reported.last().unwrap();
+        assert_eq!(last.field, "request");
+        assert!(
+            last.description
+                .starts_with(&format!("has {} more", 10_000 - MAX_REPORTED_VIOLATIONS))
+        );
     }
 
     #[test]

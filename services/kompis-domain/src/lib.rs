@@ -62,7 +62,9 @@ pub use availability::{Availability, TimeOfDay};
 pub use birth_year::BirthYear;
 pub use clock::{Clock, ManualClock};
 pub use contact::{Contact, Email, PhoneNumber};
-pub use error::{FieldError, FieldViolation, Violations};
+pub use error::{
+    FieldError, FieldViolation, MAX_REPORTED_VIOLATIONS, MAX_VIOLATION_CHARS, Violations, bounded_violations,
+};
 pub use event::EventKind;
 pub use gender::Gender;
 pub use id::{ParticipantId, ReferralId};

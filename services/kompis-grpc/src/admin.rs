@@ -97,6 +97,16 @@ fn organization_pb(o: organizations::Organization) -> pb::Organization {
     }
 }
 
+/// An organisation as `principal` may see it: partner viewers follow aggregate figures
+/// and get no contact details, not even an organisation's.
+fn organization_for(principal: &Principal, o: organizations::Organization) -> pb::Organization {
+    let mut organization = organization_pb(o);
+    if principal.role == Role::PartnerViewer {
+        organization.contact_email.clear();
+    }
+    organization
+}
+
 /// The proto form of a chapter's stored settings; a stored value out of its range is
 /// corrupt data (INTERNAL), never shown as a default.
 fn weights_pb(w: &weights::MatchingWeights) -> ApiResult<pb::MatchingWeights> {
@@ -490,7 +500,7 @@ impl AdminService for Admin {
             return Err(scope::not_found(&req.name).into());
         }
         ok(pb::GetOrganizationResponse {
-            organization: Some(organization_pb(o)),
+            organization: Some(organization_for(principal, o)),
         })
     }
 
@@ -554,7 +564,10 @@ impl AdminService for Admin {
         .named("organizations")?;
         let next_page_token = page.finish(&mut rows, |o| vec![o.id.clone()]);
         ok(pb::ListOrganizationsResponse {
-            organizations: rows.into_iter().map(organization_pb).collect(),
+            organizations: rows
+                .into_iter()
+                .map(|o| organization_for(&principal, o))
+                .collect(),
             next_page_token,
         })
     }

@@ -22,6 +22,17 @@ pub const TOKEN_ISSUER: &str = "kompis";
 /// Audience of the API's tokens.
 pub const TOKEN_AUDIENCE: &str = "kompis-api";
 
+/// The clock difference tolerated between the token's issuer and this server: a token
+/// is valid from `nbf` (or `iat`) minus this until `exp` plus this, and no longer.
+pub const TOKEN_CLOCK_SKEW: Duration = Duration::from_secs(10);
+
+/// The longest a token may be valid (`exp - iat`). Tokens are bearer secrets: one that
+/// leaks must stop working soon, so longer-lived ones are refused outright.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The longest account id (`sub`) accepted, in bytes.
+pub const MAX_SUBJECT_BYTES: usize = 255;
+
 /// Who is calling, as proven by their token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -104,6 +115,9 @@ pub struct Claims {
     pub aud: String,
     /// Issued at, seconds since the epoch.
     pub iat: u64,
+    /// Not valid before, seconds since the epoch (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// Expires at, seconds since the epoch.
     pub exp: u64,
 }
@@ -117,11 +131,21 @@ pub enum ClaimsError {
     /// The role needs a scope the token does not carry (or carries malformed).
     #[error("the {0} role needs a valid {1}")]
     MissingScope(&'static str, &'static str),
+    /// The account id is empty, too long, or holds control characters.
+    #[error("the subject is not a valid account id")]
+    BadSubject,
+    /// Issued in the future, or valid for longer than [`MAX_TOKEN_LIFETIME`].
+    #[error("the token's lifetime is not acceptable")]
+    BadLifetime,
 }
 
 impl Claims {
     /// Checks that the role and its scope fit together and builds the principal.
     pub fn into_principal(self) -> Result<Principal, ClaimsError> {
+        if self.sub.is_empty() || self.sub.len() > MAX_SUBJECT_BYTES || self.sub.chars().any(char::is_control)
+        {
+            return Err(ClaimsError::BadSubject);
+        }
         let role: Role = self.role.parse().map_err(|_| ClaimsError::UnknownRole)?;
         let chapter = self.chapter.as_deref().map(Slug::parse).transpose();
         let organization = self.organization.as_deref().map(Slug::parse).transpose();
@@ -162,6 +186,8 @@ impl Authenticator {
         validation.set_issuer(&[TOKEN_ISSUER]);
         validation.set_audience(&[TOKEN_AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = TOKEN_CLOCK_SKEW.as_secs();
+        validation.validate_nbf = true;
         Self {
             key: DecodingKey::from_secret(secret),
             validation,
@@ -169,12 +195,26 @@ impl Authenticator {
     }
 
     /// Verifies a token and returns its principal.
+    ///
+    /// Every refusal is the same UNAUTHENTICATED to the caller; why it was refused is
+    /// logged (the kind of fault only, never the token or its claims).
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|_| ApiError::Unauthenticated(ErrorReason::InvalidToken))?;
-        data.claims
-            .into_principal()
-            .map_err(|_| ApiError::Unauthenticated(ErrorReason::InvalidToken))
+        let refused = || ApiError::Unauthenticated(ErrorReason::InvalidToken);
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
+            tracing::info!(fault = ?e.kind(), "bearer token refused");
+            refused()
+        })?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        check_lifetime(&data.claims, now).map_err(|e| {
+            tracing::info!(fault = %e, "bearer token refused");
+            refused()
+        })?;
+        data.claims.into_principal().map_err(|e| {
+            tracing::info!(fault = %e, "bearer token refused");
+            refused()
+        })
     }
 
     /// The interceptor: reads `authorization: Bearer <token>` and stores the principal.
@@ -193,6 +233,19 @@ impl Authenticator {
         tracing::Span::current().record("role", principal.role.as_str());
         request.extensions_mut().insert(principal);
         Ok(request)
+    }
+}
+
+/// A token issued in the future (past the clock skew), or valid for longer than
+/// [`MAX_TOKEN_LIFETIME`], is refused, whatever its signature.
+fn check_lifetime(claims: &Claims, now: u64) -> Result<(), ClaimsError> {
+    let skew = TOKEN_CLOCK_SKEW.as_secs();
+    let issued_in_future = claims.iat > now.saturating_add(skew);
+    let too_long = claims.exp.saturating_sub(claims.iat) > MAX_TOKEN_LIFETIME.as_secs();
+    if issued_in_future || too_long {
+        Err(ClaimsError::BadLifetime)
+    } else {
+        Ok(())
     }
 }
 
@@ -228,6 +281,7 @@ impl TokenIssuer {
             iss: TOKEN_ISSUER.to_owned(),
             aud: TOKEN_AUDIENCE.to_owned(),
             iat: now,
+            nbf: None,
             exp: now + lifetime.as_secs(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
@@ -249,6 +303,7 @@ mod tests {
             iss: TOKEN_ISSUER.into(),
             aud: TOKEN_AUDIENCE.into(),
             iat: 0,
+            nbf: None,
             exp: 0,
         }
     }
@@ -278,6 +333,56 @@ mod tests {
             coordinator.into_principal().unwrap().chapter.unwrap().as_str(),
             "botkyrka"
         );
+    }
+
+    fn now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    fn signed(claims: &Claims) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(b"a key of at least thirty-two bytes!!"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn token_times_are_held_to_the_clock_skew_and_the_longest_lifetime() {
+        let auth = Authenticator::new(b"a key of at least thirty-two bytes!!");
+        let now = now();
+        let mut good = claims("administrator");
+        good.iat = now;
+        good.exp = now + 3600;
+        assert!(auth.verify(&signed(&good)).is_ok());
+
+        let mut expired = good.clone();
+        expired.iat = now - 3600;
+        expired.exp = now - TOKEN_CLOCK_SKEW.as_secs() - 2;
+        assert!(auth.verify(&signed(&expired)).is_err(), "expired past the skew");
+
+        let mut early = good.clone();
+        early.nbf = Some(now + 600);
+        assert!(auth.verify(&signed(&early)).is_err(), "not valid before nbf");
+
+        let mut century = good.clone();
+        century.exp = now + 100 * 365 * 24 * 3600;
+        assert!(auth.verify(&signed(&century)).is_err(), "valid for a century");
+
+        let mut future = good.clone();
+        future.iat = now + 3600;
+        future.exp = now + 7200;
+        assert!(auth.verify(&signed(&future)).is_err(), "issued in the future");
+
+        for sub in ["", "a\0b", &"x".repeat(MAX_SUBJECT_BYTES + 1)] {
+            let mut bad = good.clone();
+            bad.sub = sub.to_owned();
+            assert!(auth.verify(&signed(&bad)).is_err(), "sub {sub:?}");
+        }
     }
 
     #[test]

@@ -61,9 +61,21 @@ impl BuddyApp {
     /// The caller's participant, or FAILED_PRECONDITION before they signed up: the one
     /// the caller's account owns (after a coordinator linked the account to the
     /// participant a referral created, that one), else the one with the token's id.
+    ///
+    /// A participant bound to an app account (the `sub` that signed up, or was linked)
+    /// belongs to that account alone: a token naming the same participant under another
+    /// `sub` gets exactly the answer of a participant that does not exist.
     async fn me(&self, principal: &Principal) -> ApiResult<Participant> {
         let id = caller_id(principal)?;
         match participants::participant_of_account(self.kit.store().pool(), id, &principal.subject).await {
+            Ok(p)
+                if p.account_subject
+                    .as_deref()
+                    .is_some_and(|s| s != principal.subject) =>
+            {
+                tracing::info!("a participant token under another account was refused");
+                Err(not_signed_up())
+            }
             Ok(p) => Ok(p),
             Err(kompis_store::StoreError::NotFound) => Err(not_signed_up()),
             Err(e) => Err(e.into()),

@@ -38,6 +38,12 @@ pub enum StoreError {
         /// The stored value.
         value: String,
     },
+    /// A value sent by the caller that PostgreSQL cannot hold: a NUL character in a
+    /// text, a time or number outside the database's range. The service layer
+    /// validates these at the edge; this is the net under it, so that such a value is
+    /// still the caller's mistake, never an internal error.
+    #[error("a value is outside what the database can hold")]
+    Unrepresentable(#[source] sqlx::Error),
     /// PostgreSQL could not be reached, or the pool had no connection in time.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -135,6 +141,15 @@ impl From<sqlx::Error> for StoreError {
                 return StoreError::Conflict(
                     "the change collided with a concurrent one and was not made; send it again".to_owned(),
                 );
+            }
+            // 22021 a NUL or invalid character, 22P05 untranslatable character, 22008
+            // time out of range, 22007 malformed time, 22003 number out of range,
+            // 22001 text too long for its column.
+            if matches!(
+                db.code().as_deref(),
+                Some("22021" | "22P05" | "22008" | "22007" | "22003" | "22001")
+            ) {
+                return StoreError::Unrepresentable(error);
             }
             // 08xxx: the connection failed; 57P0x: the server is shutting down.
             if db

@@ -15,7 +15,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
-use crate::layers::ObserveLayer;
+use crate::layers::{KnownMethods, ObserveLayer};
 use crate::settings::Settings;
 use crate::{live, metrics_server, services, worker};
 
@@ -92,6 +92,7 @@ impl Application {
         };
 
         let auth = Authenticator::new(settings.jwt_secret.as_bytes());
+        kompis_grpc::kit::page::set_signing_key(settings.jwt_secret.as_bytes());
         let kit = Kit::new(store.clone(), settings.clock.clone());
         let registry = services::register(&kit, &auth);
         // Health reports every registered service by name; the empty name stands for
@@ -147,7 +148,7 @@ impl Application {
             .accept_http1(true)
             .timeout(settings.request_timeout)
             .concurrency_limit_per_connection(settings.concurrency_limit)
-            .layer(ObserveLayer)
+            .layer(ObserveLayer::new(known_methods()?))
             .layer(tonic_web::GrpcWebLayer::new())
             .add_routes(routes.routes());
 
@@ -210,6 +211,18 @@ const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Reports SERVING while PostgreSQL answers and NOT_SERVING while it does not, checking
 /// every `interval` on a connection of its own, until `stop` resolves.
+/// The methods served: every `kompis.v1` RPC, health and both reflection versions.
+fn known_methods() -> anyhow::Result<KnownMethods> {
+    Ok(KnownMethods::from_descriptor_sets(&[
+        kompis_proto::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+    ])?
+    .with(&[
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+    ]))
+}
+
 async fn watch_database(
     reporter: HealthReporter,
     served: Vec<&'static str>,

@@ -52,8 +52,9 @@ struct TokenArgs {
     /// that two tokens are two people.
     #[arg(long)]
     subject: Option<String>,
-    /// Hours until the token expires.
-    #[arg(long, default_value_t = 12)]
+    /// Hours until the token expires (at most 168: the service refuses tokens valid for
+    /// longer than a week).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=168))]
     hours: u64,
 }
 

@@ -1,6 +1,12 @@
 //! Tower layers around every call: a span per call (continuing the caller's trace),
 //! and Prometheus metrics by method and status code.
+//!
+//! Only the methods the server serves become labels and span names: any other path
+//! (a typo, a scanner, a path carrying someone's e-mail address) is counted and logged
+//! as `unknown`, so no caller can grow the metrics or put data into them.
 
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -23,21 +29,87 @@ impl Extractor for HeaderExtractor<'_> {
     }
 }
 
+/// The label of a path that is not one of the served methods.
+pub const UNKNOWN_METHOD: &str = "unknown";
+
+/// The gRPC paths (`/package.Service/Method`) the server answers.
+#[derive(Debug, Clone, Default)]
+pub struct KnownMethods(Arc<HashSet<String>>);
+
+impl KnownMethods {
+    /// Every method of the services in the encoded `FileDescriptorSet`s.
+    pub fn from_descriptor_sets(sets: &[&[u8]]) -> Result<Self, prost::DecodeError> {
+        use prost::Message;
+        let mut paths = HashSet::new();
+        for bytes in sets {
+            let set = prost_types::FileDescriptorSet::decode(*bytes)?;
+            for file in set.file {
+                let package = file.package.unwrap_or_default();
+                for service in file.service {
+                    let service_name = service.name.unwrap_or_default();
+                    for method in service.method {
+                        let method_name = method.name.unwrap_or_default();
+                        paths.insert(if package.is_empty() {
+                            format!("/{service_name}/{method_name}")
+                        } else {
+                            format!("/{package}.{service_name}/{method_name}")
+                        });
+                    }
+                }
+            }
+        }
+        Ok(Self(Arc::new(paths)))
+    }
+
+    /// Adds paths served without a descriptor here (reflection).
+    pub fn with(mut self, extra: &[&str]) -> Self {
+        let set = Arc::make_mut(&mut self.0);
+        set.extend(extra.iter().map(|p| (*p).to_owned()));
+        self
+    }
+
+    /// The label for `path`: the path itself when it is served, else [`UNKNOWN_METHOD`].
+    pub fn label(&self, path: &str) -> String {
+        if self.0.contains(path) {
+            path.to_owned()
+        } else {
+            UNKNOWN_METHOD.to_owned()
+        }
+    }
+}
+
 /// Wraps each call in an INFO span named after the method, parented on the caller's
 /// trace, and records `grpc_server_requests_total{method,code}` and
-/// `grpc_server_request_duration_seconds{method}`.
+/// `grpc_server_request_duration_seconds{method}`, with `method` one of the
+/// [`KnownMethods`] or `unknown`.
 ///
 /// The code is read from the response headers, where tonic puts it for every unary
 /// error (a trailers-only response); a call whose headers carry no status is counted
 /// as OK. Streaming calls are counted when their headers are sent.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ObserveLayer;
+///
+/// A request body that is not a valid protobuf message is the caller's mistake: tonic
+/// answers it INTERNAL, and this layer turns that answer into INVALID_ARGUMENT with a
+/// `BadRequest` detail, as for any other bad request.
+#[derive(Debug, Clone, Default)]
+pub struct ObserveLayer {
+    known: KnownMethods,
+}
+
+impl ObserveLayer {
+    /// A layer labelling by `known`.
+    pub fn new(known: KnownMethods) -> Self {
+        Self { known }
+    }
+}
 
 impl<S> Layer<S> for ObserveLayer {
     type Service = Observe<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Observe { inner }
+        Observe {
+            inner,
+            known: self.known.clone(),
+        }
     }
 }
 
@@ -45,6 +117,33 @@ impl<S> Layer<S> for ObserveLayer {
 #[derive(Debug, Clone)]
 pub struct Observe<S> {
     inner: S,
+    known: KnownMethods,
+}
+
+/// The start of tonic's message for a request body that does not decode (prost's
+/// `DecodeError`), percent-encoded as it travels in `grpc-message`.
+const DECODE_ERROR_PREFIX: &str = "failed%20to%20decode%20Protobuf%20message";
+
+/// Rewrites tonic's INTERNAL answer to an undecodable request into INVALID_ARGUMENT.
+fn blame_undecodable_request(headers: &mut HeaderMap) {
+    let internal = headers.get("grpc-status").is_some_and(|v| v.as_bytes() == b"13");
+    let undecodable = headers
+        .get("grpc-message")
+        .is_some_and(|v| v.as_bytes().starts_with(DECODE_ERROR_PREFIX.as_bytes()));
+    if !(internal && undecodable) {
+        return;
+    }
+    let status = kompis_grpc::kit::errors::ApiError::invalid(
+        "request",
+        "is not a valid protobuf encoding of the method's request message",
+    )
+    .into_status();
+    headers.remove("grpc-message");
+    headers.remove("grpc-status-details-bin");
+    if status.add_header(headers).is_err() {
+        // Only the code is left to fix.
+        headers.insert("grpc-status", http::HeaderValue::from_static("3"));
+    }
 }
 
 impl<S, B, RB> Service<Request<B>> for Observe<S>
@@ -64,7 +163,7 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let method = request.uri().path().to_owned();
+        let method = self.known.label(request.uri().path());
         let span = tracing::info_span!("grpc", rpc.method = %method, rpc.code = tracing::field::Empty);
         let parent = opentelemetry::global::get_text_map_propagator(|p| {
             p.extract(&HeaderExtractor(request.headers()))
@@ -76,7 +175,10 @@ where
         let start = Instant::now();
         Box::pin(
             async move {
-                let result = inner.call(request).await;
+                let mut result = inner.call(request).await;
+                if let Ok(response) = &mut result {
+                    blame_undecodable_request(response.headers_mut());
+                }
                 let code = match &result {
                     Ok(response) => response
                         .headers()

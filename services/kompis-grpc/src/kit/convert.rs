@@ -12,10 +12,16 @@ pub fn timestamp(t: OffsetDateTime) -> Option<Timestamp> {
     })
 }
 
-/// A database time for a protobuf timestamp; `None` when out of range.
+/// A database time for a protobuf timestamp; `None` when out of range: before the year
+/// 1 or after 9999 (protobuf's own range, and within PostgreSQL's), or with nanos
+/// outside 0..1e9.
 pub fn from_timestamp(t: &Timestamp) -> Option<OffsetDateTime> {
+    if !(0..1_000_000_000).contains(&t.nanos) {
+        return None;
+    }
     let nanos = i128::from(t.seconds) * 1_000_000_000 + i128::from(t.nanos);
-    OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+    let time = OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+    (1..=9999).contains(&time.year()).then_some(time)
 }
 
 /// The paths of a required update mask, each checked against `allowed` (written in
@@ -61,6 +67,23 @@ pub fn snake_case_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_outside_the_years_1_to_9999_are_out_of_range() {
+        let at = |seconds, nanos| from_timestamp(&Timestamp { seconds, nanos });
+        assert!(at(0, 0).is_some());
+        assert!(
+            at(253_402_300_799, 999_999_999).is_some(),
+            "9999-12-31T23:59:59.999999999Z"
+        );
+        assert!(at(253_402_300_800, 0).is_none(), "10000-01-01");
+        assert!(at(-62_135_596_800, 0).is_some(), "0001-01-01");
+        assert!(at(-62_135_596_801, 0).is_none(), "year 0");
+        assert!(at(-300_000_000_000, 0).is_none(), "far before PostgreSQL's range");
+        assert!(at(0, -1).is_none());
+        assert!(at(0, 1_000_000_000).is_none());
+        assert!(at(i64::MAX, 0).is_none());
+    }
 
     #[test]
     fn mask_paths_are_accepted_in_snake_case_and_in_camel_case() {

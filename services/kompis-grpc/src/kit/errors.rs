@@ -232,6 +232,14 @@ pub fn store_error(error: StoreError, resource: Option<&str>) -> ApiError {
         StoreError::Transition(e) => ApiError::InvalidTransition(e),
         StoreError::Domain(rule) => domain_error(rule),
         StoreError::Unavailable(_) => ApiError::Unavailable(Box::new(error)),
+        StoreError::Unrepresentable(_) => {
+            // Not the error itself: PostgreSQL's message may quote the value.
+            tracing::info!("a request value the database cannot hold");
+            ApiError::invalid(
+                "request",
+                "holds a value the service cannot store: a NUL character in a text, or a time or number out of range",
+            )
+        }
         other => ApiError::Internal(Box::new(other)),
     }
 }
@@ -336,13 +344,18 @@ impl<T> StoreResultExt<T> for Result<T, StoreError> {
     }
 }
 
-/// INVALID_ARGUMENT with one `google.rpc.BadRequest` field violation per bad field.
+/// INVALID_ARGUMENT with one `google.rpc.BadRequest` field violation per bad field (up
+/// to [`kompis_domain::MAX_REPORTED_VIOLATIONS`], then one saying how many more).
 fn bad_request(
     reason: ErrorReason,
     violations: &[FieldViolation],
 ) -> (Code, ErrorReason, String, ErrorDetails) {
+    // Bounded, so that no request can make its error larger than a client reads.
+    let limit = kompis_domain::MAX_REPORTED_VIOLATIONS;
+    let shown = violations.iter().take(limit).cloned().collect();
+    let violations = kompis_domain::bounded_violations(shown, violations.len().saturating_sub(limit));
     let mut details = ErrorDetails::new();
-    for v in violations {
+    for v in &violations {
         details.add_bad_request_violation(v.field.clone(), v.description.clone());
     }
     let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();

@@ -1,12 +1,23 @@
-//! Opaque page tokens (AIP-158).
+//! Opaque, tamper-evident page tokens (AIP-158).
 //!
 //! A token is the key of the last item returned plus a fingerprint of the request's
-//! filters, base64url-encoded. Clients must treat it as opaque; a token used with other
-//! filters than it was made for is refused as INVALID_ARGUMENT.
+//! filters, signed with the server's page-token key (HMAC-SHA-256, truncated to 128
+//! bits) and base64url-encoded. Clients must treat it as opaque: a token that was not
+//! issued by a server sharing the key, or was changed, or is used with other filters
+//! than it was made for, is refused as INVALID_ARGUMENT with reason
+//! `INVALID_PAGE_TOKEN`. No value from a forged token ever reaches a query.
+//!
+//! The key is set once at start-up by [`set_signing_key`], derived from the service's
+//! secret, so that every replica accepts the tokens of every other. Without it (unit
+//! tests), a random key of the process is used.
+
+use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use kompis_proto::v1::ErrorReason;
 
@@ -132,13 +143,56 @@ impl Page {
     }
 }
 
+/// Bytes of the truncated HMAC appended to a token.
+const TAG_BYTES: usize = 16;
+
+/// Longest page token accepted, in characters: keys are short.
+const MAX_TOKEN_CHARS: usize = 2048;
+
+static SIGNING_KEY: OnceLock<[u8; 32]> = OnceLock::new();
+
+/// Sets the page-token key from the service's `secret` (the first call wins). Every
+/// replica given the same secret accepts the others' tokens.
+pub fn set_signing_key(secret: &[u8]) {
+    let mut hasher = Sha256::new();
+    hasher.update(b"kompis page tokens v1\0");
+    hasher.update(secret);
+    let _ = SIGNING_KEY.set(hasher.finalize().into());
+}
+
+fn signing_key() -> &'static [u8; 32] {
+    SIGNING_KEY.get_or_init(|| {
+        let mut key = [0u8; 32];
+        key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        key
+    })
+}
+
+fn mac() -> Hmac<Sha256> {
+    Hmac::<Sha256>::new_from_slice(signing_key()).expect("HMAC takes a key of any length")
+}
+
 fn encode(token: &Token) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(token).expect("a token always serialises"))
+    let mut bytes = serde_json::to_vec(token).expect("a token always serialises");
+    let mut mac = mac();
+    mac.update(&bytes);
+    let tag = mac.finalize().into_bytes();
+    bytes.extend_from_slice(&tag[..TAG_BYTES]);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn decode(text: &str) -> Option<Token> {
+    if text.len() > MAX_TOKEN_CHARS {
+        return None;
+    }
     let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
-    serde_json::from_slice(&bytes).ok()
+    let split = bytes.len().checked_sub(TAG_BYTES)?;
+    let (payload, tag) = bytes.split_at(split);
+    let mut mac = mac();
+    mac.update(payload);
+    mac.verify_truncated_left(tag).ok()?;
+    serde_json::from_slice(payload).ok()
 }
 
 /// FNV-1a: stable across builds and processes, unlike `DefaultHasher`.
@@ -162,6 +216,26 @@ mod tests {
         assert_eq!(next.after_first(), Some("b"));
         assert!(Page::parse(2, &token, "chapter=stockholm").is_err());
         assert!(Page::parse(2, "garbage!", "chapter=botkyrka").is_err());
+    }
+
+    #[test]
+    fn a_changed_or_unsigned_token_is_refused() {
+        let page = Page::parse(1, "", "").unwrap();
+        let mut rows = vec!["2026-01-01T00:00:00Z", "b"];
+        let token = page.finish(&mut rows, |r| vec![r.to_string()]);
+        assert!(Page::parse(1, &token, "").is_ok());
+        // The same key with a far-off time, unsigned: what a forger would send.
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"k":["294277-01-01T00:00:00Z"],"f":14695981039346656037}"#);
+        let refused = Page::parse(1, &forged, "").unwrap_err();
+        assert!(matches!(
+            refused,
+            ApiError::InvalidWithReason(ErrorReason::InvalidPageToken, _)
+        ));
+        // One bit flipped anywhere.
+        let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        bytes[3] ^= 1;
+        assert!(Page::parse(1, &URL_SAFE_NO_PAD.encode(&bytes), "").is_err());
+        assert!(Page::parse(1, &"A".repeat(MAX_TOKEN_CHARS + 1), "").is_err());
     }
 
     #[test]

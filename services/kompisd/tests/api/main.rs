@@ -19,6 +19,7 @@ mod duplicates;
 mod email;
 mod event_log;
 mod faults;
+mod hostile;
 mod idempotency;
 mod intake;
 mod interviews;

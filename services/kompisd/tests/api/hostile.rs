@@ -1,0 +1,385 @@
+//! Hostile input: what a caller who probes the service gets. Nothing a client sends
+//! may answer INTERNAL, grow the server's metrics, or make an error larger than a
+//! client reads; forged page tokens and tokens outside their lifetime are refused.
+
+use bytes::{Buf, BufMut};
+use http::uri::PathAndQuery;
+use kompis_proto::v1::admin_service_client::AdminServiceClient;
+use kompis_proto::v1::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tonic::Code;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic_types::StatusExt;
+
+use crate::fixtures::participants::{CHAPTER, newcomer, participants, request_id, speaks};
+use crate::support::{self, TestApp};
+
+/// Sends and receives message bodies as they are, so that a test can send bytes no
+/// generated client would.
+#[derive(Debug, Clone, Copy, Default)]
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, tonic::Status> {
+        let n = src.remaining();
+        Ok(Some(src.copy_to_bytes(n).to_vec()))
+    }
+}
+
+/// Calls `path` with `body` as the request message, authenticated as an administrator.
+async fn raw_call(app: &TestApp, path: &str, body: Vec<u8>) -> Result<Vec<u8>, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(support::authed(app.channel(), &app.administrator()));
+    grpc.ready().await.expect("the channel is ready");
+    let path = PathAndQuery::try_from(path.to_owned()).expect("a valid path");
+    grpc.unary(tonic::Request::new(body), path, RawCodec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn scrape_metrics(app: &TestApp) -> String {
+    let mut socket = tokio::net::TcpStream::connect(app.metrics_addr.expect("metrics are served"))
+        .await
+        .unwrap();
+    socket
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    socket.read_to_string(&mut text).await.unwrap();
+    text
+}
+
+#[tokio::test]
+async fn an_undecodable_request_is_the_callers_mistake_not_an_internal_error() {
+    let app = support::spawn_app().await;
+    // Field 1 as a length-delimited value longer than the body: not a message.
+    for body in [vec![0x0a, 0xff, 0xff, 0x01], vec![0xff; 16], vec![0x08]] {
+        let status = raw_call(&app, "/kompis.v1.AdminService/ListMunicipalities", body)
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert_eq!(support::bad_fields(&status), ["request"]);
+        assert_eq!(support::reason(&status), "INVALID_FIELD");
+    }
+    // The same call, well formed, still works on that server.
+    let ok = raw_call(
+        &app,
+        "/kompis.v1.AdminService/ListMunicipalities",
+        prost::Message::encode_to_vec(&ListMunicipalitiesRequest::default()),
+    )
+    .await;
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[tokio::test]
+async fn unknown_paths_are_one_metrics_label_and_never_carry_what_was_sent() {
+    let app = support::spawn_app().await;
+    let marker = uuid::Uuid::new_v4().simple().to_string();
+    for i in 0..50 {
+        let path = format!("/kompis.v1.Probe{marker}/m{i}");
+        let status = raw_call(&app, &path, Vec::new()).await.unwrap_err();
+        assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    }
+    let status = raw_call(&app, &format!("/amina.{marker}@exempel.se/x"), Vec::new())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unimplemented);
+
+    let metrics = scrape_metrics(&app).await;
+    assert!(
+        !metrics.contains(&marker),
+        "a probed path became a label:\n{metrics}"
+    );
+    assert!(!metrics.contains("exempel.se"));
+    assert!(
+        metrics.contains(r#"grpc_server_requests_total{method="unknown",code="Unimplemented"}"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_with_thousands_of_bad_elements_gets_a_bounded_error() {
+    let app = support::spawn_app_with_demo().await;
+    let token = app.coordinator("botkyrka");
+    let mut input = newcomer(1);
+    let profile = input.profile.as_mut().unwrap();
+    profile.languages = (0..5_000)
+        .map(|i| {
+            speaks(
+                &format!("not-a-language-{i}-{}", "x".repeat(20)),
+                LanguageLevel::Native,
+            )
+        })
+        .collect();
+    let status = participants(&app, &token)
+        .create_participant(CreateParticipantRequest {
+            parent: CHAPTER.into(),
+            participant: Some(input),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{}", status.message());
+    let violations = status.get_details_bad_request().unwrap().field_violations;
+    assert_eq!(violations.len(), kompis_domain::MAX_REPORTED_VIOLATIONS + 1);
+    let last = violations.last().unwrap();
+    assert_eq!(last.field, "request");
+    assert!(
+        last.description.contains("more invalid field"),
+        "{}",
+        last.description
+    );
+    // The whole error stays small enough for any client to read.
+    assert!(
+        status.details().len() < 16 * 1024,
+        "{} bytes of details",
+        status.details().len()
+    );
+    assert!(
+        status.message().len() < 4 * 1024,
+        "{} bytes of message",
+        status.message().len()
+    );
+    // Nothing was written.
+    let found = participants(&app, &token)
+        .search_people(SearchPeopleRequest {
+            parent: CHAPTER.into(),
+            query: "+46701000001".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found.people.len(), 0, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_forged_or_changed_page_token_is_refused_as_invalid() {
+    use base64::Engine as _;
+    let app = support::spawn_app().await;
+    let mut admin = AdminServiceClient::new(support::authed(app.channel(), &app.administrator()));
+    let first = admin
+        .list_municipalities(ListMunicipalitiesRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!first.next_page_token.is_empty());
+    // The issued token works.
+    admin
+        .list_municipalities(ListMunicipalitiesRequest {
+            page_size: 1,
+            page_token: first.next_page_token.clone(),
+        })
+        .await
+        .unwrap();
+
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut flipped = engine.decode(&first.next_page_token).unwrap();
+    flipped[2] ^= 0x20;
+    let forged = [
+        // What the token would be without its signature, pointing anywhere.
+        engine.encode(br#"{"k":["294277-01-01T00:00:00Z"],"f":0}"#),
+        engine.encode(b"{\"k\":[\"a\\u0000b\"],\"f\":0}"),
+        engine.encode(&flipped),
+        "x".repeat(10_000),
+    ];
+    for token in forged {
+        let status = admin
+            .list_municipalities(ListMunicipalitiesRequest {
+                page_size: 1,
+                page_token: token,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(support::bad_fields(&status), ["page_token"]);
+        assert_eq!(support::reason(&status), "INVALID_PAGE_TOKEN");
+    }
+}
+
+#[tokio::test]
+async fn tokens_past_their_time_or_valid_too_long_are_refused_alike() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let app = support::spawn_app().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let sign = |iat: u64, exp: u64, nbf: Option<u64>, sub: &str| {
+        let mut claims = serde_json::json!({
+            "sub": sub, "role": "administrator", "iss": "kompis", "aud": "kompis-api",
+            "iat": iat, "exp": exp,
+        });
+        if let Some(nbf) = nbf {
+            claims["nbf"] = nbf.into();
+        }
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(kompisd::settings::DEVELOPMENT_JWT_SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
+    let call = async |token: String| {
+        AdminServiceClient::new(support::authed(app.channel(), &token))
+            .list_municipalities(ListMunicipalitiesRequest::default())
+            .await
+    };
+    assert!(call(sign(now, now + 600, None, "admin-1")).await.is_ok());
+    let refused = [
+        sign(now - 3600, now - 30, None, "admin-1"),
+        sign(now, now + 600, Some(now + 300), "admin-1"),
+        sign(now, now + 100 * 365 * 24 * 3600, None, "admin-1"),
+        sign(now + 3600, now + 7200, None, "admin-1"),
+        sign(now, now + 600, None, &"a".repeat(300)),
+        sign(now, now + 600, None, "admin\u{0}1"),
+    ];
+    let mut messages = std::collections::BTreeSet::new();
+    for token in refused {
+        let status = call(token).await.unwrap_err();
+        assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+        messages.insert(status.message().to_owned());
+    }
+    assert_eq!(messages.len(), 1, "every refusal reads the same: {messages:?}");
+}
+
+#[tokio::test]
+async fn partner_viewers_see_no_contact_details_of_organisations() {
+    let app = support::spawn_app_with_demo().await;
+    let mut admin = AdminServiceClient::new(support::authed(app.channel(), &app.administrator()));
+    admin
+        .create_organization(CreateOrganizationRequest {
+            organization_id: "sfi-alby".into(),
+            organization: Some(Organization {
+                display_name: "SFI Alby".into(),
+                kind: OrganizationKind::SfiSchool as i32,
+                chapter: CHAPTER.into(),
+                municipality: "municipalities/botkyrka".into(),
+                contact_email: "rektor@sfi-alby.exempel.se".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let admin_view = admin
+        .get_organization(GetOrganizationRequest {
+            name: "organizations/sfi-alby".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .organization
+        .unwrap();
+    assert_eq!(admin_view.contact_email, "rektor@sfi-alby.exempel.se");
+
+    let mut partner =
+        AdminServiceClient::new(support::authed(app.channel(), &app.partner_viewer("botkyrka")));
+    let listed = partner
+        .list_organizations(ListOrganizationsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(listed.organizations.iter().any(|o| o.display_name == "SFI Alby"));
+    assert!(listed.organizations.iter().all(|o| o.contact_email.is_empty()));
+    let got = partner
+        .get_organization(GetOrganizationRequest {
+            name: "organizations/sfi-alby".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .organization
+        .unwrap();
+    assert_eq!(got.contact_email, "");
+}
+
+#[tokio::test]
+async fn a_participant_token_under_another_account_reads_as_no_participant() {
+    use kompis_domain::Role;
+    use kompis_grpc::Principal;
+    let app = support::spawn_app_with_demo().await;
+    let id = uuid::Uuid::now_v7();
+    let own = app.participant(id);
+    let request = SignUpRequest {
+        role: ParticipantRole::Newcomer as i32,
+        person_name: Some(PersonName {
+            given_name: "Farid".into(),
+            family_name: "Ahmadi".into(),
+            display_name: "Farid".into(),
+        }),
+        contact: Some(Contact {
+            phone: "+46703009999".into(),
+            email: String::new(),
+        }),
+        birth_year: 1995,
+        gender: Gender::Male as i32,
+        district: crate::fixtures::participants::ALBY.into(),
+        languages: vec![speaks("prs", LanguageLevel::Native)],
+        swedish_level: Some(SwedishLevel {
+            level: Some(swedish_level::Level::Cefr(LanguageLevel::A2 as i32)),
+        }),
+        consent: Some(crate::fixtures::participants::consent(&format!(
+            "participant-{id}"
+        ))),
+        request_id: request_id(),
+    };
+    crate::fixtures::participants::buddy_app(&app, &own)
+        .sign_up(request)
+        .await
+        .expect("the sign-up succeeds");
+    let profile = crate::fixtures::participants::buddy_app(&app, &own)
+        .get_my_profile(GetMyProfileRequest {})
+        .await;
+    assert!(profile.is_ok(), "{profile:?}");
+
+    // The same participant id, signed for another account.
+    let other = app.token(&Principal {
+        subject: "someone-else".into(),
+        role: Role::Participant,
+        chapter: None,
+        organization: None,
+        participant: Some(id),
+    });
+    let nobody = app.participant(uuid::Uuid::now_v7());
+    for token in [&other, &nobody] {
+        let status = crate::fixtures::participants::buddy_app(&app, token)
+            .get_my_profile(GetMyProfileRequest {})
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+        assert_eq!(
+            status.message(),
+            "the caller has not signed up yet; call SignUp first"
+        );
+    }
+}
