@@ -205,6 +205,60 @@ pub fn evaluate(
     Ok(score::explain(newcomer, resident, dist, &pts, config))
 }
 
+/// Whether a participant can be matched at all, whatever the other side: eligible
+/// (ready, with a district that has coordinates), at least [`crate::Rules::min_age`],
+/// with room for a buddy (`capacity - active_matches`, so a resident with a live
+/// match and room for more stays matchable) and, for an established resident,
+/// Swedish at C1 or above. A round leaves out everyone who is not; this names why,
+/// so that no one is unmatchable without a reason a coordinator can see.
+///
+/// The engine has no "unknown" Swedish level: the service gives it
+/// [`SwedishLevel::Native`](crate::SwedishLevel::Native) for an established resident
+/// whose level was never recorded (the contract's `MatchingProfile.swedish_level`,
+/// unset), so only a resident recorded below C1 is refused here.
+///
+/// Cost: O(1).
+///
+/// # Errors
+///
+/// The first of [`Violation::NotEligible`], [`Violation::TooYoung`],
+/// [`Violation::NoCapacity`] and [`Violation::ResidentNotFluentInSwedish`] that
+/// applies.
+///
+/// # Examples
+///
+/// ```
+/// use kompis_matching::*;
+/// let resident = Participant {
+///     id: ParticipantId(7),
+///     role: Role::Resident,
+///     eligible: true,
+///     languages: vec![],
+///     swedish: SwedishLevel::Native,
+///     gender: Gender::Man,
+///     age: 52,
+///     has_children: true,
+///     wishes: Wishes::default(),
+///     availability: Availability::ALWAYS,
+///     meeting: MeetingPreference::Both,
+///     location: GeoPoint { lat: 59.2390, lon: 17.8460 },
+///     interests: vec![],
+///     capacity: 2,
+///     active_matches: 1,
+///     waiting_days: 0,
+/// };
+/// let config = Config::default();
+/// // One live match and room for one more: still matchable.
+/// assert_eq!(matchable(&resident, &config), Ok(()));
+/// let b2 = Participant { swedish: SwedishLevel::B2, ..resident.clone() };
+/// assert_eq!(matchable(&b2, &config), Err(Violation::ResidentNotFluentInSwedish));
+/// let full = Participant { active_matches: 2, ..resident };
+/// assert_eq!(matchable(&full, &config), Err(Violation::NoCapacity));
+/// ```
+pub fn matchable(participant: &Participant, config: &Config) -> Result<(), Violation> {
+    score::check_person(participant, config)
+}
+
 /// The `k` best candidates for one participant among `others` (residents for a
 /// newcomer, newcomers for a resident), best first, each explained. Candidates that
 /// violate a hard constraint are left out; equal scores are ordered by id.

@@ -118,8 +118,8 @@ mod suggest;
 pub use config::{Config, InvalidRule, Rules, Weights};
 pub use control::{Cancelled, Progress};
 pub use engine::{
-    CandidateGraph, Proposal, Round, RoundStats, WaitReason, Waiting, evaluate, greedy_round, matching_round,
-    matching_round_observed, suggestions,
+    CandidateGraph, Proposal, Round, RoundStats, WaitReason, Waiting, evaluate, greedy_round, matchable,
+    matching_round, matching_round_observed, suggestions,
 };
 pub use geo::distance_km;
 pub use model::{

@@ -33,6 +33,10 @@ fn main() {
         Some("generate") => generate(&dir_arg(&args)),
         Some("solve") => solve(&dir_arg(&args)),
         Some("national") => national::run(),
+        Some("phases") => national::phases(
+            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(3),
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000),
+        ),
         _ => eprintln!("usage: peers (generate DIR | solve DIR | national)"),
     }
 }
