@@ -475,16 +475,18 @@ impl<'a> CandidateGraph<'a> {
             // Only the components the new pairs touch are solved again.
             let mut dirty_left = vec![false; n_left];
             let mut dirty_right = vec![false; n_right];
-            let before = edges.len();
+            let mut added: Vec<(u32, u32, i64)> = Vec::new();
             for &(i, j, w) in &extra {
                 if edges.binary_search_by(|e| (e.0, e.1).cmp(&(i, j))).is_err() {
                     dirty_left[i as usize] = true;
                     dirty_right[j as usize] = true;
-                    edges.push((i, j, w));
+                    added.push((i, j, w));
                 }
             }
-            edges.sort_unstable();
-            stats.pairs_added += edges.len() - before;
+            // `extra` is sorted and distinct, so `added` is too: merge it in (linear,
+            // where sorting the whole graph again would not be).
+            stats.pairs_added += added.len();
+            edges = merge_sorted(&edges, &added);
             let previous = components::Previous {
                 solved: &cert,
                 dirty_left: &dirty_left,
@@ -617,6 +619,24 @@ impl<'a> CandidateGraph<'a> {
             stats,
         })
     }
+}
+
+/// The union of two sorted lists, sorted.
+fn merge_sorted<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut x, mut y) = (0, 0);
+    while x < a.len() && y < b.len() {
+        if b[y] < a[x] {
+            out.push(b[y]);
+            y += 1;
+        } else {
+            out.push(a[x]);
+            x += 1;
+        }
+    }
+    out.extend_from_slice(&a[x..]);
+    out.extend_from_slice(&b[y..]);
+    out
 }
 
 /// A matching round among everyone ready in a scope (a district, a municipality, a
