@@ -399,7 +399,7 @@ fn national_round(
     );
 }
 
-/// The constrained pool of the issue: 6,000 newcomers and 2,000 residents
+/// A constrained pool: 6,000 newcomers and 2,000 residents
 /// (capacity 1-2) in one municipality-sized area, same-gender and age wishes hard,
 /// availability over 21 slots.
 /// The area's radius, and the shares with a hard same-gender and a hard age wish
@@ -431,9 +431,8 @@ pub struct Constraints {
     pub slots: u32,
 }
 
-/// The issue's pool in size and kind, denser: 6,000 newcomers and 2,000 residents
-/// (capacity 1-2) with hard same-gender and age wishes, about 1.4 million admissible
-/// pairs at 4 km (the issue's pool had 1.36 million).
+/// A denser constrained pool: 6,000 newcomers and 2,000 residents (capacity 1-2)
+/// with hard same-gender and age wishes, about 1.3 million admissible pairs at 4 km.
 pub const DENSE: Constraints = Constraints {
     radius_km: 3.5,
     same_gender: 0.9,
@@ -679,7 +678,7 @@ pub fn run() {
         );
     }
 
-    // The issue's constrained pool at 4 and 6 km: the round beside the candidate
+    // The constrained pool at 4 and 6 km: the round beside the candidate
     // graph alone (the independent optimum over every admissible pair is in the
     // peers' table, instances constrained_4km and constrained_6km).
     let (dn, dr) = constrained_with(&DENSE);
