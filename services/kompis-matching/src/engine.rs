@@ -205,6 +205,60 @@ pub fn evaluate(
     Ok(score::explain(newcomer, resident, dist, &pts, config))
 }
 
+/// Whether a participant can be matched at all, whatever the other side: eligible
+/// (ready, with a district that has coordinates), at least [`crate::Rules::min_age`],
+/// with room for a buddy (`capacity - active_matches`, so a resident with a live
+/// match and room for more stays matchable) and, for an established resident,
+/// Swedish at C1 or above. A round leaves out everyone who is not; this names why,
+/// so that no one is unmatchable without a reason a coordinator can see.
+///
+/// The engine has no "unknown" Swedish level: the service gives it
+/// [`SwedishLevel::Native`](crate::SwedishLevel::Native) for an established resident
+/// whose level was never recorded (the contract's `MatchingProfile.swedish_level`,
+/// unset), so only a resident recorded below C1 is refused here.
+///
+/// Cost: O(1).
+///
+/// # Errors
+///
+/// The first of [`Violation::NotEligible`], [`Violation::TooYoung`],
+/// [`Violation::NoCapacity`] and [`Violation::ResidentNotFluentInSwedish`] that
+/// applies.
+///
+/// # Examples
+///
+/// ```
+/// use kompis_matching::*;
+/// let resident = Participant {
+///     id: ParticipantId(7),
+///     role: Role::Resident,
+///     eligible: true,
+///     languages: vec![],
+///     swedish: SwedishLevel::Native,
+///     gender: Gender::Man,
+///     age: 52,
+///     has_children: true,
+///     wishes: Wishes::default(),
+///     availability: Availability::ALWAYS,
+///     meeting: MeetingPreference::Both,
+///     location: GeoPoint { lat: 59.2390, lon: 17.8460 },
+///     interests: vec![],
+///     capacity: 2,
+///     active_matches: 1,
+///     waiting_days: 0,
+/// };
+/// let config = Config::default();
+/// // One live match and room for one more: still matchable.
+/// assert_eq!(matchable(&resident, &config), Ok(()));
+/// let b2 = Participant { swedish: SwedishLevel::B2, ..resident.clone() };
+/// assert_eq!(matchable(&b2, &config), Err(Violation::ResidentNotFluentInSwedish));
+/// let full = Participant { active_matches: 2, ..resident };
+/// assert_eq!(matchable(&full, &config), Err(Violation::NoCapacity));
+/// ```
+pub fn matchable(participant: &Participant, config: &Config) -> Result<(), Violation> {
+    score::check_person(participant, config)
+}
+
 /// The `k` best candidates for one participant among `others` (residents for a
 /// newcomer, newcomers for a resident), best first, each explained. Candidates that
 /// violate a hard constraint are left out; equal scores are ordered by id.
@@ -421,16 +475,18 @@ impl<'a> CandidateGraph<'a> {
             // Only the components the new pairs touch are solved again.
             let mut dirty_left = vec![false; n_left];
             let mut dirty_right = vec![false; n_right];
-            let before = edges.len();
+            let mut added: Vec<(u32, u32, i64)> = Vec::new();
             for &(i, j, w) in &extra {
                 if edges.binary_search_by(|e| (e.0, e.1).cmp(&(i, j))).is_err() {
                     dirty_left[i as usize] = true;
                     dirty_right[j as usize] = true;
-                    edges.push((i, j, w));
+                    added.push((i, j, w));
                 }
             }
-            edges.sort_unstable();
-            stats.pairs_added += edges.len() - before;
+            // `extra` is sorted and distinct, so `added` is too: merge it in (linear,
+            // where sorting the whole graph again would not be).
+            stats.pairs_added += added.len();
+            edges = merge_sorted(&edges, &added);
             let previous = components::Previous {
                 solved: &cert,
                 dirty_left: &dirty_left,
@@ -563,6 +619,24 @@ impl<'a> CandidateGraph<'a> {
             stats,
         })
     }
+}
+
+/// The union of two sorted lists, sorted.
+fn merge_sorted<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut x, mut y) = (0, 0);
+    while x < a.len() && y < b.len() {
+        if b[y] < a[x] {
+            out.push(b[y]);
+            y += 1;
+        } else {
+            out.push(a[x]);
+            x += 1;
+        }
+    }
+    out.extend_from_slice(&a[x..]);
+    out.extend_from_slice(&b[y..]);
+    out
 }
 
 /// A matching round among everyone ready in a scope (a district, a municipality, a

@@ -13,6 +13,8 @@ const NON_BINARY: u8 = 4;
 const GENDER: u8 = WOMAN | MAN | NON_BINARY;
 /// Has children living at home.
 const CHILDREN: u8 = 8;
+/// Every bit of [`Row::traits`].
+const TRAITS: u8 = GENDER | CHILDREN;
 /// A bit nobody has: a hard wish that can never be met (a same-gender wish of someone
 /// whose gender is not stated, a family match wished by someone without children).
 const NEVER: u8 = 16;
@@ -22,6 +24,30 @@ const SOFT_GENDER: u8 = 1;
 const SOFT_AGE: u8 = 2;
 const SOFT_FAMILY: u8 = 4;
 const SOFT_CHILDREN: u8 = 8;
+
+/// Where [`Row::soft`] keeps the number of soft wishes.
+const SOFT_COUNT: u32 = 4;
+
+/// `SOFT_MET[soft_key << 4 | buddy traits]`: how many of the soft wishes about traits
+/// (gender, family, children) that [`Row::soft_key`] describes a buddy with those
+/// traits meets.
+const SOFT_MET: [u8; 1024] = soft_met_table();
+
+const fn soft_met_table() -> [u8; 1024] {
+    let mut table = [0u8; 1024];
+    let mut x = 0;
+    while x < 1024 {
+        let (key, buddy) = ((x >> 4) as u8, (x & 15) as u8);
+        let own_gender = [0, WOMAN, MAN, NON_BINARY][(key >> 3 & 3) as usize];
+        let own_children = key & 32 != 0;
+        let gender = key & 1 != 0 && own_gender != 0 && buddy & GENDER == own_gender;
+        let family = key & 2 != 0 && own_children && buddy & CHILDREN != 0;
+        let children = key & 4 != 0 && buddy & CHILDREN != 0;
+        table[x] = gender as u8 + family as u8 + children as u8;
+        x += 1;
+    }
+    table
+}
 
 /// The number of bits set in a 4-bit value.
 const BITS4: [u8; 16] = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4];
@@ -50,8 +76,12 @@ pub(crate) struct Row {
     swedish_rank: u8,
     hard_mask: u8,
     hard_value: u8,
-    /// Which soft wishes the participant has (soft-wish bits).
+    /// Which soft wishes the participant has (soft-wish bits), and their number
+    /// shifted by [`SOFT_COUNT`].
     soft: u8,
+    /// The index of this participant's soft wishes about traits (gender, family,
+    /// children) and their own gender and children, into [`SOFT_MET`].
+    soft_key: u8,
     /// Which hard wishes the participant has (the same bits), to name an unmet one.
     hard: u8,
 }
@@ -73,7 +103,8 @@ impl Row {
                 .min(cfg.rules.waiting_days_for_full.max(1))
                 .min(u32::from(u16::MAX)) as u16,
             hard_age: (0, u16::MAX),
-            soft_age: (0, u16::MAX),
+            // An empty range: no soft age wish is met.
+            soft_age: (1, 0),
             traits: gender | children,
             meeting: match p.meeting {
                 MeetingPreference::InPerson => IN_PERSON,
@@ -84,6 +115,7 @@ impl Row {
             hard_mask: 0,
             hard_value: 0,
             soft: 0,
+            soft_key: 0,
             hard: 0,
         };
         let w = &p.wishes;
@@ -126,6 +158,18 @@ impl Row {
                 }
             }
         }
+        let own_gender = match p.gender {
+            Gender::Woman => 1,
+            Gender::Man => 2,
+            Gender::NonBinary => 3,
+            Gender::Unspecified => 0,
+        };
+        row.soft_key = u8::from(row.soft & SOFT_GENDER != 0)
+            | u8::from(row.soft & SOFT_FAMILY != 0) << 1
+            | u8::from(row.soft & SOFT_CHILDREN != 0) << 2
+            | own_gender << 3
+            | u8::from(p.has_children) << 5;
+        row.soft |= BITS4[usize::from(row.soft)] << SOFT_COUNT;
         row
     }
 
@@ -148,16 +192,17 @@ impl Row {
             && (self.hard_age.0..=self.hard_age.1).contains(&buddy.age)
     }
 
-    /// Which of this participant's soft wishes `buddy` meets, as soft-wish bits.
+    /// How many of this participant's soft wishes `buddy` meets.
     #[inline(always)]
     fn soft_wishes_met_by(&self, buddy: &Self) -> u8 {
-        let mine = self.traits & GENDER;
-        let gender = u8::from(mine != 0 && buddy.traits & GENDER == mine);
-        let age = u8::from((self.soft_age.0..=self.soft_age.1).contains(&buddy.age));
-        let family = u8::from(self.traits & buddy.traits & CHILDREN != 0);
-        let children = u8::from(buddy.traits & CHILDREN != 0);
-        ((gender * SOFT_GENDER) | (age * SOFT_AGE) | (family * SOFT_FAMILY) | (children * SOFT_CHILDREN))
-            & self.soft
+        let traits = SOFT_MET[usize::from(self.soft_key) << 4 | usize::from(buddy.traits & TRAITS)];
+        traits + u8::from((self.soft_age.0..=self.soft_age.1).contains(&buddy.age))
+    }
+
+    /// The number of soft wishes.
+    #[inline(always)]
+    fn soft_count(&self) -> usize {
+        usize::from(self.soft >> SOFT_COUNT)
     }
 }
 
@@ -332,10 +377,8 @@ pub(crate) fn points<W: Words>(
     p[Criterion::Distance as usize] = distance_points;
     let gap = usize::from(n.age.abs_diff(r.age)).min(t.age.len() - 1);
     p[Criterion::AgeCloseness as usize] = t.age[gap];
-    let total = usize::from(BITS4[usize::from(n.soft)] + BITS4[usize::from(r.soft)]);
-    let met = usize::from(
-        BITS4[usize::from(n.soft_wishes_met_by(r))] + BITS4[usize::from(r.soft_wishes_met_by(n))],
-    );
+    let total = n.soft_count() + r.soft_count();
+    let met = usize::from(n.soft_wishes_met_by(r) + r.soft_wishes_met_by(n));
     p[Criterion::SoftWishes as usize] = t.soft[total * 9 + met];
     p[Criterion::SwedishFit as usize] = if bridge != 0 {
         t.swedish[7]

@@ -19,7 +19,9 @@
 //! (Conversational or better, and Swedish counts when the newcomer has some); at
 //! least [`Rules::min_common_slots`] common free slots; the hard wishes of the
 //! newcomer, then of the resident ([`Wishes`]: same gender, age range, a family
-//! match, a buddy with children).
+//! match, a buddy with children). The rules on one person alone decide who is in a
+//! round at all; [`matchable`] names the one that leaves someone out, so that no one
+//! is unmatchable without a reason.
 //!
 //! Its *score* is a sum of integer points, one part per soft criterion, each at most
 //! the chapter's weight ([`Weights`], with documented defaults): shared interests,
@@ -118,8 +120,8 @@ mod suggest;
 pub use config::{Config, InvalidRule, Rules, Weights};
 pub use control::{Cancelled, Progress};
 pub use engine::{
-    CandidateGraph, Proposal, Round, RoundStats, WaitReason, Waiting, evaluate, greedy_round, matching_round,
-    matching_round_observed, suggestions,
+    CandidateGraph, Proposal, Round, RoundStats, WaitReason, Waiting, evaluate, greedy_round, matchable,
+    matching_round, matching_round_observed, suggestions,
 };
 pub use geo::distance_km;
 pub use model::{

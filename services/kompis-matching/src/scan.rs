@@ -171,6 +171,12 @@ pub(crate) enum Furthest {
 }
 
 /// Runs `work` on every unit, on up to two threads; results in unit order.
+///
+/// Units are in spatial order, and the two threads take them from opposite ends
+/// (one from the front, one from the back) until they meet: each works on its own
+/// part of the map, so the residents whose lists and bars one thread updates are
+/// rarely those the other reads (no cache lines passed between the cores), while
+/// neither waits for the other at the end.
 fn par_units<S: Send, T: Send>(
     n_units: usize,
     progress: &Progress,
@@ -183,36 +189,46 @@ fn par_units<S: Send, T: Send>(
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
     };
-    let next = AtomicUsize::new(0);
+    // The units not taken yet: `front..back`.
+    let left = Mutex::new((0usize, n_units));
+    let done = AtomicUsize::new(0);
     let failed = Mutex::new(false);
-    let run = || -> (S, Vec<(usize, T)>) {
+    let run = |from_back: bool| -> (S, Vec<(usize, T)>) {
         let mut state = init();
         let mut out = Vec::new();
         loop {
-            let u = next.fetch_add(1, AtomicOrdering::Relaxed);
-            if u >= n_units {
-                break;
-            }
+            let u = {
+                let mut left = left.lock().unwrap_or_else(|e| e.into_inner());
+                if left.0 >= left.1 {
+                    break;
+                }
+                if from_back {
+                    left.1 -= 1;
+                    left.1
+                } else {
+                    left.0 += 1;
+                    left.0 - 1
+                }
+            };
             if progress.is_cancelled() {
                 *failed.lock().unwrap_or_else(|e| e.into_inner()) = true;
                 break;
             }
             out.push((u, work(&mut state, u)));
-            if u.is_multiple_of(64) {
-                progress.advance(span.0 + ((span.1 - span.0) as usize * u / n_units.max(1)) as u32);
+            let finished = done.fetch_add(1, AtomicOrdering::Relaxed) + 1;
+            if finished.is_multiple_of(64) {
+                progress.advance(span.0 + ((span.1 - span.0) as usize * finished / n_units.max(1)) as u32);
             }
         }
         (state, out)
     };
     let parts: Vec<(S, Vec<(usize, T)>)> = if threads == 1 {
-        vec![run()]
+        vec![run(false)]
     } else {
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a scanning thread panicked"))
-                .collect()
+            let back = s.spawn(|| run(true));
+            let front = run(false);
+            vec![front, back.join().expect("a scanning thread panicked")]
         })
     };
     if *failed.lock().unwrap_or_else(|e| e.into_inner()) {

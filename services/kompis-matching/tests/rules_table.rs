@@ -195,6 +195,55 @@ fn a_resident_with_a_live_match_and_room_for_more_stays_matchable() {
 }
 
 #[test]
+fn no_resident_is_left_out_of_a_round_without_a_named_reason() {
+    let config = Config::default();
+    // The service passes Native for a resident whose level was never recorded: they
+    // are proposed like anyone fluent.
+    let unrecorded = Participant {
+        swedish: SwedishLevel::Native,
+        ..resident(10)
+    };
+    assert_eq!(matchable(&unrecorded, &config), Ok(()));
+    // Recorded below C1: never proposed, and `matchable` says why.
+    let b2 = Participant {
+        swedish: SwedishLevel::B2,
+        ..resident(11)
+    };
+    assert_eq!(
+        matchable(&b2, &config),
+        Err(Violation::ResidentNotFluentInSwedish)
+    );
+    let round = matching_round(
+        &[newcomer(1), newcomer(2)],
+        &[unrecorded, b2.clone()],
+        &config,
+        &Exclusions::default(),
+    );
+    assert_eq!(round.stats.residents_ready, 1);
+    assert_eq!(round.proposals.len(), 1);
+    assert_eq!(round.proposals[0].resident, ParticipantId(10));
+    assert_eq!(
+        suggestions(&b2, &[newcomer(1)], 5, &config, &Exclusions::default()),
+        Err(Violation::ResidentNotFluentInSwedish)
+    );
+    // Each other reason a person is left out of every round, in order.
+    let mut young = resident(12);
+    young.age = 17;
+    assert_eq!(matchable(&young, &config), Err(Violation::TooYoung));
+    let mut full = resident(13);
+    full.capacity = 2;
+    full.active_matches = 2;
+    assert_eq!(matchable(&full, &config), Err(Violation::NoCapacity));
+    let mut paused = resident(14);
+    paused.eligible = false;
+    assert_eq!(matchable(&paused, &config), Err(Violation::NotEligible));
+    let mut matched_newcomer = newcomer(3);
+    matched_newcomer.active_matches = 1;
+    assert_eq!(matchable(&matched_newcomer, &config), Err(Violation::NoCapacity));
+    assert_eq!(matchable(&newcomer(4), &config), Ok(()));
+}
+
+#[test]
 fn every_newcomer_left_waiting_has_a_reason() {
     let config = Config::default();
     // One resident in Alby with room for one, Arabic speaker, Monday evenings only,

@@ -308,3 +308,72 @@ fn empty_and_degenerate_pools_give_empty_rounds() {
     assert_eq!(twice.stats.newcomers_ready, 1);
     assert_eq!(twice.proposals.len(), 1);
 }
+
+/// The soft-wishes criterion recomputed from the documented definitions: the share of
+/// both people's soft wishes that hold (full points when neither has one), rounded
+/// down. A same-gender wish holds when both stated the same gender, a family match
+/// when both have children, a wish for a buddy with children when the buddy has
+/// them, an age wish when the buddy's age lies in the range.
+fn soft_points_by_definition(n: &Participant, r: &Participant, weight: i64) -> i64 {
+    let (mut total, mut met) = (0i64, 0i64);
+    for (me, buddy) in [(n, r), (r, n)] {
+        let w = &me.wishes;
+        let soft = |s: Option<Strength>| s == Some(Strength::Soft);
+        let checks = [
+            (
+                soft(w.same_gender),
+                me.gender == buddy.gender && me.gender != Gender::Unspecified,
+            ),
+            (soft(w.family_match), me.has_children && buddy.has_children),
+            (soft(w.buddy_has_children), buddy.has_children),
+            (
+                w.age_range.is_some_and(|(_, s)| s == Strength::Soft),
+                w.age_range
+                    .is_some_and(|(a, _)| a.min <= buddy.age && buddy.age <= a.max),
+            ),
+        ];
+        for (has, holds) in checks {
+            total += i64::from(has);
+            met += i64::from(has && holds);
+        }
+    }
+    if total == 0 { weight } else { weight * met / total }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn soft_wishes_score_their_documented_share(
+        genders in proptest::array::uniform2(0usize..4),
+        children in proptest::array::uniform2(proptest::bool::ANY),
+        ages in proptest::array::uniform2(18u16..80),
+        wishes in proptest::array::uniform8(0usize..3),
+        ranges in proptest::array::uniform2((18u16..80, 0u16..20)),
+    ) {
+        let gender = [Gender::Woman, Gender::Man, Gender::NonBinary, Gender::Unspecified];
+        // 0: no wish, 1: soft, 2: hard (a hard wish may rule the pair out).
+        let strength = |x: usize| [None, Some(Strength::Soft), Some(Strength::Hard)][x];
+        let mut people = [newcomer(1), resident(2)];
+        for (k, p) in people.iter_mut().enumerate() {
+            p.gender = gender[genders[k]];
+            p.has_children = children[k];
+            p.age = ages[k];
+            p.wishes = Wishes {
+                same_gender: strength(wishes[4 * k]),
+                family_match: strength(wishes[4 * k + 1]),
+                buddy_has_children: strength(wishes[4 * k + 2]),
+                age_range: strength(wishes[4 * k + 3]).map(|s| {
+                    let (min, span) = ranges[k];
+                    (AgeRange { min, max: min + span }, s)
+                }),
+            };
+        }
+        let [n, r] = &people;
+        let config = Config::default();
+        if let Ok(e) = evaluate(n, r, &config, &Exclusions::default()) {
+            let weight = i64::from(config.weights.soft_wishes);
+            proptest::prop_assert_eq!(points(&e, Criterion::SoftWishes), soft_points_by_definition(n, r, weight));
+        }
+    }
+}

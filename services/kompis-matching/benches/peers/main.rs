@@ -4,6 +4,8 @@
 //! cargo bench -p kompis-matching --bench peers -- generate DIR   # write the instances
 //! cargo bench -p kompis-matching --bench peers -- solve DIR      # time this crate on them
 //! cargo bench -p kompis-matching --bench peers -- national       # national round, greedy
+//! cargo bench -p kompis-matching --bench peers -- phases [R [N]]  # R national rounds (3),
+//!                                        # N newcomers (100,000) and N / 2 residents
 //! ```
 //!
 //! `national` reads, for experiments: `KOMPIS_SKIP_NATIONAL` and `KOMPIS_SKIP_ONLINE`
@@ -33,7 +35,11 @@ fn main() {
         Some("generate") => generate(&dir_arg(&args)),
         Some("solve") => solve(&dir_arg(&args)),
         Some("national") => national::run(),
-        _ => eprintln!("usage: peers (generate DIR | solve DIR | national)"),
+        Some("phases") => national::phases(
+            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(3),
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000),
+        ),
+        _ => eprintln!("usage: peers (generate DIR | solve DIR | national | phases [REPEATS [NEWCOMERS]])"),
     }
 }
 

@@ -399,38 +399,72 @@ fn national_round(
     );
 }
 
-/// The constrained pool of the issue: 6,000 newcomers and 2,000 residents
+/// A constrained pool: 6,000 newcomers and 2,000 residents
 /// (capacity 1-2) in one municipality-sized area, same-gender and age wishes hard,
 /// availability over 21 slots.
-/// The area's radius, and the shares with a hard same-gender and a hard age wish.
+/// The area's radius, and the shares with a hard same-gender and a hard age wish
+/// (within 8 years), each free at 3 slots.
 const RADIUS_KM: f64 = 3.5;
 const SAME_GENDER: f64 = 0.9;
 const AGE: f64 = 0.9;
 
 pub fn constrained() -> (Vec<Participant>, Vec<Participant>) {
+    constrained_with(&Constraints {
+        radius_km: RADIUS_KM,
+        same_gender: SAME_GENDER,
+        age: AGE,
+        age_span: 8,
+        slots: 3,
+    })
+}
+
+/// How strict a constrained pool is.
+pub struct Constraints {
+    /// The area's radius.
+    pub radius_km: f64,
+    /// The shares with a hard same-gender wish and with a hard age wish.
+    pub same_gender: f64,
+    pub age: f64,
+    /// The age wish: within this many years of one's own age.
+    pub age_span: u16,
+    /// Free slots of the 21 each person has.
+    pub slots: u32,
+}
+
+/// A denser constrained pool: 6,000 newcomers and 2,000 residents (capacity 1-2)
+/// with hard same-gender and age wishes, about 1.3 million admissible pairs at 4 km.
+pub const DENSE: Constraints = Constraints {
+    radius_km: 3.5,
+    same_gender: 0.9,
+    age: 0.9,
+    age_span: 12,
+    slots: 6,
+};
+
+pub fn constrained_with(c: &Constraints) -> (Vec<Participant>, Vec<Participant>) {
     let mut rng = Rng::new(8);
     let area = [Place {
         lat: 59.2000,
         lon: 17.8300,
         share: 1.0,
-        radius_km: RADIUS_KM,
+        radius_km: c.radius_km,
         districts: 40,
     }];
     let d = districts(&mut rng, &area);
     let mut n = population(&mut rng, 6_000, Role::Newcomer, &area, &d, 1, 1.0);
     let mut r = population(&mut rng, 2_000, Role::Resident, &area, &d, 1 << 60, 1.0);
-    // Stricter than the national pool: nine in ten want a buddy of their own gender
-    // and nine in ten one within 8 years of their age, both as hard wishes, and each
-    // is free at 3 of the 21 slots.
+    // Stricter than the national pool: most want a buddy of their own gender and one
+    // close to their age, both as hard wishes, and each is free at a few of the 21
+    // slots.
     for p in n.iter_mut().chain(r.iter_mut()) {
         p.wishes = Wishes::default();
-        if p.gender != Gender::Unspecified && rng.unit() < SAME_GENDER {
+        if p.gender != Gender::Unspecified && rng.unit() < c.same_gender {
             p.wishes.same_gender = Some(Strength::Hard);
         }
-        if rng.unit() < AGE {
+        if rng.unit() < c.age {
             let range = AgeRange {
-                min: p.age.saturating_sub(8),
-                max: p.age + 8,
+                min: p.age.saturating_sub(c.age_span),
+                max: p.age + c.age_span,
             };
             p.wishes.age_range = Some((range, Strength::Hard));
         }
@@ -438,13 +472,105 @@ pub fn constrained() -> (Vec<Participant>, Vec<Participant>) {
         // heaviest, then ranks everyone alike, and the same few top every list.
         p.waiting_days = rng.below(730) as u32;
         p.availability = Availability::EMPTY;
-        while p.availability.count() < 3 {
+        while p.availability.count() < c.slots {
             let (day, part) = (rng.below(7) as u8, rng.below(3));
             let part = [DayPart::Morning, DayPart::Afternoon, DayPart::Evening][part as usize];
             p.availability = p.availability.with(day, part);
         }
     }
     (n, r)
+}
+
+/// The most newcomers any set of admissible pairs can match, by Hopcroft-Karp over
+/// every admissible pair (found by `evaluate`, pair by pair), with one right vertex
+/// per unit of a resident's free capacity: independent of the round's code.
+pub fn max_matched(newcomers: &[Participant], residents: &[Participant], config: &Config) -> usize {
+    let none = Exclusions::default();
+    // Units of capacity, and each newcomer's admissible units.
+    let mut unit_of: Vec<Vec<usize>> = Vec::new();
+    let mut n_units = 0;
+    for r in residents {
+        let k = usize::from(r.free_capacity());
+        unit_of.push((n_units..n_units + k).collect());
+        n_units += k;
+    }
+    let adj: Vec<Vec<usize>> = newcomers
+        .iter()
+        .map(|n| {
+            residents
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| evaluate(n, r, config, &none).is_ok())
+                .flat_map(|(j, _)| unit_of[j].iter().copied())
+                .collect()
+        })
+        .collect();
+    hopcroft_karp(&adj, n_units)
+}
+
+/// Maximum bipartite matching (Hopcroft and Karp, 1973): BFS layers from the free
+/// left vertices, then vertex-disjoint shortest augmenting paths by DFS, until none.
+fn hopcroft_karp(adj: &[Vec<usize>], n_right: usize) -> usize {
+    const FREE: usize = usize::MAX;
+    let n_left = adj.len();
+    let (mut left_of, mut right_of) = (vec![FREE; n_right], vec![FREE; n_left]);
+    let mut matched = 0;
+    loop {
+        // Layers: dist of left vertices from the free ones.
+        let mut dist = vec![usize::MAX; n_left];
+        let mut queue: std::collections::VecDeque<usize> =
+            (0..n_left).filter(|&i| right_of[i] == FREE).collect();
+        for &i in &queue {
+            dist[i] = 0;
+        }
+        let mut found = false;
+        while let Some(i) = queue.pop_front() {
+            for &j in &adj[i] {
+                match left_of[j] {
+                    FREE => found = true,
+                    k if dist[k] == usize::MAX => {
+                        dist[k] = dist[i] + 1;
+                        queue.push_back(k);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !found {
+            return matched;
+        }
+        // Augment along layered paths (iterative DFS with a cursor per vertex).
+        let mut cursor = vec![0usize; n_left];
+        for start in 0..n_left {
+            if right_of[start] != FREE {
+                continue;
+            }
+            let mut path = vec![start];
+            while let Some(&i) = path.last() {
+                if cursor[i] == adj[i].len() {
+                    dist[i] = usize::MAX; // a dead end for this phase
+                    path.pop();
+                    continue;
+                }
+                let j = adj[i][cursor[i]];
+                cursor[i] += 1;
+                let k = left_of[j];
+                if k == FREE {
+                    // Flip the path: each left vertex on it takes the next right one.
+                    let mut j = j;
+                    while let Some(i) = path.pop() {
+                        let previous = right_of[i];
+                        right_of[i] = j;
+                        left_of[j] = i;
+                        j = previous;
+                    }
+                    matched += 1;
+                } else if dist[k] == dist[i] + 1 {
+                    path.push(k);
+                }
+            }
+        }
+    }
 }
 
 /// A config with the given distance limit.
@@ -483,6 +609,44 @@ pub fn full_graph(
     inst
 }
 
+/// Times the candidate graph of the national pool (distance limit for every pair)
+/// and the exact round on it, `repeats` times each, for experiments.
+pub fn phases(repeats: usize, n_newcomers: usize) {
+    let mut rng = Rng::new(2026);
+    let places = places(&mut rng);
+    let dists = districts(&mut rng, &places);
+    let newcomers = population(&mut rng, n_newcomers, Role::Newcomer, &places, &dists, 1, 0.3);
+    let residents = population(
+        &mut rng,
+        n_newcomers / 2,
+        Role::Resident,
+        &places,
+        &dists,
+        1 << 60,
+        0.3,
+    );
+    let exclusions: Exclusions = (0..n_newcomers / 50)
+        .map(|k| (newcomers[k * 37].id, residents[k * 23].id))
+        .collect();
+    let mut config = Config::default();
+    config.rules.online_beyond_distance = false;
+    for _ in 0..repeats {
+        let (t, c) = (Instant::now(), crate::process_cpu());
+        let graph = CandidateGraph::build(&newcomers, &residents, &config, &exclusions);
+        let (build, build_cpu) = (t.elapsed().as_secs_f64(), crate::process_cpu() - c);
+        let (t, c) = (Instant::now(), crate::process_cpu());
+        let exact = graph.exact();
+        let (solve, solve_cpu) = (t.elapsed().as_secs_f64(), crate::process_cpu() - c);
+        println!(
+            "{{\"phases\":\"national, distance limit for every pair\",\"build_seconds\":{build:.3},\"build_cpu\":{build_cpu:.2},\"exact_seconds\":{solve:.3},\"exact_cpu\":{solve_cpu:.2},\"matched\":{},\"total_score\":{},\"checks\":{},\"added\":{}}}",
+            exact.stats.matched,
+            exact.stats.total_score,
+            exact.stats.full_graph_checks,
+            exact.stats.pairs_added
+        );
+    }
+}
+
 pub fn run() {
     let mut rng = Rng::new(2026);
     let places = places(&mut rng);
@@ -514,9 +678,30 @@ pub fn run() {
         );
     }
 
-    // The issue's constrained pool at 4 and 6 km: the round beside the candidate
+    // The constrained pool at 4 and 6 km: the round beside the candidate
     // graph alone (the independent optimum over every admissible pair is in the
     // peers' table, instances constrained_4km and constrained_6km).
+    let (dn, dr) = constrained_with(&DENSE);
+    for km in [4.0, 6.0] {
+        let config = within(km);
+        let none = Exclusions::default();
+        let t = Instant::now();
+        let graph = CandidateGraph::build(&dn, &dr, &config, &none);
+        let exact = graph.exact();
+        let secs = t.elapsed().as_secs_f64();
+        let alone = graph.exact_on_candidates();
+        let most = max_matched(&dn, &dr, &config);
+        println!(
+            "{{\"dense constrained pool\":\"{km} km\",\"pairs_admissible\":{},\"round_matched\":{},\"round_score\":{},\"seconds\":{secs:.3},\"full_graph_checks\":{},\"pairs_added\":{},\"independent_max_matched\":{most},\"candidate_graph_alone_matched\":{},\"candidate_graph_alone_score\":{}}}",
+            exact.stats.pairs_admissible,
+            exact.stats.matched,
+            exact.stats.total_score,
+            exact.stats.full_graph_checks,
+            exact.stats.pairs_added,
+            alone.stats.matched,
+            alone.stats.total_score
+        );
+    }
     let (cn, cr) = constrained();
     for km in [4.0, 6.0] {
         let config = within(km);
