@@ -59,7 +59,7 @@ const CAUSES: EnumTable<pb::DeclineCause, DeclineCause> = EnumTable::new(
 );
 
 const END_REASONS: EnumTable<pb::MatchEndReason, MatchEndReason> = EnumTable::new(
-    "is required: COMPLETED, NOT_WORKING, NO_CONTACT, PARTICIPANT_LEFT, MOVED_AWAY, REMATCH or OTHER",
+    "is required: COMPLETED, NOT_WORKING, NO_CONTACT, PARTICIPANT_LEFT, MOVED_AWAY, REMATCH, OTHER or CONCERN",
     &[
         (pb::MatchEndReason::Completed, MatchEndReason::Completed),
         (pb::MatchEndReason::NotWorking, MatchEndReason::NotWorking),
@@ -71,6 +71,7 @@ const END_REASONS: EnumTable<pb::MatchEndReason, MatchEndReason> = EnumTable::ne
         (pb::MatchEndReason::MovedAway, MatchEndReason::MovedAway),
         (pb::MatchEndReason::Rematch, MatchEndReason::Rematch),
         (pb::MatchEndReason::Other, MatchEndReason::Other),
+        (pb::MatchEndReason::Concern, MatchEndReason::Concern),
     ],
 );
 

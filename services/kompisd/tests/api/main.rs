@@ -17,6 +17,7 @@ mod clock;
 mod delivery_faults;
 mod email;
 mod event_log;
+mod follow_up;
 mod faults;
 mod idempotency;
 mod intake;
