@@ -6,7 +6,7 @@
 //! Following matches (their follow-up status, check-ins, rematching) and the programme
 //! settings are in [`crate::follow_up`]. Matching rounds answer UNIMPLEMENTED for now.
 
-use kompis_domain::{DeclineCause, ParticipantRole, Role, Slug, Violations};
+use kompis_domain::{DeclineCause, ParticipantRole, Violations};
 use kompis_matching as engine;
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::matching_service_server::MatchingService;
@@ -18,15 +18,13 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt, engine_refusal};
-use crate::kit::page::Page;
-use crate::kit::scope::{self, ADMINISTRATORS, MANAGERS};
+use crate::kit::scope::{self, MANAGERS};
 use crate::kit::{Kit, RequestId, names, respond};
 use crate::{follow_up, matchmaking};
 use crate::views::matching::{
-    candidate_pb, match_pb, parse_channel_on_behalf, parse_end_reason, parse_match_name, parse_state,
-    programme_pb,
+    candidate_pb, match_pb, parse_channel_on_behalf, parse_end_reason, parse_match_name,
 };
-use crate::views::participant::{parse_participant_name, parse_role, parse_time_key, time_key};
+use crate::views::participant::{parse_participant_name, parse_role};
 
 /// Longest free text on a match (override and decline reasons).
 const REASON_MAX: usize = 500;

@@ -276,6 +276,7 @@ pub fn match_pb(m: &Match) -> ApiResult<pb::Match> {
             m.resident_agree_time,
         )?,
         decline_cause: cause,
+        follow_up: None,
     })
 }
 
@@ -293,5 +294,9 @@ pub fn programme_pb(p: &Programme) -> pb::MatchingProgramme {
         check_in_days: p.check_in_days.clone(),
         period_months: p.period_months,
         update_time: p.update_time.and_then(timestamp),
+        min_common_slots: None,
+        interests_for_full_score: None,
+        age_gap_years: None,
+        waiting_days_for_full_score: None,
     }
 }
