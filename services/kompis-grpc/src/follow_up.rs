@@ -283,12 +283,19 @@ fn parse_check_in<'a>(
     };
     let kind = match kind {
         0 => Some(Kind::FollowUp),
-        k => v
-            .check(format!("{prefix}kind"), KINDS.parse(k))
-            .map(|k| if k == "closing" { Kind::Closing } else { Kind::FollowUp }),
+        k => v.check(format!("{prefix}kind"), KINDS.parse(k)).map(|k| {
+            if k == "closing" {
+                Kind::Closing
+            } else {
+                Kind::FollowUp
+            }
+        }),
     };
     if !(0..=100).contains(&meetings) {
-        v.add(format!("{prefix}meetings_since_last"), "must be between 0 and 100");
+        v.add(
+            format!("{prefix}meetings_since_last"),
+            "must be between 0 and 100",
+        );
     }
     let last_meeting_time = match last_meeting {
         None => Some(None),
@@ -364,9 +371,12 @@ pub async fn record_check_in(
     scope::managed_chapter(principal, chapter.as_str(), &req.parent)?;
     kit.mutate(principal, "RecordCheckIn", rid, req, async |tx| {
         let m = managed_match(tx, principal, &req.parent, "parent").await?;
-        let recorded = check_ins::record(tx, &new_check_in(m.id, Author::Coordinator, &principal.subject, &c, now))
-            .await
-            .named(&req.parent)??;
+        let recorded = check_ins::record(
+            tx,
+            &new_check_in(m.id, Author::Coordinator, &principal.subject, &c, now),
+        )
+        .await
+        .named(&req.parent)??;
         Ok(pb::RecordCheckInResponse {
             check_in: Some(check_in_pb(&recorded)),
         })
@@ -556,8 +566,16 @@ pub async fn end_my_match(
         let ready = state == ParticipantState::Ready;
         Ok(pb::EndMyMatchResponse {
             state: state_pb(state),
-            queue_position: if ready { i32::try_from(position).unwrap_or(i32::MAX) } else { 0 },
-            waiting_since: if ready { after.waiting_since.and_then(timestamp) } else { None },
+            queue_position: if ready {
+                i32::try_from(position).unwrap_or(i32::MAX)
+            } else {
+                0
+            },
+            waiting_since: if ready {
+                after.waiting_since.and_then(timestamp)
+            } else {
+                None
+            },
         })
     })
     .await
@@ -614,7 +632,12 @@ pub async fn rematch(
                         "the participant has no accepted or active match to end",
                     ));
                 }
-                _ => return Err(ApiError::invalid("match", "is required: the participant has several matches")),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "match",
+                        "is required: the participant has several matches",
+                    ));
+                }
             };
             let ended = matches::end(
                 tx,
@@ -669,11 +692,7 @@ async fn suggestions(
 fn programme_with_rules_pb(p: &matches::Programme, rules: &EngineRules) -> pb::MatchingProgramme {
     let defaults = engine::Rules::default();
     pb::MatchingProgramme {
-        min_common_slots: Some(
-            rules
-                .min_common_slots
-                .unwrap_or(defaults.min_common_slots as i32),
-        ),
+        min_common_slots: Some(rules.min_common_slots.unwrap_or(defaults.min_common_slots as i32)),
         interests_for_full_score: Some(
             rules
                 .interests_for_full_score
@@ -713,7 +732,12 @@ pub async fn get_programme(
 }
 
 /// An optional engine rule within `range`.
-fn rule(v: &mut Violations, field: &str, value: Option<i32>, range: std::ops::RangeInclusive<i32>) -> Option<i32> {
+fn rule(
+    v: &mut Violations,
+    field: &str,
+    value: Option<i32>,
+    range: std::ops::RangeInclusive<i32>,
+) -> Option<i32> {
     let value = value?;
     if range.contains(&value) {
         Some(value)
@@ -754,7 +778,8 @@ pub async fn update_programme(
         v.add("matching_programme.period_months", "must be between 1 and 24");
     }
     let days = &given.check_in_days;
-    if days.len() > 12 || days.iter().any(|d| !(1..=730).contains(d)) || days.windows(2).any(|w| w[0] >= w[1]) {
+    if days.len() > 12 || days.iter().any(|d| !(1..=730).contains(d)) || days.windows(2).any(|w| w[0] >= w[1])
+    {
         v.add(
             "matching_programme.check_in_days",
             "must be at most 12 days, each 1 to 730, in ascending order",

@@ -20,11 +20,11 @@ use crate::auth::Principal;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt, engine_refusal};
 use crate::kit::scope::{self, MANAGERS};
 use crate::kit::{Kit, RequestId, names, respond};
-use crate::{follow_up, matchmaking};
 use crate::views::matching::{
     candidate_pb, match_pb, parse_channel_on_behalf, parse_end_reason, parse_match_name,
 };
 use crate::views::participant::{parse_participant_name, parse_role};
+use crate::{follow_up, matchmaking};
 
 /// Longest free text on a match (override and decline reasons).
 const REASON_MAX: usize = 500;
@@ -361,7 +361,6 @@ impl Matching {
             })
             .await
     }
-
 }
 
 /// After a decline has committed: offers the next candidate to the side left waiting

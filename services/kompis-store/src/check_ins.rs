@@ -500,15 +500,13 @@ pub async fn fire_one(store: &Store, now: OffsetDateTime) -> Result<Fired, Store
             Fired::Concluded
         }
     };
-    sqlx::query(
-        "UPDATE follow_up_timers SET fire_time = $4 WHERE match_id = $1 AND kind = $2 AND seq = $3",
-    )
-    .bind(due.match_id)
-    .bind(&due.kind)
-    .bind(due.seq)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("UPDATE follow_up_timers SET fire_time = $4 WHERE match_id = $1 AND kind = $2 AND seq = $3")
+        .bind(due.match_id)
+        .bind(&due.kind)
+        .bind(due.seq)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(fired)
 }

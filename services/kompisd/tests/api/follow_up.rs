@@ -20,7 +20,8 @@ const PROGRAMME: &str = "chapters/botkyrka/matchingProgramme";
 
 fn time_of(t: &Option<prost_types::Timestamp>) -> time::OffsetDateTime {
     let t = t.as_ref().expect("a time");
-    time::OffsetDateTime::from_unix_timestamp(t.seconds).unwrap() + time::Duration::nanoseconds(t.nanos.into())
+    time::OffsetDateTime::from_unix_timestamp(t.seconds).unwrap()
+        + time::Duration::nanoseconds(t.nanos.into())
 }
 
 fn ts(t: time::OffsetDateTime) -> Option<prost_types::Timestamp> {
@@ -80,7 +81,7 @@ async fn scheduled(app: &TestApp, name: &str) -> Match {
 }
 
 fn follow_up(m: &Match) -> MatchFollowUp {
-    m.follow_up.clone().expect("a follow-up")
+    m.follow_up.expect("a follow-up")
 }
 
 /// Notifications stored for `subject` with `template`.
@@ -176,7 +177,13 @@ async fn inbox_about(app: &TestApp, token: &str, subject: &str) -> Vec<Notificat
 }
 
 /// Waits until the participant has `n` notifications of `kind` about `subject`.
-async fn delivered(app: &TestApp, token: &str, subject: &str, kind: NotificationKind, n: usize) -> Vec<Notification> {
+async fn delivered(
+    app: &TestApp,
+    token: &str,
+    subject: &str,
+    kind: NotificationKind,
+    n: usize,
+) -> Vec<Notification> {
     eventually(&format!("{n} notifications of {kind:?}"), || async {
         let found = inbox_about(app, token, subject).await;
         let count = found.iter().filter(|x| x.kind == kind as i32).count();
@@ -322,7 +329,7 @@ async fn check_ins_answered_in_the_app_and_by_a_coordinator_set_the_follow_up_st
     );
     assert_eq!(
         matches_with(&app, &[FollowUpStatus::CheckInOverdue]).await,
-        [m.name.clone()]
+        std::slice::from_ref(&m.name)
     );
     assert!(matches_with(&app, &[FollowUpStatus::Met]).await.is_empty());
 
@@ -340,7 +347,7 @@ async fn check_ins_answered_in_the_app_and_by_a_coordinator_set_the_follow_up_st
     assert_eq!(after_answer.last_check_in_time, mine.create_time);
     assert_eq!(
         matches_with(&app, &[FollowUpStatus::NotMetYet]).await,
-        [m.name.clone()]
+        std::slice::from_ref(&m.name)
     );
 
     // A day later the coordinator records that they met.
@@ -352,7 +359,10 @@ async fn check_ins_answered_in_the_app_and_by_a_coordinator_set_the_follow_up_st
     assert_eq!(follow_up(&met).status, FollowUpStatus::Met as i32);
     assert!(follow_up(&met).met);
     assert_eq!(met.last_check_in_time, recorded.create_time);
-    assert_eq!(matches_with(&app, &[FollowUpStatus::Met]).await, [m.name.clone()]);
+    assert_eq!(
+        matches_with(&app, &[FollowUpStatus::Met]).await,
+        std::slice::from_ref(&m.name)
+    );
     assert!(
         matches_with(&app, &[FollowUpStatus::NotMetYet, FollowUpStatus::CheckInOverdue])
             .await
@@ -432,10 +442,7 @@ async fn check_ins_answered_in_the_app_and_by_a_coordinator_set_the_follow_up_st
 async fn a_concern_is_seen_by_coordinators_and_never_by_the_buddy() {
     let app = support::spawn_app_with_demo().await;
     let (newcomer, resident, m) = accepted_pair(&app, 1).await;
-    let (tn, tr) = (
-        token_of(&app, &newcomer.name),
-        token_of(&app, &resident.name),
-    );
+    let (tn, tr) = (token_of(&app, &newcomer.name), token_of(&app, &resident.name));
     let concern = "He keeps asking about my residence permit";
     let raised = check_in(&app, &tn, &m.name, CheckInAnswer::Met, concern)
         .await
@@ -447,7 +454,7 @@ async fn a_concern_is_seen_by_coordinators_and_never_by_the_buddy() {
     assert!(follow_up(&seen).concern_raised && follow_up(&seen).met);
     assert_eq!(
         matches_with(&app, &[FollowUpStatus::ConcernRaised]).await,
-        [m.name.clone()]
+        std::slice::from_ref(&m.name)
     );
     assert_eq!(check_ins_of(&app, &m.name).await[0].concern, concern);
     let reasons: Vec<String> = sqlx::query_scalar("SELECT reason FROM events WHERE subject = $1")
@@ -495,10 +502,7 @@ async fn a_participant_ends_their_own_match_and_the_buddy_goes_back_to_the_queue
     let waited_since = crate::fixtures::participants::get(&app, &newcomer.name)
         .await
         .waiting_since;
-    let (tn, tr) = (
-        token_of(&app, &newcomer.name),
-        token_of(&app, &resident.name),
-    );
+    let (tn, tr) = (token_of(&app, &newcomer.name), token_of(&app, &resident.name));
     let bad = buddy_app(&app, &tn)
         .end_my_match(EndMyMatchRequest {
             r#match: m.name.clone(),
@@ -556,7 +560,9 @@ async fn a_participant_ends_their_own_match_and_the_buddy_goes_back_to_the_queue
     assert_eq!(r.state, ParticipantState::Ready as i32);
 
     // The pair is never proposed again, unless overridden.
-    let again = propose(&app, &newcomer.name, &resident.name, "").await.unwrap_err();
+    let again = propose(&app, &newcomer.name, &resident.name, "")
+        .await
+        .unwrap_err();
     assert_eq!(reason(&again), "PAIR_EXCLUDED");
     let suggested = matching(&app, &app.coordinator("botkyrka"))
         .suggest_candidates(SuggestCandidatesRequest {
@@ -642,7 +648,11 @@ async fn a_rematch_puts_the_participant_back_at_their_original_place_in_the_queu
         .iter()
         .map(|c| c.established_resident.clone())
         .collect();
-    assert_eq!(candidates, [other_resident.name.clone()], "never the same buddy again");
+    assert_eq!(
+        candidates,
+        std::slice::from_ref(&other_resident.name),
+        "never the same buddy again"
+    );
     let r = crate::fixtures::participants::get(&app, &resident.name).await;
     assert_eq!(r.state, ParticipantState::Ready as i32);
 
@@ -726,7 +736,10 @@ async fn the_end_of_the_period_concludes_the_match_with_a_closing_question() {
     })
     .await;
     assert_eq!(concluded.end_reason, MatchEndReason::Completed as i32);
-    assert_eq!(time_of(&concluded.end_time), period_end + time::Duration::minutes(1));
+    assert_eq!(
+        time_of(&concluded.end_time),
+        period_end + time::Duration::minutes(1)
+    );
     for person in [&newcomer, &resident] {
         let p = crate::fixtures::participants::get(&app, &person.name).await;
         assert_eq!(p.state, ParticipantState::Ended as i32);
@@ -759,8 +772,14 @@ async fn the_end_of_the_period_concludes_the_match_with_a_closing_question() {
         .unwrap();
     assert_eq!(closing.kind, CheckInKind::Closing as i32);
     assert_eq!(closing.meetings_since_last, 5);
-    let twice = check_in(&app, &tn, &m.name, CheckInAnswer::Met, "").await.unwrap_err();
-    assert_eq!(twice.code(), Code::FailedPrecondition, "a follow-up on an ended match");
+    let twice = check_in(&app, &tn, &m.name, CheckInAnswer::Met, "")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        twice.code(),
+        Code::FailedPrecondition,
+        "a follow-up on an ended match"
+    );
     let again = buddy_app(&app, &tn)
         .check_in(CheckInRequest {
             r#match: m.name.clone(),
@@ -774,7 +793,10 @@ async fn the_end_of_the_period_concludes_the_match_with_a_closing_question() {
     assert_eq!(reason(&again), "ALREADY_ANSWERED");
     let listed = check_ins_of(&app, &m.name).await;
     assert_eq!(listed.len(), 1);
-    assert_eq!(follow_up(&get_match(&app, &m.name).await).status, FollowUpStatus::Met as i32);
+    assert_eq!(
+        follow_up(&get_match(&app, &m.name).await).status,
+        FollowUpStatus::Met as i32
+    );
 }
 
 #[tokio::test]
@@ -872,11 +894,19 @@ async fn administrators_set_the_engine_rules_and_the_next_suggestions_follow_the
         .matching_programme
         .unwrap();
     assert_eq!(
-        (set.min_common_slots, set.interests_for_full_score, set.age_gap_years),
+        (
+            set.min_common_slots,
+            set.interests_for_full_score,
+            set.age_gap_years
+        ),
         (Some(1), Some(2), Some(40))
     );
     let after = suggest().await;
-    assert_eq!(interests(&after[0]), 1.0, "2 shared interests now give full points");
+    assert_eq!(
+        interests(&after[0]),
+        1.0,
+        "2 shared interests now give full points"
+    );
 
     // Both share two free slots: asking for three leaves no candidate.
     admin
@@ -887,7 +917,9 @@ async fn administrators_set_the_engine_rules_and_the_next_suggestions_follow_the
         .await
         .unwrap();
     assert!(suggest().await.is_empty());
-    let refused = propose(&app, &newcomer.name, &resident.name, "").await.unwrap_err();
+    let refused = propose(&app, &newcomer.name, &resident.name, "")
+        .await
+        .unwrap_err();
     assert_eq!(reason(&refused), "NO_COMMON_TIME");
 }
 
@@ -896,10 +928,7 @@ async fn the_follow_up_methods_reveal_no_contact_details_and_check_callers() {
     let app = support::spawn_app_with_demo().await;
     let newcomer = ready_newcomer(&app, 1, ALBY).await;
     let resident = ready_resident(&app, 1, ALBY, 1).await;
-    let (tn, tr) = (
-        token_of(&app, &newcomer.name),
-        token_of(&app, &resident.name),
-    );
+    let (tn, tr) = (token_of(&app, &newcomer.name), token_of(&app, &resident.name));
     let their_phone = "+46702000001";
     let my_phone = "+46701000001";
     // A proposal nobody has accepted takes no check-in and cannot be ended in the app.
@@ -996,5 +1025,8 @@ async fn the_follow_up_methods_reveal_no_contact_details_and_check_callers() {
         "{:?}",
         delivered(&app, &tn, &proposed.name, NotificationKind::MatchEnded, 1).await
     );
-    assert!(!newcomer_inbox.contains("safe"), "the note stays with the coordinator");
+    assert!(
+        !newcomer_inbox.contains("safe"),
+        "the note stays with the coordinator"
+    );
 }
