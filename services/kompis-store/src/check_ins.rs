@@ -409,10 +409,11 @@ pub async fn list_followed<'c>(
 }
 
 /// Writes the timers of every accepted or active match that has none yet: a check-in on
-/// each day of the chapter's schedule after acceptance, and the end of the period.
-/// Several workers may run it at once: the primary key keeps one row per timer.
-/// Returns how many timers were written.
-pub async fn schedule<'c>(db: impl PgExecutor<'c>) -> Result<u64, StoreError> {
+/// each day of the chapter's schedule after acceptance that is still ahead at `now`
+/// (a match accepted long before the worker saw it is not asked about days gone by),
+/// and the end of the period. Several workers may run it at once: the primary key keeps
+/// one row per timer. Returns how many timers were written.
+pub async fn schedule<'c>(db: impl PgExecutor<'c>, now: OffsetDateTime) -> Result<u64, StoreError> {
     let done = sqlx::query(
         "WITH todo AS (
              SELECT m.id, m.accept_time,
@@ -424,11 +425,13 @@ pub async fn schedule<'c>(db: impl PgExecutor<'c>) -> Result<u64, StoreError> {
          INSERT INTO follow_up_timers (match_id, kind, seq, due_time)
          SELECT todo.id, 'check_in', d.seq, todo.accept_time + make_interval(days => d.day)
          FROM todo CROSS JOIN LATERAL unnest(todo.days) WITH ORDINALITY AS d(day, seq)
+         WHERE todo.accept_time + make_interval(days => d.day) > $1
          UNION ALL
          SELECT todo.id, 'period_end', 0, todo.accept_time + make_interval(months => todo.months)
          FROM todo
          ON CONFLICT DO NOTHING",
     )
+    .bind(now)
     .execute(db)
     .await?;
     Ok(done.rows_affected())

@@ -68,7 +68,7 @@ fn follow_matches(
     now: OffsetDateTime,
 ) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + '_>> {
     Box::pin(async move {
-        kompis_store::check_ins::schedule(store.pool()).await?;
+        kompis_store::check_ins::schedule(store.pool(), now).await?;
         let mut fired = 0;
         while fired < FOLLOW_UP_BATCH {
             match kompis_store::check_ins::fire_one(store, now).await? {
