@@ -18,8 +18,9 @@
 //!
 //! The participant's notifications (inbox, live stream, settings) are in
 //! [`notifications`]; their buddies and answers to proposals in [`buddies`]; their
-//! invitations to activities in [`invitations`]. Check-ins and editing the profile belong
-//! to later parts of the programme; those methods answer UNIMPLEMENTED for now.
+//! invitations to activities in [`invitations`]; their check-ins and ending their own
+//! match in [`crate::follow_up`]. Editing the profile belongs to a later part of the
+//! programme; that method answers UNIMPLEMENTED for now.
 
 mod buddies;
 mod invitations;
@@ -339,11 +340,14 @@ impl BuddyAppService for BuddyApp {
         respond(self.answer_invitation(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "CheckIn"))]
     async fn check_in(
         &self,
-        _request: Request<pb::CheckInRequest>,
+        request: Request<pb::CheckInRequest>,
     ) -> Result<Response<pb::CheckInResponse>, Status> {
-        Err(not_yet("follow-up of buddy meetings"))
+        let principal = Principal::from_request(&request)?;
+        let me = self.me(principal).await?;
+        respond(crate::follow_up::check_in(&self.kit, principal, &me, request.get_ref()).await)
     }
 
     type StreamNotificationsStream = notifications::NotificationStream;
@@ -394,5 +398,15 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::UpdateMyNotificationSettingsRequest>,
     ) -> Result<Response<pb::UpdateMyNotificationSettingsResponse>, Status> {
         respond(self.update_notification_settings(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "EndMyMatch"))]
+    async fn end_my_match(
+        &self,
+        request: Request<pb::EndMyMatchRequest>,
+    ) -> Result<Response<pb::EndMyMatchResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let me = self.me(principal).await?;
+        respond(crate::follow_up::end_my_match(&self.kit, principal, &me, request.get_ref()).await)
     }
 }

@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod follow_up;
 pub mod kit;
 pub mod live;
 pub mod matchmaking;

@@ -3,9 +3,10 @@
 //! behalf with how they agreed, declines and withdrawals, starting and ending matches,
 //! and the chapter's programme settings.
 //!
-//! Matching rounds, rematching and check-ins answer UNIMPLEMENTED for now.
+//! Following matches (their follow-up status, check-ins, rematching) and the programme
+//! settings are in [`crate::follow_up`]. Matching rounds answer UNIMPLEMENTED for now.
 
-use kompis_domain::{DeclineCause, ParticipantRole, Role, Slug, Violations};
+use kompis_domain::{DeclineCause, ParticipantRole, Violations};
 use kompis_matching as engine;
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::matching_service_server::MatchingService;
@@ -17,15 +18,13 @@ use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt, engine_refusal};
-use crate::kit::page::Page;
-use crate::kit::scope::{self, ADMINISTRATORS, MANAGERS};
+use crate::kit::scope::{self, MANAGERS};
 use crate::kit::{Kit, RequestId, names, respond};
-use crate::matchmaking;
 use crate::views::matching::{
-    candidate_pb, match_pb, parse_channel_on_behalf, parse_end_reason, parse_match_name, parse_state,
-    programme_pb,
+    candidate_pb, match_pb, parse_channel_on_behalf, parse_end_reason, parse_match_name,
 };
-use crate::views::participant::{parse_participant_name, parse_role, parse_time_key, time_key};
+use crate::views::participant::{parse_participant_name, parse_role};
+use crate::{follow_up, matchmaking};
 
 /// Longest free text on a match (override and decline reasons).
 const REASON_MAX: usize = 500;
@@ -213,71 +212,6 @@ impl Matching {
             .await
     }
 
-    async fn get(&self, request: Request<pb::GetMatchRequest>) -> ApiResult<pb::GetMatchResponse> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let mut tx = self.kit.begin().await?;
-        let m = managed_match(&mut tx, principal, &request.get_ref().name, "name").await?;
-        Ok(pb::GetMatchResponse {
-            r#match: Some(match_pb(&m)?),
-        })
-    }
-
-    async fn list(&self, request: Request<pb::ListMatchesRequest>) -> ApiResult<pb::ListMatchesResponse> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let req = request.get_ref();
-        let mut v = Violations::new();
-        let parent = v.check("parent", names::parse_parent_or_wildcard(&req.parent, "chapters"));
-        let mut states = Vec::new();
-        for (i, s) in req.states.iter().enumerate() {
-            if let Some(state) = v.check(format!("states[{i}]"), parse_state(*s)) {
-                states.push(state.as_str().to_owned());
-            }
-        }
-        let participant = if req.participant.is_empty() {
-            None
-        } else {
-            v.check("participant", parse_participant_name(&req.participant))
-        };
-        if req.no_check_in_since.is_some() {
-            v.add(
-                "no_check_in_since",
-                "check-ins are not served yet; leave it unset",
-            );
-        }
-        let filters = format!("{}|{:?}|{}", req.parent, req.states, req.participant);
-        let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &filters);
-        v.into_result()?;
-        let (Some(parent), Some(page)) = (parent, page) else {
-            return Err(ApiError::bug("a checked field is missing"));
-        };
-        let chapter = match parent {
-            None if principal.role == Role::Administrator => None,
-            None => principal.chapter.as_ref().map(|c| c.as_str().to_owned()),
-            Some(c) => {
-                scope::managed_chapter(principal, c.as_str(), &req.parent)?;
-                Some(c.as_str().to_owned())
-            }
-        };
-        let after = match &page.after {
-            Some(key) => Some(parse_time_key(key).ok_or_else(crate::views::participant::bad_page_token)?),
-            None => None,
-        };
-        let filter = matches::ListFilter {
-            chapter,
-            states,
-            participant: participant.map(|(_, id)| id.into()),
-        };
-        let mut rows =
-            matches::list_matches(self.kit.store().pool(), &filter, after, page.fetch_limit()).await?;
-        let next_page_token = page.finish(&mut rows, |m| time_key(m.create_time, m.id));
-        Ok(pb::ListMatchesResponse {
-            matches: rows.iter().map(match_pb).collect::<ApiResult<_>>()?,
-            next_page_token,
-        })
-    }
-
     async fn accept(&self, request: Request<pb::AcceptMatchRequest>) -> ApiResult<pb::AcceptMatchResponse> {
         let principal = Principal::from_request(&request)?;
         scope::require_role(principal, MANAGERS)?;
@@ -414,6 +348,8 @@ impl Matching {
                         reason,
                         note: req.note.trim(),
                         return_to_waiting_list: req.return_to_waiting_list,
+                        leaves: None,
+                        ended_by: None,
                         actor: &principal.subject,
                         at: now,
                     },
@@ -424,83 +360,6 @@ impl Matching {
                 })
             })
             .await
-    }
-
-    async fn get_programme(
-        &self,
-        request: Request<pb::GetMatchingProgrammeRequest>,
-    ) -> ApiResult<pb::GetMatchingProgrammeResponse> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let name = &request.get_ref().name;
-        let chapter = names::parse_singleton(name, "chapters", "matchingProgramme")
-            .map_err(|e| ApiError::invalid("name", e.into_description()))?;
-        scope::managed_chapter(principal, chapter.as_str(), name)?;
-        let p = matches::get_programme(self.kit.store().pool(), chapter.as_str())
-            .await
-            .named(name)?;
-        Ok(pb::GetMatchingProgrammeResponse {
-            matching_programme: Some(programme_pb(&p)),
-        })
-    }
-
-    async fn update_programme(
-        &self,
-        request: Request<pb::UpdateMatchingProgrammeRequest>,
-    ) -> ApiResult<pb::UpdateMatchingProgrammeResponse> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, ADMINISTRATORS)?;
-        let req = request.get_ref();
-        let given = req.matching_programme.clone().unwrap_or_default();
-        let mut v = Violations::new();
-        if req.matching_programme.is_none() {
-            v.add("matching_programme", "is required");
-        }
-        let chapter: Option<Slug> = v.check(
-            "matching_programme.name",
-            names::parse_singleton(&given.name, "chapters", "matchingProgramme"),
-        );
-        if !(1..=60).contains(&given.proposal_deadline_days) {
-            v.add(
-                "matching_programme.proposal_deadline_days",
-                "must be between 1 and 60",
-            );
-        }
-        if !(1..=24).contains(&given.period_months) {
-            v.add("matching_programme.period_months", "must be between 1 and 24");
-        }
-        let days = &given.check_in_days;
-        if days.len() > 12
-            || days.iter().any(|d| !(1..=730).contains(d))
-            || days.windows(2).any(|w| w[0] >= w[1])
-        {
-            v.add(
-                "matching_programme.check_in_days",
-                "must be at most 12 days, each 1 to 730, in ascending order",
-            );
-        }
-        v.into_result()?;
-        let Some(chapter) = chapter else {
-            return Err(ApiError::bug("a checked field is missing"));
-        };
-        scope::managed_chapter(principal, chapter.as_str(), &given.name)?;
-        let now = self.kit.now();
-        let programme = matches::Programme {
-            chapter_id: chapter.as_str().to_owned(),
-            proposal_deadline_days: given.proposal_deadline_days,
-            auto_offer_next: given.auto_offer_next,
-            check_in_days: given.check_in_days.clone(),
-            period_months: given.period_months,
-            update_time: None,
-        };
-        let mut tx = self.kit.begin().await?;
-        let stored = matches::set_programme(&mut tx, &programme, now)
-            .await
-            .named(&given.name)?;
-        self.kit.commit(tx).await?;
-        Ok(pb::UpdateMatchingProgrammeResponse {
-            matching_programme: Some(programme_pb(&stored)),
-        })
     }
 }
 
@@ -566,7 +425,7 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::GetMatchRequest>,
     ) -> Result<Response<pb::GetMatchResponse>, Status> {
-        respond(self.get(request).await)
+        respond(follow_up::get_match(&self.kit, request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListMatches"))]
@@ -574,7 +433,7 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::ListMatchesRequest>,
     ) -> Result<Response<pb::ListMatchesResponse>, Status> {
-        respond(self.list(request).await)
+        respond(follow_up::list_matches(&self.kit, request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "AcceptMatch"))]
@@ -609,25 +468,28 @@ impl MatchingService for Matching {
         respond(self.end(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "RematchParticipant"))]
     async fn rematch_participant(
         &self,
-        _request: Request<pb::RematchParticipantRequest>,
+        request: Request<pb::RematchParticipantRequest>,
     ) -> Result<Response<pb::RematchParticipantResponse>, Status> {
-        Err(not_yet("rematching"))
+        respond(follow_up::rematch(&self.kit, request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "RecordCheckIn"))]
     async fn record_check_in(
         &self,
-        _request: Request<pb::RecordCheckInRequest>,
+        request: Request<pb::RecordCheckInRequest>,
     ) -> Result<Response<pb::RecordCheckInResponse>, Status> {
-        Err(not_yet("check-ins"))
+        respond(follow_up::record_check_in(&self.kit, request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "ListCheckIns"))]
     async fn list_check_ins(
         &self,
-        _request: Request<pb::ListCheckInsRequest>,
+        request: Request<pb::ListCheckInsRequest>,
     ) -> Result<Response<pb::ListCheckInsResponse>, Status> {
-        Err(not_yet("check-ins"))
+        respond(follow_up::list_check_ins(&self.kit, request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetMatchingProgramme"))]
@@ -635,7 +497,7 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::GetMatchingProgrammeRequest>,
     ) -> Result<Response<pb::GetMatchingProgrammeResponse>, Status> {
-        respond(self.get_programme(request).await)
+        respond(follow_up::get_programme(&self.kit, request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "UpdateMatchingProgramme"))]
@@ -643,6 +505,6 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::UpdateMatchingProgrammeRequest>,
     ) -> Result<Response<pb::UpdateMatchingProgrammeResponse>, Status> {
-        respond(self.update_programme(request).await)
+        respond(follow_up::update_programme(&self.kit, request).await)
     }
 }

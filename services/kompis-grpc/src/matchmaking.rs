@@ -174,6 +174,28 @@ pub async fn settings(db: &mut Tx, chapter: &str) -> Result<MatchingSettings, St
     weights::get_weights(&mut **db, &slug).await?.settings()
 }
 
+/// A chapter's engine configuration: its matching settings with the engine rules its
+/// administrators set beside the programme (`kompis_store::engine_rules`).
+pub async fn engine_config(db: &mut Tx, chapter: &str) -> Result<engine::Config, StoreError> {
+    let mut config = settings(db, chapter).await?.to_engine_config();
+    let rules = kompis_store::engine_rules::get_rules(&mut **db, chapter).await?;
+    let r = &mut config.rules;
+    let unsigned = |v: i32| u32::try_from(v).ok();
+    if let Some(v) = rules.min_common_slots.and_then(unsigned) {
+        r.min_common_slots = v;
+    }
+    if let Some(v) = rules.interests_for_full_score.and_then(unsigned) {
+        r.interests_for_full_score = v;
+    }
+    if let Some(v) = rules.age_gap_years.and_then(|v| u16::try_from(v).ok()) {
+        r.age_gap_for_zero = v;
+    }
+    if let Some(v) = rules.waiting_days_for_full_score.and_then(unsigned) {
+        r.waiting_days_for_full = v;
+    }
+    Ok(config)
+}
+
 /// One participant with the pool of the other role, ready for the engine.
 #[derive(Debug)]
 pub struct Pool {
@@ -210,7 +232,7 @@ pub async fn pool_for(
     for (n, r) in matches::excluded_pairs(&mut **db, participant).await? {
         exclusions.insert(engine_id(n), engine_id(r));
     }
-    let mut config = settings(db, chapter).await?.to_engine_config();
+    let mut config = engine_config(db, chapter).await?;
     config.interest_names = interests.names();
     Ok(Pool {
         me,
@@ -255,7 +277,7 @@ pub async fn pair(
     if matches::is_excluded(&mut **db, newcomer, resident).await? {
         exclusions.insert(engine_id(newcomer), engine_id(resident));
     }
-    let mut config = settings(db, chapter).await?.to_engine_config();
+    let mut config = engine_config(db, chapter).await?;
     config.interest_names = interests.names();
     Ok((n, r, config, exclusions))
 }

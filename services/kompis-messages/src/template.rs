@@ -65,6 +65,8 @@ templates! {
     MatchEnded => "match-ended",
     /// The programme asks how the match is going.
     CheckInRequested => "check-in-requested",
+    /// The programme period is over and the match concluded; the closing question.
+    MatchConcluded => "match-concluded",
     /// The application changed state (for example approved).
     ApplicationUpdated => "application-updated",
     /// An intake interview was booked, moved or cancelled (`start`).

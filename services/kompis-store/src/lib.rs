@@ -14,8 +14,10 @@
 
 pub mod activities;
 pub mod chapters;
+pub mod check_ins;
 pub mod dead_letters;
 pub mod duplicates;
+pub mod engine_rules;
 mod error;
 pub mod events;
 pub mod idempotency;

@@ -887,6 +887,11 @@ pub struct Ending<'a> {
     /// Whether participants left without a live match return to the waiting list
     /// (READY, with their original `waiting_since`) rather than leave (ENDED).
     pub return_to_waiting_list: bool,
+    /// A participant of the match who leaves (ENDED) even when the other returns to the
+    /// waiting list: one who ended the match in the app without asking for a new buddy.
+    pub leaves: Option<Uuid>,
+    /// The side that ended the match themselves in the app, if one did.
+    pub ended_by: Option<ParticipantRole>,
     /// Who acts.
     pub actor: &'a str,
     /// When, from the clock.
@@ -902,13 +907,14 @@ pub async fn end(tx: &mut PgConnection, e: &Ending<'_>) -> Result<Match, StoreEr
     from.transition(MatchState::Ended)?;
     let updated: Match = sqlx::query_as(
         "UPDATE matches SET state = 'ended', end_time = $2, end_reason = $3, end_note = $4,
-             update_time = $2
+             ended_by = $5, update_time = $2
          WHERE id = $1 RETURNING *",
     )
     .bind(m.id)
     .bind(e.at)
     .bind(e.reason.as_str())
     .bind(e.note)
+    .bind(e.ended_by.map(|r| r.as_str()))
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query("UPDATE participants SET active_match_count = active_match_count - 1 WHERE id = ANY($1)")
@@ -937,7 +943,7 @@ pub async fn end(tx: &mut PgConnection, e: &Ending<'_>) -> Result<Match, StoreEr
         if p.parsed_state()? != ParticipantState::Matched || still_live {
             continue;
         }
-        let to = if e.return_to_waiting_list {
+        let to = if e.return_to_waiting_list && e.leaves != Some(id) {
             ParticipantState::Ready
         } else {
             ParticipantState::Ended

@@ -143,6 +143,8 @@ text_enum! {
         Rematch => "rematch",
         /// Another reason, given in the note.
         Other => "other",
+        /// One side raised a concern about the other.
+        Concern => "concern",
     }
 }
 

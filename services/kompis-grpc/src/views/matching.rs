@@ -59,7 +59,7 @@ const CAUSES: EnumTable<pb::DeclineCause, DeclineCause> = EnumTable::new(
 );
 
 const END_REASONS: EnumTable<pb::MatchEndReason, MatchEndReason> = EnumTable::new(
-    "is required: COMPLETED, NOT_WORKING, NO_CONTACT, PARTICIPANT_LEFT, MOVED_AWAY, REMATCH or OTHER",
+    "is required: COMPLETED, NOT_WORKING, NO_CONTACT, PARTICIPANT_LEFT, MOVED_AWAY, REMATCH, OTHER or CONCERN",
     &[
         (pb::MatchEndReason::Completed, MatchEndReason::Completed),
         (pb::MatchEndReason::NotWorking, MatchEndReason::NotWorking),
@@ -71,6 +71,7 @@ const END_REASONS: EnumTable<pb::MatchEndReason, MatchEndReason> = EnumTable::ne
         (pb::MatchEndReason::MovedAway, MatchEndReason::MovedAway),
         (pb::MatchEndReason::Rematch, MatchEndReason::Rematch),
         (pb::MatchEndReason::Other, MatchEndReason::Other),
+        (pb::MatchEndReason::Concern, MatchEndReason::Concern),
     ],
 );
 
@@ -275,6 +276,7 @@ pub fn match_pb(m: &Match) -> ApiResult<pb::Match> {
             m.resident_agree_time,
         )?,
         decline_cause: cause,
+        follow_up: None,
     })
 }
 
@@ -292,5 +294,9 @@ pub fn programme_pb(p: &Programme) -> pb::MatchingProgramme {
         check_in_days: p.check_in_days.clone(),
         period_months: p.period_months,
         update_time: p.update_time.and_then(timestamp),
+        min_common_slots: None,
+        interests_for_full_score: None,
+        age_gap_years: None,
+        waiting_days_for_full_score: None,
     }
 }

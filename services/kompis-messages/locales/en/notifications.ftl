@@ -45,6 +45,8 @@ match-ended = Your match has ended
     .body = The match with your buddy has ended. Contact your coordinator if you have questions.
 check-in-requested = How is it going?
     .body = Tell us whether you have met. Answer in the app.
+match-concluded = Your buddy period is over
+    .body = Thank you for taking part! Tell us in the app whether you met and how it went.
 
 ## The application.
 application-updated = Your application was updated

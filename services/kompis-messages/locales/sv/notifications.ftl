@@ -45,6 +45,8 @@ match-ended = Matchningen är avslutad
     .body = Matchningen med din kompis är avslutad. Hör av dig till din samordnare om du har frågor.
 check-in-requested = Hur går det?
     .body = Berätta för oss om ni har träffats. Svara i appen.
+match-concluded = Er kompisperiod är slut
+    .body = Tack för att du var med! Berätta i appen om ni träffades och hur det gick.
 
 ## The application.
 application-updated = Din ansökan har uppdaterats

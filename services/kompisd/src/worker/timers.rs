@@ -28,6 +28,7 @@ pub const TIMERS: &[(&str, Timer)] = &[
     ("idempotency key expiry", expire_idempotency_keys),
     ("activity reminders", remind_activities),
     ("proposal deadlines", expire_proposals),
+    ("match follow-up", follow_matches),
 ];
 
 /// How long a mutation's answer is kept for retries.
@@ -54,6 +55,29 @@ fn expire_proposals(
     now: OffsetDateTime,
 ) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + '_>> {
     Box::pin(kompis_grpc::matchmaking::expire_due(store, now))
+}
+
+/// How many follow-up timers one tick fires at most.
+const FOLLOW_UP_BATCH: u64 = 100;
+
+/// Schedules the check-ins and period end of newly accepted matches, then fires those
+/// due: asks both people to check in, or concludes the match with the closing question
+/// ([`kompis_store::check_ins`]).
+fn follow_matches(
+    store: &Store,
+    now: OffsetDateTime,
+) -> Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + '_>> {
+    Box::pin(async move {
+        kompis_store::check_ins::schedule(store.pool(), now).await?;
+        let mut fired = 0;
+        while fired < FOLLOW_UP_BATCH {
+            match kompis_store::check_ins::fire_one(store, now).await? {
+                kompis_store::check_ins::Fired::Nothing => break,
+                _ => fired += 1,
+            }
+        }
+        Ok(fired)
+    })
 }
 
 /// Fires every timer each `interval` until `stop` resolves. A failure is logged and

@@ -256,7 +256,7 @@ async fn a_ready_participant_sees_their_place_in_the_queue() {
 }
 
 #[tokio::test]
-async fn a_new_participant_has_no_buddy_and_no_invitations_and_check_ins_are_not_available_yet() {
+async fn a_new_participant_has_no_buddy_and_no_invitations_and_no_match_to_check_in_on() {
     let app = support::spawn_app_with_demo().await;
     let (_, token, _) = signed_up(&app, 1).await;
     let mut client = buddy_app(&app, &token);
@@ -277,7 +277,7 @@ async fn a_new_participant_has_no_buddy_and_no_invitations_and_check_ins_are_not
 
     assert!(buddies.is_empty());
     assert!(invitations.is_empty());
-    assert_eq!(check_in.code(), Code::Unimplemented);
+    assert_eq!(support::bad_fields(&check_in), ["answer", "match"]);
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ mod email;
 mod event_log;
 mod faults;
 mod hostile;
+mod follow_up;
 mod idempotency;
 mod intake;
 mod interviews;

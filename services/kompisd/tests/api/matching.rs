@@ -555,7 +555,7 @@ async fn administrators_set_the_programme_and_a_chapter_may_turn_off_the_automat
             auto_offer_next: false,
             check_in_days: vec![35, 21],
             period_months: 30,
-            update_time: None,
+            ..Default::default()
         }))
         .await
         .unwrap_err();
