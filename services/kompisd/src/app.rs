@@ -148,6 +148,7 @@ impl Application {
             .accept_http1(true)
             .timeout(settings.request_timeout)
             .concurrency_limit_per_connection(settings.concurrency_limit)
+            .http2_max_header_list_size(crate::layers::MAX_HEADER_LIST_BYTES)
             .layer(ObserveLayer::new(known_methods()?))
             .layer(tonic_web::GrpcWebLayer::new())
             .add_routes(routes.routes());

@@ -29,6 +29,22 @@ impl Extractor for HeaderExtractor<'_> {
     }
 }
 
+/// The most request metadata (HTTP/2 header list size: names, values and 32 bytes per
+/// entry) a call may carry. A bearer token and trace context need a few kilobytes.
+pub const MAX_METADATA_BYTES: usize = 16 * 1024;
+
+/// The largest header list HTTP/2 reads at all (the server's
+/// `SETTINGS_MAX_HEADER_LIST_SIZE`).
+pub const MAX_HEADER_LIST_BYTES: u32 = 1024 * 1024;
+
+/// The header list size of `headers`, as HTTP/2 counts it (RFC 9113, 6.5.2).
+fn header_list_size(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 32)
+        .sum()
+}
+
 /// The label of a path that is not one of the served methods.
 pub const UNKNOWN_METHOD: &str = "unknown";
 
@@ -90,6 +106,11 @@ impl KnownMethods {
 /// A request body that is not a valid protobuf message is the caller's mistake: tonic
 /// answers it INTERNAL, and this layer turns that answer into INVALID_ARGUMENT with a
 /// `BadRequest` detail, as for any other bad request.
+///
+/// Request metadata larger than [`MAX_METADATA_BYTES`] is refused here, as
+/// INVALID_ARGUMENT on that one call. (HTTP/2 itself reads header lists up to
+/// [`MAX_HEADER_LIST_BYTES`], so that an oversized one reaches this check instead of
+/// failing as a bare HTTP 431 or a reset of the connection that other calls share.)
 #[derive(Debug, Clone, Default)]
 pub struct ObserveLayer {
     known: KnownMethods,
@@ -152,6 +173,7 @@ where
     S::Future: Send + 'static,
     S::Error: Send,
     B: Send + 'static,
+    RB: Default + Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -173,9 +195,19 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let start = Instant::now();
+        let oversized = header_list_size(request.headers()) > MAX_METADATA_BYTES;
         Box::pin(
             async move {
-                let mut result = inner.call(request).await;
+                let mut result = if oversized {
+                    let status = kompis_grpc::kit::errors::ApiError::invalid(
+                        "metadata",
+                        format!("is larger than {MAX_METADATA_BYTES} bytes (HTTP/2 header list size)"),
+                    )
+                    .into_status();
+                    Ok(status.into_http())
+                } else {
+                    inner.call(request).await
+                };
                 if let Ok(response) = &mut result {
                     blame_undecodable_request(response.headers_mut());
                 }

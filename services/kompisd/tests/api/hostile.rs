@@ -383,3 +383,42 @@ async fn a_participant_token_under_another_account_reads_as_no_participant() {
         );
     }
 }
+
+#[tokio::test]
+async fn oversized_metadata_fails_that_call_alone() {
+    let app = support::spawn_app().await;
+    let mut admin = AdminServiceClient::new(support::authed(app.channel(), &app.administrator()));
+    // A server stream on the same connection, open across the oversized calls.
+    let mut health = tonic_health::pb::health_client::HealthClient::new(app.channel());
+    let mut watch = health
+        .watch(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(watch.message().await.unwrap().is_some());
+    for size in [20 * 1024, 200 * 1024] {
+        let mut request = tonic::Request::new(ListMunicipalitiesRequest::default());
+        request
+            .metadata_mut()
+            .insert("x-padding", "a".repeat(size).parse().unwrap());
+        let status = admin.list_municipalities(request).await.unwrap_err();
+        assert_eq!(
+            support::bad_fields(&status),
+            ["metadata"],
+            "{size} bytes: {status:?}"
+        );
+        admin
+            .list_municipalities(ListMunicipalitiesRequest::default())
+            .await
+            .expect("the next call on the connection is served");
+    }
+    // The stream opened before is still open: the connection was never reset. (A reset
+    // connection ends it with an error at once; an open one is silent or sends news.)
+    let still_open = tokio::time::timeout(std::time::Duration::from_millis(200), watch.message()).await;
+    assert!(
+        matches!(still_open, Err(_) | Ok(Ok(Some(_)))),
+        "the health stream ended: {still_open:?}"
+    );
+}
