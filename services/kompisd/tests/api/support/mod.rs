@@ -182,7 +182,7 @@ async fn spawn(demo: bool) -> TestApp {
 /// Starts the server with a fresh database and the demo reference data, with settings
 /// changed by `configure` first (an SMTP server, a Redis of the test's own...).
 pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn_configured(true, None, configure).await
+    spawn_configured(true, Some(ManualClock::running()), configure).await
 }
 
 async fn spawn_with(demo: bool, clock: Option<ManualClock>) -> TestApp {
