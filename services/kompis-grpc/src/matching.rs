@@ -3,7 +3,8 @@
 //! behalf with how they agreed, declines and withdrawals, starting and ending matches,
 //! and the chapter's programme settings.
 //!
-//! Matching rounds, rematching and check-ins answer UNIMPLEMENTED for now.
+//! Matching rounds live in [`rounds`]; rematching and check-ins answer UNIMPLEMENTED for
+//! now.
 
 use kompis_domain::{DeclineCause, ParticipantRole, Role, Slug, Violations};
 use kompis_matching as engine;
@@ -26,6 +27,8 @@ use crate::views::matching::{
     programme_pb,
 };
 use crate::views::participant::{parse_participant_name, parse_role, parse_time_key, time_key};
+
+pub mod rounds;
 
 /// Longest free text on a match (override and decline reasons).
 const REASON_MAX: usize = 500;
@@ -148,7 +151,7 @@ impl Matching {
         if !given.matching_round.is_empty() {
             v.add(
                 "match.matching_round",
-                "matching rounds are not served yet; leave it empty",
+                "is set by CommitMatchingRound; leave it empty",
             );
         }
         check_reason(&mut v, "override_reason", &req.override_reason);
@@ -532,25 +535,28 @@ impl MatchingService for Matching {
         respond(self.suggest(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "RunMatchingRound"))]
     async fn run_matching_round(
         &self,
-        _request: Request<pb::RunMatchingRoundRequest>,
+        request: Request<pb::RunMatchingRoundRequest>,
     ) -> Result<Response<pb::RunMatchingRoundResponse>, Status> {
-        Err(not_yet("matching rounds"))
+        respond(rounds::run(&self.kit, request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "GetMatchingRound"))]
     async fn get_matching_round(
         &self,
-        _request: Request<pb::GetMatchingRoundRequest>,
+        request: Request<pb::GetMatchingRoundRequest>,
     ) -> Result<Response<pb::GetMatchingRoundResponse>, Status> {
-        Err(not_yet("matching rounds"))
+        respond(rounds::get(&self.kit, request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "ListMatchingRounds"))]
     async fn list_matching_rounds(
         &self,
-        _request: Request<pb::ListMatchingRoundsRequest>,
+        request: Request<pb::ListMatchingRoundsRequest>,
     ) -> Result<Response<pb::ListMatchingRoundsResponse>, Status> {
-        Err(not_yet("matching rounds"))
+        respond(rounds::list(&self.kit, request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "CreateMatch"))]
@@ -644,5 +650,29 @@ impl MatchingService for Matching {
         request: Request<pb::UpdateMatchingProgrammeRequest>,
     ) -> Result<Response<pb::UpdateMatchingProgrammeResponse>, Status> {
         respond(self.update_programme(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListMatchingRoundProposals"))]
+    async fn list_matching_round_proposals(
+        &self,
+        request: Request<pb::ListMatchingRoundProposalsRequest>,
+    ) -> Result<Response<pb::ListMatchingRoundProposalsResponse>, Status> {
+        respond(rounds::list_proposals(&self.kit, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListWaitingNewcomers"))]
+    async fn list_waiting_newcomers(
+        &self,
+        request: Request<pb::ListWaitingNewcomersRequest>,
+    ) -> Result<Response<pb::ListWaitingNewcomersResponse>, Status> {
+        respond(rounds::list_waiting(&self.kit, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "CommitMatchingRound"))]
+    async fn commit_matching_round(
+        &self,
+        request: Request<pb::CommitMatchingRoundRequest>,
+    ) -> Result<Response<pb::CommitMatchingRoundResponse>, Status> {
+        respond(rounds::commit(&self.kit, request).await)
     }
 }

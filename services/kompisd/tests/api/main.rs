@@ -28,6 +28,7 @@ mod participants;
 mod queue;
 mod readme;
 mod referrals;
+mod rounds;
 mod scope;
 mod server;
 mod telemetry;
