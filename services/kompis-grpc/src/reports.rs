@@ -45,6 +45,7 @@ const KINDS: EnumTable<pb::EventKind, EventKind> = EnumTable::new(
         (pb::EventKind::CheckIn, EventKind::CheckIn),
         (pb::EventKind::Activity, EventKind::Activity),
         (pb::EventKind::Invitation, EventKind::Invitation),
+        (pb::EventKind::MatchingRound, EventKind::MatchingRound),
     ],
 );
 

@@ -19,7 +19,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::matches::{PoolMember, StoredScore};
+use crate::events::{self, Attributes, NewEvent};
+use crate::matches::{PoolMember, SYSTEM, StoredScore};
 
 /// The first key of the chapter's round lock (`pg_advisory_*lock(int, int)`): the
 /// ASCII of "kmrd". The second key is `hashtext(chapter_id)`; two chapters whose names
@@ -190,6 +191,39 @@ pub fn resource_name(chapter: &str, id: Uuid) -> String {
     format!("chapters/{chapter}/matchingRounds/{id}")
 }
 
+/// Appends a round's event (from `from`, `None` on creation, to its state), with its
+/// scope as attributes.
+async fn round_event(
+    tx: &mut PgConnection,
+    round: &Round,
+    actor: &str,
+    from: Option<RoundState>,
+    reason: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let subject = round.resource_name();
+    events::append(
+        &mut *tx,
+        &NewEvent {
+            chapter_id: &round.chapter_id,
+            subject: &subject,
+            kind: kompis_domain::EventKind::MatchingRound,
+            actor,
+            occur_time: at,
+            from_state: from.map_or("", RoundState::as_str),
+            to_state: &round.state,
+            reason,
+            attributes: Attributes {
+                municipality_id: round.municipality_id.clone(),
+                district_id: round.district_id.clone(),
+                ..Default::default()
+            },
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Takes the chapter's round lock until the end of the transaction, without waiting;
 /// false when another transaction or a computing worker holds it.
 pub async fn try_lock_chapter(tx: &mut PgConnection, chapter: &str) -> Result<bool, StoreError> {
@@ -222,6 +256,50 @@ pub async fn unlock_chapter_session(conn: &mut PgConnection, chapter: &str) -> R
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The chapter's round lock held for a session, on a connection of its own: what a
+/// worker holds while it computes a round. Released by [`SessionLock::release`]; should
+/// the process die first, PostgreSQL ends the session and the lock with it.
+#[derive(Debug)]
+pub struct SessionLock {
+    conn: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+    chapter: String,
+}
+
+impl SessionLock {
+    /// Takes the chapter's round lock without waiting; `None` when it is held.
+    pub async fn try_take(pool: &sqlx::PgPool, chapter: &str) -> Result<Option<Self>, StoreError> {
+        let mut conn = pool.acquire().await?;
+        if !try_lock_chapter_session(&mut conn, chapter).await? {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            conn: Some(conn),
+            chapter: chapter.to_owned(),
+        }))
+    }
+
+    /// Releases the lock. If the release cannot be sent, the connection is closed
+    /// instead (its session, and the lock, end with it), never returned to the pool
+    /// still holding the lock.
+    pub async fn release(mut self) {
+        if let Some(mut conn) = self.conn.take()
+            && unlock_chapter_session(&mut conn, &self.chapter).await.is_err()
+        {
+            drop(conn.detach());
+        }
+    }
+}
+
+impl Drop for SessionLock {
+    /// A lock dropped without [`SessionLock::release`] (a cancelled or panicking
+    /// holder) closes its connection rather than return it to the pool locked.
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+    }
 }
 
 /// Whether `chapter` covers `municipality`.
@@ -316,7 +394,10 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await;
     match inserted {
-        Ok(round) => Ok(Ok(round)),
+        Ok(round) => {
+            round_event(tx, &round, r.creator, None, "", r.at).await?;
+            Ok(Ok(round))
+        }
         // The partial unique index, should a start ever pass the lock and the check.
         Err(sqlx::Error::Database(e)) if e.constraint() == Some("matching_rounds_one_in_progress") => {
             Ok(Err(RoundInProgress))
@@ -378,22 +459,30 @@ pub async fn to_run<'c>(db: impl PgExecutor<'c>, limit: i64) -> Result<Vec<(Uuid
 }
 
 /// Marks a round RUNNING (loading) for the worker holding the chapter's lock; `None`
-/// when it is no longer PENDING or RUNNING.
-pub async fn start<'c>(
-    db: impl PgExecutor<'c>,
-    id: Uuid,
-    at: OffsetDateTime,
-) -> Result<Option<Round>, StoreError> {
-    Ok(sqlx::query_as(
+/// when it is no longer PENDING or RUNNING. A RUNNING round is taken over from a worker
+/// that died.
+pub async fn start(tx: &mut PgConnection, id: Uuid, at: OffsetDateTime) -> Result<Option<Round>, StoreError> {
+    let before = lock(tx, id).await?.parsed_state()?;
+    if !matches!(before, RoundState::Pending | RoundState::Running) {
+        return Ok(None);
+    }
+    let round: Round = sqlx::query_as(
         "UPDATE matching_rounds SET state = 'running', phase = 'loading', progress_permille = 0,
              start_time = $2, update_time = $2
-         WHERE id = $1 AND state IN ('pending', 'running')
+         WHERE id = $1
          RETURNING *",
     )
     .bind(id)
     .bind(at)
-    .fetch_optional(db)
-    .await?)
+    .fetch_one(&mut *tx)
+    .await?;
+    let reason = if before == RoundState::Running {
+        "taken over from a worker that stopped"
+    } else {
+        ""
+    };
+    round_event(tx, &round, SYSTEM, Some(before), reason, at).await?;
+    Ok(Some(round))
 }
 
 /// Records a running round's progress (never lowered).
@@ -419,23 +508,22 @@ pub async fn set_progress<'c>(
 }
 
 /// Marks a running round FAILED with `failure` (no personal data).
-pub async fn fail<'c>(
-    db: impl PgExecutor<'c>,
-    id: Uuid,
-    failure: &str,
-    at: OffsetDateTime,
-) -> Result<(), StoreError> {
+pub async fn fail(tx: &mut PgConnection, id: Uuid, failure: &str, at: OffsetDateTime) -> Result<(), StoreError> {
     let failure: String = failure.chars().take(500).collect();
-    sqlx::query(
+    let failed: Option<Round> = sqlx::query_as(
         "UPDATE matching_rounds SET state = 'failed', phase = 'done', failure = $2,
              finish_time = $3, update_time = $3
-         WHERE id = $1 AND state = 'running'",
+         WHERE id = $1 AND state = 'running'
+         RETURNING *",
     )
     .bind(id)
-    .bind(failure)
+    .bind(&failure)
     .bind(at)
-    .execute(db)
+    .fetch_optional(&mut *tx)
     .await?;
+    if let Some(round) = failed {
+        round_event(tx, &round, SYSTEM, Some(RoundState::Running), &failure, at).await?;
+    }
     Ok(())
 }
 
@@ -573,8 +661,7 @@ pub async fn succeed(
         .execute(&mut *tx)
         .await?;
     }
-    Ok(Some(
-        sqlx::query_as(
+    let done: Round = sqlx::query_as(
             "UPDATE matching_rounds SET state = 'succeeded', phase = 'done', progress_permille = 1000,
                  newcomers_ready = $2, residents_ready = $3, resident_capacity = $4,
                  admissible_pairs = $5, matched = $6, waiting = $7, total_score = $8,
@@ -591,8 +678,9 @@ pub async fn succeed(
         .bind(figures.total_score)
         .bind(at)
         .fetch_one(&mut *tx)
-        .await?,
-    ))
+        .await?;
+    round_event(tx, &done, SYSTEM, Some(RoundState::Running), "", at).await?;
+    Ok(Some(done))
 }
 
 /// A stored proposal of a round.
@@ -652,6 +740,7 @@ pub async fn mark_committed(
     tx: &mut PgConnection,
     round: Uuid,
     committed: &[(Uuid, Uuid)],
+    actor: &str,
     at: OffsetDateTime,
 ) -> Result<Round, StoreError> {
     let newcomers: Vec<Uuid> = committed.iter().map(|c| c.0).collect();
@@ -666,7 +755,7 @@ pub async fn mark_committed(
     .bind(&matches)
     .execute(&mut *tx)
     .await?;
-    Ok(sqlx::query_as(
+    let done: Round = sqlx::query_as(
         "UPDATE matching_rounds SET state = 'committed', commit_time = $2, update_time = $2,
              committed_proposals = $3
          WHERE id = $1 RETURNING *",
@@ -675,7 +764,10 @@ pub async fn mark_committed(
     .bind(at)
     .bind(committed.len() as i32)
     .fetch_one(&mut *tx)
-    .await?)
+    .await?;
+    let reason = format!("{} proposals committed", committed.len());
+    round_event(tx, &done, actor, Some(RoundState::Succeeded), &reason, at).await?;
+    Ok(done)
 }
 
 /// A stored newcomer left waiting.

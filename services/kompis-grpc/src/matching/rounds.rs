@@ -179,20 +179,27 @@ fn in_progress() -> ApiError {
     )
 }
 
-/// A round named in a request, of a chapter the caller manages.
-async fn managed_round<'c>(
-    db: impl sqlx::PgExecutor<'c>,
-    principal: &Principal,
-    name: &str,
-    field: &str,
-) -> ApiResult<Round> {
+/// The (chapter, id) of a round named in a request, of a chapter the caller manages.
+fn round_ref(principal: &Principal, name: &str, field: &str) -> ApiResult<(String, Uuid)> {
     let (chapter, id) = parse_round_name(name).map_err(|e| ApiError::invalid(field, e.into_description()))?;
     scope::managed_chapter(principal, &chapter, name)?;
-    let r = rounds::get(db, id).await.named(name)?;
-    if r.chapter_id != chapter {
-        return Err(scope::not_found(name));
+    Ok((chapter, id))
+}
+
+/// The round read by id, if it is of `chapter`; NOT_FOUND for `name` otherwise.
+fn of_chapter(round: Round, chapter: &str, name: &str) -> ApiResult<Round> {
+    if round.chapter_id == chapter {
+        Ok(round)
+    } else {
+        Err(scope::not_found(name))
     }
-    Ok(r)
+}
+
+/// A round named in a request, of a chapter the caller manages.
+async fn managed_round(kit: &Kit, principal: &Principal, name: &str, field: &str) -> ApiResult<Round> {
+    let (chapter, id) = round_ref(principal, name, field)?;
+    let round = rounds::get(kit.store().pool(), id).await.named(name)?;
+    of_chapter(round, &chapter, name)
 }
 
 /// RunMatchingRound: stores the round PENDING for a worker.
@@ -272,7 +279,7 @@ pub async fn run(kit: &Kit, request: Request<pb::RunMatchingRoundRequest>) -> Ap
 pub async fn get(kit: &Kit, request: Request<pb::GetMatchingRoundRequest>) -> ApiResult<pb::GetMatchingRoundResponse> {
     let principal = Principal::from_request(&request)?;
     scope::require_role(principal, MANAGERS)?;
-    let r = managed_round(kit.store().pool(), principal, &request.get_ref().name, "name").await?;
+    let r = managed_round(kit, principal, &request.get_ref().name, "name").await?;
     Ok(pb::GetMatchingRoundResponse {
         matching_round: Some(round_pb(&r)?),
     })
@@ -323,7 +330,7 @@ async fn readable_round(
     let Some(page) = page else {
         return Err(ApiError::bug("a checked field is missing"));
     };
-    let round = managed_round(kit.store().pool(), principal, parent, "parent").await?;
+    let round = managed_round(kit, principal, parent, "parent").await?;
     if !matches!(
         round.parsed_state()?,
         RoundState::Succeeded | RoundState::Committed
@@ -439,7 +446,8 @@ pub async fn commit(
     scope::managed_chapter(principal, &chapter, &req.name)?;
     let now = kit.now();
     kit.mutate(principal, "CommitMatchingRound", rid, req, async |tx| {
-        let round = managed_round(&mut **tx, principal, &req.name, "name").await?;
+        let round = rounds::get(&mut **tx, round_id).await.named(&req.name)?;
+        let round = of_chapter(round, &chapter, &req.name)?;
         if !rounds::try_lock_chapter(tx, &chapter).await? {
             return Err(in_progress());
         }
@@ -469,7 +477,7 @@ pub async fn commit(
             return Err(scope::not_found(&proposal_name(&chapter, round_id, missing)));
         }
         let committed = commit_proposals(tx, &round, &proposals, &principal.subject, now).await?;
-        let round = rounds::mark_committed(tx, round_id, &committed, now).await?;
+        let round = rounds::mark_committed(tx, round_id, &committed, &principal.subject, now).await?;
         Ok(pb::CommitMatchingRoundResponse {
             matching_round: Some(round_pb(&round)?),
         })
@@ -557,26 +565,20 @@ pub async fn run_next(
     stop: impl Future<Output = ()>,
 ) -> Result<bool, StoreError> {
     for (id, chapter) in rounds::to_run(store.pool(), CANDIDATES).await? {
-        let mut conn = store.pool().acquire().await?;
-        if !rounds::try_lock_chapter_session(&mut conn, &chapter).await? {
+        let Some(lock) = rounds::SessionLock::try_take(store.pool(), &chapter).await? else {
             continue;
-        }
+        };
         let outcome = async {
-            let Some(round) = rounds::start(&mut *conn, id, clock.now()).await? else {
+            let mut tx = store.begin().await?;
+            let Some(round) = rounds::start(&mut tx, id, clock.now()).await? else {
                 return Ok(false);
             };
+            tx.commit().await?;
             tracing::info!(round = %round.id, "matching round started");
             dry_run(store, clock, &round, stop).await
         }
         .await;
-        if rounds::unlock_chapter_session(&mut conn, &chapter)
-            .await
-            .is_err()
-        {
-            // The lock must not outlive this worker's use of it: closing the
-            // connection ends the session, and with it the lock.
-            drop(conn.detach());
-        }
+        lock.release().await;
         return outcome;
     }
     Ok(false)
@@ -595,16 +597,23 @@ async fn dry_run(
         Err(e @ StoreError::Unavailable(_)) => Err(e),
         Err(e) => {
             tracing::error!(round = %round.id, error = %e, "matching round failed");
-            rounds::fail(
-                store.pool(),
-                round.id,
-                "the dry run failed on an internal error; run a new round",
-                clock.now(),
-            )
-            .await?;
+            fail(store, clock, round).await?;
             Ok(true)
         }
     }
+}
+
+/// Marks the round FAILED, for a computation that cannot succeed by trying again.
+async fn fail(store: &Store, clock: &Clock, round: &Round) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    rounds::fail(
+        &mut tx,
+        round.id,
+        "the dry run failed on an internal error; run a new round",
+        clock.now(),
+    )
+    .await?;
+    tx.commit().await
 }
 
 async fn compute(
@@ -674,9 +683,9 @@ async fn compute(
         Ok(Ok(result)) => result,
         Ok(Err(engine::Cancelled)) => return Ok(false),
         Err(panicked) => {
-            return Err(StoreError::Other(sqlx::Error::Protocol(format!(
-                "the engine stopped: {panicked}"
-            ))));
+            tracing::error!(round = %round.id, error = %panicked, "the matching engine stopped");
+            fail(store, clock, round).await?;
+            return Ok(true);
         }
     };
     rounds::set_progress(store.pool(), round.id, Phase::Saving, 990, clock.now()).await?;
