@@ -102,6 +102,8 @@ fn transition(event: &Event) -> Result<Option<pb::event::Transition>, StoreError
         }
         // A check-in is recorded, not a state change of its own.
         EventKind::CheckIn => return Ok(None),
+        // A round's steps are read on the round itself (GetMatchingRound).
+        EventKind::MatchingRound => return Ok(None),
     }))
 }
 

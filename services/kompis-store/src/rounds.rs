@@ -323,13 +323,13 @@ pub async fn district_exists<'c>(
     municipality: &str,
     district: &str,
 ) -> Result<bool, StoreError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM districts WHERE municipality_id = $1 AND id = $2)",
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM districts WHERE municipality_id = $1 AND id = $2)")
+            .bind(municipality)
+            .bind(district)
+            .fetch_one(db)
+            .await?,
     )
-    .bind(municipality)
-    .bind(district)
-    .fetch_one(db)
-    .await?)
 }
 
 /// A round to start.
@@ -508,7 +508,12 @@ pub async fn set_progress<'c>(
 }
 
 /// Marks a running round FAILED with `failure` (no personal data).
-pub async fn fail(tx: &mut PgConnection, id: Uuid, failure: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+pub async fn fail(
+    tx: &mut PgConnection,
+    id: Uuid,
+    failure: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     let failure: String = failure.chars().take(500).collect();
     let failed: Option<Round> = sqlx::query_as(
         "UPDATE matching_rounds SET state = 'failed', phase = 'done', failure = $2,
@@ -662,23 +667,23 @@ pub async fn succeed(
         .await?;
     }
     let done: Round = sqlx::query_as(
-            "UPDATE matching_rounds SET state = 'succeeded', phase = 'done', progress_permille = 1000,
+        "UPDATE matching_rounds SET state = 'succeeded', phase = 'done', progress_permille = 1000,
                  newcomers_ready = $2, residents_ready = $3, resident_capacity = $4,
                  admissible_pairs = $5, matched = $6, waiting = $7, total_score = $8,
                  finish_time = $9, update_time = $9
              WHERE id = $1 RETURNING *",
-        )
-        .bind(id)
-        .bind(figures.newcomers_ready)
-        .bind(figures.residents_ready)
-        .bind(figures.resident_capacity)
-        .bind(figures.admissible_pairs)
-        .bind(figures.matched)
-        .bind(figures.waiting)
-        .bind(figures.total_score)
-        .bind(at)
-        .fetch_one(&mut *tx)
-        .await?;
+    )
+    .bind(id)
+    .bind(figures.newcomers_ready)
+    .bind(figures.residents_ready)
+    .bind(figures.resident_capacity)
+    .bind(figures.admissible_pairs)
+    .bind(figures.matched)
+    .bind(figures.waiting)
+    .bind(figures.total_score)
+    .bind(at)
+    .fetch_one(&mut *tx)
+    .await?;
     round_event(tx, &done, SYSTEM, Some(RoundState::Running), "", at).await?;
     Ok(Some(done))
 }

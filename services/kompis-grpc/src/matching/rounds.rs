@@ -203,7 +203,10 @@ async fn managed_round(kit: &Kit, principal: &Principal, name: &str, field: &str
 }
 
 /// RunMatchingRound: stores the round PENDING for a worker.
-pub async fn run(kit: &Kit, request: Request<pb::RunMatchingRoundRequest>) -> ApiResult<pb::RunMatchingRoundResponse> {
+pub async fn run(
+    kit: &Kit,
+    request: Request<pb::RunMatchingRoundRequest>,
+) -> ApiResult<pb::RunMatchingRoundResponse> {
     let principal = Principal::from_request(&request)?;
     scope::require_role(principal, MANAGERS)?;
     let req = request.get_ref();
@@ -221,7 +224,10 @@ pub async fn run(kit: &Kit, request: Request<pb::RunMatchingRoundRequest>) -> Ap
     let municipality = if req.municipality.is_empty() {
         None
     } else {
-        v.check("municipality", names::parse_one(&req.municipality, "municipalities"))
+        v.check(
+            "municipality",
+            names::parse_one(&req.municipality, "municipalities"),
+        )
     };
     if !req.district.is_empty() && !req.municipality.is_empty() {
         v.add(
@@ -247,7 +253,10 @@ pub async fn run(kit: &Kit, request: Request<pb::RunMatchingRoundRequest>) -> Ap
             .named(&req.parent)?;
         if let Some(m) = municipality {
             if !rounds::chapter_covers(&mut **tx, chapter.as_str(), m).await? {
-                return Err(ApiError::invalid(field, "is not in a municipality the chapter covers"));
+                return Err(ApiError::invalid(
+                    field,
+                    "is not in a municipality the chapter covers",
+                ));
             }
             if let Some(d) = district
                 && !rounds::district_exists(&mut **tx, m, d).await?
@@ -276,7 +285,10 @@ pub async fn run(kit: &Kit, request: Request<pb::RunMatchingRoundRequest>) -> Ap
 }
 
 /// GetMatchingRound.
-pub async fn get(kit: &Kit, request: Request<pb::GetMatchingRoundRequest>) -> ApiResult<pb::GetMatchingRoundResponse> {
+pub async fn get(
+    kit: &Kit,
+    request: Request<pb::GetMatchingRoundRequest>,
+) -> ApiResult<pb::GetMatchingRoundResponse> {
     let principal = Principal::from_request(&request)?;
     scope::require_role(principal, MANAGERS)?;
     let r = managed_round(kit, principal, &request.get_ref().name, "name").await?;
@@ -355,7 +367,8 @@ pub async fn list_proposals(
     let principal = Principal::from_request(&request)?;
     scope::require_role(principal, MANAGERS)?;
     let req = request.get_ref();
-    let (round, page, after) = readable_round(kit, principal, &req.parent, req.page_size, &req.page_token).await?;
+    let (round, page, after) =
+        readable_round(kit, principal, &req.parent, req.page_size, &req.page_token).await?;
     let mut rows = rounds::list_proposals(kit.store().pool(), round.id, after, page.fetch_limit()).await?;
     let next_page_token = page.finish(&mut rows, |p| vec![p.position.to_string()]);
     let chapter = &round.chapter_id;
@@ -385,7 +398,8 @@ pub async fn list_waiting(
     let principal = Principal::from_request(&request)?;
     scope::require_role(principal, MANAGERS)?;
     let req = request.get_ref();
-    let (round, page, after) = readable_round(kit, principal, &req.parent, req.page_size, &req.page_token).await?;
+    let (round, page, after) =
+        readable_round(kit, principal, &req.parent, req.page_size, &req.page_token).await?;
     let mut rows = rounds::list_waiting(kit.store().pool(), round.id, after, page.fetch_limit()).await?;
     let next_page_token = page.finish(&mut rows, |w| vec![w.position.to_string()]);
     Ok(pb::ListWaitingNewcomersResponse {
@@ -473,7 +487,11 @@ pub async fn commit(
             && proposals.len() != only.len()
         {
             let found: HashSet<Uuid> = proposals.iter().map(|p| p.newcomer_id).collect();
-            let missing = only.iter().find(|n| !found.contains(n)).copied().unwrap_or_default();
+            let missing = only
+                .iter()
+                .find(|n| !found.contains(n))
+                .copied()
+                .unwrap_or_default();
             return Err(scope::not_found(&proposal_name(&chapter, round_id, missing)));
         }
         let committed = commit_proposals(tx, &round, &proposals, &principal.subject, now).await?;
@@ -651,10 +669,8 @@ async fn compute(
     for (n, r) in excluded {
         exclusions.insert(engine_id(n), engine_id(r));
     }
-    let since: HashMap<Uuid, Option<OffsetDateTime>> = newcomer_rows
-        .iter()
-        .map(|m| (m.id, m.waiting_since))
-        .collect();
+    let since: HashMap<Uuid, Option<OffsetDateTime>> =
+        newcomer_rows.iter().map(|m| (m.id, m.waiting_since)).collect();
     rounds::set_progress(store.pool(), round.id, Phase::Scoring, 0, clock.now()).await?;
 
     let progress = Arc::new(engine::Progress::new());
