@@ -143,7 +143,7 @@ async fn a_dry_run_gives_exact_figures_and_its_proposals_page_by_page_and_propos
     let started = start_round(&app, &app.coordinator("botkyrka"), "").await.unwrap();
     assert_eq!(started.state, MatchingRoundState::Pending as i32);
     assert_eq!(started.phase, MatchingRoundPhase::Queued as i32);
-    assert_eq!((started.progress_percent, started.figures.clone()), (0, None));
+    assert_eq!((started.progress_percent, started.figures), (0, None));
     let round = finished(&app, &started.name).await;
 
     assert_eq!(round.state, MatchingRoundState::Succeeded as i32);
@@ -154,7 +154,7 @@ async fn a_dry_run_gives_exact_figures_and_its_proposals_page_by_page_and_propos
     // By hand: 4 ready newcomers; 2 residents with 1 + 2 = 3 places; every newcomer
     // can be paired with both residents (8 pairs); 3 places match 3, 1 waits.
     let (proposals, pages) = all_proposals(&app, &round.name, 2).await;
-    let figures = round.figures.clone().unwrap();
+    let figures = round.figures.unwrap();
     let total: i64 = proposals.iter().map(|p| points(p.score.as_ref().unwrap())).sum();
     assert_eq!(
         figures,
