@@ -12,7 +12,7 @@ use tonic::Code;
 use crate::fixtures::matching::{
     approved, matchable_profile, matches_of, matching, propose, ready_newcomer, ready_resident, token_of,
 };
-use crate::fixtures::notifications::{next, open_stream};
+use crate::fixtures::notifications::{id_of, next, open_stream};
 use crate::fixtures::participants::{ALBY, CHAPTER, RINKEBY, TUMBA, mask, newcomer, request_id, speaks};
 use crate::support::{self, TestApp, authed, bad_fields, eventually, reason};
 
@@ -574,18 +574,69 @@ async fn two_rounds_started_at_once_for_one_chapter_one_runs_and_the_other_is_re
     assert_eq!(reason(&district), "ROUND_IN_PROGRESS");
 
     // A worker (of any replica) runs the one that started.
-    let settings = support::test_settings(app.database_url(), &app.redis_prefix);
-    let store = kompis_store::Store::connect_lazy(&settings.database_url, 5).unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(kompisd::worker::run(settings, store, async move {
-        let _ = stopped.await;
-    }));
+    let (stop, worker) = another_worker(&app);
     let done = finished(&app, &started.name).await;
     assert_eq!(done.state, MatchingRoundState::Succeeded as i32);
     assert_eq!(done.figures.unwrap().matched, 1);
     // Once it has finished, the chapter may run another.
     let next_round = start_round(&app, &token, ALBY).await.unwrap();
     assert_eq!(next_round.district, ALBY);
+    let _ = stop.send(());
+    worker.await.unwrap();
+    app.stop_server().await;
+}
+
+/// A worker of another process on the app's database: a stop signal and its task.
+fn another_worker(app: &TestApp) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let settings = support::test_settings(app.database_url(), &app.redis_prefix);
+    let store = kompis_store::Store::connect_lazy(&settings.database_url, 5).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(kompisd::worker::run(settings, store, async move {
+        let _ = stopped.await;
+    }));
+    (stop, worker)
+}
+
+#[tokio::test]
+async fn a_round_left_running_by_a_worker_that_died_is_taken_over_by_another() {
+    let mut app = support::spawn_app_with_demo_configured(|s| s.run_worker = false).await;
+    ready_newcomer(&app, 1, ALBY).await;
+    ready_resident(&app, 1, ALBY, 1).await;
+    let started = start_round(&app, &app.coordinator("botkyrka"), "").await.unwrap();
+    // A worker took the round and died half-way: RUNNING, and its session (with the
+    // chapter's lock) gone with it.
+    sqlx::query(
+        "UPDATE matching_rounds SET state = 'running', phase = 'scoring', progress_permille = 300
+         WHERE id = $1",
+    )
+    .bind(id_of(&started.name))
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let stuck = get_round(&app, &started.name).await;
+    assert_eq!(
+        (stuck.state, stuck.phase, stuck.progress_percent),
+        (
+            MatchingRoundState::Running as i32,
+            MatchingRoundPhase::Scoring as i32,
+            30
+        )
+    );
+
+    let (stop, worker) = another_worker(&app);
+    let done = finished(&app, &started.name).await;
+
+    assert_eq!(done.state, MatchingRoundState::Succeeded as i32);
+    assert_eq!(done.figures.unwrap().matched, 1);
+    let taken_over: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events WHERE subject = $1 AND from_state = 'running'
+             AND to_state = 'running' AND reason LIKE 'taken over%'",
+    )
+    .bind(&started.name)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(taken_over, 1);
     let _ = stop.send(());
     worker.await.unwrap();
     app.stop_server().await;
