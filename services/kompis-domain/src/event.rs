@@ -23,6 +23,8 @@ text_enum! {
         Activity => "activity",
         /// An invitation to an activity, and the invitee's answer and attendance.
         Invitation => "invitation",
+        /// A matching round: started, computed (or failed) and committed.
+        MatchingRound => "matching_round",
     }
 }
 

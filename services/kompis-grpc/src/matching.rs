@@ -4,7 +4,7 @@
 //! and the chapter's programme settings.
 //!
 //! Following matches (their follow-up status, check-ins, rematching) and the programme
-//! settings are in [`crate::follow_up`]. Matching rounds answer UNIMPLEMENTED for now.
+//! settings are in [`crate::follow_up`]; matching rounds live in [`rounds`].
 
 use kompis_domain::{DeclineCause, ParticipantRole, Violations};
 use kompis_matching as engine;
@@ -25,6 +25,8 @@ use crate::views::matching::{
 };
 use crate::views::participant::{parse_participant_name, parse_role};
 use crate::{follow_up, matchmaking};
+
+pub mod rounds;
 
 /// Longest free text on a match (override and decline reasons).
 const REASON_MAX: usize = 500;
@@ -147,7 +149,7 @@ impl Matching {
         if !given.matching_round.is_empty() {
             v.add(
                 "match.matching_round",
-                "matching rounds are not served yet; leave it empty",
+                "is set by CommitMatchingRound; leave it empty",
             );
         }
         check_reason(&mut v, "override_reason", &req.override_reason);
@@ -391,25 +393,28 @@ impl MatchingService for Matching {
         respond(self.suggest(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "RunMatchingRound"))]
     async fn run_matching_round(
         &self,
-        _request: Request<pb::RunMatchingRoundRequest>,
+        request: Request<pb::RunMatchingRoundRequest>,
     ) -> Result<Response<pb::RunMatchingRoundResponse>, Status> {
-        Err(not_yet("matching rounds"))
+        respond(rounds::run(&self.kit, request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "GetMatchingRound"))]
     async fn get_matching_round(
         &self,
-        _request: Request<pb::GetMatchingRoundRequest>,
+        request: Request<pb::GetMatchingRoundRequest>,
     ) -> Result<Response<pb::GetMatchingRoundResponse>, Status> {
-        Err(not_yet("matching rounds"))
+        respond(rounds::get(&self.kit, request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "ListMatchingRounds"))]
     async fn list_matching_rounds(
         &self,
-        _request: Request<pb::ListMatchingRoundsRequest>,
+        request: Request<pb::ListMatchingRoundsRequest>,
     ) -> Result<Response<pb::ListMatchingRoundsResponse>, Status> {
-        Err(not_yet("matching rounds"))
+        respond(rounds::list(&self.kit, request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "CreateMatch"))]
@@ -506,5 +511,29 @@ impl MatchingService for Matching {
         request: Request<pb::UpdateMatchingProgrammeRequest>,
     ) -> Result<Response<pb::UpdateMatchingProgrammeResponse>, Status> {
         respond(follow_up::update_programme(&self.kit, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListMatchingRoundProposals"))]
+    async fn list_matching_round_proposals(
+        &self,
+        request: Request<pb::ListMatchingRoundProposalsRequest>,
+    ) -> Result<Response<pb::ListMatchingRoundProposalsResponse>, Status> {
+        respond(rounds::list_proposals(&self.kit, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListWaitingNewcomers"))]
+    async fn list_waiting_newcomers(
+        &self,
+        request: Request<pb::ListWaitingNewcomersRequest>,
+    ) -> Result<Response<pb::ListWaitingNewcomersResponse>, Status> {
+        respond(rounds::list_waiting(&self.kit, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "CommitMatchingRound"))]
+    async fn commit_matching_round(
+        &self,
+        request: Request<pb::CommitMatchingRoundRequest>,
+    ) -> Result<Response<pb::CommitMatchingRoundResponse>, Status> {
+        respond(rounds::commit(&self.kit, request).await)
     }
 }

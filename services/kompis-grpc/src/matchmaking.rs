@@ -33,17 +33,17 @@ pub fn uuid_of(id: engine::ParticipantId) -> Uuid {
 /// Interests as the engine's numeric ids: taxonomy ids and free tags, one dictionary
 /// per request, with their names for the explanations.
 #[derive(Debug, Default)]
-struct Interests {
+pub(crate) struct Interests {
     ids: HashMap<String, engine::InterestId>,
 }
 
 impl Interests {
-    fn id(&mut self, key: String) -> engine::InterestId {
+    pub(crate) fn id(&mut self, key: String) -> engine::InterestId {
         let next = self.ids.len() as engine::InterestId;
         *self.ids.entry(key).or_insert(next)
     }
 
-    fn names(&self) -> std::collections::BTreeMap<engine::InterestId, String> {
+    pub(crate) fn names(&self) -> std::collections::BTreeMap<engine::InterestId, String> {
         self.ids
             .iter()
             .map(|(k, v)| (*v, k.split_once(':').map_or(k.as_str(), |(_, n)| n).to_owned()))
@@ -53,7 +53,7 @@ impl Interests {
 
 /// The engine's view of one stored participant. `matchable` says whether their state
 /// lets them be matched now (the engine checks their free places itself).
-fn to_engine(
+pub(crate) fn to_engine(
     m: &PoolMember,
     now: OffsetDateTime,
     interests: &mut Interests,

@@ -45,6 +45,7 @@ const KINDS: EnumTable<pb::EventKind, EventKind> = EnumTable::new(
         (pb::EventKind::CheckIn, EventKind::CheckIn),
         (pb::EventKind::Activity, EventKind::Activity),
         (pb::EventKind::Invitation, EventKind::Invitation),
+        (pb::EventKind::MatchingRound, EventKind::MatchingRound),
     ],
 );
 
@@ -101,6 +102,8 @@ fn transition(event: &Event) -> Result<Option<pb::event::Transition>, StoreError
         }
         // A check-in is recorded, not a state change of its own.
         EventKind::CheckIn => return Ok(None),
+        // A round's steps are read on the round itself (GetMatchingRound).
+        EventKind::MatchingRound => return Ok(None),
     }))
 }
 

@@ -171,7 +171,8 @@ pub fn explanation_pb(e: &engine::Explanation) -> pb::MatchScore {
     )
 }
 
-fn stored_score_pb(s: &StoredScore) -> pb::MatchScore {
+/// The score of a stored explanation.
+pub fn stored_score_pb(s: &StoredScore) -> pb::MatchScore {
     score_pb(
         s.total,
         s.criteria

@@ -6,6 +6,7 @@
 //!   inboxes and waking their live streams.
 //! - [`email`]: consumers sending notifications by e-mail, when SMTP is configured.
 //! - [`timers`]: durable timers, fired by the application clock.
+//! - [`rounds`]: the dry runs of matching rounds, computed in the background.
 //!
 //! Delivery is at least once from PostgreSQL's outbox to the consumers, and exactly
 //! once into an inbox: a consumer records the delivery in PostgreSQL and only then
@@ -27,6 +28,7 @@ use crate::settings::Settings;
 pub mod email;
 pub mod inbox;
 pub mod relay;
+pub mod rounds;
 pub mod timers;
 
 /// The consumer group every delivery topic is read by.
@@ -99,6 +101,12 @@ pub async fn run(settings: Settings, store: Store, stop: impl Future<Output = ()
             },
         )),
         tokio::spawn(relay::run(settings.clone(), store.clone(), stopper.clone())),
+        tokio::spawn(rounds::run(
+            store.clone(),
+            settings.clock.clone(),
+            settings.timer_interval,
+            stopper.clone(),
+        )),
     ];
     for n in 0..settings.delivery_workers {
         tasks.push(tokio::spawn(inbox::run(

@@ -33,6 +33,7 @@ mod participants;
 mod queue;
 mod readme;
 mod referrals;
+mod rounds;
 mod scope;
 mod server;
 mod telemetry;

@@ -185,6 +185,12 @@ pub async fn spawn_app_configured(configure: impl FnOnce(&mut Settings)) -> Test
     spawn_configured(true, Some(ManualClock::running()), configure).await
 }
 
+/// Like [`spawn_app_with_demo`] (a clock that follows the system's until moved), with
+/// settings changed by `configure` first (no worker in the server, say).
+pub async fn spawn_app_with_demo_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_configured(true, Some(ManualClock::running()), configure).await
+}
+
 async fn spawn_with(demo: bool, clock: Option<ManualClock>) -> TestApp {
     spawn_configured(demo, clock, |_| {}).await
 }
