@@ -359,7 +359,7 @@ async fn committing_all_proposals_proposes_each_pair_and_notifies_both_people() 
                 auto_offer_next: true,
                 check_in_days: vec![21, 35],
                 period_months: 6,
-                update_time: None,
+                ..Default::default()
             }),
         })
         .await
