@@ -78,6 +78,15 @@ pub enum DomainViolation {
     /// taken).
     #[error("not enough free seats")]
     NotEnoughSeats,
+    /// A pair sign-up for an activity that does not take pairs.
+    #[error("the activity does not take pair sign-ups")]
+    PairSignUpNotAllowed,
+    /// A pair sign-up by a participant without an accepted or active match.
+    #[error("a pair sign-up needs an accepted or active match")]
+    NoLiveMatch,
+    /// A pair sign-up by a participant with several accepted or active matches.
+    #[error("the caller has several buddies; the buddy signs the pair up from their side")]
+    BuddyAmbiguous,
 }
 
 impl StoreError {

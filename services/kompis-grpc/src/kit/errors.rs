@@ -245,6 +245,9 @@ fn domain_error(rule: DomainViolation) -> ApiError {
         DomainViolation::TooManyGuests { .. } => ErrorReason::TooManyGuests,
         DomainViolation::ActivityClosed => ErrorReason::ActivityClosed,
         DomainViolation::NotEnoughSeats => ErrorReason::CapacityExceeded,
+        DomainViolation::PairSignUpNotAllowed => ErrorReason::PairSignUpNotAllowed,
+        DomainViolation::NoLiveMatch => ErrorReason::NoLiveMatch,
+        DomainViolation::BuddyAmbiguous => ErrorReason::BuddyAmbiguous,
     };
     ApiError::precondition(reason, rule.to_string())
 }

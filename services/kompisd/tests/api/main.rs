@@ -24,6 +24,7 @@ mod interviews;
 mod journey;
 mod matching;
 mod notifications;
+mod pairs;
 mod participants;
 mod queue;
 mod readme;
