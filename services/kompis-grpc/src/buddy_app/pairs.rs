@@ -39,9 +39,7 @@ impl BuddyApp {
                     actor: &principal.subject,
                     at: now,
                 };
-                let (mine, theirs) = pairs::respond_as_pair(tx, &answer)
-                    .await
-                    .named(&req.invitation)?;
+                let (mine, theirs) = pairs::respond_as_pair(tx, &answer).await.named(&req.invitation)?;
                 Ok(pb::RespondToInvitationResponse {
                     invitation: Some(invitation_pb(&mine)?),
                     buddy_invitation: Some(invitation_pb(&theirs)?),

@@ -55,7 +55,10 @@ pub const KINDS: EnumTable<pb::NotificationKind, NotificationKind> = EnumTable::
         ),
         (pb::NotificationKind::SeatGiven, NotificationKind::SeatGiven),
         (pb::NotificationKind::PairSignedUp, NotificationKind::PairSignedUp),
-        (pb::NotificationKind::PairCancelled, NotificationKind::PairCancelled),
+        (
+            pb::NotificationKind::PairCancelled,
+            NotificationKind::PairCancelled,
+        ),
     ],
 );
 

@@ -70,9 +70,7 @@ pub async fn respond_as_pair(
         actor,
         ..
     } = *answer;
-    let me = answer
-        .participant
-        .ok_or(StoreError::NotFound)?;
+    let me = answer.participant.ok_or(StoreError::NotFound)?;
     let activity = lock(tx, chapter, activity_id).await?;
     // The caller's own invitation first: someone else's is not found, whatever else holds.
     sqlx::query("SELECT 1 FROM invitations WHERE id = $1 AND activity_id = $2 AND participant_id = $3")
@@ -338,13 +336,13 @@ async fn invitation_of(
         .await?;
         return Ok(id);
     }
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM invitations WHERE activity_id = $1 AND participant_id = $2",
+    Ok(
+        sqlx::query_scalar("SELECT id FROM invitations WHERE activity_id = $1 AND participant_id = $2")
+            .bind(activity.id)
+            .bind(participant)
+            .fetch_one(&mut *tx)
+            .await?,
     )
-    .bind(activity.id)
-    .bind(participant)
-    .fetch_one(&mut *tx)
-    .await?)
 }
 
 /// Notifies the invitee of `invitation` about it.

@@ -10,7 +10,9 @@ use kompis_proto::v1::*;
 use tonic::Code;
 use uuid::Uuid;
 
-use crate::fixtures::activities::{answer, coordinator, get_activity, invitations, invite, invitee, plan, walk};
+use crate::fixtures::activities::{
+    answer, coordinator, get_activity, invitations, invite, invitee, plan, walk,
+};
 use crate::fixtures::notifications::{inbox_of, many_ready_newcomers};
 use crate::fixtures::participants::{buddy_app, event_states, request_id, step};
 use crate::support::{self, TestApp, bad_fields, reason};
@@ -86,7 +88,7 @@ async fn plan_pair_walk(app: &TestApp, capacity: i32) -> Activity {
 }
 
 /// The invitation of `participant` among `sent`.
-fn invitation_of<'a>(sent: &'a [Invitation], participant: Uuid) -> &'a Invitation {
+fn invitation_of(sent: &[Invitation], participant: Uuid) -> &Invitation {
     sent.iter()
         .find(|i| invitee(i) == participant)
         .expect("the participant is invited")
@@ -140,17 +142,11 @@ async fn a_pair_sign_up_with_two_seats_takes_both_and_the_buddy_sees_it_and_is_t
     assert_eq!((theirs.rsvp, theirs.with_buddy), (Rsvp::Yes as i32, true));
     assert_eq!(invitee(&theirs), resident);
     let now = get_activity(&app, &activity.name).await;
-    assert_eq!(
-        (now.seats_taken, now.yes_count, now.invited_count),
-        (2, 2, 2)
-    );
+    assert_eq!((now.seats_taken, now.yes_count, now.invited_count), (2, 2, 2));
     for person in [newcomer, resident] {
         let listed = my_invitations(&app, person).await;
         assert_eq!(listed.len(), 1);
-        assert_eq!(
-            (listed[0].rsvp, listed[0].with_buddy),
-            (Rsvp::Yes as i32, true)
-        );
+        assert_eq!((listed[0].rsvp, listed[0].with_buddy), (Rsvp::Yes as i32, true));
     }
     let inbox = inbox_of(&app, &app.participant(resident), 1).await;
     assert_eq!(inbox.len(), 1, "told once, and not invited separately");
@@ -168,13 +164,16 @@ async fn a_pair_sign_up_with_one_seat_left_takes_none_and_the_pair_waits_togethe
     let (newcomer, resident) = matched_pairs(&app, 1, "accepted").await[0];
     let singles = many_ready_newcomers(&app, 2).await;
     let activity = plan_pair_walk(&app, 2).await;
-    invite(&app, &activity.name, &[newcomer, resident, singles[0], singles[1]]).await;
+    invite(
+        &app,
+        &activity.name,
+        &[newcomer, resident, singles[0], singles[1]],
+    )
+    .await;
     let sent = invitations(&app, &activity.name, Rsvp::Unspecified).await;
     let first = invitation_of(&sent, singles[0]).clone();
     let behind = invitation_of(&sent, singles[1]).clone();
-    answer(&app, singles[0], &first.name, Rsvp::Yes, 0)
-        .await
-        .unwrap();
+    answer(&app, singles[0], &first.name, Rsvp::Yes, 0).await.unwrap();
 
     let answered = sign_up_pair(&app, resident, &invitation_of(&sent, resident).name)
         .await
@@ -183,16 +182,16 @@ async fn a_pair_sign_up_with_one_seat_left_takes_none_and_the_pair_waits_togethe
         .await
         .unwrap();
 
-    let (mine, theirs) = (
-        answered.invitation.unwrap(),
-        answered.buddy_invitation.unwrap(),
-    );
+    let (mine, theirs) = (answered.invitation.unwrap(), answered.buddy_invitation.unwrap());
     assert_eq!(
         (mine.rsvp, mine.waitlist_position),
         (Rsvp::Waitlisted as i32, 1),
         "one seat left: the pair takes none"
     );
-    assert_eq!((theirs.rsvp, theirs.waitlist_position), (Rsvp::Waitlisted as i32, 2));
+    assert_eq!(
+        (theirs.rsvp, theirs.waitlist_position),
+        (Rsvp::Waitlisted as i32, 2)
+    );
     assert_eq!(
         (later.rsvp, later.waitlist_position),
         (Rsvp::Waitlisted as i32, 3),
@@ -202,9 +201,7 @@ async fn a_pair_sign_up_with_one_seat_left_takes_none_and_the_pair_waits_togethe
     assert_eq!((now.seats_taken, now.waitlist_count), (1, 3));
 
     // The seated single cancels: two seats are free, and the pair gets both.
-    answer(&app, singles[0], &first.name, Rsvp::No, 0)
-        .await
-        .unwrap();
+    answer(&app, singles[0], &first.name, Rsvp::No, 0).await.unwrap();
     let seated: HashSet<Uuid> = invitations(&app, &activity.name, Rsvp::Yes)
         .await
         .iter()
@@ -213,7 +210,10 @@ async fn a_pair_sign_up_with_one_seat_left_takes_none_and_the_pair_waits_togethe
     assert_eq!(seated, HashSet::from([newcomer, resident]));
     let waiting = invitations(&app, &activity.name, Rsvp::Waitlisted).await;
     assert_eq!(waiting.len(), 1);
-    assert_eq!((invitee(&waiting[0]), waiting[0].waitlist_position), (singles[1], 1));
+    assert_eq!(
+        (invitee(&waiting[0]), waiting[0].waitlist_position),
+        (singles[1], 1)
+    );
     // The resident was invited and got the seat; the newcomer was also told of the
     // sign-up.
     for (person, notifications) in [(resident, 2), (newcomer, 3)] {
@@ -233,10 +233,7 @@ async fn a_pair_sign_up_is_refused_without_an_accepted_match_or_for_an_activity_
     let pairs = plan_pair_walk(&app, 10).await;
     let singles_only = plan(
         &app,
-        walk(
-            time::OffsetDateTime::now_utc() + time::Duration::days(7),
-            10,
-        ),
+        walk(time::OffsetDateTime::now_utc() + time::Duration::days(7), 10),
     )
     .await;
     invite(&app, &pairs.name, &[proposed, ended, alone]).await;
@@ -250,7 +247,10 @@ async fn a_pair_sign_up_is_refused_without_an_accepted_match_or_for_an_activity_
             .unwrap_err();
         assert_eq!(status.code(), Code::FailedPrecondition);
         assert_eq!(reason(&status), "NO_LIVE_MATCH");
-        assert!(status.message().contains("accepted or active match"), "{status:?}");
+        assert!(
+            status.message().contains("accepted or active match"),
+            "{status:?}"
+        );
     }
     let not_allowed = sign_up_pair(&app, live, &other[0].name).await.unwrap_err();
     assert_eq!(not_allowed.code(), Code::FailedPrecondition);
@@ -343,7 +343,11 @@ async fn forty_concurrent_pair_and_single_answers_never_book_more_than_eleven_se
         assert_eq!(a.rsvp, b.rsvp, "a pair is never split");
         assert!(a.with_buddy && b.with_buddy);
         if a.rsvp == Rsvp::Waitlisted as i32 {
-            assert_eq!(b.waitlist_position, a.waitlist_position + 1, "waiting side by side");
+            assert_eq!(
+                b.waitlist_position,
+                a.waitlist_position + 1,
+                "waiting side by side"
+            );
         }
     }
     let mut positions: Vec<i32> = all
@@ -418,7 +422,12 @@ async fn a_no_from_either_of_a_pair_frees_both_seats_for_the_waitlist_and_tells_
     let (newcomer, resident) = matched_pairs(&app, 1, "active").await[0];
     let singles = many_ready_newcomers(&app, 3).await;
     let activity = plan_pair_walk(&app, 3).await;
-    invite(&app, &activity.name, &[newcomer, singles[0], singles[1], singles[2]]).await;
+    invite(
+        &app,
+        &activity.name,
+        &[newcomer, singles[0], singles[1], singles[2]],
+    )
+    .await;
     let sent = invitations(&app, &activity.name, Rsvp::Unspecified).await;
     let pair = sign_up_pair(&app, newcomer, &invitation_of(&sent, newcomer).name)
         .await
@@ -447,7 +456,11 @@ async fn a_no_from_either_of_a_pair_frees_both_seats_for_the_waitlist_and_tells_
         .into_inner()
         .invitation
         .unwrap();
-    assert_eq!((mine.rsvp, mine.with_buddy), (Rsvp::No as i32, false), "both answers go");
+    assert_eq!(
+        (mine.rsvp, mine.with_buddy),
+        (Rsvp::No as i32, false),
+        "both answers go"
+    );
     let seated: HashSet<Uuid> = invitations(&app, &activity.name, Rsvp::Yes)
         .await
         .iter()
