@@ -4,6 +4,8 @@
 #
 #   load-tests/run.sh                         every scenario, find-max, twice
 #   load-tests/run.sh intake                  one scenario
+#   REPEAT=1 load-tests/run.sh fan-out        one activity's invitations to 10,000
+#                                             (FAN_OUT), timed until all are delivered
 #   REPEAT=1 STEP_SECONDS=5 load-tests/run.sh get-chapter
 #   PROFILE_RATE=300 load-tests/run.sh --profile intake
 #                                             where the time goes at a fixed rate:
@@ -23,7 +25,7 @@
 #
 # Environment: REPEAT (2), FIRST_RUN (1, the number of the first run's files),
 # SECONDS_PER_RUN (20), STEP_SECONDS (10), CONNECTIONS (4), CEILING_SECONDS (10),
-# RESULTS (load-tests/results).
+# RESULTS (load-tests/results), FAN_OUT (10000).
 set -euo pipefail
 
 KOMPIS_LOG_PREFIX="load-tests"
@@ -231,6 +233,16 @@ fi
 for ((round = FIRST_RUN; round < FIRST_RUN + REPEAT; round++)); do
     for scenario in "${SCENARIOS[@]}"; do
         kompis_log "run $round: $scenario (uptime:$(uptime | sed 's/.*load average//'))"
+        if [[ "$scenario" == fan-out ]]; then
+            # One timed operation, not a rate: it reads the server's database to see
+            # when every invitation is in an inbox.
+            "${PRIORITY[@]}" "$bin/kompis-load" \
+                --addr "http://127.0.0.1:$port" --scenario fan-out --fan-out "${FAN_OUT:-10000}" \
+                --connections "$CONNECTIONS" --database-url "$base_url/$service_db" \
+                --redis-url "$REDIS_URL" --ceiling-seconds "$CEILING_SECONDS" \
+                --tag "run$round" --out "$RESULTS"
+            continue
+        fi
         "${PRIORITY[@]}" "$bin/kompis-load" \
             --addr "http://127.0.0.1:$port" --scenario "$scenario" --find-max \
             --start-rate "$(start_rate "$scenario")" --step-seconds "$STEP_SECONDS" \

@@ -88,6 +88,18 @@ pub struct Args {
     #[arg(long, default_value_t = 8)]
     pub ceiling_clients: u32,
 
+    /// The server's own database, read (never written) by the fan-out scenario to see
+    /// when every invitation is in an inbox.
+    #[arg(long, env = "KOMPIS_LOAD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Participants the fan-out scenario registers and invites with one call.
+    #[arg(long, default_value_t = 10_000)]
+    pub fan_out: u64,
+    /// The language (ISO 639) the fan-out's participants speak, which selects exactly
+    /// them in the invitation's audience: one nobody else in the chapter speaks.
+    #[arg(long, default_value = "kl")]
+    pub fan_out_language: String,
+
     /// Folder for the results (summary text, .hgrm, .png).
     #[arg(long, default_value = "load-tests/results")]
     pub out: PathBuf,

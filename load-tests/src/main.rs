@@ -35,6 +35,17 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
 
     let ceilings = ceilings::measure(&args).await?;
+    if args.scenario == scenarios::ScenarioKind::FanOut {
+        let text = scenarios::fan_out::run(&args, &ceilings).await?;
+        let stem = match &args.tag {
+            Some(tag) => format!("{tag}-fan-out-{}", args.fan_out),
+            None => format!("fan-out-{}", args.fan_out),
+        };
+        let path = args.out.join(format!("{stem}.txt"));
+        std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        print!("{text}");
+        return Ok(());
+    }
     let scenario: Arc<dyn scenarios::Scenario> = scenarios::build(&args).await?.into();
     let plan = Plan {
         rate: args.rate,

@@ -7,6 +7,7 @@
 //! load-tests/README.md ("added with their services").
 
 mod connection;
+pub mod fan_out;
 mod intake;
 mod reads;
 
@@ -25,6 +26,9 @@ pub enum ScenarioKind {
     GetChapter,
     /// AdminService.ListDistricts over every municipality, 100 per page.
     ListDistricts,
+    /// One InviteParticipants call to `--fan-out` participants, timed until every
+    /// invitation is in an inbox ([`fan_out`]; one operation, not a rate).
+    FanOut,
 }
 
 /// The single-operation ceiling a scenario's throughput is set against.
@@ -53,5 +57,6 @@ pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
         ScenarioKind::Intake => Box::new(intake::Intake::new(args, connections)?),
         ScenarioKind::GetChapter => Box::new(reads::AdminRead::get_chapter(args, connections)?),
         ScenarioKind::ListDistricts => Box::new(reads::AdminRead::list_districts(args, connections)?),
+        ScenarioKind::FanOut => anyhow::bail!("the fan-out is one operation, run by fan_out::run"),
     })
 }

@@ -30,6 +30,10 @@ text_enum! {
         /// A seat became free and was given to the participant, first on the waiting
         /// list.
         SeatGiven => "seat_given",
+        /// The participant's buddy signed the two of them up for an activity.
+        PairSignedUp => "pair_signed_up",
+        /// The participant's buddy cancelled the pair's answer to an activity.
+        PairCancelled => "pair_cancelled",
     }
 }
 

@@ -351,14 +351,12 @@ fn parse_audience(
         }
     }
     if let Some(a) = &req.audience {
-        if a.only_active_matches {
-            return Err(ApiError::Unimplemented("invitations to matched pairs"));
-        }
         audience.select = true;
-        if a.states.is_empty() {
+        audience.active_matches = a.only_active_matches;
+        if a.states.is_empty() && !a.only_active_matches {
             v.add(
                 "audience.states",
-                "is required: the participant states to select, for example READY and MATCHED",
+                "is required unless only_active_matches: the participant states to select, for example READY and MATCHED",
             );
         }
         for (i, s) in a.states.iter().enumerate() {

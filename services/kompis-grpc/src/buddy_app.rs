@@ -25,6 +25,7 @@
 mod buddies;
 mod invitations;
 mod notifications;
+mod pairs;
 
 use kompis_domain::{BirthYear, ParticipantRole, ParticipantState, Role, Violations};
 use kompis_proto::v1 as pb;

@@ -57,6 +57,12 @@ templates! {
     /// A seat became free and was given to the participant, first on the waiting list
     /// (`title`, `start`, `place`).
     SeatGiven => "seat-given",
+    /// The participant's buddy signed the two of them up for an activity (`title`,
+    /// `start`, `place`); the app shows whether they have seats or wait together.
+    PairSignedUp => "pair-signed-up",
+    /// The participant's buddy cancelled the pair's answer; both seats or places are
+    /// given up (`title`, `start`).
+    PairCancelled => "pair-cancelled",
     /// A buddy was proposed; answer before `deadline`.
     BuddyProposed => "buddy-proposed",
     /// Both sides accepted the match; contact details are available.

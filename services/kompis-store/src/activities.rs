@@ -19,6 +19,8 @@ use crate::events::{self, Attributes, InvitationChange, NewEvent};
 use crate::notifications::{self, NewNotification};
 use crate::{DomainViolation, StoreError};
 
+pub mod pairs;
+
 /// How many invitations are written (and notified) per statement: an invitation to
 /// 10,000 people is a few statements, each with bounded parameter arrays.
 pub const INVITE_CHUNK: usize = 2_000;
@@ -141,6 +143,8 @@ pub struct Invitation {
     pub create_time: OffsetDateTime,
     /// Place on the waitlist (1 is next), 0 when not waitlisted.
     pub waitlist_position: i64,
+    /// The pair sign-up this invitation is part of, shared with the buddy's.
+    pub pair_id: Option<Uuid>,
 }
 
 impl Invitation {
@@ -168,7 +172,7 @@ const ACTIVITY_COLUMNS: &str = "a.id, a.chapter_id, a.kind, a.state, a.title, a.
         AS attended_count";
 
 const INVITATION_COLUMNS: &str = "i.id, i.activity_id, i.chapter_id, i.participant_id, i.rsvp,
-    i.guests, i.rsvp_time, i.attendance, i.create_time,
+    i.guests, i.rsvp_time, i.attendance, i.create_time, i.pair_id,
     CASE WHEN i.waitlist_seq IS NULL THEN 0 ELSE
         (SELECT count(*) FROM invitations w WHERE w.activity_id = i.activity_id
              AND w.waitlist_seq <= i.waitlist_seq) END AS waitlist_position";
@@ -508,7 +512,8 @@ pub struct Audience {
     pub select: bool,
     /// Roles; empty for both.
     pub roles: Vec<String>,
-    /// States; at least one when `select`.
+    /// States; empty for any (the service asks for at least one unless
+    /// `active_matches`).
     pub states: Vec<String>,
     /// `(municipality, district)` pairs; empty for the whole chapter.
     pub districts: Vec<(String, String)>,
@@ -516,6 +521,8 @@ pub struct Audience {
     pub language_codes: Vec<String>,
     /// Interest ids; empty for any.
     pub interests: Vec<String>,
+    /// Only participants in an accepted or active match, either side.
+    pub active_matches: bool,
 }
 
 /// What [`invite`] did.
@@ -565,7 +572,7 @@ pub async fn invite(
         "SELECT p.id FROM participants p
          WHERE p.chapter_id = $1
            AND (p.id = ANY($2)
-                OR ($3 AND p.state = ANY($5)
+                OR ($3 AND (cardinality($5::text[]) = 0 OR p.state = ANY($5))
                     AND (cardinality($4::text[]) = 0 OR p.role = ANY($4))
                     AND (cardinality($6::text[]) = 0 OR EXISTS (
                         SELECT 1 FROM UNNEST($6::text[], $7::text[]) AS d (m, d)
@@ -573,7 +580,11 @@ pub async fn invite(
                     AND (cardinality($8::text[]) = 0 OR EXISTS (
                         SELECT 1 FROM jsonb_array_elements(p.languages) l
                         WHERE l->>'code' = ANY($8)))
-                    AND (cardinality($9::text[]) = 0 OR p.interests && $9)))
+                    AND (cardinality($9::text[]) = 0 OR p.interests && $9)
+                    AND (NOT $10 OR EXISTS (
+                        SELECT 1 FROM matches m
+                        WHERE (m.newcomer_id = p.id OR m.resident_id = p.id)
+                          AND m.state IN ('accepted', 'active')))))
          ORDER BY p.id",
     )
     .bind(chapter)
@@ -585,6 +596,7 @@ pub async fn invite(
     .bind(&districts)
     .bind(&audience.language_codes)
     .bind(&audience.interests)
+    .bind(audience.active_matches)
     .fetch_all(&mut *tx)
     .await?;
     let params = activity.params();
@@ -733,6 +745,15 @@ struct Held {
     rsvp: String,
     seats: i32,
     waitlist_seq: Option<i64>,
+    pair_id: Option<Uuid>,
+}
+
+/// Answers are closed once the activity is not planned or has started.
+fn check_open(activity: &Activity, at: OffsetDateTime) -> Result<(), StoreError> {
+    if activity.state()? != ActivityState::Planned || at >= activity.start_time {
+        return Err(DomainViolation::ActivityClosed.into());
+    }
+    Ok(())
 }
 
 /// Answers an invitation, under the activity's lock:
@@ -742,7 +763,8 @@ struct Held {
 ///   keeps its seat if the new seats fit, and is [`DomainViolation::NotEnoughSeats`]
 ///   otherwise; a waitlisted one keeps its place.
 /// - NO gives up a seat or a waitlist place; freed seats go to the waitlist in order,
-///   each given one notified (SEAT_GIVEN).
+///   each given one notified (SEAT_GIVEN). NO to an invitation signed up as a pair
+///   cancels both of the pair ([`pairs`]).
 ///
 /// Closed answers (activity not planned, or started) are
 /// [`DomainViolation::ActivityClosed`].
@@ -756,7 +778,7 @@ pub async fn respond(tx: &mut PgConnection, answer: &Answer<'_>) -> Result<Invit
     } = *answer;
     let activity = lock(tx, chapter, activity_id).await?;
     let held: Held = sqlx::query_as(
-        "SELECT rsvp, seats, waitlist_seq FROM invitations
+        "SELECT rsvp, seats, waitlist_seq, pair_id FROM invitations
          WHERE id = $1 AND activity_id = $2 AND ($3::uuid IS NULL OR participant_id = $3)
          FOR UPDATE",
     )
@@ -765,8 +787,10 @@ pub async fn respond(tx: &mut PgConnection, answer: &Answer<'_>) -> Result<Invit
     .bind(answer.participant)
     .fetch_one(&mut *tx)
     .await?;
-    if activity.state()? != ActivityState::Planned || at >= activity.start_time {
-        return Err(DomainViolation::ActivityClosed.into());
+    check_open(&activity, at)?;
+    if let Some(pair) = held.pair_id.filter(|_| answer.rsvp != Rsvp::Yes) {
+        pairs::cancel(tx, &activity, invitation, pair, answer.actor, at).await?;
+        return get_invitation(&mut *tx, chapter, activity_id, invitation).await;
     }
     let from: Rsvp = held
         .rsvp
@@ -851,30 +875,42 @@ pub async fn respond(tx: &mut PgConnection, answer: &Answer<'_>) -> Result<Invit
 }
 
 /// Gives free seats to the waitlist in order of arrival, as long as the first waiting
-/// fits (nobody overtakes), each with its event and a SEAT_GIVEN notification. The
-/// caller holds the activity's lock.
+/// fits (nobody overtakes), each with its event and a SEAT_GIVEN notification. A pair
+/// signed up together is one party: both get seats at once or both wait. The caller
+/// holds the activity's lock.
 async fn promote(
     tx: &mut PgConnection,
     activity: &Activity,
     actor: &str,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let waiting: Vec<(Uuid, Uuid, i32)> = sqlx::query_as(
-        "SELECT id, participant_id, guests FROM invitations
+    let waiting: Vec<(Uuid, Uuid, i32, Option<Uuid>)> = sqlx::query_as(
+        "SELECT id, participant_id, guests, pair_id FROM invitations
          WHERE activity_id = $1 AND waitlist_seq IS NOT NULL ORDER BY waitlist_seq",
     )
     .bind(activity.id)
     .fetch_all(&mut *tx)
     .await?;
     let mut taken = activity.seats_taken;
-    let mut given = Vec::new();
-    for (invitation, participant, guests) in waiting {
-        let seats = seats_for(guests);
+    let mut given: Vec<(Uuid, Uuid, i32)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (invitation, _, _, pair) in &waiting {
+        if !seen.insert(*invitation) {
+            continue;
+        }
+        // The party: the invitee alone, or the two of a pair wherever they wait.
+        let party: Vec<(Uuid, Uuid, i32)> = waiting
+            .iter()
+            .filter(|w| w.0 == *invitation || (pair.is_some() && w.3 == *pair))
+            .map(|w| (w.0, w.1, seats_for(w.2)))
+            .collect();
+        let seats: i32 = party.iter().map(|p| p.2).sum();
         if !seats_fit(activity.capacity, taken, seats) {
             break;
         }
         taken += seats;
-        given.push((invitation, participant, seats));
+        seen.extend(party.iter().map(|p| p.0));
+        given.extend(party);
     }
     if given.is_empty() {
         return Ok(());

@@ -93,6 +93,15 @@ pub enum DomainViolation {
     /// An app account cannot be linked; the text says why.
     #[error("the app account cannot be linked: {0}")]
     AccountLinkNotPossible(&'static str),
+    /// A pair sign-up for an activity that does not take pairs.
+    #[error("the activity does not take pair sign-ups")]
+    PairSignUpNotAllowed,
+    /// A pair sign-up by a participant without an accepted or active match.
+    #[error("a pair sign-up needs an accepted or active match")]
+    NoLiveMatch,
+    /// A pair sign-up by a participant with several accepted or active matches.
+    #[error("the caller has several buddies; the buddy signs the pair up from their side")]
+    BuddyAmbiguous,
 }
 
 impl StoreError {

@@ -2,7 +2,7 @@
 //! decline, or cancel an answer given before). Seats and the waitlist are the store's
 //! ([`kompis_store::activities::respond`]).
 
-use kompis_domain::{MAX_GUESTS_PER_INVITATION, Violations};
+use kompis_domain::{MAX_GUESTS_PER_INVITATION, Rsvp, Violations};
 use kompis_proto::v1 as pb;
 use kompis_store::activities::{self, Answer};
 use kompis_store::participants::Participant;
@@ -85,13 +85,21 @@ impl BuddyApp {
         if !(0..=MAX_GUESTS_PER_INVITATION).contains(&req.guests) {
             v.add("guests", format!("must be 0 to {MAX_GUESTS_PER_INVITATION}"));
         }
+        if req.with_buddy && rsvp.is_some_and(|r| r != Rsvp::Yes) {
+            v.add(
+                "with_buddy",
+                "applies to YES only; a NO from either of a pair cancels both",
+            );
+        }
         let rid = v.check("request_id", RequestId::parse(&req.request_id)).flatten();
         v.into_result()?;
-        if req.with_buddy {
-            return Err(ApiError::Unimplemented("pair sign-up"));
-        }
         let rsvp = rsvp.ok_or(ApiError::bug("a parsed answer"))?;
         let now = self.kit.now();
+        if req.with_buddy {
+            return self
+                .answer_with_buddy(principal, &me, (activity, id), rid, req, now)
+                .await;
+        }
         self.kit
             .mutate(principal, "RespondToInvitation", rid, req, async |tx| {
                 let answer = Answer {
@@ -107,6 +115,7 @@ impl BuddyApp {
                 let invitation = activities::respond(tx, &answer).await.named(&req.invitation)?;
                 Ok(pb::RespondToInvitationResponse {
                     invitation: Some(invitation_pb(&invitation)?),
+                    buddy_invitation: None,
                 })
             })
             .await

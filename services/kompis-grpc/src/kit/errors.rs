@@ -256,6 +256,9 @@ fn domain_error(rule: DomainViolation) -> ApiError {
         DomainViolation::NotAPossibleDuplicate => ErrorReason::NotAPossibleDuplicate,
         DomainViolation::MergeNotPossible(_) => ErrorReason::MergeNotPossible,
         DomainViolation::AccountLinkNotPossible(_) => ErrorReason::AccountLinkNotPossible,
+        DomainViolation::PairSignUpNotAllowed => ErrorReason::PairSignUpNotAllowed,
+        DomainViolation::NoLiveMatch => ErrorReason::NoLiveMatch,
+        DomainViolation::BuddyAmbiguous => ErrorReason::BuddyAmbiguous,
     };
     ApiError::precondition(reason, rule.to_string())
 }

@@ -181,5 +181,6 @@ pub fn invitation_pb(i: &Invitation) -> ApiResult<pb::Invitation> {
         create_time: timestamp(i.create_time),
         waitlist_position: i.waitlist_position as i32,
         guests: i.guests,
+        with_buddy: i.pair_id.is_some(),
     })
 }

@@ -54,6 +54,11 @@ pub const KINDS: EnumTable<pb::NotificationKind, NotificationKind> = EnumTable::
             NotificationKind::ActivityReminder,
         ),
         (pb::NotificationKind::SeatGiven, NotificationKind::SeatGiven),
+        (pb::NotificationKind::PairSignedUp, NotificationKind::PairSignedUp),
+        (
+            pb::NotificationKind::PairCancelled,
+            NotificationKind::PairCancelled,
+        ),
     ],
 );
 

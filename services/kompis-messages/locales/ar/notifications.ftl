@@ -38,6 +38,10 @@ activity-reminder = تذكير: { $title }
     .body = يبدأ { $title } { $start }، المكان: { $place }. أهلاً وسهلاً!
 seat-given = حصلت على مكان: { $title }
     .body = أصبح هناك مكان شاغر وهو لك: { $title }، { $start }، المكان: { $place }.
+pair-signed-up = سجّلكما صديقك معًا: { $title }
+    .body = سجّلكما صديقك معًا في { $title }، { $start }، المكان: { $place }. انظر في التطبيق إن كان لكما مكانان أو أنكما تنتظران معًا.
+pair-cancelled = ألغى صديقك التسجيل: { $title }
+    .body = ألغى صديقك تسجيلكما معًا في { $title }، { $start }. يمكنك التسجيل مرة أخرى في التطبيق.
 
 ## Buddies.
 buddy-proposed = وجدنا لك صديقًا

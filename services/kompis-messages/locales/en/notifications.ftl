@@ -35,6 +35,10 @@ activity-reminder = Reminder: { $title }
     .body = { $title } starts { $start }, { $place }. Welcome!
 seat-given = You have a seat: { $title }
     .body = A seat became free and it is yours: { $title }, { $start }, { $place }.
+pair-signed-up = Your buddy signed you both up: { $title }
+    .body = Your buddy signed the two of you up for { $title }, { $start }, { $place }. See in the app whether you have seats or are waiting together.
+pair-cancelled = Your buddy cancelled: { $title }
+    .body = Your buddy cancelled the answer for the two of you to { $title }, { $start }. You can sign up again in the app.
 
 ## Buddies.
 buddy-proposed = We have found a buddy for you

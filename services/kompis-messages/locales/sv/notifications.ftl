@@ -35,6 +35,10 @@ activity-reminder = Påminnelse: { $title }
     .body = { $title } börjar { $start }, { $place }. Välkommen!
 seat-given = Du har fått en plats: { $title }
     .body = En plats blev ledig och den är din: { $title }, { $start }, { $place }.
+pair-signed-up = Din kompis har anmält er båda: { $title }
+    .body = Din kompis har anmält er två till { $title }, { $start }, { $place }. Se i appen om ni har platser eller väntar tillsammans.
+pair-cancelled = Din kompis har avanmält er: { $title }
+    .body = Din kompis har avanmält er två från { $title }, { $start }. Du kan anmäla dig igen i appen.
 
 ## Buddies.
 buddy-proposed = Vi har hittat en kompis till dig

@@ -244,28 +244,6 @@ async fn guests_take_seats_and_a_party_that_does_not_fit_waits_without_being_ove
 }
 
 #[tokio::test]
-async fn signing_up_as_a_pair_is_not_served_yet() {
-    let app = support::spawn_app_with_demo().await;
-    let people = many_ready_newcomers(&app, 1).await;
-    let activity = plan_walk(&app, 10).await;
-    invite(&app, &activity.name, &people).await;
-    let sent = invitations(&app, &activity.name, Rsvp::Unspecified).await;
-
-    let status = buddy_app(&app, &app.participant(people[0]))
-        .respond_to_invitation(RespondToInvitationRequest {
-            invitation: sent[0].name.clone(),
-            rsvp: Rsvp::Yes as i32,
-            with_buddy: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
-
-    assert_eq!(status.code(), Code::Unimplemented);
-    assert_eq!(get_activity(&app, &activity.name).await.seats_taken, 0);
-}
-
-#[tokio::test]
 async fn an_activity_with_bad_fields_is_refused_naming_every_one_and_nothing_is_written() {
     let app = support::spawn_app_with_demo().await;
     let start = time::OffsetDateTime::now_utc() + time::Duration::days(2);

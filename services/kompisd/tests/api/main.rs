@@ -29,6 +29,7 @@ mod journey;
 mod matching;
 mod notes;
 mod notifications;
+mod pairs;
 mod participants;
 mod queue;
 mod readme;
