@@ -44,10 +44,6 @@ impl Matching {
     }
 }
 
-fn not_yet(what: &'static str) -> Status {
-    ApiError::Unimplemented(what).into()
-}
-
 /// A participant named in a request, of a chapter the caller manages, or NOT_FOUND for
 /// `name` exactly as if it did not exist.
 async fn managed_participant(
