@@ -132,7 +132,7 @@ fn check_in_pb(c: &CheckIn) -> pb::CheckIn {
         name: c.resource_name(),
         author: AUTHORS.to_pb(c.author.as_str()),
         author_account: c.author_account.clone(),
-        health: c.pair_health.as_deref().map_or(0, |h| HEALTH.to_pb(h)),
+        health: c.how_it_goes.as_deref().map_or(0, |h| HEALTH.to_pb(h)),
         meetings_since_last: c.meetings_since_last,
         last_meeting_time: c.last_meeting_time.and_then(timestamp),
         needs_follow_up: c.needs_follow_up,

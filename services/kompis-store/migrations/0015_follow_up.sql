@@ -44,7 +44,7 @@ CREATE TABLE check_ins (
     author_account      text NOT NULL CHECK (length(author_account) BETWEEN 1 AND 200),
     answer              text NOT NULL CHECK (answer IN ('met', 'not_yet', 'wont_meet')),
     -- How the pair is doing (not anyone's health, which is never stored).
-    pair_health         text CHECK (pair_health IN ('good', 'ok', 'not_working')),
+    how_it_goes         text CHECK (how_it_goes IN ('good', 'ok', 'not_working')),
     meetings_since_last integer NOT NULL DEFAULT 0 CHECK (meetings_since_last BETWEEN 0 AND 100),
     last_meeting_time   timestamptz,
     needs_follow_up     boolean NOT NULL DEFAULT false,

@@ -39,7 +39,7 @@ pub struct CheckIn {
     /// `met`, `not_yet` or `wont_meet`.
     pub answer: String,
     /// How the pair is doing: `good`, `ok` or `not_working`, when given.
-    pub pair_health: Option<String>,
+    pub how_it_goes: Option<String>,
     /// Meetings since the previous check-in.
     pub meetings_since_last: i32,
     /// When the pair last met.
@@ -174,7 +174,7 @@ pub async fn record(
     }
     let inserted: Result<CheckIn, StoreError> = sqlx::query_as(
         "INSERT INTO check_ins (id, chapter_id, match_id, kind, author, author_account, answer,
-             pair_health, meetings_since_last, last_meeting_time, needs_follow_up, note, concern,
+             how_it_goes, meetings_since_last, last_meeting_time, needs_follow_up, note, concern,
              create_time)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          RETURNING *",
