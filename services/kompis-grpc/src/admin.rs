@@ -65,6 +65,7 @@ fn chapter_pb(c: chapters::Chapter) -> pb::Chapter {
         contact_email: c.contact_email,
         create_time: timestamp(c.create_time),
         update_time: timestamp(c.update_time),
+        activity_reminder_hours: Some(c.activity_reminder_hours),
     }
 }
 
@@ -231,7 +232,12 @@ impl AdminService for Admin {
             "update_mask",
             update_paths(
                 req.update_mask.as_ref(),
-                &["display_name", "municipalities", "contact_email"],
+                &[
+                    "display_name",
+                    "municipalities",
+                    "contact_email",
+                    "activity_reminder_hours",
+                ],
             ),
         );
         let chapter = v.require("chapter", req.chapter.as_ref());
@@ -246,10 +252,17 @@ impl AdminService for Admin {
             match path {
                 "display_name" => merged.display_name.clone_from(&chapter.display_name),
                 "municipalities" => merged.municipalities.clone_from(&chapter.municipalities),
+                "activity_reminder_hours" => merged.activity_reminder_hours = chapter.activity_reminder_hours,
                 _ => merged.contact_email.clone_from(&chapter.contact_email),
             }
         }
         let mut v = Violations::new();
+        if merged.activity_reminder_hours.is_none() {
+            v.add(
+                "chapter.activity_reminder_hours",
+                "is named in update_mask, so it must be set (0 for no reminders)",
+            );
+        }
         let fields = chapter_fields(&mut v, &merged);
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let updated = chapters::update_chapter(&mut tx, &id, &fields.unwrap())
@@ -891,10 +904,21 @@ fn chapter_fields(v: &mut Violations, c: &pb::Chapter) -> Option<chapters::Chapt
             municipalities.push(slug);
         }
     }
+    let reminder_hours = match c.activity_reminder_hours {
+        Some(hours) if !(0..=336).contains(&hours) => {
+            v.add(
+                "chapter.activity_reminder_hours",
+                "must be between 0 (no reminders) and 336 hours (two weeks)",
+            );
+            None
+        }
+        hours => Some(hours),
+    };
     Some(chapters::ChapterFields {
         display_name: display_name?.as_str().to_owned(),
         contact_email: contact_email?,
         municipalities,
+        activity_reminder_hours: reminder_hours?,
     })
 }
 

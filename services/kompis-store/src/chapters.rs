@@ -17,6 +17,8 @@ pub struct Chapter {
     pub contact_email: String,
     /// Slugs of the municipalities the chapter covers, sorted.
     pub municipalities: Vec<String>,
+    /// Hours before an activity its participants with a seat are reminded; 0 for none.
+    pub activity_reminder_hours: i32,
     /// When the row was created.
     pub create_time: OffsetDateTime,
     /// When the row last changed.
@@ -32,14 +34,22 @@ pub struct ChapterFields {
     pub contact_email: String,
     /// Municipalities covered.
     pub municipalities: Vec<Slug>,
+    /// Hours before an activity its participants are reminded (0 to 336, 0 for none);
+    /// `None` keeps the stored value, or [`DEFAULT_ACTIVITY_REMINDER_HOURS`] for a new
+    /// chapter.
+    pub activity_reminder_hours: Option<i32>,
 }
+
+/// A new chapter's reminder schedule: a day before each activity.
+pub const DEFAULT_ACTIVITY_REMINDER_HOURS: i32 = 24;
 
 /// The chapter columns with the covered municipalities aggregated; a macro so the
 /// queries stay static strings.
 macro_rules! select_chapter {
     ($rest:literal) => {
         concat!(
-            "SELECT c.id, c.display_name, c.contact_email, c.create_time, c.update_time,
+            "SELECT c.id, c.display_name, c.contact_email, c.activity_reminder_hours,
+        c.create_time, c.update_time,
         coalesce(array_agg(cm.municipality_id ORDER BY cm.municipality_id)
                  FILTER (WHERE cm.municipality_id IS NOT NULL), '{}') AS municipalities
     FROM chapters c LEFT JOIN chapter_municipalities cm ON cm.chapter_id = c.id ",
@@ -58,12 +68,20 @@ pub async fn insert_chapter(
     id: &Slug,
     fields: &ChapterFields,
 ) -> Result<Chapter, StoreError> {
-    sqlx::query("INSERT INTO chapters (id, display_name, contact_email) VALUES ($1, $2, $3)")
-        .bind(id.as_str())
-        .bind(&fields.display_name)
-        .bind(&fields.contact_email)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO chapters (id, display_name, contact_email, activity_reminder_hours)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id.as_str())
+    .bind(&fields.display_name)
+    .bind(&fields.contact_email)
+    .bind(
+        fields
+            .activity_reminder_hours
+            .unwrap_or(DEFAULT_ACTIVITY_REMINDER_HOURS),
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("INSERT INTO matching_weights (chapter_id) VALUES ($1)")
         .bind(id.as_str())
         .execute(&mut *tx)
@@ -79,11 +97,14 @@ pub async fn update_chapter(
     fields: &ChapterFields,
 ) -> Result<Chapter, StoreError> {
     let updated = sqlx::query(
-        "UPDATE chapters SET display_name = $2, contact_email = $3, update_time = now() WHERE id = $1",
+        "UPDATE chapters SET display_name = $2, contact_email = $3,
+             activity_reminder_hours = coalesce($4, activity_reminder_hours), update_time = now()
+         WHERE id = $1",
     )
     .bind(id.as_str())
     .bind(&fields.display_name)
     .bind(&fields.contact_email)
+    .bind(fields.activity_reminder_hours)
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {

@@ -491,3 +491,54 @@ async fn a_reminder_reaches_those_with_a_seat_a_day_before_and_attendance_is_rec
         ]
     );
 }
+
+#[tokio::test]
+async fn the_chapters_reminder_schedule_is_set_by_administrators_and_followed() {
+    use kompis_proto::v1::admin_service_client::AdminServiceClient;
+    let start = time::macros::datetime!(2026-03-10 08:00 UTC);
+    let app = support::spawn_app_with_clock(start).await;
+    let mut admin = AdminServiceClient::new(support::authed(app.channel(), &app.administrator()));
+    let set = |hours: Option<i32>| UpdateChapterRequest {
+        chapter: Some(Chapter {
+            name: CHAPTER.into(),
+            activity_reminder_hours: hours,
+            ..Default::default()
+        }),
+        update_mask: mask(&["activityReminderHours"]),
+    };
+    for bad in [Some(400), Some(-1), None] {
+        let refused = admin.update_chapter(set(bad)).await.unwrap_err();
+        assert_eq!(
+            bad_fields(&refused),
+            ["chapter.activity_reminder_hours"],
+            "{bad:?}"
+        );
+    }
+    let updated = admin
+        .update_chapter(set(Some(48)))
+        .await
+        .unwrap()
+        .into_inner()
+        .chapter
+        .unwrap();
+    assert_eq!(updated.activity_reminder_hours, Some(48));
+    assert_eq!(
+        updated.display_name, "Kompis Botkyrka",
+        "only the named field changes"
+    );
+
+    let people = many_ready_newcomers(&app, 1).await;
+    let activity = plan(&app, walk(start + time::Duration::days(3), 10)).await;
+    invite(&app, &activity.name, &people).await;
+    let sent = invitations(&app, &activity.name, Rsvp::Unspecified).await;
+    answer(&app, invitee(&sent[0]), &sent[0].name, Rsvp::Yes, 0)
+        .await
+        .unwrap();
+    // 48 hours before the start is a day and a minute from now; the default 24 hours
+    // would still be a day away.
+    app.clock()
+        .advance(time::Duration::days(1) + time::Duration::minutes(1));
+    let inbox = inbox_of(&app, &app.participant(invitee(&sent[0])), 2).await;
+    assert_eq!(inbox[0].kind, NotificationKind::ActivityReminder as i32);
+    assert_eq!(inbox[0].subject, sent[0].name);
+}

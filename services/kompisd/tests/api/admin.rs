@@ -156,6 +156,11 @@ async fn an_administrator_creates_a_chapter_with_its_default_weights() {
 
     assert_eq!(chapter.name, "chapters/goteborg");
     assert_eq!(chapter.municipalities, ["municipalities/goteborg"]);
+    assert_eq!(
+        chapter.activity_reminder_hours,
+        Some(24),
+        "a day before, unless set"
+    );
     let weights = admin
         .get_matching_weights(GetMatchingWeightsRequest {
             name: "chapters/goteborg/matchingWeights".into(),
