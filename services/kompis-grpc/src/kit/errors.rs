@@ -347,18 +347,15 @@ impl<T> StoreResultExt<T> for Result<T, StoreError> {
     }
 }
 
-/// INVALID_ARGUMENT with one `google.rpc.BadRequest` field violation per bad field (up
-/// to [`kompis_domain::MAX_REPORTED_VIOLATIONS`], then one saying how many more).
+/// INVALID_ARGUMENT with one `google.rpc.BadRequest` field violation per bad field. The
+/// violations come bounded from [`kompis_domain::Violations`] (at most
+/// [`kompis_domain::MAX_REPORTED_VIOLATIONS`], then one saying how many more).
 fn bad_request(
     reason: ErrorReason,
     violations: &[FieldViolation],
 ) -> (Code, ErrorReason, String, ErrorDetails) {
-    // Bounded, so that no request can make its error larger than a client reads.
-    let limit = kompis_domain::MAX_REPORTED_VIOLATIONS;
-    let shown = violations.iter().take(limit).cloned().collect();
-    let violations = kompis_domain::bounded_violations(shown, violations.len().saturating_sub(limit));
     let mut details = ErrorDetails::new();
-    for v in &violations {
+    for v in violations {
         details.add_bad_request_violation(v.field.clone(), v.description.clone());
     }
     let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
