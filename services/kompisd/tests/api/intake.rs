@@ -502,12 +502,13 @@ async fn an_update_mask_is_accepted_in_snake_case_and_in_camel_case() {
     let participant = register(&app, resident(1)).await;
     let interview = book_at(&app, &participant.name, by_video(&app)).await.unwrap();
     let mut client = interviews(&app, &app.coordinator("botkyrka"));
+    let two_days_on = in_days(2);
 
     let moved = client
         .update_interview(UpdateInterviewRequest {
             interview: Some(Interview {
                 name: interview.name.clone(),
-                schedule_time: in_days(2),
+                schedule_time: two_days_on,
                 video_link: "https://meet.example.org/new-room".into(),
                 ..Default::default()
             }),
@@ -533,7 +534,7 @@ async fn an_update_mask_is_accepted_in_snake_case_and_in_camel_case() {
         .await
         .unwrap_err();
 
-    assert_eq!(moved.schedule_time.unwrap().seconds, in_days(2).unwrap().seconds);
+    assert_eq!(moved.schedule_time.unwrap().seconds, two_days_on.unwrap().seconds);
     assert_eq!(moved.video_link, "https://meet.example.org/new-room");
     assert_eq!(support::bad_fields(&unknown), ["update_mask"]);
 }
