@@ -208,7 +208,7 @@ impl AdminService for Admin {
         respond(
             self.kit
                 .mutate(principal, "CreateChapter", rid, req, async |tx| {
-                    let chapter = chapters::insert_chapter(tx, &id, &fields)
+                    let chapter = chapters::insert_chapter(tx, &id, &fields, self.kit.now())
                         .await
                         .map_err(|e| chapter_write_error(e, &name))?;
                     Ok(pb::CreateChapterResponse {
@@ -265,7 +265,7 @@ impl AdminService for Admin {
         }
         let fields = chapter_fields(&mut v, &merged);
         v.into_result().map_err(ApiError::InvalidArgument)?;
-        let updated = chapters::update_chapter(&mut tx, &id, &fields.unwrap())
+        let updated = chapters::update_chapter(&mut tx, &id, &fields.unwrap(), self.kit.now())
             .await
             .map_err(|e| chapter_write_error(e, &name))?;
         self.kit.commit(tx).await?;
@@ -341,7 +341,9 @@ impl AdminService for Admin {
         respond(
             self.kit
                 .mutate(principal, "CreateMunicipality", rid.unwrap(), req, async |tx| {
-                    let m = places::insert_municipality(&mut **tx, &new).await.named(&name)?;
+                    let m = places::insert_municipality(&mut **tx, &new, self.kit.now())
+                        .await
+                        .named(&name)?;
                     Ok(pb::CreateMunicipalityResponse {
                         municipality: Some(municipality_pb(m)),
                     })
@@ -428,7 +430,7 @@ impl AdminService for Admin {
         respond(
             self.kit
                 .mutate(principal, "CreateDistrict", rid, req, async |tx| {
-                    let d = places::insert_district(&mut **tx, &parent, &id, &fields)
+                    let d = places::insert_district(&mut **tx, &parent, &id, &fields, self.kit.now())
                         .await
                         .created_under(&name, &req.parent)?;
                     Ok(pb::CreateDistrictResponse {
@@ -477,7 +479,7 @@ impl AdminService for Admin {
         let mut v = Violations::new();
         let fields = district_fields(&mut v, &merged);
         v.into_result().map_err(ApiError::InvalidArgument)?;
-        let updated = places::update_district(&mut *tx, &m, &d, &fields.unwrap())
+        let updated = places::update_district(&mut *tx, &m, &d, &fields.unwrap(), self.kit.now())
             .await
             .named(&name)?;
         self.kit.commit(tx).await?;
@@ -606,7 +608,7 @@ impl AdminService for Admin {
             self.kit
                 .mutate(principal, "CreateOrganization", rid, req, async |tx| {
                     check_municipality_in_chapter(tx, &fields).await?;
-                    let o = organizations::insert_organization(&mut **tx, &id, &fields)
+                    let o = organizations::insert_organization(&mut **tx, &id, &fields, self.kit.now())
                         .await
                         .named(&name)?;
                     Ok(pb::CreateOrganizationResponse {
@@ -658,7 +660,7 @@ impl AdminService for Admin {
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let fields = fields.unwrap();
         check_municipality_in_chapter(&mut tx, &fields).await?;
-        let updated = organizations::update_organization(&mut *tx, &id, &fields)
+        let updated = organizations::update_organization(&mut *tx, &id, &fields, self.kit.now())
             .await
             .named(&name)?;
         self.kit.commit(tx).await?;
@@ -857,6 +859,7 @@ impl AdminService for Admin {
                         &id,
                         display_name.as_str(),
                         category.as_str(),
+                        self.kit.now(),
                     )
                     .await
                     .created_under(&name, &req.parent)?;

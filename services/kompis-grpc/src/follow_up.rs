@@ -144,8 +144,9 @@ fn check_in_pb(c: &CheckIn) -> pb::CheckIn {
     }
 }
 
-/// A match named in a request, of a chapter the caller manages.
-async fn managed_match(
+/// A match named in a request, of a chapter the caller manages, or NOT_FOUND for
+/// `name` exactly as if it did not exist.
+pub(crate) async fn managed_match(
     tx: &mut Tx,
     principal: &Principal,
     name: &str,

@@ -64,22 +64,6 @@ async fn managed_participant(
     Ok(p)
 }
 
-/// A match named in a request, of a chapter the caller manages.
-async fn managed_match(
-    tx: &mut Tx,
-    principal: &Principal,
-    name: &str,
-    field: &str,
-) -> ApiResult<matches::Match> {
-    let (chapter, id) = parse_match_name(name).map_err(|e| ApiError::invalid(field, e.into_description()))?;
-    scope::managed_chapter(principal, chapter.as_str(), name)?;
-    let m = matches::get_match(&mut **tx, id).await.named(name)?;
-    if m.chapter_id != chapter.as_str() {
-        return Err(scope::not_found(name));
-    }
-    Ok(m)
-}
-
 /// An optional free text of at most [`REASON_MAX`] characters.
 fn check_reason(v: &mut Violations, field: &str, text: &str) {
     if text.chars().count() > REASON_MAX {
@@ -227,7 +211,7 @@ impl Matching {
         let now = self.kit.now();
         self.kit
             .mutate(principal, "AcceptMatch", rid, req, async |tx| {
-                let m = managed_match(tx, principal, &req.name, "name").await?;
+                let m = follow_up::managed_match(tx, principal, &req.name, "name").await?;
                 let accepted = matches::accept(
                     tx,
                     &Acceptance {
@@ -265,7 +249,7 @@ impl Matching {
         };
         check_reason(&mut v, "reason", &req.reason);
         v.into_result()?;
-        let (Some(rid), Some((chapter, _)), Some(cause)) = (rid, name, cause) else {
+        let (Some(rid), Some((chapter, match_id)), Some(cause)) = (rid, name, cause) else {
             return Err(ApiError::bug("a checked field is missing"));
         };
         scope::managed_chapter(principal, chapter.as_str(), &req.name)?;
@@ -273,7 +257,7 @@ impl Matching {
         let response = self
             .kit
             .mutate(principal, "DeclineMatch", rid, req, async |tx| {
-                let m = managed_match(tx, principal, &req.name, "name").await?;
+                let m = follow_up::managed_match(tx, principal, &req.name, "name").await?;
                 let declined = matches::decline(
                     tx,
                     &Decline {
@@ -290,7 +274,7 @@ impl Matching {
                 })
             })
             .await?;
-        offer_after(&self.kit, &req.name, now).await;
+        matchmaking::offer_next_after(self.kit.store(), match_id, now).await;
         Ok(response)
     }
 
@@ -309,7 +293,7 @@ impl Matching {
         let now = self.kit.now();
         self.kit
             .mutate(principal, "StartMatch", rid, req, async |tx| {
-                let m = managed_match(tx, principal, &req.name, "name").await?;
+                let m = follow_up::managed_match(tx, principal, &req.name, "name").await?;
                 let started = matches::start(tx, m.id, &principal.subject, now).await?;
                 Ok(pb::StartMatchResponse {
                     r#match: Some(match_pb(&started)?),
@@ -338,7 +322,7 @@ impl Matching {
         let now = self.kit.now();
         self.kit
             .mutate(principal, "EndMatch", rid, req, async |tx| {
-                let m = managed_match(tx, principal, &req.name, "name").await?;
+                let m = follow_up::managed_match(tx, principal, &req.name, "name").await?;
                 let ended = matches::end(
                     tx,
                     &matches::Ending {
@@ -358,24 +342,6 @@ impl Matching {
                 })
             })
             .await
-    }
-}
-
-/// After a decline has committed: offers the next candidate to the side left waiting
-/// (its own transaction; a failure is logged, the decline stands).
-pub(crate) async fn offer_after(kit: &Kit, match_name: &str, now: time::OffsetDateTime) {
-    let Ok((_, id)) = parse_match_name(match_name) else {
-        return;
-    };
-    let result = async {
-        let m = matches::get_match(kit.store().pool(), id).await?;
-        matchmaking::after_decline(kit.store(), &m, now).await
-    }
-    .await;
-    match result {
-        Ok(Some(m)) => tracing::info!(proposal = %m.id, "next candidate offered"),
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "offering the next candidate failed"),
     }
 }
 

@@ -345,6 +345,22 @@ pub async fn offer_next(
     Ok(None)
 }
 
+/// After a decline has committed: offers the next candidate to the side left waiting
+/// ([`after_decline`]). The decline stands whatever happens here: a failure is logged
+/// (without personal data) and nothing else is done.
+pub async fn offer_next_after(store: &Store, match_id: Uuid, now: OffsetDateTime) {
+    let result = async {
+        let m = matches::get_match(store.pool(), match_id).await?;
+        after_decline(store, &m, now).await
+    }
+    .await;
+    match result {
+        Ok(Some(m)) => tracing::info!(proposal = %m.id, "next candidate offered"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "offering the next candidate failed"),
+    }
+}
+
 /// After a decline: offers the next candidate to the side left waiting, in its own
 /// transaction (the newcomer when the resident declined or nobody answered; the
 /// resident when the newcomer declined). A coordinator's withdrawal offers nothing.

@@ -11,25 +11,12 @@ use crate::kernel::{self, Row, Tables};
 use crate::model::{Exclusions, Participant, ParticipantId, Role};
 use crate::prep::{self, Dict};
 use crate::scan::{Candidates, Furthest, Pool};
-use crate::score::{self, Explanation, Violation};
+use crate::score::{self, Explanation, Proposal, Violation};
 
 /// Of the pairs a check finds, each newcomer and each resident brings at most this
 /// many (those its prices cover least): 20 halved the exact step of the national
 /// benchmark with online pairs against no limit, and 5 took one more solve.
 const PER_VERTEX: usize = 20;
-
-/// A proposed pair with its score and explanation, for a coordinator to decide on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Proposal {
-    /// The newcomer.
-    pub newcomer: ParticipantId,
-    /// The established resident.
-    pub resident: ParticipantId,
-    /// The score (the explanation's total).
-    pub score: i64,
-    /// The score per criterion, in words.
-    pub explanation: Explanation,
-}
 
 /// Figures about a round, for reports (where the shortage is) and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::model::{Gender, MeetingPreference, Participant, Role, Strength, WishKind};
-use crate::score::{Criterion, Violation};
+use crate::score::{Criterion, Points, Violation};
 
 /// Gender bits of [`Row::traits`], one-hot; "not stated" has none.
 const WOMAN: u8 = 1;
@@ -55,9 +55,6 @@ const BITS4: [u8; 16] = [0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4];
 /// Meeting bits: 1 accepts meeting in person, 2 accepts meeting online.
 const IN_PERSON: u8 = 1;
 const ONLINE: u8 = 2;
-
-/// The points of each criterion, in [`Criterion`] declaration order.
-pub(crate) type Points = [i32; 8];
 
 /// A participant as the kernel reads them (24 bytes, so that a scan over many
 /// candidates stays in cache). Languages and interests live beside it as bit sets.

@@ -120,7 +120,7 @@ mod suggest;
 pub use config::{Config, InvalidRule, Rules, Weights};
 pub use control::{Cancelled, Progress};
 pub use engine::{
-    CandidateGraph, Proposal, Round, RoundStats, WaitReason, Waiting, evaluate, greedy_round, matchable,
+    CandidateGraph, Round, RoundStats, WaitReason, Waiting, evaluate, greedy_round, matchable,
     matching_round, matching_round_observed, suggestions,
 };
 pub use geo::distance_km;
@@ -129,5 +129,5 @@ pub use model::{
     MeetingPreference, Participant, ParticipantId, Proficiency, Role, Strength, SwedishLevel, WishKind,
     Wishes,
 };
-pub use score::{Contribution, Criterion, Explanation, Violation};
+pub use score::{Contribution, Criterion, Explanation, Proposal, Violation};
 pub use suggest::SuggestionIndex;

@@ -26,9 +26,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 use crate::config::Config;
 use crate::control::{Cancelled, Progress};
 use crate::geo::{self, Grid};
-use crate::kernel::{self, Dynamic, Fixed, Points, Tables, Words};
+use crate::kernel::{self, Dynamic, Fixed, Tables, Words};
 use crate::model::{Exclusions, Participant, Role};
 use crate::prep::{self, Dict, Side};
+use crate::score::Points;
 use crate::score::{self, Violation};
 
 /// A pair `(newcomer, resident, score)` by indices.

@@ -3,9 +3,9 @@
 use std::fmt;
 
 use crate::config::Config;
-use crate::kernel::Points;
 use crate::model::{
-    Gender, InterestId, LanguageCode, MeetingPreference, Participant, Proficiency, Role, Strength, WishKind,
+    Gender, InterestId, LanguageCode, MeetingPreference, Participant, ParticipantId, Proficiency, Role,
+    Strength, WishKind,
 };
 
 /// A soft criterion of the score.
@@ -396,6 +396,22 @@ fn meeting_name(m: MeetingPreference) -> &'static str {
         MeetingPreference::Both => "in person or online",
     }
 }
+
+/// A proposed pair with its score and explanation, for a coordinator to decide on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    /// The newcomer.
+    pub newcomer: ParticipantId,
+    /// The established resident.
+    pub resident: ParticipantId,
+    /// The score (the explanation's total).
+    pub score: i64,
+    /// The score per criterion, in words.
+    pub explanation: Explanation,
+}
+
+/// The points of each criterion, in [`Criterion`] declaration order.
+pub(crate) type Points = [i32; 8];
 
 /// Builds the explanation of an admissible pair.
 pub(crate) fn explain(

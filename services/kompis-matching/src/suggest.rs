@@ -1,12 +1,11 @@
 //! Suggestions: the best candidates of one participant against a prepared pool.
 
 use crate::config::Config;
-use crate::engine::Proposal;
 use crate::geo;
 use crate::kernel::{self, Dynamic, Fixed, Row, Tables, Words};
 use crate::model::{Exclusions, Participant, Role};
 use crate::prep::{self, Dict, Side};
-use crate::score::{self, Violation};
+use crate::score::{self, Proposal, Violation};
 
 /// A pool of participants prepared once (for example every ready resident of a
 /// chapter), to ask for the best candidates of many participants against it.

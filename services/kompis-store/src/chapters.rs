@@ -58,7 +58,7 @@ macro_rules! select_chapter {
     };
 }
 
-/// Inserts a chapter with its matching weights at their defaults. Runs several
+/// Inserts a chapter, created at `at`, with its matching weights at their defaults. Runs several
 /// statements: call it inside a transaction.
 ///
 /// A municipality already covered by another chapter is [`StoreError::AlreadyExists`]
@@ -67,10 +67,11 @@ pub async fn insert_chapter(
     tx: &mut PgConnection,
     id: &Slug,
     fields: &ChapterFields,
+    at: OffsetDateTime,
 ) -> Result<Chapter, StoreError> {
     sqlx::query(
-        "INSERT INTO chapters (id, display_name, contact_email, activity_reminder_hours)
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO chapters (id, display_name, contact_email, activity_reminder_hours, create_time, update_time)
+         VALUES ($1, $2, $3, $4, $5, $5)",
     )
     .bind(id.as_str())
     .bind(&fields.display_name)
@@ -80,6 +81,7 @@ pub async fn insert_chapter(
             .activity_reminder_hours
             .unwrap_or(DEFAULT_ACTIVITY_REMINDER_HOURS),
     )
+    .bind(at)
     .execute(&mut *tx)
     .await?;
     sqlx::query("INSERT INTO matching_weights (chapter_id) VALUES ($1)")
@@ -90,21 +92,23 @@ pub async fn insert_chapter(
     get_chapter(tx, id).await
 }
 
-/// Replaces a chapter's fields. Call it inside a transaction.
+/// Replaces a chapter's fields at `at`. Call it inside a transaction.
 pub async fn update_chapter(
     tx: &mut PgConnection,
     id: &Slug,
     fields: &ChapterFields,
+    at: OffsetDateTime,
 ) -> Result<Chapter, StoreError> {
     let updated = sqlx::query(
         "UPDATE chapters SET display_name = $2, contact_email = $3,
-             activity_reminder_hours = coalesce($4, activity_reminder_hours), update_time = now()
+             activity_reminder_hours = coalesce($4, activity_reminder_hours), update_time = $5
          WHERE id = $1",
     )
     .bind(id.as_str())
     .bind(&fields.display_name)
     .bind(&fields.contact_email)
     .bind(fields.activity_reminder_hours)
+    .bind(at)
     .execute(&mut *tx)
     .await?;
     if updated.rows_affected() == 0 {

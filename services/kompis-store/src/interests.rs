@@ -21,22 +21,24 @@ pub struct Interest {
     pub create_time: OffsetDateTime,
 }
 
-/// Inserts an interest.
+/// Inserts an interest, created at `at`.
 pub async fn insert_interest<'c>(
     db: impl PgExecutor<'c>,
     chapter: &Slug,
     id: &Slug,
     display_name: &str,
     category: &str,
+    at: OffsetDateTime,
 ) -> Result<Interest, StoreError> {
     Ok(sqlx::query_as(
-        "INSERT INTO interests (chapter_id, id, display_name, category) VALUES ($1, $2, $3, $4)
-         RETURNING *",
+        "INSERT INTO interests (chapter_id, id, display_name, category, create_time)
+         VALUES ($1, $2, $3, $4, $5) RETURNING *",
     )
     .bind(chapter.as_str())
     .bind(id.as_str())
     .bind(display_name)
     .bind(category)
+    .bind(at)
     .fetch_one(db)
     .await?)
 }

@@ -34,9 +34,8 @@ impl ParticipantNote {
     /// `chapters/{chapter}/participants/{participant}/notes/{note}`.
     pub fn resource_name(&self) -> String {
         format!(
-            "{}/notes/{}",
-            crate::participants::resource_name(&self.chapter_id, self.participant_id),
-            self.id
+            "chapters/{}/participants/{}/notes/{}",
+            self.chapter_id, self.participant_id, self.id
         )
     }
 }

@@ -52,15 +52,16 @@ pub struct OrganizationFields {
     pub contact_email: String,
 }
 
-/// Inserts an organisation.
+/// Inserts an organisation, created at `at`.
 pub async fn insert_organization<'c>(
     db: impl PgExecutor<'c>,
     id: &Slug,
     fields: &OrganizationFields,
+    at: OffsetDateTime,
 ) -> Result<Organization, StoreError> {
     Ok(sqlx::query_as(
-        "INSERT INTO organizations (id, chapter_id, municipality_id, kind, display_name, contact_email)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        "INSERT INTO organizations (id, chapter_id, municipality_id, kind, display_name, contact_email, create_time, update_time)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING *",
     )
     .bind(id.as_str())
     .bind(fields.chapter.as_str())
@@ -68,19 +69,21 @@ pub async fn insert_organization<'c>(
     .bind(fields.kind)
     .bind(&fields.display_name)
     .bind(&fields.contact_email)
+    .bind(at)
     .fetch_one(db)
     .await?)
 }
 
-/// Replaces an organisation's fields.
+/// Replaces an organisation's fields at `at`.
 pub async fn update_organization<'c>(
     db: impl PgExecutor<'c>,
     id: &Slug,
     fields: &OrganizationFields,
+    at: OffsetDateTime,
 ) -> Result<Organization, StoreError> {
     Ok(sqlx::query_as(
         "UPDATE organizations SET chapter_id = $2, municipality_id = $3, kind = $4,
-                display_name = $5, contact_email = $6, update_time = now()
+                display_name = $5, contact_email = $6, update_time = $7
          WHERE id = $1 RETURNING *",
     )
     .bind(id.as_str())
@@ -89,6 +92,7 @@ pub async fn update_organization<'c>(
     .bind(fields.kind)
     .bind(&fields.display_name)
     .bind(&fields.contact_email)
+    .bind(at)
     .fetch_one(db)
     .await?)
 }

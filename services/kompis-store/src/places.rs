@@ -36,19 +36,22 @@ pub struct NewMunicipality {
     pub region: String,
 }
 
-/// Inserts a municipality. A taken id or code is [`StoreError::AlreadyExists`].
+/// Inserts a municipality, created at `at`. A taken id or code is
+/// [`StoreError::AlreadyExists`].
 pub async fn insert_municipality<'c>(
     db: impl PgExecutor<'c>,
     new: &NewMunicipality,
+    at: OffsetDateTime,
 ) -> Result<Municipality, StoreError> {
     Ok(sqlx::query_as(
-        "INSERT INTO municipalities (id, display_name, code, region) VALUES ($1, $2, $3, $4)
-         RETURNING *",
+        "INSERT INTO municipalities (id, display_name, code, region, create_time, update_time)
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
     )
     .bind(new.id.as_str())
     .bind(&new.display_name)
     .bind(new.code.as_str())
     .bind(&new.region)
+    .bind(at)
     .fetch_one(db)
     .await?)
 }
@@ -104,35 +107,39 @@ pub struct DistrictFields {
     pub coordinates: Coordinates,
 }
 
-/// Inserts a district. An unknown municipality is [`StoreError::MissingReference`].
+/// Inserts a district, created at `at`. An unknown municipality is
+/// [`StoreError::MissingReference`].
 pub async fn insert_district<'c>(
     db: impl PgExecutor<'c>,
     municipality: &Slug,
     id: &Slug,
     fields: &DistrictFields,
+    at: OffsetDateTime,
 ) -> Result<District, StoreError> {
     Ok(sqlx::query_as(
-        "INSERT INTO districts (municipality_id, id, display_name, latitude, longitude)
-         VALUES ($1, $2, $3, $4, $5) RETURNING *",
+        "INSERT INTO districts (municipality_id, id, display_name, latitude, longitude, create_time, update_time)
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING *",
     )
     .bind(municipality.as_str())
     .bind(id.as_str())
     .bind(&fields.display_name)
     .bind(fields.coordinates.latitude())
     .bind(fields.coordinates.longitude())
+    .bind(at)
     .fetch_one(db)
     .await?)
 }
 
-/// Replaces a district's fields.
+/// Replaces a district's fields at `at`.
 pub async fn update_district<'c>(
     db: impl PgExecutor<'c>,
     municipality: &Slug,
     id: &Slug,
     fields: &DistrictFields,
+    at: OffsetDateTime,
 ) -> Result<District, StoreError> {
     Ok(sqlx::query_as(
-        "UPDATE districts SET display_name = $3, latitude = $4, longitude = $5, update_time = now()
+        "UPDATE districts SET display_name = $3, latitude = $4, longitude = $5, update_time = $6
          WHERE municipality_id = $1 AND id = $2 RETURNING *",
     )
     .bind(municipality.as_str())
@@ -140,6 +147,7 @@ pub async fn update_district<'c>(
     .bind(&fields.display_name)
     .bind(fields.coordinates.latitude())
     .bind(fields.coordinates.longitude())
+    .bind(at)
     .fetch_one(db)
     .await?)
 }

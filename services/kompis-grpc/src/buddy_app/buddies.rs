@@ -19,6 +19,7 @@ use crate::auth::Principal;
 use crate::kit::RequestId;
 use crate::kit::convert::timestamp;
 use crate::kit::errors::{ApiError, ApiResult};
+use crate::matchmaking;
 use crate::parse::person::contact_pb;
 use crate::parse::profile::profile_pb;
 use crate::views::matching::{answer_pb, parse_answer, parse_match_name, state_pb};
@@ -111,7 +112,7 @@ impl BuddyApp {
             })
             .await?;
         if answer == ProposalAnswer::Declined {
-            crate::matching::offer_after(&self.kit, &req.r#match, now).await;
+            matchmaking::offer_next_after(self.kit.store(), id, now).await;
         }
         Ok(response)
     }

@@ -87,3 +87,129 @@ async fn the_worker_forgets_answers_kept_for_retries_once_the_clock_passes_their
     assert_eq!(again.code(), tonic::Code::AlreadyExists);
     assert!(first.interest.is_some());
 }
+
+#[tokio::test]
+async fn reference_records_carry_the_clocks_times_when_created_and_changed() {
+    let start = datetime!(2026-05-04 08:30 UTC);
+    let later = start + time::Duration::days(2);
+    let app = support::spawn_app_with_clock(start).await;
+    let mut admin = AdminServiceClient::new(authed(app.channel(), &app.administrator()));
+    let mask = |paths: &[&str]| {
+        Some(prost_types::FieldMask {
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+        })
+    };
+
+    let chapter = admin
+        .create_chapter(CreateChapterRequest {
+            chapter_id: "goteborg".into(),
+            chapter: Some(Chapter {
+                display_name: "Kompis Göteborg".into(),
+                municipalities: vec!["municipalities/goteborg".into()],
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .chapter
+        .unwrap();
+    let district = admin
+        .create_district(CreateDistrictRequest {
+            parent: "municipalities/goteborg".into(),
+            district_id: "lovgardet".into(),
+            district: Some(District {
+                display_name: "Lövgärdet".into(),
+                latitude: 57.79,
+                longitude: 12.05,
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .district
+        .unwrap();
+    let organization = admin
+        .create_organization(CreateOrganizationRequest {
+            organization_id: "sfi-lovgardet".into(),
+            organization: Some(Organization {
+                display_name: "SFI Angered".into(),
+                kind: OrganizationKind::SfiSchool.into(),
+                chapter: "chapters/goteborg".into(),
+                municipality: "municipalities/goteborg".into(),
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .organization
+        .unwrap();
+    for (what, create, update) in [
+        ("chapter", &chapter.create_time, &chapter.update_time),
+        ("district", &district.create_time, &district.update_time),
+        (
+            "organization",
+            &organization.create_time,
+            &organization.update_time,
+        ),
+    ] {
+        assert_eq!((create, update), (&at(start), &at(start)), "{what} as created");
+    }
+
+    app.clock().advance(later - start);
+    let chapter = admin
+        .update_chapter(UpdateChapterRequest {
+            chapter: Some(Chapter {
+                display_name: "Kompis Göteborg och Angered".into(),
+                ..chapter
+            }),
+            update_mask: mask(&["display_name"]),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .chapter
+        .unwrap();
+    let district = admin
+        .update_district(UpdateDistrictRequest {
+            district: Some(District {
+                display_name: "Lövgärdet centrum".into(),
+                ..district
+            }),
+            update_mask: mask(&["display_name"]),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .district
+        .unwrap();
+    let organization = admin
+        .update_organization(UpdateOrganizationRequest {
+            organization: Some(Organization {
+                display_name: "SFI Angered och Gårdsten".into(),
+                ..organization
+            }),
+            update_mask: mask(&["display_name"]),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .organization
+        .unwrap();
+    for (what, create, update) in [
+        ("chapter", &chapter.create_time, &chapter.update_time),
+        ("district", &district.create_time, &district.update_time),
+        (
+            "organization",
+            &organization.create_time,
+            &organization.update_time,
+        ),
+    ] {
+        assert_eq!((create, update), (&at(start), &at(later)), "{what} as changed");
+    }
+}
