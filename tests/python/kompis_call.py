@@ -56,7 +56,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="PATH",
         help="print only this field of the answer as plain text, for scripts: "
         "a dotted path of JSON names, list items by number (referral.name, "
-        "interviews.0.name)",
+        "interviews.0.name); a field at its default prints as one ([] , 0, an "
+        "empty line)",
     )
     parser.add_argument(
         "--raw",
@@ -216,22 +217,59 @@ def readable(message) -> object:
     return out
 
 
-def pick_field(value, path: str):
+def pick_field(message, path: str, raw: bool) -> object:
+    """The value at `path` (`referral.name`, `participants.0.name`) in `message`.
+
+    Walked on the message itself, not on its JSON: proto3 JSON leaves out fields at
+    their default, so an empty list prints `[]`, a zero `0`, an unset enum its zero
+    value and an empty string an empty line, instead of "no such field". A name that
+    is not a field of the message, or an index past the end of a list, is an error.
+    """
+    from google.protobuf import json_format
+    from google.protobuf.message import Message
+
+    def leaf(value, field):
+        if isinstance(value, Message):
+            return json.loads(json_format.MessageToJson(value)) if raw else readable(value)
+        if field is not None and field.enum_type is not None:
+            known = field.enum_type.values_by_number.get(value)
+            return known.name if known is not None else value
+        if isinstance(value, bytes):
+            import base64
+
+            return base64.b64encode(value).decode()
+        return value
+
+    value, field, walked, is_list = message, None, [], False
     for part in path.split("."):
-        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        elif isinstance(value, dict) and part in value:
-            value = value[part]
+        if isinstance(value, Message) and not is_list:
+            desc = value.DESCRIPTOR
+            found = desc.fields_by_camelcase_name.get(part) or desc.fields_by_name.get(part)
+            if found is None:
+                where = ".".join(walked) or "the answer"
+                fields = ", ".join(f.json_name for f in desc.fields)
+                raise KeyError(f"{where} ({desc.full_name}) has no field {part}; its fields: {fields}")
+            value, field = getattr(value, found.name), found
+            is_list = _is_repeated(found)
+        elif is_list:
+            if not part.isdigit() or int(part) >= len(value):
+                raise KeyError(f"{'.'.join(walked)} has {len(value)} elements; no element {part}")
+            value, is_list = value[int(part)], False
         else:
-            raise KeyError(f"the answer has no field {path}")
-    return value
+            raise KeyError(f"{'.'.join(walked)} is a single value; it has no field {part}")
+        walked.append(part)
+    if is_list:
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            return {str(k): leaf(v, None) for k, v in value.items()}
+        return [leaf(v, field) for v in value]
+    return leaf(value, field)
 
 
 def render(message, raw: bool, field: str | None = None) -> str:
     from google.protobuf import json_format
 
     if field:
-        value = pick_field(json.loads(json_format.MessageToJson(message)) if raw else readable(message), field)
+        value = pick_field(message, field, raw)
         return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if raw:
         return json_format.MessageToJson(message, indent=2, ensure_ascii=False)
@@ -374,7 +412,10 @@ def main(argv: list[str]) -> int:
     except grpc.RpcError as err:
         print(describe_error(err), file=sys.stderr)
         return 1
-    except (KeyError, json_format.ParseError, json.JSONDecodeError) as err:
+    except KeyError as err:
+        print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+    except (json_format.ParseError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     finally:

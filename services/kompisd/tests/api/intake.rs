@@ -174,6 +174,42 @@ async fn the_client_shows_every_bad_field_and_the_reason_of_a_refused_call() {
 }
 
 #[tokio::test]
+async fn the_clients_field_option_prints_values_left_at_their_default() {
+    let app = support::spawn_app_with_demo().await;
+    let coordinator = app.coordinator("botkyrka");
+    let person = register(&app, resident(1)).await;
+    let request = format!(r#"{{"parent": "{}"}}"#, person.name);
+    let field = |name: &'static str| {
+        let request = request.clone();
+        let coordinator = coordinator.clone();
+        let app = &app;
+        async move {
+            client(
+                app,
+                &coordinator,
+                &[
+                    "--field",
+                    name,
+                    "call",
+                    "kompis.v1.ParticipantService/ListParticipantNotes",
+                    &request,
+                ],
+            )
+            .await
+        }
+    };
+
+    // Nothing noted yet: proto3 JSON leaves both fields out, the client prints defaults.
+    assert_eq!(field("notes").await, (0, "[]\n".to_owned(), String::new()));
+    assert_eq!(field("nextPageToken").await, (0, "\n".to_owned(), String::new()));
+    // A name the message does not have is still an error, naming the fields it has.
+    let (code, stdout, stderr) = field("noets").await;
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("has no field noets"), "{stderr}");
+    assert!(stderr.contains("notes, nextPageToken"), "{stderr}");
+}
+
+#[tokio::test]
 async fn the_client_shows_error_metadata_such_as_the_states_of_a_refused_transition() {
     let app = support::spawn_app_with_demo().await;
     let referral = refer(&app, referral("+46701234567")).await;
