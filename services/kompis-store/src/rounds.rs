@@ -18,9 +18,13 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::StoreError;
+use kompis_domain::{EventKind, MatchState, NotificationKind, ParticipantRole, ParticipantState};
+use kompis_messages::{Params, Template};
+
 use crate::events::{self, Attributes, NewEvent};
-use crate::matches::{PoolMember, SYSTEM, StoredScore};
+use crate::matches::{PlaceRefused, PoolMember, SYSTEM, StoredScore};
+use crate::notifications::{self, NewNotification};
+use crate::{DomainViolation, StoreError};
 
 /// The first key of the chapter's round lock (`pg_advisory_*lock(int, int)`): the
 /// ASCII of "kmrd". The second key is `hashtext(chapter_id)`; two chapters whose names
@@ -738,6 +742,253 @@ pub async fn proposals_to_commit<'c>(
     .bind(only)
     .fetch_all(db)
     .await?)
+}
+
+/// A participant of a commit as the engine reads them, with their chapter.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CommitMember {
+    /// The chapter.
+    pub chapter_id: String,
+    /// The rest, as the engine reads it.
+    #[sqlx(flatten)]
+    pub member: PoolMember,
+}
+
+/// Locks the participants of a commit and reads them as the engine does, in one
+/// statement: newcomers first, then residents, each in id order. That is the order of
+/// every other lock taken on participants (a match locks its newcomer, then its
+/// resident), so a commit and a concurrent proposal or answer wait for each other but
+/// never deadlock. Rows of unknown ids are missing from the result.
+pub async fn lock_commit_members(
+    tx: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<CommitMember>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT p.chapter_id, p.id, p.role, p.state, p.birth_year, p.gender, p.languages,
+             p.swedish_level, p.interests, p.free_tags, p.availability, p.meeting_preference,
+             p.wishes, p.buddy_capacity, p.has_children, p.active_match_count, p.waiting_since,
+             d.latitude, d.longitude
+         FROM participants p
+         JOIN districts d ON d.municipality_id = p.municipality_id AND d.id = p.district_id
+         WHERE p.id = ANY($1)
+         ORDER BY p.role <> 'newcomer', p.id
+         FOR NO KEY UPDATE OF p",
+    )
+    .bind(ids)
+    .fetch_all(tx)
+    .await?)
+}
+
+/// The never-propose-again pairs among `pairs` (newcomer, resident).
+pub async fn excluded_among<'c>(
+    db: impl PgExecutor<'c>,
+    newcomers: &[Uuid],
+    residents: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT n.newcomer_id, n.resident_id FROM never_propose_again n
+         JOIN UNNEST($1::uuid[], $2::uuid[]) AS g (newcomer_id, resident_id)
+           ON g.newcomer_id = n.newcomer_id AND g.resident_id = n.resident_id",
+    )
+    .bind(newcomers)
+    .bind(residents)
+    .fetch_all(db)
+    .await?)
+}
+
+/// One proposal of a commit, checked by the caller against the engine's rules as
+/// things are now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitPair {
+    /// The newcomer.
+    pub newcomer: Uuid,
+    /// The established resident.
+    pub resident: Uuid,
+    /// The engine's explanation, as of now.
+    pub score: StoredScore,
+}
+
+/// What a commit writes besides its pairs.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitOf<'a> {
+    /// The round.
+    pub round: Uuid,
+    /// Its chapter.
+    pub chapter: &'a str,
+    /// Who commits.
+    pub proposer: &'a str,
+    /// Until when the proposals may be answered.
+    pub deadline: OffsetDateTime,
+    /// When, from the clock.
+    pub at: OffsetDateTime,
+}
+
+/// A pair of a commit that cannot take its places: nothing may be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairRefused {
+    /// The newcomer of the pair (its proposal's id).
+    pub newcomer: Uuid,
+    /// Why.
+    pub why: PlaceRefused,
+}
+
+/// Proposes every pair as `matches::propose` proposes one, set-based: the places of
+/// all pairs are checked under the rows' locks (taken again here, in the order of
+/// [`lock_commit_members`]), then counted, the matches inserted, their events appended
+/// and both people of each notified, a few statements per [`BATCH`] pairs. Returns
+/// (newcomer, match) of each pair in order, or the first pair whose places no longer
+/// hold, having written nothing. The caller's transaction makes it all or nothing.
+pub async fn propose_all(
+    tx: &mut PgConnection,
+    c: &CommitOf<'_>,
+    pairs: &[CommitPair],
+) -> Result<Result<Vec<(Uuid, Uuid)>, PairRefused>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Place {
+        id: Uuid,
+        chapter_id: String,
+        role: String,
+        state: String,
+        active_match_count: i32,
+        buddy_capacity: i32,
+    }
+    let ids: Vec<Uuid> = pairs.iter().flat_map(|p| [p.newcomer, p.resident]).collect();
+    let places: Vec<Place> = sqlx::query_as(
+        "SELECT id, chapter_id, role, state, active_match_count, buddy_capacity
+         FROM participants WHERE id = ANY($1)
+         ORDER BY role <> 'newcomer', id
+         FOR NO KEY UPDATE",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let places: std::collections::HashMap<Uuid, Place> = places.into_iter().map(|p| (p.id, p)).collect();
+    let mut taken: std::collections::HashMap<Uuid, i32> = std::collections::HashMap::new();
+    for p in pairs {
+        let refuse = |why| {
+            Ok(Err(PairRefused {
+                newcomer: p.newcomer,
+                why,
+            }))
+        };
+        let (Some(n), Some(r)) = (places.get(&p.newcomer), places.get(&p.resident)) else {
+            return refuse(PlaceRefused::NotMatchable);
+        };
+        if n.chapter_id != c.chapter
+            || r.chapter_id != c.chapter
+            || n.role != ParticipantRole::Newcomer.as_str()
+            || r.role != ParticipantRole::EstablishedResident.as_str()
+        {
+            return refuse(PlaceRefused::NotMatchable);
+        }
+        let n_taken = taken.entry(p.newcomer).or_default();
+        if n.active_match_count + *n_taken > 0 {
+            return refuse(PlaceRefused::NewcomerTaken);
+        }
+        *n_taken += 1;
+        let n_state: ParticipantState = n
+            .state
+            .parse()
+            .map_err(|_| StoreError::corrupt("participant state", &n.state))?;
+        let r_state: ParticipantState = r
+            .state
+            .parse()
+            .map_err(|_| StoreError::corrupt("participant state", &r.state))?;
+        if n_state != ParticipantState::Ready
+            || !matches!(r_state, ParticipantState::Ready | ParticipantState::Matched)
+        {
+            return refuse(PlaceRefused::NotMatchable);
+        }
+        let r_taken = taken.entry(p.resident).or_default();
+        if r.active_match_count + *r_taken >= r.buddy_capacity {
+            return refuse(PlaceRefused::ResidentFull);
+        }
+        *r_taken += 1;
+    }
+    let (counted, by): (Vec<Uuid>, Vec<i32>) = taken.into_iter().unzip();
+    sqlx::query(
+        "UPDATE participants p SET active_match_count = p.active_match_count + t.n
+         FROM UNNEST($1::uuid[], $2::integer[]) AS t (id, n) WHERE p.id = t.id",
+    )
+    .bind(&counted)
+    .bind(&by)
+    .execute(&mut *tx)
+    .await?;
+    let params = Params::new().time("deadline", c.deadline);
+    let mut committed = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(BATCH) {
+        let match_ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+        let newcomers: Vec<Uuid> = chunk.iter().map(|p| p.newcomer).collect();
+        let residents: Vec<Uuid> = chunk.iter().map(|p| p.resident).collect();
+        let scores: Vec<Json<&StoredScore>> = chunk.iter().map(|p| Json(&p.score)).collect();
+        let inserted = sqlx::query(
+            "INSERT INTO matches (id, chapter_id, newcomer_id, resident_id, state, score, proposer,
+                 matching_round_id, deadline_time, create_time, update_time)
+             SELECT g.id, $2, g.newcomer_id, g.resident_id, 'proposed', g.score, $6, $7, $8, $9, $9
+             FROM UNNEST($1::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[])
+                 AS g (id, newcomer_id, resident_id, score)",
+        )
+        .bind(&match_ids)
+        .bind(c.chapter)
+        .bind(&newcomers)
+        .bind(&residents)
+        .bind(&scores)
+        .bind(c.proposer)
+        .bind(c.round)
+        .bind(c.deadline)
+        .bind(c.at)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            // The partial unique index, should the counter not show a live match (it
+            // cannot, under the row locks; kept as the last word).
+            Err(sqlx::Error::Database(e)) if e.constraint() == Some("matches_one_live_per_newcomer") => {
+                return Err(StoreError::Domain(DomainViolation::LiveMatch));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let subjects: Vec<String> = match_ids
+            .iter()
+            .map(|id| crate::matches::resource_name(c.chapter, *id))
+            .collect();
+        let event_matches: Vec<Option<Uuid>> = match_ids.iter().copied().map(Some).collect();
+        events::append_batch(
+            &mut *tx,
+            &NewEvent {
+                chapter_id: c.chapter,
+                subject: "",
+                kind: EventKind::Match,
+                actor: c.proposer,
+                occur_time: c.at,
+                from_state: "",
+                to_state: MatchState::Proposed.as_str(),
+                reason: "",
+                attributes: Attributes::default(),
+            },
+            &subjects,
+            &event_matches,
+        )
+        .await?;
+        let notes: Vec<NewNotification<'_>> = chunk
+            .iter()
+            .zip(&subjects)
+            .flat_map(|(p, subject)| {
+                [p.newcomer, p.resident].map(|participant| NewNotification {
+                    participant,
+                    chapter: c.chapter,
+                    kind: NotificationKind::BuddyProposed,
+                    subject,
+                    template: Template::BuddyProposed,
+                    params: &params,
+                    at: c.at,
+                })
+            })
+            .collect();
+        notifications::enqueue_batch(tx, &notes).await?;
+        committed.extend(newcomers.into_iter().zip(match_ids));
+    }
+    Ok(Ok(committed))
 }
 
 /// Records a commit: each (newcomer, match) on its proposal, and the round COMMITTED.

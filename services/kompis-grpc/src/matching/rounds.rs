@@ -16,7 +16,7 @@ use kompis_domain::{Clock, ParticipantRole, Violations};
 use kompis_matching as engine;
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
-use kompis_store::matches::{self, NewProposal};
+use kompis_store::matches;
 use kompis_store::rounds::{self, Phase, Round, RoundState, WaitReason};
 use kompis_store::{DomainViolation, Store, StoreError, Tx};
 use time::OffsetDateTime;
@@ -505,6 +505,13 @@ pub async fn commit(
 
 /// Proposes each pair as CreateMatch would, after checking it again against the
 /// engine's rules as things are now; returns (newcomer, match) of each.
+///
+/// Set-based, so that a national round (about 58,000 proposals) commits well inside
+/// the request timeout: the participants of every pair are locked and read in one
+/// statement, the rules checked in memory, and the store writes the matches, their
+/// events and notifications a few statements per batch of pairs
+/// ([`rounds::propose_all`]). The first pair that no longer holds fails the whole
+/// commit; the transaction then writes nothing.
 async fn commit_proposals(
     tx: &mut Tx,
     round: &Round,
@@ -516,51 +523,59 @@ async fn commit_proposals(
     let programme = matches::get_programme(&mut **tx, chapter).await?;
     let deadline = now + time::Duration::days(i64::from(programme.proposal_deadline_days));
     let mut config = matchmaking::engine_config(tx, chapter).await?;
+    let ids: Vec<Uuid> = proposals
+        .iter()
+        .flat_map(|p| [p.newcomer_id, p.resident_id])
+        .collect();
+    // Locked before they are read, so that the rules are checked on what is written.
+    let members = rounds::lock_commit_members(tx, &ids).await?;
+    let newcomers: Vec<Uuid> = proposals.iter().map(|p| p.newcomer_id).collect();
+    let residents: Vec<Uuid> = proposals.iter().map(|p| p.resident_id).collect();
+    let mut exclusions = engine::Exclusions::default();
+    for (n, r) in rounds::excluded_among(&mut **tx, &newcomers, &residents).await? {
+        exclusions.insert(engine_id(n), engine_id(r));
+    }
     let mut interests = Interests::default();
-    let mut committed = Vec::with_capacity(proposals.len());
+    let mut people = HashMap::with_capacity(members.len());
+    for m in &members {
+        let mut person = to_engine(&m.member, now, &mut interests)?;
+        // Places are the store's to decide under the row locks (as in CreateMatch).
+        person.active_matches = 0;
+        people.insert(m.member.id, person);
+    }
+    config.interest_names = interests.names();
+    let mut pairs = Vec::with_capacity(proposals.len());
     for p in proposals {
         let name = proposal_name(chapter, round.id, p.newcomer_id);
-        // Places are the store's to decide under the row locks (as in CreateMatch).
-        let mut n = to_engine(
-            &matches::pool_member(&mut **tx, p.newcomer_id).await?,
-            now,
-            &mut interests,
-        )?;
-        let mut r = to_engine(
-            &matches::pool_member(&mut **tx, p.resident_id).await?,
-            now,
-            &mut interests,
-        )?;
-        n.active_matches = 0;
-        r.active_matches = 0;
-        let mut exclusions = engine::Exclusions::default();
-        if matches::is_excluded(&mut **tx, p.newcomer_id, p.resident_id).await? {
-            exclusions.insert(engine_id(p.newcomer_id), engine_id(p.resident_id));
-        }
-        config.interest_names = interests.names();
-        let explanation = engine::evaluate(&n, &r, &config, &exclusions).map_err(|v| conflict(&name, v))?;
-        let proposal = NewProposal {
-            chapter,
+        let (Some(n), Some(r)) = (people.get(&p.newcomer_id), people.get(&p.resident_id)) else {
+            return Err(conflict(&name, "a participant no longer exists"));
+        };
+        let explanation = engine::evaluate(n, r, &config, &exclusions).map_err(|v| conflict(&name, v))?;
+        pairs.push(rounds::CommitPair {
             newcomer: p.newcomer_id,
             resident: p.resident_id,
-            score: Some(stored_score(&explanation)),
-            override_: None,
-            proposer,
-            matching_round: Some(round.id),
-            deadline,
-            at: now,
-        };
-        let m = match matches::propose(tx, &proposal).await {
-            Ok(Ok(m)) => m,
-            Ok(Err(refused)) => return Err(conflict(&name, refused)),
-            Err(StoreError::Domain(DomainViolation::LiveMatch)) => {
-                return Err(conflict(&name, "the newcomer already has a live match"));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        committed.push((p.newcomer_id, m.id));
+            score: stored_score(&explanation),
+        });
     }
-    Ok(committed)
+    let of = rounds::CommitOf {
+        round: round.id,
+        chapter,
+        proposer,
+        deadline,
+        at: now,
+    };
+    match rounds::propose_all(tx, &of, &pairs).await {
+        Ok(Ok(committed)) => Ok(committed),
+        Ok(Err(refused)) => Err(conflict(
+            &proposal_name(chapter, round.id, refused.newcomer),
+            refused.why,
+        )),
+        Err(StoreError::Domain(DomainViolation::LiveMatch)) => Err(conflict(
+            &rounds::resource_name(chapter, round.id),
+            "a newcomer already has a live match",
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The phase of a running engine at `permille` (see [`engine::Progress`]).

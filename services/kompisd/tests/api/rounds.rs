@@ -723,3 +723,179 @@ async fn a_round_outside_the_callers_scope_is_not_found_and_bad_requests_name_ev
         .unwrap_err();
     assert_eq!(bad_fields(&err), ["proposals[0]"]);
 }
+
+/// `count` copies of the READY participant `template`, written in SQL (the fast way to
+/// a national pool; each is READY with the template's profile and a phone number of
+/// its own under `phones`, such as "+46701"); returns their ids.
+async fn copies(app: &TestApp, template: &Participant, count: i64, phones: &str) -> Vec<uuid::Uuid> {
+    sqlx::query_scalar(
+        "INSERT INTO participants
+         SELECT (jsonb_populate_record(NULL::participants, to_jsonb(p) || jsonb_build_object(
+             'id', gen_random_uuid(), 'account_subject', NULL, 'email', NULL, 'referral_id', NULL,
+             'phone', $3 || lpad(g::text, 6, '0')))).*
+         FROM participants p, generate_series(1, $2) AS g WHERE p.id = $1
+         RETURNING id",
+    )
+    .bind(id_of(&template.name))
+    .bind(count)
+    .bind(phones)
+    .fetch_all(app.pool())
+    .await
+    .unwrap()
+}
+
+/// A dry run of `pairs` newcomers each proposed one resident of capacity 1, all in
+/// Alby, stored as the worker stores one (the engine's part is measured by its own
+/// benchmarks); returns the round's name and its (newcomer, resident) pairs in order.
+async fn stored_dry_run(app: &TestApp, pairs: i64) -> (String, Vec<(uuid::Uuid, uuid::Uuid)>) {
+    use kompis_store::rounds as store;
+    let newcomers = copies(app, &ready_newcomer(app, 1, ALBY).await, pairs, "+46701").await;
+    let residents = copies(app, &ready_resident(app, 1, ALBY, 1).await, pairs, "+46702").await;
+    let db = kompis_store::Store::connect_lazy(app.database_url(), 2).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let mut tx = db.begin().await.unwrap();
+    let round = store::create(
+        &mut tx,
+        &store::NewRound {
+            chapter: "botkyrka",
+            municipality: None,
+            district: None,
+            creator: "coordinator-botkyrka",
+            at: now,
+        },
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    store::start(&mut tx, round.id, now).await.unwrap().unwrap();
+    let proposals: Vec<store::NewRoundProposal> = newcomers
+        .iter()
+        .zip(&residents)
+        .map(|(n, r)| store::NewRoundProposal {
+            newcomer: *n,
+            resident: *r,
+            score: kompis_store::matches::StoredScore {
+                total: 0,
+                criteria: Vec::new(),
+            },
+        })
+        .collect();
+    let figures = store::Figures {
+        newcomers_ready: pairs as i32,
+        residents_ready: pairs as i32,
+        resident_capacity: pairs as i32,
+        admissible_pairs: pairs * pairs,
+        matched: pairs as i32,
+        waiting: 0,
+        total_score: 0,
+    };
+    store::succeed(&mut tx, round.id, &figures, &proposals, &[], now)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    let pairs = newcomers.into_iter().zip(residents).collect();
+    (round.resource_name(), pairs)
+}
+
+/// How many rows of `sql` (one count with the round's id as `$1`).
+async fn count(app: &TestApp, sql: &'static str, round: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(id_of(round))
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
+const ROUND_MATCHES: &str = "SELECT count(*) FROM matches WHERE matching_round_id = $1";
+const ROUND_NOTIFICATIONS: &str = "SELECT count(*) FROM notifications n
+    JOIN matches m ON n.subject = 'chapters/' || m.chapter_id || '/matches/' || m.id
+    WHERE m.matching_round_id = $1";
+const ROUND_EVENTS: &str = "SELECT count(*) FROM events e
+    JOIN matches m ON e.match_id = m.id WHERE m.matching_round_id = $1 AND e.to_state = 'proposed'";
+const ROUND_PLACES: &str = "SELECT COALESCE(sum(p.active_match_count), 0) FROM participants p
+    JOIN matching_round_proposals r ON p.id IN (r.newcomer_id, r.resident_id) WHERE r.round_id = $1";
+
+/// Commits all of a large stored dry run and checks every pair became a proposed match
+/// with its event, both notifications and both places; returns how long the call took.
+async fn commit_at_scale(pairs: i64) -> std::time::Duration {
+    let mut app = support::spawn_app_with_demo_configured(|s| s.run_worker = false).await;
+    let (round, _) = stored_dry_run(&app, pairs).await;
+
+    let started = std::time::Instant::now();
+    let committed = commit(&app, &round, &[]).await.unwrap();
+    let took = started.elapsed();
+
+    assert_eq!(
+        (committed.state, i64::from(committed.committed_proposals)),
+        (MatchingRoundState::Committed as i32, pairs)
+    );
+    assert_eq!(count(&app, ROUND_MATCHES, &round).await, pairs);
+    assert_eq!(count(&app, ROUND_EVENTS, &round).await, pairs);
+    assert_eq!(count(&app, ROUND_NOTIFICATIONS, &round).await, 2 * pairs);
+    assert_eq!(count(&app, ROUND_PLACES, &round).await, 2 * pairs);
+    let (listed, _) = all_proposals(&app, &round, 1000).await;
+    assert!(listed.iter().all(|p| !p.r#match.is_empty()));
+    app.stop_server().await;
+    took
+}
+
+#[tokio::test]
+async fn a_commit_of_thousands_of_proposals_proposes_every_pair_in_one_call() {
+    let took = commit_at_scale(3_000).await;
+    eprintln!("committed 3,000 proposals in {took:?}");
+}
+
+/// The national figure: about 58,000 proposals, one call inside the 30 s request
+/// timeout. Run it with `-- --ignored rounds::a_national_commit`.
+#[tokio::test]
+#[ignore = "a national pool: about a minute of setup"]
+async fn a_national_commit_of_58000_proposals_finishes_inside_the_request_timeout() {
+    let took = commit_at_scale(58_000).await;
+    eprintln!("committed 58,000 proposals in {took:?}");
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_large_commit_with_one_pair_that_no_longer_holds_commits_nothing() {
+    let mut app = support::spawn_app_with_demo_configured(|s| s.run_worker = false).await;
+    let (round, pairs) = stored_dry_run(&app, 2_000).await;
+    let person = |id: uuid::Uuid| format!("{CHAPTER}/participants/{id}");
+    // Since the dry run, a coordinator proposed another newcomer to the resident of the
+    // proposal listed last: the only place that resident had.
+    let (last_newcomer, last_resident) = *pairs.last().unwrap();
+    let other = ready_newcomer(&app, 2, ALBY).await;
+    propose(&app, &other.name, &person(last_resident), "")
+        .await
+        .unwrap();
+    let places_before = count(&app, ROUND_PLACES, &round).await;
+
+    let refused = commit(&app, &round, &[]).await.unwrap_err();
+
+    assert_eq!(
+        (refused.code(), reason(&refused)),
+        (Code::FailedPrecondition, "ROUND_PROPOSAL_CONFLICT".into())
+    );
+    let last = format!("{round}/proposals/{last_newcomer}");
+    assert!(refused.message().contains(&last), "{}", refused.message());
+    assert_eq!(count(&app, ROUND_MATCHES, &round).await, 0);
+    assert_eq!(count(&app, ROUND_NOTIFICATIONS, &round).await, 0);
+    assert_eq!(count(&app, ROUND_PLACES, &round).await, places_before);
+    let after = get_round(&app, &round).await;
+    assert_eq!(
+        (after.state, after.committed_proposals),
+        (MatchingRoundState::Succeeded as i32, 0)
+    );
+    // Without that pair, the rest commits.
+    let rest: Vec<String> = pairs[..pairs.len() - 1]
+        .iter()
+        .take(1000)
+        .map(|(n, _)| format!("{round}/proposals/{n}"))
+        .collect();
+    let committed = commit(&app, &round, &rest).await.unwrap();
+    assert_eq!(committed.committed_proposals, 1000);
+    assert_eq!(count(&app, ROUND_MATCHES, &round).await, 1000);
+    app.stop_server().await;
+}
