@@ -83,6 +83,8 @@ text_enum_local! {
         Failed => "failed",
         /// The proposals were committed.
         Committed => "committed",
+        /// A coordinator cancelled it before it was committed.
+        Cancelled => "cancelled",
     }
 }
 
@@ -171,6 +173,10 @@ pub struct Round {
     pub commit_time: Option<OffsetDateTime>,
     /// When last changed.
     pub update_time: OffsetDateTime,
+    /// When cancelled.
+    pub cancel_time: Option<OffsetDateTime>,
+    /// Who cancelled it.
+    pub canceller: Option<String>,
 }
 
 impl Round {
@@ -188,6 +194,50 @@ impl Round {
     pub fn resource_name(&self) -> String {
         resource_name(&self.chapter_id, self.id)
     }
+
+    /// Whether the round has waited for a worker longer than [`STALLED_AFTER`] at `now`.
+    pub fn stalled(&self, now: OffsetDateTime) -> bool {
+        self.state == RoundState::Pending.as_str() && now - self.create_time > STALLED_AFTER
+    }
+}
+
+/// How long a round may stay PENDING before it is reported stalled: a worker looks for
+/// rounds every few seconds, so a round still waiting after this has no worker.
+pub const STALLED_AFTER: time::Duration = time::Duration::minutes(5);
+
+/// A round that cannot be cancelled: committed, failed or cancelled already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotCancellable(pub RoundState);
+
+/// Cancels a round that was not committed (PENDING, RUNNING or SUCCEEDED), with its
+/// event, in the caller's transaction. The row lock orders it with the worker's
+/// [`start`], [`set_progress`] and [`succeed`]: a worker computing it finds it no longer
+/// RUNNING at its next step and stores nothing.
+pub async fn cancel(
+    tx: &mut PgConnection,
+    id: Uuid,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Result<Round, NotCancellable>, StoreError> {
+    let before = lock(tx, id).await?.parsed_state()?;
+    if !matches!(
+        before,
+        RoundState::Pending | RoundState::Running | RoundState::Succeeded
+    ) {
+        return Ok(Err(NotCancellable(before)));
+    }
+    let round: Round = sqlx::query_as(
+        "UPDATE matching_rounds SET state = 'cancelled', phase = 'done', cancel_time = $2,
+             canceller = $3, update_time = $2
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(actor)
+    .fetch_one(&mut *tx)
+    .await?;
+    round_event(tx, &round, actor, Some(before), "", at).await?;
+    Ok(Ok(round))
 }
 
 /// `chapters/{chapter}/matchingRounds/{id}`.
@@ -489,15 +539,16 @@ pub async fn start(tx: &mut PgConnection, id: Uuid, at: OffsetDateTime) -> Resul
     Ok(Some(round))
 }
 
-/// Records a running round's progress (never lowered).
+/// Records a running round's progress (never lowered); false when the round is no
+/// longer RUNNING (it was cancelled): the worker then stops.
 pub async fn set_progress<'c>(
     db: impl PgExecutor<'c>,
     id: Uuid,
     phase: Phase,
     permille: i32,
     at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
         "UPDATE matching_rounds SET phase = $2, progress_permille = GREATEST(progress_permille, $3),
              update_time = $4
          WHERE id = $1 AND state = 'running'",
@@ -508,7 +559,7 @@ pub async fn set_progress<'c>(
     .bind(at)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Marks a running round FAILED with `failure` (no personal data).

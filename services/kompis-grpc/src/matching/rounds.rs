@@ -84,6 +84,7 @@ fn state_pb(state: RoundState) -> pb::MatchingRoundState {
         RoundState::Succeeded => pb::MatchingRoundState::Succeeded,
         RoundState::Failed => pb::MatchingRoundState::Failed,
         RoundState::Committed => pb::MatchingRoundState::Committed,
+        RoundState::Cancelled => pb::MatchingRoundState::Cancelled,
     }
 }
 
@@ -121,8 +122,8 @@ fn wait_reason(reason: engine::WaitReason) -> WaitReason {
     }
 }
 
-/// A round for coordinators.
-pub fn round_pb(r: &Round) -> ApiResult<pb::MatchingRound> {
+/// A round for coordinators, as of `now` (whether it is stalled).
+pub fn round_pb(r: &Round, now: OffsetDateTime) -> ApiResult<pb::MatchingRound> {
     let state = r.parsed_state()?;
     let figures = match (
         r.newcomers_ready,
@@ -167,6 +168,9 @@ pub fn round_pb(r: &Round) -> ApiResult<pb::MatchingRound> {
         commit_time: r.commit_time.and_then(timestamp),
         committed_proposals: r.committed_proposals,
         failure: r.failure.clone(),
+        stalled: r.stalled(now),
+        cancel_time: r.cancel_time.and_then(timestamp),
+        canceller: r.canceller.clone().unwrap_or_default(),
     })
 }
 
@@ -278,7 +282,7 @@ pub async fn run(
         .named(&req.parent)?
         .map_err(|_| in_progress())?;
         Ok(pb::RunMatchingRoundResponse {
-            matching_round: Some(round_pb(&round)?),
+            matching_round: Some(round_pb(&round, now)?),
         })
     })
     .await
@@ -293,7 +297,7 @@ pub async fn get(
     scope::require_role(principal, MANAGERS)?;
     let r = managed_round(kit, principal, &request.get_ref().name, "name").await?;
     Ok(pb::GetMatchingRoundResponse {
-        matching_round: Some(round_pb(&r)?),
+        matching_round: Some(round_pb(&r, kit.now())?),
     })
 }
 
@@ -320,7 +324,10 @@ pub async fn list(
     let mut rows = rounds::list(kit.store().pool(), chapter.as_str(), after, page.fetch_limit()).await?;
     let next_page_token = page.finish(&mut rows, |r| time_key(r.create_time, r.id));
     Ok(pb::ListMatchingRoundsResponse {
-        matching_rounds: rows.iter().map(round_pb).collect::<ApiResult<_>>()?,
+        matching_rounds: rows
+            .iter()
+            .map(|r| round_pb(r, kit.now()))
+            .collect::<ApiResult<_>>()?,
         next_page_token,
     })
 }
@@ -343,10 +350,13 @@ async fn readable_round(
         return Err(ApiError::bug("a checked field is missing"));
     };
     let round = managed_round(kit, principal, parent, "parent").await?;
-    if !matches!(
-        round.parsed_state()?,
-        RoundState::Succeeded | RoundState::Committed
-    ) {
+    // A dry run cancelled after it succeeded keeps its results readable.
+    let readable = match round.parsed_state()? {
+        RoundState::Succeeded | RoundState::Committed => true,
+        RoundState::Cancelled => round.matched.is_some(),
+        RoundState::Pending | RoundState::Running | RoundState::Failed => false,
+    };
+    if !readable {
         return Err(ApiError::precondition(
             ErrorReason::RoundNotComplete,
             "the round's dry run has not finished, or it failed",
@@ -417,6 +427,44 @@ pub async fn list_waiting(
     })
 }
 
+/// CancelMatchingRound: a round not committed becomes CANCELLED (see
+/// [`rounds::cancel`]); a worker computing it stops at its next progress step.
+pub async fn cancel(
+    kit: &Kit,
+    request: Request<pb::CancelMatchingRoundRequest>,
+) -> ApiResult<pb::CancelMatchingRoundResponse> {
+    let principal = Principal::from_request(&request)?;
+    scope::require_role(principal, MANAGERS)?;
+    let req = request.get_ref();
+    let mut v = Violations::new();
+    let rid = v.check("request_id", RequestId::parse(&req.request_id));
+    let name = v.check("name", parse_round_name(&req.name));
+    v.into_result()?;
+    let (Some(rid), Some((chapter, round_id))) = (rid, name) else {
+        return Err(ApiError::bug("a checked field is missing"));
+    };
+    scope::managed_chapter(principal, &chapter, &req.name)?;
+    let now = kit.now();
+    kit.mutate(principal, "CancelMatchingRound", rid, req, async |tx| {
+        let round = rounds::get(&mut **tx, round_id).await.named(&req.name)?;
+        of_chapter(round, &chapter, &req.name)?;
+        let round = rounds::cancel(tx, round_id, &principal.subject, now)
+            .await
+            .named(&req.name)?
+            .map_err(|rounds::NotCancellable(state)| {
+                ApiError::precondition(
+                    ErrorReason::RoundNotCancellable,
+                    format!("the round is {state}: only a round not committed, failed or cancelled can be cancelled"),
+                )
+            })?;
+        tracing::info!(round = %round.id, "matching round cancelled");
+        Ok(pb::CancelMatchingRoundResponse {
+            matching_round: Some(round_pb(&round, now)?),
+        })
+    })
+    .await
+}
+
 /// A proposal that no longer holds: the whole commit fails.
 fn conflict(name: &str, what: impl std::fmt::Display) -> ApiError {
     ApiError::precondition(
@@ -474,6 +522,12 @@ pub async fn commit(
                     "the round was already committed",
                 ));
             }
+            RoundState::Cancelled => {
+                return Err(ApiError::precondition(
+                    ErrorReason::RoundNotComplete,
+                    "the round was cancelled: run a new round",
+                ));
+            }
             _ => {
                 return Err(ApiError::precondition(
                     ErrorReason::RoundNotComplete,
@@ -497,7 +551,7 @@ pub async fn commit(
         let committed = commit_proposals(tx, &round, &proposals, &principal.subject, now).await?;
         let round = rounds::mark_committed(tx, round_id, &committed, &principal.subject, now).await?;
         Ok(pb::CommitMatchingRoundResponse {
-            matching_round: Some(round_pb(&round)?),
+            matching_round: Some(round_pb(&round, now)?),
         })
     })
     .await
@@ -576,6 +630,13 @@ async fn commit_proposals(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A dry run stopped because its round was cancelled: nothing is stored, and the
+/// worker goes on to the next round (it did its work on this one).
+fn cancelled(round: &Round) -> bool {
+    tracing::info!(round = %round.id, "matching round cancelled while computing; stopped");
+    true
 }
 
 /// The phase of a running engine at `permille` (see [`engine::Progress`]).
@@ -686,7 +747,9 @@ async fn compute(
     }
     let since: HashMap<Uuid, Option<OffsetDateTime>> =
         newcomer_rows.iter().map(|m| (m.id, m.waiting_since)).collect();
-    rounds::set_progress(store.pool(), round.id, Phase::Scoring, 0, clock.now()).await?;
+    if !rounds::set_progress(store.pool(), round.id, Phase::Scoring, 0, clock.now()).await? {
+        return Ok(cancelled(round));
+    }
 
     let progress = Arc::new(engine::Progress::new());
     let mut work = tokio::task::spawn_blocking({
@@ -705,8 +768,14 @@ async fn compute(
             }
             () = tokio::time::sleep(PROGRESS_EVERY) => {
                 let permille = progress.permille();
-                rounds::set_progress(store.pool(), round.id, phase_at(permille), permille as i32, clock.now())
-                    .await?;
+                let running =
+                    rounds::set_progress(store.pool(), round.id, phase_at(permille), permille as i32, clock.now())
+                        .await?;
+                if !running {
+                    progress.cancel();
+                    let _ = (&mut work).await;
+                    return Ok(cancelled(round));
+                }
             }
         }
     };
@@ -719,7 +788,9 @@ async fn compute(
             return Ok(true);
         }
     };
-    rounds::set_progress(store.pool(), round.id, Phase::Saving, 990, clock.now()).await?;
+    if !rounds::set_progress(store.pool(), round.id, Phase::Saving, 990, clock.now()).await? {
+        return Ok(cancelled(round));
+    }
 
     // Highest score first, then by newcomer: the order coordinators review in.
     let mut proposals: Vec<rounds::NewRoundProposal> = result

@@ -730,10 +730,11 @@ async fn a_round_outside_the_callers_scope_is_not_found_and_bad_requests_name_ev
 async fn copies(app: &TestApp, template: &Participant, count: i64, phones: &str) -> Vec<uuid::Uuid> {
     sqlx::query_scalar(
         "INSERT INTO participants
-         SELECT (jsonb_populate_record(NULL::participants, to_jsonb(p) || jsonb_build_object(
-             'id', gen_random_uuid(), 'account_subject', NULL, 'email', NULL, 'referral_id', NULL,
-             'phone', $3 || lpad(g::text, 6, '0')))).*
-         FROM participants p, generate_series(1, $2) AS g WHERE p.id = $1
+         SELECT c.* FROM participants p, generate_series(1, $2) AS g,
+             LATERAL jsonb_populate_record(NULL::participants, to_jsonb(p) || jsonb_build_object(
+                 'id', gen_random_uuid(), 'account_subject', NULL, 'email', NULL,
+                 'referral_id', NULL, 'phone', $3 || lpad(g::text, 6, '0'))) AS c
+         WHERE p.id = $1
          RETURNING id",
     )
     .bind(id_of(&template.name))
@@ -897,5 +898,163 @@ async fn a_large_commit_with_one_pair_that_no_longer_holds_commits_nothing() {
     let committed = commit(&app, &round, &rest).await.unwrap();
     assert_eq!(committed.committed_proposals, 1000);
     assert_eq!(count(&app, ROUND_MATCHES, &round).await, 1000);
+    app.stop_server().await;
+}
+
+async fn cancel_round(app: &TestApp, name: &str) -> Result<MatchingRound, tonic::Status> {
+    matching(app, &app.coordinator("botkyrka"))
+        .cancel_matching_round(CancelMatchingRoundRequest {
+            name: name.into(),
+            request_id: request_id(),
+        })
+        .await
+        .map(|r| r.into_inner().matching_round.unwrap())
+}
+
+#[tokio::test]
+async fn a_round_no_worker_takes_is_reported_stalled_and_once_cancelled_no_longer_blocks_the_chapter() {
+    let mut app = support::spawn_app_with_demo_configured(|s| s.run_worker = false).await;
+    ready_newcomer(&app, 1, ALBY).await;
+    ready_resident(&app, 1, ALBY, 1).await;
+    let token = app.coordinator("botkyrka");
+    let started = start_round(&app, &token, "").await.unwrap();
+    assert!(!started.stalled, "a round just started waits for a worker");
+    app.clock().advance(time::Duration::minutes(4));
+    assert!(!get_round(&app, &started.name).await.stalled);
+    app.clock().advance(time::Duration::minutes(2));
+    let stalled = get_round(&app, &started.name).await;
+    assert_eq!(
+        (stalled.state, stalled.stalled),
+        (MatchingRoundState::Pending as i32, true)
+    );
+    assert_eq!(
+        reason(&start_round(&app, &token, "").await.unwrap_err()),
+        "ROUND_IN_PROGRESS"
+    );
+
+    let cancelled = cancel_round(&app, &started.name).await.unwrap();
+
+    assert_eq!(
+        (cancelled.state, cancelled.stalled, cancelled.canceller.as_str()),
+        (
+            MatchingRoundState::Cancelled as i32,
+            false,
+            "coordinator-botkyrka"
+        )
+    );
+    assert!(cancelled.cancel_time.is_some());
+    // The chapter may run its next round; a worker computes that one, never the
+    // cancelled one.
+    let next_round = start_round(&app, &token, "").await.unwrap();
+    let (stop, worker) = another_worker(&app);
+    let done = finished(&app, &next_round.name).await;
+    assert_eq!(done.state, MatchingRoundState::Succeeded as i32);
+    assert_eq!(
+        get_round(&app, &started.name).await.state,
+        MatchingRoundState::Cancelled as i32
+    );
+    let _ = stop.send(());
+    worker.await.unwrap();
+    app.stop_server().await;
+}
+
+#[tokio::test]
+async fn a_succeeded_dry_run_once_cancelled_stays_readable_and_cannot_be_committed() {
+    let app = support::spawn_app_with_demo().await;
+    ready_newcomer(&app, 1, ALBY).await;
+    ready_resident(&app, 1, ALBY, 1).await;
+    let round = dry_run(&app).await;
+
+    let cancelled = cancel_round(&app, &round.name).await.unwrap();
+
+    assert_eq!(cancelled.state, MatchingRoundState::Cancelled as i32);
+    let (proposals, _) = all_proposals(&app, &round.name, 10).await;
+    assert_eq!(proposals.len(), 1);
+    let refused = commit(&app, &round.name, &[]).await.unwrap_err();
+    assert_eq!(
+        (refused.code(), reason(&refused)),
+        (Code::FailedPrecondition, "ROUND_NOT_COMPLETE".into())
+    );
+    assert!(chapter_matches(&app, &[]).await.is_empty());
+    let again = cancel_round(&app, &round.name).await.unwrap_err();
+    assert_eq!(reason(&again), "ROUND_NOT_CANCELLABLE");
+}
+
+#[tokio::test]
+async fn a_committed_round_cannot_be_cancelled() {
+    let app = support::spawn_app_with_demo().await;
+    ready_newcomer(&app, 1, ALBY).await;
+    ready_resident(&app, 1, ALBY, 1).await;
+    let round = dry_run(&app).await;
+    commit(&app, &round.name, &[]).await.unwrap();
+
+    let refused = cancel_round(&app, &round.name).await.unwrap_err();
+
+    assert_eq!(
+        (refused.code(), reason(&refused)),
+        (Code::FailedPrecondition, "ROUND_NOT_CANCELLABLE".into())
+    );
+    assert_eq!(chapter_matches(&app, &[]).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_round_cancelled_while_running_stops_its_worker_which_stores_nothing_and_frees_the_chapter() {
+    let mut app = support::spawn_app_with_demo_configured(|s| s.run_worker = false).await;
+    ready_newcomer(&app, 1, ALBY).await;
+    ready_resident(&app, 1, ALBY, 1).await;
+    let token = app.coordinator("botkyrka");
+    let started = start_round(&app, &token, "").await.unwrap();
+    // A worker of another replica holds the chapter's lock and computes the round.
+    let db = kompis_store::Store::connect_lazy(app.database_url(), 2).unwrap();
+    let lock = kompis_store::rounds::SessionLock::try_take(db.pool(), "botkyrka")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    kompis_store::rounds::start(&mut tx, id_of(&started.name), time::OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let cancelled = cancel_round(&app, &started.name).await.unwrap();
+
+    assert_eq!(cancelled.state, MatchingRoundState::Cancelled as i32);
+    // Its next progress step tells the worker to stop, and its results are refused.
+    let now = time::OffsetDateTime::now_utc();
+    let id = id_of(&started.name);
+    let running =
+        kompis_store::rounds::set_progress(db.pool(), id, kompis_store::rounds::Phase::Scoring, 500, now)
+            .await
+            .unwrap();
+    assert!(!running);
+    let mut tx = db.begin().await.unwrap();
+    let stored = kompis_store::rounds::succeed(
+        &mut tx,
+        id,
+        &kompis_store::rounds::Figures::default(),
+        &[],
+        &[],
+        now,
+    )
+    .await
+    .unwrap();
+    assert!(stored.is_none());
+    tx.commit().await.unwrap();
+    lock.release().await;
+    // The chapter is free for the next round, which a worker computes.
+    let next_round = start_round(&app, &token, "").await.unwrap();
+    let (stop, worker) = another_worker(&app);
+    assert_eq!(
+        finished(&app, &next_round.name).await.state,
+        MatchingRoundState::Succeeded as i32
+    );
+    let after = get_round(&app, &started.name).await;
+    assert_eq!(
+        (after.state, after.figures),
+        (MatchingRoundState::Cancelled as i32, None)
+    );
+    let _ = stop.send(());
+    worker.await.unwrap();
     app.stop_server().await;
 }
