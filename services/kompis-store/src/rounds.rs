@@ -9,6 +9,7 @@
 //! that dies drops its connection and with it the lock, so another worker can take the
 //! RUNNING round over: a round is never left running by nobody.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -884,37 +885,20 @@ pub struct PairRefused {
 }
 
 /// Proposes every pair as `matches::propose` proposes one, set-based: the places of
-/// all pairs are checked under the rows' locks (taken again here, in the order of
-/// [`lock_commit_members`]), then counted, the matches inserted, their events appended
-/// and both people of each notified, a few statements per [`BATCH`] pairs. Returns
-/// (newcomer, match) of each pair in order, or the first pair whose places no longer
-/// hold, having written nothing. The caller's transaction makes it all or nothing.
+/// all pairs are checked on `members`, the pairs' participants as
+/// [`lock_commit_members`] locked and read them in this transaction, then counted, the
+/// matches inserted, their events appended and both people of each notified, a few
+/// statements per [`BATCH`] pairs. Returns (newcomer, match) of each pair in order, or
+/// the first pair whose places no longer hold, having written nothing. The caller's
+/// transaction makes it all or nothing.
 pub async fn propose_all(
     tx: &mut PgConnection,
     c: &CommitOf<'_>,
     pairs: &[CommitPair],
+    members: &[CommitMember],
 ) -> Result<Result<Vec<(Uuid, Uuid)>, PairRefused>, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Place {
-        id: Uuid,
-        chapter_id: String,
-        role: String,
-        state: String,
-        active_match_count: i32,
-        buddy_capacity: i32,
-    }
-    let ids: Vec<Uuid> = pairs.iter().flat_map(|p| [p.newcomer, p.resident]).collect();
-    let places: Vec<Place> = sqlx::query_as(
-        "SELECT id, chapter_id, role, state, active_match_count, buddy_capacity
-         FROM participants WHERE id = ANY($1)
-         ORDER BY role <> 'newcomer', id
-         FOR NO KEY UPDATE",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    let places: std::collections::HashMap<Uuid, Place> = places.into_iter().map(|p| (p.id, p)).collect();
-    let mut taken: std::collections::HashMap<Uuid, i32> = std::collections::HashMap::new();
+    let places: HashMap<Uuid, &CommitMember> = members.iter().map(|m| (m.member.id, m)).collect();
+    let mut taken: HashMap<Uuid, i32> = HashMap::new();
     for p in pairs {
         let refuse = |why| {
             Ok(Err(PairRefused {
@@ -927,26 +911,27 @@ pub async fn propose_all(
         };
         if n.chapter_id != c.chapter
             || r.chapter_id != c.chapter
-            || n.role != ParticipantRole::Newcomer.as_str()
-            || r.role != ParticipantRole::EstablishedResident.as_str()
+            || n.member.role != ParticipantRole::Newcomer.as_str()
+            || r.member.role != ParticipantRole::EstablishedResident.as_str()
         {
             return refuse(PlaceRefused::NotMatchable);
         }
+        let (n, r) = (&n.member, &r.member);
         let n_taken = taken.entry(p.newcomer).or_default();
         if n.active_match_count + *n_taken > 0 {
             return refuse(PlaceRefused::NewcomerTaken);
         }
         *n_taken += 1;
-        let n_state: ParticipantState = n
-            .state
-            .parse()
-            .map_err(|_| StoreError::corrupt("participant state", &n.state))?;
-        let r_state: ParticipantState = r
-            .state
-            .parse()
-            .map_err(|_| StoreError::corrupt("participant state", &r.state))?;
-        if n_state != ParticipantState::Ready
-            || !matches!(r_state, ParticipantState::Ready | ParticipantState::Matched)
+        let parse = |state: &str| {
+            state
+                .parse::<ParticipantState>()
+                .map_err(|_| StoreError::corrupt("participant state", state))
+        };
+        if parse(&n.state)? != ParticipantState::Ready
+            || !matches!(
+                parse(&r.state)?,
+                ParticipantState::Ready | ParticipantState::Matched
+            )
         {
             return refuse(PlaceRefused::NotMatchable);
         }

@@ -618,7 +618,7 @@ async fn commit_proposals(
         deadline,
         at: now,
     };
-    match rounds::propose_all(tx, &of, &pairs).await {
+    match rounds::propose_all(tx, &of, &pairs, &members).await {
         Ok(Ok(committed)) => Ok(committed),
         Ok(Err(refused)) => Err(conflict(
             &proposal_name(chapter, round.id, refused.newcomer),
