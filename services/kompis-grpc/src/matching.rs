@@ -498,4 +498,12 @@ impl MatchingService for Matching {
     ) -> Result<Response<pb::CommitMatchingRoundResponse>, Status> {
         respond(rounds::commit(&self.kit, request).await)
     }
+
+    #[tracing::instrument(skip_all, fields(rpc = "CancelMatchingRound"))]
+    async fn cancel_matching_round(
+        &self,
+        request: Request<pb::CancelMatchingRoundRequest>,
+    ) -> Result<Response<pb::CancelMatchingRoundResponse>, Status> {
+        respond(rounds::cancel(&self.kit, request).await)
+    }
 }

@@ -155,6 +155,60 @@ pub async fn append<'c>(db: impl PgExecutor<'c>, event: &NewEvent<'_>) -> Result
     Ok(id)
 }
 
+/// Appends many events of one kind and actor, each announced on [`EVENTS_TOPIC`], in
+/// one statement (a committed round writes tens of thousands at once). Only the
+/// attribute `match_id` varies per event; the others are `attributes` for all. Returns
+/// the ids in order.
+pub async fn append_batch<'c>(
+    db: impl PgExecutor<'c>,
+    common: &NewEvent<'_>,
+    subjects: &[String],
+    match_ids: &[Option<Uuid>],
+) -> Result<Vec<Uuid>, StoreError> {
+    let ids: Vec<Uuid> = subjects.iter().map(|_| Uuid::now_v7()).collect();
+    let a = &common.attributes;
+    sqlx::query(
+        "WITH e AS (
+             INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
+                 to_state, reason, participant_role, referral_source, organization_id,
+                 municipality_id, district_id, gender, birth_year, end_reason, match_id,
+                 activity_id, activity_kind)
+             SELECT g.id, $2, g.subject, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                 $16, $17, g.match_id, $18, $19
+             FROM UNNEST($1::uuid[], $3::text[], $20::uuid[]) AS g (id, subject, match_id)
+             RETURNING id, chapter_id, subject, kind, from_state, to_state, occur_time)
+         INSERT INTO outbox (topic, version, payload, create_time)
+         SELECT 'events', 1, jsonb_build_object(
+             'event_id', e.id, 'chapter', e.chapter_id, 'subject', e.subject, 'kind', e.kind,
+             'from_state', e.from_state, 'to_state', e.to_state, 'occur_time', e.occur_time),
+             e.occur_time
+         FROM e ORDER BY e.id",
+    )
+    .bind(&ids)
+    .bind(common.chapter_id)
+    .bind(subjects)
+    .bind(common.kind.as_str())
+    .bind(common.actor)
+    .bind(common.occur_time)
+    .bind(common.from_state)
+    .bind(common.to_state)
+    .bind(common.reason)
+    .bind(a.participant_role.as_deref())
+    .bind(a.referral_source.as_deref())
+    .bind(a.organization_id.as_deref())
+    .bind(a.municipality_id.as_deref())
+    .bind(a.district_id.as_deref())
+    .bind(a.gender.as_deref())
+    .bind(a.birth_year)
+    .bind(a.end_reason.as_deref())
+    .bind(a.activity_id)
+    .bind(a.activity_kind.as_deref())
+    .bind(match_ids)
+    .execute(db)
+    .await?;
+    Ok(ids)
+}
+
 /// The attributes of events about a participant (or their interviews), as the
 /// participant is now.
 pub async fn participant_attributes<'c>(

@@ -9,6 +9,7 @@
 //! that dies drops its connection and with it the lock, so another worker can take the
 //! RUNNING round over: a round is never left running by nobody.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -18,9 +19,13 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::StoreError;
+use kompis_domain::{EventKind, MatchState, NotificationKind, ParticipantRole, ParticipantState};
+use kompis_messages::{Params, Template};
+
 use crate::events::{self, Attributes, NewEvent};
-use crate::matches::{PoolMember, SYSTEM, StoredScore};
+use crate::matches::{PlaceRefused, PoolMember, SYSTEM, StoredScore};
+use crate::notifications::{self, NewNotification};
+use crate::{DomainViolation, StoreError};
 
 /// The first key of the chapter's round lock (`pg_advisory_*lock(int, int)`): the
 /// ASCII of "kmrd". The second key is `hashtext(chapter_id)`; two chapters whose names
@@ -79,6 +84,8 @@ text_enum_local! {
         Failed => "failed",
         /// The proposals were committed.
         Committed => "committed",
+        /// A coordinator cancelled it before it was committed.
+        Cancelled => "cancelled",
     }
 }
 
@@ -167,6 +174,10 @@ pub struct Round {
     pub commit_time: Option<OffsetDateTime>,
     /// When last changed.
     pub update_time: OffsetDateTime,
+    /// When cancelled.
+    pub cancel_time: Option<OffsetDateTime>,
+    /// Who cancelled it.
+    pub canceller: Option<String>,
 }
 
 impl Round {
@@ -184,6 +195,50 @@ impl Round {
     pub fn resource_name(&self) -> String {
         resource_name(&self.chapter_id, self.id)
     }
+
+    /// Whether the round has waited for a worker longer than [`STALLED_AFTER`] at `now`.
+    pub fn stalled(&self, now: OffsetDateTime) -> bool {
+        self.state == RoundState::Pending.as_str() && now - self.create_time > STALLED_AFTER
+    }
+}
+
+/// How long a round may stay PENDING before it is reported stalled: a worker looks for
+/// rounds every few seconds, so a round still waiting after this has no worker.
+pub const STALLED_AFTER: time::Duration = time::Duration::minutes(5);
+
+/// A round that cannot be cancelled: committed, failed or cancelled already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotCancellable(pub RoundState);
+
+/// Cancels a round that was not committed (PENDING, RUNNING or SUCCEEDED), with its
+/// event, in the caller's transaction. The row lock orders it with the worker's
+/// [`start`], [`set_progress`] and [`succeed`]: a worker computing it finds it no longer
+/// RUNNING at its next step and stores nothing.
+pub async fn cancel(
+    tx: &mut PgConnection,
+    id: Uuid,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Result<Round, NotCancellable>, StoreError> {
+    let before = lock(tx, id).await?.parsed_state()?;
+    if !matches!(
+        before,
+        RoundState::Pending | RoundState::Running | RoundState::Succeeded
+    ) {
+        return Ok(Err(NotCancellable(before)));
+    }
+    let round: Round = sqlx::query_as(
+        "UPDATE matching_rounds SET state = 'cancelled', phase = 'done', cancel_time = $2,
+             canceller = $3, update_time = $2
+         WHERE id = $1 RETURNING *",
+    )
+    .bind(id)
+    .bind(at)
+    .bind(actor)
+    .fetch_one(&mut *tx)
+    .await?;
+    round_event(tx, &round, actor, Some(before), "", at).await?;
+    Ok(Ok(round))
 }
 
 /// `chapters/{chapter}/matchingRounds/{id}`.
@@ -485,15 +540,16 @@ pub async fn start(tx: &mut PgConnection, id: Uuid, at: OffsetDateTime) -> Resul
     Ok(Some(round))
 }
 
-/// Records a running round's progress (never lowered).
+/// Records a running round's progress (never lowered); false when the round is no
+/// longer RUNNING (it was cancelled): the worker then stops.
 pub async fn set_progress<'c>(
     db: impl PgExecutor<'c>,
     id: Uuid,
     phase: Phase,
     permille: i32,
     at: OffsetDateTime,
-) -> Result<(), StoreError> {
-    sqlx::query(
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
         "UPDATE matching_rounds SET phase = $2, progress_permille = GREATEST(progress_permille, $3),
              update_time = $4
          WHERE id = $1 AND state = 'running'",
@@ -504,7 +560,7 @@ pub async fn set_progress<'c>(
     .bind(at)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Marks a running round FAILED with `failure` (no personal data).
@@ -738,6 +794,237 @@ pub async fn proposals_to_commit<'c>(
     .bind(only)
     .fetch_all(db)
     .await?)
+}
+
+/// A participant of a commit as the engine reads them, with their chapter.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CommitMember {
+    /// The chapter.
+    pub chapter_id: String,
+    /// The rest, as the engine reads it.
+    #[sqlx(flatten)]
+    pub member: PoolMember,
+}
+
+/// Locks the participants of a commit and reads them as the engine does, in one
+/// statement: newcomers first, then residents, each in id order. That is the order of
+/// every other lock taken on participants (a match locks its newcomer, then its
+/// resident), so a commit and a concurrent proposal or answer wait for each other but
+/// never deadlock. Rows of unknown ids are missing from the result.
+pub async fn lock_commit_members(
+    tx: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<CommitMember>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT p.chapter_id, p.id, p.role, p.state, p.birth_year, p.gender, p.languages,
+             p.swedish_level, p.interests, p.free_tags, p.availability, p.meeting_preference,
+             p.wishes, p.buddy_capacity, p.has_children, p.active_match_count, p.waiting_since,
+             d.latitude, d.longitude
+         FROM participants p
+         JOIN districts d ON d.municipality_id = p.municipality_id AND d.id = p.district_id
+         WHERE p.id = ANY($1)
+         ORDER BY p.role <> 'newcomer', p.id
+         FOR NO KEY UPDATE OF p",
+    )
+    .bind(ids)
+    .fetch_all(tx)
+    .await?)
+}
+
+/// The never-propose-again pairs among `pairs` (newcomer, resident).
+pub async fn excluded_among<'c>(
+    db: impl PgExecutor<'c>,
+    newcomers: &[Uuid],
+    residents: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT n.newcomer_id, n.resident_id FROM never_propose_again n
+         JOIN UNNEST($1::uuid[], $2::uuid[]) AS g (newcomer_id, resident_id)
+           ON g.newcomer_id = n.newcomer_id AND g.resident_id = n.resident_id",
+    )
+    .bind(newcomers)
+    .bind(residents)
+    .fetch_all(db)
+    .await?)
+}
+
+/// One proposal of a commit, checked by the caller against the engine's rules as
+/// things are now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitPair {
+    /// The newcomer.
+    pub newcomer: Uuid,
+    /// The established resident.
+    pub resident: Uuid,
+    /// The engine's explanation, as of now.
+    pub score: StoredScore,
+}
+
+/// What a commit writes besides its pairs.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitOf<'a> {
+    /// The round.
+    pub round: Uuid,
+    /// Its chapter.
+    pub chapter: &'a str,
+    /// Who commits.
+    pub proposer: &'a str,
+    /// Until when the proposals may be answered.
+    pub deadline: OffsetDateTime,
+    /// When, from the clock.
+    pub at: OffsetDateTime,
+}
+
+/// A pair of a commit that cannot take its places: nothing may be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairRefused {
+    /// The newcomer of the pair (its proposal's id).
+    pub newcomer: Uuid,
+    /// Why.
+    pub why: PlaceRefused,
+}
+
+/// Proposes every pair as `matches::propose` proposes one, set-based: the places of
+/// all pairs are checked on `members`, the pairs' participants as
+/// [`lock_commit_members`] locked and read them in this transaction, then counted, the
+/// matches inserted, their events appended and both people of each notified, a few
+/// statements per [`BATCH`] pairs. Returns (newcomer, match) of each pair in order, or
+/// the first pair whose places no longer hold, having written nothing. The caller's
+/// transaction makes it all or nothing.
+pub async fn propose_all(
+    tx: &mut PgConnection,
+    c: &CommitOf<'_>,
+    pairs: &[CommitPair],
+    members: &[CommitMember],
+) -> Result<Result<Vec<(Uuid, Uuid)>, PairRefused>, StoreError> {
+    let places: HashMap<Uuid, &CommitMember> = members.iter().map(|m| (m.member.id, m)).collect();
+    let mut taken: HashMap<Uuid, i32> = HashMap::new();
+    for p in pairs {
+        let refuse = |why| {
+            Ok(Err(PairRefused {
+                newcomer: p.newcomer,
+                why,
+            }))
+        };
+        let (Some(n), Some(r)) = (places.get(&p.newcomer), places.get(&p.resident)) else {
+            return refuse(PlaceRefused::NotMatchable);
+        };
+        if n.chapter_id != c.chapter
+            || r.chapter_id != c.chapter
+            || n.member.role != ParticipantRole::Newcomer.as_str()
+            || r.member.role != ParticipantRole::EstablishedResident.as_str()
+        {
+            return refuse(PlaceRefused::NotMatchable);
+        }
+        let (n, r) = (&n.member, &r.member);
+        let n_taken = taken.entry(p.newcomer).or_default();
+        if n.active_match_count + *n_taken > 0 {
+            return refuse(PlaceRefused::NewcomerTaken);
+        }
+        *n_taken += 1;
+        let parse = |state: &str| {
+            state
+                .parse::<ParticipantState>()
+                .map_err(|_| StoreError::corrupt("participant state", state))
+        };
+        if parse(&n.state)? != ParticipantState::Ready
+            || !matches!(
+                parse(&r.state)?,
+                ParticipantState::Ready | ParticipantState::Matched
+            )
+        {
+            return refuse(PlaceRefused::NotMatchable);
+        }
+        let r_taken = taken.entry(p.resident).or_default();
+        if r.active_match_count + *r_taken >= r.buddy_capacity {
+            return refuse(PlaceRefused::ResidentFull);
+        }
+        *r_taken += 1;
+    }
+    let (counted, by): (Vec<Uuid>, Vec<i32>) = taken.into_iter().unzip();
+    sqlx::query(
+        "UPDATE participants p SET active_match_count = p.active_match_count + t.n
+         FROM UNNEST($1::uuid[], $2::integer[]) AS t (id, n) WHERE p.id = t.id",
+    )
+    .bind(&counted)
+    .bind(&by)
+    .execute(&mut *tx)
+    .await?;
+    let params = Params::new().time("deadline", c.deadline);
+    let mut committed = Vec::with_capacity(pairs.len());
+    for chunk in pairs.chunks(BATCH) {
+        let match_ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+        let newcomers: Vec<Uuid> = chunk.iter().map(|p| p.newcomer).collect();
+        let residents: Vec<Uuid> = chunk.iter().map(|p| p.resident).collect();
+        let scores: Vec<Json<&StoredScore>> = chunk.iter().map(|p| Json(&p.score)).collect();
+        let inserted = sqlx::query(
+            "INSERT INTO matches (id, chapter_id, newcomer_id, resident_id, state, score, proposer,
+                 matching_round_id, deadline_time, create_time, update_time)
+             SELECT g.id, $2, g.newcomer_id, g.resident_id, 'proposed', g.score, $6, $7, $8, $9, $9
+             FROM UNNEST($1::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[])
+                 AS g (id, newcomer_id, resident_id, score)",
+        )
+        .bind(&match_ids)
+        .bind(c.chapter)
+        .bind(&newcomers)
+        .bind(&residents)
+        .bind(&scores)
+        .bind(c.proposer)
+        .bind(c.round)
+        .bind(c.deadline)
+        .bind(c.at)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            // The partial unique index, should the counter not show a live match (it
+            // cannot, under the row locks; kept as the last word).
+            Err(sqlx::Error::Database(e)) if e.constraint() == Some("matches_one_live_per_newcomer") => {
+                return Err(StoreError::Domain(DomainViolation::LiveMatch));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let subjects: Vec<String> = match_ids
+            .iter()
+            .map(|id| crate::matches::resource_name(c.chapter, *id))
+            .collect();
+        let event_matches: Vec<Option<Uuid>> = match_ids.iter().copied().map(Some).collect();
+        events::append_batch(
+            &mut *tx,
+            &NewEvent {
+                chapter_id: c.chapter,
+                subject: "",
+                kind: EventKind::Match,
+                actor: c.proposer,
+                occur_time: c.at,
+                from_state: "",
+                to_state: MatchState::Proposed.as_str(),
+                reason: "",
+                attributes: Attributes::default(),
+            },
+            &subjects,
+            &event_matches,
+        )
+        .await?;
+        let notes: Vec<NewNotification<'_>> = chunk
+            .iter()
+            .zip(&subjects)
+            .flat_map(|(p, subject)| {
+                [p.newcomer, p.resident].map(|participant| NewNotification {
+                    participant,
+                    chapter: c.chapter,
+                    kind: NotificationKind::BuddyProposed,
+                    subject,
+                    template: Template::BuddyProposed,
+                    params: &params,
+                    at: c.at,
+                })
+            })
+            .collect();
+        notifications::enqueue_batch(tx, &notes).await?;
+        committed.extend(newcomers.into_iter().zip(match_ids));
+    }
+    Ok(Ok(committed))
 }
 
 /// Records a commit: each (newcomer, match) on its proposal, and the round COMMITTED.

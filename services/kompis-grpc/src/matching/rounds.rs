@@ -16,7 +16,7 @@ use kompis_domain::{Clock, ParticipantRole, Violations};
 use kompis_matching as engine;
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
-use kompis_store::matches::{self, NewProposal};
+use kompis_store::matches;
 use kompis_store::rounds::{self, Phase, Round, RoundState, WaitReason};
 use kompis_store::{DomainViolation, Store, StoreError, Tx};
 use time::OffsetDateTime;
@@ -84,6 +84,7 @@ fn state_pb(state: RoundState) -> pb::MatchingRoundState {
         RoundState::Succeeded => pb::MatchingRoundState::Succeeded,
         RoundState::Failed => pb::MatchingRoundState::Failed,
         RoundState::Committed => pb::MatchingRoundState::Committed,
+        RoundState::Cancelled => pb::MatchingRoundState::Cancelled,
     }
 }
 
@@ -121,8 +122,8 @@ fn wait_reason(reason: engine::WaitReason) -> WaitReason {
     }
 }
 
-/// A round for coordinators.
-pub fn round_pb(r: &Round) -> ApiResult<pb::MatchingRound> {
+/// A round for coordinators, as of `now` (whether it is stalled).
+pub fn round_pb(r: &Round, now: OffsetDateTime) -> ApiResult<pb::MatchingRound> {
     let state = r.parsed_state()?;
     let figures = match (
         r.newcomers_ready,
@@ -167,6 +168,9 @@ pub fn round_pb(r: &Round) -> ApiResult<pb::MatchingRound> {
         commit_time: r.commit_time.and_then(timestamp),
         committed_proposals: r.committed_proposals,
         failure: r.failure.clone(),
+        stalled: r.stalled(now),
+        cancel_time: r.cancel_time.and_then(timestamp),
+        canceller: r.canceller.clone().unwrap_or_default(),
     })
 }
 
@@ -278,7 +282,7 @@ pub async fn run(
         .named(&req.parent)?
         .map_err(|_| in_progress())?;
         Ok(pb::RunMatchingRoundResponse {
-            matching_round: Some(round_pb(&round)?),
+            matching_round: Some(round_pb(&round, now)?),
         })
     })
     .await
@@ -293,7 +297,7 @@ pub async fn get(
     scope::require_role(principal, MANAGERS)?;
     let r = managed_round(kit, principal, &request.get_ref().name, "name").await?;
     Ok(pb::GetMatchingRoundResponse {
-        matching_round: Some(round_pb(&r)?),
+        matching_round: Some(round_pb(&r, kit.now())?),
     })
 }
 
@@ -320,7 +324,10 @@ pub async fn list(
     let mut rows = rounds::list(kit.store().pool(), chapter.as_str(), after, page.fetch_limit()).await?;
     let next_page_token = page.finish(&mut rows, |r| time_key(r.create_time, r.id));
     Ok(pb::ListMatchingRoundsResponse {
-        matching_rounds: rows.iter().map(round_pb).collect::<ApiResult<_>>()?,
+        matching_rounds: rows
+            .iter()
+            .map(|r| round_pb(r, kit.now()))
+            .collect::<ApiResult<_>>()?,
         next_page_token,
     })
 }
@@ -343,10 +350,13 @@ async fn readable_round(
         return Err(ApiError::bug("a checked field is missing"));
     };
     let round = managed_round(kit, principal, parent, "parent").await?;
-    if !matches!(
-        round.parsed_state()?,
-        RoundState::Succeeded | RoundState::Committed
-    ) {
+    // A dry run cancelled after it succeeded keeps its results readable.
+    let readable = match round.parsed_state()? {
+        RoundState::Succeeded | RoundState::Committed => true,
+        RoundState::Cancelled => round.matched.is_some(),
+        RoundState::Pending | RoundState::Running | RoundState::Failed => false,
+    };
+    if !readable {
         return Err(ApiError::precondition(
             ErrorReason::RoundNotComplete,
             "the round's dry run has not finished, or it failed",
@@ -417,6 +427,44 @@ pub async fn list_waiting(
     })
 }
 
+/// CancelMatchingRound: a round not committed becomes CANCELLED (see
+/// [`rounds::cancel`]); a worker computing it stops at its next progress step.
+pub async fn cancel(
+    kit: &Kit,
+    request: Request<pb::CancelMatchingRoundRequest>,
+) -> ApiResult<pb::CancelMatchingRoundResponse> {
+    let principal = Principal::from_request(&request)?;
+    scope::require_role(principal, MANAGERS)?;
+    let req = request.get_ref();
+    let mut v = Violations::new();
+    let rid = v.check("request_id", RequestId::parse(&req.request_id));
+    let name = v.check("name", parse_round_name(&req.name));
+    v.into_result()?;
+    let (Some(rid), Some((chapter, round_id))) = (rid, name) else {
+        return Err(ApiError::bug("a checked field is missing"));
+    };
+    scope::managed_chapter(principal, &chapter, &req.name)?;
+    let now = kit.now();
+    kit.mutate(principal, "CancelMatchingRound", rid, req, async |tx| {
+        let round = rounds::get(&mut **tx, round_id).await.named(&req.name)?;
+        of_chapter(round, &chapter, &req.name)?;
+        let round = rounds::cancel(tx, round_id, &principal.subject, now)
+            .await
+            .named(&req.name)?
+            .map_err(|rounds::NotCancellable(state)| {
+                ApiError::precondition(
+                    ErrorReason::RoundNotCancellable,
+                    format!("the round is {state}: only a round not committed, failed or cancelled can be cancelled"),
+                )
+            })?;
+        tracing::info!(round = %round.id, "matching round cancelled");
+        Ok(pb::CancelMatchingRoundResponse {
+            matching_round: Some(round_pb(&round, now)?),
+        })
+    })
+    .await
+}
+
 /// A proposal that no longer holds: the whole commit fails.
 fn conflict(name: &str, what: impl std::fmt::Display) -> ApiError {
     ApiError::precondition(
@@ -474,6 +522,12 @@ pub async fn commit(
                     "the round was already committed",
                 ));
             }
+            RoundState::Cancelled => {
+                return Err(ApiError::precondition(
+                    ErrorReason::RoundNotComplete,
+                    "the round was cancelled: run a new round",
+                ));
+            }
             _ => {
                 return Err(ApiError::precondition(
                     ErrorReason::RoundNotComplete,
@@ -497,7 +551,7 @@ pub async fn commit(
         let committed = commit_proposals(tx, &round, &proposals, &principal.subject, now).await?;
         let round = rounds::mark_committed(tx, round_id, &committed, &principal.subject, now).await?;
         Ok(pb::CommitMatchingRoundResponse {
-            matching_round: Some(round_pb(&round)?),
+            matching_round: Some(round_pb(&round, now)?),
         })
     })
     .await
@@ -505,6 +559,13 @@ pub async fn commit(
 
 /// Proposes each pair as CreateMatch would, after checking it again against the
 /// engine's rules as things are now; returns (newcomer, match) of each.
+///
+/// Set-based, so that a national round (about 58,000 proposals) commits well inside
+/// the request timeout: the participants of every pair are locked and read in one
+/// statement, the rules checked in memory, and the store writes the matches, their
+/// events and notifications a few statements per batch of pairs
+/// ([`rounds::propose_all`]). The first pair that no longer holds fails the whole
+/// commit; the transaction then writes nothing.
 async fn commit_proposals(
     tx: &mut Tx,
     round: &Round,
@@ -516,51 +577,66 @@ async fn commit_proposals(
     let programme = matches::get_programme(&mut **tx, chapter).await?;
     let deadline = now + time::Duration::days(i64::from(programme.proposal_deadline_days));
     let mut config = matchmaking::engine_config(tx, chapter).await?;
+    let ids: Vec<Uuid> = proposals
+        .iter()
+        .flat_map(|p| [p.newcomer_id, p.resident_id])
+        .collect();
+    // Locked before they are read, so that the rules are checked on what is written.
+    let members = rounds::lock_commit_members(tx, &ids).await?;
+    let newcomers: Vec<Uuid> = proposals.iter().map(|p| p.newcomer_id).collect();
+    let residents: Vec<Uuid> = proposals.iter().map(|p| p.resident_id).collect();
+    let mut exclusions = engine::Exclusions::default();
+    for (n, r) in rounds::excluded_among(&mut **tx, &newcomers, &residents).await? {
+        exclusions.insert(engine_id(n), engine_id(r));
+    }
     let mut interests = Interests::default();
-    let mut committed = Vec::with_capacity(proposals.len());
+    let mut people = HashMap::with_capacity(members.len());
+    for m in &members {
+        let mut person = to_engine(&m.member, now, &mut interests)?;
+        // Places are the store's to decide under the row locks (as in CreateMatch).
+        person.active_matches = 0;
+        people.insert(m.member.id, person);
+    }
+    config.interest_names = interests.names();
+    let mut pairs = Vec::with_capacity(proposals.len());
     for p in proposals {
         let name = proposal_name(chapter, round.id, p.newcomer_id);
-        // Places are the store's to decide under the row locks (as in CreateMatch).
-        let mut n = to_engine(
-            &matches::pool_member(&mut **tx, p.newcomer_id).await?,
-            now,
-            &mut interests,
-        )?;
-        let mut r = to_engine(
-            &matches::pool_member(&mut **tx, p.resident_id).await?,
-            now,
-            &mut interests,
-        )?;
-        n.active_matches = 0;
-        r.active_matches = 0;
-        let mut exclusions = engine::Exclusions::default();
-        if matches::is_excluded(&mut **tx, p.newcomer_id, p.resident_id).await? {
-            exclusions.insert(engine_id(p.newcomer_id), engine_id(p.resident_id));
-        }
-        config.interest_names = interests.names();
-        let explanation = engine::evaluate(&n, &r, &config, &exclusions).map_err(|v| conflict(&name, v))?;
-        let proposal = NewProposal {
-            chapter,
+        let (Some(n), Some(r)) = (people.get(&p.newcomer_id), people.get(&p.resident_id)) else {
+            return Err(conflict(&name, "a participant no longer exists"));
+        };
+        let explanation = engine::evaluate(n, r, &config, &exclusions).map_err(|v| conflict(&name, v))?;
+        pairs.push(rounds::CommitPair {
             newcomer: p.newcomer_id,
             resident: p.resident_id,
-            score: Some(stored_score(&explanation)),
-            override_: None,
-            proposer,
-            matching_round: Some(round.id),
-            deadline,
-            at: now,
-        };
-        let m = match matches::propose(tx, &proposal).await {
-            Ok(Ok(m)) => m,
-            Ok(Err(refused)) => return Err(conflict(&name, refused)),
-            Err(StoreError::Domain(DomainViolation::LiveMatch)) => {
-                return Err(conflict(&name, "the newcomer already has a live match"));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        committed.push((p.newcomer_id, m.id));
+            score: stored_score(&explanation),
+        });
     }
-    Ok(committed)
+    let of = rounds::CommitOf {
+        round: round.id,
+        chapter,
+        proposer,
+        deadline,
+        at: now,
+    };
+    match rounds::propose_all(tx, &of, &pairs, &members).await {
+        Ok(Ok(committed)) => Ok(committed),
+        Ok(Err(refused)) => Err(conflict(
+            &proposal_name(chapter, round.id, refused.newcomer),
+            refused.why,
+        )),
+        Err(StoreError::Domain(DomainViolation::LiveMatch)) => Err(conflict(
+            &rounds::resource_name(chapter, round.id),
+            "a newcomer already has a live match",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A dry run stopped because its round was cancelled: nothing is stored, and the
+/// worker goes on to the next round (it did its work on this one).
+fn cancelled(round: &Round) -> bool {
+    tracing::info!(round = %round.id, "matching round cancelled while computing; stopped");
+    true
 }
 
 /// The phase of a running engine at `permille` (see [`engine::Progress`]).
@@ -671,7 +747,9 @@ async fn compute(
     }
     let since: HashMap<Uuid, Option<OffsetDateTime>> =
         newcomer_rows.iter().map(|m| (m.id, m.waiting_since)).collect();
-    rounds::set_progress(store.pool(), round.id, Phase::Scoring, 0, clock.now()).await?;
+    if !rounds::set_progress(store.pool(), round.id, Phase::Scoring, 0, clock.now()).await? {
+        return Ok(cancelled(round));
+    }
 
     let progress = Arc::new(engine::Progress::new());
     let mut work = tokio::task::spawn_blocking({
@@ -690,8 +768,14 @@ async fn compute(
             }
             () = tokio::time::sleep(PROGRESS_EVERY) => {
                 let permille = progress.permille();
-                rounds::set_progress(store.pool(), round.id, phase_at(permille), permille as i32, clock.now())
-                    .await?;
+                let running =
+                    rounds::set_progress(store.pool(), round.id, phase_at(permille), permille as i32, clock.now())
+                        .await?;
+                if !running {
+                    progress.cancel();
+                    let _ = (&mut work).await;
+                    return Ok(cancelled(round));
+                }
             }
         }
     };
@@ -704,7 +788,9 @@ async fn compute(
             return Ok(true);
         }
     };
-    rounds::set_progress(store.pool(), round.id, Phase::Saving, 990, clock.now()).await?;
+    if !rounds::set_progress(store.pool(), round.id, Phase::Saving, 990, clock.now()).await? {
+        return Ok(cancelled(round));
+    }
 
     // Highest score first, then by newcomer: the order coordinators review in.
     let mut proposals: Vec<rounds::NewRoundProposal> = result
