@@ -7,6 +7,13 @@
 #   REPEAT=1 load-tests/run.sh fan-out        one activity's invitations to 10,000
 #                                             (FAN_OUT), timed until all are delivered
 #   REPEAT=1 STEP_SECONDS=5 load-tests/run.sh get-chapter
+#   REPEAT=1 load-tests/run.sh app-reads my-buddy
+#                                             the app's reads by people in accepted
+#                                             matches (APP_PAIRS pairs set up first),
+#                                             notification streams held open
+#   REPEAT=1 ROUND_RATE=100 load-tests/run.sh round-under-load
+#                                             a matching round (ROUND_POOL newcomers and
+#                                             residents) while intake runs at ROUND_RATE
 #   PROFILE_RATE=300 load-tests/run.sh --profile intake
 #                                             where the time goes at a fixed rate:
 #                                             CPU per component, PostgreSQL's work per
@@ -25,7 +32,10 @@
 #
 # Environment: REPEAT (2), FIRST_RUN (1, the number of the first run's files),
 # SECONDS_PER_RUN (20), STEP_SECONDS (10), CONNECTIONS (4), CEILING_SECONDS (10),
-# RESULTS (load-tests/results), FAN_OUT (10000).
+# RESULTS (load-tests/results), FAN_OUT (10000), APP_PAIRS (100), ROUND_POOL (200),
+# ROUND_RATE (100), ROUND_SECONDS (30), KOMPISD (target/release/kompisd: the server
+# under test; name an older build to compare before and after a change), BUILD (1; 0
+# uses the release binaries as they are).
 set -euo pipefail
 
 KOMPIS_LOG_PREFIX="load-tests"
@@ -68,9 +78,13 @@ if [[ "$(id -u)" -ne 0 ]]; then
     PRIORITY=()
 fi
 
-kompis_log "building kompisd, grpc-health-probe and kompis-load (release)"
-nice -n 10 cargo build --release --locked -p kompisd -p grpc-health-probe -p kompis-load >&2
+if [[ "${BUILD:-1}" == 1 ]]; then
+    kompis_log "building kompisd, grpc-health-probe and kompis-load (release)"
+    nice -n 10 cargo build --release --locked -p kompisd -p grpc-health-probe -p kompis-load >&2
+fi
 bin="${CARGO_TARGET_DIR:-$KOMPIS_ROOT/target}/release"
+# The server under test; KOMPISD names another build (an older one, to compare).
+kompisd="${KOMPISD:-$bin/kompisd}"
 
 # shellcheck source=scripts/dev-services.sh
 source "$KOMPIS_ROOT/scripts/dev-services.sh"
@@ -160,7 +174,8 @@ profile() {
         ${postmaster:+--postgres "$postmaster"} ${redis_pid:+--redis "$redis_pid"} -- \
         "$bin/kompis-load" --addr "http://127.0.0.1:$port" --scenario "$scenario" \
         --rate "$PROFILE_RATE" --seconds "$SECONDS_PER_RUN" --warmup-seconds 0 \
-        --connections "$CONNECTIONS" --tag profile --out "$RESULTS" --allow-errors >"$out.txt"
+        --connections "$CONNECTIONS" --app-pairs "${APP_PAIRS:-100}" --kompisd "$kompisd" \
+        --tag profile --out "$RESULTS" --allow-errors >"$out.txt"
     after="$(pg_counters)"
     tables_after="$(table_counters)"
     python3 - "$before" "$after" "$out.txt" "$tables_before" "$tables_after" >>"$out.txt" <<'PY'
@@ -202,7 +217,7 @@ kompis_log "starting kompisd on 127.0.0.1:$port"
 env DATABASE_URL="$base_url/$service_db" REDIS_URL="$REDIS_URL" KOMPIS_REDIS_PREFIX="$prefix" \
     KOMPIS_GRPC_ADDR="127.0.0.1:$port" KOMPIS_METRICS_ADDR=off KOMPIS_DEMO_DATA=true \
     KOMPIS_MIGRATE=true RUST_LOG="${RUST_LOG:-info}" \
-    "${PRIORITY[@]}" "$bin/kompisd" serve >"$server_log" 2>&1 &
+    "${PRIORITY[@]}" "$kompisd" serve >"$server_log" 2>&1 &
 server_pid=$!
 ready=0
 for _ in $(seq 1 120); do
@@ -218,9 +233,9 @@ if ((!ready)); then
     kompis_die "kompisd did not become SERVING"
 fi
 
-KOMPIS_ADMIN_TOKEN="$("$bin/kompisd" token --role administrator --subject load-admin)"
-KOMPIS_REFERRER_TOKEN="$("$bin/kompisd" token --role referrer --organization sfi-botkyrka --subject load-referrer)"
-KOMPIS_COORDINATOR_TOKEN="$("$bin/kompisd" token --role coordinator --chapter botkyrka --subject load-coordinator)"
+KOMPIS_ADMIN_TOKEN="$("$kompisd" token --role administrator --subject load-admin)"
+KOMPIS_REFERRER_TOKEN="$("$kompisd" token --role referrer --organization sfi-botkyrka --subject load-referrer)"
+KOMPIS_COORDINATOR_TOKEN="$("$kompisd" token --role coordinator --chapter botkyrka --subject load-coordinator)"
 export KOMPIS_ADMIN_TOKEN KOMPIS_REFERRER_TOKEN KOMPIS_COORDINATOR_TOKEN
 
 mkdir -p "$RESULTS"
@@ -233,6 +248,18 @@ fi
 for ((round = FIRST_RUN; round < FIRST_RUN + REPEAT; round++)); do
     for scenario in "${SCENARIOS[@]}"; do
         kompis_log "run $round: $scenario (uptime:$(uptime | sed 's/.*load average//'))"
+        if [[ "$scenario" == round-under-load ]]; then
+            # A fixed rate, not find-max: the round is the operation measured, the
+            # intake load beside it is held constant.
+            "${PRIORITY[@]}" "$bin/kompis-load" \
+                --addr "http://127.0.0.1:$port" --scenario round-under-load \
+                --rate "${ROUND_RATE:-100}" --seconds "${ROUND_SECONDS:-30}" \
+                --round-pool "${ROUND_POOL:-200}" --connections "$CONNECTIONS" \
+                --pgbench-url "$base_url/$bench_db" --redis-url "$REDIS_URL" \
+                --ceiling-seconds "$CEILING_SECONDS" --kompisd "$kompisd" \
+                --tag "run$round" --out "$RESULTS"
+            continue
+        fi
         if [[ "$scenario" == fan-out ]]; then
             # One timed operation, not a rate: it reads the server's database to see
             # when every invitation is in an inbox.
@@ -249,6 +276,7 @@ for ((round = FIRST_RUN; round < FIRST_RUN + REPEAT; round++)); do
             --seconds "$SECONDS_PER_RUN" --connections "$CONNECTIONS" \
             --pgbench-url "$base_url/$bench_db" --redis-url "$REDIS_URL" \
             --ceiling-seconds "$CEILING_SECONDS" \
+            --app-pairs "${APP_PAIRS:-100}" --kompisd "$kompisd" \
             --tag "run$round" --out "$RESULTS"
     done
 done

@@ -100,6 +100,17 @@ pub struct Args {
     #[arg(long, default_value = "kl")]
     pub fan_out_language: String,
 
+    /// Accepted pairs the app-reads and my-buddy scenarios set up (twice as many people,
+    /// each holding a notification stream open).
+    #[arg(long, default_value_t = 100)]
+    pub app_pairs: u64,
+    /// Newcomers, and as many residents, approved for the round-under-load scenario.
+    #[arg(long, default_value_t = 200)]
+    pub round_pool: u64,
+    /// The kompisd binary that signs app tokens (`kompisd token`) for the app scenarios.
+    #[arg(long, default_value = "target/release/kompisd")]
+    pub kompisd: PathBuf,
+
     /// Folder for the results (summary text, .hgrm, .png).
     #[arg(long, default_value = "load-tests/results")]
     pub out: PathBuf,

@@ -46,6 +46,14 @@ async fn main() -> anyhow::Result<()> {
         print!("{text}");
         return Ok(());
     }
+    if args.scenario == scenarios::ScenarioKind::RoundUnderLoad {
+        let (mut report, round) = scenarios::round::run(&args, &ceilings).await?;
+        report.tag = args.tag.clone();
+        report.extra = round;
+        report.write(&args.out)?;
+        print!("{}", report.text());
+        return Ok(());
+    }
     let scenario: Arc<dyn scenarios::Scenario> = scenarios::build(&args).await?.into();
     let plan = Plan {
         rate: args.rate,

@@ -39,6 +39,8 @@ pub struct Report {
     pub highest_sustained: Option<f64>,
     /// Put before the file names.
     pub tag: Option<String>,
+    /// Lines a scenario adds after the figures (the round of `round-under-load`).
+    pub extra: String,
 }
 
 impl Report {
@@ -51,6 +53,7 @@ impl Report {
             steps: Vec::new(),
             highest_sustained: None,
             tag: None,
+            extra: String::new(),
         }
     }
 
@@ -172,6 +175,7 @@ impl Report {
                 o.ms(0.99)
             );
         }
+        t.push_str(&self.extra);
         t
     }
 

@@ -6,10 +6,13 @@
 //! and a line in [`build`]; the scenarios that need RPCs not served yet are listed in
 //! load-tests/README.md ("added with their services").
 
+mod app_reads;
 mod connection;
 pub mod fan_out;
 mod intake;
+mod people;
 mod reads;
+pub mod round;
 
 use futures::future::BoxFuture;
 
@@ -29,6 +32,14 @@ pub enum ScenarioKind {
     /// One InviteParticipants call to `--fan-out` participants, timed until every
     /// invitation is in an inbox ([`fan_out`]; one operation, not a rate).
     FanOut,
+    /// The mobile app's reads: GetMyBuddy three times to ListMyInvitations once, by
+    /// people in accepted matches with StreamNotifications streams held open.
+    AppReads,
+    /// GetMyBuddy only, by people in accepted matches with streams held open.
+    MyBuddy,
+    /// A matching round (RunMatchingRound, then GetMatchingRound until done) while the
+    /// intake burst runs at `--rate` ([`round`]).
+    RoundUnderLoad,
 }
 
 /// The single-operation ceiling a scenario's throughput is set against.
@@ -57,6 +68,18 @@ pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
         ScenarioKind::Intake => Box::new(intake::Intake::new(args, connections)?),
         ScenarioKind::GetChapter => Box::new(reads::AdminRead::get_chapter(args, connections)?),
         ScenarioKind::ListDistricts => Box::new(reads::AdminRead::list_districts(args, connections)?),
+        ScenarioKind::AppReads => {
+            Box::new(app_reads::AppReads::new(args, connections, app_reads::Mix::AppReads).await?)
+        }
+        ScenarioKind::MyBuddy => {
+            Box::new(app_reads::AppReads::new(args, connections, app_reads::Mix::MyBuddy).await?)
+        }
         ScenarioKind::FanOut => anyhow::bail!("the fan-out is one operation, run by fan_out::run"),
+        ScenarioKind::RoundUnderLoad => anyhow::bail!("the round under load is run by round::run"),
     })
+}
+
+/// The intake burst, as the load beside another operation.
+fn intake_for(args: &Args, connections: Connections) -> anyhow::Result<Box<dyn Scenario>> {
+    Ok(Box::new(intake::Intake::new(args, connections)?))
 }

@@ -83,13 +83,22 @@ async fn act_as_service_role(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::
     Ok(())
 }
 
+/// Prepared statements kept per connection: more than the store's distinct statements.
+const STATEMENT_CACHE: usize = 1024;
+
 impl Store {
     /// Connects a pool to `url` with at most `max_connections` connections.
     ///
     /// The pool connects lazily, so a server can start (and report NOT_SERVING) while
     /// PostgreSQL is still coming up; `acquire_timeout` bounds how long a query waits.
     pub fn connect_lazy(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let options: PgConnectOptions = url.parse()?;
+        // The store has a few hundred distinct statements and one connection serves
+        // them all in turn; sqlx's default cache of 100 prepared statements per
+        // connection would evict some and parse and plan them again (catalogue reads
+        // on every re-prepare), so keep them all.
+        let options: PgConnectOptions = url
+            .parse::<PgConnectOptions>()?
+            .statement_cache_capacity(STATEMENT_CACHE);
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))

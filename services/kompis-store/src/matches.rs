@@ -203,6 +203,72 @@ pub async fn live_matches_of<'c>(
     .await?)
 }
 
+/// One live match of a participant with what the participant's app shows of the other
+/// person, read by [`live_buddies_of`].
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LiveBuddy {
+    /// The match.
+    #[sqlx(flatten)]
+    pub pair: Match,
+    /// The other person's given name.
+    pub other_given_name: String,
+    /// The other person's display name (empty when none was given).
+    pub other_display_name: String,
+    /// The other person's role.
+    pub other_role: String,
+    /// The other person's languages.
+    pub other_languages: Json<Vec<participants::StoredLanguage>>,
+    /// The other person's free-text interest tags.
+    pub other_free_tags: Vec<String>,
+    /// How the other person wants to meet.
+    pub other_meeting_preference: Option<String>,
+    /// The other person's phone (shown only once the match releases contact details).
+    pub other_phone: Option<String>,
+    /// The other person's e-mail (shown only once the match releases contact details).
+    pub other_email: Option<String>,
+    /// Display name of the other person's district.
+    pub district_display_name: String,
+    /// Display names of the chapter's interests both people hold, ordered by name.
+    pub shared_interest_names: Vec<String>,
+}
+
+/// The live matches (proposed, accepted, active) of `participant`, newest first, each
+/// with the other person's profile, district name and the names of the interests the
+/// two share (`interests` are the participant's own interest ids).
+///
+/// One statement, so the app's most frequent read is one round trip after the caller
+/// is known, and every match is read from the same snapshot. Cost: the match index
+/// probes of `participant`, then per match one primary-key read of the other person,
+/// one of the district and the shared interests by key.
+pub async fn live_buddies_of<'c>(
+    db: impl PgExecutor<'c>,
+    participant: Uuid,
+    interests: &[String],
+) -> Result<Vec<LiveBuddy>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT m.*, o.given_name AS other_given_name, o.display_name AS other_display_name,
+                o.role AS other_role, o.languages AS other_languages,
+                o.free_tags AS other_free_tags, o.meeting_preference AS other_meeting_preference,
+                o.phone AS other_phone, o.email AS other_email,
+                d.display_name AS district_display_name,
+                ARRAY(SELECT i.display_name FROM interests i
+                       WHERE i.chapter_id = o.chapter_id AND i.id = ANY(o.interests)
+                         AND i.id = ANY($2::text[])
+                       ORDER BY i.display_name, i.id) AS shared_interest_names
+           FROM matches m
+           JOIN participants o
+             ON o.id = CASE WHEN m.newcomer_id = $1 THEN m.resident_id ELSE m.newcomer_id END
+           JOIN districts d ON d.municipality_id = o.municipality_id AND d.id = o.district_id
+          WHERE (m.newcomer_id = $1 OR m.resident_id = $1)
+            AND m.state IN ('proposed', 'accepted', 'active')
+          ORDER BY m.create_time DESC, m.id DESC",
+    )
+    .bind(participant)
+    .bind(interests)
+    .fetch_all(db)
+    .await?)
+}
+
 /// The never-propose-again pairs (newcomer, resident) that involve `participant`.
 pub async fn excluded_pairs<'c>(
     db: impl PgExecutor<'c>,

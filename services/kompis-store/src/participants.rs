@@ -294,14 +294,25 @@ fn code_forms(code: LanguageCode) -> Vec<String> {
 
 /// Participant columns with the duplicates computed from other participants of the
 /// chapter; a macro so that every query stays a static string.
+///
+/// The duplicates are two probes, one by phone and one by e-mail, joined by `UNION`:
+/// each is an equality on the partial indexes `(chapter_id, phone)` and
+/// `(chapter_id, email)`, so a read costs a few index probes whatever the chapter's
+/// size. (`phone = … OR email = …` in one condition cannot use either index and walks
+/// the chapter's rows.)
 macro_rules! select_participant {
     ($rest:literal) => {
         concat!(
             "SELECT p.*, ARRAY(
                 SELECT 'chapters/' || o.chapter_id || '/participants/' || o.id::text
-                FROM participants o
-                WHERE o.chapter_id = p.chapter_id AND o.id <> p.id
-                  AND (o.phone = p.phone OR o.email = p.email)
+                FROM (SELECT o.id, o.chapter_id, o.state, o.merged_into, o.create_time
+                        FROM participants o
+                       WHERE o.chapter_id = p.chapter_id AND o.phone = p.phone
+                      UNION
+                      SELECT o.id, o.chapter_id, o.state, o.merged_into, o.create_time
+                        FROM participants o
+                       WHERE o.chapter_id = p.chapter_id AND o.email = p.email) o
+                WHERE o.id <> p.id
                   AND p.state <> 'withdrawn' AND p.merged_into IS NULL
                   AND o.state <> 'withdrawn' AND o.merged_into IS NULL
                   AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d
@@ -310,11 +321,15 @@ macro_rules! select_participant {
                 ORDER BY o.create_time, o.id)
              || ARRAY(
                 SELECT 'chapters/' || r.chapter_id || '/referrals/' || r.id::text
-                FROM referrals r
-                WHERE r.chapter_id = p.chapter_id
-                  AND r.id IS DISTINCT FROM p.referral_id
+                FROM (SELECT r.id, r.chapter_id, r.participant_id, r.create_time
+                        FROM referrals r
+                       WHERE r.chapter_id = p.chapter_id AND r.phone = p.phone
+                      UNION
+                      SELECT r.id, r.chapter_id, r.participant_id, r.create_time
+                        FROM referrals r
+                       WHERE r.chapter_id = p.chapter_id AND r.email = p.email) r
+                WHERE r.id IS DISTINCT FROM p.referral_id
                   AND r.participant_id IS DISTINCT FROM p.id
-                  AND (r.phone = p.phone OR r.email = p.email)
                   AND p.state <> 'withdrawn' AND p.merged_into IS NULL
                   AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d
                                   WHERE d.first_id = least(p.id, r.id)
@@ -384,7 +399,20 @@ pub async fn insert_participant(
         notes::append(&mut *tx, Uuid::now_v7(), new.id, note, new.at).await?;
     }
     let name = resource_name(new.chapter_id.as_str(), new.id);
-    let attributes = events::participant_attributes(&mut *tx, new.id).await?;
+    // A participant registered without a referral has no referring organisation, and
+    // every other attribute is the value just inserted: no need to read the row back.
+    let attributes = match new.referral_id {
+        None => events::Attributes {
+            participant_role: Some(new.role.as_str().to_owned()),
+            referral_source: Some(new.source.as_str().to_owned()),
+            municipality_id: Some(profile.municipality_id.clone()),
+            district_id: Some(profile.district_id.clone()),
+            gender: Some(p.gender.as_str().to_owned()),
+            birth_year: Some(p.birth_year.year()),
+            ..Default::default()
+        },
+        Some(_) => events::participant_attributes(&mut *tx, new.id).await?,
+    };
     events::append(
         &mut *tx,
         &NewEvent {

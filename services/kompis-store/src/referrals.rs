@@ -427,6 +427,10 @@ pub struct Duplicate {
 /// lowercased, so compared case-insensitively). The participant a referral was converted into is not its
 /// duplicate, nor is a withdrawn or merged participant, nor a pair a coordinator
 /// dismissed. Ordered by referral, then collection, then id.
+///
+/// Each side is two index probes (phone, then e-mail, joined by `UNION`) on the partial
+/// indexes `(chapter_id, phone)` and `(chapter_id, email)`: the cost follows the number
+/// of matches, not the chapter's size.
 pub async fn possible_duplicates<'c>(
     db: impl PgExecutor<'c>,
     referrals: &[Uuid],
@@ -434,17 +438,24 @@ pub async fn possible_duplicates<'c>(
     Ok(sqlx::query_as(
         "SELECT r.id AS referral_id, 'referrals' AS collection, o.id AS other_id
            FROM referrals r
-           JOIN referrals o ON o.chapter_id = r.chapter_id AND o.id <> r.id
-                AND (o.phone = r.phone OR o.email = r.email)
+           JOIN LATERAL (SELECT o.id FROM referrals o
+                          WHERE o.chapter_id = r.chapter_id AND o.phone = r.phone
+                         UNION
+                         SELECT o.id FROM referrals o
+                          WHERE o.chapter_id = r.chapter_id AND o.email = r.email) o
+                ON o.id <> r.id
           WHERE r.id = ANY($1)
             AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d
                             WHERE d.first_id = least(r.id, o.id) AND d.second_id = greatest(r.id, o.id))
          UNION ALL
          SELECT r.id, 'participants', p.id
            FROM referrals r
-           JOIN participants p ON p.chapter_id = r.chapter_id
-                AND p.id IS DISTINCT FROM r.participant_id
-                AND (p.phone = r.phone OR p.email = r.email)
+           JOIN LATERAL (SELECT p.id, p.state, p.merged_into FROM participants p
+                          WHERE p.chapter_id = r.chapter_id AND p.phone = r.phone
+                         UNION
+                         SELECT p.id, p.state, p.merged_into FROM participants p
+                          WHERE p.chapter_id = r.chapter_id AND p.email = r.email) p
+                ON p.id IS DISTINCT FROM r.participant_id
                 AND p.state <> 'withdrawn' AND p.merged_into IS NULL
           WHERE r.id = ANY($1)
             AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals d

@@ -9,8 +9,8 @@
 
 use kompis_domain::{AgreementChannel, DeclineCause, ParticipantRole, ProposalAnswer, Slug, Violations};
 use kompis_proto::v1 as pb;
-use kompis_store::matches::{self, Acceptance, Decline, Match};
-use kompis_store::participants::{self, Participant};
+use kompis_store::matches::{self, Acceptance, Decline, LiveBuddy, Match};
+use kompis_store::participants::{self, Participant, StoredLanguage};
 use kompis_store::{StoreError, Tx, places};
 use tonic::Request;
 
@@ -21,7 +21,7 @@ use crate::kit::convert::timestamp;
 use crate::kit::errors::{ApiError, ApiResult};
 use crate::matchmaking;
 use crate::parse::person::contact_pb;
-use crate::parse::profile::profile_pb;
+use crate::parse::profile::meeting_preference_pb;
 use crate::views::matching::{answer_pb, parse_answer, parse_match_name, state_pb};
 use crate::views::participant::role_pb;
 
@@ -33,12 +33,14 @@ impl BuddyApp {
         &self,
         request: Request<pb::GetMyBuddyRequest>,
     ) -> ApiResult<pb::GetMyBuddyResponse> {
+        // Two statements: the caller, then every live match with the other person's
+        // view in one read (no transaction: one statement is one snapshot).
         let me = self.me(Principal::from_request(&request)?).await?;
-        let mut tx = self.kit.begin().await?;
-        let mut buddies = Vec::new();
-        for m in matches::live_matches_of(&mut *tx, me.id).await? {
-            buddies.push(my_buddy(&mut tx, &me, &m).await?);
-        }
+        let buddies = matches::live_buddies_of(self.kit.store().pool(), me.id, &me.interests)
+            .await?
+            .iter()
+            .map(|b| live_buddy_pb(&me, b))
+            .collect::<ApiResult<_>>()?;
         Ok(pb::GetMyBuddyResponse { buddies })
     }
 
@@ -118,6 +120,65 @@ impl BuddyApp {
     }
 }
 
+/// One live match as `me` sees it, from the one-statement read of GetMyBuddy; the same
+/// view as [`my_buddy`] gives.
+fn live_buddy_pb(me: &Participant, b: &LiveBuddy) -> ApiResult<pb::MyBuddy> {
+    let m = &b.pair;
+    let my_role = if m.newcomer_id == me.id {
+        ParticipantRole::Newcomer
+    } else {
+        ParticipantRole::EstablishedResident
+    };
+    let state = m.parsed_state()?;
+    let proposed = state == kompis_domain::MatchState::Proposed;
+    let display_name = if b.other_display_name.is_empty() {
+        b.other_given_name.clone()
+    } else {
+        b.other_display_name.clone()
+    };
+    let mut shared_interests = b.shared_interest_names.clone();
+    shared_interests.extend(
+        b.other_free_tags
+            .iter()
+            .filter(|t| me.free_tags.contains(t))
+            .cloned(),
+    );
+    Ok(pb::MyBuddy {
+        r#match: m.resource_name(),
+        state: state_pb(state),
+        my_response: answer_pb(m.response_of(my_role)?),
+        buddy: Some(pb::BuddyProfile {
+            display_name,
+            role: role_pb(&b.other_role)?,
+            district_display_name: b.district_display_name.clone(),
+            meeting_preference: meeting_preference_pb(b.other_meeting_preference.as_deref()),
+            contact: state
+                .releases_contact()
+                .then(|| contact_pb(b.other_phone.as_deref(), b.other_email.as_deref())),
+            shared_languages: shared_languages(me, &b.other_languages.0),
+            shared_interests,
+        }),
+        create_time: timestamp(m.create_time),
+        deadline_time: if proposed {
+            timestamp(m.deadline_time)
+        } else {
+            None
+        },
+    })
+}
+
+/// The language codes both people speak, sorted, each once.
+fn shared_languages(me: &Participant, other: &[StoredLanguage]) -> Vec<String> {
+    let mut shared: Vec<String> = other
+        .iter()
+        .filter(|l| me.languages.iter().any(|m| m.code == l.code))
+        .map(|l| l.code.clone())
+        .collect();
+    shared.sort();
+    shared.dedup();
+    shared
+}
+
 /// One match as `me` sees it.
 async fn my_buddy(tx: &mut Tx, me: &Participant, m: &Match) -> ApiResult<pb::MyBuddy> {
     let my_role = if m.newcomer_id == me.id {
@@ -159,14 +220,7 @@ async fn buddy_profile(
     } else {
         other.display_name.clone()
     };
-    let mut shared_languages: Vec<String> = other
-        .languages
-        .iter()
-        .filter(|l| me.languages.iter().any(|m| m.code == l.code))
-        .map(|l| l.code.clone())
-        .collect();
-    shared_languages.sort();
-    shared_languages.dedup();
+    let shared_languages = shared_languages(me, &other.languages.0);
     let shared_ids: Vec<String> = other
         .interests
         .iter()
@@ -197,7 +251,7 @@ async fn buddy_profile(
         display_name: first_name,
         role: role_pb(&other.role)?,
         district_display_name: district.display_name,
-        meeting_preference: profile_pb(&other.profile(), &other.role, &other.chapter_id).meeting_preference,
+        meeting_preference: meeting_preference_pb(other.meeting_preference.as_deref()),
         contact: contact.then(|| contact_pb(other.phone.as_deref(), other.email.as_deref())),
         shared_languages,
         shared_interests,

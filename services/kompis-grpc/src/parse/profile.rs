@@ -75,6 +75,13 @@ fn reverse<P: Copy + Into<i32>, D: Copy + PartialEq>(table: &[(P, D)], value: D)
         .map_or(0, |(p, _)| (*p).into())
 }
 
+/// A stored meeting preference as the API's enum value (0, unspecified, when none).
+pub fn meeting_preference_pb(stored: Option<&str>) -> i32 {
+    stored
+        .and_then(|m| m.parse().ok())
+        .map_or(0, |m| reverse(&MEETINGS, m))
+}
+
 /// Parses a district resource name `municipalities/{m}/districts/{d}`.
 pub fn parse_district_name(name: &str) -> Result<(Slug, Slug), FieldError> {
     crate::kit::names::parse_two(name, "municipalities", "districts")
@@ -442,11 +449,7 @@ pub fn profile_pb(profile: &Profile, role: &str, chapter: &str) -> pb::MatchingP
             crate::kit::names::district(&profile.municipality_id, &profile.district_id)
         },
         availability,
-        meeting_preference: profile
-            .meeting_preference
-            .as_deref()
-            .and_then(|m| m.parse().ok())
-            .map_or(0, |m| reverse(&MEETINGS, m)),
+        meeting_preference: meeting_preference_pb(profile.meeting_preference.as_deref()),
         wishes: profile.wishes.iter().map(wish_pb).collect(),
         // The API documents zero for newcomers, who always have one buddy.
         buddy_capacity: if role == ParticipantRole::Newcomer.as_str() {

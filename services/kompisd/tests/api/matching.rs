@@ -284,6 +284,64 @@ async fn a_proposed_buddy_is_shown_by_first_name_district_and_only_what_the_two_
 }
 
 #[tokio::test]
+async fn my_buddy_shows_each_side_the_view_its_answer_to_the_proposal_gave() {
+    let app = support::spawn_app_with_demo().await;
+    let n = ready_newcomer(&app, 1, ALBY).await;
+    let r = ready_resident(&app, 1, TUMBA, 1).await;
+    let m = propose(&app, &n.name, &r.name, "").await.unwrap();
+    let (tn, tr) = (token_of(&app, &n.name), token_of(&app, &r.name));
+    answer(&app, &tn, &m.name, ProposalResponse::Accepted, "")
+        .await
+        .unwrap();
+
+    let resident_answer = answer(&app, &tr, &m.name, ProposalResponse::Accepted, "")
+        .await
+        .unwrap();
+    let resident_view = my_buddies(&app, &tr).await;
+    let newcomer_view = my_buddies(&app, &tn).await;
+
+    assert_eq!(resident_view, [resident_answer], "the same view by both paths");
+    assert_eq!(newcomer_view.len(), 1);
+    assert_eq!(newcomer_view[0].r#match, m.name);
+    assert_eq!(newcomer_view[0].state, MatchState::Accepted as i32);
+    assert_eq!(newcomer_view[0].my_response, ProposalResponse::Accepted as i32);
+    assert!(
+        newcomer_view[0].deadline_time.is_none(),
+        "no deadline once accepted"
+    );
+    let (seen_by_newcomer, seen_by_resident) = (
+        newcomer_view[0].buddy.clone().unwrap(),
+        resident_view[0].buddy.clone().unwrap(),
+    );
+    assert_eq!(
+        (
+            seen_by_newcomer.display_name.as_str(),
+            seen_by_newcomer.district_display_name.as_str()
+        ),
+        ("Erik 1", "Tumba")
+    );
+    assert_eq!(
+        (
+            seen_by_resident.display_name.as_str(),
+            seen_by_resident.district_display_name.as_str()
+        ),
+        ("Amina 1", "Alby")
+    );
+    assert_eq!(seen_by_newcomer.role, ParticipantRole::EstablishedResident as i32);
+    assert_eq!(
+        seen_by_newcomer.meeting_preference,
+        MeetingPreference::Both as i32
+    );
+    assert_eq!(seen_by_newcomer.shared_languages, ["ar"]);
+    assert_eq!(seen_by_newcomer.shared_interests.len(), 2, "fika and football");
+    assert_eq!(
+        seen_by_newcomer.contact.unwrap().phone,
+        r.contact.unwrap().phone,
+        "contact details once both accepted"
+    );
+}
+
+#[tokio::test]
 async fn a_decline_returns_the_newcomer_to_their_place_and_offers_the_next_candidate() {
     let app = support::spawn_app_with_demo().await;
     let earlier = ready_newcomer(&app, 1, ALBY).await;
