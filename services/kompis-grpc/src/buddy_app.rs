@@ -19,13 +19,13 @@
 //! The participant's notifications (inbox, live stream, settings) are in
 //! [`notifications`]; their buddies and answers to proposals in [`buddies`]; their
 //! invitations to activities in [`invitations`]; their check-ins and ending their own
-//! match in [`crate::follow_up`]. Editing the profile belongs to a later part of the
-//! programme; that method answers UNIMPLEMENTED for now.
+//! match in [`crate::follow_up`]; correcting their own details in [`profile`].
 
 mod buddies;
 mod invitations;
 mod notifications;
 mod pairs;
+mod profile;
 
 use kompis_domain::{BirthYear, ParticipantRole, ParticipantState, Role, Violations};
 use kompis_proto::v1 as pb;
@@ -37,6 +37,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::kit::audit::Action;
 use crate::kit::convert::timestamp;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::scope;
@@ -116,11 +117,6 @@ fn sign_up_conflict(error: kompis_store::StoreError, id: Uuid) -> ApiError {
         kompis_store::StoreError::AlreadyExists(_) => ApiError::AlreadyExists(format!("participants/{id}")),
         e => e.into(),
     }
-}
-
-/// The answer of the methods that belong to later parts of the programme.
-fn not_yet(area: &'static str) -> Status {
-    ApiError::Unimplemented(area).into()
 }
 
 /// A sign-up, parsed.
@@ -259,17 +255,30 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::GetMyProfileRequest>,
     ) -> Result<Response<pb::GetMyProfileResponse>, Status> {
-        let me = self.me(Principal::from_request(&request)?).await?;
-        ok(pb::GetMyProfileResponse {
-            participant: Some(participant_pb(&me, View::Own)?),
-        })
+        let principal = Principal::from_request(&request)?;
+        let me = self.me(principal).await?;
+        let outcome =
+            participant_pb(&me, View::Own).map(|p| pb::GetMyProfileResponse { participant: Some(p) });
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "GetMyProfile",
+                    Some(me.id),
+                    &me.resource_name(),
+                    Action::Read,
+                    outcome,
+                )
+                .await,
+        )
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "UpdateMyProfile"))]
     async fn update_my_profile(
         &self,
-        _request: Request<pb::UpdateMyProfileRequest>,
+        request: Request<pb::UpdateMyProfileRequest>,
     ) -> Result<Response<pb::UpdateMyProfileResponse>, Status> {
-        Err(not_yet("editing the profile in the app"))
+        respond(self.update_own_profile(request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetMyApplication"))]

@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod activities;
+pub mod audit;
 pub mod chapters;
 pub mod check_ins;
 pub mod dead_letters;
