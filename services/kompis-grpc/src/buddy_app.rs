@@ -410,6 +410,30 @@ impl BuddyAppService for BuddyApp {
         respond(self.update_notification_settings(request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "ExportMyData"))]
+    async fn export_my_data(
+        &self,
+        request: Request<pb::ExportMyDataRequest>,
+    ) -> Result<Response<pb::ExportMyDataResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let me = self.me(principal).await?;
+        let outcome = crate::views::export::export_pb(&self.kit, me.id)
+            .await
+            .map(|export| pb::ExportMyDataResponse { export: Some(export) });
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "ExportMyData",
+                    Some(me.id),
+                    &me.resource_name(),
+                    Action::Export,
+                    outcome,
+                )
+                .await,
+        )
+    }
+
     #[tracing::instrument(skip_all, fields(rpc = "EndMyMatch"))]
     async fn end_my_match(
         &self,

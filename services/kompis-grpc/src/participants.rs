@@ -656,6 +656,36 @@ impl ParticipantService for Participants {
         )
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "ExportParticipant"))]
+    async fn export_participant(
+        &self,
+        request: Request<pb::ExportParticipantRequest>,
+    ) -> Result<Response<pb::ExportParticipantResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let name = &request.get_ref().name;
+        let outcome = async {
+            scope::require_role(principal, MANAGERS)?;
+            let mut conn = self.kit.begin().await?;
+            let p = find_managed(&mut conn, principal, name, "name", false).await?;
+            drop(conn);
+            let export = crate::views::export::export_pb(&self.kit, p.id).await?;
+            Ok(pb::ExportParticipantResponse { export: Some(export) })
+        }
+        .await;
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "ExportParticipant",
+                    audited(name),
+                    name,
+                    Action::Export,
+                    outcome,
+                )
+                .await,
+        )
+    }
+
     #[tracing::instrument(skip_all, fields(rpc = "GetWaitingList"))]
     async fn get_waiting_list(
         &self,

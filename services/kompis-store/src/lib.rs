@@ -21,6 +21,7 @@ pub mod duplicates;
 pub mod engine_rules;
 mod error;
 pub mod events;
+pub mod export;
 pub mod idempotency;
 pub mod inbox;
 pub mod intake;

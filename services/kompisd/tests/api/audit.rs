@@ -212,3 +212,95 @@ async fn the_service_role_may_append_to_the_audit_log_but_never_change_or_delete
         assert!(result.is_err(), "the service role could run {refused}");
     }
 }
+
+/// The export document of a response.
+fn document(export: Option<PersonalDataExport>) -> serde_json::Value {
+    let export = export.expect("an export");
+    assert!(export.export_time.is_some());
+    serde_json::from_str(&export.json).expect("the export is JSON")
+}
+
+#[tokio::test]
+async fn a_participant_exports_everything_held_about_them_including_staff_notes() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+    participants(&app, &app.coordinator("botkyrka"))
+        .create_participant_note(CreateParticipantNoteRequest {
+            parent: participant.name.clone(),
+            text: "Ringde, vill träffas på kvällar.".into(),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap();
+
+    let mine = document(
+        buddy_app(&app, &token)
+            .export_my_data(ExportMyDataRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .export,
+    );
+    let theirs = document(
+        participants(&app, &app.coordinator("botkyrka"))
+            .export_participant(ExportParticipantRequest {
+                name: participant.name.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .export,
+    );
+
+    assert_eq!(mine["format"], "kompis.export.v1");
+    assert_eq!(mine["participant"]["given_name"], "Farid 1");
+    assert_eq!(mine["participant"]["phone"], "+46703000001");
+    assert_eq!(mine["notes"][0]["text"], "Ringde, vill träffas på kvällar.");
+    for part in [
+        "interviews",
+        "referrals",
+        "matches",
+        "check_ins",
+        "invitations",
+        "notifications",
+    ] {
+        assert!(mine[part].is_array(), "{part} is a list");
+    }
+    assert_eq!(
+        mine, theirs,
+        "the same document for the person and their coordinator"
+    );
+    let exports: Vec<_> = access_records(&app, &participant.name)
+        .await
+        .into_iter()
+        .filter(|r| r.action == "export")
+        .map(|r| r.method)
+        .collect();
+    assert_eq!(exports, ["ExportParticipant", "ExportMyData"]);
+}
+
+#[tokio::test]
+async fn a_coordinator_of_another_chapter_cannot_export_a_participant() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, _, participant) = signed_up(&app, 1).await;
+
+    let status = participants(&app, &app.coordinator("goteborg"))
+        .export_participant(ExportParticipantRequest {
+            name: participant.name.clone(),
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::NotFound);
+    let refused = &access_records(&app, &participant.name).await[0];
+    assert_eq!(
+        summary(refused),
+        (
+            "ExportParticipant",
+            "coordinator",
+            "export",
+            "programme_administration",
+            false
+        )
+    );
+}
