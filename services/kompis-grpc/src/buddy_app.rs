@@ -26,6 +26,7 @@ mod invitations;
 mod notifications;
 mod pairs;
 mod profile;
+mod withdrawal;
 
 use kompis_domain::{BirthYear, ParticipantRole, ParticipantState, Role, Violations};
 use kompis_proto::v1 as pb;
@@ -408,6 +409,22 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::UpdateMyNotificationSettingsRequest>,
     ) -> Result<Response<pb::UpdateMyNotificationSettingsResponse>, Status> {
         respond(self.update_notification_settings(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "CancelMyInterview"))]
+    async fn cancel_my_interview(
+        &self,
+        request: Request<pb::CancelMyInterviewRequest>,
+    ) -> Result<Response<pb::CancelMyInterviewResponse>, Status> {
+        respond(self.cancel_own_interview(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "WithdrawFromProgramme"))]
+    async fn withdraw_from_programme(
+        &self,
+        request: Request<pb::WithdrawFromProgrammeRequest>,
+    ) -> Result<Response<pb::WithdrawFromProgrammeResponse>, Status> {
+        respond(self.withdraw_self(request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ExportMyData"))]

@@ -538,3 +538,56 @@ async fn e_mail_notifications_without_an_address_are_refused() {
     assert_eq!(status.code(), Code::FailedPrecondition);
     assert_eq!(support::reason(&status), "EMAIL_ADDRESS_MISSING");
 }
+
+#[tokio::test]
+async fn a_participant_sees_how_and_where_their_interview_is_and_cancels_it() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+    book(&app, &participant.name).await;
+    let booked = my_application(&app, &token).await;
+    assert_eq!(booked.state, ParticipantState::InterviewBooked as i32);
+    let interview = booked.interview.expect("the booked interview is shown");
+    assert_eq!(interview.mode, InterviewMode::InPerson as i32);
+    assert_eq!(interview.location, "Alby library");
+
+    buddy_app(&app, &token)
+        .cancel_my_interview(CancelMyInterviewRequest {
+            request_id: request_id(),
+        })
+        .await
+        .expect("the participant cancels their interview");
+
+    let after = my_application(&app, &token).await;
+    assert_eq!(after.state, ParticipantState::Applicant as i32);
+    assert!(after.interview.is_none());
+    let again = buddy_app(&app, &token)
+        .cancel_my_interview(CancelMyInterviewRequest {
+            request_id: request_id(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_participant_withdraws_in_the_app_and_only_coordinators_read_why() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+
+    let withdrawn = buddy_app(&app, &token)
+        .withdraw_from_programme(WithdrawFromProgrammeRequest {
+            reason: "Jag flyttar till Umeå.".into(),
+            request_id: request_id(),
+        })
+        .await
+        .expect("the participant withdraws")
+        .into_inner()
+        .participant
+        .unwrap();
+
+    assert_eq!(withdrawn.state, ParticipantState::Withdrawn as i32);
+    assert_eq!(withdrawn.state_reason, "");
+    let seen_by_coordinator = get(&app, &participant.name).await;
+    assert_eq!(seen_by_coordinator.state, ParticipantState::Withdrawn as i32);
+    assert_eq!(seen_by_coordinator.state_reason, "Jag flyttar till Umeå.");
+}
