@@ -397,7 +397,10 @@ async fn a_participant_moves_and_learns_a_language_and_a_coordinator_is_asked_to
     assert_eq!(languages, ["prs", "ar"]);
     assert!(p.profile_review_time.is_some());
     assert!(updated.notification_settings.unwrap().email);
-    assert_eq!(waiting_for_review(&app).await, [participant.name.clone()]);
+    assert_eq!(
+        waiting_for_review(&app).await,
+        std::slice::from_ref(&participant.name)
+    );
 
     // The coordinator looks and clears the flag; the participant's changes stay.
     let reviewed = participants(&app, &app.coordinator("botkyrka"))
