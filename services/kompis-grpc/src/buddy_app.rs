@@ -19,13 +19,14 @@
 //! The participant's notifications (inbox, live stream, settings) are in
 //! [`notifications`]; their buddies and answers to proposals in [`buddies`]; their
 //! invitations to activities in [`invitations`]; their check-ins and ending their own
-//! match in [`crate::follow_up`]. Editing the profile belongs to a later part of the
-//! programme; that method answers UNIMPLEMENTED for now.
+//! match in [`crate::follow_up`]; correcting their own details in [`profile`].
 
 mod buddies;
 mod invitations;
 mod notifications;
 mod pairs;
+mod profile;
+mod withdrawal;
 
 use kompis_domain::{BirthYear, ParticipantRole, ParticipantState, Role, Violations};
 use kompis_proto::v1 as pb;
@@ -37,6 +38,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::kit::audit::Action;
 use crate::kit::convert::timestamp;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::scope;
@@ -116,11 +118,6 @@ fn sign_up_conflict(error: kompis_store::StoreError, id: Uuid) -> ApiError {
         kompis_store::StoreError::AlreadyExists(_) => ApiError::AlreadyExists(format!("participants/{id}")),
         e => e.into(),
     }
-}
-
-/// The answer of the methods that belong to later parts of the programme.
-fn not_yet(area: &'static str) -> Status {
-    ApiError::Unimplemented(area).into()
 }
 
 /// A sign-up, parsed.
@@ -259,17 +256,30 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::GetMyProfileRequest>,
     ) -> Result<Response<pb::GetMyProfileResponse>, Status> {
-        let me = self.me(Principal::from_request(&request)?).await?;
-        ok(pb::GetMyProfileResponse {
-            participant: Some(participant_pb(&me, View::Own)?),
-        })
+        let principal = Principal::from_request(&request)?;
+        let me = self.me(principal).await?;
+        let outcome =
+            participant_pb(&me, View::Own).map(|p| pb::GetMyProfileResponse { participant: Some(p) });
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "GetMyProfile",
+                    Some(me.id),
+                    &me.resource_name(),
+                    Action::Read,
+                    outcome,
+                )
+                .await,
+        )
     }
 
+    #[tracing::instrument(skip_all, fields(rpc = "UpdateMyProfile"))]
     async fn update_my_profile(
         &self,
-        _request: Request<pb::UpdateMyProfileRequest>,
+        request: Request<pb::UpdateMyProfileRequest>,
     ) -> Result<Response<pb::UpdateMyProfileResponse>, Status> {
-        Err(not_yet("editing the profile in the app"))
+        respond(self.update_own_profile(request).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetMyApplication"))]
@@ -399,6 +409,46 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::UpdateMyNotificationSettingsRequest>,
     ) -> Result<Response<pb::UpdateMyNotificationSettingsResponse>, Status> {
         respond(self.update_notification_settings(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "CancelMyInterview"))]
+    async fn cancel_my_interview(
+        &self,
+        request: Request<pb::CancelMyInterviewRequest>,
+    ) -> Result<Response<pb::CancelMyInterviewResponse>, Status> {
+        respond(self.cancel_own_interview(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "WithdrawFromProgramme"))]
+    async fn withdraw_from_programme(
+        &self,
+        request: Request<pb::WithdrawFromProgrammeRequest>,
+    ) -> Result<Response<pb::WithdrawFromProgrammeResponse>, Status> {
+        respond(self.withdraw_self(request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ExportMyData"))]
+    async fn export_my_data(
+        &self,
+        request: Request<pb::ExportMyDataRequest>,
+    ) -> Result<Response<pb::ExportMyDataResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let me = self.me(principal).await?;
+        let outcome = crate::views::export::export_pb(&self.kit, me.id)
+            .await
+            .map(|export| pb::ExportMyDataResponse { export: Some(export) });
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "ExportMyData",
+                    Some(me.id),
+                    &me.resource_name(),
+                    Action::Export,
+                    outcome,
+                )
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "EndMyMatch"))]

@@ -15,32 +15,29 @@ mod duplicates;
 mod notes;
 mod search;
 
-use kompis_domain::{
-    BirthYear, FreeText, LanguageCode, ParticipantRole, ParticipantState, Role, Slug, Violations,
-};
+use kompis_domain::{FreeText, LanguageCode, ParticipantRole, ParticipantState, Role, Slug, Violations};
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::participant_service_server::ParticipantService;
-use kompis_store::participants::{
-    self, ListFilter, NewParticipant, PersonalDetails, Profile, Shortage, Source, WaitingFilter,
-};
+use kompis_store::participants::{self, ListFilter, NewParticipant, Shortage, Source, WaitingFilter};
 use kompis_store::{chapters, intake};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::kit::convert::{from_timestamp, update_paths};
+use crate::kit::audit::Action;
+use crate::kit::convert::{from_timestamp, timestamp, update_paths};
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::names;
 use crate::kit::page::Page;
 use crate::kit::scope::{self, MANAGERS};
 use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
-use crate::parse::person::{parse_consent, parse_contact, parse_gender, parse_person_name};
-use crate::parse::profile::{
-    Completeness, check_district, check_interests, parse_district_name, parse_profile,
-};
+use crate::parse::participant::{check_places, merge, parse_participant};
+use crate::parse::person::parse_consent;
+use crate::parse::profile::{Completeness, parse_district_name};
 use crate::views::participant::{
-    View, bad_page_token, find_managed, parse_role, parse_state, parse_time_key, participant_pb, time_key,
+    View, bad_page_token, find_managed, parse_participant_name, parse_role, parse_state, parse_time_key,
+    participant_pb, time_key,
 };
 
 /// Longest reason for a withdrawal or return, in characters.
@@ -67,6 +64,7 @@ const UPDATABLE: &[&str] = &[
     "profile.wishes",
     "profile.buddy_capacity",
     "profile.has_children",
+    "profile_review_time",
 ];
 
 /// The ParticipantService implementation.
@@ -82,103 +80,6 @@ impl Participants {
     }
 }
 
-/// A parsed participant: what registration and updates share.
-struct ParsedParticipant {
-    role: Option<ParticipantRole>,
-    person: Option<PersonalDetails>,
-    district: Option<(Slug, Slug)>,
-    profile: Option<Profile>,
-}
-
-/// Parses the person, district and profile of `p` at `path`, recording every bad
-/// field. `role` is the participant's role when already known (updates).
-fn parse_participant(
-    v: &mut Violations,
-    path: &str,
-    p: &pb::Participant,
-    role: Option<ParticipantRole>,
-    chapter: &str,
-    completeness: Completeness,
-    year: i32,
-) -> ParsedParticipant {
-    let role = role.or_else(|| v.check(format!("{path}.role"), parse_role(p.role)));
-    let name = parse_person_name(v, &format!("{path}.person_name"), p.person_name.as_ref());
-    let contact = parse_contact(v, &format!("{path}.contact"), p.contact.as_ref());
-    let birth_year = v.check(
-        format!("{path}.birth_year"),
-        BirthYear::for_referral(p.birth_year, year),
-    );
-    let gender = v.check(format!("{path}.gender"), parse_gender(p.gender));
-    let district = if p.district.is_empty() {
-        v.add(format!("{path}.district"), "is required");
-        None
-    } else {
-        v.check(format!("{path}.district"), parse_district_name(&p.district))
-    };
-    let empty = pb::MatchingProfile::default();
-    let profile_in = p.profile.as_ref().unwrap_or(&empty);
-    if !profile_in.district.is_empty() && profile_in.district != p.district {
-        v.add(
-            format!("{path}.profile.district"),
-            "must be empty or equal to the participant's district",
-        );
-    }
-    let profile = role.and_then(|role| {
-        parse_profile(
-            v,
-            &format!("{path}.profile"),
-            profile_in,
-            role,
-            chapter,
-            completeness,
-        )
-    });
-    let person = match (name, contact, birth_year, gender) {
-        (Some(name), Some(contact), Some(birth_year), Some(gender)) => Some(PersonalDetails {
-            given_name: name.given,
-            family_name: name.family,
-            display_name: name.display,
-            contact,
-            birth_year,
-            gender,
-        }),
-        _ => None,
-    };
-    let profile = match (profile, &district) {
-        (Some(mut profile), Some((m, d))) => {
-            // The participant's district is the profile's district.
-            profile.municipality_id = m.as_str().to_owned();
-            profile.district_id = d.as_str().to_owned();
-            Some(profile)
-        }
-        _ => None,
-    };
-    ParsedParticipant {
-        role,
-        person,
-        district,
-        profile,
-    }
-}
-
-/// The database checks of a parsed participant: the district lies in the chapter, the
-/// interests are in its taxonomy.
-async fn check_places(
-    db: &mut kompis_store::Tx,
-    v: &mut Violations,
-    path: &str,
-    chapter: &str,
-    parsed: &ParsedParticipant,
-) -> ApiResult<()> {
-    if let Some(district) = &parsed.district {
-        check_district(db, v, &format!("{path}.district"), chapter, district).await?;
-    }
-    if let Some(profile) = &parsed.profile {
-        check_interests(db, v, &format!("{path}.profile"), chapter, profile).await?;
-    }
-    Ok(())
-}
-
 /// Parses the `parent` of a create or a list: `chapters/{chapter}` in the caller's
 /// scope, or NOT_FOUND.
 fn managed_chapter(principal: &Principal, field: &str, parent: &str) -> ApiResult<Slug> {
@@ -188,43 +89,24 @@ fn managed_chapter(principal: &Principal, field: &str, parent: &str) -> ApiResul
     Ok(chapter)
 }
 
-/// Merges the masked fields of `input` into `current` (both proto participants). The
-/// district and the profile's district are one value: setting either sets both.
-fn merge(current: &mut pb::Participant, input: &pb::Participant, paths: &[&str]) {
-    let input_profile = input.profile.clone().unwrap_or_default();
-    let profile = current.profile.get_or_insert_with(Default::default);
-    for path in paths {
-        match *path {
-            "person_name" => current.person_name.clone_from(&input.person_name),
-            "contact" => current.contact.clone_from(&input.contact),
-            "birth_year" => current.birth_year = input.birth_year,
-            "gender" => current.gender = input.gender,
-            "district" => current.district.clone_from(&input.district),
-            "profile" => {
-                *profile = input_profile.clone();
-                if !input_profile.district.is_empty() {
-                    current.district.clone_from(&input_profile.district);
-                }
-            }
-            "profile.languages" => profile.languages.clone_from(&input_profile.languages),
-            "profile.swedish_level" => {
-                profile.swedish_level.clone_from(&input_profile.swedish_level);
-            }
-            "profile.interests" => profile.interests.clone_from(&input_profile.interests),
-            "profile.free_tags" => profile.free_tags.clone_from(&input_profile.free_tags),
-            "profile.district" => current.district.clone_from(&input_profile.district),
-            "profile.availability" => {
-                profile.availability.clone_from(&input_profile.availability);
-            }
-            "profile.meeting_preference" => {
-                profile.meeting_preference = input_profile.meeting_preference;
-            }
-            "profile.wishes" => profile.wishes.clone_from(&input_profile.wishes),
-            "profile.buddy_capacity" => profile.buddy_capacity = input_profile.buddy_capacity,
-            _ => profile.has_children = input_profile.has_children,
-        }
+/// The participant id in a participant's resource name, for the audit log; `None` for a
+/// malformed name, which reaches no record.
+fn audited(name: &str) -> Option<Uuid> {
+    parse_participant_name(name).ok().map(|(_, id)| id.into_uuid())
+}
+
+/// The proto form of an audit record.
+fn access_record_pb(r: &kompis_store::audit::AccessRecord) -> pb::AccessRecord {
+    pb::AccessRecord {
+        occur_time: timestamp(r.occur_time),
+        actor: r.actor_subject.clone(),
+        actor_role: r.actor_role.clone(),
+        object: r.object.clone(),
+        action: r.action.clone(),
+        method: r.method.clone(),
+        purpose: r.purpose.clone(),
+        allowed: r.allowed,
     }
-    profile.district.clone_from(&current.district);
 }
 
 /// Parses an optional language filter.
@@ -372,12 +254,28 @@ impl ParticipantService for Participants {
         request: Request<pb::GetParticipantRequest>,
     ) -> Result<Response<pb::GetParticipantResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let mut conn = self.kit.begin().await?;
-        let p = find_managed(&mut conn, principal, &request.get_ref().name, "name", false).await?;
-        ok(pb::GetParticipantResponse {
-            participant: Some(participant_pb(&p, View::Coordinator)?),
-        })
+        let name = &request.get_ref().name;
+        let outcome = async {
+            scope::require_role(principal, MANAGERS)?;
+            let mut conn = self.kit.begin().await?;
+            let p = find_managed(&mut conn, principal, name, "name", false).await?;
+            Ok(pb::GetParticipantResponse {
+                participant: Some(participant_pb(&p, View::Coordinator)?),
+            })
+        }
+        .await;
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "GetParticipant",
+                    audited(name),
+                    name,
+                    Action::Read,
+                    outcome,
+                )
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListParticipants"))]
@@ -423,14 +321,15 @@ impl ParticipantService for Participants {
             parsed
         });
         let fingerprint = format!(
-            "{}|{:?}|{:?}|{}|{}|{:?}|{}",
+            "{}|{:?}|{:?}|{}|{}|{:?}|{}|{}",
             req.parent,
             req.role,
             req.states,
             req.district,
             req.language_code,
             req.waiting_since_before.as_ref().map(|t| (t.seconds, t.nanos)),
-            req.has_possible_duplicates
+            req.has_possible_duplicates,
+            req.profile_review_pending
         );
         let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
         v.into_result().map_err(ApiError::InvalidArgument)?;
@@ -448,6 +347,7 @@ impl ParticipantService for Participants {
             language_code,
             waiting_since_before,
             has_possible_duplicates: req.has_possible_duplicates,
+            profile_review_pending: req.profile_review_pending,
         };
         let mut rows =
             participants::list_participants(self.kit.store().pool(), &filter, after, page.fetch_limit())
@@ -477,18 +377,60 @@ impl ParticipantService for Participants {
         request: Request<pb::UpdateParticipantRequest>,
     ) -> Result<Response<pb::UpdateParticipantResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
+        let audit_name = req.participant.as_ref().map_or("", |p| p.name.as_str());
+        let target = audited(audit_name);
+        if let Err(e) = scope::require_role(principal, MANAGERS) {
+            let denied = Err(e);
+            let refused: ApiResult<()> = self
+                .kit
+                .audit(
+                    principal,
+                    "UpdateParticipant",
+                    target,
+                    audit_name,
+                    Action::Change,
+                    denied,
+                )
+                .await;
+            return respond(refused.map(|()| pb::UpdateParticipantResponse::default()));
+        }
         let mut v = Violations::new();
         let paths = v.check("update_mask", update_paths(req.update_mask.as_ref(), UPDATABLE));
         let input = v.require("participant", req.participant.as_ref());
         v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (Some(paths), Some(input)) = (paths, input) else {
+        let (Some(mut paths), Some(input)) = (paths, input) else {
             return Err(ApiError::Internal("a checked field is missing".into()).into());
         };
+        // The review flag is the coordinator's to clear, never to set.
+        let reviewed = paths.contains(&"profile_review_time");
+        if reviewed && input.profile_review_time.is_some() {
+            return Err(ApiError::invalid(
+                "participant.profile_review_time",
+                "may only be cleared: leave it unset to mark the participant's changes reviewed",
+            )
+            .into());
+        }
+        paths.retain(|p| *p != "profile_review_time");
         let name = &input.name;
         let mut tx = self.kit.begin().await?;
-        let current = find_managed(&mut tx, principal, name, "participant.name", true).await?;
+        let current = match find_managed(&mut tx, principal, name, "participant.name", true).await {
+            Ok(current) => current,
+            Err(e) => {
+                let refused: ApiResult<()> = self
+                    .kit
+                    .audit(
+                        principal,
+                        "UpdateParticipant",
+                        target,
+                        name,
+                        Action::Change,
+                        Err(e),
+                    )
+                    .await;
+                return respond(refused.map(|()| pb::UpdateParticipantResponse::default()));
+            }
+        };
         let role: ParticipantRole = current
             .role
             .parse()
@@ -519,10 +461,25 @@ impl ParticipantService for Participants {
         participants::update_participant(&mut *tx, current.id, &person, &profile, self.kit.now())
             .await
             .named(name)?;
+        if reviewed {
+            participants::clear_profile_review(&mut *tx, current.id)
+                .await
+                .named(name)?;
+        }
         let updated = participants::get_participant(&mut *tx, current.id)
             .await
             .named(name)?;
         self.kit.commit(tx).await?;
+        self.kit
+            .audit(
+                principal,
+                "UpdateParticipant",
+                target,
+                name,
+                Action::Change,
+                Ok(()),
+            )
+            .await?;
         ok(pb::UpdateParticipantResponse {
             participant: Some(participant_pb(&updated, View::Coordinator)?),
         })
@@ -648,6 +605,85 @@ impl ParticipantService for Participants {
         let principal = Principal::from_request(&request)?;
         scope::require_role(principal, MANAGERS)?;
         respond(notes::erase(&self.kit, principal, request.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListAccessRecords"))]
+    async fn list_access_records(
+        &self,
+        request: Request<pb::ListAccessRecordsRequest>,
+    ) -> Result<Response<pb::ListAccessRecordsResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let req = request.get_ref();
+        let target = audited(&req.parent);
+        let outcome = async {
+            scope::require_role(principal, &[Role::Administrator])?;
+            let mut v = Violations::new();
+            let id = v.check("parent", parse_participant_name(&req.parent));
+            let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &req.parent);
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let (Some((_, id)), Some(page)) = (id, page) else {
+                return Err(ApiError::Internal("a checked field is missing".into()));
+            };
+            let after = match &page.after {
+                None => None,
+                Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
+            };
+            let mut rows = kompis_store::audit::list_for_participant(
+                self.kit.store().pool(),
+                id.into_uuid(),
+                after,
+                page.fetch_limit(),
+            )
+            .await?;
+            let next_page_token = page.finish(&mut rows, |r| time_key(r.occur_time, r.id));
+            Ok(pb::ListAccessRecordsResponse {
+                records: rows.iter().map(access_record_pb).collect(),
+                next_page_token,
+            })
+        }
+        .await;
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "ListAccessRecords",
+                    target,
+                    &req.parent,
+                    Action::Read,
+                    outcome,
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ExportParticipant"))]
+    async fn export_participant(
+        &self,
+        request: Request<pb::ExportParticipantRequest>,
+    ) -> Result<Response<pb::ExportParticipantResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let name = &request.get_ref().name;
+        let outcome = async {
+            scope::require_role(principal, MANAGERS)?;
+            let mut conn = self.kit.begin().await?;
+            let p = find_managed(&mut conn, principal, name, "name", false).await?;
+            drop(conn);
+            let export = crate::views::export::export_pb(&self.kit, p.id).await?;
+            Ok(pb::ExportParticipantResponse { export: Some(export) })
+        }
+        .await;
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "ExportParticipant",
+                    audited(name),
+                    name,
+                    Action::Export,
+                    outcome,
+                )
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetWaitingList"))]

@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod activities;
+pub mod audit;
 pub mod chapters;
 pub mod check_ins;
 pub mod dead_letters;
@@ -20,6 +21,7 @@ pub mod duplicates;
 pub mod engine_rules;
 mod error;
 pub mod events;
+pub mod export;
 pub mod idempotency;
 pub mod inbox;
 pub mod intake;

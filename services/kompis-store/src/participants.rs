@@ -231,6 +231,9 @@ pub struct Participant {
     pub waiting_since: Option<OffsetDateTime>,
     /// App account that signed up, if any.
     pub account_subject: Option<String>,
+    /// Since when the participant's own change to their matching profile waits for a
+    /// coordinator's review; `None` when nothing waits.
+    pub profile_review_time: Option<OffsetDateTime>,
     /// Other participants, then referrals, of the chapter with the same phone or e-mail,
     /// as resource names (the referral the participant came from excluded), oldest
     /// first. Computed when read, so an earlier registration sees a later one too. A
@@ -493,6 +496,8 @@ pub struct ListFilter {
     pub waiting_since_before: Option<OffsetDateTime>,
     /// Only participants with possible duplicates.
     pub has_possible_duplicates: bool,
+    /// Only participants whose own profile change waits for a review.
+    pub profile_review_pending: bool,
     /// Order by `waiting_since` instead of `create_time` (the ready list).
     pub order_by_waiting_since: bool,
 }
@@ -517,7 +522,8 @@ pub async fn list_participants<'c>(
                AND ($4::text IS NULL OR (p.municipality_id = $4 AND p.district_id = $5))
                AND ($6::text[] IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(p.languages) l
                                                   WHERE l.value ->> 'code' = ANY($6)))
-               AND ($7::timestamptz IS NULL OR p.waiting_since < $7)"
+               AND ($7::timestamptz IS NULL OR p.waiting_since < $7)
+               AND (NOT $13 OR p.profile_review_time IS NOT NULL)"
         ),
         ") q
          WHERE (NOT $8 OR cardinality(q.possible_duplicates) > 0)
@@ -539,8 +545,36 @@ pub async fn list_participants<'c>(
     .bind(after_time)
     .bind(after_id)
     .bind(limit)
+    .bind(filter.profile_review_pending)
     .fetch_all(db)
     .await?)
+}
+
+/// Flags the participant's own profile change for a coordinator's review at `at`; a
+/// change already waiting keeps its earlier time.
+pub async fn flag_profile_review<'c>(
+    db: impl PgExecutor<'c>,
+    id: Uuid,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE participants SET profile_review_time = coalesce(profile_review_time, $2)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Clears the review flag: a coordinator has looked at the participant's own changes.
+pub async fn clear_profile_review<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("UPDATE participants SET profile_review_time = NULL WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Replaces a participant's personal details and profile.

@@ -46,7 +46,7 @@ fn settings_name(me: &Participant) -> String {
     format!("{}/notificationSettings", me.resource_name())
 }
 
-fn settings_pb(me: &Participant, settings: &Settings) -> pb::NotificationSettings {
+pub(super) fn settings_pb(me: &Participant, settings: &Settings) -> pb::NotificationSettings {
     pb::NotificationSettings {
         name: settings_name(me),
         email: settings.email,
@@ -285,7 +285,7 @@ enum Start {
 
 /// A language for messages: an ISO 639 code, stored as its two-letter form where one
 /// exists.
-fn parse_language(code: &str) -> Result<String, FieldError> {
+pub(super) fn parse_language(code: &str) -> Result<String, FieldError> {
     let code = LanguageCode::parse(code)?;
     Ok(code.alpha2().unwrap_or(code.alpha3()).to_owned())
 }

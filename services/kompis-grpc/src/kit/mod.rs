@@ -20,6 +20,7 @@
 //! }
 //! ```
 
+pub mod audit;
 pub mod convert;
 pub mod enums;
 pub mod errors;

@@ -158,6 +158,7 @@ pub fn participant_pb(p: &Participant, view: View) -> ApiResult<pb::Participant>
         create_time: timestamp(p.create_time),
         state_time: timestamp(p.state_time),
         update_time: timestamp(p.update_time),
+        profile_review_time: p.profile_review_time.and_then(timestamp),
         name,
     })
 }

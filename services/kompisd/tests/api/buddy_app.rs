@@ -38,7 +38,7 @@ fn sign_up_request(id: Uuid, n: u32) -> SignUpRequest {
 }
 
 /// Signs up a new app user; returns their participant id and token.
-async fn signed_up(app: &support::TestApp, n: u32) -> (Uuid, String, Participant) {
+pub(crate) async fn signed_up(app: &support::TestApp, n: u32) -> (Uuid, String, Participant) {
     let id = Uuid::now_v7();
     let token = app.participant(id);
     let participant = buddy_app(app, &token)
@@ -317,4 +317,280 @@ async fn the_reason_a_coordinator_gave_for_an_outcome_is_not_shown_in_the_app() 
     assert_eq!(seen_by_coordinator.state_reason, "wants to think it over");
     assert_eq!(seen_in_app.state, ParticipantState::NeedsFollowUp as i32);
     assert_eq!(seen_in_app.state_reason, "");
+}
+
+/// The caller's profile as the app shows it.
+async fn my_profile(app: &support::TestApp, token: &str) -> Participant {
+    buddy_app(app, token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .participant
+        .unwrap()
+}
+
+/// The names of the chapter's participants whose own changes wait for a review.
+async fn waiting_for_review(app: &support::TestApp) -> Vec<String> {
+    participants(app, &app.coordinator("botkyrka"))
+        .list_participants(ListParticipantsRequest {
+            parent: CHAPTER.into(),
+            profile_review_pending: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .participants
+        .into_iter()
+        .map(|p| p.name)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_participant_moves_and_learns_a_language_and_a_coordinator_is_asked_to_review_it() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+
+    let updated = buddy_app(&app, &token)
+        .update_my_profile(UpdateMyProfileRequest {
+            participant: Some(Participant {
+                contact: Some(Contact {
+                    phone: "+46703009999".into(),
+                    email: "farid@example.org".into(),
+                }),
+                district: TUMBA.into(),
+                profile: Some(MatchingProfile {
+                    languages: vec![
+                        speaks("prs", LanguageLevel::Native),
+                        speaks("ar", LanguageLevel::B1),
+                    ],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            update_mask: mask(&[
+                "contact",
+                "district",
+                "profile.languages",
+                "notificationSettings.email",
+            ]),
+            notification_settings: Some(NotificationSettings {
+                email: true,
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("the participant may change these")
+        .into_inner();
+
+    let p = updated.participant.unwrap();
+    assert_eq!(p.district, TUMBA);
+    assert_eq!(p.contact.unwrap().email, "farid@example.org");
+    let languages: Vec<String> = p
+        .profile
+        .unwrap()
+        .languages
+        .into_iter()
+        .map(|l| l.language_code)
+        .collect();
+    assert_eq!(languages, ["prs", "ar"]);
+    assert!(p.profile_review_time.is_some());
+    assert!(updated.notification_settings.unwrap().email);
+    assert_eq!(
+        waiting_for_review(&app).await,
+        std::slice::from_ref(&participant.name)
+    );
+
+    // The coordinator looks and clears the flag; the participant's changes stay.
+    let reviewed = participants(&app, &app.coordinator("botkyrka"))
+        .update_participant(UpdateParticipantRequest {
+            participant: Some(Participant {
+                name: participant.name.clone(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["profile_review_time"]),
+        })
+        .await
+        .expect("a coordinator clears the review flag")
+        .into_inner()
+        .participant
+        .unwrap();
+    assert!(reviewed.profile_review_time.is_none());
+    assert_eq!(reviewed.district, TUMBA);
+    assert!(waiting_for_review(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn new_contact_details_alone_are_not_sent_for_review() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, _) = signed_up(&app, 1).await;
+
+    let p = buddy_app(&app, &token)
+        .update_my_profile(UpdateMyProfileRequest {
+            participant: Some(Participant {
+                person_name: Some(PersonName {
+                    display_name: "Fari".into(),
+                    ..Default::default()
+                }),
+                contact: Some(Contact {
+                    phone: "070-300 88 88".into(),
+                    email: String::new(),
+                }),
+                ..Default::default()
+            }),
+            update_mask: mask(&["person_name.display_name", "contact"]),
+            notification_settings: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .participant
+        .unwrap();
+
+    assert_eq!(p.contact.unwrap().phone, "+46703008888");
+    let name = p.person_name.unwrap();
+    assert_eq!(
+        (name.given_name.as_str(), name.display_name.as_str()),
+        ("Farid 1", "Fari")
+    );
+    assert!(p.profile_review_time.is_none());
+    assert!(waiting_for_review(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_participant_cannot_set_their_state_role_or_chapter() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, before) = signed_up(&app, 1).await;
+
+    let status = buddy_app(&app, &token)
+        .update_my_profile(UpdateMyProfileRequest {
+            participant: Some(Participant {
+                state: ParticipantState::Ready as i32,
+                role: ParticipantRole::EstablishedResident as i32,
+                contact: Some(Contact {
+                    phone: "+46703007777".into(),
+                    email: String::new(),
+                }),
+                ..Default::default()
+            }),
+            update_mask: mask(&["state", "role", "chapter", "contact"]),
+            notification_settings: None,
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        support::bad_fields(&status),
+        ["participant.chapter", "participant.role", "participant.state"]
+    );
+    let after = my_profile(&app, &token).await;
+    assert_eq!(after.state, ParticipantState::Applicant as i32);
+    assert_eq!(after.role, before.role);
+    assert_eq!(
+        after.contact, before.contact,
+        "nothing of the refused update is written"
+    );
+}
+
+#[tokio::test]
+async fn a_district_outside_the_chapter_is_refused_and_nothing_changes() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, before) = signed_up(&app, 1).await;
+
+    let status = buddy_app(&app, &token)
+        .update_my_profile(UpdateMyProfileRequest {
+            participant: Some(Participant {
+                district: RINKEBY.into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["district", "notification_settings.language_code"]),
+            notification_settings: Some(NotificationSettings {
+                language_code: "not a language".into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        support::bad_fields(&status),
+        ["notification_settings.language_code", "participant.district"]
+    );
+    assert_eq!(my_profile(&app, &token).await.district, before.district);
+    assert!(waiting_for_review(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn e_mail_notifications_without_an_address_are_refused() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, _) = signed_up(&app, 1).await;
+
+    let status = buddy_app(&app, &token)
+        .update_my_profile(UpdateMyProfileRequest {
+            participant: None,
+            update_mask: mask(&["notification_settings.email"]),
+            notification_settings: Some(NotificationSettings {
+                email: true,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(support::reason(&status), "EMAIL_ADDRESS_MISSING");
+}
+
+#[tokio::test]
+async fn a_participant_sees_how_and_where_their_interview_is_and_cancels_it() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+    book(&app, &participant.name).await;
+    let booked = my_application(&app, &token).await;
+    assert_eq!(booked.state, ParticipantState::InterviewBooked as i32);
+    let interview = booked.interview.expect("the booked interview is shown");
+    assert_eq!(interview.mode, InterviewMode::InPerson as i32);
+    assert_eq!(interview.location, "Alby library");
+
+    buddy_app(&app, &token)
+        .cancel_my_interview(CancelMyInterviewRequest {
+            request_id: request_id(),
+        })
+        .await
+        .expect("the participant cancels their interview");
+
+    let after = my_application(&app, &token).await;
+    assert_eq!(after.state, ParticipantState::Applicant as i32);
+    assert!(after.interview.is_none());
+    let again = buddy_app(&app, &token)
+        .cancel_my_interview(CancelMyInterviewRequest {
+            request_id: request_id(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_participant_withdraws_in_the_app_and_only_coordinators_read_why() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+
+    let withdrawn = buddy_app(&app, &token)
+        .withdraw_from_programme(WithdrawFromProgrammeRequest {
+            reason: "Jag flyttar till Umeå.".into(),
+            request_id: request_id(),
+        })
+        .await
+        .expect("the participant withdraws")
+        .into_inner()
+        .participant
+        .unwrap();
+
+    assert_eq!(withdrawn.state, ParticipantState::Withdrawn as i32);
+    assert_eq!(withdrawn.state_reason, "");
+    let seen_by_coordinator = get(&app, &participant.name).await;
+    assert_eq!(seen_by_coordinator.state, ParticipantState::Withdrawn as i32);
+    assert_eq!(seen_by_coordinator.state_reason, "Jag flyttar till Umeå.");
 }

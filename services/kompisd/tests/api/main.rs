@@ -12,6 +12,7 @@ mod support;
 
 mod activities;
 mod admin;
+mod audit;
 mod buddy_app;
 mod clock;
 mod delivery_faults;

@@ -1,0 +1,80 @@
+//! The audit log (`audit_log`): who read or changed a person's record, when, by which
+//! method and for what purpose, refusals included. Ids only; append-only for the
+//! service's role.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// One access to a person's record.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccessRecord {
+    /// Id (UUID v7).
+    pub id: Uuid,
+    /// When (the application clock).
+    pub occur_time: OffsetDateTime,
+    /// The account that acted (the token's subject).
+    pub actor_subject: String,
+    /// The account's role (`Role::as_str`).
+    pub actor_role: String,
+    /// The person whose record it is.
+    pub participant_id: Uuid,
+    /// The object's resource name (ids only).
+    pub object: String,
+    /// `read`, `change`, `export` or `erase`.
+    pub action: String,
+    /// The RPC's method name, for example `GetParticipant`.
+    pub method: String,
+    /// Why, derived from the method, for example `intake` or `self_service`.
+    pub purpose: String,
+    /// False when the service refused the access.
+    pub allowed: bool,
+}
+
+/// Appends one record.
+pub async fn record<'c>(db: impl PgExecutor<'c>, r: &AccessRecord) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, occur_time, actor_subject, actor_role, participant_id, object,
+                                action, method, purpose, allowed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(r.id)
+    .bind(r.occur_time)
+    .bind(&r.actor_subject)
+    .bind(&r.actor_role)
+    .bind(r.participant_id)
+    .bind(&r.object)
+    .bind(&r.action)
+    .bind(&r.method)
+    .bind(&r.purpose)
+    .bind(r.allowed)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The records of `participant`, newest first, after the key `after` (time, id); uses
+/// the index on (participant, time, id).
+pub async fn list_for_participant<'c>(
+    db: impl PgExecutor<'c>,
+    participant: Uuid,
+    after: Option<(OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> Result<Vec<AccessRecord>, StoreError> {
+    let (after_time, after_id) = after.unzip();
+    Ok(sqlx::query_as(
+        "SELECT * FROM audit_log
+         WHERE participant_id = $1
+           AND ($2::timestamptz IS NULL OR (occur_time, id) < ($2, $3))
+         ORDER BY occur_time DESC, id DESC
+         LIMIT $4",
+    )
+    .bind(participant)
+    .bind(after_time)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

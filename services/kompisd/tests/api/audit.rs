@@ -1,0 +1,306 @@
+//! The audit log: who read or changed a person's record, when and why, refusals
+//! included; ids only; append-only for the service's database role; read by
+//! administrators through ParticipantService.ListAccessRecords.
+
+use kompis_proto::v1::*;
+use sqlx::Executor;
+use tonic::Code;
+
+use crate::buddy_app::signed_up;
+use crate::fixtures::participants::*;
+use crate::support;
+
+async fn access_records(app: &support::TestApp, participant: &str) -> Vec<AccessRecord> {
+    participants(app, &app.administrator())
+        .list_access_records(ListAccessRecordsRequest {
+            parent: participant.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("administrators read the audit log")
+        .into_inner()
+        .records
+}
+
+/// (method, actor role, action, purpose, allowed) of a record.
+fn summary(r: &AccessRecord) -> (&str, &str, &str, &str, bool) {
+    (&r.method, &r.actor_role, &r.action, &r.purpose, r.allowed)
+}
+
+#[tokio::test]
+async fn every_read_and_change_of_a_record_is_logged_with_who_why_and_refusals() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+
+    buddy_app(&app, &token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap();
+    participants(&app, &app.coordinator("botkyrka"))
+        .get_participant(GetParticipantRequest {
+            name: participant.name.clone(),
+        })
+        .await
+        .unwrap();
+    let refused = participants(&app, &app.coordinator("goteborg"))
+        .get_participant(GetParticipantRequest {
+            name: participant.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound);
+    participants(&app, &app.coordinator("botkyrka"))
+        .update_participant(UpdateParticipantRequest {
+            participant: Some(Participant {
+                name: participant.name.clone(),
+                birth_year: 1996,
+                ..Default::default()
+            }),
+            update_mask: mask(&["birth_year"]),
+        })
+        .await
+        .unwrap();
+
+    let records = access_records(&app, &participant.name).await;
+
+    let summaries: Vec<_> = records.iter().map(summary).collect();
+    assert_eq!(
+        summaries,
+        [
+            (
+                "UpdateParticipant",
+                "coordinator",
+                "change",
+                "programme_administration",
+                true
+            ),
+            (
+                "GetParticipant",
+                "coordinator",
+                "read",
+                "programme_administration",
+                false
+            ),
+            (
+                "GetParticipant",
+                "coordinator",
+                "read",
+                "programme_administration",
+                true
+            ),
+            ("GetMyProfile", "participant", "read", "self_service", true),
+        ]
+    );
+    assert_eq!(records[1].actor, "coordinator-goteborg");
+    assert!(
+        records
+            .iter()
+            .all(|r| r.object == participant.name && r.occur_time.is_some())
+    );
+    // Ids only: nothing of the person's name or contact details.
+    let everything = format!("{records:?}");
+    assert!(
+        !everything.contains("Farid") && !everything.contains("+4670300"),
+        "{everything}"
+    );
+
+    // Reading the log is recorded too.
+    let again = access_records(&app, &participant.name).await;
+    assert_eq!(
+        summary(&again[0]),
+        ("ListAccessRecords", "administrator", "read", "audit", true)
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_is_read_in_pages_newest_first() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+    for _ in 0..3 {
+        buddy_app(&app, &token)
+            .get_my_profile(GetMyProfileRequest {})
+            .await
+            .unwrap();
+    }
+    let mut client = participants(&app, &app.administrator());
+
+    let first = client
+        .list_access_records(ListAccessRecordsRequest {
+            parent: participant.name.clone(),
+            page_size: 2,
+            page_token: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let second = client
+        .list_access_records(ListAccessRecordsRequest {
+            parent: participant.name.clone(),
+            page_size: 2,
+            page_token: first.next_page_token.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    assert_eq!(first.records.len(), 2);
+    assert!(!first.next_page_token.is_empty());
+    let reads = first
+        .records
+        .iter()
+        .chain(&second.records)
+        .filter(|r| r.method == "GetMyProfile")
+        .count();
+    assert_eq!(reads, 3, "every read is on one of the pages, none twice");
+}
+
+#[tokio::test]
+async fn only_administrators_read_the_audit_log() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+    let request = || ListAccessRecordsRequest {
+        parent: participant.name.clone(),
+        ..Default::default()
+    };
+
+    let coordinator = participants(&app, &app.coordinator("botkyrka"))
+        .list_access_records(request())
+        .await
+        .unwrap_err();
+    let themself = participants(&app, &token)
+        .list_access_records(request())
+        .await
+        .unwrap_err();
+
+    assert_eq!(coordinator.code(), Code::PermissionDenied);
+    assert_eq!(themself.code(), Code::PermissionDenied);
+    let denied: Vec<_> = access_records(&app, &participant.name)
+        .await
+        .into_iter()
+        .filter(|r| !r.allowed)
+        .map(|r| r.actor_role)
+        .collect();
+    assert_eq!(denied, ["participant", "coordinator"]);
+}
+
+#[tokio::test]
+async fn the_service_role_may_append_to_the_audit_log_but_never_change_or_delete_it() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, _) = signed_up(&app, 1).await;
+    buddy_app(&app, &token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap();
+    let mut service = app.service_role_connection().await;
+
+    let appended = service
+        .execute(
+            "INSERT INTO audit_log (id, occur_time, actor_subject, actor_role, participant_id,
+                                    object, action, method, purpose, allowed)
+             VALUES (gen_random_uuid(), now(), 'a', 'administrator', gen_random_uuid(),
+                     'chapters/x/participants/y', 'read', 'GetParticipant', 'audit', true)",
+        )
+        .await;
+    assert!(appended.is_ok(), "{appended:?}");
+    for refused in [
+        "UPDATE audit_log SET allowed = NOT allowed",
+        "UPDATE audit_log SET actor_subject = 'someone else'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
+        let result = service.execute(refused).await;
+        assert!(result.is_err(), "the service role could run {refused}");
+    }
+}
+
+/// The export document of a response.
+fn document(export: Option<PersonalDataExport>) -> serde_json::Value {
+    let export = export.expect("an export");
+    assert!(export.export_time.is_some());
+    serde_json::from_str(&export.json).expect("the export is JSON")
+}
+
+#[tokio::test]
+async fn a_participant_exports_everything_held_about_them_including_staff_notes() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, token, participant) = signed_up(&app, 1).await;
+    participants(&app, &app.coordinator("botkyrka"))
+        .create_participant_note(CreateParticipantNoteRequest {
+            parent: participant.name.clone(),
+            text: "Ringde, vill träffas på kvällar.".into(),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap();
+
+    let mine = document(
+        buddy_app(&app, &token)
+            .export_my_data(ExportMyDataRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .export,
+    );
+    let theirs = document(
+        participants(&app, &app.coordinator("botkyrka"))
+            .export_participant(ExportParticipantRequest {
+                name: participant.name.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .export,
+    );
+
+    assert_eq!(mine["format"], "kompis.export.v1");
+    assert_eq!(mine["participant"]["given_name"], "Farid 1");
+    assert_eq!(mine["participant"]["phone"], "+46703000001");
+    assert_eq!(mine["notes"][0]["text"], "Ringde, vill träffas på kvällar.");
+    for part in [
+        "interviews",
+        "referrals",
+        "matches",
+        "check_ins",
+        "invitations",
+        "notifications",
+    ] {
+        assert!(mine[part].is_array(), "{part} is a list");
+    }
+    assert_eq!(
+        mine, theirs,
+        "the same document for the person and their coordinator"
+    );
+    let exports: Vec<_> = access_records(&app, &participant.name)
+        .await
+        .into_iter()
+        .filter(|r| r.action == "export")
+        .map(|r| r.method)
+        .collect();
+    assert_eq!(exports, ["ExportParticipant", "ExportMyData"]);
+}
+
+#[tokio::test]
+async fn a_coordinator_of_another_chapter_cannot_export_a_participant() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, _, participant) = signed_up(&app, 1).await;
+
+    let status = participants(&app, &app.coordinator("goteborg"))
+        .export_participant(ExportParticipantRequest {
+            name: participant.name.clone(),
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::NotFound);
+    let refused = &access_records(&app, &participant.name).await[0];
+    assert_eq!(
+        summary(refused),
+        (
+            "ExportParticipant",
+            "coordinator",
+            "export",
+            "programme_administration",
+            false
+        )
+    );
+}
