@@ -1,17 +1,36 @@
-//! Authentication: bearer tokens (JWT, HS256) carrying a role and its scope.
+//! Authentication: bearer tokens (JWT) carrying a role and its scope.
 //!
 //! A token says who the caller is ([`Principal`]): an administrator; a coordinator of a
 //! chapter; a referrer at an organisation; a participant; a partner viewing figures.
-//! [`Authenticator`] runs as a tonic interceptor on every `kompis.v1` service and puts
-//! the principal into the request's extensions; handlers then decide, per object,
-//! whether the principal may see or change it. Health and reflection need no token.
+//! It is signed either with the service's own HS256 key (`kompisd token`, the embedded
+//! default) or by an identity provider whose keys are read from its JWKS document
+//! (RS256 or ES256, [`jwks`]). [`Guard`] runs in front of every `kompis.v1` service: it
+//! authenticates the caller, applies the [policy table](crate::kit::policy) and the
+//! per-identity rate limit, and puts the principal into the request's extensions;
+//! handlers then decide, per object, whether the principal may see or change it.
+//! Health and reflection need no token.
+//!
+//! Every refusal of a token is the same UNAUTHENTICATED, with the same message, to the
+//! caller; why it was refused is logged (the kind of fault only, never the token or its
+//! claims).
+//!
+//! A participant token that names a participant who does not exist is a valid token:
+//! it is accepted here (the app's first call, SignUp, is made with it), and the
+//! BuddyAppService answers FAILED_PRECONDITION "not signed up" to every other call,
+//! exactly as for a participant bound to another account.
+
+pub mod guard;
+pub mod jwks;
+
+pub use guard::{Guard, RateLimit};
+pub use jwks::{Jwks, JwksSettings};
 
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use kompis_domain::{Role, Slug};
 use serde::{Deserialize, Serialize};
-use tonic::{Request, Status};
+use tonic::Request;
 use uuid::Uuid;
 
 use crate::kit::errors::ApiError;
@@ -111,7 +130,9 @@ pub struct Claims {
     pub participant: Option<String>,
     /// Issuer.
     pub iss: String,
-    /// Audience.
+    /// Audience. An identity provider may send a list; the token is accepted when
+    /// this API's audience is in it, and the first entry is kept here.
+    #[serde(deserialize_with = "one_or_first")]
     pub aud: String,
     /// Issued at, seconds since the epoch.
     pub iat: u64,
@@ -166,73 +187,122 @@ impl Claims {
     }
 }
 
-/// Verifies bearer tokens. Cheap to clone.
+/// Verifies bearer tokens: the service's own HS256 tokens, and an identity provider's
+/// RS256 and ES256 tokens when one is configured. Cheap to clone.
 #[derive(Clone)]
 pub struct Authenticator {
     key: DecodingKey,
     validation: Validation,
+    provider: Option<Jwks>,
 }
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticator").finish_non_exhaustive()
+        f.debug_struct("Authenticator")
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
     }
 }
 
+/// The same answer to every refused token: the reason is logged, never told.
+fn refused(fault: &dyn std::fmt::Display) -> ApiError {
+    tracing::info!(fault = %fault, "bearer token refused");
+    ApiError::Unauthenticated(ErrorReason::InvalidToken)
+}
+
+/// The validation of one algorithm, issuer and audience, with the service's skew.
+fn validation(algorithm: Algorithm, issuer: &str, audience: &str) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.leeway = TOKEN_CLOCK_SKEW.as_secs();
+    validation.validate_nbf = true;
+    validation
+}
+
 impl Authenticator {
-    /// Verifies HS256 tokens signed with `secret`.
+    /// Verifies HS256 tokens signed with `secret` (issuer [`TOKEN_ISSUER`], audience
+    /// [`TOKEN_AUDIENCE`]).
     pub fn new(secret: &[u8]) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[TOKEN_ISSUER]);
-        validation.set_audience(&[TOKEN_AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = TOKEN_CLOCK_SKEW.as_secs();
-        validation.validate_nbf = true;
         Self {
             key: DecodingKey::from_secret(secret),
-            validation,
+            validation: validation(Algorithm::HS256, TOKEN_ISSUER, TOKEN_AUDIENCE),
+            provider: None,
         }
     }
 
-    /// Verifies a token and returns its principal.
-    ///
-    /// Every refusal is the same UNAUTHENTICATED to the caller; why it was refused is
-    /// logged (the kind of fault only, never the token or its claims).
-    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        let refused = || ApiError::Unauthenticated(ErrorReason::InvalidToken);
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
-            tracing::info!(fault = ?e.kind(), "bearer token refused");
-            refused()
-        })?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        check_lifetime(&data.claims, now).map_err(|e| {
-            tracing::info!(fault = %e, "bearer token refused");
-            refused()
-        })?;
-        data.claims.into_principal().map_err(|e| {
-            tracing::info!(fault = %e, "bearer token refused");
-            refused()
-        })
+    /// Also accepts the RS256 and ES256 tokens of the identity provider whose keys are
+    /// `provider` (its issuer and audience are checked).
+    pub fn with_identity_provider(mut self, provider: Jwks) -> Self {
+        self.provider = Some(provider);
+        self
     }
 
-    /// The interceptor: reads `authorization: Bearer <token>` and stores the principal.
-    #[allow(clippy::result_large_err)]
-    pub fn intercept(&self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        let header = request
-            .metadata()
-            .get("authorization")
-            .ok_or_else(|| ApiError::Unauthenticated(ErrorReason::MissingCredentials).into_status())?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::Unauthenticated(ErrorReason::InvalidToken).into_status())?;
-        let principal = self.verify(token.trim()).map_err(ApiError::into_status)?;
-        tracing::Span::current().record("role", principal.role.as_str());
-        request.extensions_mut().insert(principal);
-        Ok(request)
+    /// Verifies a token of the service's own key (HS256) and returns its principal.
+    /// Any other token, an identity provider's included, is refused: see
+    /// [`Authenticator::authenticate`].
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|e| refused(&format_args!("{:?}", e.kind())))?;
+        principal_of(data.claims)
+    }
+
+    /// Verifies any token this service accepts and returns its principal.
+    ///
+    /// The header's `alg` picks the key, and each key serves one algorithm only: HS256
+    /// is checked with the service's secret alone, RS256 and ES256 with the identity
+    /// provider's key of the token's `kid` and of that family alone. A token signed
+    /// with HS256 and the provider's public key as the secret therefore fails (it is
+    /// checked against our secret), and `alg: none` or any other algorithm is refused.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| refused(&format_args!("header: {:?}", e.kind())))?;
+        match header.alg {
+            Algorithm::HS256 => self.verify(token),
+            Algorithm::RS256 | Algorithm::ES256 => {
+                let provider = self
+                    .provider
+                    .as_ref()
+                    .ok_or_else(|| refused(&"an identity provider's algorithm, none configured"))?;
+                let key = provider
+                    .key(header.kid.as_deref(), header.alg)
+                    .await
+                    .map_err(|e| refused(&e))?;
+                let settings = provider.settings();
+                let validation = validation(header.alg, &settings.issuer, &settings.audience);
+                let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+                    .map_err(|e| refused(&format_args!("{:?}", e.kind())))?;
+                principal_of(data.claims)
+            }
+            other => Err(refused(&format_args!("algorithm {other:?}"))),
+        }
+    }
+}
+
+/// The principal of verified claims, after the checks a signature cannot make.
+fn principal_of(claims: Claims) -> Result<Principal, ApiError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    check_lifetime(&claims, now).map_err(|e| refused(&e))?;
+    claims.into_principal().map_err(|e| refused(&e))
+}
+
+/// An audience given as one string or as a list (RFC 7519, 4.1.3): the first entry.
+fn one_or_first<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => Ok(one),
+        OneOrMany::Many(many) => many
+            .into_iter()
+            .next()
+            .ok_or_else(|| serde::de::Error::custom("an empty audience")),
     }
 }
 

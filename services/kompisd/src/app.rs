@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -16,6 +17,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::layers::{KnownMethods, ObserveLayer};
+use crate::limits::RedisRateLimit;
 use crate::settings::Settings;
 use crate::{live, metrics_server, services, worker};
 
@@ -91,10 +93,21 @@ impl Application {
             }
         };
 
-        let auth = Authenticator::new(settings.jwt_secret.as_bytes());
+        let mut auth = Authenticator::new(settings.jwt_secret.as_bytes());
+        if let Some(provider) = &settings.identity_provider {
+            auth = auth.with_identity_provider(kompis_grpc::auth::Jwks::new(provider.clone()));
+        }
+        let limit = (settings.rate_limit > 0).then(|| {
+            Arc::new(RedisRateLimit::new(
+                &settings.redis_url,
+                &settings.redis_prefix,
+                settings.rate_limit,
+                settings.rate_limit_window,
+            )) as Arc<dyn kompis_grpc::auth::RateLimit>
+        });
         kompis_grpc::kit::page::set_signing_key(settings.jwt_secret.as_bytes());
         let kit = Kit::new(store.clone(), settings.clock.clone());
-        let registry = services::register(&kit, &auth);
+        let registry = services::register(&kit, &services::Gate { auth, limit }, settings.max_request_bytes);
         // Health reports every registered service by name; the empty name stands for
         // the whole server.
         let served: Vec<&'static str> = std::iter::once("")

@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod demo;
 pub mod layers;
+pub mod limits;
 pub mod live;
 pub mod metrics_server;
 pub mod services;

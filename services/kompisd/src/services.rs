@@ -1,8 +1,11 @@
 //! The one place where the `kompis.v1` services are registered. The router and the
 //! health service's names both come from [`register`], so a service added here is
-//! served, authenticated, compressed and reported to health, and one not added here is
-//! none of these.
+//! served, guarded (authenticated, held to the policy table and the rate limit),
+//! compressed and reported to health, and one not added here is none of these.
 
+use std::sync::Arc;
+
+use kompis_grpc::auth::{Guard, RateLimit};
 use kompis_grpc::{Authenticator, Kit};
 use kompis_proto::v1::activity_service_server::ActivityServiceServer;
 use kompis_proto::v1::admin_service_server::AdminServiceServer;
@@ -15,7 +18,6 @@ use kompis_proto::v1::referral_service_server::ReferralServiceServer;
 use kompis_proto::v1::report_service_server::ReportServiceServer;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
-use tonic::service::interceptor::InterceptedService;
 
 /// The registered services: their routes and their names.
 #[derive(Debug, Default)]
@@ -35,7 +37,7 @@ impl Registry {
         &self.names
     }
 
-    fn add<S>(&mut self, auth: &Authenticator, server: S)
+    fn add<S>(&mut self, gate: &Gate, server: S)
     where
         S: tower::Service<
                 http::Request<tonic::body::Body>,
@@ -48,17 +50,34 @@ impl Registry {
             + 'static,
         S::Future: Send + 'static,
     {
-        let auth = auth.clone();
         self.names.push(S::NAME);
         self.routes
-            .add_service(InterceptedService::new(server, move |request| {
-                auth.intercept(request)
-            }));
+            .add_service(Guard::new(server, gate.auth.clone(), gate.limit.clone()));
     }
 }
 
-/// Every `kompis.v1` service, built on `kit` and authenticated by `auth`.
-pub fn register(kit: &Kit, auth: &Authenticator) -> Registry {
+/// What guards every service: the authenticator and the per-identity rate limit.
+#[derive(Clone)]
+pub struct Gate {
+    /// Verifies bearer tokens.
+    pub auth: Authenticator,
+    /// Counts calls per identity; none when rate limiting is off.
+    pub limit: Option<Arc<dyn RateLimit>>,
+}
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("auth", &self.auth)
+            .field("limited", &self.limit.is_some())
+            .finish()
+    }
+}
+
+/// Every `kompis.v1` service, built on `kit` and guarded by `gate`, reading request
+/// messages of up to `max_request_bytes` (a larger one is answered OUT_OF_RANGE before
+/// it is decoded).
+pub fn register(kit: &Kit, gate: &Gate, max_request_bytes: usize) -> Registry {
     use tonic::codec::CompressionEncoding::Gzip;
     // A macro rather than a function: each generated server has its own type, and the
     // compression settings are methods of each, not of a trait.
@@ -67,23 +86,24 @@ pub fn register(kit: &Kit, auth: &Authenticator) -> Registry {
             $server::new($service(kit.clone()))
                 .accept_compressed(Gzip)
                 .send_compressed(Gzip)
+                .max_decoding_message_size(max_request_bytes)
         };
     }
     let mut registry = Registry::default();
-    registry.add(auth, server!(AdminServiceServer, kompis_grpc::Admin::new));
+    registry.add(gate, server!(AdminServiceServer, kompis_grpc::Admin::new));
     registry.add(
-        auth,
+        gate,
         server!(ParticipantServiceServer, kompis_grpc::Participants::new),
     );
     registry.add(
-        auth,
+        gate,
         server!(InterviewServiceServer, kompis_grpc::Interviews::new),
     );
-    registry.add(auth, server!(MatchingServiceServer, kompis_grpc::Matching::new));
-    registry.add(auth, server!(BuddyAppServiceServer, kompis_grpc::BuddyApp::new));
-    registry.add(auth, server!(ReferralServiceServer, kompis_grpc::Referrals::new));
-    registry.add(auth, server!(ReportServiceServer, kompis_grpc::Reports::new));
-    registry.add(auth, server!(DeliveryServiceServer, kompis_grpc::Delivery::new));
-    registry.add(auth, server!(ActivityServiceServer, kompis_grpc::Activities::new));
+    registry.add(gate, server!(MatchingServiceServer, kompis_grpc::Matching::new));
+    registry.add(gate, server!(BuddyAppServiceServer, kompis_grpc::BuddyApp::new));
+    registry.add(gate, server!(ReferralServiceServer, kompis_grpc::Referrals::new));
+    registry.add(gate, server!(ReportServiceServer, kompis_grpc::Reports::new));
+    registry.add(gate, server!(DeliveryServiceServer, kompis_grpc::Delivery::new));
+    registry.add(gate, server!(ActivityServiceServer, kompis_grpc::Activities::new));
     registry
 }

@@ -39,6 +39,23 @@ pub struct Settings {
     pub demo_data: bool,
     /// HS256 key for bearer tokens (`KOMPIS_JWT_SECRET`).
     pub jwt_secret: String,
+    /// An identity provider whose RS256/ES256 tokens are accepted beside the HS256
+    /// ones: `KOMPIS_JWKS_URL` (its JWKS document, http:// or https://; unset: none),
+    /// `KOMPIS_JWKS_ISSUER` (required with the URL: the `iss` of its tokens),
+    /// `KOMPIS_JWKS_AUDIENCE` (default `kompis-api`), `KOMPIS_JWKS_MIN_REFETCH_MS`
+    /// (default 60000: an unknown key id fetches the document at most once a minute)
+    /// and `KOMPIS_JWKS_MAX_AGE_MS` (default 3600000: the document is read again at
+    /// least hourly, so removed keys stop working).
+    pub identity_provider: Option<kompis_grpc::auth::JwksSettings>,
+    /// Calls one identity (role and account) may make per rate-limit window, counted
+    /// across every replica in Redis (`KOMPIS_RATE_LIMIT`, default 6000; 0 turns the
+    /// limit off).
+    pub rate_limit: u32,
+    /// The rate-limit window (`KOMPIS_RATE_LIMIT_WINDOW_MS`, default 60000).
+    pub rate_limit_window: Duration,
+    /// The largest request message accepted, in bytes (`KOMPIS_MAX_REQUEST_BYTES`,
+    /// default 4 MiB); a larger one is answered OUT_OF_RANGE without being read.
+    pub max_request_bytes: usize,
     /// `development` or `production` (`KOMPIS_ENV`, default development).
     pub environment: String,
     /// OTLP collector endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT`); traces are exported when set.
@@ -94,6 +111,8 @@ impl std::fmt::Debug for Settings {
             .field("environment", &self.environment)
             .field("delivery_workers", &self.delivery_workers)
             .field("smtp", &self.smtp_url.is_some())
+            .field("identity_provider", &self.identity_provider)
+            .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -161,6 +180,36 @@ impl Settings {
         {
             errors.push("KOMPIS_REDIS_PREFIX may contain only letters, digits and - _ : .".into());
         }
+        let identity_provider = match get("KOMPIS_JWKS_URL") {
+            None => None,
+            Some(url) => {
+                if kompis_grpc::auth::jwks::check_url(&url).is_err() {
+                    errors.push("KOMPIS_JWKS_URL must be an http:// or https:// URL with a host".into());
+                }
+                let issuer = get("KOMPIS_JWKS_ISSUER").unwrap_or_else(|| {
+                    errors.push("KOMPIS_JWKS_ISSUER is required with KOMPIS_JWKS_URL".into());
+                    String::new()
+                });
+                Some(kompis_grpc::auth::JwksSettings {
+                    url,
+                    issuer,
+                    audience: get("KOMPIS_JWKS_AUDIENCE")
+                        .unwrap_or_else(|| kompis_grpc::auth::TOKEN_AUDIENCE.into()),
+                    min_refetch: Duration::from_millis(parse(
+                        &get,
+                        "KOMPIS_JWKS_MIN_REFETCH_MS",
+                        "60000",
+                        &mut errors,
+                    )),
+                    max_age: Duration::from_millis(parse(
+                        &get,
+                        "KOMPIS_JWKS_MAX_AGE_MS",
+                        "3600000",
+                        &mut errors,
+                    )),
+                })
+            }
+        };
         let smtp_url = get("KOMPIS_SMTP_URL");
         if let Some(url) = &smtp_url
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
@@ -216,6 +265,15 @@ impl Settings {
                 &mut errors,
             )),
             email_workers: parse(&get, "KOMPIS_EMAIL_WORKERS", "1", &mut errors),
+            identity_provider,
+            rate_limit: parse(&get, "KOMPIS_RATE_LIMIT", "6000", &mut errors),
+            rate_limit_window: Duration::from_millis(parse(
+                &get,
+                "KOMPIS_RATE_LIMIT_WINDOW_MS",
+                "60000",
+                &mut errors,
+            )),
+            max_request_bytes: parse(&get, "KOMPIS_MAX_REQUEST_BYTES", "4194304", &mut errors),
             smtp_url,
             mail_from,
             database_url,
@@ -226,6 +284,12 @@ impl Settings {
             jwt_secret,
             environment,
         };
+        if settings.rate_limit_window < Duration::from_millis(100) {
+            errors.push("KOMPIS_RATE_LIMIT_WINDOW_MS must be at least 100".into());
+        }
+        if settings.max_request_bytes < 1024 {
+            errors.push("KOMPIS_MAX_REQUEST_BYTES must be at least 1024".into());
+        }
         if settings.database_max_connections == 0 {
             errors.push("KOMPIS_DATABASE_MAX_CONNECTIONS must be at least 1".into());
         }

@@ -66,6 +66,14 @@ pub enum ApiError {
     /// the caller's scope is [`ApiError::NotFound`] instead.
     #[error("permission denied")]
     PermissionDenied(ErrorReason),
+    /// The caller made more calls than its rate limit allows: RESOURCE_EXHAUSTED, reason
+    /// RATE_LIMITED, with the time to wait in `RetryInfo`.
+    #[error("rate limited")]
+    RateLimited(Duration),
+    /// The caller's deadline passed while the request was being served (a database
+    /// statement was cancelled at the deadline): DEADLINE_EXCEEDED.
+    #[error("deadline exceeded")]
+    DeadlineExceeded,
     /// The RPC is part of the contract but not served yet.
     #[error("unimplemented")]
     Unimplemented(&'static str),
@@ -148,6 +156,18 @@ impl ApiError {
                 Code::PermissionDenied,
                 *reason,
                 "the caller may not do this".to_owned(),
+                ErrorDetails::new(),
+            ),
+            ApiError::RateLimited(retry_after) => (
+                Code::ResourceExhausted,
+                ErrorReason::RateLimited,
+                "too many requests; retry after the delay given".to_owned(),
+                ErrorDetails::with_retry_info(Some(*retry_after)),
+            ),
+            ApiError::DeadlineExceeded => (
+                Code::DeadlineExceeded,
+                ErrorReason::Unspecified,
+                "the call's deadline passed before it was done".to_owned(),
                 ErrorDetails::new(),
             ),
             ApiError::Unimplemented(method) => (

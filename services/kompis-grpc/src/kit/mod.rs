@@ -27,6 +27,7 @@ pub mod errors;
 pub mod idempotency;
 pub mod names;
 pub mod page;
+pub mod policy;
 pub mod scope;
 
 use kompis_domain::Clock;

@@ -10,6 +10,7 @@
 mod fixtures;
 mod support;
 
+mod access;
 mod activities;
 mod admin;
 mod audit;
@@ -39,4 +40,5 @@ mod rounds;
 mod scope;
 mod server;
 mod telemetry;
+mod tokens;
 mod waiting_list;
