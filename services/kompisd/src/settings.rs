@@ -80,6 +80,10 @@ pub struct Settings {
     /// Consumers sending e-mail, per worker process, when SMTP is configured
     /// (`KOMPIS_EMAIL_WORKERS`, default 1).
     pub email_workers: usize,
+    /// The built coordinator console (`KOMPIS_CONSOLE_DIR`, the `dist` folder of
+    /// `console/`): when set, its files are served on the gRPC port to plain HTTP `GET`s,
+    /// same-origin with the gRPC-Web API. Unset: no console.
+    pub console_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -94,6 +98,7 @@ impl std::fmt::Debug for Settings {
             .field("environment", &self.environment)
             .field("delivery_workers", &self.delivery_workers)
             .field("smtp", &self.smtp_url.is_some())
+            .field("console_dir", &self.console_dir)
             .finish_non_exhaustive()
     }
 }
@@ -218,6 +223,7 @@ impl Settings {
             email_workers: parse(&get, "KOMPIS_EMAIL_WORKERS", "1", &mut errors),
             smtp_url,
             mail_from,
+            console_dir: get("KOMPIS_CONSOLE_DIR").map(std::path::PathBuf::from),
             database_url,
             redis_url,
             redis_prefix,
