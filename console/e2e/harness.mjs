@@ -15,7 +15,12 @@ const root = resolve(consoleDir, "..");
 const require = createRequire(import.meta.url);
 
 export const KOMPISD = process.env.KOMPISD ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "kompisd");
-const PG = process.env.KOMPIS_E2E_POSTGRES ?? "postgres://postgres@127.0.0.1:5432";
+// The PostgreSQL server of DATABASE_URL (its database is not used: each run makes its own).
+const PG = (() => {
+  const url = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
+  url.pathname = "";
+  return url.toString().replace(/\/$/, "");
+})();
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const RESULTS = join(consoleDir, "test-results");
 
@@ -112,9 +117,9 @@ export async function checkAccessibility(page, what) {
 }
 
 /** Saves a full-page screenshot under test-results/. */
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(RESULTS, { recursive: true });
-  await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage });
 }
 
 /** The page does not scroll sideways (long or right-to-left names do not break the layout). */

@@ -1,7 +1,7 @@
 // Small shared pieces: a labelled field showing its violation, the error banner, and the
 // language context.
 import { createContext, type ComponentChildren } from "preact";
-import { useContext } from "preact/hooks";
+import { useContext, useState } from "preact/hooks";
 import { dictionaries, type Key, type Lang } from "./lib/i18n";
 import { fieldError, type ShownError } from "./lib/errors";
 
@@ -35,7 +35,8 @@ export function Field(props: {
   error: ShownError | null;
   children: (id: string, describedBy: string | undefined, invalid: boolean) => ComponentChildren;
 }) {
-  const id = nextId("f");
+  // Stable across renders, so that the label stays tied to its control.
+  const [id] = useState(() => nextId("f"));
   const message = fieldError(props.error, props.field);
   const errId = message ? `${id}-err` : undefined;
   return (

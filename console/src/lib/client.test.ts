@@ -27,6 +27,7 @@ describe("server errors", () => {
     expect(shown.fields["participant.birth_year"]).toBe("måste vara mellan 1900 och 2026");
     expect(shown.message).toBe("Några fält behöver rättas.");
     expect(shown.reason).toBe("INVALID_FIELD");
+    expect(localiseDescription("must be a birth year between 1916 and 2010", "sv")).toBe("måste vara ett födelseår mellan 1916 och 2010");
   });
 
   it("keeps English descriptions as sent and marks untranslated ones in Swedish", () => {

@@ -46,13 +46,11 @@ const CODE_TEXT: Record<Lang, Partial<Record<Code, string>>> = {
 const REASON_TEXT: Record<Lang, Record<string, string>> = {
   en: {
     INTERVIEW_NOT_STARTED: "The interview has not started yet: record it once it has been held, or move it to when it was held.",
-    CONSENT_MISSING: "The person's consent must be recorded.",
     NOT_ELIGIBLE: "An approved person must meet the eligibility rules.",
     ROUND_IN_PROGRESS: "A matching round is already running for this chapter.",
   },
   sv: {
     INTERVIEW_NOT_STARTED: "Intervjun har inte börjat än: registrera den när den har hållits, eller flytta den till när den hölls.",
-    CONSENT_MISSING: "Personens samtycke måste registreras.",
     NOT_ELIGIBLE: "En godkänd person måste uppfylla behörighetsreglerna.",
     ROUND_IN_PROGRESS: "En matchningsomgång pågår redan för avdelningen.",
   },
@@ -65,7 +63,9 @@ const FALLBACK: Record<Lang, string> = {
 
 /** Swedish for the server's most common field descriptions (it answers in English). */
 const SV_DESCRIPTIONS: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
-  [/^is required$/i, () => "måste fyllas i"],
+  [/^is required\b/i, () => "måste fyllas i"],
+  [/^must be a birth year between (\d+) and (\d+)$/i, (m) => `måste vara ett födelseår mellan ${m[1]} och ${m[2]}`],
+  [/exactly one @/i, () => "är ingen giltig e-postadress"],
   [/^must not be empty$/i, () => "får inte vara tomt"],
   [/^must be (\d+) to (\d+) characters?$/i, (m) => `måste vara ${m[1]} till ${m[2]} tecken`],
   [/^must be between (\d+) and (\d+)$/i, (m) => `måste vara mellan ${m[1]} och ${m[2]}`],
@@ -98,7 +98,9 @@ export function showError(e: unknown, lang: Lang): ShownError {
     }
   }
   const info = err.findDetails(ErrorInfoSchema)[0];
-  const message = (info && REASON_TEXT[lang][info.reason]) ?? CODE_TEXT[lang][err.code] ?? FALLBACK[lang];
+  // A bad request is explained at its fields; other refusals by their reason when it says more.
+  const byReason = err.code !== Code.InvalidArgument && info ? REASON_TEXT[lang][info.reason] : undefined;
+  const message = byReason ?? CODE_TEXT[lang][err.code] ?? FALLBACK[lang];
   return { message, fields, reason: info?.reason };
 }
 

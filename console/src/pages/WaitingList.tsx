@@ -16,7 +16,8 @@ function keyOf(c: ShortageCount): string {
 
 function Bars(props: { title: string; id: string; counts: ShortageCount[]; label: (k: string) => string }) {
   const t = useT();
-  const max = Math.max(1, ...props.counts.map((c) => c.waitingNewcomers));
+  // The bar is the shortage (established residents missing); its label gives the counts behind it.
+  const max = Math.max(1, ...props.counts.map((c) => c.shortage));
   return (
     <figure aria-labelledby={props.id} class="bars">
       <figcaption id={props.id}><h2>{props.title}</h2></figcaption>
@@ -24,7 +25,7 @@ function Bars(props: { title: string; id: string; counts: ShortageCount[]; label
         <div class="bar" key={keyOf(c)}>
           <span>{props.label(keyOf(c))}</span>
           <div class="track" role="img" aria-label={`${c.waitingNewcomers} ${t("waitingNewcomers")}, ${c.freeResidentPlaces} ${t("availableResidents")}`}>
-            <div class="fill" style={{ width: `${(100 * c.waitingNewcomers) / max}%` }} />
+            <div class="fill" style={{ width: `${(100 * c.shortage) / max}%` }} />
           </div>
           <span>{c.shortage}</span>
         </div>
@@ -37,18 +38,19 @@ function DistrictMap(props: { districts: District[]; counts: ShortageCount[] }) 
   const t = useT();
   const byName = new Map(props.counts.map((c) => [keyOf(c), c]));
   const shown = props.districts.filter((d) => byName.has(d.name));
-  const points = project(shown.map((d) => ({ id: d.name, label: d.displayName, latitude: d.latitude, longitude: d.longitude })), 480, 360);
+  const points = project(shown.map((d) => ({ id: d.name, label: d.displayName, latitude: d.latitude, longitude: d.longitude })), 480, 420, 50);
   const max = Math.max(1, ...props.counts.map((c) => c.shortage));
   return (
     <figure>
-      <svg viewBox="0 0 480 360" width="100%" style="max-width: 480px; border: 1px solid #c8c8c8" role="img" aria-labelledby="map-h">
+      <h2 aria-hidden="true">{t("map")}</h2>
+      <svg viewBox="0 0 480 420" width="100%" style="border: 1px solid #c8c8c8" role="img" aria-labelledby="map-h">
         <title id="map-h">{t("map")}</title>
         {points.map((p) => {
           const c = byName.get(p.id)!;
           return (
             <g key={p.id}>
               <circle cx={p.x} cy={p.y} r={radius(c.shortage, max)} fill="#a4000f" fill-opacity="0.55" stroke="#5a0008" />
-              <text x={p.x + 6} y={p.y - 6}>{p.label} ({c.shortage})</text>
+              <text x={p.x + radius(c.shortage, max) + 3} y={p.y + 4}>{p.label} ({c.shortage})</text>
             </g>
           );
         })}
@@ -57,16 +59,23 @@ function DistrictMap(props: { districts: District[]; counts: ShortageCount[] }) 
   );
 }
 
+const PAGE_SIZE = 50;
+
 export function WaitingList() {
   const t = useT();
   const { lang, chapter } = useUi();
   const [data, setData] = useState<GetWaitingListResponse | null>(null);
   const [districts, setDistricts] = useState<District[]>([]);
   const [error, setError] = useState<ShownError | null>(null);
+  // The tokens of the pages seen so far: the last one is the page shown.
+  const [pages, setPages] = useState<string[]>([""]);
+  const pageToken = pages[pages.length - 1];
   useEffect(() => {
-    participants.getWaitingList({ chapter: `chapters/${chapter}`, pageSize: 200 }).then(setData, (e) => setError(showError(e, lang)));
+    participants.getWaitingList({ chapter: `chapters/${chapter}`, pageSize: PAGE_SIZE, pageToken }).then(setData, (e) => setError(showError(e, lang)));
+  }, [chapter, pageToken]);
+  useEffect(() => {
     loadDistricts().then(setDistricts, () => {});
-  }, [chapter]);
+  }, []);
   const districtLabel = (name: string) => districts.find((d) => d.name === name)?.displayName ?? name.split("/").pop() ?? name;
   const languageLabel = (code: string) => {
     try {
@@ -83,10 +92,13 @@ export function WaitingList() {
         <>
           <p>{t("total")}: {data.totalSize}</p>
           <div class="two">
-            <Bars id="by-district" title={t("shortageByDistrict")} counts={data.districtCounts} label={districtLabel} />
-            <Bars id="by-language" title={t("shortageByLanguage")} counts={data.languageCounts} label={languageLabel} />
+            <div>
+              <Bars id="by-district" title={t("shortageByDistrict")} counts={data.districtCounts} label={districtLabel} />
+              <Bars id="by-language" title={t("shortageByLanguage")} counts={data.languageCounts} label={languageLabel} />
+            </div>
+            <DistrictMap districts={districts} counts={data.districtCounts} />
           </div>
-          <DistrictMap districts={districts} counts={data.districtCounts} />
+
           <table>
             <thead>
               <tr>
@@ -109,6 +121,11 @@ export function WaitingList() {
               ))}
             </tbody>
           </table>
+          <div class="actions" role="group" aria-label={t("waitingList")}>
+            <button type="button" class="secondary" disabled={pages.length === 1} onClick={() => setPages(pages.slice(0, -1))}>{t("previous")}</button>
+            <span>{(pages.length - 1) * PAGE_SIZE + 1}–{(pages.length - 1) * PAGE_SIZE + data.entries.length} / {data.totalSize}</span>
+            <button type="button" class="secondary" disabled={!data.nextPageToken} onClick={() => setPages([...pages, data.nextPageToken])}>{t("next")}</button>
+          </div>
         </>
       )}
     </section>

@@ -133,7 +133,10 @@ fn plain(status: StatusCode, text: Bytes) -> Response<tonic::body::Body> {
     let mut response = Response::new(body(text));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -204,9 +207,16 @@ async fn static_file(dir: &Path, path: &str, head: bool) -> Response<tonic::body
         return plain(StatusCode::NOT_FOUND, Bytes::from_static(b"not found"));
     };
     let len = bytes.len();
-    let mut response = Response::new(if head { body(Bytes::new()) } else { body(Bytes::from(bytes)) });
+    let mut response = Response::new(if head {
+        body(Bytes::new())
+    } else {
+        body(Bytes::from(bytes))
+    });
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&file)));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&file)),
+    );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     // Vite names built assets by their content hash; the page itself always revalidates.
     let cache = if relative.starts_with("assets") {
@@ -215,7 +225,10 @@ async fn static_file(dir: &Path, path: &str, head: bool) -> Response<tonic::body
         "no-cache"
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -259,7 +272,10 @@ mod tests {
 
     #[test]
     fn a_path_that_climbs_out_or_names_a_hidden_file_is_refused() {
-        assert_eq!(safe_relative("/assets/app.js"), Some(PathBuf::from("assets/app.js")));
+        assert_eq!(
+            safe_relative("/assets/app.js"),
+            Some(PathBuf::from("assets/app.js"))
+        );
         assert_eq!(safe_relative("/"), Some(PathBuf::new()));
         assert_eq!(safe_relative("/../etc/passwd"), None);
         assert_eq!(safe_relative("/assets/%2e%2e/x"), None);
