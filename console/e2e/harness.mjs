@@ -131,3 +131,37 @@ export async function assertNoSidewaysScroll(page, what) {
 export function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
+
+/** Calls a unary RPC over gRPC-Web from Node, as the app would, with a hand-encoded
+ * request (`fields`: [number, string | int] pairs, strings as length-delimited, ints as
+ * varints below 128). Resolves to the grpc-status. */
+export async function grpcWebCall(url, path, token, fields) {
+  const parts = [];
+  for (const [number, value] of fields) {
+    if (typeof value === "string") {
+      const bytes = Buffer.from(value, "utf8");
+      parts.push(Buffer.from([(number << 3) | 2, bytes.length]), bytes);
+    } else {
+      parts.push(Buffer.from([(number << 3) | 0, value]));
+    }
+  }
+  const message = Buffer.concat(parts);
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  const res = await fetch(url + path, {
+    method: "POST",
+    headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", authorization: `Bearer ${token}` },
+    body: frame,
+  });
+  const inHeaders = res.headers.get("grpc-status");
+  const body = Buffer.from(await res.arrayBuffer());
+  // The trailers frame (flag 0x80) carries the status of a call that sent a message.
+  let status = inHeaders;
+  for (let i = 0; i + 5 <= body.length; ) {
+    const len = body.readUInt32BE(i + 1);
+    if (body[i] & 0x80) status = /grpc-status:\s*(\d+)/.exec(body.subarray(i + 5, i + 5 + len).toString())?.[1] ?? status;
+    i += 5 + len;
+  }
+  return Number(status);
+}

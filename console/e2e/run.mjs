@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  RESULTS, assertNoSidewaysScroll, checkAccessibility, cliToken, expect, screenshot, startBrowser, startServer,
+  RESULTS, assertNoSidewaysScroll, checkAccessibility, cliToken, expect, grpcWebCall, screenshot, startBrowser, startServer,
 } from "./harness.mjs";
 
 const tests = [];
@@ -192,6 +192,39 @@ test("right-to-left and very long names do not break the layout", async (ctx) =>
   await page.getByRole("heading", { name: "Interviews" }).waitFor();
   await assertNoSidewaysScroll(page, "interviews on a laptop screen");
   await page.close();
+});
+
+test("a coordinator runs a round, commits two proposals and sees them on the board once both people accept", async (ctx) => {
+  const page = await signIn(ctx, "sv");
+  await page.getByRole("link", { name: "Matchning" }).click();
+  await page.getByRole("button", { name: "Kör matchningsomgång" }).click();
+  await page.locator("tr[data-proposal]").nth(1).waitFor({ timeout: 120_000 });
+  await visit(page, "09-matching-round");
+  const rows = page.locator("tr[data-proposal]");
+  const chosen = [];
+  for (const i of [0, 1]) {
+    const row = rows.nth(i);
+    chosen.push({ newcomer: await row.getAttribute("data-newcomer"), resident: await row.getAttribute("data-resident") });
+    await row.getByRole("checkbox").check();
+  }
+  await page.getByRole("button", { name: "Bekräfta valda (2)" }).click();
+  await rows.nth(1).getByText("Bekräftade").waitFor();
+  // Both people accept in the app.
+  for (const pair of chosen) {
+    const row = page.locator(`tr[data-match][data-newcomer="${pair.newcomer}"][data-resident="${pair.resident}"]`);
+    await row.waitFor();
+    const match = await row.getAttribute("data-match");
+    for (const person of [pair.newcomer, pair.resident]) {
+      const token = cliToken("--role", "participant", "--participant", person.split("/").pop());
+      const status = await grpcWebCall(ctx.url, "/kompis.v1.BuddyAppService/RespondToProposal", token, [[1, match], [2, 2]]);
+      expect(status === 0, `RespondToProposal answered ${status}`);
+    }
+  }
+  await page.reload();
+  for (const pair of chosen) {
+    await page.locator(`tr[data-match][data-newcomer="${pair.newcomer}"][data-resident="${pair.resident}"] td[data-state="ACCEPTED"], tr[data-match][data-newcomer="${pair.newcomer}"][data-resident="${pair.resident}"] td[data-state="ACTIVE"]`).waitFor();
+  }
+  await visit(page, "10-match-board");
 });
 
 test("keyboard alone reaches the menu and the sign-in", async (ctx) => {

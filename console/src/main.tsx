@@ -14,6 +14,7 @@ import { Register } from "./pages/Register";
 import { Interviews } from "./pages/Interviews";
 import { RecordInterview } from "./pages/RecordInterview";
 import { WaitingList } from "./pages/WaitingList";
+import { Matching } from "./pages/Matching";
 
 const TOKEN_KEY = "kompis.token";
 const LANG_KEY = "kompis.lang";
@@ -34,6 +35,7 @@ const PAGES = [
   ["#/register", "register"],
   ["#/interviews", "interviews"],
   ["#/waiting", "waitingList"],
+  ["#/matching", "matching"],
 ] as const;
 
 function App() {
@@ -62,6 +64,8 @@ function App() {
   };
 
   const [path, query] = hash.split("?");
+  // The menu entry a page belongs to (recording an interview is part of interviews).
+  const section = path === "#/record" ? "#/interviews" : PAGES.some(([h]) => h === path) ? path : "#/referrals";
   const params = new URLSearchParams(query ?? "");
   let page;
   if (!session) page = <SignIn onSignIn={signIn} />;
@@ -70,6 +74,7 @@ function App() {
   else if (path === "#/interviews") page = <Interviews participant={params.get("participant") ?? ""} />;
   else if (path === "#/record") page = <RecordInterview name={params.get("name") ?? ""} />;
   else if (path === "#/waiting") page = <WaitingList />;
+  else if (path === "#/matching") page = <Matching />;
   else page = <Referrals />;
 
   return (
@@ -84,7 +89,7 @@ function App() {
             <ul>
               {PAGES.map(([href, key]) => (
                 <li key={href}>
-                  <a href={href} aria-current={path === href || (href === "#/referrals" && !PAGES.some(([h]) => h === path)) ? "page" : undefined}>
+                  <a href={href} aria-current={section === href ? "page" : undefined}>
                     {t[key]}
                   </a>
                 </li>

@@ -7,6 +7,7 @@ import { ReferralService } from "../gen/kompis/v1/referral_pb";
 import { ParticipantService } from "../gen/kompis/v1/participant_pb";
 import { InterviewService } from "../gen/kompis/v1/interview_pb";
 import { AdminService } from "../gen/kompis/v1/admin_pb";
+import { MatchingService } from "../gen/kompis/v1/matching_pb";
 
 let bearer = "";
 
@@ -33,6 +34,7 @@ export const referrals = client(ReferralService);
 export const participants = client(ParticipantService);
 export const interviews = client(InterviewService);
 export const admin = client(AdminService);
+export const matching = client(MatchingService);
 
 /** A fresh idempotency key for a mutation (a retry of the same click reuses it). */
 export function requestId(): string {

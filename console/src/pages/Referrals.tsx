@@ -114,7 +114,8 @@ export function Referrals() {
                 </td>
                 <td>{r.organization.split("/").pop()}</td>
                 <td>{r.createTime ? new Date(Number(r.createTime.seconds) * 1000).toLocaleDateString(lang) : ""}</td>
-                <td class="actions">
+                <td>
+                  <div class="actions">
                   {r.state === ReferralState.RECEIVED && !r.participant && (
                     <button type="button" class="secondary"
                       onClick={() => act(() => referrals.markReferralContacted({ name: r.name, requestId: requestId() }))}>
@@ -131,6 +132,7 @@ export function Referrals() {
                       {t("bookInterview")}
                     </a>
                   )}
+                  </div>
                 </td>
               </tr>
             ))}

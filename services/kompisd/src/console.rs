@@ -282,6 +282,78 @@ mod tests {
         assert_eq!(safe_relative("/.env"), None);
     }
 
+    /// The gRPC services behind the layer: answers everything with 418, so that a test
+    /// can tell what went through.
+    fn grpc()
+    -> tower::util::BoxCloneService<Request<()>, Response<tonic::body::Body>, std::convert::Infallible> {
+        tower::util::BoxCloneService::new(tower::service_fn(|_req: Request<()>| async {
+            let mut r = Response::new(tonic::body::Body::empty());
+            *r.status_mut() = StatusCode::IM_A_TEAPOT;
+            Ok(r)
+        }))
+    }
+
+    async fn call(layer: &ConsoleLayer, method: Method, uri: &str) -> StatusCode {
+        use tower::ServiceExt as _;
+        let request = Request::builder().method(method).uri(uri).body(()).unwrap();
+        layer.layer(grpc()).oneshot(request).await.unwrap().status()
+    }
+
+    #[tokio::test]
+    async fn the_development_sign_in_exists_only_when_asked_for() {
+        let development = ConsoleLayer::new(None, Some(b"a-development-key-of-32-characters!!"));
+        let production = ConsoleLayer::new(None, None);
+        let sign_in = "/console/dev-sign-in?role=coordinator&chapter=botkyrka";
+        assert_eq!(
+            call(&development, Method::GET, DEV_SIGN_IN_PATH).await,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(call(&development, Method::POST, sign_in).await, StatusCode::OK);
+        assert_eq!(
+            call(
+                &development,
+                Method::POST,
+                "/console/dev-sign-in?role=coordinator"
+            )
+            .await,
+            StatusCode::BAD_REQUEST
+        );
+        // In production the path is not the console's: it goes on to gRPC, which refuses it.
+        assert_eq!(
+            call(&production, Method::GET, DEV_SIGN_IN_PATH).await,
+            StatusCode::IM_A_TEAPOT
+        );
+        assert_eq!(
+            call(&production, Method::POST, sign_in).await,
+            StatusCode::IM_A_TEAPOT
+        );
+    }
+
+    #[tokio::test]
+    async fn files_are_served_to_gets_and_every_grpc_call_goes_through() {
+        let dir = std::env::temp_dir().join(format!("kompis-console-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(dir.join("assets")).unwrap();
+        std::fs::write(dir.join("index.html"), "<!doctype html>").unwrap();
+        std::fs::write(dir.join("assets/app.js"), "//").unwrap();
+        let layer = ConsoleLayer::new(Some(dir.clone()), None);
+        assert_eq!(call(&layer, Method::GET, "/").await, StatusCode::OK);
+        assert_eq!(call(&layer, Method::GET, "/assets/app.js").await, StatusCode::OK);
+        assert_eq!(call(&layer, Method::GET, "/referrals").await, StatusCode::OK);
+        assert_eq!(
+            call(&layer, Method::GET, "/assets/missing.js").await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            call(&layer, Method::GET, "/../Cargo.toml").await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            call(&layer, Method::POST, "/kompis.v1.ReferralService/ListReferrals").await,
+            StatusCode::IM_A_TEAPOT
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn a_development_sign_in_needs_a_staff_role_and_its_scope() {
         let coordinator = dev_principal("role=coordinator&chapter=botkyrka").unwrap();
