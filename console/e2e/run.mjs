@@ -227,6 +227,33 @@ test("a coordinator runs a round, commits two proposals and sees them on the boa
   await visit(page, "10-match-board");
 });
 
+test("a coordinator creates an activity, invites an audience and sees the waitlist fill", async (ctx) => {
+  const page = await signIn(ctx, "sv");
+  await page.getByRole("link", { name: "Aktiviteter" }).click();
+  await page.getByLabel("Titel").fill("Fika i Alby");
+  await page.getByLabel("Plats", { exact: true }).fill("Alby bibliotek");
+  await page.getByLabel("Platser (0 = obegränsat)").fill("2");
+  await page.getByRole("button", { name: "Skapa aktivitet" }).click();
+  await page.getByRole("heading", { name: "Fika i Alby" }).waitFor();
+  await page.getByLabel("Deltagartyp").selectOption({ label: "Ny i Sverige" });
+  const district = page.getByLabel("Kommundel");
+  await district.locator("option", { hasText: "Alby" }).first().waitFor({ state: "attached" });
+  await district.selectOption(await district.locator("option", { hasText: "Alby" }).first().getAttribute("value"));
+  await page.getByRole("button", { name: "Bjud in" }).click();
+  await page.getByRole("status").filter({ hasText: "inbjudna" }).waitFor();
+  const rows = page.locator("tr[data-invitation]");
+  await rows.nth(2).waitFor();
+  // Two seats: the first two yes-answers take them, the third waits first in line.
+  for (const i of [0, 1, 2]) {
+    const name = await rows.nth(i).getAttribute("data-invitation");
+    await rows.nth(i).getByRole("button", { name: "Ja", exact: true }).click();
+    await page.locator(`tr[data-invitation="${name}"][data-rsvp="${i < 2 ? "YES" : "WAITLISTED"}"]`).waitFor();
+  }
+  const waiting = page.locator('tr[data-rsvp="WAITLISTED"] td[data-waitlist]');
+  expect((await waiting.innerText()).trim() === "1", "the third yes is first on the waitlist");
+  await visit(page, "11-activity-waitlist");
+});
+
 test("keyboard alone reaches the menu and the sign-in", async (ctx) => {
   const page = await ctx.browser.newPage({ viewport: { width: 1366, height: 800 } });
   await page.goto(ctx.url);

@@ -15,6 +15,7 @@ import { Interviews } from "./pages/Interviews";
 import { RecordInterview } from "./pages/RecordInterview";
 import { WaitingList } from "./pages/WaitingList";
 import { Matching } from "./pages/Matching";
+import { Activities } from "./pages/Activities";
 
 const TOKEN_KEY = "kompis.token";
 const LANG_KEY = "kompis.lang";
@@ -36,6 +37,7 @@ const PAGES = [
   ["#/interviews", "interviews"],
   ["#/waiting", "waitingList"],
   ["#/matching", "matching"],
+  ["#/activities", "activities"],
 ] as const;
 
 function App() {
@@ -75,6 +77,7 @@ function App() {
   else if (path === "#/record") page = <RecordInterview name={params.get("name") ?? ""} />;
   else if (path === "#/waiting") page = <WaitingList />;
   else if (path === "#/matching") page = <Matching />;
+  else if (path === "#/activities") page = <Activities />;
   else page = <Referrals />;
 
   return (

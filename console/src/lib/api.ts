@@ -8,6 +8,7 @@ import { ParticipantService } from "../gen/kompis/v1/participant_pb";
 import { InterviewService } from "../gen/kompis/v1/interview_pb";
 import { AdminService } from "../gen/kompis/v1/admin_pb";
 import { MatchingService } from "../gen/kompis/v1/matching_pb";
+import { ActivityService } from "../gen/kompis/v1/activity_pb";
 
 let bearer = "";
 
@@ -35,6 +36,7 @@ export const participants = client(ParticipantService);
 export const interviews = client(InterviewService);
 export const admin = client(AdminService);
 export const matching = client(MatchingService);
+export const activities = client(ActivityService);
 
 /** A fresh idempotency key for a mutation (a retry of the same click reuses it). */
 export function requestId(): string {
