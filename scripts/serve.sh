@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Build and run kompisd locally, with demo data, in the foreground.
+# Build and run kompisd locally, with demo data and the coordinator console, in the
+# foreground.
 #
 #   scripts/serve.sh
 #
+# The console (console/, built with scripts/console.sh) is served on the gRPC port:
+# open the address printed, and sign in with the development sign-in (KOMPIS_ENV is
+# development unless set) or a token from `kompisd token`.
 # Makes sure the build tools are there, starts PostgreSQL and Redis (see
 # scripts/dev-services.sh; DATABASE_URL / REDIS_URL are used when set and
 # reachable), builds kompisd in release mode, and runs `kompisd serve` with
@@ -59,6 +63,9 @@ kompis_ensure_venv "$KOMPIS_ROOT/tests/python/requirements.txt"
 source "$KOMPIS_ROOT/scripts/dev-services.sh"
 read -ra STARTED_SERVICES <<<"${KOMPIS_DEV_STARTED:-}"
 
+"$KOMPIS_ROOT/scripts/console.sh" build
+export KOMPIS_CONSOLE_DIR="${KOMPIS_CONSOLE_DIR:-$KOMPIS_ROOT/console/dist}"
+
 kompis_log "building kompisd (release)"
 cargo build --release --locked -p kompisd
 
@@ -77,6 +84,9 @@ bin_rel="${KOMPISD#"$KOMPIS_ROOT"/}"
 cat >&2 <<EOF
 
 kompisd serve: gRPC on ${KOMPIS_GRPC_ADDR}, metrics on http://${KOMPIS_METRICS_ADDR}/metrics
+
+  The coordinator console: http://${KOMPIS_GRPC_ADDR}/
+
   database: $(kompis_redact_url "$DATABASE_URL")
   redis:    $(kompis_redact_url "$REDIS_URL")
   demo data: ${KOMPIS_DEMO_DATA}

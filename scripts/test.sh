@@ -14,6 +14,7 @@
 #   scripts/lint-proto.sh
 #   scripts/lint-deploy.sh
 #   cargo test --workspace --locked
+#   scripts/console.sh test   (the console: build, Vitest, end-to-end in headless Chromium)
 #
 # The project-local PostgreSQL and Redis that it started are stopped at the end.
 # Extra arguments are passed to `cargo test` (e.g. a test name filter).
@@ -85,6 +86,16 @@ test_rc=${PIPESTATUS[0]}
 set -e
 read -r passed failed < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$test_log")
 rm -f "$test_log"
+if ((test_rc == 0)); then
+    # `cargo test` built target/debug/kompisd for the API tests; the console's end-to-end
+    # tests run it. (KOMPIS_CONSOLE_E2E=false skips the console.)
+    if [[ "${KOMPIS_CONSOLE_E2E:-true}" != "false" ]]; then
+        target_dir="${CARGO_TARGET_DIR:-$KOMPIS_ROOT/target}"
+        [[ "$target_dir" = /* ]] || target_dir="$KOMPIS_ROOT/$target_dir"
+        export KOMPISD="$target_dir/debug/kompisd"
+        step scripts/console.sh test
+    fi
+fi
 echo
 echo "${passed} passed, ${failed} failed"
 exit "$test_rc"

@@ -16,6 +16,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::console::ConsoleLayer;
 use crate::layers::{KnownMethods, ObserveLayer};
 use crate::limits::RedisRateLimit;
 use crate::settings::Settings;
@@ -157,11 +158,18 @@ impl Application {
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha);
+        // The console answers only plain HTTP GETs (and the development sign-in), outside
+        // the gRPC layers, so that it is neither traced nor counted as an RPC.
+        let console = ConsoleLayer::new(
+            settings.console_dir.clone(),
+            (settings.environment == "development").then_some(settings.jwt_secret.as_bytes()),
+        );
         let router = Server::builder()
             .accept_http1(true)
             .timeout(settings.request_timeout)
             .concurrency_limit_per_connection(settings.concurrency_limit)
             .http2_max_header_list_size(crate::layers::MAX_HEADER_LIST_BYTES)
+            .layer(console)
             .layer(ObserveLayer::new(known_methods()?))
             .layer(tonic_web::GrpcWebLayer::new())
             .add_routes(routes.routes());

@@ -97,6 +97,10 @@ pub struct Settings {
     /// Consumers sending e-mail, per worker process, when SMTP is configured
     /// (`KOMPIS_EMAIL_WORKERS`, default 1).
     pub email_workers: usize,
+    /// The built coordinator console (`KOMPIS_CONSOLE_DIR`, the `dist` folder of
+    /// `console/`): when set, its files are served on the gRPC port to plain HTTP `GET`s,
+    /// same-origin with the gRPC-Web API. Unset: no console.
+    pub console_dir: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -113,6 +117,7 @@ impl std::fmt::Debug for Settings {
             .field("smtp", &self.smtp_url.is_some())
             .field("identity_provider", &self.identity_provider)
             .field("rate_limit", &self.rate_limit)
+            .field("console_dir", &self.console_dir)
             .finish_non_exhaustive()
     }
 }
@@ -276,6 +281,7 @@ impl Settings {
             max_request_bytes: parse(&get, "KOMPIS_MAX_REQUEST_BYTES", "4194304", &mut errors),
             smtp_url,
             mail_from,
+            console_dir: get("KOMPIS_CONSOLE_DIR").map(std::path::PathBuf::from),
             database_url,
             redis_url,
             redis_prefix,

@@ -1,0 +1,167 @@
+// The end-to-end harness: a fresh database, a kompisd with the demo data serving the
+// built console (development mode, own Redis prefix, ports chosen by the system), and
+// Debian's Chromium driven by playwright-core. No browser is downloaded.
+import { spawn, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const consoleDir = resolve(here, "..");
+const root = resolve(consoleDir, "..");
+const require = createRequire(import.meta.url);
+
+export const KOMPISD = process.env.KOMPISD ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "kompisd");
+// The PostgreSQL server of DATABASE_URL (its database is not used: each run makes its own).
+const PG = (() => {
+  const url = new URL(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres");
+  url.pathname = "";
+  return url.toString().replace(/\/$/, "");
+})();
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+export const RESULTS = join(consoleDir, "test-results");
+
+function psql(sql) {
+  execFileSync("psql", [`${PG}/postgres`, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], { stdio: ["ignore", "ignore", "inherit"] });
+}
+
+/** Starts kompisd on a fresh database; resolves once it listens. */
+export async function startServer() {
+  const db = `kompis_e2e_${randomBytes(6).toString("hex")}`;
+  psql(`CREATE DATABASE ${db}`);
+  const env = {
+    ...process.env,
+    DATABASE_URL: `${PG}/${db}`,
+    REDIS_URL,
+    KOMPIS_REDIS_PREFIX: `e2e-${db}`,
+    KOMPIS_GRPC_ADDR: "127.0.0.1:0",
+    KOMPIS_METRICS_ADDR: "off",
+    KOMPIS_DEMO_DATA: "true",
+    KOMPIS_ENV: "development",
+    KOMPIS_CONSOLE_DIR: join(consoleDir, "dist"),
+    RUST_LOG: process.env.RUST_LOG ?? "warn",
+  };
+  const child = spawn(KOMPISD, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  const url = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`kompisd did not start within 300 s:\n${log}`)), 120_000);
+    child.stderr.on("data", (chunk) => {
+      log += chunk;
+      const m = log.match(/kompis is listening on ([0-9.]+:[0-9]+)/);
+      if (m) {
+        clearTimeout(timer);
+        ok(`http://${m[1]}`);
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`kompisd exited (${code}):\n${log}`)));
+  });
+  return {
+    url,
+    db,
+    kill() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((ok) => (child.exitCode !== null ? ok() : child.on("exit", ok)));
+      try {
+        psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      } catch {
+        // Leaving a test database behind is not a test failure.
+      }
+    },
+  };
+}
+
+/** A development token from `kompisd token`, as a coordinator would paste it. */
+export function cliToken(...args) {
+  return execFileSync(KOMPISD, ["token", ...args], { encoding: "utf8" }).trim();
+}
+
+/** Debian's Chromium, headless, with no background networking. Playwright gives it a new,
+ * empty profile (--user-data-dir) of its own and removes it on close. */
+export async function startBrowser() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync",
+    ],
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close();
+    },
+  };
+}
+
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+/** Runs axe-core (WCAG 2 A and AA) on the page; throws on a serious or critical violation. */
+export async function checkAccessibility(page, what) {
+  // Evaluated through the DevTools protocol, so the console's CSP (no inline scripts) stays on.
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  });
+  const serious = result.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (serious.length) throw new Error(`axe on ${what}: ${JSON.stringify(serious, null, 1)}`);
+  return result;
+}
+
+/** Saves a full-page screenshot under test-results/. */
+export async function screenshot(page, name, { fullPage = true } = {}) {
+  mkdirSync(RESULTS, { recursive: true });
+  await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage });
+}
+
+/** The page does not scroll sideways (long or right-to-left names do not break the layout). */
+export async function assertNoSidewaysScroll(page, what) {
+  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  if (scroll > width + 1) throw new Error(`${what} scrolls sideways: ${scroll} > ${width}`);
+}
+
+export function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** Calls a unary RPC over gRPC-Web from Node, as the app would, with a hand-encoded
+ * request (`fields`: [number, string | int] pairs, strings as length-delimited, ints as
+ * varints below 128). Resolves to the grpc-status. */
+export async function grpcWebCall(url, path, token, fields) {
+  const parts = [];
+  for (const [number, value] of fields) {
+    if (typeof value === "string") {
+      const bytes = Buffer.from(value, "utf8");
+      parts.push(Buffer.from([(number << 3) | 2, bytes.length]), bytes);
+    } else {
+      parts.push(Buffer.from([(number << 3) | 0, value]));
+    }
+  }
+  const message = Buffer.concat(parts);
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  const res = await fetch(url + path, {
+    method: "POST",
+    headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", authorization: `Bearer ${token}` },
+    body: frame,
+  });
+  const inHeaders = res.headers.get("grpc-status");
+  const body = Buffer.from(await res.arrayBuffer());
+  // The trailers frame (flag 0x80) carries the status of a call that sent a message.
+  let status = inHeaders;
+  for (let i = 0; i + 5 <= body.length; ) {
+    const len = body.readUInt32BE(i + 1);
+    if (body[i] & 0x80) status = /grpc-status:\s*(\d+)/.exec(body.subarray(i + 5, i + 5 + len).toString())?.[1] ?? status;
+    i += 5 + len;
+  }
+  return Number(status);
+}

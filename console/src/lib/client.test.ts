@@ -1,0 +1,163 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { anyPack } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { BadRequestSchema, ErrorInfoSchema } from "../gen/google/rpc/error_details_pb";
+import { LanguageLevel, WishKind, WishStrength } from "../gen/kompis/v1/common_pb";
+import { addDays, byDay, startOfWeek, visibleDays } from "./calendar";
+import { fieldError, localiseDescription, showError } from "./errors";
+import { dictionaries } from "./i18n";
+import { project, radius } from "./map";
+import { emptyProfile, formToProfile, profileToForm } from "./profile";
+import { readToken } from "./token";
+
+function badRequest(violations: Array<[string, string]>): ConnectError {
+  const detail = create(BadRequestSchema, { fieldViolations: violations.map(([field, description]) => ({ field, description })) });
+  const info = create(ErrorInfoSchema, { reason: "INVALID_FIELD", domain: "kompis" });
+  return new ConnectError("bad", Code.InvalidArgument, undefined, [
+    { desc: BadRequestSchema, value: detail },
+    { desc: ErrorInfoSchema, value: info },
+  ]);
+}
+
+describe("server errors", () => {
+  it("puts every field violation at its field, in the user's language", () => {
+    const shown = showError(badRequest([["participant.contact.phone", "is required"], ["participant.birth_year", "must be between 1900 and 2026"]]), "sv");
+    expect(shown.fields["participant.contact.phone"]).toBe("måste fyllas i");
+    expect(shown.fields["participant.birth_year"]).toBe("måste vara mellan 1900 och 2026");
+    expect(shown.message).toBe("Några fält behöver rättas.");
+    expect(shown.reason).toBe("INVALID_FIELD");
+    expect(localiseDescription("must be a birth year between 1916 and 2010", "sv")).toBe("måste vara ett födelseår mellan 1916 och 2010");
+  });
+
+  it("keeps English descriptions as sent and marks untranslated ones in Swedish", () => {
+    expect(localiseDescription("is required", "en")).toBe("is required");
+    expect(localiseDescription("odd new rule", "sv")).toBe("är ogiltigt (odd new rule)");
+  });
+
+  it("reads details that arrived as encoded bytes, as the gRPC-Web transport gives them", () => {
+    const detail = create(BadRequestSchema, { fieldViolations: [{ field: "query", description: "is required" }] });
+    const packed = anyPack(BadRequestSchema, detail);
+    const err = new ConnectError("bad", Code.InvalidArgument);
+    err.details.push({ type: "google.rpc.BadRequest", value: toBinary(BadRequestSchema, detail) });
+    expect(packed.typeUrl).toContain("google.rpc.BadRequest");
+    expect(showError(err, "en").fields.query).toBe("is required");
+  });
+
+  it("shows a nested violation at its enclosing group", () => {
+    const shown = showError(badRequest([["profile.languages[1].language_code", "is not a known ISO 639 language code"]]), "en");
+    expect(fieldError(shown, "profile.languages[1]")).toContain("ISO 639");
+    expect(fieldError(shown, "profile.district")).toBeUndefined();
+  });
+
+  it("explains a reason that says more than its code", () => {
+    const info = create(ErrorInfoSchema, { reason: "INTERVIEW_NOT_STARTED", domain: "kompis" });
+    const err = new ConnectError("starts at ...", Code.FailedPrecondition, undefined, [{ desc: ErrorInfoSchema, value: info }]);
+    expect(showError(err, "sv").message).toMatch(/^Intervjun har inte börjat/);
+  });
+
+  it("never shows a server's internal message", () => {
+    const shown = showError(new ConnectError("db password wrong at 10.0.0.5", Code.Internal), "en");
+    expect(shown.message).not.toContain("10.0.0.5");
+  });
+});
+
+describe("tokens", () => {
+  const b64 = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  const token = (claims: object) => `${b64({ alg: "HS256" })}.${b64(claims)}.sig`;
+
+  it("reads the role, chapter and expiry of a token", () => {
+    const s = readToken(token({ role: "coordinator", chapter: "botkyrka", exp: 2000 }), 1000);
+    expect(s).toMatchObject({ role: "coordinator", chapter: "botkyrka", exp: 2000 });
+  });
+
+  it("refuses an expired or unreadable token", () => {
+    expect(readToken(token({ role: "coordinator", exp: 999 }), 1000)).toBeNull();
+    expect(readToken("not a token")).toBeNull();
+    expect(readToken(token({ exp: 2000 }), 1000)).toBeNull();
+  });
+});
+
+describe("calendar", () => {
+  it("starts weeks on Monday and shows seven days", () => {
+    const sunday = new Date(2026, 10, 29, 15, 0); // Sunday 29 November 2026
+    expect(startOfWeek(sunday).getDate()).toBe(23);
+    const days = visibleDays(sunday, "week");
+    expect(days).toHaveLength(7);
+    expect(days[6].getDate()).toBe(29);
+    expect(visibleDays(sunday, "day")).toHaveLength(1);
+  });
+
+  it("puts items on their day, in time order, across a daylight-saving change", () => {
+    const days = visibleDays(new Date(2026, 2, 23), "week"); // the week Sweden moves its clocks
+    expect(addDays(days[0], 7).getDate()).toBe(30);
+    const items = [new Date(2026, 2, 29, 14), new Date(2026, 2, 29, 9), new Date(2026, 2, 24, 10)];
+    const grouped = byDay(items, days, (d) => d);
+    expect(grouped[1]).toEqual([items[2]]);
+    expect(grouped[6]).toEqual([items[1], items[0]]);
+  });
+});
+
+describe("district map", () => {
+  it("keeps north up and east right inside the box", () => {
+    const [fittja, tumba] = project(
+      [
+        { id: "fittja", label: "Fittja", latitude: 59.2476, longitude: 17.8607 },
+        { id: "tumba", label: "Tumba", latitude: 59.1998, longitude: 17.8329 },
+      ],
+      400, 300,
+    );
+    expect(fittja.y).toBeLessThan(tumba.y); // Fittja is north of Tumba
+    expect(fittja.x).toBeGreaterThan(tumba.x); // and east of it
+    for (const p of [fittja, tumba]) {
+      expect(p.x).toBeGreaterThanOrEqual(0);
+      expect(p.x).toBeLessThanOrEqual(400);
+      expect(p.y).toBeGreaterThanOrEqual(0);
+      expect(p.y).toBeLessThanOrEqual(300);
+    }
+  });
+
+  it("gives circles an area proportional to the count", () => {
+    expect(radius(100, 100)).toBe(24);
+    expect(radius(25, 100)).toBe(12);
+    expect(radius(0, 100)).toBe(3);
+  });
+});
+
+describe("interview form", () => {
+  it("turns the form into a profile and back without losing a field", () => {
+    const f = emptyProfile();
+    f.languages = [{ code: " AR ", level: LanguageLevel.NATIVE }];
+    f.swedish = "sfi:2";
+    f.interests = ["chapters/botkyrka/interests/fika"];
+    f.freeTags = "chess, , baking";
+    f.district = "municipalities/0127/districts/fittja";
+    f.availability = ["1:3", "6:1"];
+    f.wishes = { [WishKind.SAME_GENDER]: WishStrength.HARD, [WishKind.AGE_RANGE]: WishStrength.SOFT };
+    f.minAge = "20";
+    f.maxAge = "40";
+    f.capacity = "0";
+    f.hasChildren = true;
+    const p = formToProfile(f);
+    expect(p.languages[0].languageCode).toBe("ar");
+    expect(p.freeTags).toEqual(["chess", "baking"]);
+    expect(p.wishes).toHaveLength(2);
+    expect(p.wishes.find((w) => w.kind === WishKind.AGE_RANGE)?.ageRange).toMatchObject({ minAge: 20, maxAge: 40 });
+    const back = profileToForm(p);
+    expect(back.swedish).toBe("sfi:2");
+    expect(back.availability).toEqual(["1:3", "6:1"]);
+    expect(back.wishes[WishKind.SAME_GENDER]).toBe(WishStrength.HARD);
+    expect(back.hasChildren).toBe(true);
+  });
+});
+
+describe("words", () => {
+  it("has every word in both languages", () => {
+    const sv = Object.keys(dictionaries.sv).sort();
+    expect(Object.keys(dictionaries.en).sort()).toEqual(sv);
+    for (const k of sv) {
+      expect((dictionaries.en as Record<string, unknown>)[k]).toBeTruthy();
+      expect((dictionaries.sv as Record<string, unknown>)[k]).toBeTruthy();
+    }
+  });
+});
