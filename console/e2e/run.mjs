@@ -241,12 +241,14 @@ test("a coordinator creates an activity, invites an audience and sees the waitli
   await district.selectOption(await district.locator("option", { hasText: "Alby" }).first().getAttribute("value"));
   await page.getByRole("button", { name: "Bjud in" }).click();
   await page.getByRole("status").filter({ hasText: "inbjudna" }).waitFor();
-  const rows = page.locator("tr[data-invitation]");
-  await rows.nth(2).waitFor();
-  // Two seats: the first two yes-answers take them, the third waits first in line.
+  const pending = page.locator('tr[data-invitation][data-rsvp="PENDING"]');
+  await pending.nth(2).waitFor();
+  // Two seats: the first two yes-answers take them, the third waits first in line. (Each
+  // answer is given to someone who has not answered, wherever the list puts them.)
   for (const i of [0, 1, 2]) {
-    const name = await rows.nth(i).getAttribute("data-invitation");
-    await rows.nth(i).getByRole("button", { name: "Ja", exact: true }).click();
+    const row = pending.first();
+    const name = await row.getAttribute("data-invitation");
+    await row.getByRole("button", { name: "Ja", exact: true }).click();
     await page.locator(`tr[data-invitation="${name}"][data-rsvp="${i < 2 ? "YES" : "WAITLISTED"}"]`).waitFor();
   }
   const waiting = page.locator('tr[data-rsvp="WAITLISTED"] td[data-waitlist]');
