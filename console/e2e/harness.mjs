@@ -47,7 +47,7 @@ export async function startServer() {
   const child = spawn(KOMPISD, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   const url = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`kompisd did not start within 300 s:\n${log}`)), 120_000);
+    const timer = setTimeout(() => fail(new Error(`kompisd did not start within 300 s:\n${log}`)), 300_000);
     child.stderr.on("data", (chunk) => {
       log += chunk;
       const m = log.match(/kompis is listening on ([0-9.]+:[0-9]+)/);

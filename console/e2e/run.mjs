@@ -2,7 +2,7 @@
 // demo data. Run with `npm run e2e` after `npm run build` and a build of kompisd
 // (KOMPISD names the binary; default target/debug/kompisd). Screenshots and the axe
 // results go to console/test-results/.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   RESULTS, assertNoSidewaysScroll, checkAccessibility, cliToken, expect, grpcWebCall, screenshot, startBrowser, startServer,
@@ -241,17 +241,37 @@ test("a coordinator creates an activity, invites an audience and sees the waitli
   await district.selectOption(await district.locator("option", { hasText: "Alby" }).first().getAttribute("value"));
   await page.getByRole("button", { name: "Bjud in" }).click();
   await page.getByRole("status").filter({ hasText: "inbjudna" }).waitFor();
-  const rows = page.locator("tr[data-invitation]");
-  await rows.nth(2).waitFor();
-  // Two seats: the first two yes-answers take them, the third waits first in line.
+  const pending = page.locator('tr[data-invitation][data-rsvp="PENDING"]');
+  await pending.nth(2).waitFor();
+  // Two seats: the first two yes-answers take them, the third waits first in line. (Each
+  // answer is given to someone who has not answered, wherever the list puts them.)
   for (const i of [0, 1, 2]) {
-    const name = await rows.nth(i).getAttribute("data-invitation");
-    await rows.nth(i).getByRole("button", { name: "Ja", exact: true }).click();
+    const row = pending.first();
+    const name = await row.getAttribute("data-invitation");
+    await row.getByRole("button", { name: "Ja", exact: true }).click();
     await page.locator(`tr[data-invitation="${name}"][data-rsvp="${i < 2 ? "YES" : "WAITLISTED"}"]`).waitFor();
   }
   const waiting = page.locator('tr[data-rsvp="WAITLISTED"] td[data-waitlist]');
   expect((await waiting.innerText()).trim() === "1", "the third yes is first on the waitlist");
   await visit(page, "11-activity-waitlist");
+});
+
+test("the reports page shows the year's follow-up figures and downloads them as CSV, once the service serves reports", async (ctx) => {
+  const page = await signIn(ctx, "sv");
+  await page.getByRole("link", { name: "Rapporter" }).click();
+  await page.getByRole("button", { name: "Visa" }).click();
+  const figure = page.locator('tr[data-figure="participants_registered"]');
+  const notYet = page.getByRole("alert").filter({ hasText: "Tjänsten gör inte detta ännu." });
+  await Promise.race([figure.waitFor(), notYet.waitFor()]);
+  await visit(page, "12-reports");
+  // A service without the report RPCs answers UNIMPLEMENTED, which the page says in words;
+  // with them, the figures are shown and downloaded.
+  if (await notYet.isVisible()) return;
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Ladda ner CSV" }).click()]);
+  const csv = readFileSync(await download.path(), "utf8");
+  expect(csv.startsWith("figure,value\r\n"), "the CSV has its header");
+  const registered = Number(/participants_registered,(\d+)/.exec(csv)?.[1]);
+  expect(registered > 0, `the demo's registrations are counted (${registered})`);
 });
 
 test("keyboard alone reaches the menu and the sign-in", async (ctx) => {

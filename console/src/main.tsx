@@ -16,6 +16,7 @@ import { RecordInterview } from "./pages/RecordInterview";
 import { WaitingList } from "./pages/WaitingList";
 import { Matching } from "./pages/Matching";
 import { Activities } from "./pages/Activities";
+import { Reports } from "./pages/Reports";
 
 const TOKEN_KEY = "kompis.token";
 const LANG_KEY = "kompis.lang";
@@ -38,6 +39,7 @@ const PAGES = [
   ["#/waiting", "waitingList"],
   ["#/matching", "matching"],
   ["#/activities", "activities"],
+  ["#/reports", "reports"],
 ] as const;
 
 function App() {
@@ -78,6 +80,7 @@ function App() {
   else if (path === "#/waiting") page = <WaitingList />;
   else if (path === "#/matching") page = <Matching />;
   else if (path === "#/activities") page = <Activities />;
+  else if (path === "#/reports") page = <Reports />;
   else page = <Referrals />;
 
   return (

@@ -9,6 +9,7 @@ import { InterviewService } from "../gen/kompis/v1/interview_pb";
 import { AdminService } from "../gen/kompis/v1/admin_pb";
 import { MatchingService } from "../gen/kompis/v1/matching_pb";
 import { ActivityService } from "../gen/kompis/v1/activity_pb";
+import { ReportService } from "../gen/kompis/v1/report_pb";
 
 let bearer = "";
 
@@ -37,6 +38,7 @@ export const interviews = client(InterviewService);
 export const admin = client(AdminService);
 export const matching = client(MatchingService);
 export const activities = client(ActivityService);
+export const reports = client(ReportService);
 
 /** A fresh idempotency key for a mutation (a retry of the same click reuses it). */
 export function requestId(): string {

@@ -161,3 +161,18 @@ describe("words", () => {
     }
   });
 });
+
+describe("follow-up report", () => {
+  it("lists every numeric figure of the contract and writes them as CSV", async () => {
+    const { create } = await import("@bufbuild/protobuf");
+    const { FollowUpReportSchema } = await import("../gen/kompis/v1/report_pb");
+    const { figures, toCsv } = await import("./report");
+    const report = create(FollowUpReportSchema, { participantsMatched: 105, activitiesHeld: 85 });
+    const rows = figures(FollowUpReportSchema, report as unknown as Record<string, unknown>);
+    expect(rows.find((r) => r.name === "participants_matched")?.value).toBe(105);
+    expect(rows.find((r) => r.name === "activities_held")?.value).toBe(85);
+    const csv = toCsv(rows);
+    expect(csv.startsWith("figure,value\r\n")).toBe(true);
+    expect(csv).toContain("participants_matched,105\r\n");
+  });
+});

@@ -146,6 +146,13 @@ const sv = {
   no: "Nej",
   attended: "Kom",
   absent: "Kom inte",
+  reports: "Rapporter",
+  periodStart: "Från (datum)",
+  periodEnd: "Till (datum, ej inräknat)",
+  showReport: "Visa",
+  figure: "Mått",
+  value: "Värde",
+  downloadCsv: "Ladda ner CSV",
   notDone: "Den här delen av konsolen är inte byggd ännu.",
 };
 
@@ -294,6 +301,13 @@ const en: Dict = {
   no: "No",
   attended: "Attended",
   absent: "Absent",
+  reports: "Reports",
+  periodStart: "From (date)",
+  periodEnd: "To (date, exclusive)",
+  showReport: "Show",
+  figure: "Figure",
+  value: "Value",
+  downloadCsv: "Download CSV",
   notDone: "This part of the console is not built yet.",
 };
 
