@@ -91,8 +91,12 @@ fn managed_chapter(principal: &Principal, field: &str, parent: &str) -> ApiResul
 
 /// The participant id in a participant's resource name, for the audit log; `None` for a
 /// malformed name, which reaches no record.
+/// A name under the participant's (a note's) counts as the participant's.
 fn audited(name: &str) -> Option<Uuid> {
-    parse_participant_name(name).ok().map(|(_, id)| id.into_uuid())
+    let participant: String = name.split('/').take(4).collect::<Vec<_>>().join("/");
+    parse_participant_name(&participant)
+        .ok()
+        .map(|(_, id)| id.into_uuid())
 }
 
 /// The proto form of an audit record.
@@ -584,7 +588,20 @@ impl ParticipantService for Participants {
     ) -> Result<Response<pb::CreateParticipantNoteResponse>, Status> {
         let principal = Principal::from_request(&request)?;
         scope::require_role(principal, MANAGERS)?;
-        respond(notes::create(&self.kit, principal, request.get_ref()).await)
+        let req = request.get_ref();
+        let outcome = notes::create(&self.kit, principal, req).await;
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "CreateParticipantNote",
+                    audited(&req.parent),
+                    &req.parent,
+                    Action::Change,
+                    outcome,
+                )
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListParticipantNotes"))]
@@ -594,7 +611,20 @@ impl ParticipantService for Participants {
     ) -> Result<Response<pb::ListParticipantNotesResponse>, Status> {
         let principal = Principal::from_request(&request)?;
         scope::require_role(principal, MANAGERS)?;
-        respond(notes::list(&self.kit, principal, request.get_ref()).await)
+        let req = request.get_ref();
+        let outcome = notes::list(&self.kit, principal, req).await;
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "ListParticipantNotes",
+                    audited(&req.parent),
+                    &req.parent,
+                    Action::Read,
+                    outcome,
+                )
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "EraseParticipantNote"))]
@@ -604,7 +634,20 @@ impl ParticipantService for Participants {
     ) -> Result<Response<pb::EraseParticipantNoteResponse>, Status> {
         let principal = Principal::from_request(&request)?;
         scope::require_role(principal, MANAGERS)?;
-        respond(notes::erase(&self.kit, principal, request.get_ref()).await)
+        let req = request.get_ref();
+        let outcome = notes::erase(&self.kit, principal, req).await;
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "EraseParticipantNote",
+                    audited(&req.name),
+                    &req.name,
+                    Action::Erase,
+                    outcome,
+                )
+                .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListAccessRecords"))]

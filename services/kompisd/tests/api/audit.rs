@@ -304,3 +304,54 @@ async fn a_coordinator_of_another_chapter_cannot_export_a_participant() {
         )
     );
 }
+
+#[tokio::test]
+async fn writing_reading_and_erasing_notes_about_a_person_is_in_their_audit_log() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, _, participant) = signed_up(&app, 1).await;
+    let mut coordinator = participants(&app, &app.coordinator("botkyrka"));
+    let note = coordinator
+        .create_participant_note(CreateParticipantNoteRequest {
+            parent: participant.name.clone(),
+            text: "Vill ha en kompis med barn.".into(),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .note
+        .unwrap();
+    coordinator
+        .list_participant_notes(ListParticipantNotesRequest {
+            parent: participant.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    coordinator
+        .erase_participant_note(EraseParticipantNoteRequest {
+            name: note.name.clone(),
+        })
+        .await
+        .unwrap();
+
+    let records = access_records(&app, &participant.name).await;
+
+    let seen: Vec<_> = records
+        .iter()
+        .map(|r| (r.method.as_str(), r.action.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("EraseParticipantNote", "erase"),
+            ("ListParticipantNotes", "read"),
+            ("CreateParticipantNote", "change"),
+        ]
+    );
+    assert_eq!(records[0].object, note.name);
+    assert!(
+        !format!("{records:?}").contains("barn"),
+        "no note text in the audit log"
+    );
+}
