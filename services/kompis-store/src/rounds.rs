@@ -755,7 +755,8 @@ pub struct RoundProposal {
     pub resident_id: Uuid,
     /// The engine's explanation at the dry run.
     pub score: Json<StoredScore>,
-    /// The match it became, once committed.
+    /// The match it became, once committed (the round's match of the newcomer); always
+    /// `None` from [`proposals_to_commit`].
     pub match_id: Option<Uuid>,
 }
 
@@ -767,9 +768,11 @@ pub async fn list_proposals<'c>(
     limit: i64,
 ) -> Result<Vec<RoundProposal>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT position, newcomer_id, resident_id, score, match_id FROM matching_round_proposals
-         WHERE round_id = $1 AND ($2::integer IS NULL OR position > $2)
-         ORDER BY position LIMIT $3",
+        "SELECT p.position, p.newcomer_id, p.resident_id, p.score, m.id AS match_id
+         FROM matching_round_proposals p
+         LEFT JOIN matches m ON m.matching_round_id = p.round_id AND m.newcomer_id = p.newcomer_id
+         WHERE p.round_id = $1 AND ($2::integer IS NULL OR p.position > $2)
+         ORDER BY p.position LIMIT $3",
     )
     .bind(round)
     .bind(after)
@@ -786,7 +789,8 @@ pub async fn proposals_to_commit<'c>(
     only: Option<&[Uuid]>,
 ) -> Result<Vec<RoundProposal>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT position, newcomer_id, resident_id, score, match_id FROM matching_round_proposals
+        "SELECT position, newcomer_id, resident_id, score, NULL::uuid AS match_id
+         FROM matching_round_proposals
          WHERE round_id = $1 AND ($2::uuid[] IS NULL OR newcomer_id = ANY($2))
          ORDER BY position",
     )
@@ -1027,7 +1031,9 @@ pub async fn propose_all(
     Ok(Ok(committed))
 }
 
-/// Records a commit: each (newcomer, match) on its proposal, and the round COMMITTED.
+/// Records a commit: the round COMMITTED with the count of `committed` (newcomer,
+/// match) pairs. Each proposal's match is found by the round and its newcomer
+/// ([`list_proposals`]), so no proposal row is rewritten.
 pub async fn mark_committed(
     tx: &mut PgConnection,
     round: Uuid,
@@ -1035,18 +1041,6 @@ pub async fn mark_committed(
     actor: &str,
     at: OffsetDateTime,
 ) -> Result<Round, StoreError> {
-    let newcomers: Vec<Uuid> = committed.iter().map(|c| c.0).collect();
-    let matches: Vec<Uuid> = committed.iter().map(|c| c.1).collect();
-    sqlx::query(
-        "UPDATE matching_round_proposals p SET match_id = c.match_id
-         FROM UNNEST($2::uuid[], $3::uuid[]) AS c (newcomer_id, match_id)
-         WHERE p.round_id = $1 AND p.newcomer_id = c.newcomer_id",
-    )
-    .bind(round)
-    .bind(&newcomers)
-    .bind(&matches)
-    .execute(&mut *tx)
-    .await?;
     let done: Round = sqlx::query_as(
         "UPDATE matching_rounds SET state = 'committed', commit_time = $2, update_time = $2,
              committed_proposals = $3
