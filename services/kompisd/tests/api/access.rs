@@ -209,7 +209,7 @@ async fn a_request_larger_than_the_limit_is_refused_unread_and_a_smaller_one_ser
 #[tokio::test]
 async fn a_statement_that_outlasts_the_callers_deadline_is_cancelled_and_answered_deadline_exceeded() {
     let app = support::spawn_app_with_demo().await;
-    // Another session holds the chapters table: any statement on it waits.
+    // Another connection holds the chapters table: any statement on it waits.
     let mut holder = app.pool().begin().await.unwrap();
     sqlx::query("LOCK TABLE chapters IN ACCESS EXCLUSIVE MODE")
         .execute(&mut *holder)
