@@ -44,6 +44,9 @@ pub enum StoreError {
     /// still the caller's mistake, never an internal error.
     #[error("a value is outside what the database can hold")]
     Unrepresentable(#[source] sqlx::Error),
+    /// A statement was cancelled at the caller's deadline ([`crate::deadline`]).
+    #[error("the caller's deadline passed")]
+    DeadlineExceeded,
     /// PostgreSQL could not be reached, or the pool had no connection in time.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -159,6 +162,11 @@ impl From<sqlx::Error> for StoreError {
                 Some("22021" | "22P05" | "22008" | "22007" | "22003" | "22001")
             ) {
                 return StoreError::Unrepresentable(error);
+            }
+            // 57014: a statement cancelled, here by the statement timeout set from the
+            // caller's deadline.
+            if db.code().as_deref() == Some("57014") {
+                return StoreError::DeadlineExceeded;
             }
             // 08xxx: the connection failed; 57P0x: the server is shutting down.
             if db

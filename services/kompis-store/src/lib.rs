@@ -17,6 +17,7 @@ pub mod audit;
 pub mod chapters;
 pub mod check_ins;
 pub mod dead_letters;
+pub mod deadline;
 pub mod duplicates;
 pub mod engine_rules;
 mod error;
@@ -121,8 +122,12 @@ impl Store {
 
     /// Starts a unit of work: a transaction that commits with [`Tx::commit`] and rolls
     /// back when dropped.
+    ///
+    /// Inside [`deadline::within`], its statements are cancelled at the caller's deadline.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(Tx::new(self.pool.begin().await?))
+        let mut tx = self.pool.begin().await?;
+        deadline::bound(&mut tx).await?;
+        Ok(Tx::new(tx))
     }
 
     /// Starts a read-only transaction that sees one snapshot for all its statements,
@@ -132,6 +137,7 @@ impl Store {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;
+        deadline::bound(&mut tx).await?;
         Ok(Tx::new(tx))
     }
 

@@ -8,6 +8,9 @@
 //! 3. the caller's identity is counted against its rate limit ([`RateLimit`]):
 //!    RESOURCE_EXHAUSTED with reason RATE_LIMITED and `RetryInfo`.
 //!
+//! The call then runs with the caller's deadline (`grpc-timeout`) as the statement
+//! timeout of its transactions ([`kompis_store::deadline`]).
+//!
 //! Refused calls are counted too (a caller cannot escape its limit by sending calls it
 //! may not make), but only once authenticated: an unauthenticated caller has no
 //! identity to count, and is refused before any Redis round trip.
@@ -106,6 +109,27 @@ async fn admit(
     Ok(principal)
 }
 
+/// The instant the caller stops waiting, from its `grpc-timeout` header (an integer of
+/// at most 8 digits and a unit: `H`, `M`, `S`, `m`, `u` or `n`).
+fn caller_deadline(headers: &http::HeaderMap) -> Option<tokio::time::Instant> {
+    let value = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    if digits.is_empty() || digits.len() > 8 {
+        return None;
+    }
+    let amount: u64 = digits.parse().ok()?;
+    let timeout = match unit {
+        "H" => Duration::from_secs(amount.checked_mul(3600)?),
+        "M" => Duration::from_secs(amount.checked_mul(60)?),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    };
+    tokio::time::Instant::now().checked_add(timeout)
+}
+
 impl<S, B> Service<http::Request<B>> for Guard<S>
 where
     S: Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Clone + Send + 'static,
@@ -131,7 +155,8 @@ where
             match admitted {
                 Ok(principal) => {
                     request.extensions_mut().insert(principal);
-                    inner.call(request).await
+                    let deadline = caller_deadline(request.headers());
+                    kompis_store::deadline::within(deadline, inner.call(request)).await
                 }
                 Err(refusal) => Ok(refusal.into_status().into_http()),
             }

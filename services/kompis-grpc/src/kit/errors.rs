@@ -166,7 +166,7 @@ impl ApiError {
             ),
             ApiError::DeadlineExceeded => (
                 Code::DeadlineExceeded,
-                ErrorReason::Unspecified,
+                ErrorReason::DeadlineExceeded,
                 "the call's deadline passed before it was done".to_owned(),
                 ErrorDetails::new(),
             ),
@@ -252,6 +252,7 @@ pub fn store_error(error: StoreError, resource: Option<&str>) -> ApiError {
         StoreError::Transition(e) => ApiError::InvalidTransition(e),
         StoreError::Domain(rule) => domain_error(rule),
         StoreError::Unavailable(_) => ApiError::Unavailable(Box::new(error)),
+        StoreError::DeadlineExceeded => ApiError::DeadlineExceeded,
         StoreError::Unrepresentable(_) => {
             // Not the error itself: PostgreSQL's message may quote the value.
             tracing::info!("a request value the database cannot hold");

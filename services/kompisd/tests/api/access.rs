@@ -205,3 +205,46 @@ async fn a_request_larger_than_the_limit_is_refused_unread_and_a_smaller_one_ser
     assert_eq!(oversized.code(), Code::OutOfRange, "{oversized:?}");
     assert!(served.is_ok(), "{served:?}");
 }
+
+#[tokio::test]
+async fn a_statement_that_outlasts_the_callers_deadline_is_cancelled_and_answered_deadline_exceeded() {
+    let app = support::spawn_app_with_demo().await;
+    // Another connection holds the chapters table: any statement on it waits.
+    let mut holder = app.pool().begin().await.unwrap();
+    sqlx::query("LOCK TABLE chapters IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let mut request = tonic::Request::new(kompis_proto::v1::UpdateChapterRequest {
+        chapter: Some(kompis_proto::v1::Chapter {
+            name: "chapters/botkyrka".into(),
+            display_name: "Kompis Botkyrka".into(),
+            ..Default::default()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["display_name".into()],
+        }),
+    });
+    request.set_timeout(std::time::Duration::from_millis(1500));
+
+    let status = AdminServiceClient::new(authed(app.channel(), &app.administrator()))
+        .update_chapter(request)
+        .await
+        .unwrap_err();
+
+    // The server's own answer (the client's timer would say otherwise), before the
+    // caller's deadline, and the waiting statement is gone while the lock is still held.
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert_eq!(support::reason(&status), "DEADLINE_EXCEEDED", "{status:?}");
+    support::eventually("no statement waits on the lock", || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        (waiting == 0).then_some(())
+    })
+    .await;
+    holder.rollback().await.unwrap();
+}

@@ -6,7 +6,7 @@
 //! the day it is added. Each is called with every resource-name field of its request
 //! (`name`, `parent`, `participant`...) set, in turn, to an object of another chapter
 //! that exists and to one that does not, as a coordinator of the demo chapter, a
-//! referrer of its SFI school and a participant of it.
+//! referrer of its SFI school, a participant of it and a partner viewer of it.
 
 use std::collections::BTreeMap;
 
@@ -371,6 +371,7 @@ async fn someone_elses_object_answers_exactly_like_no_object_in_every_rpc_that_t
         ("coordinator", app.coordinator("botkyrka")),
         ("referrer", app.referrer("sfi-botkyrka")),
         ("participant", app.participant(uuid::Uuid::now_v7())),
+        ("partner viewer", app.partner_viewer("botkyrka")),
     ];
     let rpcs = rpcs_taking_names();
     assert!(rpcs.len() >= 40, "only {} RPCs take a name", rpcs.len());
