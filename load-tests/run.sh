@@ -147,10 +147,13 @@ pg_counters() {
 }
 
 # Per table of the service database (catalogues included): sequential scans, rows they
-# read, index scans, rows index scans fetched.
+# read, index scans, rows index scans fetched; then per index of the service's own
+# tables (`index:<name>`): scans and entries read, which tells which index walks.
 table_counters() {
     psql -X -tA -F ' ' "$base_url/$service_db" -c "SELECT relname, seq_scan, seq_tup_read,
-        coalesce(idx_scan, 0), coalesce(idx_tup_fetch, 0) FROM pg_stat_all_tables ORDER BY relname"
+        coalesce(idx_scan, 0), coalesce(idx_tup_fetch, 0) FROM pg_stat_all_tables
+        UNION ALL SELECT 'index:' || indexrelname, 0, 0, idx_scan, idx_tup_read
+        FROM pg_stat_user_indexes ORDER BY 1"
 }
 
 # One fixed-rate run of $1 with the CPU of every component and a perf profile of kompisd.
@@ -191,7 +194,7 @@ tb, ta = tables(sys.argv[4]), tables(sys.argv[5])
 rows = [(t, [(a - b) / calls for a, b in zip(ta[t], tb.get(t, [0, 0, 0, 0]))]) for t in ta]
 rows = [r for r in rows if any(v >= 0.01 for v in r[1])]
 rows.sort(key=lambda r: -(r[1][1] + r[1][3]))
-print("  per table, per call:        seq scans  rows seq-read  index scans  rows idx-fetched")
+print("  per table (index: entries read), per call:  seq scans  rows seq-read  index scans  rows idx-fetched")
 for t, (seq, read, idx, fetched) in rows:
     print(f"    {t:<24} {seq:9.2f} {read:14.1f} {idx:12.2f} {fetched:17.1f}")
 PY

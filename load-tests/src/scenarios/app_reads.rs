@@ -98,7 +98,6 @@ fn name(mix: Mix) -> &'static str {
 /// One open activity, its invitations sent to everyone in an accepted or active match.
 async fn invite_the_matched(setup: &Setup) -> anyhow::Result<()> {
     let c = &setup.connections;
-    let mut activities = ActivityServiceClient::new(c.channel(0));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -108,45 +107,46 @@ async fn invite_the_matched(setup: &Setup) -> anyhow::Result<()> {
             nanos: 0,
         })
     };
-    let activity = activities
-        .create_activity(c.request(
-            &setup.coordinator,
-            CreateActivityRequest {
-                parent: setup.chapter.clone(),
-                activity: Some(Activity {
-                    kind: ActivityKind::GroupActivity as i32,
-                    title: "Buddy evening".into(),
-                    description: "Pairs meet other pairs over fika.".into(),
-                    start_time: at(7 * 86_400),
-                    end_time: at(7 * 86_400 + 7_200),
-                    location: "Alby library".into(),
-                    district: setup.district.clone(),
-                    free: true,
-                    capacity: 0,
-                    language_codes: vec!["sv".into()],
-                    ..Default::default()
-                }),
-                request_id: uuid::Uuid::new_v4().to_string(),
-            },
-        ))
-        .await?
-        .into_inner()
-        .activity
-        .ok_or_else(|| anyhow::anyhow!("no activity in the answer"))?;
-    activities
-        .invite_participants(c.request(
-            &setup.coordinator,
-            InviteParticipantsRequest {
-                activity: activity.name,
-                audience: Some(InvitationAudience {
-                    only_active_matches: true,
-                    ..Default::default()
-                }),
-                request_id: uuid::Uuid::new_v4().to_string(),
-                ..Default::default()
-            },
-        ))
-        .await?;
+    let create = CreateActivityRequest {
+        parent: setup.chapter.clone(),
+        activity: Some(Activity {
+            kind: ActivityKind::GroupActivity as i32,
+            title: "Buddy evening".into(),
+            description: "Pairs meet other pairs over fika.".into(),
+            start_time: at(7 * 86_400),
+            end_time: at(7 * 86_400 + 7_200),
+            location: "Alby library".into(),
+            district: setup.district.clone(),
+            free: true,
+            capacity: 0,
+            language_codes: vec!["sv".into()],
+            ..Default::default()
+        }),
+        request_id: uuid::Uuid::new_v4().to_string(),
+    };
+    let activity = people::retried("planning the activity", || {
+        let request = c.request(&setup.coordinator, create.clone());
+        let mut client = ActivityServiceClient::new(c.channel(0));
+        async move { client.create_activity(request).await }
+    })
+    .await?
+    .activity
+    .ok_or_else(|| anyhow::anyhow!("no activity in the answer"))?;
+    let invite = InviteParticipantsRequest {
+        activity: activity.name,
+        audience: Some(InvitationAudience {
+            only_active_matches: true,
+            ..Default::default()
+        }),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        ..Default::default()
+    };
+    people::retried("inviting the matched", || {
+        let request = c.request(&setup.coordinator, invite.clone());
+        let mut client = ActivityServiceClient::new(c.channel(0));
+        async move { client.invite_participants(request).await }
+    })
+    .await?;
     Ok(())
 }
 

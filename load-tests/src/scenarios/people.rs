@@ -8,7 +8,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use futures::StreamExt as _;
@@ -16,12 +16,47 @@ use kompis_proto::v1::interview_service_client::InterviewServiceClient;
 use kompis_proto::v1::matching_service_client::MatchingServiceClient;
 use kompis_proto::v1::participant_service_client::ParticipantServiceClient;
 use kompis_proto::v1::*;
+use tonic::Code;
 
 use super::connection::Connections;
 use crate::token::Bearer;
 
 /// Setup calls in flight.
 const SETUP_CONCURRENCY: usize = 16;
+/// Attempts of a setup call the server shed or timed out (same request id each time).
+const ATTEMPTS: u32 = 30;
+
+/// Makes a setup call, again after a pause when the server sheds load (UNAVAILABLE,
+/// RESOURCE_EXHAUSTED) or it timed out: setup is not measured, it only has to finish.
+/// Every retried call carries the same request id, so a retry never writes twice.
+pub async fn retried<T, F, Fut>(what: &str, mut call: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+{
+    let mut pause = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(response) => return Ok(response.into_inner()),
+            Err(status)
+                if attempt < ATTEMPTS
+                    && matches!(
+                        status.code(),
+                        Code::Unavailable
+                            | Code::ResourceExhausted
+                            | Code::DeadlineExceeded
+                            | Code::Cancelled
+                    ) =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+                attempt += 1;
+            }
+            Err(status) => return Err(anyhow::Error::new(status).context(what.to_owned())),
+        }
+    }
+}
 
 /// Who sets people up, and where.
 #[derive(Clone, Debug)]
@@ -79,87 +114,84 @@ impl Setup {
     async fn ready(&self, role: ParticipantRole, n: u64) -> anyhow::Result<String> {
         let c = &self.connections;
         let newcomer = role == ParticipantRole::Newcomer;
-        let person = ParticipantServiceClient::new(c.channel(n))
-            .create_participant(c.request(
-                &self.coordinator,
-                CreateParticipantRequest {
-                    parent: self.chapter.clone(),
-                    participant: Some(Participant {
-                        role: role as i32,
-                        person_name: Some(PersonName {
-                            given_name: if newcomer {
-                                format!("Amina {n}")
-                            } else {
-                                format!("Erik {n}")
-                            },
-                            family_name: "Load".into(),
-                            display_name: String::new(),
-                        }),
-                        contact: Some(Contact {
-                            phone: format!("+4676{:07}", (self.run + n) % 10_000_000),
-                            email: String::new(),
-                        }),
-                        birth_year: if newcomer { 1990 } else { 1975 },
-                        gender: Gender::Female as i32,
-                        district: self.district.clone(),
-                        consent: Some(Consent {
-                            given_by: self.coordinator.subject.clone(),
-                            give_time: at(now() - 60),
-                            text_version: "2026-01".into(),
-                        }),
-                        profile: Some(MatchingProfile {
-                            languages: vec![arabic()],
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }),
-                    request_id: request_id(),
-                },
-            ))
-            .await
-            .context("registering")?
-            .into_inner()
-            .participant
-            .context("no participant in the answer")?;
-        let mut interviews = InterviewServiceClient::new(c.channel(n));
-        let interview = interviews
-            .book_interview(c.request(
-                &self.coordinator,
-                BookInterviewRequest {
-                    parent: person.name.clone(),
-                    interview: Some(Interview {
-                        schedule_time: at(now() - 60),
-                        mode: InterviewMode::InPerson as i32,
-                        location: "Alby library".into(),
-                        ..Default::default()
-                    }),
-                    request_id: request_id(),
-                },
-            ))
-            .await
-            .context("booking the interview")?
-            .into_inner()
-            .interview
-            .context("no interview in the answer")?;
-        interviews
-            .record_interview(c.request(
-                &self.coordinator,
-                RecordInterviewRequest {
-                    name: interview.name,
-                    profile: Some(matchable_profile(newcomer, &self.district)),
-                    eligibility: Some(Eligibility {
-                        meets_minimum_age: true,
-                        meets_chapter_rules: true,
-                        note: String::new(),
-                    }),
-                    notes: String::new(),
-                    outcome: InterviewOutcome::Approved as i32,
-                    outcome_reason: String::new(),
-                    request_id: request_id(),
-                },
-            ))
-            .await
-            .context("recording the interview")?;
+        let create = CreateParticipantRequest {
+            parent: self.chapter.clone(),
+            participant: Some(Participant {
+                role: role as i32,
+                person_name: Some(PersonName {
+                    given_name: if newcomer {
+                        format!("Amina {n}")
+                    } else {
+                        format!("Erik {n}")
+                    },
+                    family_name: "Load".into(),
+                    display_name: String::new(),
+                }),
+                contact: Some(Contact {
+                    phone: format!("+4676{:07}", (self.run + n) % 10_000_000),
+                    email: String::new(),
+                }),
+                birth_year: if newcomer { 1990 } else { 1975 },
+                gender: Gender::Female as i32,
+                district: self.district.clone(),
+                consent: Some(Consent {
+                    given_by: self.coordinator.subject.clone(),
+                    give_time: at(now() - 60),
+                    text_version: "2026-01".into(),
+                }),
+                profile: Some(MatchingProfile {
+                    languages: vec![arabic()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        };
+        let person = retried("registering", || {
+            let request = c.request(&self.coordinator, create.clone());
+            let mut client = ParticipantServiceClient::new(c.channel(n));
+            async move { client.create_participant(request).await }
+        })
+        .await?
+        .participant
+        .context("no participant in the answer")?;
+        let book = BookInterviewRequest {
+            parent: person.name.clone(),
+            interview: Some(Interview {
+                schedule_time: at(now() - 60),
+                mode: InterviewMode::InPerson as i32,
+                location: "Alby library".into(),
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        };
+        let interview = retried("booking the interview", || {
+            let request = c.request(&self.coordinator, book.clone());
+            let mut client = InterviewServiceClient::new(c.channel(n));
+            async move { client.book_interview(request).await }
+        })
+        .await?
+        .interview
+        .context("no interview in the answer")?;
+        let record = RecordInterviewRequest {
+            name: interview.name,
+            profile: Some(matchable_profile(newcomer, &self.district)),
+            eligibility: Some(Eligibility {
+                meets_minimum_age: true,
+                meets_chapter_rules: true,
+                note: String::new(),
+            }),
+            notes: String::new(),
+            outcome: InterviewOutcome::Approved as i32,
+            outcome_reason: String::new(),
+            request_id: request_id(),
+        };
+        retried("recording the interview", || {
+            let request = c.request(&self.coordinator, record.clone());
+            let mut client = InterviewServiceClient::new(c.channel(n));
+            async move { client.record_interview(request).await }
+        })
+        .await?;
         Ok(person.name)
     }
 
@@ -182,39 +214,37 @@ impl Setup {
 
     async fn accepted_pair(&self, i: u64, newcomer: &str, resident: &str) -> anyhow::Result<String> {
         let c = &self.connections;
-        let mut matching = MatchingServiceClient::new(c.channel(i));
-        let m = matching
-            .create_match(c.request(
-                &self.coordinator,
-                CreateMatchRequest {
-                    parent: self.chapter.clone(),
-                    r#match: Some(Match {
-                        newcomer: newcomer.to_owned(),
-                        established_resident: resident.to_owned(),
-                        ..Default::default()
-                    }),
-                    request_id: request_id(),
-                    override_reason: String::new(),
-                },
-            ))
-            .await
-            .context("proposing the pair")?
-            .into_inner()
-            .r#match
-            .context("no match in the answer")?;
+        let propose = CreateMatchRequest {
+            parent: self.chapter.clone(),
+            r#match: Some(Match {
+                newcomer: newcomer.to_owned(),
+                established_resident: resident.to_owned(),
+                ..Default::default()
+            }),
+            request_id: request_id(),
+            override_reason: String::new(),
+        };
+        let m = retried("proposing the pair", || {
+            let request = c.request(&self.coordinator, propose.clone());
+            let mut client = MatchingServiceClient::new(c.channel(i));
+            async move { client.create_match(request).await }
+        })
+        .await?
+        .r#match
+        .context("no match in the answer")?;
         for side in [ParticipantRole::Newcomer, ParticipantRole::EstablishedResident] {
-            matching
-                .accept_match(c.request(
-                    &self.coordinator,
-                    AcceptMatchRequest {
-                        name: m.name.clone(),
-                        side: side as i32,
-                        request_id: request_id(),
-                        how_agreed: AgreementChannel::Phone as i32,
-                    },
-                ))
-                .await
-                .context("accepting the pair")?;
+            let accept = AcceptMatchRequest {
+                name: m.name.clone(),
+                side: side as i32,
+                request_id: request_id(),
+                how_agreed: AgreementChannel::Phone as i32,
+            };
+            retried("accepting the pair", || {
+                let request = c.request(&self.coordinator, accept.clone());
+                let mut client = MatchingServiceClient::new(c.channel(i));
+                async move { client.accept_match(request).await }
+            })
+            .await?;
         }
         Ok(m.name)
     }

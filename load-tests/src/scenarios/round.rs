@@ -18,7 +18,7 @@ use kompis_proto::v1::matching_service_client::MatchingServiceClient;
 use kompis_proto::v1::*;
 
 use super::connection::{Connections, bearer};
-use super::people::Setup;
+use super::people::{Setup, retried};
 use super::{CeilingKind, Scenario};
 use crate::ceilings::Ceilings;
 use crate::cli::Args;
@@ -139,23 +139,21 @@ pub async fn run(args: &Args, ceilings: &Ceilings) -> anyhow::Result<(Report, St
 /// Starts a round for the whole chapter and polls it until its dry run is done.
 async fn round(setup: &Setup) -> anyhow::Result<(Duration, MatchingRound)> {
     let c = &setup.connections;
-    let mut matching = MatchingServiceClient::new(c.channel(0));
+    let run = RunMatchingRoundRequest {
+        parent: setup.chapter.clone(),
+        district: String::new(),
+        request_id: uuid::Uuid::new_v4().to_string(),
+        municipality: String::new(),
+    };
     let start = Instant::now();
-    let mut round = matching
-        .run_matching_round(c.request(
-            &setup.coordinator,
-            RunMatchingRoundRequest {
-                parent: setup.chapter.clone(),
-                district: String::new(),
-                request_id: uuid::Uuid::new_v4().to_string(),
-                municipality: String::new(),
-            },
-        ))
-        .await
-        .context("starting the round")?
-        .into_inner()
-        .matching_round
-        .context("no round in the answer")?;
+    let mut round = retried("starting the round", || {
+        let request = c.request(&setup.coordinator, run.clone());
+        let mut client = MatchingServiceClient::new(c.channel(0));
+        async move { client.run_matching_round(request).await }
+    })
+    .await?
+    .matching_round
+    .context("no round in the answer")?;
     while matches!(
         MatchingRoundState::try_from(round.state),
         Ok(MatchingRoundState::Pending | MatchingRoundState::Running)
@@ -166,18 +164,17 @@ async fn round(setup: &Setup) -> anyhow::Result<(Duration, MatchingRound)> {
             DEADLINE.as_secs()
         );
         tokio::time::sleep(POLL).await;
-        round = matching
-            .get_matching_round(c.request(
-                &setup.coordinator,
-                GetMatchingRoundRequest {
-                    name: round.name.clone(),
-                },
-            ))
-            .await
-            .context("polling the round")?
-            .into_inner()
-            .matching_round
-            .context("no round in the answer")?;
+        let get = GetMatchingRoundRequest {
+            name: round.name.clone(),
+        };
+        round = retried("polling the round", || {
+            let request = c.request(&setup.coordinator, get.clone());
+            let mut client = MatchingServiceClient::new(c.channel(0));
+            async move { client.get_matching_round(request).await }
+        })
+        .await?
+        .matching_round
+        .context("no round in the answer")?;
     }
     Ok((start.elapsed(), round))
 }
