@@ -54,6 +54,7 @@ mod referral_closure;
 mod role;
 mod rules;
 mod slug;
+pub mod suppression;
 mod state;
 mod text;
 mod wish;
