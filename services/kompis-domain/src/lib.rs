@@ -54,8 +54,8 @@ mod referral_closure;
 mod role;
 mod rules;
 mod slug;
-pub mod suppression;
 mod state;
+pub mod suppression;
 mod text;
 mod wish;
 

@@ -131,15 +131,22 @@ pub fn event_pb(event: &Event) -> ApiResult<pb::Event> {
 }
 
 /// The shortage now, from the participants as they are.
-async fn shortage(kit: &Kit, principal: &Principal, req: &pb::GetShortageReportRequest) -> ApiResult<pb::GetShortageReportResponse> {
+async fn shortage(
+    kit: &Kit,
+    principal: &Principal,
+    req: &pb::GetShortageReportRequest,
+) -> ApiResult<pb::GetShortageReportResponse> {
     scope::require_role(principal, scope::MANAGERS)?;
     let mut v = Violations::new();
     let chapter = v.check("chapter", names::parse_one(&req.chapter, "chapters"));
     let municipality = if req.municipality.is_empty() {
         Some(None)
     } else {
-        v.check("municipality", names::parse_one(&req.municipality, "municipalities"))
-            .map(Some)
+        v.check(
+            "municipality",
+            names::parse_one(&req.municipality, "municipalities"),
+        )
+        .map(Some)
     };
     v.into_result().map_err(ApiError::InvalidArgument)?;
     let (Some(chapter), Some(municipality)) = (chapter, municipality) else {
@@ -163,7 +170,11 @@ async fn shortage(kit: &Kit, principal: &Principal, req: &pb::GetShortageReportR
         .named(&req.chapter)?;
     let districts: Vec<_> = districts
         .into_iter()
-        .filter(|s| municipality.as_ref().is_none_or(|m| s.key.split('/').next() == Some(m.as_str())))
+        .filter(|s| {
+            municipality
+                .as_ref()
+                .is_none_or(|m| s.key.split('/').next() == Some(m.as_str()))
+        })
         .collect();
     let count = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
     Ok(pb::GetShortageReportResponse {
@@ -233,7 +244,10 @@ async fn export(
         return Err(ApiError::bug("a valid export request did not parse"));
     };
     let report = follow_up::compute(kit, &request).await?;
-    let (start, end) = (request.query.start.unwrap_or(kit.now()), request.query.end.unwrap_or(kit.now()));
+    let (start, end) = (
+        request.query.start.unwrap_or(kit.now()),
+        request.query.end.unwrap_or(kit.now()),
+    );
     let period = format!("{}-{}", start.date(), (end - time::Duration::SECOND).date());
     Ok(match format {
         pb::ReportFormat::Csv => pb::ExportFollowUpReportResponse {

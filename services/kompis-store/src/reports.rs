@@ -312,7 +312,9 @@ pub async fn waits<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Wai
            AND waited_seconds IS NOT NULL",
         scoped = SCOPED.replace("{period}", IN_PERIOD),
     );
-    Ok(bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), q).fetch_one(db).await?)
+    Ok(bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), q)
+        .fetch_one(db)
+        .await?)
 }
 
 type Query<'q, T> = sqlx::query::QueryAs<'q, sqlx::Postgres, T, sqlx::postgres::PgArguments>;

@@ -49,15 +49,25 @@ fn lower_name(proto_name: &str, prefix: &str) -> String {
 }
 
 /// Parses `req` into a query (every bad field at once) and checks the caller's scope.
-pub async fn parse(kit: &Kit, principal: &Principal, req: &pb::GetFollowUpReportRequest) -> ApiResult<Request> {
+pub async fn parse(
+    kit: &Kit,
+    principal: &Principal,
+    req: &pb::GetFollowUpReportRequest,
+) -> ApiResult<Request> {
     scope::require_role(principal, READERS)?;
     let mut v = Violations::new();
-    let chapter = v.check("chapter", names::parse_parent_or_wildcard(&req.chapter, "chapters"));
+    let chapter = v.check(
+        "chapter",
+        names::parse_parent_or_wildcard(&req.chapter, "chapters"),
+    );
     let municipality = if req.municipality.is_empty() {
         Some(None)
     } else {
-        v.check("municipality", names::parse_one(&req.municipality, "municipalities"))
-            .map(Some)
+        v.check(
+            "municipality",
+            names::parse_one(&req.municipality, "municipalities"),
+        )
+        .map(Some)
     };
     let district = if req.district.is_empty() {
         Some(None)
@@ -69,7 +79,10 @@ pub async fn parse(kit: &Kit, principal: &Principal, req: &pb::GetFollowUpReport
         .map(Some)
     };
     if principal.role == Role::PartnerViewer && !req.district.is_empty() {
-        v.add("district", "is not available to partner viewers: ask for the municipality");
+        v.add(
+            "district",
+            "is not available to partner viewers: ask for the municipality",
+        );
     }
     let start = v.require("start_time", req.start_time.as_ref().map(from_timestamp));
     let end = v.require("end_time", req.end_time.as_ref().map(from_timestamp));
@@ -97,14 +110,20 @@ pub async fn parse(kit: &Kit, principal: &Principal, req: &pb::GetFollowUpReport
             Ok(r) if r != pb::ParticipantRole::Unspecified => {
                 roles.push(lower_name(r.as_str_name(), "PARTICIPANT_ROLE_"));
             }
-            _ => v.add(format!("target_group.roles[{i}]"), "must be NEWCOMER or ESTABLISHED_RESIDENT"),
+            _ => v.add(
+                format!("target_group.roles[{i}]"),
+                "must be NEWCOMER or ESTABLISHED_RESIDENT",
+            ),
         }
     }
     let mut genders = Vec::new();
     for (i, &g) in group.genders.iter().enumerate() {
         match pb::Gender::try_from(g) {
             Ok(g) if g != pb::Gender::Unspecified => genders.push(lower_name(g.as_str_name(), "GENDER_")),
-            _ => v.add(format!("target_group.genders[{i}]"), "must be one of the Gender values"),
+            _ => v.add(
+                format!("target_group.genders[{i}]"),
+                "must be one of the Gender values",
+            ),
         }
     }
     let mut sources = Vec::new();
@@ -237,9 +256,12 @@ const BY_DISTRICT: [(&str, &str); 6] = [
     ("waiting_now", "district"),
     ("free_places_now", "district"),
 ];
+/// A cell by metric, dimension and key.
+type CellName = (&'static str, &'static str, &'static str);
+
 /// Totals that count the same people (or nearly: treated as equal, which only
 /// suppresses more).
-const SAME_PEOPLE: [((&str, &str, &str), (&str, &str, &str)); 3] = [
+const SAME_PEOPLE: [(CellName, CellName); 3] = [
     (("newcomers_matched", "", ""), ("matched", "role", "newcomer")),
     (("newcomers_wait", "", ""), ("newcomers_matched", "", "")),
     (("matches_made", "", ""), ("newcomers_matched", "", "")),
@@ -261,7 +283,9 @@ pub async fn compute(kit: &Kit, request: &Request) -> ApiResult<pb::FollowUpRepo
         .iter()
         .filter(|l| {
             l.municipality_id.is_some()
-                && q.municipality.as_ref().is_none_or(|m| l.municipality_id.as_ref() == Some(m))
+                && q.municipality
+                    .as_ref()
+                    .is_none_or(|m| l.municipality_id.as_ref() == Some(m))
                 && q.district
                     .as_ref()
                     .is_none_or(|d| l.key.rsplit('/').next() == Some(d.as_str()))
@@ -269,9 +293,14 @@ pub async fn compute(kit: &Kit, request: &Request) -> ApiResult<pb::FollowUpRepo
         .collect();
     // Supply and demand now, from the participants as they are (not a period figure).
     if let Some(chapter) = &q.chapter {
-        let by_district = participants::shortage_by_district(pool, chapter).await.named(name)?;
+        let by_district = participants::shortage_by_district(pool, chapter)
+            .await
+            .named(name)?;
         let (mut waiting, mut free) = (0, 0);
-        for s in by_district.iter().filter(|s| districts.iter().any(|d| d.key == s.key)) {
+        for s in by_district
+            .iter()
+            .filter(|s| districts.iter().any(|d| d.key == s.key))
+        {
             waiting += s.waiting_newcomers;
             free += s.free_resident_places;
             counts.insert(key("waiting_now", "district", &s.key), s.waiting_newcomers);
@@ -281,7 +310,10 @@ pub async fn compute(kit: &Kit, request: &Request) -> ApiResult<pb::FollowUpRepo
         counts.insert(key("free_places_now", "", ""), free);
         // Languages are counted over the chapter: only when that is the scope asked for.
         if q.district.is_none() && q.municipality.is_none() {
-            for s in participants::shortage_by_language(pool, chapter).await.named(name)? {
+            for s in participants::shortage_by_language(pool, chapter)
+                .await
+                .named(name)?
+            {
                 counts.insert(key("waiting_now", "language", &s.key), s.waiting_newcomers);
                 counts.insert(key("free_places_now", "language", &s.key), s.free_resident_places);
             }
@@ -334,7 +366,9 @@ pub async fn compute(kit: &Kit, request: &Request) -> ApiResult<pb::FollowUpRepo
     let (met, met_hidden) = cells
         .iter()
         .zip(&hidden)
-        .find(|((k, _), _)| k.metric == "matches_made" && k.dimension == "met_within_35_days" && k.key == "yes")
+        .find(|((k, _), _)| {
+            k.metric == "matches_made" && k.dimension == "met_within_35_days" && k.key == "yes"
+        })
         .map_or((0, false), |((_, n), h)| (*n, *h));
     let share = (made > 0).then(|| met as f64 / made as f64);
     // The share times the total would give the met count away: hidden with it.
@@ -459,7 +493,11 @@ fn fill_known_keys(counts: &mut BTreeMap<Key, i64>, labels: &[Label], districts:
 /// The cells exempt from suppression and the equations between cells: each total is the
 /// sum of each of its breakdowns, and totals counting the same people are equal.
 fn equations(cells: &[(Key, i64)]) -> (Vec<bool>, Vec<Equation>) {
-    let index = |m: &str, d: &str, k: &str| cells.iter().position(|(c, _)| c.metric == m && c.dimension == d && c.key == k);
+    let index = |m: &str, d: &str, k: &str| {
+        cells
+            .iter()
+            .position(|(c, _)| c.metric == m && c.dimension == d && c.key == k)
+    };
     let exempt = cells
         .iter()
         .map(|(k, _)| NOT_PEOPLE.contains(&k.metric.as_str()))
@@ -476,7 +514,10 @@ fn equations(cells: &[(Key, i64)]) -> (Vec<bool>, Vec<Equation>) {
         .collect();
     for ((m1, d1, k1), (m2, d2, k2)) in SAME_PEOPLE {
         if let (Some(a), Some(b)) = (index(m1, d1, k1), index(m2, d2, k2)) {
-            equations.push(Equation { total: a, parts: vec![b] });
+            equations.push(Equation {
+                total: a,
+                parts: vec![b],
+            });
         }
     }
     (exempt, equations)

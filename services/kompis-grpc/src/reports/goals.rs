@@ -50,7 +50,11 @@ pub fn goal_pb(g: &Goal) -> pb::ReportGoal {
 }
 
 /// SetReportGoal.
-pub async fn set(kit: &Kit, principal: &Principal, req: &pb::SetReportGoalRequest) -> ApiResult<pb::SetReportGoalResponse> {
+pub async fn set(
+    kit: &Kit,
+    principal: &Principal,
+    req: &pb::SetReportGoalRequest,
+) -> ApiResult<pb::SetReportGoalResponse> {
     scope::require_role(principal, scope::MANAGERS)?;
     let goal = req.goal.clone().unwrap_or_default();
     let mut v = Violations::new();
@@ -64,8 +68,12 @@ pub async fn set(kit: &Kit, principal: &Principal, req: &pb::SetReportGoalReques
         )
         .map(Some)
     };
-    let start = v.require("goal.start_time", goal.start_time.as_ref().map(from_timestamp)).flatten();
-    let end = v.require("goal.end_time", goal.end_time.as_ref().map(from_timestamp)).flatten();
+    let start = v
+        .require("goal.start_time", goal.start_time.as_ref().map(from_timestamp))
+        .flatten();
+    let end = v
+        .require("goal.end_time", goal.end_time.as_ref().map(from_timestamp))
+        .flatten();
     if let (Some(s), Some(e)) = (start, end)
         && (e <= s || e - s > time::Duration::days(3653))
     {
@@ -78,10 +86,13 @@ pub async fn set(kit: &Kit, principal: &Principal, req: &pb::SetReportGoalReques
         v.add("goal.target", "must be 0 to 1000000");
     }
     v.into_result().map_err(ApiError::InvalidArgument)?;
-    let (Some(chapter), Some(municipality), Some(start), Some(end)) = (chapter, municipality, start, end) else {
+    let (Some(chapter), Some(municipality), Some(start), Some(end)) = (chapter, municipality, start, end)
+    else {
         return Err(ApiError::bug("a valid goal did not parse"));
     };
-    let Some((chapter, covered)) = follow_up::authorize(kit, principal, Some(&chapter), &goal.chapter).await? else {
+    let Some((chapter, covered)) =
+        follow_up::authorize(kit, principal, Some(&chapter), &goal.chapter).await?
+    else {
         return Err(ApiError::bug("a chapter was named"));
     };
     if let Some(m) = &municipality
@@ -121,8 +132,11 @@ pub async fn list(
     let municipality = if req.municipality.is_empty() {
         Some(None)
     } else {
-        v.check("municipality", names::parse_one(&req.municipality, "municipalities"))
-            .map(Some)
+        v.check(
+            "municipality",
+            names::parse_one(&req.municipality, "municipalities"),
+        )
+        .map(Some)
     };
     let start = match &req.start_time {
         None => Some(None),
@@ -133,14 +147,18 @@ pub async fn list(
         Some(t) => v.require("end_time", from_timestamp(t)).map(Some),
     };
     v.into_result().map_err(ApiError::InvalidArgument)?;
-    let (Some(chapter), Some(municipality), Some(start), Some(end)) = (chapter, municipality, start, end) else {
+    let (Some(chapter), Some(municipality), Some(start), Some(end)) = (chapter, municipality, start, end)
+    else {
         return Err(ApiError::bug("a valid goal listing did not parse"));
     };
-    let Some((chapter, covered)) = follow_up::authorize(kit, principal, Some(&chapter), &req.chapter).await? else {
+    let Some((chapter, covered)) = follow_up::authorize(kit, principal, Some(&chapter), &req.chapter).await?
+    else {
         return Err(ApiError::bug("a chapter was named"));
     };
     let municipality = match municipality {
-        Some(m) if !covered.iter().any(|c| c == m.as_str()) => return Err(scope::not_found(&req.municipality)),
+        Some(m) if !covered.iter().any(|c| c == m.as_str()) => {
+            return Err(scope::not_found(&req.municipality));
+        }
         Some(m) => Some(m.as_str().to_owned()),
         // A partner viewer sees their municipality's goals and the chapter's.
         None if principal.role == Role::PartnerViewer && covered.len() > 1 => {

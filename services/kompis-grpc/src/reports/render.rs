@@ -105,7 +105,10 @@ pub fn csv(report: &pb::FollowUpReport) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn figures<'a>(report: &'a pb::FollowUpReport, metric: &str, dimension: &str) -> Vec<&'a pb::Figure> {
@@ -251,7 +254,11 @@ pub fn charts(report: &pb::FollowUpReport, lang: Lang) -> Vec<String> {
             )
         });
     let matched = bar_chart(
-        t(lang, "Matchade nyanlända per månad mot målet", "Newcomers matched per month against the target"),
+        t(
+            lang,
+            "Matchade nyanlända per månad mot målet",
+            "Newcomers matched per month against the target",
+        ),
         &[t(lang, "matchade", "matched")],
         &months,
         target,
@@ -267,7 +274,11 @@ pub fn charts(report: &pb::FollowUpReport, lang: Lang) -> Vec<String> {
         })
         .collect();
     let waits = bar_chart(
-        t(lang, "Väntetid från redo till matchad (dagar)", "Waiting time from ready to matched (days)"),
+        t(
+            lang,
+            "Väntetid från redo till matchad (dagar)",
+            "Waiting time from ready to matched (days)",
+        ),
         &[t(lang, "nyanlända", "newcomers")],
         &waits,
         None,
@@ -276,10 +287,16 @@ pub fn charts(report: &pb::FollowUpReport, lang: Lang) -> Vec<String> {
     let districts: Vec<Bar> = figures(report, "waiting_now", "district")
         .iter()
         .map(|f| Bar {
-            label: if f.label.is_empty() { f.key.clone() } else { f.label.clone() },
+            label: if f.label.is_empty() {
+                f.key.clone()
+            } else {
+                f.label.clone()
+            },
             values: vec![
                 value_of(f.cell.as_ref()),
-                free.iter().find(|p| p.key == f.key).and_then(|p| value_of(p.cell.as_ref())),
+                free.iter()
+                    .find(|p| p.key == f.key)
+                    .and_then(|p| value_of(p.cell.as_ref())),
             ],
         })
         .collect();
@@ -303,9 +320,15 @@ fn swedish_date(t: OffsetDateTime) -> time::Date {
 
 /// The one-page report as self-contained HTML.
 pub fn html(report: &pb::FollowUpReport, heading: &Heading, lang: Lang) -> String {
-    let cell_text = |c: Option<&pb::Cell>| value_of(c).map_or(t(lang, "undertryckt", "suppressed").to_owned(), |n| n.to_string());
+    let cell_text = |c: Option<&pb::Cell>| {
+        value_of(c).map_or(t(lang, "undertryckt", "suppressed").to_owned(), |n| n.to_string())
+    };
     let rows: [(&str, &str, &str); 12] = [
-        ("referrals_received", "Hänvisningar mottagna", "Referrals received"),
+        (
+            "referrals_received",
+            "Hänvisningar mottagna",
+            "Referrals received",
+        ),
         ("recruited", "Rekryterade", "Recruited"),
         ("interviewed", "Intervjuade", "Interviewed"),
         ("approved", "Godkända", "Approved"),
@@ -313,8 +336,16 @@ pub fn html(report: &pb::FollowUpReport, heading: &Heading, lang: Lang) -> Strin
         ("newcomers_matched", "Matchade nyanlända", "Newcomers matched"),
         ("matches_made", "Matchningar gjorda", "Matches made"),
         ("matches_ended", "Matchningar avslutade", "Matches ended"),
-        ("matches_live_at_end", "Pågående matchningar vid periodens slut", "Matches live at the end"),
-        ("newcomers_waiting_at_end", "Väntande nyanlända vid periodens slut", "Newcomers waiting at the end"),
+        (
+            "matches_live_at_end",
+            "Pågående matchningar vid periodens slut",
+            "Matches live at the end",
+        ),
+        (
+            "newcomers_waiting_at_end",
+            "Väntande nyanlända vid periodens slut",
+            "Newcomers waiting at the end",
+        ),
         ("activities_held", "Aktiviteter genomförda", "Activities held"),
         ("invitations_sent", "Inbjudningar skickade", "Invitations sent"),
     ];
@@ -325,7 +356,11 @@ pub fn html(report: &pb::FollowUpReport, heading: &Heading, lang: Lang) -> Strin
          table{{border-collapse:collapse}}td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}}\
          td.n{{text-align:right}}figure{{margin:1em 0}}</style></head><body>\
          <h1>{title}</h1><p>{place} · {from} – {to}</p>",
-        title = t(lang, "Uppföljning av partnerskapet", "Follow-up of the partnership"),
+        title = t(
+            lang,
+            "Uppföljning av partnerskapet",
+            "Follow-up of the partnership"
+        ),
         place = esc(&heading.place),
         from = swedish_date(heading.start),
         to = swedish_date(heading.end - time::Duration::DAY),
@@ -345,9 +380,17 @@ pub fn html(report: &pb::FollowUpReport, heading: &Heading, lang: Lang) -> Strin
          <tr><td>{}</td><td class=\"n\">{}</td></tr>",
         t(lang, "Median väntetid (dagar)", "Median wait (days)"),
         stat_text(lang, report.median_days_waited.as_ref(), false),
-        t(lang, "90:e percentil väntetid (dagar)", "90th percentile wait (days)"),
+        t(
+            lang,
+            "90:e percentil väntetid (dagar)",
+            "90th percentile wait (days)"
+        ),
         stat_text(lang, report.p90_days_waited.as_ref(), false),
-        t(lang, "Andel par som träffats inom 35 dagar", "Share of pairs who met within 35 days"),
+        t(
+            lang,
+            "Andel par som träffats inom 35 dagar",
+            "Share of pairs who met within 35 days"
+        ),
         stat_text(lang, report.share_met_within_35_days.as_ref(), true),
     );
     for g in &report.goals {

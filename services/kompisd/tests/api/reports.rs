@@ -16,8 +16,7 @@ use crate::fixtures::activities::{self, invitations};
 use crate::fixtures::matching::{accept_by_phone, matchable_profile, matching, propose};
 use crate::fixtures::notifications::id_of;
 use crate::fixtures::participants::{
-    ALBY, CHAPTER, book, buddy_app, consent, get, participants, record, register, request_id, resident,
-    speaks,
+    ALBY, CHAPTER, book, buddy_app, consent, get, record, register, request_id, resident, speaks,
 };
 use crate::fixtures::referrals::{FOLK_HIGH_SCHOOL, SFI, create, learner, referrals, reports};
 use crate::support::{self, TestApp, bad_fields};
@@ -47,7 +46,11 @@ fn year_request() -> GetFollowUpReportRequest {
     }
 }
 
-async fn follow_up(app: &TestApp, token: &str, request: GetFollowUpReportRequest) -> Result<FollowUpReport, tonic::Status> {
+async fn follow_up(
+    app: &TestApp,
+    token: &str,
+    request: GetFollowUpReportRequest,
+) -> Result<FollowUpReport, tonic::Status> {
     reports(app, token)
         .get_follow_up_report(request)
         .await
@@ -76,10 +79,12 @@ fn by_key(report: &FollowUpReport) -> BTreeMap<String, Option<i64>> {
 fn nonzero(report: &FollowUpReport) -> BTreeMap<String, i64> {
     by_key(report)
         .into_iter()
-        .filter_map(|(k, v)| match v.expect("a coordinator's figures are never suppressed") {
-            0 => None,
-            n => Some((k, n)),
-        })
+        .filter_map(
+            |(k, v)| match v.expect("a coordinator's figures are never suppressed") {
+                0 => None,
+                n => Some((k, n)),
+            },
+        )
         .collect()
 }
 
@@ -98,9 +103,22 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Books and records an interview of the participant named `name` at `outcome`.
-async fn interview(app: &TestApp, name: &str, role: ParticipantRole, district: &str, capacity: i32, outcome: InterviewOutcome) {
+async fn interview(
+    app: &TestApp,
+    name: &str,
+    role: ParticipantRole,
+    district: &str,
+    capacity: i32,
+    outcome: InterviewOutcome,
+) {
     let booked = book(app, name).await;
-    record(app, &booked.name, outcome, matchable_profile(role, district, capacity)).await;
+    record(
+        app,
+        &booked.name,
+        outcome,
+        matchable_profile(role, district, capacity),
+    )
+    .await;
 }
 
 /// A newcomer signing up in the app; returns their resource name.
@@ -218,11 +236,13 @@ async fn erase(app: &TestApp, participant: &str) {
     .await
     .unwrap();
     for table in tables {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE participant_id = $1")))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE participant_id = $1"
+        )))
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     }
     sqlx::query("DELETE FROM participants WHERE id = $1")
         .bind(id)
@@ -282,21 +302,56 @@ async fn a_known_year() -> Year {
     }
     // Interviews: every one, all approved but the second self sign-up.
     for name in &newcomers {
-        interview(&app, name, ParticipantRole::Newcomer, ALBY, 0, InterviewOutcome::Approved).await;
+        interview(
+            &app,
+            name,
+            ParticipantRole::Newcomer,
+            ALBY,
+            0,
+            InterviewOutcome::Approved,
+        )
+        .await;
     }
-    interview(&app, &signed_up[0], ParticipantRole::Newcomer, FITTJA, 0, InterviewOutcome::Approved).await;
-    interview(&app, &signed_up[1], ParticipantRole::Newcomer, FITTJA, 0, InterviewOutcome::NeedsFollowUp).await;
+    interview(
+        &app,
+        &signed_up[0],
+        ParticipantRole::Newcomer,
+        FITTJA,
+        0,
+        InterviewOutcome::Approved,
+    )
+    .await;
+    interview(
+        &app,
+        &signed_up[1],
+        ParticipantRole::Newcomer,
+        FITTJA,
+        0,
+        InterviewOutcome::NeedsFollowUp,
+    )
+    .await;
     for name in &residents {
-        interview(&app, name, ParticipantRole::EstablishedResident, ALBY, 2, InterviewOutcome::Approved).await;
+        interview(
+            &app,
+            name,
+            ParticipantRole::EstablishedResident,
+            ALBY,
+            2,
+            InterviewOutcome::Approved,
+        )
+        .await;
     }
     // Matching in March: five newcomers with three residents of capacity 2, a day apart.
     let mut waits = Vec::new();
     let mut matches = Vec::new();
     for (i, newcomer) in newcomers.iter().enumerate() {
-        app.clock().set(datetime!(2025-03-03 10:00 UTC) + Duration::days(i as i64));
+        app.clock()
+            .set(datetime!(2025-03-03 10:00 UTC) + Duration::days(i as i64));
         let since = time_of(&get(&app, newcomer).await.waiting_since);
         let m = propose(&app, newcomer, &residents[i / 2], "").await.unwrap();
-        accept_by_phone(&app, &m.name, ParticipantRole::Newcomer).await.unwrap();
+        accept_by_phone(&app, &m.name, ParticipantRole::Newcomer)
+            .await
+            .unwrap();
         accept_by_phone(&app, &m.name, ParticipantRole::EstablishedResident)
             .await
             .unwrap();
@@ -333,9 +388,15 @@ async fn a_known_year() -> Year {
     let invited: Vec<Uuid> = newcomers[2..5].iter().map(|n| id_of(n)).collect();
     activities::invite(&app, &walk.name, &invited).await;
     for invitation in invitations(&app, &walk.name, Rsvp::Unspecified).await {
-        activities::answer(&app, activities::invitee(&invitation), &invitation.name, Rsvp::Yes, 0)
-            .await
-            .unwrap();
+        activities::answer(
+            &app,
+            activities::invitee(&invitation),
+            &invitation.name,
+            Rsvp::Yes,
+            0,
+        )
+        .await
+        .unwrap();
     }
     app.clock().set(start + Duration::hours(3));
     let coming = invitations(&app, &walk.name, Rsvp::Yes).await;
@@ -405,20 +466,38 @@ fn expected_year() -> BTreeMap<String, i64> {
         ("invitations_accepted//", 2),
         ("invitations_waitlisted//", 1),
         ("became_ready_newcomer//", 6),
-        ("became_ready_newcomer/district/municipalities/botkyrka/districts/alby", 5),
-        ("became_ready_newcomer/district/municipalities/botkyrka/districts/fittja", 1),
+        (
+            "became_ready_newcomer/district/municipalities/botkyrka/districts/alby",
+            5,
+        ),
+        (
+            "became_ready_newcomer/district/municipalities/botkyrka/districts/fittja",
+            1,
+        ),
         ("became_ready_established_resident//", 3),
-        ("became_ready_established_resident/district/municipalities/botkyrka/districts/alby", 3),
+        (
+            "became_ready_established_resident/district/municipalities/botkyrka/districts/alby",
+            3,
+        ),
         ("newcomers_waiting_at_end//", 2),
-        ("newcomers_waiting_at_end/district/municipalities/botkyrka/districts/alby", 1),
-        ("newcomers_waiting_at_end/district/municipalities/botkyrka/districts/fittja", 1),
+        (
+            "newcomers_waiting_at_end/district/municipalities/botkyrka/districts/alby",
+            1,
+        ),
+        (
+            "newcomers_waiting_at_end/district/municipalities/botkyrka/districts/fittja",
+            1,
+        ),
         // Now (November): the newcomer back in line and the Fittja one wait; the
         // residents have 6 places, 3 live matches.
         ("waiting_now//", 2),
         ("waiting_now/district/municipalities/botkyrka/districts/alby", 1),
         ("waiting_now/district/municipalities/botkyrka/districts/fittja", 1),
         ("free_places_now//", 3),
-        ("free_places_now/district/municipalities/botkyrka/districts/alby", 3),
+        (
+            "free_places_now/district/municipalities/botkyrka/districts/alby",
+            3,
+        ),
     ]
     .into_iter()
     .map(|(k, n)| (k.to_owned(), n))
@@ -444,9 +523,15 @@ async fn a_known_year_gives_every_figure_exactly_and_survives_an_erasure() {
         .filter(|k| got.get(*k) != expected.get(*k))
         .map(|k| (k, got.get(k), expected.get(k)))
         .collect();
-    assert!(differences.is_empty(), "(figure, counted, expected): {differences:?}");
+    assert!(
+        differences.is_empty(),
+        "(figure, counted, expected): {differences:?}"
+    );
     assert!(!report.suppressed);
-    assert_eq!(stat(&report.median_days_waited), Some(percentile(&year.waits, 0.5)));
+    assert_eq!(
+        stat(&report.median_days_waited),
+        Some(percentile(&year.waits, 0.5))
+    );
     let p90 = stat(&report.p90_days_waited).unwrap();
     assert!((p90 - percentile(&year.waits, 0.9)).abs() < 1e-9, "{p90}");
     assert_eq!(stat(&report.share_met_within_35_days), Some(0.6));
@@ -484,7 +569,10 @@ async fn target_groups_and_periods_narrow_the_figures() {
     assert_eq!(men["recruited//"], 5);
     assert_eq!(men["matched//"], 3);
     assert_eq!(men.get("referrals_received//"), None);
-    assert_eq!(men["activities_held//"], 1, "activities are not filtered by the target group");
+    assert_eq!(
+        men["activities_held//"], 1,
+        "activities are not filtered by the target group"
+    );
 
     // Age 25 to 34 in 2025: born 1991 to 2000, the self sign-ups (1995) only.
     let young = follow_up(
@@ -564,7 +652,10 @@ async fn partner_viewers_get_suppressed_aggregates_that_survive_differencing() {
         }
     }
     assert_eq!(cells["referrals_received//"], Some(5));
-    assert_eq!(cells["referrals_received/source/organizations/sfi-botkyrka"], None);
+    assert_eq!(
+        cells["referrals_received/source/organizations/sfi-botkyrka"],
+        None
+    );
     // The differencing case: 8 matched, 3 of them residents. Showing the 5 newcomers
     // would give the residents away as 8 - 5: they are suppressed too, and so is every
     // figure that counts the same 5 newcomers.
@@ -574,13 +665,25 @@ async fn partner_viewers_get_suppressed_aggregates_that_survive_differencing() {
     assert_eq!(cells["newcomers_matched//"], None);
     assert_eq!(cells["matches_made//"], None);
     // No breakdown of a shown total has exactly one suppressed cell.
-    for f in report.figures.iter().filter(|f| f.dimension.is_empty() && value(&f.cell).is_some()) {
+    for f in report
+        .figures
+        .iter()
+        .filter(|f| f.dimension.is_empty() && value(&f.cell).is_some())
+    {
         let mut dimensions: BTreeMap<&str, usize> = BTreeMap::new();
-        for part in report.figures.iter().filter(|p| p.metric == f.metric && !p.dimension.is_empty()) {
+        for part in report
+            .figures
+            .iter()
+            .filter(|p| p.metric == f.metric && !p.dimension.is_empty())
+        {
             *dimensions.entry(&part.dimension).or_default() += usize::from(value(&part.cell).is_none());
         }
         for (dimension, hidden) in dimensions {
-            assert_ne!(hidden, 1, "{} by {dimension} gives its one suppressed cell away", f.metric);
+            assert_ne!(
+                hidden, 1,
+                "{} by {dimension} gives its one suppressed cell away",
+                f.metric
+            );
         }
     }
     assert!(
@@ -634,7 +737,9 @@ async fn partner_viewers_see_their_own_municipality_only() {
     assert_eq!(district.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&district), ["district"]);
     assert_eq!(goal.code(), Code::PermissionDenied);
-    let referrer = follow_up(&app, &app.referrer(SFI), year_request()).await.unwrap_err();
+    let referrer = follow_up(&app, &app.referrer(SFI), year_request())
+        .await
+        .unwrap_err();
     assert_eq!(referrer.code(), Code::PermissionDenied);
 }
 
@@ -654,12 +759,17 @@ async fn goals_are_stored_with_progress_and_rendered_as_csv_and_a_page_with_char
     };
     reports(app, &coordinator)
         .set_report_goal(SetReportGoalRequest {
-            goal: Some(ReportGoal { target: 100, ..goal.clone() }),
+            goal: Some(ReportGoal {
+                target: 100,
+                ..goal.clone()
+            }),
         })
         .await
         .unwrap();
     reports(app, &coordinator)
-        .set_report_goal(SetReportGoalRequest { goal: Some(goal.clone()) })
+        .set_report_goal(SetReportGoalRequest {
+            goal: Some(goal.clone()),
+        })
         .await
         .unwrap();
     reports(app, &coordinator)
@@ -702,7 +812,10 @@ async fn goals_are_stored_with_progress_and_rendered_as_csv_and_a_page_with_char
         .collect();
     assert_eq!(
         progress,
-        [("activities_held".into(), Some(1)), ("newcomers_matched".into(), Some(5))]
+        [
+            ("activities_held".into(), Some(1)),
+            ("newcomers_matched".into(), Some(5))
+        ]
     );
 
     let export = |format: ReportFormat, language: &str| {
@@ -715,19 +828,36 @@ async fn goals_are_stored_with_progress_and_rendered_as_csv_and_a_page_with_char
             format: format as i32,
             language_code: language.into(),
         };
-        async move { client.export_follow_up_report(request).await.unwrap().into_inner() }
+        async move {
+            client
+                .export_follow_up_report(request)
+                .await
+                .unwrap()
+                .into_inner()
+        }
     };
     let csv = export(ReportFormat::Csv, "").await;
     assert_eq!(csv.content_type, "text/csv; charset=utf-8");
     let csv = String::from_utf8(csv.content).unwrap();
     assert!(csv.starts_with("metric,dimension,key,label,value\n"));
     assert!(csv.contains("\nnewcomers_matched,,,,5\n"), "{csv}");
-    assert!(csv.contains("\nreferrals_received,source,organizations/sfi-botkyrka,"), "{csv}");
+    assert!(
+        csv.contains("\nreferrals_received,source,organizations/sfi-botkyrka,"),
+        "{csv}"
+    );
     assert!(csv.contains("\ngoal:newcomers_matched,target,105,,5\n"), "{csv}");
 
     for (language, heading, matched) in [
-        ("sv", "Uppföljning av partnerskapet", "Matchade nyanlända</td><td class=\"n\">5<"),
-        ("en", "Follow-up of the partnership", "Newcomers matched</td><td class=\"n\">5<"),
+        (
+            "sv",
+            "Uppföljning av partnerskapet",
+            "Matchade nyanlända</td><td class=\"n\">5<",
+        ),
+        (
+            "en",
+            "Follow-up of the partnership",
+            "Newcomers matched</td><td class=\"n\">5<",
+        ),
     ] {
         let page = export(ReportFormat::Html, language).await;
         assert_eq!(page.content_type, "text/html; charset=utf-8");
@@ -791,4 +921,103 @@ fn distinct_colours(png: &std::path::Path) -> usize {
     let pixels = &out.stdout[at + 1..];
     let colours: std::collections::HashSet<&[u8]> = pixels.chunks_exact(3).collect();
     colours.len()
+}
+
+/// Writes `n` events of the demo chapter over 2024 and 2025 in one statement: a
+/// realistic mix of kinds (per 10: 3 participant, 2 interview, 1 referral, 2 match, 1
+/// check-in, 1 invitation), 100,000 people, attributes as the store writes them.
+async fn a_million_events(app: &TestApp, n: i64) {
+    sqlx::query(
+        "INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
+             to_state, reason, participant_role, referral_source, organization_id,
+             municipality_id, district_id, gender, birth_year, end_reason, match_id,
+             waited_seconds)
+         SELECT gen_random_uuid(), 'botkyrka',
+                'chapters/botkyrka/' || k.path || (i % 100000)::text, k.kind, 'load',
+                timestamptz '2024-01-01 00:00+01' + (i * 63 % 63072000) * interval '1 second',
+                k.from_state, k.to_state, '',
+                CASE WHEN i % 4 = 0 THEN 'established_resident' ELSE 'newcomer' END,
+                (ARRAY['referral', 'coordinator', 'self_sign_up'])[1 + i % 3],
+                CASE WHEN i % 3 = 0 THEN 'sfi-botkyrka' END, 'botkyrka',
+                (ARRAY['alby', 'fittja', 'hallunda', 'tumba', 'norsborg'])[1 + i % 5],
+                (ARRAY['female', 'male', 'non_binary', 'undisclosed'])[1 + i % 4],
+                1950 + (i % 55)::int,
+                CASE WHEN k.to_state = 'ended' THEN 'completed' END,
+                CASE WHEN k.kind IN ('match', 'check_in')
+                     THEN md5((i % 50000)::text)::uuid END,
+                CASE WHEN k.to_state = 'matched' THEN (i % 20000000)::bigint END
+         FROM generate_series(1, $1) i
+         JOIN (VALUES (0, 'participant', 'participants/', '', 'applicant'),
+                      (1, 'participant', 'participants/', 'interview_booked', 'ready'),
+                      (2, 'participant', 'participants/', 'ready', 'matched'),
+                      (3, 'interview', 'participants/x/interviews/', 'booked', 'recorded'),
+                      (4, 'interview', 'participants/x/interviews/', '', 'booked'),
+                      (5, 'referral', 'referrals/', '', 'received'),
+                      (6, 'match', 'matches/', 'proposed', 'accepted'),
+                      (7, 'match', 'matches/', 'accepted', 'ended'),
+                      (8, 'check_in', 'matches/x/checkIns/', '', 'met'),
+                      (9, 'invitation', 'activities/x/invitations/', '', 'pending'))
+             AS k (slot, kind, path, from_state, to_state) ON k.slot = i % 10",
+    )
+    .bind(n)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE events").execute(app.pool()).await.unwrap();
+}
+
+/// The benchmark of the follow-up over 1,000,000 events, beside the plain SQL aggregate
+/// of the same events (a count per kind and state) in the same run. Run with
+/// `cargo test -p kompisd --test api -- --ignored --nocapture reports::the_follow_up_of_a_million_events`.
+#[tokio::test]
+#[ignore = "a benchmark: writes a million events"]
+async fn the_follow_up_of_a_million_events_answers_within_a_second() {
+    let app = support::spawn_app_with_demo().await;
+    a_million_events(&app, 1_000_000).await;
+    let request = GetFollowUpReportRequest {
+        start_time: ts(datetime!(2025-01-01 00:00 +1)),
+        end_time: ts(datetime!(2026-01-01 00:00 +1)),
+        ..year_request()
+    };
+    let coordinator = app.coordinator("botkyrka");
+    // Warm the caches once, then take the best and the median of 5.
+    follow_up(&app, &coordinator, request.clone()).await.unwrap();
+    let mut report_ms = Vec::new();
+    let mut sql_ms = Vec::new();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let report = follow_up(&app, &coordinator, request.clone()).await.unwrap();
+        report_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(nonzero(&report)["recruited//"] > 0);
+        let started = std::time::Instant::now();
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT kind, to_state, count(*) FROM events
+             WHERE chapter_id = 'botkyrka' AND occur_time >= $1 AND occur_time < $2
+             GROUP BY kind, to_state",
+        )
+        .bind(datetime!(2025-01-01 00:00 +1))
+        .bind(datetime!(2026-01-01 00:00 +1))
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+        sql_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert!(!rows.is_empty());
+    }
+    report_ms.sort_by(f64::total_cmp);
+    sql_ms.sort_by(f64::total_cmp);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "follow-up over 1,000,000 events: best {:.0} ms, median {:.0} ms; plain SQL count per kind \
+         and state: best {:.0} ms, median {:.0} ms; load average {}",
+        report_ms[0],
+        report_ms[2],
+        sql_ms[0],
+        sql_ms[2],
+        load.trim()
+    );
+    assert!(
+        report_ms[2] < 1000.0,
+        "the median answer took {:.0} ms",
+        report_ms[2]
+    );
 }
