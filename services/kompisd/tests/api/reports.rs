@@ -923,6 +923,44 @@ fn distinct_colours(png: &std::path::Path) -> usize {
     colours.len()
 }
 
+#[tokio::test]
+async fn the_shortage_report_shows_waiting_newcomers_against_free_places_by_district() {
+    let year = a_known_year().await;
+    let app = &year.app;
+
+    let shortage = reports(app, &app.coordinator("botkyrka"))
+        .get_shortage_report(GetShortageReportRequest {
+            chapter: CHAPTER.into(),
+            municipality: "municipalities/botkyrka".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let viewer = reports(app, &app.partner_viewer("botkyrka"))
+        .get_shortage_report(GetShortageReportRequest {
+            chapter: CHAPTER.into(),
+            municipality: String::new(),
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        (shortage.waiting_newcomers, shortage.free_resident_places),
+        (2, 3)
+    );
+    let alby = shortage
+        .districts
+        .iter()
+        .find(|d| d.key == Some(shortage_count::Key::District(ALBY.into())))
+        .unwrap();
+    assert_eq!((alby.waiting_newcomers, alby.free_resident_places), (1, 3));
+    assert_eq!(
+        viewer.code(),
+        Code::PermissionDenied,
+        "partner viewers read it suppressed in the follow-up"
+    );
+}
+
 /// Writes `n` events of the demo chapter over 2024 and 2025 in one statement: a
 /// realistic mix of kinds (per 10: 3 participant, 2 interview, 1 referral, 2 match, 1
 /// check-in, 1 invitation), 100,000 people, attributes as the store writes them.
