@@ -55,6 +55,7 @@ mod role;
 mod rules;
 mod slug;
 mod state;
+pub mod suppression;
 mod text;
 mod wish;
 

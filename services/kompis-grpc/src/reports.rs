@@ -1,8 +1,14 @@
-//! `kompis.v1.ReportService`: the read side of the append-only event log
-//! (ListEvents). The follow-up and shortage reports, which will be computed from the
-//! same log, answer UNIMPLEMENTED until they are built.
+//! `kompis.v1.ReportService`: the partnership's follow-up figures (counted from the
+//! event log, see [`follow_up`]), as gRPC, CSV or a one-page HTML report ([`render`]);
+//! its goals ([`goals`]); the shortage of established residents now; and the read side
+//! of the append-only event log (ListEvents).
 //!
-//! Coordinators read their chapter's log, administrators every chapter's.
+//! Coordinators read their chapter, administrators every chapter; partner viewers read
+//! suppressed follow-up figures and the goals of their chapter's municipality.
+
+mod follow_up;
+mod goals;
+pub mod render;
 
 use kompis_domain::{EventKind, FieldError, Role, Violations};
 use kompis_proto::v1 as pb;
@@ -19,7 +25,7 @@ use crate::kit::enums::EnumTable;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::names;
 use crate::kit::page::Page;
-use crate::kit::{Kit, scope};
+use crate::kit::{Kit, respond, scope};
 
 /// The ReportService implementation.
 #[derive(Debug, Clone)]
@@ -124,9 +130,147 @@ pub fn event_pb(event: &Event) -> ApiResult<pb::Event> {
     })
 }
 
-/// What the follow-up and shortage reports answer until they are built.
-fn not_yet() -> Status {
-    ApiError::Unimplemented("reports").into()
+/// The shortage now, from the participants as they are.
+async fn shortage(
+    kit: &Kit,
+    principal: &Principal,
+    req: &pb::GetShortageReportRequest,
+) -> ApiResult<pb::GetShortageReportResponse> {
+    scope::require_role(principal, scope::MANAGERS)?;
+    let mut v = Violations::new();
+    let chapter = v.check("chapter", names::parse_one(&req.chapter, "chapters"));
+    let municipality = if req.municipality.is_empty() {
+        Some(None)
+    } else {
+        v.check(
+            "municipality",
+            names::parse_one(&req.municipality, "municipalities"),
+        )
+        .map(Some)
+    };
+    v.into_result().map_err(ApiError::InvalidArgument)?;
+    let (Some(chapter), Some(municipality)) = (chapter, municipality) else {
+        return Err(ApiError::bug("a valid shortage request did not parse"));
+    };
+    scope::managed_chapter(principal, chapter.as_str(), &req.chapter)?;
+    let stored = kompis_store::chapters::get_chapter(kit.store().pool(), &chapter)
+        .await
+        .named(&req.chapter)?;
+    if let Some(m) = &municipality
+        && !stored.municipalities.iter().any(|c| c == m.as_str())
+    {
+        return Err(scope::not_found(&req.municipality));
+    }
+    let pool = kit.store().pool();
+    let districts = kompis_store::participants::shortage_by_district(pool, chapter.as_str())
+        .await
+        .named(&req.chapter)?;
+    let languages = kompis_store::participants::shortage_by_language(pool, chapter.as_str())
+        .await
+        .named(&req.chapter)?;
+    let districts: Vec<_> = districts
+        .into_iter()
+        .filter(|s| {
+            municipality
+                .as_ref()
+                .is_none_or(|m| s.key.split('/').next() == Some(m.as_str()))
+        })
+        .collect();
+    let count = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+    Ok(pb::GetShortageReportResponse {
+        waiting_newcomers: count(districts.iter().map(|s| s.waiting_newcomers).sum()),
+        free_resident_places: count(districts.iter().map(|s| s.free_resident_places).sum()),
+        districts: districts
+            .iter()
+            .map(|s| {
+                let (m, d) = s.key.split_once('/').unwrap_or((&s.key, ""));
+                pb::ShortageCount {
+                    key: Some(pb::shortage_count::Key::District(names::district(m, d))),
+                    waiting_newcomers: count(s.waiting_newcomers),
+                    free_resident_places: count(s.free_resident_places),
+                    ..Default::default()
+                }
+            })
+            .collect(),
+        languages: languages
+            .iter()
+            .map(|s| pb::ShortageCount {
+                key: Some(pb::shortage_count::Key::LanguageCode(s.key.clone())),
+                waiting_newcomers: count(s.waiting_newcomers),
+                free_resident_places: count(s.free_resident_places),
+                ..Default::default()
+            })
+            .collect(),
+        compute_time: timestamp(kit.now()),
+    })
+}
+
+/// ExportFollowUpReport: the figures rendered as a file.
+async fn export(
+    kit: &Kit,
+    principal: &Principal,
+    req: &pb::ExportFollowUpReportRequest,
+) -> ApiResult<pb::ExportFollowUpReportResponse> {
+    let query = req.query.clone().unwrap_or_default();
+    let mut v = Violations::new();
+    let format = match pb::ReportFormat::try_from(req.format) {
+        Ok(f @ (pb::ReportFormat::Csv | pb::ReportFormat::Html)) => Some(f),
+        _ => {
+            v.add("format", "is required: CSV or HTML");
+            None
+        }
+    };
+    let lang = match req.language_code.as_str() {
+        "" | "sv" => Some(render::Lang::Sv),
+        "en" => Some(render::Lang::En),
+        _ => {
+            v.add("language_code", "must be sv or en");
+            None
+        }
+    };
+    // The query's own violations are reported under `query.`.
+    let parsed = follow_up::parse(kit, principal, &query).await;
+    let parsed = match parsed {
+        Err(ApiError::InvalidArgument(violations)) => {
+            for fv in violations {
+                v.add(format!("query.{}", fv.field), fv.description);
+            }
+            None
+        }
+        other => Some(other?),
+    };
+    v.into_result().map_err(ApiError::InvalidArgument)?;
+    let (Some(format), Some(lang), Some(request)) = (format, lang, parsed) else {
+        return Err(ApiError::bug("a valid export request did not parse"));
+    };
+    let report = follow_up::compute(kit, &request).await?;
+    let (start, end) = (
+        request.query.start.unwrap_or(kit.now()),
+        request.query.end.unwrap_or(kit.now()),
+    );
+    let period = format!("{}-{}", start.date(), (end - time::Duration::SECOND).date());
+    Ok(match format {
+        pb::ReportFormat::Csv => pb::ExportFollowUpReportResponse {
+            content_type: "text/csv; charset=utf-8".into(),
+            content: render::csv(&report).into_bytes(),
+            file_name: format!("follow-up-{period}.csv"),
+        },
+        _ => {
+            let q = &request.query;
+            let place = match (&q.district, &q.municipality, &q.chapter) {
+                (Some(d), Some(m), _) => format!("{m} / {d}"),
+                (None, Some(m), _) => m.clone(),
+                (None, None, Some(c)) => c.clone(),
+                _ => "*".into(),
+            };
+            let heading = render::Heading { place, start, end };
+            pb::ExportFollowUpReportResponse {
+                content_type: "text/html; charset=utf-8".into(),
+                content: render::html(&report, &heading, lang).into_bytes(),
+                file_name: format!("follow-up-{period}.html"),
+            }
+        }
+    })
 }
 
 #[tonic::async_trait]
@@ -134,17 +278,55 @@ impl ReportService for Reports {
     #[tracing::instrument(skip_all, fields(rpc = "GetFollowUpReport"))]
     async fn get_follow_up_report(
         &self,
-        _request: Request<pb::GetFollowUpReportRequest>,
+        request: Request<pb::GetFollowUpReportRequest>,
     ) -> Result<Response<pb::GetFollowUpReportResponse>, Status> {
-        Err(not_yet())
+        let principal = Principal::from_request(&request)?;
+        let result = async {
+            let parsed = follow_up::parse(&self.kit, principal, request.get_ref()).await?;
+            let report = follow_up::compute(&self.kit, &parsed).await?;
+            Ok(pb::GetFollowUpReportResponse {
+                report: Some(report),
+                compute_time: timestamp(self.kit.now()),
+            })
+        }
+        .await;
+        respond(result)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ExportFollowUpReport"))]
+    async fn export_follow_up_report(
+        &self,
+        request: Request<pb::ExportFollowUpReportRequest>,
+    ) -> Result<Response<pb::ExportFollowUpReportResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        respond(export(&self.kit, principal, request.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "SetReportGoal"))]
+    async fn set_report_goal(
+        &self,
+        request: Request<pb::SetReportGoalRequest>,
+    ) -> Result<Response<pb::SetReportGoalResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        respond(goals::set(&self.kit, principal, request.get_ref()).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ListReportGoals"))]
+    async fn list_report_goals(
+        &self,
+        request: Request<pb::ListReportGoalsRequest>,
+    ) -> Result<Response<pb::ListReportGoalsResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        respond(goals::list(&self.kit, principal, request.get_ref()).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetShortageReport"))]
     async fn get_shortage_report(
         &self,
-        _request: Request<pb::GetShortageReportRequest>,
+        request: Request<pb::GetShortageReportRequest>,
     ) -> Result<Response<pb::GetShortageReportResponse>, Status> {
-        Err(not_yet())
+        let principal = Principal::from_request(&request)?;
+        respond(shortage(&self.kit, principal, request.get_ref()).await)
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListEvents", chapter))]
@@ -238,6 +420,8 @@ mod tests {
             match_id: None,
             activity_id: None,
             activity_kind: None,
+            waited_seconds: None,
+            activity_free: None,
         }
     }
 

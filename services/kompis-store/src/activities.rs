@@ -110,6 +110,7 @@ impl Activity {
             district_id: self.district_id.clone(),
             activity_id: Some(self.id),
             activity_kind: Some(self.kind.clone()),
+            activity_free: Some(self.free),
             ..Default::default()
         }
     }

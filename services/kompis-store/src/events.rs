@@ -50,6 +50,11 @@ pub struct Event {
     pub activity_id: Option<Uuid>,
     /// The activity's kind.
     pub activity_kind: Option<String>,
+    /// On a participant's event into `matched`: how long they had waited since
+    /// `waiting_since`, in seconds.
+    pub waited_seconds: Option<i64>,
+    /// On an activity's events: whether the activity is free.
+    pub activity_free: Option<bool>,
 }
 
 /// The structured, non-personal attributes of an event that reports count on. They are
@@ -79,6 +84,11 @@ pub struct Attributes {
     pub activity_id: Option<Uuid>,
     /// The activity's kind.
     pub activity_kind: Option<String>,
+    /// On a participant's event into `matched`: how long they had waited since
+    /// `waiting_since`, in seconds.
+    pub waited_seconds: Option<i64>,
+    /// On an activity's events: whether the activity is free.
+    pub activity_free: Option<bool>,
 }
 
 /// A state change to record.
@@ -119,9 +129,9 @@ pub async fn append<'c>(db: impl PgExecutor<'c>, event: &NewEvent<'_>) -> Result
              INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
                  to_state, reason, participant_role, referral_source, organization_id,
                  municipality_id, district_id, gender, birth_year, end_reason, match_id,
-                 activity_id, activity_kind)
+                 activity_id, activity_kind, waited_seconds, activity_free)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                 $17, $18, $19, $20)
+                 $17, $18, $19, $20, $21, $22)
              RETURNING id, chapter_id, subject, kind, from_state, to_state, occur_time)
          INSERT INTO outbox (topic, version, payload, create_time)
          SELECT 'events', 1, jsonb_build_object(
@@ -150,6 +160,8 @@ pub async fn append<'c>(db: impl PgExecutor<'c>, event: &NewEvent<'_>) -> Result
     .bind(a.match_id)
     .bind(a.activity_id)
     .bind(a.activity_kind.as_deref())
+    .bind(a.waited_seconds)
+    .bind(a.activity_free)
     .execute(db)
     .await?;
     Ok(id)
@@ -210,7 +222,9 @@ pub async fn append_batch<'c>(
 }
 
 /// The attributes of events about a participant (or their interviews), as the
-/// participant is now.
+/// participant is now. The organisation is that of the referral the participant came
+/// from (`participants.referral_id`, set from the start, unlike the referral's link back
+/// to the participant, which is set after the participant is written).
 pub async fn participant_attributes<'c>(
     db: impl PgExecutor<'c>,
     participant: Uuid,
@@ -219,8 +233,9 @@ pub async fn participant_attributes<'c>(
         "SELECT p.role AS participant_role, p.source AS referral_source,
                 r.organization_id, p.municipality_id, p.district_id, p.gender, p.birth_year,
                 NULL::text AS end_reason, NULL::uuid AS match_id, NULL::uuid AS activity_id,
-                NULL::text AS activity_kind
-         FROM participants p LEFT JOIN referrals r ON r.participant_id = p.id
+                NULL::text AS activity_kind, NULL::bigint AS waited_seconds,
+                NULL::boolean AS activity_free
+         FROM participants p LEFT JOIN referrals r ON r.id = p.referral_id
          WHERE p.id = $1",
     )
     .bind(participant)
@@ -237,7 +252,8 @@ pub async fn referral_attributes<'c>(
         "SELECT 'newcomer' AS participant_role, 'referral' AS referral_source,
                 organization_id, municipality_id, district_id, gender, birth_year,
                 NULL::text AS end_reason, NULL::uuid AS match_id, NULL::uuid AS activity_id,
-                NULL::text AS activity_kind
+                NULL::text AS activity_kind, NULL::bigint AS waited_seconds,
+                NULL::boolean AS activity_free
          FROM referrals WHERE id = $1",
     )
     .bind(referral)
@@ -375,18 +391,18 @@ pub async fn append_invitation_changes<'c>(
              INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
                  to_state, reason, participant_role, referral_source, organization_id,
                  municipality_id, district_id, gender, birth_year, end_reason, match_id,
-                 activity_id, activity_kind)
+                 activity_id, activity_kind, activity_free)
              SELECT g.id, i.chapter_id,
                     'chapters/' || i.chapter_id || '/activities/' || i.activity_id
                         || '/invitations/' || i.id,
                     $5, $6, $7, g.from_state, g.to_state, '', p.role, p.source,
                     r.organization_id, p.municipality_id, p.district_id, p.gender, p.birth_year,
-                    NULL, NULL, a.id, a.kind
+                    NULL, NULL, a.id, a.kind, a.free
              FROM given g
              JOIN invitations i ON i.id = g.invitation_id
              JOIN activities a ON a.id = i.activity_id
              JOIN participants p ON p.id = i.participant_id
-             LEFT JOIN referrals r ON r.participant_id = p.id
+             LEFT JOIN referrals r ON r.id = p.referral_id
              ORDER BY g.ord
              RETURNING id, chapter_id, subject, kind, from_state, to_state, occur_time)
          INSERT INTO outbox (topic, version, payload, create_time)

@@ -598,6 +598,8 @@ async fn match_event(
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let name = m.resource_name();
+    // The newcomer's attributes: a match counts in the target group of its newcomer.
+    let newcomer = events::participant_attributes(&mut *tx, m.newcomer_id).await?;
     events::append(
         &mut *tx,
         &NewEvent {
@@ -612,7 +614,7 @@ async fn match_event(
             attributes: Attributes {
                 match_id: Some(m.id),
                 end_reason: m.end_reason.clone(),
-                ..Default::default()
+                ..newcomer
             },
         },
     )

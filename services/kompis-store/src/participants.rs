@@ -712,7 +712,10 @@ pub async fn change_state(
         )));
     };
     let name = resource_name(&chapter, change.id);
-    let attributes = events::participant_attributes(&mut *tx, change.id).await?;
+    let mut attributes = events::participant_attributes(&mut *tx, change.id).await?;
+    if change.to == ParticipantState::Matched {
+        attributes.waited_seconds = waited_seconds(&mut *tx, change.id, change.at).await?;
+    }
     events::append(
         &mut *tx,
         &NewEvent {
@@ -729,6 +732,22 @@ pub async fn change_state(
     )
     .await?;
     get_participant(&mut *tx, change.id).await
+}
+
+/// How long the participant has waited on the waiting list at `at`, in whole seconds;
+/// `None` when they are not on it. Copied into the event of their match for the
+/// follow-up's waiting times.
+async fn waited_seconds(
+    tx: &mut PgConnection,
+    id: Uuid,
+    at: OffsetDateTime,
+) -> Result<Option<i64>, StoreError> {
+    let since: Option<OffsetDateTime> =
+        sqlx::query_scalar("SELECT waiting_since FROM participants WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    Ok(since.map(|s| (at - s).whole_seconds().max(0)))
 }
 
 /// Whether the district exists and lies in a municipality the chapter covers.

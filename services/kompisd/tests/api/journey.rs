@@ -322,21 +322,6 @@ async fn only_the_chapters_staff_read_the_event_log() {
 }
 
 #[tokio::test]
-async fn the_follow_up_reports_are_not_available_yet() {
-    let app = support::spawn_app_with_demo().await;
-
-    let status = reports(&app, &app.coordinator("botkyrka"))
-        .get_shortage_report(GetShortageReportRequest {
-            chapter: CHAPTER.into(),
-            municipality: String::new(),
-        })
-        .await
-        .unwrap_err();
-
-    assert_eq!(status.code(), Code::Unimplemented);
-}
-
-#[tokio::test]
 async fn the_event_log_refuses_changes_but_lets_free_text_reasons_be_erased() {
     let app = support::spawn_app_with_demo().await;
     let subject = "chapters/botkyrka/participants/0190a000-0000-7000-8000-000000000001";

@@ -36,6 +36,7 @@ mod participants;
 mod queue;
 mod readme;
 mod referrals;
+mod reports;
 mod rounds;
 mod scope;
 mod server;
