@@ -214,12 +214,15 @@ PY
 psql -X -q "$base_url/postgres" -c "CREATE DATABASE $service_db" >/dev/null
 psql -X -q "$base_url/postgres" -c "CREATE DATABASE $bench_db" >/dev/null
 
-# ---- the server under test: release build, demo data, its own database and prefix
+# ---- the server under test: release build, demo data, its own database and prefix.
+# The per-identity rate limit is off (KOMPIS_RATE_LIMIT=0, or RATE_LIMIT=N to measure
+# with one): each scenario sends thousands of calls a second under a handful of tokens,
+# and what is measured is the service, not how fast it refuses.
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 kompis_log "starting kompisd on 127.0.0.1:$port"
 env DATABASE_URL="$base_url/$service_db" REDIS_URL="$REDIS_URL" KOMPIS_REDIS_PREFIX="$prefix" \
     KOMPIS_GRPC_ADDR="127.0.0.1:$port" KOMPIS_METRICS_ADDR=off KOMPIS_DEMO_DATA=true \
-    KOMPIS_MIGRATE=true RUST_LOG="${RUST_LOG:-info}" \
+    KOMPIS_MIGRATE=true KOMPIS_RATE_LIMIT="${RATE_LIMIT:-0}" RUST_LOG="${RUST_LOG:-info}" \
     "${PRIORITY[@]}" "$kompisd" serve >"$server_log" 2>&1 &
 server_pid=$!
 ready=0

@@ -16,8 +16,10 @@
 //! - Reference data (municipalities, districts, interests) is readable by every role,
 //!   participants included: the app shows it on the sign-up form and none of it is
 //!   personal. Chapters and organisations are readable by staff, not by participants.
-//! - Partner viewers see aggregate reports (follow-up, shortage) and reference data;
-//!   never a person's record, a referral, a match or the event log.
+//! - Partner viewers see the aggregate follow-up report (suppressed, with its goals and
+//!   exports) and reference data; never a person's record, a referral, a match, the
+//!   event log or the shortage report (which lists waiting people per district and
+//!   language without suppression).
 //! - Referrers create and follow their own organisation's referrals; everything else
 //!   about people is the coordinators'.
 //! - The BuddyAppService is the participants' own: no staff role calls it (staff act
@@ -133,6 +135,9 @@ pub const POLICY: &[Rule] = &[
     rule("BuddyAppService/GetMyNotificationSettings", PARTICIPANTS),
     rule("BuddyAppService/UpdateMyNotificationSettings", PARTICIPANTS),
     rule("BuddyAppService/EndMyMatch", PARTICIPANTS),
+    rule("BuddyAppService/CancelMyInterview", PARTICIPANTS),
+    rule("BuddyAppService/WithdrawFromProgramme", PARTICIPANTS),
+    rule("BuddyAppService/ExportMyData", PARTICIPANTS),
     // DeliveryService: the dead letters of the whole deployment.
     rule("DeliveryService/ListDeadLetters", ADMINISTRATORS),
     rule("DeliveryService/GetDeadLetter", ADMINISTRATORS),
@@ -165,6 +170,7 @@ pub const POLICY: &[Rule] = &[
     rule("MatchingService/ListMatchingRoundProposals", MANAGERS),
     rule("MatchingService/ListWaitingNewcomers", MANAGERS),
     rule("MatchingService/CommitMatchingRound", MANAGERS),
+    rule("MatchingService/CancelMatchingRound", MANAGERS),
     // ParticipantService: people's records, the coordinators'.
     rule("ParticipantService/CreateParticipant", MANAGERS),
     rule("ParticipantService/GetParticipant", MANAGERS),
@@ -177,6 +183,8 @@ pub const POLICY: &[Rule] = &[
     rule("ParticipantService/ResolveDuplicate", MANAGERS),
     rule("ParticipantService/CreateParticipantNote", MANAGERS),
     rule("ParticipantService/ListParticipantNotes", MANAGERS),
+    rule("ParticipantService/ExportParticipant", MANAGERS),
+    rule("ParticipantService/ListAccessRecords", ADMINISTRATORS),
     rule("ParticipantService/EraseParticipantNote", MANAGERS),
     // ReferralService: referrers refer and follow their own referrals; coordinators
     // work them.
@@ -189,7 +197,11 @@ pub const POLICY: &[Rule] = &[
     // ReportService: aggregate figures for the partnership; the event log (which
     // names people's records) for managers only.
     rule("ReportService/GetFollowUpReport", [Y, Y, N, N, Y]),
-    rule("ReportService/GetShortageReport", [Y, Y, N, N, Y]),
+    rule("ReportService/ExportFollowUpReport", [Y, Y, N, N, Y]),
+    rule("ReportService/ListReportGoals", [Y, Y, N, N, Y]),
+    rule("ReportService/SetReportGoal", MANAGERS),
+    // Shortage lists waiting people per district and language unsuppressed: staff only.
+    rule("ReportService/GetShortageReport", MANAGERS),
     rule("ReportService/ListEvents", MANAGERS),
 ];
 
