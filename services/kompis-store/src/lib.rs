@@ -19,6 +19,7 @@ pub mod check_ins;
 pub mod dead_letters;
 pub mod duplicates;
 pub mod engine_rules;
+pub mod erasure;
 mod error;
 pub mod events;
 pub mod export;

@@ -234,6 +234,9 @@ pub struct Participant {
     /// Since when the participant's own change to their matching profile waits for a
     /// coordinator's review; `None` when nothing waits.
     pub profile_review_time: Option<OffsetDateTime>,
+    /// When the person's data was erased ([`crate::erasure`]); the row is a tombstone
+    /// since, and the service answers for it as for a participant that does not exist.
+    pub erase_time: Option<OffsetDateTime>,
     /// Other participants, then referrals, of the chapter with the same phone or e-mail,
     /// as resource names (the referral the participant came from excluded), oldest
     /// first. Computed when read, so an earlier registration sees a later one too. A
