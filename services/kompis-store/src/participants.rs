@@ -477,7 +477,7 @@ pub struct ListFilter {
     pub order_by_waiting_since: bool,
 }
 
-/// Lists participants by the filter, ordered by (`create_time`, id), or by
+/// Lists participants by the filter (erased ones never), ordered by (`create_time`, id), or by
 /// (`waiting_since`, id) when `order_by_waiting_since`, after the key `after`.
 pub async fn list_participants<'c>(
     db: impl PgExecutor<'c>,
@@ -498,7 +498,8 @@ pub async fn list_participants<'c>(
                AND ($6::text[] IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(p.languages) l
                                                   WHERE l.value ->> 'code' = ANY($6)))
                AND ($7::timestamptz IS NULL OR p.waiting_since < $7)
-               AND (NOT $13 OR p.profile_review_time IS NOT NULL)"
+               AND (NOT $13 OR p.profile_review_time IS NOT NULL)
+               AND p.erase_time IS NULL"
         ),
         ") q
          WHERE (NOT $8 OR cardinality(q.possible_duplicates) > 0)

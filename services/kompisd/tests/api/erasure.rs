@@ -285,6 +285,7 @@ async fn an_erased_person_leaves_no_trace_in_postgres_or_redis_and_is_still_coun
 async fn an_erased_participant_is_not_found_and_their_app_token_is_not_signed_up() {
     let app = support::spawn_app_with_demo().await;
     let person = register(&app, newcomer(1)).await;
+    register(&app, newcomer(2)).await;
     let token = app.participant(id_of(&person.name));
     buddy_app(&app, &token)
         .get_my_profile(GetMyProfileRequest {})
@@ -314,6 +315,18 @@ async fn an_erased_participant_is_not_found_and_their_app_token_is_not_signed_up
         .await
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::NotFound);
+    let listed = participants(&app, &app.coordinator("botkyrka"))
+        .list_participants(ListParticipantsRequest {
+            parent: CHAPTER.into(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("the list is read")
+        .into_inner()
+        .participants;
+    assert!(listed.iter().all(|p| p.name != person.name), "the list leaves the tombstone out");
+    assert!(!listed.is_empty(), "the others are listed");
     let status = buddy_app(&app, &token)
         .get_my_profile(GetMyProfileRequest {})
         .await
