@@ -36,6 +36,7 @@ pub mod outbox;
 pub mod participants;
 pub mod places;
 pub mod referrals;
+pub mod retention;
 pub mod rounds;
 pub mod search;
 pub mod weights;

@@ -325,7 +325,10 @@ async fn an_erased_participant_is_not_found_and_their_app_token_is_not_signed_up
         .expect("the list is read")
         .into_inner()
         .participants;
-    assert!(listed.iter().all(|p| p.name != person.name), "the list leaves the tombstone out");
+    assert!(
+        listed.iter().all(|p| p.name != person.name),
+        "the list leaves the tombstone out"
+    );
     assert!(!listed.is_empty(), "the others are listed");
     let status = buddy_app(&app, &token)
         .get_my_profile(GetMyProfileRequest {})
@@ -373,4 +376,87 @@ async fn a_participant_erases_their_own_data_in_the_app() {
     .await
     .unwrap();
     assert_eq!(row, (None, String::new(), "erased: consent_withdrawn".to_owned()));
+}
+
+#[tokio::test]
+async fn an_inactive_applicant_is_warned_then_erased_once_with_two_workers() {
+    let retention = |s: &mut kompisd::settings::Settings| {
+        s.retention_warn_after_days = 30;
+        s.retention_erase_after_days = 14;
+    };
+    let app = support::spawn_app_configured(retention).await;
+    // A second process on the same database and clock sweeps at the same time.
+    let mut second = support::test_settings(app.database_url(), &app.redis_prefix);
+    retention(&mut second);
+    second.clock = kompis_domain::Clock::from(app.clock().clone());
+    second.timer_interval = std::time::Duration::from_millis(20);
+    let other = support::start(second).await;
+
+    let idle = register(&app, newcomer(1)).await;
+    let active = register(&app, newcomer(2)).await;
+    let id = id_of(&idle.name);
+    let warnings = |who: Uuid| {
+        let pool = app.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM notifications
+                 WHERE participant_id = $1 AND template = 'retention-warning'",
+            )
+            .bind(who)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+
+    app.clock().set(app.clock().now() + time::Duration::days(29));
+    // The other applicant changes their record: active again.
+    participants(&app, &app.coordinator("botkyrka"))
+        .update_participant(UpdateParticipantRequest {
+            participant: Some(Participant {
+                name: active.name.clone(),
+                birth_year: 1991,
+                ..Default::default()
+            }),
+            update_mask: mask(&["birth_year"]),
+        })
+        .await
+        .expect("the other applicant's record changes");
+    app.clock().set(app.clock().now() + time::Duration::days(2));
+    support::eventually("the idle applicant is warned", || async {
+        (warnings(id).await > 0).then_some(())
+    })
+    .await;
+    assert_eq!(warnings(id).await, 1, "warned once");
+    assert_eq!(
+        warnings(id_of(&active.name)).await,
+        0,
+        "an active applicant is not warned"
+    );
+
+    app.clock().set(app.clock().now() + time::Duration::days(15));
+    support::eventually("the idle applicant is erased", || async {
+        let erased: Option<time::OffsetDateTime> =
+            sqlx::query_scalar("SELECT erase_time FROM participants WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
+        erased.map(|_| ())
+    })
+    .await;
+    let erasures: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE subject = $1 AND to_state = 'ended'")
+            .bind(&idle.name)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(erasures, 1, "erased once by two workers");
+    let status = buddy_app(&app, &app.participant(id))
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    get(&app, &active.name).await;
+    other.shutdown().await;
 }
