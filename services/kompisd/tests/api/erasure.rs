@@ -12,24 +12,22 @@ use crate::fixtures::matching::{
 };
 use crate::fixtures::notifications::id_of;
 use crate::fixtures::participants::*;
+use crate::fixtures::referrals::{SFI, SFI_ACCOUNT, create, learner, referrals};
 use crate::support::{self, TestApp};
 
 /// The marker placed in every field of the person that can carry it.
 const MARKER: &str = "zqxcanary";
 
-/// A newcomer whose names, display name and e-mail carry the marker.
-fn marked_newcomer() -> Participant {
-    let mut p = newcomer(77);
-    p.person_name = Some(PersonName {
+/// A referral whose names, display name, e-mail and note carry the marker.
+fn marked_referral() -> Referral {
+    let mut r = learner("+46701009977", &format!("{MARKER}@exempel.se"), SFI_ACCOUNT);
+    r.learner_name = Some(PersonName {
         given_name: format!("A{MARKER}"),
         family_name: format!("B{MARKER}"),
         display_name: format!("C{MARKER}"),
     });
-    p.contact = Some(Contact {
-        phone: "+46701009977".into(),
-        email: format!("{MARKER}@exempel.se"),
-    });
-    p
+    r.note = format!("Ask for {MARKER} at reception.");
+    r
 }
 
 /// How often the marker occurs in a plain dump of the whole test database.
@@ -144,7 +142,23 @@ async fn an_erased_person_leaves_no_trace_in_postgres_or_redis_and_is_still_coun
     let coordinator = app.coordinator("botkyrka");
 
     // The person, with the marker in every field the API lets it into.
-    let person = register(&app, marked_newcomer()).await;
+    let referral = referrals(&app, &app.referrer(SFI))
+        .create_referral(create(marked_referral()))
+        .await
+        .expect("the referral is accepted")
+        .into_inner()
+        .referral
+        .unwrap();
+    let person = referrals(&app, &coordinator)
+        .convert_referral(ConvertReferralRequest {
+            name: referral.name.clone(),
+            request_id: request_id(),
+        })
+        .await
+        .expect("the referral is converted")
+        .into_inner()
+        .participant
+        .unwrap();
     participants(&app, &coordinator)
         .create_participant_note(CreateParticipantNoteRequest {
             parent: person.name.clone(),
