@@ -32,6 +32,7 @@ use kompis_domain::{BirthYear, ParticipantRole, ParticipantState, Role, Violatio
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::buddy_app_service_server::BuddyAppService;
+use kompis_store::erasure::{self, ErasureReason};
 use kompis_store::participants::{self, NewParticipant, Participant, PersonalDetails, Source};
 use kompis_store::{chapters, interviews, places};
 use tonic::{Request, Response, Status};
@@ -80,6 +81,8 @@ impl BuddyApp {
                 tracing::info!("a participant token under another account was refused");
                 Err(not_signed_up())
             }
+            // An erased participant is a tombstone: the token answers as before sign-up.
+            Ok(p) if p.erase_time.is_some() => Err(not_signed_up()),
             Ok(p) => Ok(p),
             Err(kompis_store::StoreError::NotFound) => Err(not_signed_up()),
             Err(e) => Err(e.into()),
@@ -445,6 +448,45 @@ impl BuddyAppService for BuddyApp {
                     Some(me.id),
                     &me.resource_name(),
                     Action::Export,
+                    outcome,
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "EraseMyData"))]
+    async fn erase_my_data(
+        &self,
+        request: Request<pb::EraseMyDataRequest>,
+    ) -> Result<Response<pb::EraseMyDataResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let me = self.me(principal).await?;
+        let req = request.get_ref();
+        let rid = RequestId::parse(&req.request_id)
+            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+        let reason = if req.consent_withdrawn {
+            ErasureReason::ConsentWithdrawn
+        } else {
+            ErasureReason::PersonRequested
+        };
+        let now = self.kit.now();
+        let outcome = self
+            .kit
+            .mutate(principal, "EraseMyData", rid, req, async |tx| {
+                erasure::erase_participant(tx, me.id, reason, &principal.subject, now)
+                    .await
+                    .named("participant")?;
+                Ok(pb::EraseMyDataResponse {})
+            })
+            .await;
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "EraseMyData",
+                    Some(me.id),
+                    &me.resource_name(),
+                    Action::Erase,
                     outcome,
                 )
                 .await,

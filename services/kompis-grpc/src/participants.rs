@@ -19,6 +19,7 @@ use kompis_domain::{FreeText, LanguageCode, ParticipantRole, ParticipantState, R
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::participant_service_server::ParticipantService;
+use kompis_store::erasure::{self, ErasureReason};
 use kompis_store::participants::{self, ListFilter, NewParticipant, Shortage, Source, WaitingFilter};
 use kompis_store::{chapters, intake};
 use tonic::{Request, Response, Status};
@@ -36,8 +37,8 @@ use crate::parse::participant::{check_places, merge, parse_participant};
 use crate::parse::person::parse_consent;
 use crate::parse::profile::{Completeness, parse_district_name};
 use crate::views::participant::{
-    View, bad_page_token, find_managed, parse_participant_name, parse_role, parse_state, parse_time_key,
-    participant_pb, time_key,
+    View, bad_page_token, find_managed, find_managed_or_erased, parse_participant_name, parse_role,
+    parse_state, parse_time_key, participant_pb, time_key,
 };
 
 /// Longest reason for a withdrawal or return, in characters.
@@ -92,6 +93,16 @@ fn managed_chapter(principal: &Principal, field: &str, parent: &str) -> ApiResul
 /// The participant id in a participant's resource name, for the audit log; `None` for a
 /// malformed name, which reaches no record.
 /// A name under the participant's (a note's) counts as the participant's.
+/// The reason of an erasure, from the closed set of the contract.
+fn erasure_reason(value: i32) -> Result<ErasureReason, &'static str> {
+    match pb::ErasureReason::try_from(value) {
+        Ok(pb::ErasureReason::PersonRequested) => Ok(ErasureReason::PersonRequested),
+        Ok(pb::ErasureReason::ConsentWithdrawn) => Ok(ErasureReason::ConsentWithdrawn),
+        Ok(pb::ErasureReason::Other) => Ok(ErasureReason::Other),
+        _ => Err("is required: one of the erasure reasons"),
+    }
+}
+
 fn audited(name: &str) -> Option<Uuid> {
     let participant: String = name.split('/').take(4).collect::<Vec<_>>().join("/");
     parse_participant_name(&participant)
@@ -723,6 +734,48 @@ impl ParticipantService for Participants {
                     audited(name),
                     name,
                     Action::Export,
+                    outcome,
+                )
+                .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "EraseParticipant"))]
+    async fn erase_participant(
+        &self,
+        request: Request<pb::EraseParticipantRequest>,
+    ) -> Result<Response<pb::EraseParticipantResponse>, Status> {
+        let principal = Principal::from_request(&request)?;
+        let req = request.get_ref();
+        let outcome = async {
+            scope::require_role(principal, MANAGERS)?;
+            let mut v = Violations::new();
+            let reason = v.check("reason", erasure_reason(req.reason));
+            let rid = v.check("request_id", RequestId::parse(&req.request_id));
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let (Some(reason), Some(rid)) = (reason, rid) else {
+                return Err(ApiError::Internal("a checked field is missing".into()));
+            };
+            let now = self.kit.now();
+            self.kit
+                .mutate(principal, "EraseParticipant", rid, req, async |tx| {
+                    let p = find_managed_or_erased(tx, principal, &req.name, "name", true).await?;
+                    erasure::erase_participant(tx, p.id, reason, &principal.subject, now)
+                        .await
+                        .named(&req.name)?;
+                    Ok(pb::EraseParticipantResponse {})
+                })
+                .await
+        }
+        .await;
+        respond(
+            self.kit
+                .audit(
+                    principal,
+                    "EraseParticipant",
+                    audited(&req.name),
+                    &req.name,
+                    Action::Erase,
                     outcome,
                 )
                 .await,

@@ -77,6 +77,9 @@ templates! {
     ApplicationUpdated => "application-updated",
     /// An intake interview was booked, moved or cancelled (`start`).
     InterviewUpdated => "interview-updated",
+    /// The application has been inactive for long; it and the person's data will be
+    /// erased unless they act in the app before the erasure.
+    RetentionWarning => "retention-warning",
 }
 
 impl fmt::Display for Template {

@@ -234,6 +234,9 @@ pub struct Participant {
     /// Since when the participant's own change to their matching profile waits for a
     /// coordinator's review; `None` when nothing waits.
     pub profile_review_time: Option<OffsetDateTime>,
+    /// When the person's data was erased ([`crate::erasure`]); the row is a tombstone
+    /// since, and the service answers for it as for a participant that does not exist.
+    pub erase_time: Option<OffsetDateTime>,
     /// Other participants, then referrals, of the chapter with the same phone or e-mail,
     /// as resource names (the referral the participant came from excluded), oldest
     /// first. Computed when read, so an earlier registration sees a later one too. A
@@ -502,7 +505,7 @@ pub struct ListFilter {
     pub order_by_waiting_since: bool,
 }
 
-/// Lists participants by the filter, ordered by (`create_time`, id), or by
+/// Lists participants by the filter (erased ones never), ordered by (`create_time`, id), or by
 /// (`waiting_since`, id) when `order_by_waiting_since`, after the key `after`.
 pub async fn list_participants<'c>(
     db: impl PgExecutor<'c>,
@@ -523,7 +526,8 @@ pub async fn list_participants<'c>(
                AND ($6::text[] IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements(p.languages) l
                                                   WHERE l.value ->> 'code' = ANY($6)))
                AND ($7::timestamptz IS NULL OR p.waiting_since < $7)
-               AND (NOT $13 OR p.profile_review_time IS NOT NULL)"
+               AND (NOT $13 OR p.profile_review_time IS NOT NULL)
+               AND p.erase_time IS NULL"
         ),
         ") q
          WHERE (NOT $8 OR cardinality(q.possible_duplicates) > 0)

@@ -49,7 +49,7 @@ macro_rules! people_where {
         concat!(
             "SELECT 'participants' AS collection, id, given_name, family_name, display_name,
                     state, create_time
-             FROM participants WHERE chapter_id = $1 AND (",
+             FROM participants WHERE chapter_id = $1 AND erase_time IS NULL AND (",
             $condition,
             ")
              UNION ALL

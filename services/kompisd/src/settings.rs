@@ -77,6 +77,12 @@ pub struct Settings {
     /// How often the worker fires its due timers (`KOMPIS_TIMER_INTERVAL_MS`, default
     /// 1000). Whether a timer is due is judged by [`Settings::clock`], not by this.
     pub timer_interval: Duration,
+    /// Days without a change after which an applicant is warned that their data will
+    /// be erased (`KOMPIS_RETENTION_WARN_AFTER_DAYS`, default 0: no retention sweep).
+    pub retention_warn_after_days: u32,
+    /// Days after the warning, without a change, after which the applicant is erased
+    /// (`KOMPIS_RETENTION_ERASE_AFTER_DAYS`, default 30).
+    pub retention_erase_after_days: u32,
     /// The application clock: the source of every business time the service writes.
     /// The system clock, unless a test sets a [`kompis_domain::ManualClock`].
     pub clock: kompis_domain::Clock,
@@ -261,6 +267,8 @@ impl Settings {
                 "1000",
                 &mut errors,
             )),
+            retention_warn_after_days: parse(&get, "KOMPIS_RETENTION_WARN_AFTER_DAYS", "0", &mut errors),
+            retention_erase_after_days: parse(&get, "KOMPIS_RETENTION_ERASE_AFTER_DAYS", "30", &mut errors),
             clock: kompis_domain::Clock::system(),
             delivery_workers: parse(&get, "KOMPIS_DELIVERY_WORKERS", "2", &mut errors),
             reclaim_after: Duration::from_millis(parse(
@@ -304,6 +312,17 @@ impl Settings {
         } else {
             Err(SettingsError(errors))
         }
+    }
+}
+
+impl Settings {
+    /// The retention rule in force ([`kompis_store::retention`]); `None` when
+    /// `retention_warn_after_days` is 0.
+    pub fn retention(&self) -> Option<kompis_store::retention::Retention> {
+        (self.retention_warn_after_days > 0).then(|| kompis_store::retention::Retention {
+            warn_after: time::Duration::days(self.retention_warn_after_days.into()),
+            erase_after: time::Duration::days(self.retention_erase_after_days.into()),
+        })
     }
 }
 

@@ -166,7 +166,7 @@ pub fn participant_pb(p: &Participant, view: View) -> ApiResult<pb::Participant>
 /// Reads the participant named `name` for a coordinator or administrator, locking it
 /// when `lock` (for a state change in the caller's transaction). A participant of a
 /// chapter the caller does not manage is NOT_FOUND, as if it did not exist.
-pub async fn find_managed(
+pub async fn find_managed_or_erased(
     db: &mut Tx,
     principal: &Principal,
     name: &str,
@@ -183,6 +183,23 @@ pub async fn find_managed(
     };
     let participant = found.named(name)?;
     if participant.chapter_id != chapter.as_str() {
+        return Err(ApiError::NotFound(name.to_owned()));
+    }
+    Ok(participant)
+}
+
+/// [`find_managed_or_erased`], except that an erased participant (a tombstone without
+/// personal data) is NOT_FOUND, like one that never existed: every method but the
+/// erasure itself uses this.
+pub async fn find_managed(
+    db: &mut Tx,
+    principal: &Principal,
+    name: &str,
+    field: &str,
+    lock: bool,
+) -> ApiResult<Participant> {
+    let participant = find_managed_or_erased(db, principal, name, field, lock).await?;
+    if participant.erase_time.is_some() {
         return Err(ApiError::NotFound(name.to_owned()));
     }
     Ok(participant)

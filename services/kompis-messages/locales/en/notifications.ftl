@@ -57,6 +57,8 @@ application-updated = Your application was updated
     .body = Open the app to see where your application stands.
 interview-updated = Your intake interview
     .body = Your intake interview is on { $start }. See the details in the app.
+retention-warning = Your application has been inactive for a long time
+    .body = Open the app if you still want a buddy; otherwise your application and your data will soon be erased.
 
 ## E-mail.
 email-footer = You receive this e-mail because you chose e-mail in the { $app } app. You can change that in the app.

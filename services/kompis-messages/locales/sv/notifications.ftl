@@ -57,6 +57,8 @@ application-updated = Din ansökan har uppdaterats
     .body = Öppna appen och se var din ansökan står.
 interview-updated = Ditt intervjusamtal
     .body = Ditt intervjusamtal är { $start }. Se detaljerna i appen.
+retention-warning = Din ansökan har varit inaktiv länge
+    .body = Öppna appen om du fortfarande vill ha en kompis; annars raderas snart din ansökan och dina uppgifter.
 
 ## E-mail.
 email-footer = Du får det här e-postmeddelandet för att du har valt e-post i { $app }-appen. Du kan ändra det i appen.

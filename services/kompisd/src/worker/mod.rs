@@ -108,6 +108,15 @@ pub async fn run(settings: Settings, store: Store, stop: impl Future<Output = ()
             stopper.clone(),
         )),
     ];
+    if let Some(rule) = settings.retention() {
+        tasks.push(tokio::spawn(retention(
+            store.clone(),
+            settings.clock.clone(),
+            settings.timer_interval,
+            rule,
+            stopper.clone(),
+        )));
+    }
     for n in 0..settings.delivery_workers {
         tasks.push(tokio::spawn(inbox::run(
             settings.clone(),
@@ -130,5 +139,28 @@ pub async fn run(settings: Settings, store: Store, stop: impl Future<Output = ()
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;
+    }
+}
+
+/// Sweeps inactive applicants ([`kompis_store::retention::sweep`]) every `interval`, by
+/// the application clock, until stopped.
+async fn retention(
+    store: Store,
+    clock: kompis_domain::Clock,
+    interval: Duration,
+    rule: kompis_store::retention::Retention,
+    stop: Stop,
+) {
+    loop {
+        match kompis_store::retention::sweep(&store, rule, clock.now()).await {
+            Ok(swept) if swept.warned + swept.erased > 0 => {
+                tracing::info!(warned = swept.warned, erased = swept.erased, "retention swept");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed; retrying"),
+        }
+        if !stop.sleep(interval).await {
+            return;
+        }
     }
 }

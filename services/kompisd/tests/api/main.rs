@@ -19,6 +19,7 @@ mod clock;
 mod delivery_faults;
 mod duplicates;
 mod email;
+mod erasure;
 mod event_log;
 mod faults;
 mod follow_up;

@@ -217,44 +217,17 @@ async fn met(app: &TestApp, m: &str) {
         .expect("the check-in is recorded");
 }
 
-/// Stands in for erasure, which is not built yet: deletes every row that names the
-/// participant, the participant's own row and their referral, with foreign keys
-/// unchecked, and blanks the free text of their events. Replace by a call to the
-/// erasure function once it exists.
+/// Erases `participant` as their coordinator does (GDPR Art. 17): personal data goes,
+/// the event log's structured attributes stay.
 async fn erase(app: &TestApp, participant: &str) {
-    let id = id_of(participant);
-    let mut tx = app.pool().begin().await.unwrap();
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
+    crate::fixtures::participants::participants(app, &app.coordinator("botkyrka"))
+        .erase_participant(EraseParticipantRequest {
+            name: participant.into(),
+            reason: ErasureReason::PersonRequested as i32,
+            request_id: request_id(),
+        })
         .await
-        .unwrap();
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.columns
-         WHERE table_schema = 'public' AND column_name = 'participant_id' AND table_name <> 'events'",
-    )
-    .fetch_all(&mut *tx)
-    .await
-    .unwrap();
-    for table in tables {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE participant_id = $1"
-        )))
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    sqlx::query("DELETE FROM participants WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE events SET reason = '' WHERE subject = $1 OR subject LIKE $1 || '/%'")
-        .bind(participant)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+        .expect("the coordinator erases the person");
 }
 
 /// The year 2025 of the demo chapter, built through the API.

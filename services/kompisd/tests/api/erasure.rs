@@ -1,0 +1,476 @@
+//! Erasure of a person (GDPR Art. 17): nothing of them is left in PostgreSQL or in
+//! Redis, the event log still counts them, and what they held goes to others.
+
+use std::collections::BTreeMap;
+
+use kompis_proto::v1::*;
+use uuid::Uuid;
+
+use crate::fixtures::activities::{answer, invitations, invite, plan_walk};
+use crate::fixtures::matching::{
+    accept_by_phone, matchable_profile, matching, propose, ready_newcomer, ready_resident,
+};
+use crate::fixtures::notifications::id_of;
+use crate::fixtures::participants::*;
+use crate::fixtures::referrals::{SFI, SFI_ACCOUNT, create, learner, referrals};
+use crate::support::{self, TestApp};
+
+/// The marker placed in every field of the person that can carry it.
+const MARKER: &str = "zqxcanary";
+
+/// A referral whose names, display name, e-mail and note carry the marker.
+fn marked_referral() -> Referral {
+    let mut r = learner("+46701009977", &format!("{MARKER}@exempel.se"), SFI_ACCOUNT);
+    r.learner_name = Some(PersonName {
+        given_name: format!("A{MARKER}"),
+        family_name: format!("B{MARKER}"),
+        display_name: format!("C{MARKER}"),
+    });
+    r.note = format!("Ask for {MARKER} at reception.");
+    r
+}
+
+/// How often the marker occurs in a plain dump of the whole test database.
+fn marker_in_database(app: &TestApp) -> usize {
+    let pg_dump = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed")
+        .filter_map(|e| {
+            let p = e.ok()?.path().join("bin/pg_dump");
+            p.exists().then_some(p)
+        })
+        .max()
+        .expect("pg_dump is installed");
+    let out = std::process::Command::new(pg_dump)
+        .arg("--data-only")
+        .arg(app.database_url())
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        out.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dump.contains("COPY public.participants"),
+        "the dump holds the data"
+    );
+    dump.matches(MARKER).count()
+}
+
+/// How often the marker occurs in the values of every key under the test's prefix.
+async fn marker_in_redis(app: &TestApp) -> (usize, usize) {
+    let client = redis::Client::open(support::redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut keys: Vec<String> = Vec::new();
+    let mut cursor = 0u64;
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(format!("{}*", app.redis_prefix))
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        keys.extend(batch);
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    let mut text = String::new();
+    for key in &keys {
+        let kind: String = redis::cmd("TYPE").arg(key).query_async(&mut conn).await.unwrap();
+        let mut cmd = match kind.as_str() {
+            "stream" => redis::cmd("XRANGE"),
+            "string" => redis::cmd("GET"),
+            "hash" => redis::cmd("HGETALL"),
+            "list" => redis::cmd("LRANGE"),
+            "set" => redis::cmd("SMEMBERS"),
+            "zset" => redis::cmd("ZRANGE"),
+            _ => continue,
+        };
+        cmd.arg(key);
+        match kind.as_str() {
+            "stream" => {
+                cmd.arg("-").arg("+");
+            }
+            "list" | "zset" => {
+                cmd.arg(0).arg(-1);
+            }
+            _ => {}
+        }
+        let value: redis::Value = cmd.query_async(&mut conn).await.unwrap();
+        text.push_str(key);
+        text.push_str(&format!("{value:?}"));
+    }
+    (keys.len(), text.matches(MARKER).count())
+}
+
+/// Events of the chapter that exist now, by kind, from-state, to-state and attributes:
+/// the figures reports are built on.
+async fn event_counts(app: &TestApp, ids: &[Uuid]) -> BTreeMap<String, i64> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT concat_ws('|', kind, from_state, to_state, participant_role, referral_source,
+                          gender, birth_year::text, municipality_id, district_id, end_reason),
+                count(*)
+         FROM events WHERE chapter_id = 'botkyrka' AND id = ANY($1) GROUP BY 1",
+    )
+    .bind(ids)
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    rows.into_iter().collect()
+}
+
+async fn erase(app: &TestApp, name: &str) -> Result<EraseParticipantResponse, tonic::Status> {
+    participants(app, &app.coordinator("botkyrka"))
+        .erase_participant(EraseParticipantRequest {
+            name: name.into(),
+            reason: ErasureReason::PersonRequested as i32,
+            request_id: request_id(),
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn an_erased_person_leaves_no_trace_in_postgres_or_redis_and_is_still_counted() {
+    let app = support::spawn_app_with_demo().await;
+    let coordinator = app.coordinator("botkyrka");
+
+    // The person, with the marker in every field the API lets it into.
+    let referral = referrals(&app, &app.referrer(SFI))
+        .create_referral(create(marked_referral()))
+        .await
+        .expect("the referral is accepted")
+        .into_inner()
+        .referral
+        .unwrap();
+    let person = referrals(&app, &coordinator)
+        .convert_referral(ConvertReferralRequest {
+            name: referral.name.clone(),
+            request_id: request_id(),
+        })
+        .await
+        .expect("the referral is converted")
+        .into_inner()
+        .participant
+        .unwrap();
+    participants(&app, &coordinator)
+        .create_participant_note(CreateParticipantNoteRequest {
+            parent: person.name.clone(),
+            text: format!("Prefers mornings, says {MARKER}."),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap();
+    let interview = interviews(&app, &coordinator)
+        .book_interview(BookInterviewRequest {
+            parent: person.name.clone(),
+            interview: Some(Interview {
+                schedule_time: in_an_hour(&app),
+                mode: InterviewMode::InPerson as i32,
+                location: format!("Library, ask for {MARKER}"),
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .interview
+        .unwrap();
+    hold(&app, &interview.name).await;
+    interviews(&app, &coordinator)
+        .record_interview(RecordInterviewRequest {
+            request_id: String::new(),
+            name: interview.name.clone(),
+            profile: Some(matchable_profile(ParticipantRole::Newcomer, ALBY, 0)),
+            eligibility: Some(eligible()),
+            notes: format!("Met {MARKER} at the library."),
+            outcome: InterviewOutcome::Approved as i32,
+            outcome_reason: String::new(),
+        })
+        .await
+        .unwrap();
+
+    // A proposal they declined with the marker, then a match with a check-in.
+    let first = ready_resident(&app, 1, ALBY, 1).await;
+    let declined = propose(&app, &person.name, &first.name, "").await.unwrap();
+    matching(&app, &coordinator)
+        .decline_match(DeclineMatchRequest {
+            name: declined.name.clone(),
+            side: ParticipantRole::Newcomer as i32,
+            reason: format!("{MARKER} would rather wait"),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap();
+    let buddy = ready_resident(&app, 2, ALBY, 1).await;
+    let m = propose(&app, &person.name, &buddy.name, "").await.unwrap();
+    accept_by_phone(&app, &m.name, ParticipantRole::Newcomer)
+        .await
+        .unwrap();
+    accept_by_phone(&app, &m.name, ParticipantRole::EstablishedResident)
+        .await
+        .unwrap();
+    matching(&app, &coordinator)
+        .record_check_in(RecordCheckInRequest {
+            parent: m.name.clone(),
+            check_in: Some(CheckIn {
+                answer: CheckInAnswer::Met as i32,
+                health: MatchHealth::Good as i32,
+                note: format!("Spoke with {MARKER}."),
+                concern: format!("{MARKER} seemed tired."),
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap();
+
+    // The one seat of a walk is theirs; another newcomer waits for it.
+    let waiting = ready_newcomer(&app, 5, ALBY).await;
+    let walk = plan_walk(&app, 1).await;
+    invite(&app, &walk.name, &[id_of(&person.name), id_of(&waiting.name)]).await;
+    let all = invitations(&app, &walk.name, Rsvp::Unspecified).await;
+    let of = |id: Uuid| {
+        all.iter()
+            .find(|i| id_of(&i.participant) == id)
+            .unwrap()
+            .name
+            .clone()
+    };
+    answer(&app, id_of(&person.name), &of(id_of(&person.name)), Rsvp::Yes, 0)
+        .await
+        .unwrap();
+    let queued = answer(
+        &app,
+        id_of(&waiting.name),
+        &of(id_of(&waiting.name)),
+        Rsvp::Yes,
+        0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(queued.rsvp, Rsvp::Waitlisted as i32);
+
+    assert!(marker_in_database(&app) > 5, "the marker is in the person's data");
+    let events_before: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM events")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    let counts_before = event_counts(&app, &events_before).await;
+
+    erase(&app, &person.name).await.expect("the person is erased");
+
+    assert_eq!(
+        marker_in_database(&app),
+        0,
+        "nothing of the person is left in PostgreSQL"
+    );
+    let (keys, in_redis) = marker_in_redis(&app).await;
+    assert!(keys > 0, "the service's Redis keys are there to look at");
+    assert_eq!(in_redis, 0, "nothing of the person is left in Redis");
+    assert_eq!(
+        event_counts(&app, &events_before).await,
+        counts_before,
+        "every event is still counted as it was"
+    );
+    let seated = invitations(&app, &walk.name, Rsvp::Yes).await;
+    assert_eq!(
+        seated.iter().map(|i| id_of(&i.participant)).collect::<Vec<_>>(),
+        vec![id_of(&waiting.name)],
+        "the freed seat went to the next on the waitlist"
+    );
+    let ended = crate::fixtures::matching::get_match(&app, &m.name).await;
+    assert_eq!(ended.state, MatchState::Ended as i32, "the live match ended");
+    assert_eq!(
+        get(&app, &buddy.name).await.state,
+        ParticipantState::Ready as i32,
+        "the buddy waits for a new match"
+    );
+}
+
+#[tokio::test]
+async fn an_erased_participant_is_not_found_and_their_app_token_is_not_signed_up() {
+    let app = support::spawn_app_with_demo().await;
+    let person = register(&app, newcomer(1)).await;
+    register(&app, newcomer(2)).await;
+    let token = app.participant(id_of(&person.name));
+    buddy_app(&app, &token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .expect("the person sees their profile before");
+
+    // Without a reason the erasure is refused, naming the field.
+    let refused = participants(&app, &app.coordinator("botkyrka"))
+        .erase_participant(EraseParticipantRequest {
+            name: person.name.clone(),
+            reason: ErasureReason::Unspecified as i32,
+            request_id: request_id(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert_eq!(support::bad_fields(&refused), vec!["reason"]);
+
+    erase(&app, &person.name).await.unwrap();
+    // Again: nothing left to erase, and no error.
+    erase(&app, &person.name).await.expect("erasing again succeeds");
+
+    let status = participants(&app, &app.coordinator("botkyrka"))
+        .get_participant(GetParticipantRequest {
+            name: person.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::NotFound);
+    let listed = participants(&app, &app.coordinator("botkyrka"))
+        .list_participants(ListParticipantsRequest {
+            parent: CHAPTER.into(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("the list is read")
+        .into_inner()
+        .participants;
+    assert!(
+        listed.iter().all(|p| p.name != person.name),
+        "the list leaves the tombstone out"
+    );
+    assert!(!listed.is_empty(), "the others are listed");
+    let status = buddy_app(&app, &token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    assert_eq!(support::reason(&status), "RESOURCE_NOT_FOUND");
+
+    let actions: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT action, allowed FROM audit_log WHERE participant_id = $1 AND method = 'EraseParticipant'",
+    )
+    .bind(id_of(&person.name))
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(actions.len(), 2, "each erasure is in the audit log");
+    assert!(actions.iter().all(|(a, ok)| a == "erase" && *ok));
+}
+
+#[tokio::test]
+async fn a_participant_erases_their_own_data_in_the_app() {
+    let app = support::spawn_app_with_demo().await;
+    let person = register(&app, newcomer(3)).await;
+    let token = app.participant(id_of(&person.name));
+    buddy_app(&app, &token)
+        .erase_my_data(EraseMyDataRequest {
+            consent_withdrawn: true,
+            request_id: request_id(),
+        })
+        .await
+        .expect("the person erases their data");
+    let status = buddy_app(&app, &token)
+        .get_my_application(GetMyApplicationRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    let row: (Option<String>, String, String) = sqlx::query_as(
+        "SELECT email, given_name, (SELECT reason FROM events WHERE subject = $2
+                                    ORDER BY occur_time DESC, id DESC LIMIT 1)
+         FROM participants WHERE id = $1",
+    )
+    .bind(id_of(&person.name))
+    .bind(&person.name)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(row, (None, String::new(), "erased: consent_withdrawn".to_owned()));
+}
+
+#[tokio::test]
+async fn an_inactive_applicant_is_warned_then_erased_once_with_two_workers() {
+    let retention = |s: &mut kompisd::settings::Settings| {
+        s.retention_warn_after_days = 30;
+        s.retention_erase_after_days = 14;
+    };
+    let app = support::spawn_app_configured(retention).await;
+    // A second process on the same database and clock sweeps at the same time.
+    let mut second = support::test_settings(app.database_url(), &app.redis_prefix);
+    retention(&mut second);
+    second.clock = kompis_domain::Clock::from(app.clock().clone());
+    second.timer_interval = std::time::Duration::from_millis(20);
+    let other = support::start(second).await;
+
+    let idle = register(&app, newcomer(1)).await;
+    let active = register(&app, newcomer(2)).await;
+    let id = id_of(&idle.name);
+    let warnings = |who: Uuid| {
+        let pool = app.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM notifications
+                 WHERE participant_id = $1 AND template = 'retention-warning'",
+            )
+            .bind(who)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+
+    app.clock().set(app.clock().now() + time::Duration::days(29));
+    // The other applicant changes their record: active again.
+    participants(&app, &app.coordinator("botkyrka"))
+        .update_participant(UpdateParticipantRequest {
+            participant: Some(Participant {
+                name: active.name.clone(),
+                birth_year: 1991,
+                ..Default::default()
+            }),
+            update_mask: mask(&["birth_year"]),
+        })
+        .await
+        .expect("the other applicant's record changes");
+    app.clock().set(app.clock().now() + time::Duration::days(2));
+    support::eventually("the idle applicant is warned", || async {
+        (warnings(id).await > 0).then_some(())
+    })
+    .await;
+    assert_eq!(warnings(id).await, 1, "warned once");
+    assert_eq!(
+        warnings(id_of(&active.name)).await,
+        0,
+        "an active applicant is not warned"
+    );
+
+    app.clock().set(app.clock().now() + time::Duration::days(15));
+    support::eventually("the idle applicant is erased", || async {
+        let erased: Option<time::OffsetDateTime> =
+            sqlx::query_scalar("SELECT erase_time FROM participants WHERE id = $1")
+                .bind(id)
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
+        erased.map(|_| ())
+    })
+    .await;
+    let erasures: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE subject = $1 AND to_state = 'ended'")
+            .bind(&idle.name)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(erasures, 1, "erased once by two workers");
+    let status = buddy_app(&app, &app.participant(id))
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    get(&app, &active.name).await;
+    other.shutdown().await;
+}
