@@ -138,6 +138,7 @@ pub const POLICY: &[Rule] = &[
     rule("BuddyAppService/CancelMyInterview", PARTICIPANTS),
     rule("BuddyAppService/WithdrawFromProgramme", PARTICIPANTS),
     rule("BuddyAppService/ExportMyData", PARTICIPANTS),
+    rule("BuddyAppService/EraseMyData", PARTICIPANTS),
     // DeliveryService: the dead letters of the whole deployment.
     rule("DeliveryService/ListDeadLetters", ADMINISTRATORS),
     rule("DeliveryService/GetDeadLetter", ADMINISTRATORS),
@@ -184,6 +185,7 @@ pub const POLICY: &[Rule] = &[
     rule("ParticipantService/CreateParticipantNote", MANAGERS),
     rule("ParticipantService/ListParticipantNotes", MANAGERS),
     rule("ParticipantService/ExportParticipant", MANAGERS),
+    rule("ParticipantService/EraseParticipant", MANAGERS),
     rule("ParticipantService/ListAccessRecords", ADMINISTRATORS),
     rule("ParticipantService/EraseParticipantNote", MANAGERS),
     // ReferralService: referrers refer and follow their own referrals; coordinators
