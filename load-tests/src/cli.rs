@@ -100,6 +100,13 @@ pub struct Args {
     #[arg(long, default_value = "kl")]
     pub fan_out_language: String,
 
+    /// Established residents the suggestions scenario seeds into `--chapter`.
+    #[arg(long, default_value_t = 20_000)]
+    pub suggestions_residents: u64,
+    /// Newcomers the suggestions scenario seeds and asks suggestions for, in turn.
+    #[arg(long, default_value_t = 200)]
+    pub suggestions_newcomers: u64,
+
     /// Folder for the results (summary text, .hgrm, .png).
     #[arg(long, default_value = "load-tests/results")]
     pub out: PathBuf,

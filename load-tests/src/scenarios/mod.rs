@@ -10,6 +10,7 @@ mod connection;
 pub mod fan_out;
 mod intake;
 mod reads;
+mod suggestions;
 
 use futures::future::BoxFuture;
 
@@ -29,6 +30,9 @@ pub enum ScenarioKind {
     /// One InviteParticipants call to `--fan-out` participants, timed until every
     /// invitation is in an inbox ([`fan_out`]; one operation, not a rate).
     FanOut,
+    /// MatchingService.SuggestCandidates for newcomers of a chapter with
+    /// `--suggestions-residents` residents, seeded in setup ([`suggestions`]).
+    Suggestions,
 }
 
 /// The single-operation ceiling a scenario's throughput is set against.
@@ -57,6 +61,7 @@ pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
         ScenarioKind::Intake => Box::new(intake::Intake::new(args, connections)?),
         ScenarioKind::GetChapter => Box::new(reads::AdminRead::get_chapter(args, connections)?),
         ScenarioKind::ListDistricts => Box::new(reads::AdminRead::list_districts(args, connections)?),
+        ScenarioKind::Suggestions => Box::new(suggestions::Suggestions::new(args, connections)?),
         ScenarioKind::FanOut => anyhow::bail!("the fan-out is one operation, run by fan_out::run"),
     })
 }
