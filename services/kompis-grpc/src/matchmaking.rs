@@ -500,6 +500,10 @@ fn next_year(now: OffsetDateTime) -> OffsetDateTime {
         })
 }
 
+/// One chapter's pool of one role, once read: a lock that lets one call at a time read
+/// and index it while the others wait for the result.
+type PoolSlot = tokio::sync::Mutex<Option<std::sync::Arc<CachedPool>>>;
+
 /// Suggestions from pools kept in memory, per chapter and role, so that a call does not
 /// read and index a chapter's whole pool. Each call reads the chapter's pool version
 /// ([`matches::pool_version`]) and its configuration; a pool is read and indexed again
@@ -509,9 +513,7 @@ fn next_year(now: OffsetDateTime) -> OffsetDateTime {
 /// [`engine::SuggestionIndex`] over it, explanations included.
 #[derive(Debug, Default)]
 pub struct SuggestionCache {
-    pools: std::sync::Mutex<
-        HashMap<(String, bool), std::sync::Arc<tokio::sync::Mutex<Option<std::sync::Arc<CachedPool>>>>>,
-    >,
+    pools: std::sync::Mutex<HashMap<(String, bool), std::sync::Arc<PoolSlot>>>,
 }
 
 impl SuggestionCache {

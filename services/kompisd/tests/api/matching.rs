@@ -843,7 +843,7 @@ async fn a_change_to_a_resident_made_through_another_server_shows_in_the_very_ne
     let m = propose(&app, &n2.name, &near.name, "").await.unwrap();
     assert_eq!(
         suggested(&replica, &token, &n1.name).await,
-        [farther.name.clone()],
+        [farther.name.as_str()],
         "a resident with no place left is no longer suggested"
     );
 
@@ -859,4 +859,35 @@ async fn a_change_to_a_resident_made_through_another_server_shows_in_the_very_ne
         .unwrap();
     assert_eq!(suggested(&replica, &token, &n1.name).await, both);
     replica.shutdown().await;
+}
+
+#[tokio::test]
+async fn suggestions_explain_the_days_waited_as_of_the_moment_asked_even_when_nothing_else_changed() {
+    let app = support::spawn_app_with_clock(time::OffsetDateTime::now_utc()).await;
+    let token = app.coordinator("botkyrka");
+    let n = ready_newcomer(&app, 1, ALBY).await;
+    ready_resident(&app, 1, ALBY, 1).await;
+    let waiting = || async {
+        matching(&app, &token)
+            .suggest_candidates(SuggestCandidatesRequest {
+                participant: n.name.clone(),
+                max_candidates: 1,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .candidates[0]
+            .score
+            .as_ref()
+            .unwrap()
+            .criteria
+            .iter()
+            .find(|c| c.criterion == MatchCriterion::WaitingTime as i32)
+            .expect("waiting time is explained")
+            .explanation
+            .clone()
+    };
+    assert_eq!(waiting().await, "the newcomer waited 0 days, the resident 0 days");
+    app.clock().advance(time::Duration::hours(25));
+    assert_eq!(waiting().await, "the newcomer waited 1 days, the resident 1 days");
 }
