@@ -88,8 +88,9 @@ pub struct Args {
     #[arg(long, default_value_t = 8)]
     pub ceiling_clients: u32,
 
-    /// The server's own database, read (never written) by the fan-out scenario to see
-    /// when every invitation is in an inbox.
+    /// The server's own database: read (never written) by the fan-out scenario to see
+    /// when every invitation is in an inbox; written by the suggestions scenario's
+    /// setup, which seeds its pool there (a database made for the run only).
     #[arg(long, env = "KOMPIS_LOAD_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Participants the fan-out scenario registers and invites with one call.
@@ -110,6 +111,12 @@ pub struct Args {
     /// The kompisd binary that signs app tokens (`kompisd token`) for the app scenarios.
     #[arg(long, default_value = "target/release/kompisd")]
     pub kompisd: PathBuf,
+    /// Established residents the suggestions scenario seeds into `--chapter`.
+    #[arg(long, default_value_t = 20_000)]
+    pub suggestions_residents: u64,
+    /// Newcomers the suggestions scenario seeds and asks suggestions for, in turn.
+    #[arg(long, default_value_t = 200)]
+    pub suggestions_newcomers: u64,
 
     /// Folder for the results (summary text, .hgrm, .png).
     #[arg(long, default_value = "load-tests/results")]

@@ -13,6 +13,7 @@ mod intake;
 mod people;
 mod reads;
 pub mod round;
+mod suggestions;
 
 use futures::future::BoxFuture;
 
@@ -40,6 +41,9 @@ pub enum ScenarioKind {
     /// A matching round (RunMatchingRound, then GetMatchingRound until done) while the
     /// intake burst runs at `--rate` ([`round`]).
     RoundUnderLoad,
+    /// MatchingService.SuggestCandidates for newcomers of a chapter with
+    /// `--suggestions-residents` residents, seeded in setup ([`suggestions`]).
+    Suggestions,
 }
 
 /// The single-operation ceiling a scenario's throughput is set against.
@@ -74,6 +78,7 @@ pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
         ScenarioKind::MyBuddy => {
             Box::new(app_reads::AppReads::new(args, connections, app_reads::Mix::MyBuddy).await?)
         }
+        ScenarioKind::Suggestions => Box::new(suggestions::Suggestions::new(args, connections)?),
         ScenarioKind::FanOut => anyhow::bail!("the fan-out is one operation, run by fan_out::run"),
         ScenarioKind::RoundUnderLoad => anyhow::bail!("the round under load is run by round::run"),
     })

@@ -35,12 +35,18 @@ const REASON_MAX: usize = 500;
 #[derive(Debug, Clone)]
 pub struct Matching {
     kit: Kit,
+    /// Chapters' pools in memory for suggestions, validated against the database on
+    /// every call (see [`matchmaking::SuggestionCache`]).
+    suggestions: std::sync::Arc<matchmaking::SuggestionCache>,
 }
 
 impl Matching {
     /// A service on `kit`.
     pub fn new(kit: Kit) -> Self {
-        Self { kit }
+        Self {
+            kit,
+            suggestions: Default::default(),
+        }
     }
 }
 
@@ -95,12 +101,12 @@ impl Matching {
         let now = self.kit.now();
         let mut tx = self.kit.begin().await?;
         let me = managed_participant(&mut tx, principal, &req.participant, "participant").await?;
-        let pool = matchmaking::pool_for(&mut tx, &me.chapter_id, me.id, now).await?;
         let settings = matchmaking::settings(&mut tx, &me.chapter_id).await?;
         let k = k.unwrap_or(usize::from(settings.top_k));
-        let index = engine::SuggestionIndex::new(&pool.others, &pool.config);
-        let proposals = index
-            .suggestions(&pool.me, k, &pool.exclusions)
+        let proposals = self
+            .suggestions
+            .suggestions(&mut tx, &me.chapter_id, me.id, k, now)
+            .await?
             .map_err(|v| engine_refusal(v).0)?;
         Ok(pb::SuggestCandidatesResponse {
             candidates: proposals

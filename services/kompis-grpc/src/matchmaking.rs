@@ -420,3 +420,208 @@ pub async fn expire_due(store: &Store, now: OffsetDateTime) -> Result<u64, Store
     }
     Ok(fired)
 }
+
+/// The engine's index over one chapter's pool of one role, with what it borrows.
+type Index<'a> = engine::SuggestionIndex<'a>;
+
+self_cell::self_cell!(
+    /// The pool converted for the engine (with the configuration it was built under)
+    /// and the index over it.
+    struct IndexCell {
+        owner: (Vec<engine::Participant>, engine::Config),
+        #[covariant]
+        dependent: Index,
+    }
+);
+
+impl std::fmt::Debug for IndexCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexCell")
+            .field("participants", &self.borrow_owner().0.len())
+            .finish()
+    }
+}
+
+/// One chapter's pool of one role in memory: the stored rows as read at `version`, and
+/// the engine's index over them as they stand at instants in `built_at..valid_until`
+/// (a participant's waiting days and age change with the clock alone).
+#[derive(Debug)]
+struct CachedPool {
+    version: i64,
+    /// The configuration without interest names, as read from the chapter.
+    config: engine::Config,
+    rows: Vec<PoolMember>,
+    /// Row of each participant, by engine id.
+    row_of: HashMap<engine::ParticipantId, usize>,
+    interests: Interests,
+    built_at: OffsetDateTime,
+    valid_until: OffsetDateTime,
+    index: IndexCell,
+}
+
+impl CachedPool {
+    /// Converts `rows` for the engine as they stand at `now` and indexes them.
+    fn build(
+        version: i64,
+        config: engine::Config,
+        rows: Vec<PoolMember>,
+        now: OffsetDateTime,
+    ) -> Result<Self, StoreError> {
+        let mut interests = Interests::default();
+        let others = rows
+            .iter()
+            .map(|m| to_engine(m, now, &mut interests))
+            .collect::<Result<Vec<_>, _>>()?;
+        let row_of = others.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        let valid_until = rows
+            .iter()
+            .filter_map(|m| m.waiting_since)
+            .map(|since| next_waiting_day(since, now))
+            .fold(next_year(now), OffsetDateTime::min);
+        let mut named = config.clone();
+        named.interest_names = interests.names();
+        let index = IndexCell::new((others, named), |(others, config)| {
+            engine::SuggestionIndex::new(others, config)
+        });
+        Ok(Self {
+            version,
+            config,
+            rows,
+            row_of,
+            interests,
+            built_at: now,
+            valid_until,
+            index,
+        })
+    }
+
+    /// Whether this answers exactly as a fresh read at `version` would, at `now`.
+    fn holds(&self, version: i64, config: &engine::Config, now: OffsetDateTime) -> bool {
+        self.version == version && &self.config == config && self.built_at <= now && now < self.valid_until
+    }
+}
+
+/// When a participant waiting since `since` next counts one more whole day waited, after
+/// `now` (`to_engine` counts whole days, none before `since`).
+fn next_waiting_day(since: OffsetDateTime, now: OffsetDateTime) -> OffsetDateTime {
+    let days = (now - since).whole_days().max(0);
+    since + time::Duration::days(days + 1)
+}
+
+/// The start of the year after `now`'s (ages count in years of birth).
+fn next_year(now: OffsetDateTime) -> OffsetDateTime {
+    time::Date::from_calendar_date(now.year() + 1, time::Month::January, 1)
+        .map_or(now + time::Duration::days(366), |d| {
+            d.midnight().assume_offset(now.offset())
+        })
+}
+
+/// One chapter's pool of one role, once read: a lock that lets one call at a time read
+/// and index it while the others wait for the result.
+type PoolSlot = tokio::sync::Mutex<Option<std::sync::Arc<CachedPool>>>;
+
+/// Suggestions from pools kept in memory, per chapter and role, so that a call does not
+/// read and index a chapter's whole pool. Each call reads the chapter's pool version
+/// ([`matches::pool_version`]) and its configuration; a pool is read and indexed again
+/// only when either changed (in this server or any other on the same database) or when
+/// the clock passed a day on which someone's waiting time or a year on which ages
+/// change. The answers are exactly those of [`pool_for`] with the engine's
+/// [`engine::SuggestionIndex`] over it, explanations included.
+#[derive(Debug, Default)]
+pub struct SuggestionCache {
+    pools: std::sync::Mutex<HashMap<(String, bool), std::sync::Arc<PoolSlot>>>,
+}
+
+impl SuggestionCache {
+    /// The `k` best candidates for `participant` (of `chapter`), best first, each
+    /// explained; the engine's refusal if they cannot be matched at all.
+    pub async fn suggestions(
+        &self,
+        db: &mut Tx,
+        chapter: &str,
+        participant: Uuid,
+        k: usize,
+        now: OffsetDateTime,
+    ) -> Result<Result<Vec<engine::Proposal>, engine::Violation>, StoreError> {
+        // The version first: a pool read after it is at least as new, so what is kept
+        // under this version is never older than the version says.
+        let version = matches::pool_version(&mut **db, chapter).await?;
+        let me_row = matches::pool_member(&mut **db, participant).await?;
+        let config = engine_config(db, chapter).await?;
+        let mut exclusions = engine::Exclusions::default();
+        for (n, r) in matches::excluded_pairs(&mut **db, participant).await? {
+            exclusions.insert(engine_id(n), engine_id(r));
+        }
+        let newcomer = me_row.role == ParticipantRole::Newcomer.as_str();
+        let slot = {
+            let mut pools = self
+                .pools
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            pools.entry((chapter.to_owned(), newcomer)).or_default().clone()
+        };
+        let cached = {
+            let mut slot = slot.lock().await;
+            match slot.as_ref() {
+                Some(c) if c.holds(version, &config, now) => c.clone(),
+                previous => {
+                    let rows = match previous {
+                        Some(c) if c.version == version => c.rows.clone(),
+                        _ => {
+                            let other_role = if newcomer {
+                                ParticipantRole::EstablishedResident
+                            } else {
+                                ParticipantRole::Newcomer
+                            };
+                            matches::pool(&mut **db, chapter, other_role).await?
+                        }
+                    };
+                    let built = std::sync::Arc::new(CachedPool::build(version, config.clone(), rows, now)?);
+                    *slot = Some(built.clone());
+                    built
+                }
+            }
+        };
+        // Ranking: the participant in the pool's interest dictionary (an interest nobody
+        // in the pool has gets an id of its own, shared with nobody).
+        let mut interests = Interests {
+            ids: cached.interests.ids.clone(),
+        };
+        let me = to_engine(&me_row, now, &mut interests)?;
+        let ranked = match cached.index.borrow_dependent().suggestions(&me, k, &exclusions) {
+            Ok(ranked) => ranked,
+            Err(v) => return Ok(Err(v)),
+        };
+        // Explanations as a fresh read gives them: interests numbered from the
+        // participant's own first, so that shared ones are named in their order.
+        let mut interests = Interests::default();
+        let me = to_engine(&me_row, now, &mut interests)?;
+        let mut others = Vec::with_capacity(ranked.len());
+        for p in &ranked {
+            let other = if newcomer { p.resident } else { p.newcomer };
+            let row = cached
+                .row_of
+                .get(&other)
+                .map(|&i| &cached.rows[i])
+                .ok_or_else(|| StoreError::corrupt("pool member", "missing from its pool"))?;
+            others.push(to_engine(row, now, &mut interests)?);
+        }
+        let mut named = config;
+        named.interest_names = interests.names();
+        ranked
+            .into_iter()
+            .zip(&others)
+            .map(|(p, other)| {
+                let (n, r) = if newcomer { (&me, other) } else { (other, &me) };
+                let explanation = engine::evaluate(n, r, &named, &engine::Exclusions::default())
+                    .map_err(|_| StoreError::corrupt("suggestion", "no longer admissible"))?;
+                Ok(engine::Proposal {
+                    score: explanation.total,
+                    explanation,
+                    ..p
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Ok)
+    }
+}

@@ -373,6 +373,20 @@ pub async fn pool<'c>(
     .await?)
 }
 
+/// The version of `chapter`'s matching pool (0 before its first change): it moves in
+/// the same transaction as any change to a participant who is or was in the pool
+/// (migration 0019). Read it before the pool, in the same transaction: what is built
+/// from the pool then holds while the version read again is the same.
+pub async fn pool_version<'c>(db: impl PgExecutor<'c>, chapter: &str) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT version FROM pool_versions WHERE chapter_id = $1")
+            .bind(chapter)
+            .fetch_optional(db)
+            .await?
+            .unwrap_or(0),
+    )
+}
+
 /// One participant as the engine reads them, whatever their state.
 pub async fn pool_member<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<PoolMember, StoreError> {
     Ok(sqlx::query_as(select_pool!("WHERE p.id = $1"))

@@ -860,3 +860,92 @@ async fn an_ended_match_returns_both_to_their_place_in_the_queue_and_the_pair_is
     let again = propose(&app, &n.name, &r.name, "").await.unwrap_err();
     assert_eq!(reason(&again), "PAIR_EXCLUDED");
 }
+
+/// The residents suggested to `newcomer` through `server`, best first.
+async fn suggested(server: &TestApp, token: &str, newcomer: &str) -> Vec<String> {
+    matching(server, token)
+        .suggest_candidates(SuggestCandidatesRequest {
+            participant: newcomer.into(),
+            max_candidates: 5,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .candidates
+        .into_iter()
+        .map(|c| c.established_resident)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_change_to_a_resident_made_through_another_server_shows_in_the_very_next_suggestions() {
+    let app = support::spawn_app_with_demo().await;
+    let mut settings = support::test_settings(
+        app.database_url(),
+        &format!("test-{}", uuid::Uuid::new_v4().simple()),
+    );
+    settings.run_worker = false;
+    let replica = support::start(settings).await;
+    let token = app.coordinator("botkyrka");
+    let n1 = ready_newcomer(&app, 1, ALBY).await;
+    let n2 = ready_newcomer(&app, 2, ALBY).await;
+    let near = ready_resident(&app, 1, ALBY, 1).await;
+    let farther = ready_resident(&app, 2, TUMBA, 1).await;
+    let both = [near.name.clone(), farther.name.clone()];
+
+    // The replica has read the pool (and keeps it).
+    assert_eq!(suggested(&replica, &token, &n1.name).await, both);
+    assert_eq!(suggested(&replica, &token, &n1.name).await, both);
+
+    // A proposal through the first server fills the near resident's only place.
+    let m = propose(&app, &n2.name, &near.name, "").await.unwrap();
+    assert_eq!(
+        suggested(&replica, &token, &n1.name).await,
+        [farther.name.as_str()],
+        "a resident with no place left is no longer suggested"
+    );
+
+    // Withdrawn, the proposal gives the place back.
+    matching(&app, &token)
+        .decline_match(DeclineMatchRequest {
+            name: m.name.clone(),
+            side: 0,
+            reason: String::new(),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(suggested(&replica, &token, &n1.name).await, both);
+    replica.shutdown().await;
+}
+
+#[tokio::test]
+async fn suggestions_explain_the_days_waited_as_of_the_moment_asked_even_when_nothing_else_changed() {
+    let app = support::spawn_app_with_clock(time::OffsetDateTime::now_utc()).await;
+    let token = app.coordinator("botkyrka");
+    let n = ready_newcomer(&app, 1, ALBY).await;
+    ready_resident(&app, 1, ALBY, 1).await;
+    let waiting = || async {
+        matching(&app, &token)
+            .suggest_candidates(SuggestCandidatesRequest {
+                participant: n.name.clone(),
+                max_candidates: 1,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .candidates[0]
+            .score
+            .as_ref()
+            .unwrap()
+            .criteria
+            .iter()
+            .find(|c| c.criterion == MatchCriterion::WaitingTime as i32)
+            .expect("waiting time is explained")
+            .explanation
+            .clone()
+    };
+    assert_eq!(waiting().await, "the newcomer waited 0 days, the resident 0 days");
+    app.clock().advance(time::Duration::hours(25));
+    assert_eq!(waiting().await, "the newcomer waited 1 days, the resident 1 days");
+}
