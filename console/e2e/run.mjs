@@ -256,22 +256,26 @@ test("a coordinator creates an activity, invites an audience and sees the waitli
   await visit(page, "11-activity-waitlist");
 });
 
-test("the reports page shows the year's follow-up figures and downloads them as CSV, once the service serves reports", async (ctx) => {
+test("the reports page shows the year's follow-up figures and downloads the service's CSV and one-page report", async (ctx) => {
   const page = await signIn(ctx, "sv");
   await page.getByRole("link", { name: "Rapporter" }).click();
   await page.getByRole("button", { name: "Visa" }).click();
-  const figure = page.locator('tr[data-figure="participants_registered"]');
-  const notYet = page.getByRole("alert").filter({ hasText: "Tjänsten gör inte detta ännu." });
-  await Promise.race([figure.waitFor(), notYet.waitFor()]);
+  await page.locator('tr[data-figure^="recruited/"]').first().waitFor();
   await visit(page, "12-reports");
-  // A service without the report RPCs answers UNIMPLEMENTED, which the page says in words;
-  // with them, the figures are shown and downloaded.
-  if (await notYet.isVisible()) return;
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Ladda ner CSV" }).click()]);
-  const csv = readFileSync(await download.path(), "utf8");
-  expect(csv.startsWith("figure,value\r\n"), "the CSV has its header");
-  const registered = Number(/participants_registered,(\d+)/.exec(csv)?.[1]);
-  expect(registered > 0, `the demo's registrations are counted (${registered})`);
+  const [csvFile] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Ladda ner CSV" }).click()]);
+  const csv = readFileSync(await csvFile.path(), "utf8");
+  expect(csv.startsWith("metric,dimension,key,label,value"), `the CSV has its header (${csv.slice(0, 60)})`);
+  const recruited = csv
+    .split(/\r?\n/)
+    .filter((line) => line.startsWith("recruited,role,"))
+    .map((line) => Number(line.split(",").at(-1)));
+  expect(recruited.length > 0 && recruited.some((n) => n > 0), `the demo's registrations are counted (${recruited})`);
+  const [pageFile] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Ladda ner rapporten (en sida med diagram)" }).click(),
+  ]);
+  const html = readFileSync(await pageFile.path(), "utf8");
+  expect(html.includes("<svg") && html.includes('lang="sv"'), "the one-page report is the Swedish page with its charts");
 });
 
 test("keyboard alone reaches the menu and the sign-in", async (ctx) => {

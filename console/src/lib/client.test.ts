@@ -163,16 +163,21 @@ describe("words", () => {
 });
 
 describe("follow-up report", () => {
-  it("lists every numeric figure of the contract and writes them as CSV", async () => {
+  it("lists the figures as sent and keeps a suppressed cell suppressed, never 0", async () => {
     const { create } = await import("@bufbuild/protobuf");
     const { FollowUpReportSchema } = await import("../gen/kompis/v1/report_pb");
-    const { figures, toCsv } = await import("./report");
-    const report = create(FollowUpReportSchema, { participantsMatched: 105, activitiesHeld: 85 });
-    const rows = figures(FollowUpReportSchema, report as unknown as Record<string, unknown>);
-    expect(rows.find((r) => r.name === "participants_matched")?.value).toBe(105);
-    expect(rows.find((r) => r.name === "activities_held")?.value).toBe(85);
-    const csv = toCsv(rows);
-    expect(csv.startsWith("figure,value\r\n")).toBe(true);
-    expect(csv).toContain("participants_matched,105\r\n");
+    const { figures, dataUrl } = await import("./report");
+    const report = create(FollowUpReportSchema, {
+      figures: [
+        { metric: "matched", cell: { cell: { case: "value", value: 105n } } },
+        { metric: "recruited", dimension: "source", key: "self_sign_up", label: "Self sign-up", cell: { cell: { case: "suppressed", value: true } } },
+      ],
+    });
+    const rows = figures(report);
+    expect(rows).toEqual([
+      { id: "matched//", metric: "matched", group: "", value: 105 },
+      { id: "recruited/source/self_sign_up", metric: "recruited", group: "source: Self sign-up", value: null },
+    ]);
+    expect(dataUrl("text/csv; charset=utf-8", new TextEncoder().encode("a,b\r\n"))).toBe("data:text/csv; charset=utf-8;base64,YSxiDQo=");
   });
 });

@@ -153,6 +153,8 @@ const sv = {
   figure: "Mått",
   value: "Värde",
   downloadCsv: "Ladda ner CSV",
+  downloadPage: "Ladda ner rapporten (en sida med diagram)",
+  suppressed: "dolt (färre än 5)",
   notDone: "Den här delen av konsolen är inte byggd ännu.",
 };
 
@@ -308,6 +310,8 @@ const en: Dict = {
   figure: "Figure",
   value: "Value",
   downloadCsv: "Download CSV",
+  downloadPage: "Download the one-page report with charts",
+  suppressed: "suppressed (fewer than 5)",
   notDone: "This part of the console is not built yet.",
 };
 
