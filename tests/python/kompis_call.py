@@ -57,7 +57,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="print only this field of the answer as plain text, for scripts: "
         "a dotted path of JSON names, list items by number (referral.name, "
         "interviews.0.name); a field at its default prints as one ([] , 0, an "
-        "empty line)",
+        "empty line); a bytes field prints as text when it is UTF-8 (an exported "
+        "CSV or report page: --field content > report.csv)",
     )
     parser.add_argument(
         "--raw",
@@ -235,9 +236,14 @@ def pick_field(message, path: str, raw: bool) -> object:
             known = field.enum_type.values_by_number.get(value)
             return known.name if known is not None else value
         if isinstance(value, bytes):
-            import base64
+            # A file the service made (a CSV, a report page) prints as itself; other
+            # bytes as base64.
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                import base64
 
-            return base64.b64encode(value).decode()
+                return base64.b64encode(value).decode()
         return value
 
     value, field, walked, is_list = message, None, [], False

@@ -207,6 +207,28 @@ async fn the_clients_field_option_prints_values_left_at_their_default() {
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("has no field noets"), "{stderr}");
     assert!(stderr.contains("notes, nextPageToken"), "{stderr}");
+
+    // A file the service exports prints as itself, ready to be saved.
+    let export = r#"{"query": {"chapter": "chapters/botkyrka",
+        "startTime": "2026-01-01T00:00:00Z", "endTime": "2027-01-01T00:00:00Z"},
+        "format": "REPORT_FORMAT_CSV"}"#;
+    let (code, stdout, stderr) = client(
+        &app,
+        &coordinator,
+        &[
+            "--field",
+            "content",
+            "call",
+            "kompis.v1.ReportService/ExportFollowUpReport",
+            export,
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("metric,dimension,key,label,value\n"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]
