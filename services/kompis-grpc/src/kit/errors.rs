@@ -74,9 +74,6 @@ pub enum ApiError {
     /// statement was cancelled at the deadline): DEADLINE_EXCEEDED.
     #[error("deadline exceeded")]
     DeadlineExceeded,
-    /// The RPC is part of the contract but not served yet.
-    #[error("unimplemented")]
-    Unimplemented(&'static str),
     /// The server is shutting down: a long-lived call (a stream) ends; the client
     /// reconnects, to this or another replica.
     #[error("shutting down")]
@@ -168,12 +165,6 @@ impl ApiError {
                 Code::DeadlineExceeded,
                 ErrorReason::DeadlineExceeded,
                 "the call's deadline passed before it was done".to_owned(),
-                ErrorDetails::new(),
-            ),
-            ApiError::Unimplemented(method) => (
-                Code::Unimplemented,
-                ErrorReason::NotImplemented,
-                format!("{method} is not available yet"),
                 ErrorDetails::new(),
             ),
             ApiError::ShuttingDown => (
