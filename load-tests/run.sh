@@ -14,6 +14,9 @@
 #   REPEAT=1 ROUND_RATE=100 load-tests/run.sh round-under-load
 #                                             a matching round (ROUND_POOL newcomers and
 #                                             residents) while intake runs at ROUND_RATE
+#   REPEAT=1 load-tests/run.sh report          the follow-up report over REPORT_EVENTS
+#                                             (1,000,000) events of a year, beside the
+#                                             plain SQL aggregate of the same events
 #   PROFILE_RATE=300 load-tests/run.sh --profile intake
 #                                             where the time goes at a fixed rate:
 #                                             CPU per component, PostgreSQL's work per
@@ -33,7 +36,7 @@
 # Environment: REPEAT (2), FIRST_RUN (1, the number of the first run's files),
 # SECONDS_PER_RUN (20), STEP_SECONDS (10), CONNECTIONS (4), CEILING_SECONDS (10),
 # RESULTS (load-tests/results), FAN_OUT (10000), APP_PAIRS (100), ROUND_POOL (200),
-# ROUND_RATE (100), ROUND_SECONDS (30), KOMPISD (target/release/kompisd: the server
+# ROUND_RATE (100), ROUND_SECONDS (30), REPORT_EVENTS (1000000), REPORT_RUNS (7), KOMPISD (target/release/kompisd: the server
 # under test; name an older build to compare before and after a change), BUILD (1; 0
 # uses the release binaries as they are).
 set -euo pipefail
@@ -263,6 +266,17 @@ for ((round = FIRST_RUN; round < FIRST_RUN + REPEAT; round++)); do
                 --round-pool "${ROUND_POOL:-200}" --connections "$CONNECTIONS" \
                 --pgbench-url "$base_url/$bench_db" --redis-url "$REDIS_URL" \
                 --ceiling-seconds "$CEILING_SECONDS" --kompisd "$kompisd" \
+                --tag "run$round" --out "$RESULTS"
+            continue
+        fi
+        if [[ "$scenario" == report ]]; then
+            # Timed operations, not a rate: the setup writes REPORT_EVENTS events into
+            # the server's database (made for this run), then the follow-up report is
+            # timed beside the plain SQL aggregate of the same events.
+            "${PRIORITY[@]}" "$bin/kompis-load" \
+                --addr "http://127.0.0.1:$port" --scenario report \
+                --report-events "${REPORT_EVENTS:-1000000}" --report-runs "${REPORT_RUNS:-7}" \
+                --database-url "$base_url/$service_db" --call-timeout-ms 60000 \
                 --tag "run$round" --out "$RESULTS"
             continue
         fi

@@ -118,6 +118,14 @@ pub struct Args {
     #[arg(long, default_value_t = 200)]
     pub suggestions_newcomers: u64,
 
+    /// Events the report scenario writes (over 2025, every chapter) before timing the
+    /// follow-up report over them.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub report_events: u64,
+    /// Timed runs of each report (and of the plain SQL beside it).
+    #[arg(long, default_value_t = 7)]
+    pub report_runs: u32,
+
     /// Folder for the results (summary text, .hgrm, .png).
     #[arg(long, default_value = "load-tests/results")]
     pub out: PathBuf,

@@ -34,6 +34,18 @@ async fn main() -> anyhow::Result<()> {
     args.check()?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
 
+    // The report is set against the plain SQL of the same events, not a ceiling.
+    if args.scenario == scenarios::ScenarioKind::Report {
+        let text = scenarios::report::run(&args).await?;
+        let stem = match &args.tag {
+            Some(tag) => format!("{tag}-report-{}", args.report_events),
+            None => format!("report-{}", args.report_events),
+        };
+        let path = args.out.join(format!("{stem}.txt"));
+        std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        print!("{text}");
+        return Ok(());
+    }
     let ceilings = ceilings::measure(&args).await?;
     if args.scenario == scenarios::ScenarioKind::FanOut {
         let text = scenarios::fan_out::run(&args, &ceilings).await?;

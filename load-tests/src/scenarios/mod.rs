@@ -12,6 +12,7 @@ pub mod fan_out;
 mod intake;
 mod people;
 mod reads;
+pub mod report;
 pub mod round;
 mod suggestions;
 
@@ -44,6 +45,10 @@ pub enum ScenarioKind {
     /// MatchingService.SuggestCandidates for newcomers of a chapter with
     /// `--suggestions-residents` residents, seeded in setup ([`suggestions`]).
     Suggestions,
+    /// ReportService.GetFollowUpReport over `--report-events` events of a year, seeded
+    /// in setup, beside the plain SQL aggregate of the same events ([`report`]; timed
+    /// operations, not a rate).
+    Report,
 }
 
 /// The single-operation ceiling a scenario's throughput is set against.
@@ -81,6 +86,7 @@ pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
         ScenarioKind::Suggestions => Box::new(suggestions::Suggestions::new(args, connections)?),
         ScenarioKind::FanOut => anyhow::bail!("the fan-out is one operation, run by fan_out::run"),
         ScenarioKind::RoundUnderLoad => anyhow::bail!("the round under load is run by round::run"),
+        ScenarioKind::Report => anyhow::bail!("the report is timed by report::run"),
     })
 }
 

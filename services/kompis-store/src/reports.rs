@@ -10,7 +10,7 @@
 //! in the target group and place of its newcomer; a check-in in those of its match;
 //! activities only by place.
 
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
 use crate::StoreError;
@@ -66,231 +66,260 @@ pub struct WaitStats {
     pub p90_days: Option<f64>,
 }
 
+/// The person and activity filters of a query, on events aliased `{e}`: person events by
+/// place and target group. `$4`/`$5` place, `$6` roles, `$7` genders, `$8`/`$9` birth
+/// years, `$10` sources.
+const PERSON_FILTER: &str = "
+    ($4::text IS NULL OR {e}.municipality_id = $4)
+    AND ($5::text IS NULL OR {e}.district_id = $5)
+    AND (cardinality($6::text[]) = 0 OR {e}.participant_role = ANY($6))
+    AND (cardinality($7::text[]) = 0 OR {e}.gender = ANY($7))
+    AND ($8::int IS NULL OR {e}.birth_year >= $8)
+    AND ($9::int IS NULL OR {e}.birth_year <= $9)
+    AND (cardinality($10::text[]) = 0 OR {e}.referral_source = ANY($10))";
+
 /// The events of the query: person events by place and target group, activity events by
 /// place, check-ins by the place and target group of their match. `$1` chapter,
-/// `$2`/`$3` period, `$4`/`$5` place, `$6` roles, `$7` genders, `$8`/`$9` birth years,
-/// `$10` sources. `{period}` is replaced by the period condition.
+/// `$2`/`$3` period, and [`PERSON_FILTER`]'s parameters.
 const SCOPED: &str = "
     person AS (
-        SELECT * FROM events
+        SELECT * FROM events e
         WHERE ($1::text IS NULL OR chapter_id = $1)
           AND kind IN ('referral', 'participant', 'interview', 'match', 'invitation')
-          AND ($4::text IS NULL OR municipality_id = $4)
-          AND ($5::text IS NULL OR district_id = $5)
-          AND (cardinality($6::text[]) = 0 OR participant_role = ANY($6))
-          AND (cardinality($7::text[]) = 0 OR gender = ANY($7))
-          AND ($8::int IS NULL OR birth_year >= $8)
-          AND ($9::int IS NULL OR birth_year <= $9)
-          AND (cardinality($10::text[]) = 0 OR referral_source = ANY($10))
-          AND {period}),
-    activity AS (
-        SELECT * FROM events
-        WHERE ($1::text IS NULL OR chapter_id = $1) AND kind = 'activity'
-          AND ($4::text IS NULL OR municipality_id = $4)
-          AND ($5::text IS NULL OR district_id = $5)
-          AND {period})";
+          AND {person}
+          AND occur_time >= $2 AND occur_time < $3)";
 
-/// The period condition of [`SCOPED`] for events inside the period.
-const IN_PERIOD: &str = "occur_time >= $2 AND occur_time < $3";
-/// The period condition of [`SCOPED`] for every event before the period's end.
-const BEFORE_END: &str = "occur_time < $3";
-
-/// Every count of the follow-up report over `q`, totals and breakdowns. A total is
-/// always present (0 when nothing happened); a breakdown lists the keys that occurred,
-/// and the months of the period with 0 (a key may come twice: add them up).
+/// Every count of the follow-up report over `q` but the matches made
+/// ([`matches_made`]) and the states at the end ([`at_end`]), totals and breakdowns. A
+/// total is always present (0 when nothing happened); a breakdown lists the keys that
+/// occurred, and the months of the period with 0 (a key may come twice: add them up).
 ///
-/// Cost: one scan of the chapter's events of the period per kind (index
-/// `events_kind`), and one of its match and participant events before the period's
-/// end for the states at the end.
-pub async fn follow_up<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Vec<FigureRow>, StoreError> {
-    let sql = format!(
-        "WITH {scoped},
-         in_scope_matches AS (SELECT NULL::uuid AS match_id),
-         made AS (
-             SELECT DISTINCT ON (match_id) match_id, occur_time FROM person
-             WHERE kind = 'match' AND to_state = 'accepted' ORDER BY match_id, occur_time),
-         counted (metric, dimension, key, n) AS (
-             SELECT 'referrals_received', '', '', count(*) FROM person
-                 WHERE kind = 'referral' AND from_state = ''
-             UNION ALL
-             SELECT 'referrals_received', 'source', 'organizations/' || organization_id, count(*)
-                 FROM person WHERE kind = 'referral' AND from_state = ''
-                 GROUP BY organization_id
-             UNION ALL
-             SELECT 'recruited', '', '', count(*) FROM person
-                 WHERE kind = 'participant' AND from_state = ''
-             UNION ALL
-             SELECT 'recruited', 'role', participant_role, count(*) FROM person
-                 WHERE kind = 'participant' AND from_state = '' GROUP BY participant_role
-             UNION ALL
-             SELECT 'recruited', 'source',
-                    CASE WHEN referral_source = 'referral'
-                         THEN 'organizations/' || coalesce(organization_id, '-')
-                         ELSE referral_source END, count(*)
-                 FROM person WHERE kind = 'participant' AND from_state = '' GROUP BY 3
-             UNION ALL
-             SELECT 'interviewed', '', '', count(*) FROM person
-                 WHERE kind = 'interview' AND to_state = 'recorded'
-             UNION ALL
-             SELECT 'interviewed', 'role', participant_role, count(*) FROM person
-                 WHERE kind = 'interview' AND to_state = 'recorded' GROUP BY participant_role
-             UNION ALL
-             SELECT 'approved', '', '', count(*) FROM person
-                 WHERE kind = 'participant' AND to_state = 'ready'
-                   AND from_state IN ('applicant', 'interview_booked', 'needs_follow_up')
-             UNION ALL
-             SELECT 'approved', 'role', participant_role, count(*) FROM person
-                 WHERE kind = 'participant' AND to_state = 'ready'
-                   AND from_state IN ('applicant', 'interview_booked', 'needs_follow_up')
-                 GROUP BY participant_role
-             UNION ALL
-             SELECT 'matched', '', '', count(DISTINCT subject) FROM person
-                 WHERE kind = 'participant' AND to_state = 'matched'
-             UNION ALL
-             SELECT 'matched', 'role', participant_role, count(DISTINCT subject) FROM person
-                 WHERE kind = 'participant' AND to_state = 'matched' GROUP BY participant_role
-             UNION ALL
-             SELECT 'matched', 'district', municipality_id || '/' || district_id,
-                    count(DISTINCT subject) FROM person
-                 WHERE kind = 'participant' AND to_state = 'matched' GROUP BY 3
-             UNION ALL
-             SELECT 'newcomers_matched', '', '', count(DISTINCT subject)
-                 FROM person
-                 WHERE kind = 'participant' AND to_state = 'matched' AND participant_role = 'newcomer'
-             UNION ALL
-             SELECT 'newcomers_matched', 'month',
-                    to_char(occur_time AT TIME ZONE 'Europe/Stockholm', 'YYYY-MM'), count(DISTINCT subject)
-                 FROM person
-                 WHERE kind = 'participant' AND to_state = 'matched' AND participant_role = 'newcomer'
-                 GROUP BY 3
-             UNION ALL
-             SELECT 'newcomers_matched', 'month', to_char(m, 'YYYY-MM'), 0
-                 FROM generate_series(date_trunc('month', $2 AT TIME ZONE 'Europe/Stockholm'),
-                     ($3 AT TIME ZONE 'Europe/Stockholm') - interval '1 microsecond',
-                     interval '1 month') m
-             UNION ALL
-             SELECT 'newcomers_wait', '', '', count(*) FROM person
-                 WHERE kind = 'participant' AND to_state = 'matched'
-                   AND participant_role = 'newcomer' AND waited_seconds IS NOT NULL
-             UNION ALL
-             SELECT 'newcomers_wait', 'days',
-                    CASE WHEN waited_seconds <= 30 * 86400 THEN '0-30'
-                         WHEN waited_seconds <= 90 * 86400 THEN '31-90'
-                         WHEN waited_seconds <= 180 * 86400 THEN '91-180'
-                         WHEN waited_seconds <= 365 * 86400 THEN '181-365'
-                         ELSE '366-' END, count(*)
-                 FROM person
-                 WHERE kind = 'participant' AND to_state = 'matched'
-                   AND participant_role = 'newcomer' AND waited_seconds IS NOT NULL
-                 GROUP BY 3
-             UNION ALL
-             SELECT 'matches_made', '', '', count(*) FROM made
-             UNION ALL
-             SELECT 'matches_made', 'met_within_35_days',
-                    CASE WHEN EXISTS (SELECT 1 FROM events c
-                             WHERE c.kind = 'check_in' AND c.match_id = made.match_id
-                               AND c.to_state = 'met'
-                               AND c.occur_time <= made.occur_time + interval '35 days')
-                         THEN 'yes' ELSE 'no' END, count(*)
-                 FROM made GROUP BY 3
-             UNION ALL
-             SELECT 'matches_ended', '', '', count(DISTINCT match_id) FROM person
-                 WHERE kind = 'match' AND to_state = 'ended'
-             UNION ALL
-             SELECT 'matches_ended', 'end_reason', coalesce(end_reason, '-'), count(DISTINCT match_id)
-                 FROM person WHERE kind = 'match' AND to_state = 'ended' GROUP BY 3
-             UNION ALL
-             SELECT 'check_ins', '', '', count(*) FROM events c
-                 WHERE ($1::text IS NULL OR c.chapter_id = $1) AND c.kind = 'check_in'
-                   AND c.occur_time >= $2 AND c.occur_time < $3
-                   AND c.match_id IN (SELECT match_id FROM in_scope_matches)
-             UNION ALL
-             SELECT 'check_ins', 'answer', c.to_state, count(*) FROM events c
-                 WHERE ($1::text IS NULL OR c.chapter_id = $1) AND c.kind = 'check_in'
-                   AND c.occur_time >= $2 AND c.occur_time < $3
-                   AND c.match_id IN (SELECT match_id FROM in_scope_matches)
-                 GROUP BY c.to_state
-             UNION ALL
-             SELECT 'activities_held', '', '', count(DISTINCT activity_id) FROM activity
-                 WHERE to_state = 'completed'
-             UNION ALL
-             SELECT 'activities_held', 'kind', activity_kind, count(DISTINCT activity_id)
-                 FROM activity WHERE to_state = 'completed' GROUP BY activity_kind
-             UNION ALL
-             SELECT 'activities_held', 'free',
-                    CASE WHEN activity_free THEN 'free' WHEN NOT activity_free THEN 'not_free'
-                         ELSE '-' END, count(DISTINCT activity_id)
-                 FROM activity WHERE to_state = 'completed' GROUP BY 3
-             UNION ALL
-             SELECT 'invitations_sent', '', '', count(*) FROM person
-                 WHERE kind = 'invitation' AND from_state = ''
-             UNION ALL
-             SELECT 'invitations_accepted', '', '', count(DISTINCT subject) FROM person
-                 WHERE kind = 'invitation' AND to_state = 'yes'
-             UNION ALL
-             SELECT 'invitations_waitlisted', '', '', count(DISTINCT subject) FROM person
-                 WHERE kind = 'invitation' AND to_state = 'waitlisted'
-             UNION ALL
-             SELECT 'became_ready_' || r.role, '', '', count(DISTINCT subject)
-                 FROM (VALUES ('newcomer'), ('established_resident')) r (role)
-                 LEFT JOIN person ON kind = 'participant' AND to_state = 'ready'
-                      AND participant_role = r.role
-                 GROUP BY r.role
-             UNION ALL
-             SELECT 'became_ready_' || participant_role, 'district',
-                    municipality_id || '/' || district_id, count(DISTINCT subject) FROM person
-                 WHERE kind = 'participant' AND to_state = 'ready' GROUP BY 1, 3)
-         SELECT metric, dimension, coalesce(key, '-') AS key, n AS count FROM counted",
-        scoped = SCOPED.replace("{period}", IN_PERIOD),
-    );
-    // Check-ins count in the scope of their match: the matches of the scope, any time.
-    let sql = sql.replace(
-        "in_scope_matches AS (SELECT NULL::uuid AS match_id),",
-        &format!(
-            "in_scope_matches AS (
-                 SELECT DISTINCT match_id FROM events
-                 WHERE ($1::text IS NULL OR chapter_id = $1) AND kind = 'match'
-                   AND ($4::text IS NULL OR municipality_id = $4)
-                   AND ($5::text IS NULL OR district_id = $5)
-                   AND (cardinality($6::text[]) = 0 OR participant_role = ANY($6))
-                   AND (cardinality($7::text[]) = 0 OR gender = ANY($7))
-                   AND ($8::int IS NULL OR birth_year >= $8)
-                   AND ($9::int IS NULL OR birth_year <= $9)
-                   AND (cardinality($10::text[]) = 0 OR referral_source = ANY($10))
-                   AND {BEFORE_END}),"
-        ),
-    );
+/// How it stays fast (1,000,000 events in well under a second, load-tests/README.md):
+/// - **One pass.** The period's events of the scope are read once and counted by
+///   everything a figure breaks down by (kind, transition, role, source, organisation,
+///   place, end reason, activity kind, free, month, wait bucket): a few hundred groups,
+///   from which every figure is summed.
+/// - **People once, without DISTINCT.** A figure that counts subjects (people matched,
+///   matches ended, activities held, invitations accepted) counts the events whose
+///   `prior_time` (migration 0051: the subject's previous event of the same kind into the
+///   same state) lies before the period: each subject's first such event in the
+///   period, exactly one per subject. Its breakdowns (role, district, month) are those
+///   of that first event, so they add up to the total.
+/// - **Check-ins** count in the scope of their match: without a place or target group
+///   every check-in of the chapter is in it (a check-in's match was made before it), so
+///   the matches of the scope are only looked up when one is given.
+///
+/// It sets planner settings for the transaction (`SET LOCAL`), so it takes one: the
+/// planner cannot tell from per-column statistics that the period falls into a few
+/// hundred groups, and would otherwise sort the period's events (to disk) instead of
+/// hashing them; JIT compilation costs more than it saves at this size.
+///
+/// Cost: one scan of the period's events (sequential, or the chapter's range of
+/// `events_chapter`); without filters no other read.
+pub async fn follow_up(tx: &mut PgConnection, q: &FollowUpQuery) -> Result<Vec<FigureRow>, StoreError> {
+    sqlx::query("SET LOCAL enable_sort = off").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL work_mem = '32MB'").execute(&mut *tx).await?;
+    let sql = FOLLOW_UP
+        .replace("{person}", &PERSON_FILTER.replace("{e}", "events"))
+        .replace("{person_m}", &PERSON_FILTER.replace("{e}", "m"));
     let mut rows: Vec<FigureRow> = bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), q)
-        .fetch_all(db)
+        .fetch_all(&mut *tx)
         .await?;
     rows.sort_by(|a, b| (&a.metric, &a.dimension, &a.key).cmp(&(&b.metric, &b.dimension, &b.key)));
     Ok(rows)
 }
 
-/// What stands at the end of the period: matches live and newcomers waiting, from the
-/// last event of each match and participant before the end.
+/// The query of [`follow_up`]; `{person}` and `{person_m}` are [`PERSON_FILTER`] on
+/// `events` and on `m`.
+const FOLLOW_UP: &str = "
+WITH months AS (
+    SELECT array_agg(m AT TIME ZONE 'Europe/Stockholm' ORDER BY m) AS starts,
+           array_agg(to_char(m, 'YYYY-MM') ORDER BY m) AS labels
+    FROM generate_series(date_trunc('month', $2 AT TIME ZONE 'Europe/Stockholm'),
+        ($3 AT TIME ZONE 'Europe/Stockholm') - interval '1 microsecond', interval '1 month') m),
+g AS MATERIALIZED (
+    SELECT kind, from_state, to_state, participant_role, referral_source, organization_id,
+           municipality_id, district_id, end_reason, activity_kind, activity_free,
+           prior_time IS NULL OR prior_time < $2 AS first,
+           CASE WHEN kind = 'participant' AND to_state = 'matched'
+                THEN width_bucket(occur_time, (SELECT starts FROM months)) END AS month,
+           CASE WHEN kind = 'participant' AND to_state = 'matched' AND waited_seconds IS NOT NULL
+                THEN width_bucket(waited_seconds, ARRAY[0, 30 * 86400 + 1, 90 * 86400 + 1,
+                     180 * 86400 + 1, 365 * 86400 + 1]::bigint[]) END AS wait_bucket,
+           count(*) AS n
+    FROM events
+    WHERE ($1::text IS NULL OR chapter_id = $1) AND occur_time >= $2 AND occur_time < $3
+      AND ((kind IN ('referral', 'participant', 'interview', 'match', 'invitation')
+            AND {person})
+        OR (kind = 'activity' AND ($4::text IS NULL OR municipality_id = $4)
+            AND ($5::text IS NULL OR district_id = $5))
+        OR (kind = 'check_in'
+            AND (($4::text IS NULL AND $5::text IS NULL AND cardinality($6::text[]) = 0
+                  AND cardinality($7::text[]) = 0 AND $8::int IS NULL AND $9::int IS NULL
+                  AND cardinality($10::text[]) = 0)
+                 OR match_id IN (
+                     SELECT m.match_id FROM events m
+                     WHERE ($1::text IS NULL OR m.chapter_id = $1) AND m.kind = 'match'
+                       AND m.occur_time < $3
+                       AND {person_m}))))
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14),
+counted (metric, dimension, key, n) AS (
+    SELECT 'referrals_received', '', '', sum(n) FROM g WHERE kind = 'referral' AND from_state = ''
+    UNION ALL
+    SELECT 'referrals_received', 'source', 'organizations/' || organization_id, sum(n)
+        FROM g WHERE kind = 'referral' AND from_state = '' GROUP BY organization_id
+    UNION ALL
+    SELECT 'recruited', '', '', sum(n) FROM g WHERE kind = 'participant' AND from_state = ''
+    UNION ALL
+    SELECT 'recruited', 'role', participant_role, sum(n) FROM g
+        WHERE kind = 'participant' AND from_state = '' GROUP BY participant_role
+    UNION ALL
+    SELECT 'recruited', 'source',
+           CASE WHEN referral_source = 'referral'
+                THEN 'organizations/' || coalesce(organization_id, '-')
+                ELSE referral_source END, sum(n)
+        FROM g WHERE kind = 'participant' AND from_state = '' GROUP BY 3
+    UNION ALL
+    SELECT 'interviewed', '', '', sum(n) FROM g WHERE kind = 'interview' AND to_state = 'recorded'
+    UNION ALL
+    SELECT 'interviewed', 'role', participant_role, sum(n) FROM g
+        WHERE kind = 'interview' AND to_state = 'recorded' GROUP BY participant_role
+    UNION ALL
+    SELECT 'approved', '', '', sum(n) FROM g
+        WHERE kind = 'participant' AND to_state = 'ready'
+          AND from_state IN ('applicant', 'interview_booked', 'needs_follow_up')
+    UNION ALL
+    SELECT 'approved', 'role', participant_role, sum(n) FROM g
+        WHERE kind = 'participant' AND to_state = 'ready'
+          AND from_state IN ('applicant', 'interview_booked', 'needs_follow_up')
+        GROUP BY participant_role
+    UNION ALL
+    SELECT 'matched', '', '', sum(n) FROM g
+        WHERE kind = 'participant' AND to_state = 'matched' AND first
+    UNION ALL
+    SELECT 'matched', 'role', participant_role, sum(n) FROM g
+        WHERE kind = 'participant' AND to_state = 'matched' AND first GROUP BY participant_role
+    UNION ALL
+    SELECT 'matched', 'district', municipality_id || '/' || district_id, sum(n) FROM g
+        WHERE kind = 'participant' AND to_state = 'matched' AND first GROUP BY 3
+    UNION ALL
+    SELECT 'newcomers_matched', '', '', sum(n) FROM g
+        WHERE kind = 'participant' AND to_state = 'matched' AND participant_role = 'newcomer' AND first
+    UNION ALL
+    SELECT 'newcomers_matched', 'month', (SELECT labels[month] FROM months), sum(n) FROM g
+        WHERE kind = 'participant' AND to_state = 'matched' AND participant_role = 'newcomer' AND first
+        GROUP BY month
+    UNION ALL
+    SELECT 'newcomers_matched', 'month', label, 0 FROM months, unnest(labels) label
+    UNION ALL
+    SELECT 'newcomers_wait', '', '', sum(n) FROM g
+        WHERE kind = 'participant' AND to_state = 'matched' AND participant_role = 'newcomer'
+          AND wait_bucket IS NOT NULL
+    UNION ALL
+    SELECT 'newcomers_wait', 'days',
+           (ARRAY['0-30', '31-90', '91-180', '181-365', '366-'])[wait_bucket], sum(n)
+        FROM g
+        WHERE kind = 'participant' AND to_state = 'matched' AND participant_role = 'newcomer'
+          AND wait_bucket IS NOT NULL
+        GROUP BY wait_bucket
+    UNION ALL
+    SELECT 'matches_ended', '', '', sum(n) FROM g WHERE kind = 'match' AND to_state = 'ended' AND first
+    UNION ALL
+    SELECT 'matches_ended', 'end_reason', coalesce(end_reason, '-'), sum(n)
+        FROM g WHERE kind = 'match' AND to_state = 'ended' AND first GROUP BY 3
+    UNION ALL
+    SELECT 'check_ins', '', '', sum(n) FROM g WHERE kind = 'check_in'
+    UNION ALL
+    SELECT 'check_ins', 'answer', to_state, sum(n) FROM g WHERE kind = 'check_in' GROUP BY to_state
+    UNION ALL
+    SELECT 'activities_held', '', '', sum(n) FROM g
+        WHERE kind = 'activity' AND to_state = 'completed' AND first
+    UNION ALL
+    SELECT 'activities_held', 'kind', activity_kind, sum(n) FROM g
+        WHERE kind = 'activity' AND to_state = 'completed' AND first GROUP BY activity_kind
+    UNION ALL
+    SELECT 'activities_held', 'free',
+           CASE WHEN activity_free THEN 'free' WHEN NOT activity_free THEN 'not_free'
+                ELSE '-' END, sum(n)
+        FROM g WHERE kind = 'activity' AND to_state = 'completed' AND first GROUP BY 3
+    UNION ALL
+    SELECT 'invitations_sent', '', '', sum(n) FROM g WHERE kind = 'invitation' AND from_state = ''
+    UNION ALL
+    SELECT 'invitations_accepted', '', '', sum(n) FROM g
+        WHERE kind = 'invitation' AND to_state = 'yes' AND first
+    UNION ALL
+    SELECT 'invitations_waitlisted', '', '', sum(n) FROM g
+        WHERE kind = 'invitation' AND to_state = 'waitlisted' AND first
+    UNION ALL
+    SELECT 'became_ready_' || r.role, '', '', sum(n)
+        FROM (VALUES ('newcomer'), ('established_resident')) r (role)
+        LEFT JOIN g ON kind = 'participant' AND to_state = 'ready' AND first
+             AND participant_role = r.role
+        GROUP BY r.role
+    UNION ALL
+    SELECT 'became_ready_' || participant_role, 'district',
+           municipality_id || '/' || district_id, sum(n) FROM g
+        WHERE kind = 'participant' AND to_state = 'ready' AND first GROUP BY 1, 3)
+SELECT metric, dimension, coalesce(key, '-') AS key, coalesce(n, 0)::bigint AS count FROM counted";
+
+/// Matches made in the period (each counted once, at the first acceptance in it) in the
+/// target group and place of their newcomer, and how many of them met within 35 days
+/// (a check-in answered `met` by then).
+///
+/// Cost: the period's acceptances by `events_report_state`, and one probe of
+/// `events_match` per match made.
+pub async fn matches_made<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Vec<FigureRow>, StoreError> {
+    let sql = format!(
+        "WITH made AS (
+             SELECT match_id, occur_time FROM events
+             WHERE ($1::text IS NULL OR chapter_id = $1) AND kind = 'match'
+               AND to_state = 'accepted' AND occur_time >= $2 AND occur_time < $3
+               AND (prior_time IS NULL OR prior_time < $2) AND {person}),
+         met AS (
+             SELECT EXISTS (SELECT 1 FROM events c
+                     WHERE c.match_id = made.match_id AND c.kind = 'check_in'
+                       AND c.to_state = 'met'
+                       AND c.occur_time <= made.occur_time + interval '35 days') AS met
+             FROM made)
+         SELECT 'matches_made' AS metric, '' AS dimension, '' AS key, count(*) AS count FROM met
+         UNION ALL
+         SELECT 'matches_made', 'met_within_35_days', CASE WHEN met THEN 'yes' ELSE 'no' END,
+                count(*)
+             FROM met GROUP BY 3",
+        person = PERSON_FILTER.replace("{e}", "events"),
+    );
+    Ok(bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), q)
+        .fetch_all(db)
+        .await?)
+}
+
+/// What stands at the end of the period: matches live and newcomers waiting, counted in
+/// the place and target group of the event that put them in that state. A subject
+/// counts when its last event before the end put it there: the spans of
+/// `report_state_spans` (migration 0051) that cover the end.
+///
+/// Cost: the chapter's spans that end after the period's end (index
+/// `report_state_spans_end`): those still lasting and those ended since.
 pub async fn at_end<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Vec<FigureRow>, StoreError> {
     let sql = format!(
-        "WITH {scoped},
-         last_state AS (
-             SELECT DISTINCT ON (subject) subject, kind, to_state, participant_role,
-                    municipality_id, district_id
-             FROM person WHERE kind IN ('participant', 'match')
-             ORDER BY subject, occur_time DESC, id DESC),
+        "WITH last_state AS (
+             SELECT kind, state, participant_role, municipality_id, district_id
+             FROM report_state_spans s
+             WHERE ($1::text IS NULL OR chapter_id = $1) AND end_time >= $3
+               AND start_time < $3 AND {person}),
          counted (metric, dimension, key, n) AS (
              SELECT 'matches_live_at_end', '', '', count(*) FROM last_state
-                 WHERE kind = 'match' AND to_state IN ('accepted', 'active')
+                 WHERE kind = 'match'
              UNION ALL
              SELECT 'newcomers_waiting_at_end', '', '', count(*) FROM last_state
-                 WHERE kind = 'participant' AND to_state = 'ready'
-                   AND participant_role = 'newcomer'
+                 WHERE kind = 'participant' AND participant_role = 'newcomer'
              UNION ALL
              SELECT 'newcomers_waiting_at_end', 'district', municipality_id || '/' || district_id,
                     count(*) FROM last_state
-                 WHERE kind = 'participant' AND to_state = 'ready'
-                   AND participant_role = 'newcomer' GROUP BY 3)
+                 WHERE kind = 'participant' AND participant_role = 'newcomer' GROUP BY 3)
          SELECT metric, dimension, coalesce(key, '-') AS key, n AS count FROM counted",
-        scoped = SCOPED.replace("{period}", BEFORE_END),
+        person = PERSON_FILTER.replace("{e}", "s"),
     );
     let mut rows: Vec<FigureRow> = bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), q)
         .fetch_all(db)
@@ -301,6 +330,8 @@ pub async fn at_end<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Ve
 
 /// The median and 90th percentile wait from ready to matched of the newcomers matched
 /// in the period (a newcomer matched twice counts twice).
+///
+/// Cost: the period's events into `matched` (index `events_report_state`).
 pub async fn waits<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<WaitStats, StoreError> {
     let sql = format!(
         "WITH {scoped}
@@ -310,7 +341,7 @@ pub async fn waits<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Wai
          FROM person
          WHERE kind = 'participant' AND to_state = 'matched' AND participant_role = 'newcomer'
            AND waited_seconds IS NOT NULL",
-        scoped = SCOPED.replace("{period}", IN_PERIOD),
+        scoped = SCOPED.replace("{person}", &PERSON_FILTER.replace("{e}", "e")),
     );
     Ok(bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)), q)
         .fetch_one(db)

@@ -273,9 +273,19 @@ pub async fn compute(kit: &Kit, request: &Request) -> ApiResult<pb::FollowUpRepo
     let q = &request.query;
     let name = request.chapter_name.as_str();
     let mut counts: BTreeMap<Key, i64> = BTreeMap::new();
-    let rows = store::follow_up(pool, q).await.named(name)?;
-    let at_end = store::at_end(pool, q).await.named(name)?;
-    for r in rows.into_iter().chain(at_end) {
+    // The parts are independent reads: run side by side, each on its own connection.
+    let period = async {
+        let mut tx = kit.store().begin().await?;
+        store::follow_up(&mut tx, q).await
+    };
+    let (rows, made, at_end, waits) = tokio::try_join!(
+        period,
+        store::matches_made(pool, q),
+        store::at_end(pool, q),
+        store::waits(pool, q)
+    )
+    .named(name)?;
+    for r in rows.into_iter().chain(made).chain(at_end) {
         *counts.entry(key(&r.metric, &r.dimension, &r.key)).or_default() += r.count;
     }
     let labels = store::labels(pool, q.chapter.as_deref()).await.named(name)?;
@@ -353,7 +363,6 @@ pub async fn compute(kit: &Kit, request: &Request) -> ApiResult<pb::FollowUpRepo
             .find(|((k, _), _)| k.metric == metric && k.dimension.is_empty())
             .map_or((0, false), |((_, n), h)| (*n, *h))
     };
-    let waits = store::waits(pool, q).await.named(name)?;
     let small = |n: i64| request.suppress && n < suppression::THRESHOLD;
     let stat = |value: Option<f64>, over: i64| pb::Statistic {
         statistic: if small(over) {
