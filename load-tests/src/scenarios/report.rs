@@ -35,6 +35,7 @@ use kompis_proto::v1::*;
 
 use super::connection::{Connections, bearer};
 use crate::cli::Args;
+use crate::token::Bearer;
 
 /// 2025-01-01 00:00 in Stockholm (UTC+1), the period's start, in Unix seconds.
 const YEAR_START: i64 = 1_735_686_000;
@@ -112,7 +113,7 @@ pub async fn run(args: &Args) -> anyhow::Result<String> {
         args.chapter
     );
     let mut client = ReportServiceClient::new(connections.channel(0));
-    let mut report = async |bearer, request: GetFollowUpReportRequest| -> anyhow::Result<f64> {
+    let mut report = async |bearer: &Bearer, request: GetFollowUpReportRequest| -> anyhow::Result<f64> {
         let started = Instant::now();
         let answer = client
             .get_follow_up_report(connections.request(bearer, request))

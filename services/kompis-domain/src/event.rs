@@ -21,10 +21,14 @@ text_enum! {
         CheckIn => "check_in",
         /// A group activity.
         Activity => "activity",
-        /// An invitation to an activity, and the invitee's answer and attendance.
+        /// An invitation to an activity, and the invitee's answer.
         Invitation => "invitation",
         /// A matching round: started, computed (or failed) and committed.
         MatchingRound => "matching_round",
+        /// An invitee's attendance at an activity, recorded or corrected.
+        Attendance => "attendance",
+        /// A pair signed up together starting or ceasing to have both attended.
+        PairAttendance => "pair_attendance",
     }
 }
 

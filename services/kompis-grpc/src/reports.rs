@@ -52,6 +52,8 @@ const KINDS: EnumTable<pb::EventKind, EventKind> = EnumTable::new(
         (pb::EventKind::Activity, EventKind::Activity),
         (pb::EventKind::Invitation, EventKind::Invitation),
         (pb::EventKind::MatchingRound, EventKind::MatchingRound),
+        (pb::EventKind::Attendance, EventKind::Attendance),
+        (pb::EventKind::PairAttendance, EventKind::PairAttendance),
     ],
 );
 
@@ -110,6 +112,8 @@ fn transition(event: &Event) -> Result<Option<pb::event::Transition>, StoreError
         EventKind::CheckIn => return Ok(None),
         // A round's steps are read on the round itself (GetMatchingRound).
         EventKind::MatchingRound => return Ok(None),
+        // Attendance is not a state of the contract's transitions: the kind says it.
+        EventKind::Attendance | EventKind::PairAttendance => return Ok(None),
     }))
 }
 

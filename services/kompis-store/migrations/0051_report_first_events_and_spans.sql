@@ -125,6 +125,17 @@ CREATE TRIGGER events_state_spans AFTER INSERT ON events
     FOR EACH ROW WHEN (NEW.kind IN ('participant', 'match'))
     EXECUTE FUNCTION events_keep_state_spans();
 
--- The follow-up's events of one kind into one state in a period (the matches made, the
--- waits of the newcomers matched), without reading the period's other events.
-CREATE INDEX events_report_state ON events (chapter_id, kind, to_state, occur_time);
+-- The follow-up's events of one kind into one state in a period, read from the index
+-- alone (the table is append-only, so its pages are soon all-visible): the matches made
+-- with their newcomer's attributes, the check-ins answered `met`, and the waits of the
+-- newcomers matched.
+CREATE INDEX events_report_made ON events (chapter_id, occur_time)
+    INCLUDE (match_id, prior_time, participant_role, gender, birth_year, referral_source,
+             municipality_id, district_id)
+    WHERE kind = 'match' AND to_state = 'accepted';
+CREATE INDEX events_report_met ON events (chapter_id, occur_time) INCLUDE (match_id)
+    WHERE kind = 'check_in' AND to_state = 'met';
+CREATE INDEX events_report_matched ON events (chapter_id, occur_time)
+    INCLUDE (waited_seconds, participant_role, gender, birth_year, referral_source,
+             municipality_id, district_id)
+    WHERE kind = 'participant' AND to_state = 'matched';

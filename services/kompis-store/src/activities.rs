@@ -1008,6 +1008,7 @@ pub async fn record_attendance(
     if !unknown.is_empty() {
         return Ok(Recorded::Unknown(unknown));
     }
+    let before = attendance_of(&mut *tx, id).await?;
     sqlx::query(
         "UPDATE invitations i SET attendance = g.attendance, update_time = $3
          FROM UNNEST($1::uuid[], $2::text[]) AS g (id, attendance) WHERE i.id = g.id",
@@ -1017,6 +1018,8 @@ pub async fn record_attendance(
     .bind(at)
     .execute(&mut *tx)
     .await?;
+    let after = attendance_of(&mut *tx, id).await?;
+    attendance_events(tx, chapter, id, &before, &after, actor, at).await?;
     sqlx::query(
         "UPDATE activities SET state = 'completed', guest_count = $2, update_time = $3 WHERE id = $1",
     )
@@ -1037,6 +1040,94 @@ pub async fn record_attendance(
     )
     .await?;
     Ok(Recorded::Done(Box::new(activity)))
+}
+
+/// An activity's invitations with their attendance and pair, by id.
+async fn attendance_of(
+    tx: &mut PgConnection,
+    activity: Uuid,
+) -> Result<std::collections::BTreeMap<Uuid, (String, Option<Uuid>)>, StoreError> {
+    let rows: Vec<(Uuid, String, Option<Uuid>)> =
+        sqlx::query_as("SELECT id, attendance, pair_id FROM invitations WHERE activity_id = $1")
+            .bind(activity)
+            .fetch_all(&mut *tx)
+            .await?;
+    Ok(rows.into_iter().map(|(id, a, pair)| (id, (a, pair))).collect())
+}
+
+/// The event log's record of an attendance change: an [`EventKind::Attendance`] event
+/// per invitee whose attendance changed, and an [`EventKind::PairAttendance`] event per
+/// pair that starts or ceases to have both attended.
+async fn attendance_events(
+    tx: &mut PgConnection,
+    chapter: &str,
+    activity: Uuid,
+    before: &std::collections::BTreeMap<Uuid, (String, Option<Uuid>)>,
+    after: &std::collections::BTreeMap<Uuid, (String, Option<Uuid>)>,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let stored = |s: &str| -> Result<&'static str, StoreError> {
+        s.parse::<Attendance>()
+            .map(|a| a.as_str())
+            .map_err(|_| StoreError::corrupt("attendance", s))
+    };
+    let mut changes = Vec::new();
+    for (invitation, (now, _)) in after {
+        let was = before.get(invitation).map_or("unknown", |(a, _)| a.as_str());
+        if was != now {
+            changes.push(InvitationChange {
+                invitation: *invitation,
+                from: stored(was)?,
+                to: stored(now)?,
+            });
+        }
+    }
+    events::append_attendance_changes(&mut *tx, &changes, actor, at).await?;
+    // A pair attended together when both of its invitations are `attended`.
+    let together = |seen: &std::collections::BTreeMap<Uuid, (String, Option<Uuid>)>| {
+        let mut pairs: std::collections::BTreeMap<Uuid, (usize, usize)> = Default::default();
+        for (a, pair) in seen.values() {
+            if let Some(pair) = pair {
+                let e = pairs.entry(*pair).or_default();
+                e.0 += 1;
+                e.1 += usize::from(a == Attendance::Attended.as_str());
+            }
+        }
+        pairs
+            .into_iter()
+            .map(|(pair, (n, attended))| (pair, n == 2 && attended == 2))
+            .collect::<std::collections::BTreeMap<Uuid, bool>>()
+    };
+    let (was, now) = (together(before), together(after));
+    let activity = get(&mut *tx, chapter, activity).await?;
+    for (pair, &both) in &now {
+        let had = was.get(pair).copied().unwrap_or(false);
+        if both == had {
+            continue;
+        }
+        let (from, to) = if both {
+            ("not_attended", "attended")
+        } else {
+            ("attended", "not_attended")
+        };
+        events::append(
+            &mut *tx,
+            &NewEvent {
+                chapter_id: &activity.chapter_id,
+                subject: &format!("{}/pairs/{pair}", activity.name()),
+                kind: EventKind::PairAttendance,
+                actor,
+                occur_time: at,
+                from_state: from,
+                to_state: to,
+                reason: "",
+                attributes: activity.attributes(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The durable reminder timer: for every planned activity whose reminder is due at

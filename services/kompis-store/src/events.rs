@@ -376,6 +376,28 @@ pub async fn append_invitation_changes<'c>(
     actor: &str,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
+    append_invitation_events(db, EventKind::Invitation, changes, actor, at).await
+}
+
+/// Appends one [`EventKind::Attendance`] event per change of an invitee's attendance
+/// (`from` and `to` are `invitations.attendance` values), with the same attributes as
+/// [`append_invitation_changes`], in one statement.
+pub async fn append_attendance_changes<'c>(
+    db: impl PgExecutor<'c>,
+    changes: &[InvitationChange],
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    append_invitation_events(db, EventKind::Attendance, changes, actor, at).await
+}
+
+async fn append_invitation_events<'c>(
+    db: impl PgExecutor<'c>,
+    kind: EventKind,
+    changes: &[InvitationChange],
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -416,7 +438,7 @@ pub async fn append_invitation_changes<'c>(
     .bind(&invitations)
     .bind(&from)
     .bind(&to)
-    .bind(EventKind::Invitation.as_str())
+    .bind(kind.as_str())
     .bind(actor)
     .bind(at)
     .execute(db)

@@ -9,6 +9,19 @@
 //! (role, gender, birth year, referral source, municipality, district). A match counts
 //! in the target group and place of its newcomer; a check-in in those of its match;
 //! activities only by place.
+//!
+//! **Exact, and fast over millions of events** (load-tests/README.md, "The follow-up
+//! report"). No figure is pre-aggregated: a target group is any combination of role,
+//! gender, birth years, source and place, which no rollup by day could hold in fewer
+//! rows than the events themselves. Instead the report reads the period's events once
+//! ([`follow_up`], counted by everything a figure breaks down by), reads the subsets it
+//! needs apart from the indexes alone ([`matches_made`], [`waits`]), and takes the states
+//! at the end from spans kept beside the log ([`at_end`]); the service runs the four side
+//! by side. Two things written with each event by triggers (migration 0051) make that
+//! possible without DISTINCT or a scan of the whole history: the time of the subject's
+//! previous event into the same state (`events.prior_time`), and the spans a participant
+//! was ready or a match live (`report_state_spans`). Both are built from the event log's
+//! own structured attributes, so they survive erasure as the log does.
 
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
@@ -105,6 +118,10 @@ const SCOPED: &str = "
 ///   same state) lies before the period: each subject's first such event in the
 ///   period, exactly one per subject. Its breakdowns (role, district, month) are those
 ///   of that first event, so they add up to the total.
+/// - **Attendance** is counted net: the events into `attended` less those out of it
+///   (corrections), for invitees (`attendance`, by their place and target group) and
+///   for pairs who signed up together and both came (`pair_attendance`, by the
+///   activity's place).
 /// - **Check-ins** count in the scope of their match: without a place or target group
 ///   every check-in of the chapter is in it (a check-in's match was made before it), so
 ///   the matches of the scope are only looked up when one is given.
@@ -112,14 +129,22 @@ const SCOPED: &str = "
 /// It sets planner settings for the transaction (`SET LOCAL`), so it takes one: the
 /// planner cannot tell from per-column statistics that the period falls into a few
 /// hundred groups, and would otherwise sort the period's events (to disk) instead of
-/// hashing them; JIT compilation costs more than it saves at this size.
+/// hashing them, and would not let parallel workers hash parts of the period (their
+/// partial counts are a few hundred rows each, not the hundreds of thousands it
+/// expects: `parallel_tuple_cost` 0); JIT compilation costs more than it saves here.
 ///
 /// Cost: one scan of the period's events (sequential, or the chapter's range of
 /// `events_chapter`); without filters no other read.
 pub async fn follow_up(tx: &mut PgConnection, q: &FollowUpQuery) -> Result<Vec<FigureRow>, StoreError> {
-    sqlx::query("SET LOCAL enable_sort = off").execute(&mut *tx).await?;
-    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
-    sqlx::query("SET LOCAL work_mem = '32MB'").execute(&mut *tx).await?;
+    for setting in [
+        "SET LOCAL enable_sort = off",
+        "SET LOCAL enable_gathermerge = off",
+        "SET LOCAL parallel_tuple_cost = 0",
+        "SET LOCAL jit = off",
+        "SET LOCAL work_mem = '32MB'",
+    ] {
+        sqlx::query(setting).execute(&mut *tx).await?;
+    }
     let sql = FOLLOW_UP
         .replace("{person}", &PERSON_FILTER.replace("{e}", "events"))
         .replace("{person_m}", &PERSON_FILTER.replace("{e}", "m"));
@@ -150,9 +175,9 @@ g AS MATERIALIZED (
            count(*) AS n
     FROM events
     WHERE ($1::text IS NULL OR chapter_id = $1) AND occur_time >= $2 AND occur_time < $3
-      AND ((kind IN ('referral', 'participant', 'interview', 'match', 'invitation')
+      AND ((kind IN ('referral', 'participant', 'interview', 'match', 'invitation', 'attendance')
             AND {person})
-        OR (kind = 'activity' AND ($4::text IS NULL OR municipality_id = $4)
+        OR (kind IN ('activity', 'pair_attendance') AND ($4::text IS NULL OR municipality_id = $4)
             AND ($5::text IS NULL OR district_id = $5))
         OR (kind = 'check_in'
             AND (($4::text IS NULL AND $5::text IS NULL AND cardinality($6::text[]) = 0
@@ -252,6 +277,16 @@ counted (metric, dimension, key, n) AS (
     SELECT 'invitations_waitlisted', '', '', sum(n) FROM g
         WHERE kind = 'invitation' AND to_state = 'waitlisted' AND first
     UNION ALL
+    SELECT 'attended', '', '',
+           coalesce(sum(n) FILTER (WHERE to_state = 'attended'), 0)
+           - coalesce(sum(n) FILTER (WHERE from_state = 'attended'), 0)
+        FROM g WHERE kind = 'attendance'
+    UNION ALL
+    SELECT 'pairs_attended_together', '', '',
+           coalesce(sum(n) FILTER (WHERE to_state = 'attended'), 0)
+           - coalesce(sum(n) FILTER (WHERE from_state = 'attended'), 0)
+        FROM g WHERE kind = 'pair_attendance'
+    UNION ALL
     SELECT 'became_ready_' || r.role, '', '', sum(n)
         FROM (VALUES ('newcomer'), ('established_resident')) r (role)
         LEFT JOIN g ON kind = 'participant' AND to_state = 'ready' AND first
@@ -267,8 +302,9 @@ SELECT metric, dimension, coalesce(key, '-') AS key, coalesce(n, 0)::bigint AS c
 /// target group and place of their newcomer, and how many of them met within 35 days
 /// (a check-in answered `met` by then).
 ///
-/// Cost: the period's acceptances by `events_report_state`, and one probe of
-/// `events_match` per match made.
+/// Cost: the period's acceptances (`events_report_made`) and the check-ins answered
+/// `met` until 35 days after it (`events_report_met`), from the indexes alone, joined
+/// by hashing.
 pub async fn matches_made<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Vec<FigureRow>, StoreError> {
     let sql = format!(
         "WITH made AS (
@@ -276,12 +312,14 @@ pub async fn matches_made<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Res
              WHERE ($1::text IS NULL OR chapter_id = $1) AND kind = 'match'
                AND to_state = 'accepted' AND occur_time >= $2 AND occur_time < $3
                AND (prior_time IS NULL OR prior_time < $2) AND {person}),
+         met_in_time AS (
+             SELECT DISTINCT made.match_id FROM made
+             JOIN events c ON c.match_id = made.match_id
+             WHERE ($1::text IS NULL OR c.chapter_id = $1) AND c.kind = 'check_in'
+               AND c.to_state = 'met' AND c.occur_time < $3 + interval '35 days'
+               AND c.occur_time <= made.occur_time + interval '35 days'),
          met AS (
-             SELECT EXISTS (SELECT 1 FROM events c
-                     WHERE c.match_id = made.match_id AND c.kind = 'check_in'
-                       AND c.to_state = 'met'
-                       AND c.occur_time <= made.occur_time + interval '35 days') AS met
-             FROM made)
+             SELECT made.match_id IN (SELECT match_id FROM met_in_time) AS met FROM made)
          SELECT 'matches_made' AS metric, '' AS dimension, '' AS key, count(*) AS count FROM met
          UNION ALL
          SELECT 'matches_made', 'met_within_35_days', CASE WHEN met THEN 'yes' ELSE 'no' END,
@@ -331,7 +369,7 @@ pub async fn at_end<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Ve
 /// The median and 90th percentile wait from ready to matched of the newcomers matched
 /// in the period (a newcomer matched twice counts twice).
 ///
-/// Cost: the period's events into `matched` (index `events_report_state`).
+/// Cost: the period's events into `matched`, from the index `events_report_matched`.
 pub async fn waits<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<WaitStats, StoreError> {
     let sql = format!(
         "WITH {scoped}

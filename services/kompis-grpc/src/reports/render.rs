@@ -323,7 +323,7 @@ pub fn html(report: &pb::FollowUpReport, heading: &Heading, lang: Lang) -> Strin
     let cell_text = |c: Option<&pb::Cell>| {
         value_of(c).map_or(t(lang, "undertryckt", "suppressed").to_owned(), |n| n.to_string())
     };
-    let rows: [(&str, &str, &str); 12] = [
+    let rows: [(&str, &str, &str); 14] = [
         (
             "referrals_received",
             "Hänvisningar mottagna",
@@ -348,6 +348,12 @@ pub fn html(report: &pb::FollowUpReport, heading: &Heading, lang: Lang) -> Strin
         ),
         ("activities_held", "Aktiviteter genomförda", "Activities held"),
         ("invitations_sent", "Inbjudningar skickade", "Invitations sent"),
+        ("attended", "Deltagare på aktiviteter", "Attended activities"),
+        (
+            "pairs_attended_together",
+            "Kompispar som deltog tillsammans",
+            "Pairs who attended together",
+        ),
     ];
     let lang_code = t(lang, "sv", "en");
     let mut page = format!(

@@ -20,7 +20,7 @@ use crate::support::{self, TestApp, bad_fields, reason};
 /// `n` newcomers each matched with their own established resident in a match in
 /// `state` (`proposed`, `accepted`, `active` or `ended`), made in two statements as
 /// proposals and acceptances would leave them. Returns (newcomer, resident) ids.
-async fn matched_pairs(app: &TestApp, n: i64, state: &str) -> Vec<(Uuid, Uuid)> {
+pub(crate) async fn matched_pairs(app: &TestApp, n: i64, state: &str) -> Vec<(Uuid, Uuid)> {
     let live = matches!(state, "accepted" | "active");
     let pairs: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "WITH n AS (SELECT g, gen_random_uuid() AS newcomer, gen_random_uuid() AS resident
@@ -78,7 +78,7 @@ async fn matched_pairs(app: &TestApp, n: i64, state: &str) -> Vec<(Uuid, Uuid)> 
 }
 
 /// A walk a week ahead with `capacity` seats that pairs sign up for together.
-async fn plan_pair_walk(app: &TestApp, capacity: i32) -> Activity {
+pub(crate) async fn plan_pair_walk(app: &TestApp, capacity: i32) -> Activity {
     let mut activity = walk(
         time::OffsetDateTime::now_utc() + time::Duration::days(7),
         capacity,
@@ -95,7 +95,7 @@ fn invitation_of(sent: &[Invitation], participant: Uuid) -> &Invitation {
 }
 
 /// `participant` answers YES together with their buddy.
-async fn sign_up_pair(
+pub(crate) async fn sign_up_pair(
     app: &TestApp,
     participant: Uuid,
     invitation: &str,

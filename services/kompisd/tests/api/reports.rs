@@ -19,6 +19,7 @@ use crate::fixtures::participants::{
     ALBY, CHAPTER, book, buddy_app, consent, get, record, register, request_id, resident, speaks,
 };
 use crate::fixtures::referrals::{FOLK_HIGH_SCHOOL, SFI, create, learner, referrals, reports};
+use crate::pairs::{matched_pairs, plan_pair_walk, sign_up_pair};
 use crate::support::{self, TestApp, bad_fields};
 
 const FITTJA: &str = "municipalities/botkyrka/districts/fittja";
@@ -446,6 +447,7 @@ fn expected_year() -> BTreeMap<String, i64> {
         ("invitations_sent//", 3),
         ("invitations_accepted//", 2),
         ("invitations_waitlisted//", 1),
+        ("attended//", 2),
         ("became_ready_newcomer//", 6),
         (
             "became_ready_newcomer/district/municipalities/botkyrka/districts/alby",
@@ -939,5 +941,93 @@ async fn the_shortage_report_shows_waiting_newcomers_against_free_places_by_dist
         viewer.code(),
         Code::PermissionDenied,
         "partner viewers read it suppressed in the follow-up"
+    );
+}
+
+/// Records who came to the activity, as the coordinator does after it.
+async fn record_attendance(app: &TestApp, activity: &str, records: &[(&Invitation, Attendance)]) {
+    activities::coordinator(app)
+        .record_attendance(RecordAttendanceRequest {
+            activity: activity.into(),
+            records: records
+                .iter()
+                .map(|(i, a)| AttendanceRecord {
+                    invitation: i.name.clone(),
+                    attendance: *a as i32,
+                })
+                .collect(),
+            guest_count: 0,
+            request_id: request_id(),
+        })
+        .await
+        .expect("the attendance is recorded");
+}
+
+#[tokio::test]
+async fn attendance_and_pairs_attending_together_are_counted_from_the_event_log() {
+    let now = OffsetDateTime::now_utc();
+    let app = support::spawn_app_with_clock(now).await;
+    // Six buddy pairs sign up together for a walk.
+    let pairs = matched_pairs(&app, 6, "accepted").await;
+    let walk = plan_pair_walk(&app, 20).await;
+    let people: Vec<Uuid> = pairs.iter().flat_map(|(n, r)| [*n, *r]).collect();
+    activities::invite(&app, &walk.name, &people).await;
+    let sent = invitations(&app, &walk.name, Rsvp::Unspecified).await;
+    let of = |p: Uuid| sent.iter().find(|i| activities::invitee(i) == p).unwrap();
+    for (newcomer, _) in &pairs {
+        sign_up_pair(&app, *newcomer, &of(*newcomer).name).await.unwrap();
+    }
+    app.clock().advance(Duration::days(8));
+    // Pairs 1-4 come together; pair 5's newcomer comes alone; pair 6 stays away.
+    let mut records = Vec::new();
+    for (i, (newcomer, resident)) in pairs.iter().enumerate() {
+        let (n, r) = match i {
+            0..4 => (Attendance::Attended, Attendance::Attended),
+            4 => (Attendance::Attended, Attendance::Absent),
+            _ => (Attendance::Absent, Attendance::Absent),
+        };
+        records.push((of(*newcomer), n));
+        records.push((of(*resident), r));
+    }
+    record_attendance(&app, &walk.name, &records).await;
+    let request = GetFollowUpReportRequest {
+        chapter: CHAPTER.into(),
+        start_time: ts(now - Duration::days(1)),
+        end_time: ts(now + Duration::days(30)),
+        ..Default::default()
+    };
+    let first = nonzero(
+        &follow_up(&app, &app.coordinator("botkyrka"), request.clone())
+            .await
+            .unwrap(),
+    );
+
+    // A correction: pair 4's resident did not come after all.
+    record_attendance(&app, &walk.name, &[(of(pairs[3].1), Attendance::Absent)]).await;
+    let corrected = follow_up(&app, &app.coordinator("botkyrka"), request.clone())
+        .await
+        .unwrap();
+    let viewed = by_key(
+        &follow_up(&app, &app.partner_viewer("botkyrka"), request)
+            .await
+            .unwrap(),
+    );
+
+    assert_eq!(
+        (first["attended//"], first["pairs_attended_together//"]),
+        (9, 4)
+    );
+    let corrected = nonzero(&corrected);
+    assert_eq!(
+        (
+            corrected["attended//"],
+            corrected["pairs_attended_together//"]
+        ),
+        (8, 3)
+    );
+    assert_eq!(viewed["attended//"], Some(8));
+    assert_eq!(
+        viewed["pairs_attended_together//"], None,
+        "3 pairs are under 5: suppressed for partner viewers"
     );
 }
