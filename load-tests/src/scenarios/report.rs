@@ -51,7 +51,11 @@ pub async fn run(args: &Args) -> anyhow::Result<String> {
     let admin = bearer(args.admin_token.as_ref(), "--admin-token")?;
     let coordinator = bearer(args.coordinator_token.as_ref(), "--coordinator-token")?;
     anyhow::ensure!(
-        !args.chapter.is_empty() && args.chapter.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+        !args.chapter.is_empty()
+            && args
+                .chapter
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-'),
         "--chapter must be a slug"
     );
     anyhow::ensure!(args.report_runs > 0, "--report-runs must be at least 1");
@@ -164,7 +168,10 @@ pub async fn run(args: &Args) -> anyhow::Result<String> {
         args.report_runs
     ));
     out.push_str(&all.line("every chapter (administrator)", &format!("{in_year} events")));
-    out.push_str(&one.line(&format!("chapter {}", args.chapter), &format!("{in_chapter} events")));
+    out.push_str(&one.line(
+        &format!("chapter {}", args.chapter),
+        &format!("{in_chapter} events"),
+    ));
     out.push_str(&format!(
         "  chapter {}, women aged 25-64: GetFollowUpReport {:.0} / {:.0}\n",
         args.chapter,
@@ -235,7 +242,17 @@ fn cpu_seconds() -> anyhow::Result<f64> {
 /// The statement's time as psql's `\timing` reports it, in ms.
 fn timed_sql(database: &str, sql: &str) -> anyhow::Result<f64> {
     let out = Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", database, "-c", "\\timing on", "-c", sql])
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            database,
+            "-c",
+            "\\timing on",
+            "-c",
+            sql,
+        ])
         .output()
         .context("running psql (Debian: postgresql-client)")?;
     anyhow::ensure!(

@@ -305,7 +305,10 @@ SELECT metric, dimension, coalesce(key, '-') AS key, coalesce(n, 0)::bigint AS c
 /// Cost: the period's acceptances (`events_report_made`) and the check-ins answered
 /// `met` until 35 days after it (`events_report_met`), from the indexes alone, joined
 /// by hashing.
-pub async fn matches_made<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Vec<FigureRow>, StoreError> {
+pub async fn matches_made<'c>(
+    db: impl PgExecutor<'c>,
+    q: &FollowUpQuery,
+) -> Result<Vec<FigureRow>, StoreError> {
     let sql = format!(
         "WITH made AS (
              SELECT match_id, occur_time FROM events

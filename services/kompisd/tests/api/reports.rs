@@ -1013,16 +1013,10 @@ async fn attendance_and_pairs_attending_together_are_counted_from_the_event_log(
             .unwrap(),
     );
 
-    assert_eq!(
-        (first["attended//"], first["pairs_attended_together//"]),
-        (9, 4)
-    );
+    assert_eq!((first["attended//"], first["pairs_attended_together//"]), (9, 4));
     let corrected = nonzero(&corrected);
     assert_eq!(
-        (
-            corrected["attended//"],
-            corrected["pairs_attended_together//"]
-        ),
+        (corrected["attended//"], corrected["pairs_attended_together//"]),
         (8, 3)
     );
     assert_eq!(viewed["attended//"], Some(8));
