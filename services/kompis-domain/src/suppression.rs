@@ -29,8 +29,9 @@ pub struct Equation {
     pub parts: Vec<usize>,
 }
 
-/// Which of `counts` must be suppressed so that none under [`THRESHOLD`] is shown and no
-/// suppressed cell can be recovered from a single equation. `exempt` cells (counts of
+/// Which of `counts` must be suppressed so that none under [`THRESHOLD`] is shown, no
+/// suppressed cell can be recovered from a single equation, and no shown total minus
+/// its shown parts leaves less than [`THRESHOLD`]. `exempt` cells (counts of
 /// things, not people) are never suppressed and never chosen as a secondary.
 ///
 /// # Examples
@@ -54,7 +55,15 @@ pub fn suppress(counts: &[i64], exempt: &[bool], equations: &[Equation]) -> Vec<
         let mut changed = false;
         for eq in equations {
             let cells = std::iter::once(eq.total).chain(eq.parts.iter().copied());
-            if cells.clone().filter(|&c| hidden[c]).count() != 1 {
+            let lone = cells.clone().filter(|&c| hidden[c]).count() == 1;
+            // A shown total minus its shown parts is the sum of the suppressed parts:
+            // under the threshold, it tells that those few people exist (or that none
+            // do), which is what suppressing them was to hide.
+            let hidden_parts: Vec<usize> = eq.parts.iter().copied().filter(|&c| hidden[c]).collect();
+            let small_remainder = !hidden[eq.total]
+                && !hidden_parts.is_empty()
+                && hidden_parts.iter().map(|&c| counts[c]).sum::<i64>() < THRESHOLD;
+            if !lone && !small_remainder {
                 continue;
             }
             // The smallest shown part (ties by position), else the total.
@@ -139,6 +148,20 @@ mod tests {
         let hidden = suppress(&counts, &[false; 6], &equations);
         assert_eq!(hidden, [false, true, true, false, false, true]);
         assert!(!recoverable(&hidden, &equations));
+    }
+
+    #[test]
+    fn suppressed_parts_adding_up_to_under_five_take_another_part_with_them() {
+        // 20 = 18 + 2 + 0: two suppressed cells, but 20 - 18 = 2 says how many are in
+        // them together; the 18 goes too.
+        let counts = [20, 18, 2, 0];
+        let hidden = suppress(&counts, &[false; 4], &[eq(0, &[1, 2, 3])]);
+        assert_eq!(hidden, [false, true, true, true]);
+        // 12 = 7 + 5 + 0: the 0 alone is suppressed, 12 - 7 - 5 = 0 would say it: the
+        // smallest shown part goes with it, and the remainder is then 5.
+        let counts = [12, 7, 5, 0];
+        let hidden = suppress(&counts, &[false; 4], &[eq(0, &[1, 2, 3])]);
+        assert_eq!(hidden, [false, false, true, true]);
     }
 
     #[test]

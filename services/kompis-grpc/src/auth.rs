@@ -61,6 +61,10 @@ pub struct Principal {
     pub role: Role,
     /// The chapter a coordinator or partner viewer works in.
     pub chapter: Option<Slug>,
+    /// The one municipality of the chapter a partner viewer may read figures of (for
+    /// a municipality's official in a chapter covering several); `None` for every
+    /// municipality of the chapter. Ignored for the other roles.
+    pub municipality: Option<Slug>,
     /// The organisation a referrer works at.
     pub organization: Option<Slug>,
     /// The participant a participant token belongs to.
@@ -122,6 +126,10 @@ pub struct Claims {
     /// Chapter slug (coordinator, partner viewer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chapter: Option<String>,
+    /// Municipality slug (optional, partner viewer): the one municipality of the
+    /// chapter whose figures the partner viewer reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipality: Option<String>,
     /// Organisation slug (referrer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
@@ -171,14 +179,17 @@ impl Claims {
         let chapter = self.chapter.as_deref().map(Slug::parse).transpose();
         let organization = self.organization.as_deref().map(Slug::parse).transpose();
         let participant = self.participant.as_deref().map(Uuid::parse_str).transpose();
-        let (chapter, organization, participant) = match (chapter, organization, participant) {
-            (Ok(c), Ok(o), Ok(p)) => (c, o, p),
-            _ => return Err(ClaimsError::MissingScope(role.as_str(), "scope")),
-        };
+        let municipality = self.municipality.as_deref().map(Slug::parse).transpose();
+        let (chapter, organization, participant, municipality) =
+            match (chapter, organization, participant, municipality) {
+                (Ok(c), Ok(o), Ok(p), Ok(m)) => (c, o, p, m),
+                _ => return Err(ClaimsError::MissingScope(role.as_str(), "scope")),
+            };
         let principal = Principal {
             subject: self.sub,
             role,
             chapter,
+            municipality,
             organization,
             participant,
         };
@@ -348,6 +359,7 @@ impl TokenIssuer {
             chapter: principal.chapter.as_ref().map(|s| s.as_str().to_owned()),
             organization: principal.organization.as_ref().map(|s| s.as_str().to_owned()),
             participant: principal.participant.map(|p| p.to_string()),
+            municipality: principal.municipality.as_ref().map(|s| s.as_str().to_owned()),
             iss: TOKEN_ISSUER.to_owned(),
             aud: TOKEN_AUDIENCE.to_owned(),
             iat: now,
@@ -370,6 +382,7 @@ mod tests {
             chapter: None,
             organization: None,
             participant: None,
+            municipality: None,
             iss: TOKEN_ISSUER.into(),
             aud: TOKEN_AUDIENCE.into(),
             iat: 0,
@@ -463,6 +476,7 @@ mod tests {
             chapter: None,
             organization: Some(Slug::parse("sfi-botkyrka").unwrap()),
             participant: None,
+            municipality: None,
         };
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -8,6 +8,7 @@
 
 mod follow_up;
 mod goals;
+mod place;
 pub mod render;
 
 use kompis_domain::{EventKind, FieldError, Role, Violations};
@@ -143,15 +144,7 @@ async fn shortage(
     scope::require_role(principal, scope::MANAGERS)?;
     let mut v = Violations::new();
     let chapter = v.check("chapter", names::parse_one(&req.chapter, "chapters"));
-    let municipality = if req.municipality.is_empty() {
-        Some(None)
-    } else {
-        v.check(
-            "municipality",
-            names::parse_one(&req.municipality, "municipalities"),
-        )
-        .map(Some)
-    };
+    let municipality = place::optional_municipality(&mut v, "municipality", &req.municipality);
     v.into_result().map_err(ApiError::InvalidArgument)?;
     let (Some(chapter), Some(municipality)) = (chapter, municipality) else {
         return Err(ApiError::bug("a valid shortage request did not parse"));
@@ -426,6 +419,7 @@ mod tests {
             activity_kind: None,
             waited_seconds: None,
             activity_free: None,
+            languages: None,
         }
     }
 

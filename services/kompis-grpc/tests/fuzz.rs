@@ -29,6 +29,7 @@ fn valid_token() -> String {
             chapter: None,
             organization: None,
             participant: None,
+            municipality: None,
         },
         now,
         std::time::Duration::from_secs(600),

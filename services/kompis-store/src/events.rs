@@ -55,6 +55,9 @@ pub struct Event {
     pub waited_seconds: Option<i64>,
     /// On an activity's events: whether the activity is free.
     pub activity_free: Option<bool>,
+    /// On participant and interview events: the ISO 639 codes of the languages the
+    /// participant speaks, sorted (0055; `None` on older events of erased people).
+    pub languages: Option<Vec<String>>,
 }
 
 /// The structured, non-personal attributes of an event that reports count on. They are
@@ -89,6 +92,9 @@ pub struct Attributes {
     pub waited_seconds: Option<i64>,
     /// On an activity's events: whether the activity is free.
     pub activity_free: Option<bool>,
+    /// On participant and interview events: the ISO 639 codes of the languages the
+    /// participant speaks, sorted (0055; `None` on older events of erased people).
+    pub languages: Option<Vec<String>>,
 }
 
 /// A state change to record.
@@ -129,9 +135,9 @@ pub async fn append<'c>(db: impl PgExecutor<'c>, event: &NewEvent<'_>) -> Result
              INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
                  to_state, reason, participant_role, referral_source, organization_id,
                  municipality_id, district_id, gender, birth_year, end_reason, match_id,
-                 activity_id, activity_kind, waited_seconds, activity_free)
+                 activity_id, activity_kind, waited_seconds, activity_free, languages)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                 $17, $18, $19, $20, $21, $22)
+                 $17, $18, $19, $20, $21, $22, $23)
              RETURNING id, chapter_id, subject, kind, from_state, to_state, occur_time)
          INSERT INTO outbox (topic, version, payload, create_time)
          SELECT 'events', 1, jsonb_build_object(
@@ -162,6 +168,7 @@ pub async fn append<'c>(db: impl PgExecutor<'c>, event: &NewEvent<'_>) -> Result
     .bind(a.activity_kind.as_deref())
     .bind(a.waited_seconds)
     .bind(a.activity_free)
+    .bind(a.languages.as_deref())
     .execute(db)
     .await?;
     Ok(id)
@@ -184,9 +191,9 @@ pub async fn append_batch<'c>(
              INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
                  to_state, reason, participant_role, referral_source, organization_id,
                  municipality_id, district_id, gender, birth_year, end_reason, match_id,
-                 activity_id, activity_kind)
+                 activity_id, activity_kind, languages)
              SELECT g.id, $2, g.subject, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                 $16, $17, g.match_id, $18, $19
+                 $16, $17, g.match_id, $18, $19, $21
              FROM UNNEST($1::uuid[], $3::text[], $20::uuid[]) AS g (id, subject, match_id)
              RETURNING id, chapter_id, subject, kind, from_state, to_state, occur_time)
          INSERT INTO outbox (topic, version, payload, create_time)
@@ -216,6 +223,7 @@ pub async fn append_batch<'c>(
     .bind(a.activity_id)
     .bind(a.activity_kind.as_deref())
     .bind(match_ids)
+    .bind(a.languages.as_deref())
     .execute(db)
     .await?;
     Ok(ids)
@@ -234,7 +242,9 @@ pub async fn participant_attributes<'c>(
                 r.organization_id, p.municipality_id, p.district_id, p.gender, p.birth_year,
                 NULL::text AS end_reason, NULL::uuid AS match_id, NULL::uuid AS activity_id,
                 NULL::text AS activity_kind, NULL::bigint AS waited_seconds,
-                NULL::boolean AS activity_free
+                NULL::boolean AS activity_free,
+                (SELECT array_agg(DISTINCT l ->> 'code' ORDER BY l ->> 'code')
+                 FROM jsonb_array_elements(p.languages) l) AS languages
          FROM participants p LEFT JOIN referrals r ON r.id = p.referral_id
          WHERE p.id = $1",
     )
@@ -253,7 +263,7 @@ pub async fn referral_attributes<'c>(
                 organization_id, municipality_id, district_id, gender, birth_year,
                 NULL::text AS end_reason, NULL::uuid AS match_id, NULL::uuid AS activity_id,
                 NULL::text AS activity_kind, NULL::bigint AS waited_seconds,
-                NULL::boolean AS activity_free
+                NULL::boolean AS activity_free, NULL::text[] AS languages
          FROM referrals WHERE id = $1",
     )
     .bind(referral)

@@ -41,6 +41,7 @@ pub mod reports;
 pub mod retention;
 pub mod rounds;
 pub mod search;
+pub mod supply;
 pub mod weights;
 
 use std::time::Duration;

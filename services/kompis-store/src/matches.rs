@@ -628,6 +628,8 @@ async fn match_event(
             attributes: Attributes {
                 match_id: Some(m.id),
                 end_reason: m.end_reason.clone(),
+                // Languages are an attribute of participant events only.
+                languages: None,
                 ..newcomer
             },
         },

@@ -40,6 +40,10 @@ struct TokenArgs {
     /// Chapter slug (coordinator, partner_viewer).
     #[arg(long)]
     chapter: Option<String>,
+    /// Municipality slug (partner_viewer, optional): only this municipality of the
+    /// chapter.
+    #[arg(long)]
+    municipality: Option<String>,
     /// Organisation slug (referrer).
     #[arg(long)]
     organization: Option<String>,
@@ -115,6 +119,7 @@ fn token(args: TokenArgs) -> anyhow::Result<String> {
             .unwrap_or_else(|| format!("dev-{}", uuid::Uuid::new_v4().simple())),
         role,
         chapter: slug("chapter", args.chapter)?,
+        municipality: slug("municipality", args.municipality)?,
         organization: slug("organization", args.organization)?,
         participant: match (args.participant, role) {
             (Some(p), _) => Some(uuid::Uuid::parse_str(&p).context("--participant must be a UUID")?),
@@ -176,6 +181,7 @@ mod tests {
         TokenArgs {
             role: "coordinator".into(),
             chapter: Some("botkyrka".into()),
+            municipality: None,
             organization: None,
             participant: None,
             subject: subject.map(Into::into),

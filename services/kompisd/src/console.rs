@@ -188,6 +188,7 @@ fn dev_principal(query: &str) -> Result<Principal, String> {
         chapter: slug("chapter")?,
         organization: slug("organization")?,
         participant: None,
+        municipality: None,
     };
     principal.check_scope().map_err(|e| e.to_string())?;
     Ok(principal)

@@ -129,6 +129,7 @@ fn principal(subject: &str, role: Role) -> Principal {
         chapter: None,
         organization: None,
         participant: None,
+        municipality: None,
     }
 }
 

@@ -8,6 +8,7 @@ use kompis_proto::v1 as pb;
 use kompis_store::reports::{self as store, Goal};
 
 use super::follow_up::{self, READERS};
+use super::place;
 use crate::auth::Principal;
 use crate::kit::convert::{from_timestamp, timestamp};
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
@@ -59,15 +60,7 @@ pub async fn set(
     let goal = req.goal.clone().unwrap_or_default();
     let mut v = Violations::new();
     let chapter = v.check("goal.chapter", names::parse_one(&goal.chapter, "chapters"));
-    let municipality = if goal.municipality.is_empty() {
-        Some(None)
-    } else {
-        v.check(
-            "goal.municipality",
-            names::parse_one(&goal.municipality, "municipalities"),
-        )
-        .map(Some)
-    };
+    let municipality = place::optional_municipality(&mut v, "goal.municipality", &goal.municipality);
     let start = v
         .require("goal.start_time", goal.start_time.as_ref().map(from_timestamp))
         .flatten();
@@ -128,16 +121,9 @@ pub async fn list(
 ) -> ApiResult<pb::ListReportGoalsResponse> {
     scope::require_role(principal, READERS)?;
     let mut v = Violations::new();
-    let chapter = v.check("chapter", names::parse_one(&req.chapter, "chapters"));
-    let municipality = if req.municipality.is_empty() {
-        Some(None)
-    } else {
-        v.check(
-            "municipality",
-            names::parse_one(&req.municipality, "municipalities"),
-        )
-        .map(Some)
-    };
+    let chapter_name = place::chapter_name(principal, &req.chapter);
+    let chapter = v.check("chapter", names::parse_one(&chapter_name, "chapters"));
+    let municipality = place::optional_municipality(&mut v, "municipality", &req.municipality);
     let start = match &req.start_time {
         None => Some(None),
         Some(t) => v.require("start_time", from_timestamp(t)).map(Some),
@@ -151,27 +137,35 @@ pub async fn list(
     else {
         return Err(ApiError::bug("a valid goal listing did not parse"));
     };
-    let Some((chapter, covered)) = follow_up::authorize(kit, principal, Some(&chapter), &req.chapter).await?
+    let Some((chapter, covered)) =
+        follow_up::authorize(kit, principal, Some(&chapter), &chapter_name).await?
     else {
         return Err(ApiError::bug("a chapter was named"));
     };
-    let municipality = match municipality {
-        Some(m) if !covered.iter().any(|c| c == m.as_str()) => {
-            return Err(scope::not_found(&req.municipality));
-        }
-        Some(m) => Some(m.as_str().to_owned()),
-        // A partner viewer sees their municipality's goals and the chapter's.
-        None if principal.role == Role::PartnerViewer && covered.len() > 1 => {
-            return Err(ApiError::invalid(
-                "municipality",
-                "is required: the chapter covers several municipalities",
-            ));
-        }
-        None => None,
+    let municipality = place::municipality_in_scope(
+        principal,
+        &covered,
+        municipality.as_ref(),
+        "municipality",
+        &req.municipality,
+        &chapter_name,
+    )?;
+    // A partner viewer who names no municipality sees their municipality's goals and
+    // the whole chapter's.
+    let (asked, with_chapter_wide) = match municipality {
+        Some(m) if principal.role == Role::PartnerViewer && req.municipality.is_empty() => (Some(m), true),
+        m => (m, false),
     };
-    let goals = store::goals(kit.store().pool(), &chapter, municipality.as_deref(), start, end)
+    let filter = if with_chapter_wide { None } else { asked.as_deref() };
+    let goals = store::goals(kit.store().pool(), &chapter, filter, start, end)
         .await
-        .named(&req.chapter)?;
+        .named(&chapter_name)?;
+    let goals: Vec<Goal> = goals
+        .into_iter()
+        .filter(|g| {
+            !with_chapter_wide || g.municipality_id.is_empty() || Some(&g.municipality_id) == asked.as_ref()
+        })
+        .collect();
     Ok(pb::ListReportGoalsResponse {
         goals: goals.iter().map(goal_pb).collect(),
     })

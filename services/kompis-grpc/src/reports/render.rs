@@ -283,8 +283,28 @@ pub fn charts(report: &pb::FollowUpReport, lang: Lang) -> Vec<String> {
         &waits,
         None,
     );
-    let free = figures(report, "free_places_now", "district");
-    let districts: Vec<Bar> = figures(report, "waiting_now", "district")
+    // The shortage now; for partner viewers, who get no figures of now, at the
+    // period's end (waiting newcomers against ready residents).
+    let now = !figures(report, "waiting_now", "district").is_empty();
+    let (waiting, supply, title) = if now {
+        (
+            "waiting_now",
+            "free_places_now",
+            t(lang, "Brist per kommundel just nu", "Shortage by district now"),
+        )
+    } else {
+        (
+            "newcomers_waiting_at_end",
+            "residents_ready_at_end",
+            t(
+                lang,
+                "Brist per kommundel vid periodens slut",
+                "Shortage by district at the end of the period",
+            ),
+        )
+    };
+    let free = figures(report, supply, "district");
+    let districts: Vec<Bar> = figures(report, waiting, "district")
         .iter()
         .map(|f| Bar {
             label: if f.label.is_empty() {
@@ -301,10 +321,14 @@ pub fn charts(report: &pb::FollowUpReport, lang: Lang) -> Vec<String> {
         })
         .collect();
     let shortage = bar_chart(
-        t(lang, "Brist per kommundel just nu", "Shortage by district now"),
+        title,
         &[
             t(lang, "väntande nyanlända", "waiting newcomers"),
-            t(lang, "lediga kompisplatser", "free buddy places"),
+            if now {
+                t(lang, "lediga kompisplatser", "free buddy places")
+            } else {
+                t(lang, "redo etablerade", "ready residents")
+            },
         ],
         &districts,
         None,

@@ -369,6 +369,7 @@ async fn a_participant_token_under_another_account_reads_as_no_participant() {
         chapter: None,
         organization: None,
         participant: Some(id),
+        municipality: None,
     });
     let nobody = app.participant(uuid::Uuid::now_v7());
     for token in [&other, &nobody] {

@@ -353,6 +353,7 @@ async fn two_app_accounts_sign_up_as_two_people_and_the_app_agrees_with_itself()
         chapter: None,
         organization: None,
         participant: Some(Uuid::now_v7()),
+        municipality: None,
     };
     let again = buddy_app(&app, &app.token(&same_account))
         .sign_up(sign_up(3))

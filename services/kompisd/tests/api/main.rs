@@ -37,6 +37,7 @@ mod participants;
 mod queue;
 mod readme;
 mod referrals;
+mod report_access;
 mod reports;
 mod rounds;
 mod scope;

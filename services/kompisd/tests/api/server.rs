@@ -208,6 +208,7 @@ async fn calls_without_a_valid_token_are_unauthenticated() {
                 chapter: None,
                 organization: None,
                 participant: None,
+                municipality: None,
             },
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

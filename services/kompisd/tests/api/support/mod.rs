@@ -132,6 +132,7 @@ pub fn token_for_administrator() -> String {
             chapter: None,
             organization: None,
             participant: None,
+            municipality: None,
         },
         now,
         Duration::from_secs(3600),
@@ -317,6 +318,7 @@ impl TestApp {
             chapter: None,
             organization: None,
             participant: None,
+            municipality: None,
         }
     }
 
@@ -350,6 +352,14 @@ impl TestApp {
     pub fn partner_viewer(&self, chapter: &str) -> String {
         let mut p = Self::principal(Role::PartnerViewer, &format!("partner-{chapter}"));
         p.chapter = Some(Slug::parse(chapter).unwrap());
+        self.token(&p)
+    }
+
+    /// A partner viewer of `chapter` whose token names one municipality of it.
+    pub fn partner_viewer_of(&self, chapter: &str, municipality: &str) -> String {
+        let mut p = Self::principal(Role::PartnerViewer, &format!("partner-{chapter}-{municipality}"));
+        p.chapter = Some(Slug::parse(chapter).unwrap());
+        p.municipality = Some(Slug::parse(municipality).unwrap());
         self.token(&p)
     }
 
