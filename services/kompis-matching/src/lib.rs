@@ -109,6 +109,7 @@ mod components;
 mod config;
 mod control;
 mod engine;
+mod filter;
 mod geo;
 mod kernel;
 mod model;

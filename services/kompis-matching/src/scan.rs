@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 
 use crate::config::Config;
 use crate::control::{Cancelled, Progress};
+use crate::filter::RuleBits;
 use crate::geo::{self, Grid};
 use crate::kernel::{self, Dynamic, Fixed, Tables, Words};
 use crate::model::{Exclusions, Participant, Role};
@@ -75,6 +76,9 @@ pub(crate) struct Pool<'a> {
     /// Newcomer indices in spatial order, and units as ranges into it.
     n_order: Vec<u32>,
     units: Vec<(u32, u32)>,
+    /// The pair rules as bit sets over resident positions, where they can be read
+    /// that way (languages in one word, at most one common slot required).
+    rule_bits: Option<RuleBits>,
 }
 
 /// A candidate in best-first order: higher score, then lower index (= lower id),
@@ -474,6 +478,17 @@ impl<'a> Pool<'a> {
             Default::default()
         };
 
+        let rule_bits = if words == 1 {
+            let oldest_newcomer = newcomers.iter().map(|p| p.age).max().unwrap_or(0);
+            RuleBits::new(
+                &r.rows,
+                (0..r.rows.len()).map(|pos| r.bits_of(pos)[0]),
+                config.rules.min_common_slots,
+                oldest_newcomer,
+            )
+        } else {
+            None
+        };
         let mut units = Vec::new();
         for &(first, end) in n_grid.runs() {
             let mut s = first;
@@ -501,6 +516,7 @@ impl<'a> Pool<'a> {
             excluded,
             n_order: n_grid.order,
             units,
+            rule_bits,
         }
     }
 
@@ -545,9 +561,23 @@ impl<'a> Pool<'a> {
     }
 
     /// Calls `f(pos, score)` for every admissible resident of newcomer `i` within
-    /// `reach`. Returns the pairs looked at.
+    /// `reach`. Returns the pairs looked at. `passed` is scratch space.
+    ///
+    /// Each run of residents is read twice: first every resident is tested against
+    /// the pair rules without a branch, writing the offsets of those who pass into
+    /// `passed` (a write per resident, the count advanced by the outcome), then only
+    /// those are scored. About half the pairs within reach pass, in no order a branch
+    /// predictor could learn, so testing and scoring in one loop would mispredict
+    /// about every other pair.
     #[inline(always)]
-    fn visit<W: Words>(&self, w: W, reach: &Reach, i: usize, mut f: impl FnMut(u32, i32)) -> u64 {
+    fn visit<W: Words>(
+        &self,
+        w: W,
+        reach: &Reach,
+        i: usize,
+        passed: &mut Vec<u32>,
+        mut f: impl FnMut(u32, i32),
+    ) -> u64 {
         let t = &self.tables;
         let nr = &self.n.rows[i];
         let nb = self.n.bits_of(i);
@@ -555,19 +585,69 @@ impl<'a> Pool<'a> {
         let hi = self.excluded.partition_point(|&(a, _)| (a as usize) <= i);
         let mine = &self.excluded[lo..hi];
         let mut checked = reach.checked_near;
-        for &(first, end, dist_pts) in &reach.near {
+        if let Some(rule_bits) = &self.rule_bits {
+            // 64 residents of a run at a time against every pair rule, then only
+            // those who pass are scored.
+            let q = rule_bits.query(nr, nb[0], self.config.rules.min_common_slots);
+            for &(first, end, dist_pts) in &reach.near {
+                let (first, end) = (first as usize, end as usize);
+                if first == end {
+                    continue;
+                }
+                let (w0, w1) = (first / 64, (end - 1) / 64);
+                for wi in w0..=w1 {
+                    let mut m = rule_bits.mask(&q, wi);
+                    if wi == w0 {
+                        m &= !0u64 << (first % 64);
+                    }
+                    if end - wi * 64 < 64 {
+                        m &= (1u64 << (end - wi * 64)) - 1;
+                    }
+                    while m != 0 {
+                        let pos = wi * 64 + m.trailing_zeros() as usize;
+                        m &= m - 1;
+                        if !mine.is_empty() && mine.iter().any(|&(_, p)| p as usize == pos) {
+                            continue;
+                        }
+                        let score = kernel::score_of_admissible(
+                            t,
+                            w,
+                            nr,
+                            nb,
+                            &self.r.rows[pos],
+                            self.r.bits_of(pos),
+                            dist_pts,
+                        );
+                        f(pos as u32, score);
+                    }
+                }
+            }
+        }
+        for &(first, end, dist_pts) in reach.near.iter().filter(|_| self.rule_bits.is_none()) {
             // Slices of the run, so that the loop needs no bounds checks.
             let (lo, hi) = (first as usize, end as usize);
             let stride = self.r.stride;
             let rows = &self.r.rows[lo..hi];
-            let bits = self.r.bits[lo * stride..hi * stride].chunks_exact(stride);
-            for ((row, rb), pos) in rows.iter().zip(bits).zip(first..end) {
+            let bits = &self.r.bits[lo * stride..hi * stride];
+            if passed.len() < rows.len() {
+                passed.resize(rows.len(), 0);
+            }
+            let mut n_passed = 0;
+            for (k, (row, rb)) in rows.iter().zip(bits.chunks_exact(stride)).enumerate() {
+                passed[n_passed] = k as u32;
+                n_passed += usize::from(kernel::admissible(t, w, nr, nb, row, rb));
+            }
+            for &k in &passed[..n_passed] {
+                let pos = first + k;
                 if !mine.is_empty() && mine.iter().any(|&(_, p)| p == pos) {
                     continue;
                 }
-                if let Some(pts) = kernel::points(t, w, nr, nb, row, rb, dist_pts) {
-                    f(pos, pts.iter().sum());
-                }
+                let k = k as usize;
+                let rb = &bits[k * stride..(k + 1) * stride];
+                f(
+                    pos,
+                    kernel::score_of_admissible(t, w, nr, nb, &rows[k], rb, dist_pts),
+                );
             }
         }
         // The online list this newcomer reads (by meeting preference), and the runs of
@@ -675,6 +755,7 @@ impl<'a> Pool<'a> {
             deg: Vec<u32>,
             mine: Vec<Cand>,
             found: Vec<(u32, i32)>,
+            passed: Vec<u32>,
         }
         struct UnitOut {
             edges: Vec<(u32, u32, i32)>,
@@ -696,6 +777,7 @@ impl<'a> Pool<'a> {
                 deg: vec![0; n_res],
                 mine: Vec::new(),
                 found: Vec::new(),
+                passed: Vec::new(),
             },
             |th, u| {
                 let reach = self.reach(u);
@@ -718,11 +800,12 @@ impl<'a> Pool<'a> {
                         deg: deg_r,
                         mine,
                         found,
+                        passed,
                     } = th;
                     // Admissible pairs first, into a buffer (a small loop the kernel
                     // is inlined into), then the lists.
                     found.clear();
-                    out.checked += self.visit(w, &reach, i, |pos, score| found.push((pos, score)));
+                    out.checked += self.visit(w, &reach, i, passed, |pos, score| found.push((pos, score)));
                     for &(pos, score) in found.iter() {
                         deg += 1;
                         let p = pos as usize;
