@@ -8,7 +8,9 @@
 //!   half a maximum distance wide and, within a cell, in runs of one place (a
 //!   district). Newcomers are taken in the same spatial order, a few dozen of one
 //!   place at a time (a "unit"), so that each unit computes one distance per resident
-//!   run in the 5×5 cells around it and shares it;
+//!   run in the 5×5 cells around it and shares it. The pair rules of a newcomer
+//!   against a run are read from bit sets over resident positions (`filter`), and
+//!   only the residents who pass are scored;
 //! * online, beyond the limit (one wants online only, the other accepts online): two
 //!   lists of residents in runs of one place, those who accept online and those who
 //!   want online only. A newcomer who wants online only reads the first, one who
