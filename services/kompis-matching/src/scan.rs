@@ -139,6 +139,107 @@ impl TopK {
     }
 }
 
+/// The `k` best candidates of each of `n` lists (the residents' lists of newcomers),
+/// kept where they are offered often: as bounded min-heaps in one flat array when
+/// `k` is small (no allocation per list, and an offer follows no pointer), else one
+/// [`TopK`] per list (so that memory grows with the candidates kept, not `n · k`).
+/// The kept set of a list depends only on the set offered to it.
+#[derive(Debug, Clone)]
+pub(crate) enum TopKs {
+    /// Heap `x` is `items[x * k..x * k + len[x]]`.
+    Flat {
+        k: usize,
+        len: Vec<u32>,
+        items: Vec<Cand>,
+    },
+    Heaps {
+        k: usize,
+        heaps: Vec<TopK>,
+    },
+}
+
+impl TopKs {
+    /// Lists of at most this many candidates are kept flat.
+    const FLAT: usize = 64;
+
+    pub fn new(n: usize, k: usize) -> Self {
+        if k <= Self::FLAT {
+            Self::Flat {
+                k,
+                len: vec![0; n],
+                items: vec![Cand::NONE; n * k],
+            }
+        } else {
+            Self::Heaps {
+                k,
+                heaps: vec![TopK::default(); n],
+            }
+        }
+    }
+
+    /// Offers a candidate to list `x`; returns the bar a candidate must now beat to
+    /// be kept in it ([`Cand::NONE`] while there is room). Cost: O(log k).
+    #[inline]
+    pub fn offer(&mut self, x: usize, c: Cand) -> Cand {
+        match self {
+            Self::Heaps { k, heaps } => heaps[x].offer(c, *k),
+            Self::Flat { k, len, items } => {
+                let k = *k;
+                if k == 0 {
+                    return Cand(u64::MAX);
+                }
+                let heap = &mut items[x * k..(x + 1) * k];
+                let n = len[x] as usize;
+                if n < k {
+                    let mut at = n;
+                    while at > 0 {
+                        let parent = (at - 1) / 2;
+                        if heap[parent] <= c {
+                            break;
+                        }
+                        heap[at] = heap[parent];
+                        at = parent;
+                    }
+                    heap[at] = c;
+                    len[x] += 1;
+                    return if n + 1 == k { heap[0] } else { Cand::NONE };
+                }
+                if c > heap[0] {
+                    // Replace the worst and sift it down.
+                    let mut at = 0;
+                    loop {
+                        let left = 2 * at + 1;
+                        if left >= k {
+                            break;
+                        }
+                        let right = left + 1;
+                        let child = if right < k && heap[right] < heap[left] {
+                            right
+                        } else {
+                            left
+                        };
+                        if heap[child] >= c {
+                            break;
+                        }
+                        heap[at] = heap[child];
+                        at = child;
+                    }
+                    heap[at] = c;
+                }
+                heap[0]
+            }
+        }
+    }
+
+    /// The candidates kept in list `x`, in no particular order.
+    pub fn list(&self, x: usize) -> Vec<Cand> {
+        match self {
+            Self::Heaps { heaps, .. } => heaps[x].clone().into_vec(),
+            Self::Flat { k, len, items } => items[x * k..x * k + len[x] as usize].to_vec(),
+        }
+    }
+}
+
 /// Reach of one unit: resident runs within the limit with their distance points, and
 /// online runs beyond it (indices into the online lists).
 #[derive(Debug, Default)]
@@ -750,7 +851,7 @@ impl<'a> Pool<'a> {
         progress: &Progress,
     ) -> Result<Candidates, Cancelled> {
         struct Thread {
-            per_resident: Vec<TopK>,
+            per_resident: TopKs,
             /// Per position, the bar of `per_resident` (flat, so that a candidate that
             /// does not make a resident's list touches no heap).
             bars: Vec<Cand>,
@@ -774,7 +875,7 @@ impl<'a> Pool<'a> {
             progress,
             (0, 600),
             || Thread {
-                per_resident: vec![TopK::default(); n_res],
+                per_resident: TopKs::new(n_res, k_r),
                 bars: vec![Cand::NONE; n_res],
                 deg: vec![0; n_res],
                 mine: Vec::new(),
@@ -823,7 +924,7 @@ impl<'a> Pool<'a> {
                         }
                         let c = Cand::new(score, i as u32);
                         if c > bars[p] && c.0 > shared_bars[p].load(AtomicOrdering::Relaxed) {
-                            bars[p] = per_resident[p].offer(c, k_r);
+                            bars[p] = per_resident.offer(p, c);
                             shared_bars[p].fetch_max(bars[p].0, AtomicOrdering::Relaxed);
                         }
                     }
@@ -864,18 +965,18 @@ impl<'a> Pool<'a> {
                 c.pairs_admissible += u64::from(deg);
             }
         }
-        let mut per_resident: Vec<TopK> = vec![TopK::default(); n_res];
+        let mut per_resident = TopKs::new(n_res, k_r);
         for th in threads {
-            for (pos, heap) in th.per_resident.into_iter().enumerate() {
-                for cand in heap.into_vec() {
-                    per_resident[pos].offer(cand, k_r);
+            for pos in 0..n_res {
+                for cand in th.per_resident.list(pos) {
+                    per_resident.offer(pos, cand);
                 }
                 c.deg_r[self.r_index[pos] as usize] += th.deg[pos];
             }
         }
-        for (pos, heap) in per_resident.into_iter().enumerate() {
+        for pos in 0..n_res {
             let j = self.r_index[pos];
-            let list = heap.into_vec();
+            let list = per_resident.list(pos);
             c.bar_r[j as usize] = if k_r == 0 {
                 i32::MAX
             } else {
@@ -1040,5 +1141,49 @@ impl<'a> Pool<'a> {
         }
         with_words!(self.words, w => kernel::points(&self.tables, w, nr, self.n.bits_of(i), rr, self.r.bits_of(pos), pts))
             .map(|p| (p, dist))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_list_keeps_the_k_best_candidates_offered_flat_or_in_heaps() {
+        let mut state = 11u64;
+        let mut draw = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        for k in [0, 1, 2, 3, 30, 64, 65, 100] {
+            let lists = 5;
+            let mut kept = TopKs::new(lists, k);
+            assert_eq!(matches!(kept, TopKs::Flat { .. }), k <= TopKs::FLAT);
+            let mut offered: Vec<Vec<Cand>> = vec![Vec::new(); lists];
+            for idx in 0..400u32 {
+                let x = draw(lists as u64) as usize;
+                // Few distinct scores, so that ties are broken by index.
+                let c = Cand::new(draw(40) as i32 - 20, idx);
+                let bar = kept.offer(x, c);
+                offered[x].push(c);
+                let mut best = offered[x].clone();
+                best.sort_unstable_by(|a, b| b.cmp(a));
+                let expected_bar = match k {
+                    0 => Cand(u64::MAX),
+                    _ if best.len() >= k => best[k - 1],
+                    _ => Cand::NONE,
+                };
+                assert_eq!(bar, expected_bar, "k {k}");
+            }
+            for (x, all) in offered.iter_mut().enumerate() {
+                all.sort_unstable_by(|a, b| b.cmp(a));
+                all.truncate(k);
+                let mut list = kept.list(x);
+                list.sort_unstable_by(|a, b| b.cmp(a));
+                assert_eq!(&list, all, "k {k}");
+            }
+        }
     }
 }
