@@ -1,7 +1,5 @@
 //! Pair evaluation, suggestions, and the matching round.
 
-use std::collections::HashSet;
-
 use crate::assignment::{self, BipartiteGraph, Matching};
 use crate::components;
 use crate::config::Config;
@@ -323,10 +321,14 @@ impl<'a> CandidateGraph<'a> {
     /// candidate graph.
     ///
     /// Input order does not matter: both sides are sorted by id (a repeated id is
-    /// kept once). Cost: O((N + R) log(N + R) + P + A log K) time for P pairs looked
-    /// at (those in the grid cells around each newcomer, at most a few times the pairs
-    /// within the maximum distance, plus online pairs) and A admissible, O(N·K + R·K)
-    /// memory. Runs on up to two threads.
+    /// kept once). Cost: O((N + R) log(N + R) + R·A' + P/64 · S + A log K) time for
+    /// P pairs looked at (those in the grid cells around each newcomer, at most a few
+    /// times the pairs within the maximum distance, plus online pairs), S the slots
+    /// and languages a newcomer has (the pair rules are read from bit sets over the
+    /// residents, 64 at a time; online pairs, and pools the sets do not fit, are
+    /// tested one by one, O(P)), A admissible pairs (each scored) and A' the oldest
+    /// age (the sets take O(R / 64 · (A' + 128)) words); O(N·K + R·K) memory besides.
+    /// Runs on up to two threads.
     pub fn build(
         newcomers: &'a [Participant],
         residents: &'a [Participant],
@@ -560,9 +562,12 @@ impl<'a> CandidateGraph<'a> {
             })
         };
         progress.check()?;
-        let matched: HashSet<u32> = m.pairs.iter().map(|p| p.0).collect();
+        let mut matched = vec![false; pool.newcomers.len()];
+        for p in &m.pairs {
+            matched[p.0 as usize] = true;
+        }
         let unmatched: Vec<u32> = (0..pool.newcomers.len() as u32)
-            .filter(|i| !matched.contains(i))
+            .filter(|&i| !matched[i as usize])
             .collect();
         let without: Vec<u32> = unmatched
             .iter()

@@ -170,6 +170,38 @@ impl Row {
         row
     }
 
+    /// The free slots (bits of [`crate::Availability`]).
+    pub fn availability(&self) -> u32 {
+        self.availability
+    }
+
+    /// Gender and children bits, below 16.
+    pub fn traits(&self) -> u8 {
+        self.traits
+    }
+
+    pub fn age(&self) -> u16 {
+        self.age
+    }
+
+    /// The ages a buddy must lie in (inclusive; `(0, u16::MAX)` without a hard age
+    /// wish).
+    pub fn hard_age(&self) -> (u16, u16) {
+        self.hard_age
+    }
+
+    /// Whether this participant has a hard wish about the buddy's gender or children.
+    pub fn has_hard_traits(&self) -> bool {
+        self.hard_mask != 0
+    }
+
+    /// Whether a buddy with `traits` meets this participant's hard wishes about
+    /// gender and children.
+    #[inline(always)]
+    pub fn hard_traits_met_by(&self, traits: u8) -> bool {
+        traits & self.hard_mask == self.hard_value
+    }
+
     pub fn meeting_online_only(&self) -> bool {
         self.meeting == ONLINE
     }
@@ -185,15 +217,16 @@ impl Row {
     /// Whether `buddy` meets every hard wish of this participant.
     #[inline(always)]
     fn hard_wishes_met_by(&self, buddy: &Self) -> bool {
-        buddy.traits & self.hard_mask == self.hard_value
-            && (self.hard_age.0..=self.hard_age.1).contains(&buddy.age)
+        (buddy.traits & self.hard_mask == self.hard_value)
+            & (self.hard_age.0 <= buddy.age)
+            & (buddy.age <= self.hard_age.1)
     }
 
     /// How many of this participant's soft wishes `buddy` meets.
     #[inline(always)]
     fn soft_wishes_met_by(&self, buddy: &Self) -> u8 {
         let traits = SOFT_MET[usize::from(self.soft_key) << 4 | usize::from(buddy.traits & TRAITS)];
-        traits + u8::from((self.soft_age.0..=self.soft_age.1).contains(&buddy.age))
+        traits + u8::from((self.soft_age.0 <= buddy.age) & (buddy.age <= self.soft_age.1))
     }
 
     /// The number of soft wishes.
@@ -339,27 +372,69 @@ pub(crate) fn points<W: Words>(
     rb: &[u64],
     distance_points: i32,
 ) -> Option<Points> {
+    if !admissible(t, words, n, nb, r, rb) {
+        return None;
+    }
+    Some(points_of_admissible(t, words, n, nb, r, rb, distance_points))
+}
+
+/// Whether a pair passes the pair rules (common free time, the hard wishes of both,
+/// a language both can talk in), without a branch: a scan tests a whole run of
+/// residents with it first and scores only those that pass, so that the outcome,
+/// hard to predict, costs no mispredicted jump per pair. Cost: O(words).
+#[inline(always)]
+pub(crate) fn admissible<W: Words>(t: &Tables, words: W, n: &Row, nb: &[u64], r: &Row, rb: &[u64]) -> bool {
     let k = words.n();
-    let (nt, ni) = (&nb[..k], &nb[k..2 * k]);
-    let (rt, ri) = (&rb[..k], &rb[k..2 * k]);
-    // One branch for all the pair rules (they are cheap, and the outcome is hard to
-    // predict); no population count where a test for zero will do (the portable
-    // target has no popcount instruction).
+    // No population count where a test for zero will do (the portable target has no
+    // popcount instruction).
     let slots = n.availability & r.availability;
     let time_ok = if t.min_common_slots <= 1 {
-        slots != 0 || t.min_common_slots == 0
+        (slots != 0) | (t.min_common_slots == 0)
     } else {
         slots.count_ones() >= t.min_common_slots
     };
     let wishes_ok = n.hard_wishes_met_by(r) & r.hard_wishes_met_by(n);
     let mut talk = 0u64;
     for q in 0..k {
-        talk |= nt[q] & rt[q];
+        talk |= nb[q] & rb[q];
     }
-    if !(time_ok & wishes_ok & (talk != 0)) {
-        return None;
-    }
-    let mut bridge = talk & !1;
+    time_ok & wishes_ok & (talk != 0)
+}
+
+/// The total score of a pair that [`admissible`] accepted (the sum of
+/// [`points_of_admissible`]). Cost: O(words).
+#[inline(always)]
+pub(crate) fn score_of_admissible<W: Words>(
+    t: &Tables,
+    words: W,
+    n: &Row,
+    nb: &[u64],
+    r: &Row,
+    rb: &[u64],
+    distance_points: i32,
+) -> i32 {
+    points_of_admissible(t, words, n, nb, r, rb, distance_points)
+        .iter()
+        .sum()
+}
+
+/// The points per criterion of a pair that [`admissible`] accepted (for another pair
+/// the values mean nothing). Cost: O(words).
+#[inline(always)]
+pub(crate) fn points_of_admissible<W: Words>(
+    t: &Tables,
+    words: W,
+    n: &Row,
+    nb: &[u64],
+    r: &Row,
+    rb: &[u64],
+    distance_points: i32,
+) -> Points {
+    let k = words.n();
+    let (nt, ni) = (&nb[..k], &nb[k..2 * k]);
+    let (rt, ri) = (&rb[..k], &rb[k..2 * k]);
+    // A language besides Swedish (bit 0) to explain in.
+    let mut bridge = nt[0] & rt[0] & !1;
     for q in 1..k {
         bridge |= nt[q] & rt[q];
     }
@@ -389,7 +464,7 @@ pub(crate) fn points<W: Words>(
     };
     p[Criterion::Meeting as usize] = if n.meeting & r.meeting != 0 { t.meeting } else { 0 };
     p[Criterion::Waiting as usize] = t.wait[usize::from(n.wait) + usize::from(r.wait)];
-    Some(p)
+    p
 }
 
 /// The number of bits set in `x`, exactly up to 4 and beyond that only if `limit`
@@ -402,10 +477,19 @@ fn count_up_to_four(x: u64, limit: usize) -> usize {
     let d = c & c.wrapping_sub(1);
     let four = usize::from(x != 0) + usize::from(b != 0) + usize::from(c != 0) + usize::from(d != 0);
     if limit > 4 && d != 0 {
-        3 + d.count_ones() as usize
+        3 + count_beyond_three(d)
     } else {
         four
     }
+}
+
+/// `d.count_ones()`, out of line: a call is never computed ahead of its condition,
+/// so the common case (full points at 4 shared interests or fewer) does not pay
+/// for the portable target's population count on every pair.
+#[cold]
+#[inline(never)]
+fn count_beyond_three(d: u64) -> usize {
+    d.count_ones() as usize
 }
 
 /// The pair rule a pair fails, in the documented order: a common language, common

@@ -60,9 +60,11 @@
 //! * Candidates: residents are bucketed in a grid of cells half a maximum distance
 //!   wide and in runs of one district; newcomers are taken a few dozen of one place at
 //!   a time, sharing one distance per district pair; online pairs beyond the limit
-//!   come from two lists (who accepts online, who wants online only). One kernel
-//!   checks and scores a pair from compact rows and bit sets, branch-light and with
-//!   lookup tables. Scans run on up to two threads, deterministically.
+//!   come from two lists (who accepts online, who wants online only). The pair
+//!   rules are read from bit sets over the residents, 64 residents a few word
+//!   operations, and one kernel scores the pairs that pass from compact rows and
+//!   bit sets, branch-free and with lookup tables. Scans run on up to two threads,
+//!   deterministically.
 //! * Assignment ([`assignment`]): successive shortest augmenting paths with Dijkstra on
 //!   reduced costs (Jonker-Volgenant style, row by row) on the sparse graph, with
 //!   capacities handled directly; a large constant added to every weight turns
@@ -109,6 +111,7 @@ mod components;
 mod config;
 mod control;
 mod engine;
+mod filter;
 mod geo;
 mod kernel;
 mod model;

@@ -8,7 +8,9 @@
 //!   half a maximum distance wide and, within a cell, in runs of one place (a
 //!   district). Newcomers are taken in the same spatial order, a few dozen of one
 //!   place at a time (a "unit"), so that each unit computes one distance per resident
-//!   run in the 5×5 cells around it and shares it;
+//!   run in the 5×5 cells around it and shares it. The pair rules of a newcomer
+//!   against a run are read from bit sets over resident positions (`filter`), and
+//!   only the residents who pass are scored;
 //! * online, beyond the limit (one wants online only, the other accepts online): two
 //!   lists of residents in runs of one place, those who accept online and those who
 //!   want online only. A newcomer who wants online only reads the first, one who
@@ -25,6 +27,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtomicOrdering};
 
 use crate::config::Config;
 use crate::control::{Cancelled, Progress};
+use crate::filter::RuleBits;
 use crate::geo::{self, Grid};
 use crate::kernel::{self, Dynamic, Fixed, Tables, Words};
 use crate::model::{Exclusions, Participant, Role};
@@ -75,6 +78,9 @@ pub(crate) struct Pool<'a> {
     /// Newcomer indices in spatial order, and units as ranges into it.
     n_order: Vec<u32>,
     units: Vec<(u32, u32)>,
+    /// The pair rules as bit sets over resident positions, where they can be read
+    /// that way (languages in one word, at most one common slot required).
+    rule_bits: Option<RuleBits>,
 }
 
 /// A candidate in best-first order: higher score, then lower index (= lower id),
@@ -130,6 +136,107 @@ impl TopK {
 
     pub fn into_vec(self) -> Vec<Cand> {
         self.0.into_iter().map(|Reverse(c)| c).collect()
+    }
+}
+
+/// The `k` best candidates of each of `n` lists (the residents' lists of newcomers),
+/// kept where they are offered often: as bounded min-heaps in one flat array when
+/// `k` is small (no allocation per list, and an offer follows no pointer), else one
+/// [`TopK`] per list (so that memory grows with the candidates kept, not `n · k`).
+/// The kept set of a list depends only on the set offered to it.
+#[derive(Debug, Clone)]
+pub(crate) enum TopKs {
+    /// Heap `x` is `items[x * k..x * k + len[x]]`.
+    Flat {
+        k: usize,
+        len: Vec<u32>,
+        items: Vec<Cand>,
+    },
+    Heaps {
+        k: usize,
+        heaps: Vec<TopK>,
+    },
+}
+
+impl TopKs {
+    /// Lists of at most this many candidates are kept flat.
+    const FLAT: usize = 64;
+
+    pub fn new(n: usize, k: usize) -> Self {
+        if k <= Self::FLAT {
+            Self::Flat {
+                k,
+                len: vec![0; n],
+                items: vec![Cand::NONE; n * k],
+            }
+        } else {
+            Self::Heaps {
+                k,
+                heaps: vec![TopK::default(); n],
+            }
+        }
+    }
+
+    /// Offers a candidate to list `x`; returns the bar a candidate must now beat to
+    /// be kept in it ([`Cand::NONE`] while there is room). Cost: O(log k).
+    #[inline]
+    pub fn offer(&mut self, x: usize, c: Cand) -> Cand {
+        match self {
+            Self::Heaps { k, heaps } => heaps[x].offer(c, *k),
+            Self::Flat { k, len, items } => {
+                let k = *k;
+                if k == 0 {
+                    return Cand(u64::MAX);
+                }
+                let heap = &mut items[x * k..(x + 1) * k];
+                let n = len[x] as usize;
+                if n < k {
+                    let mut at = n;
+                    while at > 0 {
+                        let parent = (at - 1) / 2;
+                        if heap[parent] <= c {
+                            break;
+                        }
+                        heap[at] = heap[parent];
+                        at = parent;
+                    }
+                    heap[at] = c;
+                    len[x] += 1;
+                    return if n + 1 == k { heap[0] } else { Cand::NONE };
+                }
+                if c > heap[0] {
+                    // Replace the worst and sift it down.
+                    let mut at = 0;
+                    loop {
+                        let left = 2 * at + 1;
+                        if left >= k {
+                            break;
+                        }
+                        let right = left + 1;
+                        let child = if right < k && heap[right] < heap[left] {
+                            right
+                        } else {
+                            left
+                        };
+                        if heap[child] >= c {
+                            break;
+                        }
+                        heap[at] = heap[child];
+                        at = child;
+                    }
+                    heap[at] = c;
+                }
+                heap[0]
+            }
+        }
+    }
+
+    /// The candidates kept in list `x`, in no particular order.
+    pub fn list(&self, x: usize) -> Vec<Cand> {
+        match self {
+            Self::Heaps { heaps, .. } => heaps[x].clone().into_vec(),
+            Self::Flat { k, len, items } => items[x * k..x * k + len[x] as usize].to_vec(),
+        }
     }
 }
 
@@ -474,6 +581,17 @@ impl<'a> Pool<'a> {
             Default::default()
         };
 
+        let rule_bits = if words == 1 {
+            let oldest_newcomer = newcomers.iter().map(|p| p.age).max().unwrap_or(0);
+            RuleBits::new(
+                &r.rows,
+                (0..r.rows.len()).map(|pos| r.bits_of(pos)[0]),
+                config.rules.min_common_slots,
+                oldest_newcomer,
+            )
+        } else {
+            None
+        };
         let mut units = Vec::new();
         for &(first, end) in n_grid.runs() {
             let mut s = first;
@@ -501,6 +619,7 @@ impl<'a> Pool<'a> {
             excluded,
             n_order: n_grid.order,
             units,
+            rule_bits,
         }
     }
 
@@ -545,9 +664,23 @@ impl<'a> Pool<'a> {
     }
 
     /// Calls `f(pos, score)` for every admissible resident of newcomer `i` within
-    /// `reach`. Returns the pairs looked at.
+    /// `reach`. Returns the pairs looked at. `passed` is scratch space.
+    ///
+    /// Each run of residents is read twice: first every resident is tested against
+    /// the pair rules without a branch, writing the offsets of those who pass into
+    /// `passed` (a write per resident, the count advanced by the outcome), then only
+    /// those are scored. About half the pairs within reach pass, in no order a branch
+    /// predictor could learn, so testing and scoring in one loop would mispredict
+    /// about every other pair.
     #[inline(always)]
-    fn visit<W: Words>(&self, w: W, reach: &Reach, i: usize, mut f: impl FnMut(u32, i32)) -> u64 {
+    fn visit<W: Words>(
+        &self,
+        w: W,
+        reach: &Reach,
+        i: usize,
+        passed: &mut Vec<u32>,
+        mut f: impl FnMut(u32, i32),
+    ) -> u64 {
         let t = &self.tables;
         let nr = &self.n.rows[i];
         let nb = self.n.bits_of(i);
@@ -555,19 +688,69 @@ impl<'a> Pool<'a> {
         let hi = self.excluded.partition_point(|&(a, _)| (a as usize) <= i);
         let mine = &self.excluded[lo..hi];
         let mut checked = reach.checked_near;
-        for &(first, end, dist_pts) in &reach.near {
+        if let Some(rule_bits) = &self.rule_bits {
+            // 64 residents of a run at a time against every pair rule, then only
+            // those who pass are scored.
+            let q = rule_bits.query(nr, nb[0], self.config.rules.min_common_slots);
+            for &(first, end, dist_pts) in &reach.near {
+                let (first, end) = (first as usize, end as usize);
+                if first == end {
+                    continue;
+                }
+                let (w0, w1) = (first / 64, (end - 1) / 64);
+                for wi in w0..=w1 {
+                    let mut m = rule_bits.mask(&q, wi);
+                    if wi == w0 {
+                        m &= !0u64 << (first % 64);
+                    }
+                    if end - wi * 64 < 64 {
+                        m &= (1u64 << (end - wi * 64)) - 1;
+                    }
+                    while m != 0 {
+                        let pos = wi * 64 + m.trailing_zeros() as usize;
+                        m &= m - 1;
+                        if !mine.is_empty() && mine.iter().any(|&(_, p)| p as usize == pos) {
+                            continue;
+                        }
+                        let score = kernel::score_of_admissible(
+                            t,
+                            w,
+                            nr,
+                            nb,
+                            &self.r.rows[pos],
+                            self.r.bits_of(pos),
+                            dist_pts,
+                        );
+                        f(pos as u32, score);
+                    }
+                }
+            }
+        }
+        for &(first, end, dist_pts) in reach.near.iter().filter(|_| self.rule_bits.is_none()) {
             // Slices of the run, so that the loop needs no bounds checks.
             let (lo, hi) = (first as usize, end as usize);
             let stride = self.r.stride;
             let rows = &self.r.rows[lo..hi];
-            let bits = self.r.bits[lo * stride..hi * stride].chunks_exact(stride);
-            for ((row, rb), pos) in rows.iter().zip(bits).zip(first..end) {
+            let bits = &self.r.bits[lo * stride..hi * stride];
+            if passed.len() < rows.len() {
+                passed.resize(rows.len(), 0);
+            }
+            let mut n_passed = 0;
+            for (k, (row, rb)) in rows.iter().zip(bits.chunks_exact(stride)).enumerate() {
+                passed[n_passed] = k as u32;
+                n_passed += usize::from(kernel::admissible(t, w, nr, nb, row, rb));
+            }
+            for &k in &passed[..n_passed] {
+                let pos = first + k;
                 if !mine.is_empty() && mine.iter().any(|&(_, p)| p == pos) {
                     continue;
                 }
-                if let Some(pts) = kernel::points(t, w, nr, nb, row, rb, dist_pts) {
-                    f(pos, pts.iter().sum());
-                }
+                let k = k as usize;
+                let rb = &bits[k * stride..(k + 1) * stride];
+                f(
+                    pos,
+                    kernel::score_of_admissible(t, w, nr, nb, &rows[k], rb, dist_pts),
+                );
             }
         }
         // The online list this newcomer reads (by meeting preference), and the runs of
@@ -668,13 +851,14 @@ impl<'a> Pool<'a> {
         progress: &Progress,
     ) -> Result<Candidates, Cancelled> {
         struct Thread {
-            per_resident: Vec<TopK>,
+            per_resident: TopKs,
             /// Per position, the bar of `per_resident` (flat, so that a candidate that
             /// does not make a resident's list touches no heap).
             bars: Vec<Cand>,
             deg: Vec<u32>,
             mine: Vec<Cand>,
             found: Vec<(u32, i32)>,
+            passed: Vec<u32>,
         }
         struct UnitOut {
             edges: Vec<(u32, u32, i32)>,
@@ -691,11 +875,12 @@ impl<'a> Pool<'a> {
             progress,
             (0, 600),
             || Thread {
-                per_resident: vec![TopK::default(); n_res],
+                per_resident: TopKs::new(n_res, k_r),
                 bars: vec![Cand::NONE; n_res],
                 deg: vec![0; n_res],
                 mine: Vec::new(),
                 found: Vec::new(),
+                passed: Vec::new(),
             },
             |th, u| {
                 let reach = self.reach(u);
@@ -718,11 +903,12 @@ impl<'a> Pool<'a> {
                         deg: deg_r,
                         mine,
                         found,
+                        passed,
                     } = th;
                     // Admissible pairs first, into a buffer (a small loop the kernel
                     // is inlined into), then the lists.
                     found.clear();
-                    out.checked += self.visit(w, &reach, i, |pos, score| found.push((pos, score)));
+                    out.checked += self.visit(w, &reach, i, passed, |pos, score| found.push((pos, score)));
                     for &(pos, score) in found.iter() {
                         deg += 1;
                         let p = pos as usize;
@@ -738,7 +924,7 @@ impl<'a> Pool<'a> {
                         }
                         let c = Cand::new(score, i as u32);
                         if c > bars[p] && c.0 > shared_bars[p].load(AtomicOrdering::Relaxed) {
-                            bars[p] = per_resident[p].offer(c, k_r);
+                            bars[p] = per_resident.offer(p, c);
                             shared_bars[p].fetch_max(bars[p].0, AtomicOrdering::Relaxed);
                         }
                     }
@@ -779,18 +965,18 @@ impl<'a> Pool<'a> {
                 c.pairs_admissible += u64::from(deg);
             }
         }
-        let mut per_resident: Vec<TopK> = vec![TopK::default(); n_res];
+        let mut per_resident = TopKs::new(n_res, k_r);
         for th in threads {
-            for (pos, heap) in th.per_resident.into_iter().enumerate() {
-                for cand in heap.into_vec() {
-                    per_resident[pos].offer(cand, k_r);
+            for pos in 0..n_res {
+                for cand in th.per_resident.list(pos) {
+                    per_resident.offer(pos, cand);
                 }
                 c.deg_r[self.r_index[pos] as usize] += th.deg[pos];
             }
         }
-        for (pos, heap) in per_resident.into_iter().enumerate() {
+        for pos in 0..n_res {
             let j = self.r_index[pos];
-            let list = heap.into_vec();
+            let list = per_resident.list(pos);
             c.bar_r[j as usize] = if k_r == 0 {
                 i32::MAX
             } else {
@@ -955,5 +1141,49 @@ impl<'a> Pool<'a> {
         }
         with_words!(self.words, w => kernel::points(&self.tables, w, nr, self.n.bits_of(i), rr, self.r.bits_of(pos), pts))
             .map(|p| (p, dist))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_list_keeps_the_k_best_candidates_offered_flat_or_in_heaps() {
+        let mut state = 11u64;
+        let mut draw = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        for k in [0, 1, 2, 3, 30, 64, 65, 100] {
+            let lists = 5;
+            let mut kept = TopKs::new(lists, k);
+            assert_eq!(matches!(kept, TopKs::Flat { .. }), k <= TopKs::FLAT);
+            let mut offered: Vec<Vec<Cand>> = vec![Vec::new(); lists];
+            for idx in 0..400u32 {
+                let x = draw(lists as u64) as usize;
+                // Few distinct scores, so that ties are broken by index.
+                let c = Cand::new(draw(40) as i32 - 20, idx);
+                let bar = kept.offer(x, c);
+                offered[x].push(c);
+                let mut best = offered[x].clone();
+                best.sort_unstable_by(|a, b| b.cmp(a));
+                let expected_bar = match k {
+                    0 => Cand(u64::MAX),
+                    _ if best.len() >= k => best[k - 1],
+                    _ => Cand::NONE,
+                };
+                assert_eq!(bar, expected_bar, "k {k}");
+            }
+            for (x, all) in offered.iter_mut().enumerate() {
+                all.sort_unstable_by(|a, b| b.cmp(a));
+                all.truncate(k);
+                let mut list = kept.list(x);
+                list.sort_unstable_by(|a, b| b.cmp(a));
+                assert_eq!(&list, all, "k {k}");
+            }
+        }
     }
 }

@@ -148,7 +148,19 @@ fn expected_reason(n: &Participant, rs: &[Participant], config: &Config, ex: &Ex
 }
 
 fn check(seed: u64) -> Result<(Round, Round), TestCaseError> {
-    let (ns, rs, ex, config) = pool(seed);
+    check_with(seed, |_| {}, false)
+}
+
+/// [`check`] with the pool's config adjusted and, if `wide`, 70 more interests
+/// shared by everyone (bit sets of interests wider than one word).
+fn check_with(seed: u64, adjust: impl Fn(&mut Config), wide: bool) -> Result<(Round, Round), TestCaseError> {
+    let (mut ns, mut rs, ex, mut config) = pool(seed);
+    adjust(&mut config);
+    if wide {
+        for p in ns.iter_mut().chain(rs.iter_mut()) {
+            p.interests.extend(100..170);
+        }
+    }
     let round = matching_round(&ns, &rs, &config, &ex);
     let pairs = admissible(&ns, &rs, &config, &ex);
     let capacity: Vec<u32> = rs.iter().map(|r| u32::from(r.free_capacity())).collect();
@@ -186,6 +198,21 @@ proptest! {
     #[test]
     fn a_round_matches_as_many_and_scores_as_much_as_flows_over_every_admissible_pair(seed in any::<u64>()) {
         check(seed)?;
+    }
+
+    /// The scan reads the pair rules from bit sets over the residents when at most
+    /// one common slot is required, and tests every pair in the kernel otherwise:
+    /// both ways give the pairs `evaluate` admits.
+    #[test]
+    fn a_round_is_as_good_as_the_flows_whatever_the_common_slots_required(seed in any::<u64>(), slots in 0u32..4) {
+        check_with(seed, |c| c.rules.min_common_slots = slots, false)?;
+    }
+
+    /// The same where languages and interests take more than one word (the kernel
+    /// tests every pair).
+    #[test]
+    fn a_round_is_as_good_as_the_flows_with_interests_wider_than_a_word(seed in any::<u64>()) {
+        check_with(seed, |_| {}, true)?;
     }
 }
 
