@@ -36,7 +36,10 @@
 //!   Any figure of a banded report whose complement in the unfiltered report (the
 //!   other bands together) is under 5 is thus suppressed too: a shown total minus its
 //!   shown parts never leaves under 5 ([`suppression`]). Two criteria at once, or
-//!   another age range, answer INVALID_ARGUMENT.
+//!   another age range, answer INVALID_ARGUMENT. The price: a partner viewer's report
+//!   runs the queries of 13 reports (a coordinator's runs those of one). Since the
+//!   figures of an ended year no longer change, the family could be computed once per
+//!   chapter, municipality and year and kept; it is not yet.
 //! - Statistics (median and 90th percentile wait, share met within 35 days) are
 //!   suppressed when computed over fewer than 5 people, and in a banded report also
 //!   when the count they are computed over is suppressed.
