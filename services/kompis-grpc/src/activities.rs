@@ -17,10 +17,11 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::kit::audit::{Action, Named};
 use crate::kit::convert::{from_timestamp, update_paths};
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::page::Page;
-use crate::kit::scope::{self, MANAGERS};
+use crate::kit::scope;
 use crate::kit::{Kit, RequestId, names, respond};
 use crate::parse::profile::{check_district, parse_district_name};
 use crate::views::activity::{
@@ -411,7 +412,6 @@ impl ActivityService for Activities {
         respond(
             async {
                 let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
                 let req = request.get_ref();
                 let chapter = names::parse_one(&req.parent, "chapters")
                     .map_err(|e| ApiError::invalid("parent", e.into_description()))?;
@@ -454,7 +454,6 @@ impl ActivityService for Activities {
         respond(
             async {
                 let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
                 let name = &request.get_ref().name;
                 let (chapter, id) = managed_activity(principal, name, "name")?;
                 let activity = activities::get(self.kit.store().pool(), chapter.as_str(), id)
@@ -476,7 +475,6 @@ impl ActivityService for Activities {
         respond(
             async {
                 let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
                 let req = request.get_ref();
                 let chapter_id = match names::parse_parent_or_wildcard(&req.parent, "chapters") {
                     Err(e) => return Err(ApiError::invalid("parent", e.into_description())),
@@ -547,7 +545,6 @@ impl ActivityService for Activities {
         respond(
             async {
                 let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
                 let req = request.get_ref();
                 let Some(a) = &req.activity else {
                     return Err(ApiError::invalid("activity", "is required"));
@@ -589,7 +586,6 @@ impl ActivityService for Activities {
         respond(
             async {
                 let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
                 let req = request.get_ref();
                 let (chapter, id) = managed_activity(principal, &req.name, "name")?;
                 let mut v = Violations::new();
@@ -628,7 +624,6 @@ impl ActivityService for Activities {
         respond(
             async {
                 let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
                 let req = request.get_ref();
                 let (chapter, id) = managed_activity(principal, &req.activity, "activity")?;
                 let mut v = Violations::new();
@@ -668,22 +663,29 @@ impl ActivityService for Activities {
         &self,
         request: Request<pb::GetInvitationRequest>,
     ) -> Result<Response<pb::GetInvitationResponse>, Status> {
-        respond(
-            async {
-                let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
-                let name = &request.get_ref().name;
-                let (chapter, activity, id) = managed_invitation(principal, name, "name")?;
-                let invitation =
-                    activities::get_invitation(self.kit.store().pool(), chapter.as_str(), activity, id)
-                        .await
-                        .named(name)?;
-                Ok(pb::GetInvitationResponse {
-                    invitation: Some(invitation_pb(&invitation)?),
-                })
-            }
-            .await,
-        )
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Invitation(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::GetInvitationResponse>, Status> = async {
+            respond(
+                async {
+                    let principal = Principal::from_request(&request)?;
+                    let name = &request.get_ref().name;
+                    let (chapter, activity, id) = managed_invitation(principal, name, "name")?;
+                    let invitation =
+                        activities::get_invitation(self.kit.store().pool(), chapter.as_str(), activity, id)
+                            .await
+                            .named(name)?;
+                    Ok(pb::GetInvitationResponse {
+                        invitation: Some(invitation_pb(&invitation)?),
+                    })
+                }
+                .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "GetInvitation", named, Action::Read, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListInvitations"))]
@@ -694,7 +696,6 @@ impl ActivityService for Activities {
         respond(
             async {
                 let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
                 let req = request.get_ref();
                 let (chapter, id) = managed_activity(principal, &req.parent, "parent")?;
                 let mut v = Violations::new();
@@ -735,40 +736,47 @@ impl ActivityService for Activities {
         &self,
         request: Request<pb::RecordRsvpRequest>,
     ) -> Result<Response<pb::RecordRsvpResponse>, Status> {
-        respond(
-            async {
-                let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
-                let req = request.get_ref();
-                let (chapter, activity, id) = managed_invitation(principal, &req.name, "name")?;
-                let mut v = Violations::new();
-                let rsvp = v.check("rsvp", ANSWERS.parse(req.rsvp));
-                let guests = in_range(&mut v, "guests".into(), req.guests, MAX_GUESTS_PER_INVITATION);
-                let rid = request_id(&mut v, &req.request_id);
-                v.into_result()?;
-                let (rsvp, guests) = rsvp.zip(guests).ok_or(ApiError::bug("a parsed answer"))?;
-                let now = self.kit.now();
-                self.kit
-                    .mutate(principal, "RecordRsvp", rid, req, async |tx| {
-                        let answer = activities::Answer {
-                            chapter: chapter.as_str(),
-                            activity,
-                            invitation: id,
-                            participant: None,
-                            rsvp,
-                            guests,
-                            actor: &principal.subject,
-                            at: now,
-                        };
-                        let invitation = activities::respond(tx, &answer).await.named(&req.name)?;
-                        Ok(pb::RecordRsvpResponse {
-                            invitation: Some(invitation_pb(&invitation)?),
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Invitation(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::RecordRsvpResponse>, Status> = async {
+            respond(
+                async {
+                    let principal = Principal::from_request(&request)?;
+                    let req = request.get_ref();
+                    let (chapter, activity, id) = managed_invitation(principal, &req.name, "name")?;
+                    let mut v = Violations::new();
+                    let rsvp = v.check("rsvp", ANSWERS.parse(req.rsvp));
+                    let guests = in_range(&mut v, "guests".into(), req.guests, MAX_GUESTS_PER_INVITATION);
+                    let rid = request_id(&mut v, &req.request_id);
+                    v.into_result()?;
+                    let (rsvp, guests) = rsvp.zip(guests).ok_or(ApiError::bug("a parsed answer"))?;
+                    let now = self.kit.now();
+                    self.kit
+                        .mutate(principal, "RecordRsvp", rid, req, async |tx| {
+                            let answer = activities::Answer {
+                                chapter: chapter.as_str(),
+                                activity,
+                                invitation: id,
+                                participant: None,
+                                rsvp,
+                                guests,
+                                actor: &principal.subject,
+                                at: now,
+                            };
+                            let invitation = activities::respond(tx, &answer).await.named(&req.name)?;
+                            Ok(pb::RecordRsvpResponse {
+                                invitation: Some(invitation_pb(&invitation)?),
+                            })
                         })
-                    })
-                    .await
-            }
-            .await,
-        )
+                        .await
+                }
+                .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "RecordRsvp", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "RecordAttendance"))]
@@ -779,7 +787,6 @@ impl ActivityService for Activities {
         respond(
             async {
                 let principal = Principal::from_request(&request)?;
-                scope::require_role(principal, MANAGERS)?;
                 let req = request.get_ref();
                 let (chapter, id) = managed_activity(principal, &req.activity, "activity")?;
                 let mut v = Violations::new();

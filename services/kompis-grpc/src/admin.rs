@@ -20,7 +20,7 @@ use crate::kit::enums::EnumTable;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::names;
 use crate::kit::page::Page;
-use crate::kit::scope::{self, ADMINISTRATORS, EVERYONE, STAFF};
+use crate::kit::scope;
 use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
 
 /// The AdminService implementation.
@@ -153,7 +153,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::GetChapterRequest>,
     ) -> Result<Response<pb::GetChapterResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, STAFF)?;
         let req = request.get_ref();
         let id = names::parse_one(&req.name, "chapters")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
@@ -170,7 +169,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListChaptersRequest>,
     ) -> Result<Response<pb::ListChaptersResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, STAFF)?;
         let req = request.get_ref();
         let page = Page::parse(req.page_size, &req.page_token, "")?;
         let mut rows =
@@ -190,7 +188,6 @@ impl AdminService for Admin {
         request: Request<pb::CreateChapterRequest>,
     ) -> Result<Response<pb::CreateChapterResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let id = v.check("chapter_id", Slug::parse(&req.chapter_id));
@@ -224,8 +221,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::UpdateChapterRequest>,
     ) -> Result<Response<pb::UpdateChapterResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let paths = v.check(
@@ -279,7 +274,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::GetMunicipalityRequest>,
     ) -> Result<Response<pb::GetMunicipalityResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let id = names::parse_one(&req.name, "municipalities")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
@@ -296,7 +290,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListMunicipalitiesRequest>,
     ) -> Result<Response<pb::ListMunicipalitiesResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let page = Page::parse(req.page_size, &req.page_token, "")?;
         let mut rows =
@@ -316,7 +309,6 @@ impl AdminService for Admin {
         request: Request<pb::CreateMunicipalityRequest>,
     ) -> Result<Response<pb::CreateMunicipalityResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let id = v.check("municipality_id", Slug::parse(&req.municipality_id));
@@ -357,7 +349,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::GetDistrictRequest>,
     ) -> Result<Response<pb::GetDistrictResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let (m, d) = names::parse_two(&req.name, "municipalities", "districts")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
@@ -374,7 +365,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListDistrictsRequest>,
     ) -> Result<Response<pb::ListDistrictsResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let parent = v.check(
@@ -415,7 +405,6 @@ impl AdminService for Admin {
         request: Request<pb::CreateDistrictRequest>,
     ) -> Result<Response<pb::CreateDistrictResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let parent = v.check("parent", names::parse_one(&req.parent, "municipalities"));
@@ -446,8 +435,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::UpdateDistrictRequest>,
     ) -> Result<Response<pb::UpdateDistrictResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let paths = v.check(
@@ -494,7 +481,6 @@ impl AdminService for Admin {
         request: Request<pb::GetOrganizationRequest>,
     ) -> Result<Response<pb::GetOrganizationResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        principal.require_role(STAFF)?;
         let req = request.get_ref();
         let id = names::parse_one(&req.name, "organizations")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
@@ -525,7 +511,6 @@ impl AdminService for Admin {
         request: Request<pb::ListOrganizationsRequest>,
     ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        principal.require_role(STAFF)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let chapter = if req.chapter.is_empty() {
@@ -593,7 +578,6 @@ impl AdminService for Admin {
         request: Request<pb::CreateOrganizationRequest>,
     ) -> Result<Response<pb::CreateOrganizationResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let id = v.check("organization_id", Slug::parse(&req.organization_id));
@@ -624,8 +608,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::UpdateOrganizationRequest>,
     ) -> Result<Response<pb::UpdateOrganizationResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let paths = v.check(
@@ -675,7 +657,6 @@ impl AdminService for Admin {
         request: Request<pb::GetMatchingWeightsRequest>,
     ) -> Result<Response<pb::GetMatchingWeightsResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, scope::MANAGERS)?;
         let req = request.get_ref();
         let chapter = names::parse_singleton(&req.name, "chapters", "matchingWeights")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;
@@ -693,8 +674,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::UpdateMatchingWeightsRequest>,
     ) -> Result<Response<pb::UpdateMatchingWeightsResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, ADMINISTRATORS)?;
         let req = request.get_ref();
         const FIELDS: [&str; 11] = [
             "shared_interests",
@@ -793,7 +772,6 @@ impl AdminService for Admin {
         &self,
         request: Request<pb::ListInterestsRequest>,
     ) -> Result<Response<pb::ListInterestsResponse>, Status> {
-        scope::require_role(Principal::from_request(&request)?, EVERYONE)?;
         let req = request.get_ref();
         let chapter = names::parse_one(&req.parent, "chapters")
             .map_err(|e| ApiError::invalid("parent", e.into_description()))?;
@@ -845,7 +823,6 @@ impl AdminService for Admin {
         };
         v.into_result().map_err(ApiError::InvalidArgument)?;
         let chapter = chapter.unwrap();
-        scope::require_role(principal, scope::MANAGERS)?;
         scope::managed_chapter(principal, chapter.as_str(), &req.parent)?;
         let (id, rid) = (id.unwrap(), rid.unwrap());
         let (display_name, category) = (display_name.unwrap(), category.unwrap());
@@ -877,7 +854,6 @@ impl AdminService for Admin {
         request: Request<pb::DeleteInterestRequest>,
     ) -> Result<Response<pb::DeleteInterestResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, scope::MANAGERS)?;
         let req = request.get_ref();
         let (chapter, id) = names::parse_two(&req.name, "chapters", "interests")
             .map_err(|e| ApiError::invalid("name", e.into_description()))?;

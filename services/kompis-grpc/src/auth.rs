@@ -72,15 +72,6 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Fails with PERMISSION_DENIED unless the caller has one of `roles`.
-    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::PermissionDenied(ErrorReason::RoleNotAllowed))
-        }
-    }
-
     /// True for an administrator, or a coordinator of `chapter`.
     pub fn manages_chapter(&self, chapter: &str) -> bool {
         match self.role {

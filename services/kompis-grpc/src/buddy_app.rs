@@ -28,7 +28,7 @@ mod pairs;
 mod profile;
 mod withdrawal;
 
-use kompis_domain::{BirthYear, ParticipantRole, ParticipantState, Role, Violations};
+use kompis_domain::{BirthYear, ParticipantRole, ParticipantState, Violations};
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::buddy_app_service_server::BuddyAppService;
@@ -39,10 +39,9 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::kit::audit::Action;
+use crate::kit::audit::{Action, Named};
 use crate::kit::convert::timestamp;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
-use crate::kit::scope;
 use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
 use crate::parse::person::{
     parse_consent, parse_contact, parse_gender, parse_languages, parse_person_name, parse_swedish_level,
@@ -99,7 +98,6 @@ fn not_signed_up() -> ApiError {
 
 /// The participant id in the caller's token; only participants call this service.
 fn caller_id(principal: &Principal) -> ApiResult<Uuid> {
-    scope::require_role(principal, &[Role::Participant])?;
     principal
         .participant
         .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken))
@@ -174,84 +172,92 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::SignUpRequest>,
     ) -> Result<Response<pb::SignUpResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let id = caller_id(principal)?;
-        tracing::Span::current().record("participant", tracing::field::display(id));
-        let req = request.get_ref();
-        let mut v = Violations::new();
-        let now = self.kit.now();
-        let rid = v.check("request_id", RequestId::parse(&req.request_id));
-        let parsed = parse_sign_up(&mut v, req, now.year());
-        let consent = parse_consent(&mut v, "consent", req.consent.as_ref(), &principal.subject, now);
-        // The district must exist; the chapter is the one covering its municipality.
-        // Checked even when another field is bad, so that every bad field is named at
-        // once (a malformed district was reported by `parse_sign_up`).
-        let mut chapter = None;
-        if let Ok((municipality, district)) = parse_district_name(&req.district) {
-            let pool = self.kit.store().pool();
-            match places::get_district(pool, &municipality, &district).await {
-                Ok(_) => {
-                    chapter = chapters::chapter_of_municipality(pool, &municipality)
-                        .await
-                        .named(&req.district)?;
-                    if chapter.is_none() {
-                        return Err(
-                            ApiError::NotFound(format!("the chapter covering {}", req.district)).into(),
-                        );
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::SignUpResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let id = caller_id(principal)?;
+            tracing::Span::current().record("participant", tracing::field::display(id));
+            let req = request.get_ref();
+            let mut v = Violations::new();
+            let now = self.kit.now();
+            let rid = v.check("request_id", RequestId::parse(&req.request_id));
+            let parsed = parse_sign_up(&mut v, req, now.year());
+            let consent = parse_consent(&mut v, "consent", req.consent.as_ref(), &principal.subject, now);
+            // The district must exist; the chapter is the one covering its municipality.
+            // Checked even when another field is bad, so that every bad field is named at
+            // once (a malformed district was reported by `parse_sign_up`).
+            let mut chapter = None;
+            if let Ok((municipality, district)) = parse_district_name(&req.district) {
+                let pool = self.kit.store().pool();
+                match places::get_district(pool, &municipality, &district).await {
+                    Ok(_) => {
+                        chapter = chapters::chapter_of_municipality(pool, &municipality)
+                            .await
+                            .named(&req.district)?;
+                        if chapter.is_none() {
+                            return Err(
+                                ApiError::NotFound(format!("the chapter covering {}", req.district)).into(),
+                            );
+                        }
                     }
+                    Err(kompis_store::StoreError::NotFound) => {
+                        v.add("district", "is not a known district");
+                    }
+                    Err(e) => return Err(ApiError::from(e).into()),
                 }
-                Err(kompis_store::StoreError::NotFound) => {
-                    v.add("district", "is not a known district");
+            }
+            let violations = v.into_result();
+            let consent = match (consent, violations) {
+                (Err(()), result) => {
+                    return Err(ApiError::InvalidWithReason(
+                        ErrorReason::ConsentMissing,
+                        result.err().unwrap_or_default(),
+                    )
+                    .into());
                 }
-                Err(e) => return Err(ApiError::from(e).into()),
-            }
-        }
-        let violations = v.into_result();
-        let consent = match (consent, violations) {
-            (Err(()), result) => {
-                return Err(ApiError::InvalidWithReason(
-                    ErrorReason::ConsentMissing,
-                    result.err().unwrap_or_default(),
-                )
-                .into());
-            }
-            (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
-            (Ok(consent), Ok(())) => consent,
-        };
-        let (Some(rid), Some(parsed), Some(chapter)) = (rid, parsed, chapter) else {
-            return Err(ApiError::Internal("a checked field is missing".into()).into());
-        };
-        let chapter = kompis_domain::Slug::parse(&chapter).map_err(|e| ApiError::Internal(e.into()))?;
-        let new = NewParticipant {
-            id,
-            chapter_id: chapter,
-            role: parsed.role,
-            source: Source::SelfSignUp,
-            referral_id: None,
-            account_subject: Some(principal.subject.clone()),
-            person: parsed.person,
-            consent: participants::ConsentRecord {
-                given_by: consent.given_by,
-                give_time: consent.give_time,
-                text_version: consent.text_version,
-            },
-            profile: parsed.profile,
-            first_note: None,
-            actor: principal.subject.clone(),
-            at: now,
-        };
-        respond(
-            self.kit
-                .mutate(principal, "SignUp", rid, req, async |tx| {
-                    let created = participants::insert_participant(tx, &new)
-                        .await
-                        .map_err(|e| sign_up_conflict(e, id))?;
-                    Ok(pb::SignUpResponse {
-                        participant: Some(participant_pb(&created, View::Own)?),
+                (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
+                (Ok(consent), Ok(())) => consent,
+            };
+            let (Some(rid), Some(parsed), Some(chapter)) = (rid, parsed, chapter) else {
+                return Err(ApiError::Internal("a checked field is missing".into()).into());
+            };
+            let chapter = kompis_domain::Slug::parse(&chapter).map_err(|e| ApiError::Internal(e.into()))?;
+            let new = NewParticipant {
+                id,
+                chapter_id: chapter,
+                role: parsed.role,
+                source: Source::SelfSignUp,
+                referral_id: None,
+                account_subject: Some(principal.subject.clone()),
+                person: parsed.person,
+                consent: participants::ConsentRecord {
+                    given_by: consent.given_by,
+                    give_time: consent.give_time,
+                    text_version: consent.text_version,
+                },
+                profile: parsed.profile,
+                first_note: None,
+                actor: principal.subject.clone(),
+                at: now,
+            };
+            respond(
+                self.kit
+                    .mutate(principal, "SignUp", rid, req, async |tx| {
+                        let created = participants::insert_participant(tx, &new)
+                            .await
+                            .map_err(|e| sign_up_conflict(e, id))?;
+                        Ok(pb::SignUpResponse {
+                            participant: Some(participant_pb(&created, View::Own)?),
+                        })
                     })
-                })
-                .await,
-        )
+                    .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "SignUp", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetMyProfile"))]
@@ -290,36 +296,44 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::GetMyApplicationRequest>,
     ) -> Result<Response<pb::GetMyApplicationResponse>, Status> {
-        let me = self.me(Principal::from_request(&request)?).await?;
-        let pool = self.kit.store().pool();
-        let (position, length) = participants::queue_position(pool, &me)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::GetMyApplicationResponse>, Status> = async {
+            let me = self.me(Principal::from_request(&request)?).await?;
+            let pool = self.kit.store().pool();
+            let (position, length) = participants::queue_position(pool, &me)
+                .await
+                .named("participant")?;
+            let chapter = chapters::get_chapter(
+                pool,
+                &kompis_domain::Slug::parse(&me.chapter_id).map_err(|e| ApiError::Internal(e.into()))?,
+            )
             .await
-            .named("participant")?;
-        let chapter = chapters::get_chapter(
-            pool,
-            &kompis_domain::Slug::parse(&me.chapter_id).map_err(|e| ApiError::Internal(e.into()))?,
-        )
-        .await
-        .named("chapter")?;
-        let state = me.parsed_state().api()?;
-        let ready = state == ParticipantState::Ready;
-        let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
-        let booked = interviews::booked_interview(pool, me.id).await.api()?;
-        ok(pb::GetMyApplicationResponse {
-            application: Some(pb::MyApplication {
-                state: state_pb(state),
-                queue_position: if ready { clamp(position) } else { 0 },
-                queue_length: clamp(length),
-                waiting_since: if ready {
-                    me.waiting_since.and_then(timestamp)
-                } else {
-                    None
-                },
-                interview_time: booked.as_ref().and_then(|i| timestamp(i.schedule_time)),
-                chapter_display_name: chapter.display_name,
-                interview: booked.as_ref().map(my_interview_pb).transpose()?,
-            }),
-        })
+            .named("chapter")?;
+            let state = me.parsed_state().api()?;
+            let ready = state == ParticipantState::Ready;
+            let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+            let booked = interviews::booked_interview(pool, me.id).await.api()?;
+            ok(pb::GetMyApplicationResponse {
+                application: Some(pb::MyApplication {
+                    state: state_pb(state),
+                    queue_position: if ready { clamp(position) } else { 0 },
+                    queue_length: clamp(length),
+                    waiting_since: if ready {
+                        me.waiting_since.and_then(timestamp)
+                    } else {
+                        None
+                    },
+                    interview_time: booked.as_ref().and_then(|i| timestamp(i.schedule_time)),
+                    chapter_display_name: chapter.display_name,
+                    interview: booked.as_ref().map(my_interview_pb).transpose()?,
+                }),
+            })
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "GetMyApplication", named, Action::Read, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetMyBuddy"))]
@@ -327,7 +341,13 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::GetMyBuddyRequest>,
     ) -> Result<Response<pb::GetMyBuddyResponse>, Status> {
-        respond(self.my_buddies(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::GetMyBuddyResponse>, Status> =
+            async { respond(self.my_buddies(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "GetMyBuddy", named, Action::Read, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "RespondToProposal"))]
@@ -335,7 +355,13 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::RespondToProposalRequest>,
     ) -> Result<Response<pb::RespondToProposalResponse>, Status> {
-        respond(self.answer_proposal(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::RespondToProposalResponse>, Status> =
+            async { respond(self.answer_proposal(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "RespondToProposal", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListMyInvitations"))]
@@ -343,7 +369,13 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::ListMyInvitationsRequest>,
     ) -> Result<Response<pb::ListMyInvitationsResponse>, Status> {
-        respond(self.list_invitations(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::ListMyInvitationsResponse>, Status> =
+            async { respond(self.list_invitations(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "ListMyInvitations", named, Action::Read, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "RespondToInvitation"))]
@@ -351,7 +383,13 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::RespondToInvitationRequest>,
     ) -> Result<Response<pb::RespondToInvitationResponse>, Status> {
-        respond(self.answer_invitation(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::RespondToInvitationResponse>, Status> =
+            async { respond(self.answer_invitation(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "RespondToInvitation", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "CheckIn"))]
@@ -359,9 +397,17 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::CheckInRequest>,
     ) -> Result<Response<pb::CheckInResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let me = self.me(principal).await?;
-        respond(crate::follow_up::check_in(&self.kit, principal, &me, request.get_ref()).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::CheckInResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let me = self.me(principal).await?;
+            respond(crate::follow_up::check_in(&self.kit, principal, &me, request.get_ref()).await)
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "CheckIn", named, Action::Change, outcome)
+            .await
     }
 
     type StreamNotificationsStream = notifications::NotificationStream;
@@ -403,7 +449,19 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::GetMyNotificationSettingsRequest>,
     ) -> Result<Response<pb::GetMyNotificationSettingsResponse>, Status> {
-        respond(self.get_notification_settings(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::GetMyNotificationSettingsResponse>, Status> =
+            async { respond(self.get_notification_settings(request).await) }.await;
+        self.kit
+            .audit_call(
+                &principal,
+                "GetMyNotificationSettings",
+                named,
+                Action::Read,
+                outcome,
+            )
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "UpdateMyNotificationSettings"))]
@@ -411,7 +469,19 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::UpdateMyNotificationSettingsRequest>,
     ) -> Result<Response<pb::UpdateMyNotificationSettingsResponse>, Status> {
-        respond(self.update_notification_settings(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::UpdateMyNotificationSettingsResponse>, Status> =
+            async { respond(self.update_notification_settings(request).await) }.await;
+        self.kit
+            .audit_call(
+                &principal,
+                "UpdateMyNotificationSettings",
+                named,
+                Action::Change,
+                outcome,
+            )
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "CancelMyInterview"))]
@@ -419,7 +489,13 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::CancelMyInterviewRequest>,
     ) -> Result<Response<pb::CancelMyInterviewResponse>, Status> {
-        respond(self.cancel_own_interview(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::CancelMyInterviewResponse>, Status> =
+            async { respond(self.cancel_own_interview(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "CancelMyInterview", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "WithdrawFromProgramme"))]
@@ -427,7 +503,19 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::WithdrawFromProgrammeRequest>,
     ) -> Result<Response<pb::WithdrawFromProgrammeResponse>, Status> {
-        respond(self.withdraw_self(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::WithdrawFromProgrammeResponse>, Status> =
+            async { respond(self.withdraw_self(request).await) }.await;
+        self.kit
+            .audit_call(
+                &principal,
+                "WithdrawFromProgramme",
+                named,
+                Action::Change,
+                outcome,
+            )
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ExportMyData"))]
@@ -498,8 +586,16 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::EndMyMatchRequest>,
     ) -> Result<Response<pb::EndMyMatchResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let me = self.me(principal).await?;
-        respond(crate::follow_up::end_my_match(&self.kit, principal, &me, request.get_ref()).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Own;
+        let outcome: Result<Response<pb::EndMyMatchResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let me = self.me(principal).await?;
+            respond(crate::follow_up::end_my_match(&self.kit, principal, &me, request.get_ref()).await)
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "EndMyMatch", named, Action::Change, outcome)
+            .await
     }
 }

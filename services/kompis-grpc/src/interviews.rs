@@ -28,10 +28,11 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::kit::audit::{Action, Named};
 use crate::kit::convert::{from_timestamp, update_paths};
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::page::Page;
-use crate::kit::scope::{self, MANAGERS};
+use crate::kit::scope;
 use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
 use crate::parse::profile::{Completeness, check_district, check_interests, parse_profile, profile_pb};
 use crate::views::interview::{MODES, OUTCOMES, STATES, interview_pb};
@@ -303,43 +304,50 @@ impl InterviewService for Interviews {
         &self,
         request: Request<pb::BookInterviewRequest>,
     ) -> Result<Response<pb::BookInterviewResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let req = request.get_ref();
-        let now = self.kit.now();
-        let mut v = Violations::new();
-        let rid = v.check("request_id", RequestId::parse(&req.request_id));
-        let schedule = match v.require("interview", req.interview.as_ref()) {
-            Some(i) => parse_schedule(&mut v, "interview", i, now, true),
-            None => None,
-        };
-        v.check("parent", parse_participant_name(&req.parent));
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (Some(rid), Some(schedule)) = (rid, schedule) else {
-            return Err(ApiError::bug("a checked field is missing").into());
-        };
-        respond(
-            self.kit
-                .mutate(principal, "BookInterview", rid, req, async |tx| {
-                    let participant = find_managed(tx, principal, &req.parent, "parent", true).await?;
-                    let id = Uuid::now_v7();
-                    tracing::Span::current().record("interview", tracing::field::display(id));
-                    let new = NewInterview {
-                        id,
-                        participant_id: participant.id,
-                        chapter_id: participant.chapter_id.clone(),
-                        schedule,
-                        interviewer: principal.subject.clone(),
-                        participant_state_before: participant.parsed_state()?,
-                        at: now,
-                    };
-                    let interview = intake::book(tx, &participant, &new).await.named(&req.parent)?;
-                    Ok(pb::BookInterviewResponse {
-                        interview: Some(interview_pb(&interview)?),
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participant(request.get_ref().parent.clone());
+        let outcome: Result<Response<pb::BookInterviewResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let now = self.kit.now();
+            let mut v = Violations::new();
+            let rid = v.check("request_id", RequestId::parse(&req.request_id));
+            let schedule = match v.require("interview", req.interview.as_ref()) {
+                Some(i) => parse_schedule(&mut v, "interview", i, now, true),
+                None => None,
+            };
+            v.check("parent", parse_participant_name(&req.parent));
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let (Some(rid), Some(schedule)) = (rid, schedule) else {
+                return Err(ApiError::bug("a checked field is missing").into());
+            };
+            respond(
+                self.kit
+                    .mutate(principal, "BookInterview", rid, req, async |tx| {
+                        let participant = find_managed(tx, principal, &req.parent, "parent", true).await?;
+                        let id = Uuid::now_v7();
+                        tracing::Span::current().record("interview", tracing::field::display(id));
+                        let new = NewInterview {
+                            id,
+                            participant_id: participant.id,
+                            chapter_id: participant.chapter_id.clone(),
+                            schedule,
+                            interviewer: principal.subject.clone(),
+                            participant_state_before: participant.parsed_state()?,
+                            at: now,
+                        };
+                        let interview = intake::book(tx, &participant, &new).await.named(&req.parent)?;
+                        Ok(pb::BookInterviewResponse {
+                            interview: Some(interview_pb(&interview)?),
+                        })
                     })
-                })
-                .await,
-        )
+                    .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "BookInterview", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetInterview"))]
@@ -347,14 +355,21 @@ impl InterviewService for Interviews {
         &self,
         request: Request<pb::GetInterviewRequest>,
     ) -> Result<Response<pb::GetInterviewResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let name = &request.get_ref().name;
-        let mut tx = self.kit.begin().await?;
-        let (_, interview) = find_interview(&mut tx, principal, name, "name", false).await?;
-        ok(pb::GetInterviewResponse {
-            interview: Some(interview_pb(&interview)?),
-        })
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participant(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::GetInterviewResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let name = &request.get_ref().name;
+            let mut tx = self.kit.begin().await?;
+            let (_, interview) = find_interview(&mut tx, principal, name, "name", false).await?;
+            ok(pb::GetInterviewResponse {
+                interview: Some(interview_pb(&interview)?),
+            })
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "GetInterview", named, Action::Read, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListInterviews"))]
@@ -362,68 +377,75 @@ impl InterviewService for Interviews {
         &self,
         request: Request<pb::ListInterviewsRequest>,
     ) -> Result<Response<pb::ListInterviewsResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let req = request.get_ref();
-        let mut conn = self.kit.begin().await?;
-        // `chapters/{c}/participants/-` lists the whole chapter.
-        let (chapter_id, participant_id) = match req.parent.strip_suffix("/participants/-") {
-            Some(chapter_name) => {
-                let chapter = crate::kit::names::parse_one(chapter_name, "chapters")
-                    .map_err(|e| ApiError::invalid("parent", e.into_description()))?;
-                scope::managed_chapter(principal, chapter.as_str(), &req.parent)?;
-                (chapter.into_string(), None)
-            }
-            None => {
-                let p = find_managed(&mut conn, principal, &req.parent, "parent", false).await?;
-                (p.chapter_id, Some(p.id))
-            }
-        };
-        let mut v = Violations::new();
-        let state = match req.state {
-            0 => None,
-            s => v.check("state", STATES.parse(s)).map(InterviewState::as_str),
-        };
-        let mut time = |field: &str, t: &Option<prost_types::Timestamp>| {
-            t.as_ref().and_then(|t| {
-                let parsed = from_timestamp(t);
-                if parsed.is_none() {
-                    v.add(field, "is not a valid time");
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participant(request.get_ref().parent.clone());
+        let outcome: Result<Response<pb::ListInterviewsResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let mut conn = self.kit.begin().await?;
+            // `chapters/{c}/participants/-` lists the whole chapter.
+            let (chapter_id, participant_id) = match req.parent.strip_suffix("/participants/-") {
+                Some(chapter_name) => {
+                    let chapter = crate::kit::names::parse_one(chapter_name, "chapters")
+                        .map_err(|e| ApiError::invalid("parent", e.into_description()))?;
+                    scope::managed_chapter(principal, chapter.as_str(), &req.parent)?;
+                    (chapter.into_string(), None)
                 }
-                parsed
+                None => {
+                    let p = find_managed(&mut conn, principal, &req.parent, "parent", false).await?;
+                    (p.chapter_id, Some(p.id))
+                }
+            };
+            let mut v = Violations::new();
+            let state = match req.state {
+                0 => None,
+                s => v.check("state", STATES.parse(s)).map(InterviewState::as_str),
+            };
+            let mut time = |field: &str, t: &Option<prost_types::Timestamp>| {
+                t.as_ref().and_then(|t| {
+                    let parsed = from_timestamp(t);
+                    if parsed.is_none() {
+                        v.add(field, "is not a valid time");
+                    }
+                    parsed
+                })
+            };
+            let after_time = time("schedule_time_after", &req.schedule_time_after);
+            let before_time = time("schedule_time_before", &req.schedule_time_before);
+            let fingerprint = format!(
+                "{}|{}|{:?}|{:?}",
+                req.parent,
+                req.state,
+                req.schedule_time_after.as_ref().map(|t| (t.seconds, t.nanos)),
+                req.schedule_time_before.as_ref().map(|t| (t.seconds, t.nanos)),
+            );
+            let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let page = page.ok_or_else(bad_page_token)?;
+            let after = match &page.after {
+                None => None,
+                Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
+            };
+            let filter = interviews::ListFilter {
+                chapter_id,
+                participant_id,
+                state,
+                schedule_time_after: after_time,
+                schedule_time_before: before_time,
+            };
+            let mut rows = interviews::list_interviews(&mut *conn, &filter, after, page.fetch_limit())
+                .await
+                .named(&req.parent)?;
+            let next_page_token = page.finish(&mut rows, |i| time_key(i.create_time, i.id));
+            ok(pb::ListInterviewsResponse {
+                interviews: rows.iter().map(interview_pb).collect::<ApiResult<_>>()?,
+                next_page_token,
             })
-        };
-        let after_time = time("schedule_time_after", &req.schedule_time_after);
-        let before_time = time("schedule_time_before", &req.schedule_time_before);
-        let fingerprint = format!(
-            "{}|{}|{:?}|{:?}",
-            req.parent,
-            req.state,
-            req.schedule_time_after.as_ref().map(|t| (t.seconds, t.nanos)),
-            req.schedule_time_before.as_ref().map(|t| (t.seconds, t.nanos)),
-        );
-        let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let page = page.ok_or_else(bad_page_token)?;
-        let after = match &page.after {
-            None => None,
-            Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
-        };
-        let filter = interviews::ListFilter {
-            chapter_id,
-            participant_id,
-            state,
-            schedule_time_after: after_time,
-            schedule_time_before: before_time,
-        };
-        let mut rows = interviews::list_interviews(&mut *conn, &filter, after, page.fetch_limit())
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "ListInterviews", named, Action::Read, outcome)
             .await
-            .named(&req.parent)?;
-        let next_page_token = page.finish(&mut rows, |i| time_key(i.create_time, i.id));
-        ok(pb::ListInterviewsResponse {
-            interviews: rows.iter().map(interview_pb).collect::<ApiResult<_>>()?,
-            next_page_token,
-        })
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "UpdateInterview"))]
@@ -431,51 +453,65 @@ impl InterviewService for Interviews {
         &self,
         request: Request<pb::UpdateInterviewRequest>,
     ) -> Result<Response<pb::UpdateInterviewResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let req = request.get_ref();
-        let now = self.kit.now();
-        let mut v = Violations::new();
-        let paths = v.check(
-            "update_mask",
-            update_paths(
-                req.update_mask.as_ref(),
-                &["schedule_time", "duration", "mode", "location", "video_link"],
-            ),
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participant(
+            request
+                .get_ref()
+                .interview
+                .as_ref()
+                .map(|i| i.name.clone())
+                .unwrap_or_default(),
         );
-        let input = v.require("interview", req.interview.as_ref());
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (Some(paths), Some(input)) = (paths, input) else {
-            return Err(ApiError::bug("a checked field is missing").into());
-        };
-        let name = &input.name;
-        let mut tx = self.kit.begin().await?;
-        let (_, current) = find_interview(&mut tx, principal, name, "interview.name", true).await?;
-        current.parsed_state().api()?.can_reschedule().api()?;
-        let mut merged = interview_pb(&current)?;
-        for path in paths {
-            match path {
-                "schedule_time" => merged.schedule_time = input.schedule_time,
-                "duration" => merged.duration = input.duration,
-                "mode" => merged.mode = input.mode,
-                "video_link" => merged.video_link.clone_from(&input.video_link),
-                _ => merged.location.clone_from(&input.location),
+        let outcome: Result<Response<pb::UpdateInterviewResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let now = self.kit.now();
+            let mut v = Violations::new();
+            let paths = v.check(
+                "update_mask",
+                update_paths(
+                    req.update_mask.as_ref(),
+                    &["schedule_time", "duration", "mode", "location", "video_link"],
+                ),
+            );
+            let input = v.require("interview", req.interview.as_ref());
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let (Some(paths), Some(input)) = (paths, input) else {
+                return Err(ApiError::bug("a checked field is missing").into());
+            };
+            let name = &input.name;
+            let mut tx = self.kit.begin().await?;
+            let (_, current) = find_interview(&mut tx, principal, name, "interview.name", true).await?;
+            current.parsed_state().api()?.can_reschedule().api()?;
+            let mut merged = interview_pb(&current)?;
+            for path in paths {
+                match path {
+                    "schedule_time" => merged.schedule_time = input.schedule_time,
+                    "duration" => merged.duration = input.duration,
+                    "mode" => merged.mode = input.mode,
+                    "video_link" => merged.video_link.clone_from(&input.video_link),
+                    _ => merged.location.clone_from(&input.location),
+                }
             }
+            let mut v = Violations::new();
+            let new_time = merged.schedule_time != interview_pb(&current)?.schedule_time;
+            let schedule = parse_schedule(&mut v, "interview", &merged, now, new_time);
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let Some(schedule) = schedule else {
+                return Err(ApiError::bug("a checked field is missing").into());
+            };
+            let updated = interviews::reschedule(&mut *tx, current.id, &schedule, now)
+                .await
+                .named(name)?;
+            self.kit.commit(tx).await?;
+            ok(pb::UpdateInterviewResponse {
+                interview: Some(interview_pb(&updated)?),
+            })
         }
-        let mut v = Violations::new();
-        let new_time = merged.schedule_time != interview_pb(&current)?.schedule_time;
-        let schedule = parse_schedule(&mut v, "interview", &merged, now, new_time);
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let Some(schedule) = schedule else {
-            return Err(ApiError::bug("a checked field is missing").into());
-        };
-        let updated = interviews::reschedule(&mut *tx, current.id, &schedule, now)
+        .await;
+        self.kit
+            .audit_call(&principal, "UpdateInterview", named, Action::Change, outcome)
             .await
-            .named(name)?;
-        self.kit.commit(tx).await?;
-        ok(pb::UpdateInterviewResponse {
-            interview: Some(interview_pb(&updated)?),
-        })
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "RecordInterview"))]
@@ -483,58 +519,65 @@ impl InterviewService for Interviews {
         &self,
         request: Request<pb::RecordInterviewRequest>,
     ) -> Result<Response<pb::RecordInterviewResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let req = request.get_ref();
-        let rid = RequestId::parse(&req.request_id)
-            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
-        let now = self.kit.now();
-        respond(
-            self.kit
-                .mutate(principal, "RecordInterview", rid, req, async |tx| {
-                    let (participant, interview) = find_interview(tx, principal, &req.name, "name", true).await?;
-                    interview.parsed_state()?.transition(InterviewState::Recorded)?;
-                    if now < interview.schedule_time {
-                        return Err(ApiError::precondition(
-                            ErrorReason::InterviewNotStarted,
-                            format!(
-                                "the interview starts at {}; record it once it has been held, \
-                                 or reschedule it with UpdateInterview if it was held earlier",
-                                rfc3339(interview.schedule_time)
-                            ),
-                        ));
-                    }
-                    let mut v = Violations::new();
-                    let record = parse_record(&mut v, req, &participant)?;
-                    // The district and interests are checked even when another field is
-                    // bad, so that every bad field is named at once.
-                    if let Some(district) = req
-                        .profile
-                        .as_ref()
-                        .and_then(|p| crate::parse::profile::parse_district_name(&p.district).ok())
-                    {
-                        check_district(tx, &mut v, "profile.district", &participant.chapter_id, &district).await?;
-                    }
-                    if let Some(r) = &record {
-                        check_interests(tx, &mut v, "profile", &participant.chapter_id, &r.profile).await?;
-                    }
-                    v.into_result().map_err(ApiError::InvalidArgument)?;
-                    let record = record.ok_or_else(|| ApiError::bug("a checked field is missing"))?;
-                    let outcome = Outcome {
-                        record,
-                        actor: &principal.subject,
-                        at: now,
-                    };
-                    let recorded = intake::record_outcome(tx, &participant, &interview, &outcome)
-                        .await
-                        .named(&req.name)?;
-                    tracing::info!(interview = %recorded.id, outcome = outcome.record.outcome.as_str(), "interview recorded");
-                    Ok(pb::RecordInterviewResponse {
-                        interview: Some(interview_pb(&recorded)?),
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participant(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::RecordInterviewResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let rid = RequestId::parse(&req.request_id)
+                .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+            let now = self.kit.now();
+            respond(
+                self.kit
+                    .mutate(principal, "RecordInterview", rid, req, async |tx| {
+                        let (participant, interview) = find_interview(tx, principal, &req.name, "name", true).await?;
+                        interview.parsed_state()?.transition(InterviewState::Recorded)?;
+                        if now < interview.schedule_time {
+                            return Err(ApiError::precondition(
+                                ErrorReason::InterviewNotStarted,
+                                format!(
+                                    "the interview starts at {}; record it once it has been held, \
+                                     or reschedule it with UpdateInterview if it was held earlier",
+                                    rfc3339(interview.schedule_time)
+                                ),
+                            ));
+                        }
+                        let mut v = Violations::new();
+                        let record = parse_record(&mut v, req, &participant)?;
+                        // The district and interests are checked even when another field is
+                        // bad, so that every bad field is named at once.
+                        if let Some(district) = req
+                            .profile
+                            .as_ref()
+                            .and_then(|p| crate::parse::profile::parse_district_name(&p.district).ok())
+                        {
+                            check_district(tx, &mut v, "profile.district", &participant.chapter_id, &district).await?;
+                        }
+                        if let Some(r) = &record {
+                            check_interests(tx, &mut v, "profile", &participant.chapter_id, &r.profile).await?;
+                        }
+                        v.into_result().map_err(ApiError::InvalidArgument)?;
+                        let record = record.ok_or_else(|| ApiError::bug("a checked field is missing"))?;
+                        let outcome = Outcome {
+                            record,
+                            actor: &principal.subject,
+                            at: now,
+                        };
+                        let recorded = intake::record_outcome(tx, &participant, &interview, &outcome)
+                            .await
+                            .named(&req.name)?;
+                        tracing::info!(interview = %recorded.id, outcome = outcome.record.outcome.as_str(), "interview recorded");
+                        Ok(pb::RecordInterviewResponse {
+                            interview: Some(interview_pb(&recorded)?),
+                        })
                     })
-                })
-                .await,
-        )
+                    .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "RecordInterview", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "CancelInterview"))]
@@ -542,37 +585,44 @@ impl InterviewService for Interviews {
         &self,
         request: Request<pb::CancelInterviewRequest>,
     ) -> Result<Response<pb::CancelInterviewResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let req = request.get_ref();
-        let mut v = Violations::new();
-        let reason = v.check("reason", OutcomeReason::parse(&req.reason));
-        let rid = v.check("request_id", RequestId::parse(&req.request_id));
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (Some(reason), Some(rid)) = (reason, rid) else {
-            return Err(ApiError::bug("a checked field is missing").into());
-        };
-        let reason = if reason.is_empty() {
-            "intake interview cancelled"
-        } else {
-            reason.as_str()
-        };
-        let now = self.kit.now();
-        respond(
-            self.kit
-                .mutate(principal, "CancelInterview", rid, req, async |tx| {
-                    let (participant, interview) =
-                        find_interview(tx, principal, &req.name, "name", true).await?;
-                    let cancelled =
-                        intake::cancel(tx, &participant, &interview, reason, &principal.subject, now)
-                            .await
-                            .named(&req.name)?;
-                    Ok(pb::CancelInterviewResponse {
-                        interview: Some(interview_pb(&cancelled)?),
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participant(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::CancelInterviewResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let mut v = Violations::new();
+            let reason = v.check("reason", OutcomeReason::parse(&req.reason));
+            let rid = v.check("request_id", RequestId::parse(&req.request_id));
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let (Some(reason), Some(rid)) = (reason, rid) else {
+                return Err(ApiError::bug("a checked field is missing").into());
+            };
+            let reason = if reason.is_empty() {
+                "intake interview cancelled"
+            } else {
+                reason.as_str()
+            };
+            let now = self.kit.now();
+            respond(
+                self.kit
+                    .mutate(principal, "CancelInterview", rid, req, async |tx| {
+                        let (participant, interview) =
+                            find_interview(tx, principal, &req.name, "name", true).await?;
+                        let cancelled =
+                            intake::cancel(tx, &participant, &interview, reason, &principal.subject, now)
+                                .await
+                                .named(&req.name)?;
+                        Ok(pb::CancelInterviewResponse {
+                            interview: Some(interview_pb(&cancelled)?),
+                        })
                     })
-                })
-                .await,
-        )
+                    .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "CancelInterview", named, Action::Change, outcome)
+            .await
     }
 }
 

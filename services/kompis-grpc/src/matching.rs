@@ -17,8 +17,9 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::kit::audit::{Action, Named};
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt, engine_refusal};
-use crate::kit::scope::{self, MANAGERS};
+use crate::kit::scope;
 use crate::kit::{Kit, RequestId, names, respond};
 use crate::views::matching::{
     candidate_pb, match_pb, parse_channel_on_behalf, parse_end_reason, parse_match_name,
@@ -83,7 +84,6 @@ impl Matching {
         request: Request<pb::SuggestCandidatesRequest>,
     ) -> ApiResult<pb::SuggestCandidatesResponse> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let k = match req.max_candidates {
@@ -118,7 +118,6 @@ impl Matching {
 
     async fn create(&self, request: Request<pb::CreateMatchRequest>) -> ApiResult<pb::CreateMatchResponse> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let rid = v.check("request_id", RequestId::parse(&req.request_id));
@@ -202,7 +201,6 @@ impl Matching {
 
     async fn accept(&self, request: Request<pb::AcceptMatchRequest>) -> ApiResult<pb::AcceptMatchResponse> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let rid = v.check("request_id", RequestId::parse(&req.request_id));
@@ -241,7 +239,6 @@ impl Matching {
         request: Request<pb::DeclineMatchRequest>,
     ) -> ApiResult<pb::DeclineMatchResponse> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let rid = v.check("request_id", RequestId::parse(&req.request_id));
@@ -286,7 +283,6 @@ impl Matching {
 
     async fn start(&self, request: Request<pb::StartMatchRequest>) -> ApiResult<pb::StartMatchResponse> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let rid = v.check("request_id", RequestId::parse(&req.request_id));
@@ -310,7 +306,6 @@ impl Matching {
 
     async fn end(&self, request: Request<pb::EndMatchRequest>) -> ApiResult<pb::EndMatchResponse> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let rid = v.check("request_id", RequestId::parse(&req.request_id));
@@ -390,7 +385,20 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::CreateMatchRequest>,
     ) -> Result<Response<pb::CreateMatchResponse>, Status> {
-        respond(self.create(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participants(
+            request
+                .get_ref()
+                .r#match
+                .as_ref()
+                .map(|m| vec![m.newcomer.clone(), m.established_resident.clone()])
+                .unwrap_or_default(),
+        );
+        let outcome: Result<Response<pb::CreateMatchResponse>, Status> =
+            async { respond(self.create(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "CreateMatch", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetMatch"))]
@@ -398,7 +406,13 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::GetMatchRequest>,
     ) -> Result<Response<pb::GetMatchResponse>, Status> {
-        respond(follow_up::get_match(&self.kit, request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Match(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::GetMatchResponse>, Status> =
+            async { respond(follow_up::get_match(&self.kit, request).await) }.await;
+        self.kit
+            .audit_call(&principal, "GetMatch", named, Action::Read, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListMatches"))]
@@ -414,7 +428,13 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::AcceptMatchRequest>,
     ) -> Result<Response<pb::AcceptMatchResponse>, Status> {
-        respond(self.accept(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Match(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::AcceptMatchResponse>, Status> =
+            async { respond(self.accept(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "AcceptMatch", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "DeclineMatch"))]
@@ -422,7 +442,13 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::DeclineMatchRequest>,
     ) -> Result<Response<pb::DeclineMatchResponse>, Status> {
-        respond(self.decline(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Match(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::DeclineMatchResponse>, Status> =
+            async { respond(self.decline(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "DeclineMatch", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "StartMatch"))]
@@ -430,7 +456,13 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::StartMatchRequest>,
     ) -> Result<Response<pb::StartMatchResponse>, Status> {
-        respond(self.start(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Match(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::StartMatchResponse>, Status> =
+            async { respond(self.start(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "StartMatch", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "EndMatch"))]
@@ -438,7 +470,13 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::EndMatchRequest>,
     ) -> Result<Response<pb::EndMatchResponse>, Status> {
-        respond(self.end(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Match(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::EndMatchResponse>, Status> =
+            async { respond(self.end(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "EndMatch", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "RematchParticipant"))]
@@ -446,7 +484,13 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::RematchParticipantRequest>,
     ) -> Result<Response<pb::RematchParticipantResponse>, Status> {
-        respond(follow_up::rematch(&self.kit, request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participant(request.get_ref().participant.clone());
+        let outcome: Result<Response<pb::RematchParticipantResponse>, Status> =
+            async { respond(follow_up::rematch(&self.kit, request).await) }.await;
+        self.kit
+            .audit_call(&principal, "RematchParticipant", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "RecordCheckIn"))]
@@ -454,7 +498,13 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::RecordCheckInRequest>,
     ) -> Result<Response<pb::RecordCheckInResponse>, Status> {
-        respond(follow_up::record_check_in(&self.kit, request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Match(request.get_ref().parent.clone());
+        let outcome: Result<Response<pb::RecordCheckInResponse>, Status> =
+            async { respond(follow_up::record_check_in(&self.kit, request).await) }.await;
+        self.kit
+            .audit_call(&principal, "RecordCheckIn", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListCheckIns"))]
@@ -462,7 +512,13 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::ListCheckInsRequest>,
     ) -> Result<Response<pb::ListCheckInsResponse>, Status> {
-        respond(follow_up::list_check_ins(&self.kit, request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Match(request.get_ref().parent.clone());
+        let outcome: Result<Response<pb::ListCheckInsResponse>, Status> =
+            async { respond(follow_up::list_check_ins(&self.kit, request).await) }.await;
+        self.kit
+            .audit_call(&principal, "ListCheckIns", named, Action::Read, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetMatchingProgramme"))]

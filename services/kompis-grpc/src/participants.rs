@@ -26,12 +26,12 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::kit::audit::Action;
+use crate::kit::audit::{Action, Named};
 use crate::kit::convert::{from_timestamp, timestamp, update_paths};
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::names;
 use crate::kit::page::Page;
-use crate::kit::scope::{self, MANAGERS};
+use crate::kit::scope;
 use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
 use crate::parse::participant::{check_places, merge, parse_participant};
 use crate::parse::person::parse_consent;
@@ -181,7 +181,6 @@ impl ParticipantService for Participants {
         request: Request<pb::CreateParticipantRequest>,
     ) -> Result<Response<pb::CreateParticipantResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let chapter = managed_chapter(principal, "parent", &req.parent)?;
         let mut v = Violations::new();
@@ -271,7 +270,6 @@ impl ParticipantService for Participants {
         let principal = Principal::from_request(&request)?;
         let name = &request.get_ref().name;
         let outcome = async {
-            scope::require_role(principal, MANAGERS)?;
             let mut conn = self.kit.begin().await?;
             let p = find_managed(&mut conn, principal, name, "name", false).await?;
             Ok(pb::GetParticipantResponse {
@@ -299,7 +297,6 @@ impl ParticipantService for Participants {
         request: Request<pb::ListParticipantsRequest>,
     ) -> Result<Response<pb::ListParticipantsResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let chapter_id = match names::parse_parent_or_wildcard(&req.parent, "chapters") {
             Err(e) => return Err(ApiError::invalid("parent", e.into_description()).into()),
@@ -395,21 +392,6 @@ impl ParticipantService for Participants {
         let req = request.get_ref();
         let audit_name = req.participant.as_ref().map_or("", |p| p.name.as_str());
         let target = audited(audit_name);
-        if let Err(e) = scope::require_role(principal, MANAGERS) {
-            let denied = Err(e);
-            let refused: ApiResult<()> = self
-                .kit
-                .audit(
-                    principal,
-                    "UpdateParticipant",
-                    target,
-                    audit_name,
-                    Action::Change,
-                    denied,
-                )
-                .await;
-            return respond(refused.map(|()| pb::UpdateParticipantResponse::default()));
-        }
         let mut v = Violations::new();
         let paths = v.check("update_mask", update_paths(req.update_mask.as_ref(), UPDATABLE));
         let input = v.require("participant", req.participant.as_ref());
@@ -505,32 +487,40 @@ impl ParticipantService for Participants {
         &self,
         request: Request<pb::WithdrawParticipantRequest>,
     ) -> Result<Response<pb::WithdrawParticipantResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let req = request.get_ref();
-        let reason = Reason::parse(&req.reason)
-            .ok()
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| {
-                ApiError::invalid("reason", format!("is required: 1 to {REASON_MAX} characters"))
-            })?;
-        let rid = RequestId::parse(&req.request_id)
-            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
-        let now = self.kit.now();
-        respond(
-            self.kit
-                .mutate(principal, "WithdrawParticipant", rid, req, async |tx| {
-                    let current = find_managed(tx, principal, &req.name, "name", true).await?;
-                    let updated = intake::withdraw(tx, &current, reason.as_str(), &principal.subject, now)
-                        .await
-                        .named(&req.name)?;
-                    tracing::info!(participant = %current.id, "participant withdrawn");
-                    Ok(pb::WithdrawParticipantResponse {
-                        participant: Some(participant_pb(&updated, View::Coordinator)?),
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participant(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::WithdrawParticipantResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let reason = Reason::parse(&req.reason)
+                .ok()
+                .filter(|r| !r.is_empty())
+                .ok_or_else(|| {
+                    ApiError::invalid("reason", format!("is required: 1 to {REASON_MAX} characters"))
+                })?;
+            let rid = RequestId::parse(&req.request_id)
+                .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+            let now = self.kit.now();
+            respond(
+                self.kit
+                    .mutate(principal, "WithdrawParticipant", rid, req, async |tx| {
+                        let current = find_managed(tx, principal, &req.name, "name", true).await?;
+                        let updated =
+                            intake::withdraw(tx, &current, reason.as_str(), &principal.subject, now)
+                                .await
+                                .named(&req.name)?;
+                        tracing::info!(participant = %current.id, "participant withdrawn");
+                        Ok(pb::WithdrawParticipantResponse {
+                            participant: Some(participant_pb(&updated, View::Coordinator)?),
+                        })
                     })
-                })
-                .await,
-        )
+                    .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "WithdrawParticipant", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ReturnParticipant"))]
@@ -538,34 +528,41 @@ impl ParticipantService for Participants {
         &self,
         request: Request<pb::ReturnParticipantRequest>,
     ) -> Result<Response<pb::ReturnParticipantResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        let req = request.get_ref();
-        let reason =
-            Reason::parse(&req.reason).map_err(|e| ApiError::invalid("reason", e.into_description()))?;
-        let rid = RequestId::parse(&req.request_id)
-            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
-        let now = self.kit.now();
-        respond(
-            self.kit
-                .mutate(principal, "ReturnParticipant", rid, req, async |tx| {
-                    let current = find_managed(tx, principal, &req.name, "name", true).await?;
-                    let updated = intake::return_participant(
-                        tx,
-                        &current,
-                        req.reset_waiting_since,
-                        reason.as_str(),
-                        &principal.subject,
-                        now,
-                    )
-                    .await
-                    .named(&req.name)?;
-                    Ok(pb::ReturnParticipantResponse {
-                        participant: Some(participant_pb(&updated, View::Coordinator)?),
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participant(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::ReturnParticipantResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let reason =
+                Reason::parse(&req.reason).map_err(|e| ApiError::invalid("reason", e.into_description()))?;
+            let rid = RequestId::parse(&req.request_id)
+                .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+            let now = self.kit.now();
+            respond(
+                self.kit
+                    .mutate(principal, "ReturnParticipant", rid, req, async |tx| {
+                        let current = find_managed(tx, principal, &req.name, "name", true).await?;
+                        let updated = intake::return_participant(
+                            tx,
+                            &current,
+                            req.reset_waiting_since,
+                            reason.as_str(),
+                            &principal.subject,
+                            now,
+                        )
+                        .await
+                        .named(&req.name)?;
+                        Ok(pb::ReturnParticipantResponse {
+                            participant: Some(participant_pb(&updated, View::Coordinator)?),
+                        })
                     })
-                })
-                .await,
-        )
+                    .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "ReturnParticipant", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "SearchPeople"))]
@@ -574,7 +571,6 @@ impl ParticipantService for Participants {
         request: Request<pb::SearchPeopleRequest>,
     ) -> Result<Response<pb::SearchPeopleResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let chapter = managed_chapter(principal, "parent", &req.parent)?;
         let query =
@@ -587,9 +583,19 @@ impl ParticipantService for Participants {
         &self,
         request: Request<pb::ResolveDuplicateRequest>,
     ) -> Result<Response<pb::ResolveDuplicateResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
-        respond(duplicates::resolve(&self.kit, principal, request.get_ref()).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let named = Named::Participants(vec![
+            request.get_ref().name.clone(),
+            request.get_ref().duplicate.clone(),
+        ]);
+        let outcome: Result<Response<pb::ResolveDuplicateResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            respond(duplicates::resolve(&self.kit, principal, request.get_ref()).await)
+        }
+        .await;
+        self.kit
+            .audit_call(&principal, "ResolveDuplicate", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "CreateParticipantNote"))]
@@ -598,7 +604,6 @@ impl ParticipantService for Participants {
         request: Request<pb::CreateParticipantNoteRequest>,
     ) -> Result<Response<pb::CreateParticipantNoteResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let outcome = notes::create(&self.kit, principal, req).await;
         respond(
@@ -621,7 +626,6 @@ impl ParticipantService for Participants {
         request: Request<pb::ListParticipantNotesRequest>,
     ) -> Result<Response<pb::ListParticipantNotesResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let outcome = notes::list(&self.kit, principal, req).await;
         respond(
@@ -644,7 +648,6 @@ impl ParticipantService for Participants {
         request: Request<pb::EraseParticipantNoteRequest>,
     ) -> Result<Response<pb::EraseParticipantNoteResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let outcome = notes::erase(&self.kit, principal, req).await;
         respond(
@@ -670,7 +673,6 @@ impl ParticipantService for Participants {
         let req = request.get_ref();
         let target = audited(&req.parent);
         let outcome = async {
-            scope::require_role(principal, &[Role::Administrator])?;
             let mut v = Violations::new();
             let id = v.check("parent", parse_participant_name(&req.parent));
             let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &req.parent);
@@ -718,7 +720,6 @@ impl ParticipantService for Participants {
         let principal = Principal::from_request(&request)?;
         let name = &request.get_ref().name;
         let outcome = async {
-            scope::require_role(principal, MANAGERS)?;
             let mut conn = self.kit.begin().await?;
             let p = find_managed(&mut conn, principal, name, "name", false).await?;
             drop(conn);
@@ -748,7 +749,6 @@ impl ParticipantService for Participants {
         let principal = Principal::from_request(&request)?;
         let req = request.get_ref();
         let outcome = async {
-            scope::require_role(principal, MANAGERS)?;
             let mut v = Violations::new();
             let reason = v.check("reason", erasure_reason(req.reason));
             let rid = v.check("request_id", RequestId::parse(&req.request_id));
@@ -788,7 +788,6 @@ impl ParticipantService for Participants {
         request: Request<pb::GetWaitingListRequest>,
     ) -> Result<Response<pb::GetWaitingListResponse>, Status> {
         let principal = Principal::from_request(&request)?;
-        scope::require_role(principal, MANAGERS)?;
         let req = request.get_ref();
         let chapter = managed_chapter(principal, "chapter", &req.chapter)?;
         let mut v = Violations::new();

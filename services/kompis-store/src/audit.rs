@@ -78,3 +78,36 @@ pub async fn list_for_participant<'c>(
     .fetch_all(db)
     .await?)
 }
+
+/// The two people of the match `id` (newcomer, then resident); empty when there is no
+/// such match. Read whatever the caller's scope, so that a refused attempt on a match
+/// is recorded in its people's logs.
+pub async fn people_of_match<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    let pair: Option<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT newcomer_id, resident_id FROM matches WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(pair.map(|(n, r)| vec![n, r]).unwrap_or_default())
+}
+
+/// The invitee of the invitation `id`; empty when there is no such invitation. Read
+/// whatever the caller's scope, as [`people_of_match`].
+pub async fn person_of_invitation<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT participant_id FROM invitations WHERE id = $1")
+            .bind(id)
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+/// The resource name (`chapters/{c}/participants/{id}`) of the participant `id`, if
+/// there is one: the object recorded for a participant's own calls in the app.
+pub async fn participant_name<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<Option<String>, StoreError> {
+    let chapter: Option<String> = sqlx::query_scalar("SELECT chapter_id FROM participants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(chapter.map(|c| crate::participants::resource_name(&c, id)))
+}

@@ -80,6 +80,10 @@ pub async fn erase_participant(
     actor: &str,
     at: OffsetDateTime,
 ) -> Result<Erased, StoreError> {
+    // The key lock first, before anything else is touched: it is what every delivery
+    // to the person's inbox waits for or skips ([`crate::notifications::deliver_to_inbox`]),
+    // so no delivery holds a row this transaction needs later.
+    participants::lock_participant_key(tx, participant).await?;
     let p = participants::lock_participant(tx, participant).await?;
     if p.erase_time.is_some() {
         return Ok(Erased { erased_now: false });
@@ -225,17 +229,24 @@ pub async fn erase_participant(
         .execute(&mut *tx)
         .await?;
 
-    // Notifications, their deliveries and what carried them.
-    sqlx::query(
-        "DELETE FROM outbox o USING notification_deliveries d, notifications n
-         WHERE n.participant_id = $1 AND d.notification_id = n.id
-           AND o.payload ->> 'delivery' = d.id::text",
+    // Notifications, their deliveries and what carried them: deliveries before outbox
+    // rows, the order in which the workers lock them.
+    // No delivery can be added meanwhile: a new notification for them waits for the
+    // key lock.
+    let deliveries: Vec<String> = sqlx::query_scalar(
+        "SELECT d.id::text FROM notification_deliveries d
+         JOIN notifications n ON n.id = d.notification_id
+         WHERE n.participant_id = $1",
     )
     .bind(p.id)
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM notifications WHERE participant_id = $1")
         .bind(p.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM outbox WHERE payload ->> 'delivery' = ANY($1)")
+        .bind(&deliveries)
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM inbox_counters WHERE participant_id = $1")

@@ -166,29 +166,99 @@ pub struct Delivered {
     pub seq: i64,
 }
 
+/// What [`deliver_to_inbox`] did with a batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inboxed {
+    /// What entered an inbox, for waking the participants' live streams.
+    pub delivered: Vec<Delivered>,
+    /// Deliveries left untouched (not settled) because their participant's row was
+    /// locked for a key change (an erasure in progress): deliver each again on its own.
+    pub skipped: Vec<Taken>,
+}
+
 /// Delivers app deliveries to their participants' inboxes, in the caller's
 /// transaction: each pending one gets an inbox entry with the participant's next `seq`
 /// and is marked delivered; one already delivered (a repeat) changes nothing; a delivery
 /// that no longer exists (its participant was erased) is ignored. Every outbox row is
-/// settled. Returns what entered an inbox, for waking the participants' live streams.
+/// settled, except those of [`Inboxed::skipped`].
 ///
-/// Delivery rows are locked in id order and counters in participant order, so that
-/// concurrent workers never deadlock.
+/// Locks are taken in the order erasure takes them ([`crate::erasure`]): the
+/// participant's row first (`FOR KEY SHARE`, which only a key change such as an
+/// erasure excludes), then the deliveries (in id order), the inbox counters (in
+/// participant order) and the outbox rows. With deliveries of one participant the
+/// call waits for that row, holding nothing else yet, so it waits for an erasure to
+/// commit and then finds the deliveries gone. With several participants waiting could
+/// close a cycle with a transaction locking two of them in another order, so a row
+/// locked for a key change is skipped instead (`SKIP LOCKED`): its deliveries are
+/// returned in [`Inboxed::skipped`], for the caller to deliver one participant at a
+/// time. Either way no delivery waits for a lock an erasure holds while holding one
+/// the erasure needs, so erasure never fails for a concurrent delivery, and nothing is
+/// written for an erased participant.
 pub async fn deliver_to_inbox(
     tx: &mut PgConnection,
     taken: &[Taken],
     now: OffsetDateTime,
-) -> Result<Vec<Delivered>, StoreError> {
+) -> Result<Inboxed, StoreError> {
     let deliveries: Vec<Uuid> = taken.iter().map(|t| t.delivery).collect();
-    let outbox_ids: Vec<i64> = taken.iter().map(|t| t.outbox_id).collect();
+    // Whose deliveries they are; read without a lock (a notification never changes
+    // hands).
+    let owners: Vec<(Uuid, Uuid)> = sqlx::query_as(
+        "SELECT d.id, n.participant_id
+         FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
+         WHERE d.id = ANY($1)",
+    )
+    .bind(&deliveries)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut people: Vec<Uuid> = owners.iter().map(|o| o.1).collect();
+    people.sort_unstable();
+    people.dedup();
+    let held: Vec<Uuid> = if people.len() == 1 {
+        sqlx::query_scalar(
+            "SELECT id FROM participants WHERE id = ANY($1) AND erase_time IS NULL FOR KEY SHARE",
+        )
+        .bind(&people)
+        .fetch_all(&mut *tx)
+        .await?
+    } else {
+        sqlx::query_scalar(
+            "SELECT id FROM participants WHERE id = ANY($1) AND erase_time IS NULL
+             ORDER BY id FOR KEY SHARE SKIP LOCKED",
+        )
+        .bind(&people)
+        .fetch_all(&mut *tx)
+        .await?
+    };
+    // A participant that was not held is either being erased (skipped: try again
+    // alone) or erased already (nothing to deliver; settled).
+    let erased: Vec<Uuid> = if people.len() > held.len() {
+        sqlx::query_scalar("SELECT id FROM participants WHERE id = ANY($1) AND erase_time IS NOT NULL")
+            .bind(&people)
+            .fetch_all(&mut *tx)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let mut skipped = Vec::new();
+    let mut settled = Vec::with_capacity(taken.len());
+    for t in taken {
+        let owner = owners.iter().find(|o| o.0 == t.delivery).map(|o| o.1);
+        match owner {
+            Some(p) if !held.contains(&p) && !erased.contains(&p) => skipped.push(*t),
+            _ => settled.push(t.outbox_id),
+        }
+    }
+
     let pending: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
         "SELECT d.id, d.notification_id, n.participant_id
          FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
-         WHERE d.id = ANY($1) AND d.channel = 'app' AND d.state = 'pending'
+         WHERE d.id = ANY($1) AND n.participant_id = ANY($2)
+           AND d.channel = 'app' AND d.state = 'pending'
          ORDER BY d.id
          FOR UPDATE OF d",
     )
     .bind(&deliveries)
+    .bind(&held)
     .fetch_all(&mut *tx)
     .await?;
     let mut delivered = Vec::new();
@@ -229,8 +299,8 @@ pub async fn deliver_to_inbox(
         .execute(&mut *tx)
         .await?;
     }
-    crate::outbox::settle(&mut *tx, &outbox_ids, now).await?;
-    Ok(delivered)
+    crate::outbox::settle(&mut *tx, &settled, now).await?;
+    Ok(Inboxed { delivered, skipped })
 }
 
 /// What a delivery's failed attempt leaves: the attempts so far.

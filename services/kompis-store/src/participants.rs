@@ -482,6 +482,18 @@ pub async fn lock_participant(tx: &mut PgConnection, id: Uuid) -> Result<Partici
     )
 }
 
+/// Locks one participant's row for a key change (`FOR UPDATE`), as erasure does before
+/// anything else: deliveries to the participant's inbox then wait for the transaction
+/// (or skip the participant) instead of holding rows it needs. [`StoreError::NotFound`]
+/// when there is no such participant.
+pub async fn lock_participant_key(tx: &mut PgConnection, id: Uuid) -> Result<(), StoreError> {
+    let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM participants WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(tx)
+        .await?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
 /// Filters of a participant list; `None` and empty mean "any".
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {

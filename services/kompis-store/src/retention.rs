@@ -1,7 +1,13 @@
-//! Retention of inactive applicants: warned once, then erased ([`crate::erasure`]).
+//! Retention of inactive people: warned once, then erased ([`crate::erasure`]).
 //!
-//! An applicant is inactive when their record has not changed (`update_time`) for
-//! `warn_after`; they are then warned (an APPLICATION_UPDATED notification with the
+//! Two groups, each with its own periods ([`Group`]): applicants who were never
+//! interviewed, and former participants (withdrawn, or whose programme ended) who
+//! hold nothing live: no proposal or match that is proposed, accepted or active, and
+//! no booked interview. Someone with any of those is never warned or erased by this
+//! rule, whatever their state says.
+//!
+//! A person of a group is inactive when their record has not changed (`update_time`)
+//! for `warn_after`; they are then warned (an APPLICATION_UPDATED notification with the
 //! `retention-warning` text, through the app and e-mail as they chose) and
 //! `retention_warn_time` is set. When `erase_after` more passes without a change, they
 //! are erased with reason `retention_expired`. A change after the warning makes them
@@ -24,26 +30,58 @@ pub const RETENTION_ACTOR: &str = "system:retention";
 /// Most rows one sweep handles of each kind; the next sweep takes the rest.
 const BATCH: i64 = 100;
 
-/// The periods of the retention rule.
+/// The periods of a retention rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
-    /// Inactivity after which an applicant is warned.
+    /// Inactivity after which a person is warned.
     pub warn_after: Duration,
     /// Time after the warning, without a change, after which they are erased.
     pub erase_after: Duration,
 }
 
+/// Whom a retention rule is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Applicants (state `applicant`).
+    Applicants,
+    /// Former participants: withdrawn or ended, with no live proposal, match or
+    /// booked interview.
+    Former,
+}
+
+impl Group {
+    /// The SQL condition on a participant row `p` that places it in the group.
+    fn condition(self) -> &'static str {
+        match self {
+            Self::Applicants => "p.state = 'applicant'",
+            Self::Former => {
+                "p.state IN ('withdrawn', 'ended')
+                 AND NOT EXISTS (SELECT FROM matches m
+                                 WHERE p.id IN (m.newcomer_id, m.resident_id)
+                                   AND m.state IN ('proposed', 'accepted', 'active'))
+                 AND NOT EXISTS (SELECT FROM interviews i
+                                 WHERE i.participant_id = p.id AND i.state = 'booked')"
+            }
+        }
+    }
+}
+
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
-    /// Applicants warned.
+    /// People warned.
     pub warned: u64,
-    /// Applicants erased.
+    /// People erased.
     pub erased: u64,
 }
 
-/// Warns and erases inactive applicants due at `now` under `rule`.
-pub async fn sweep(store: &Store, rule: Retention, now: OffsetDateTime) -> Result<Swept, StoreError> {
+/// Warns and erases the inactive people of `group` due at `now` under `rule`.
+pub async fn sweep(
+    store: &Store,
+    group: Group,
+    rule: Retention,
+    now: OffsetDateTime,
+) -> Result<Swept, StoreError> {
     let mut swept = Swept::default();
     let mut tx = store.pool().begin().await?;
     // Active again since the warning: the warning no longer counts.
@@ -53,15 +91,16 @@ pub async fn sweep(store: &Store, rule: Retention, now: OffsetDateTime) -> Resul
     )
     .execute(&mut *tx)
     .await?;
-    let due: Vec<(Uuid, String)> = sqlx::query_as(
+    let due: Vec<(Uuid, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "UPDATE participants SET retention_warn_time = $1
-         WHERE id IN (SELECT id FROM participants
-                      WHERE state = 'applicant' AND erase_time IS NULL
-                        AND retention_warn_time IS NULL AND update_time <= $2
-                      ORDER BY update_time, id LIMIT $3
-                      FOR UPDATE SKIP LOCKED)
+         WHERE id IN (SELECT p.id FROM participants p
+                      WHERE {} AND p.erase_time IS NULL
+                        AND p.retention_warn_time IS NULL AND p.update_time <= $2
+                      ORDER BY p.update_time, p.id LIMIT $3
+                      FOR UPDATE OF p SKIP LOCKED)
          RETURNING id, chapter_id",
-    )
+        group.condition()
+    )))
     .bind(now)
     .bind(now - rule.warn_after)
     .bind(BATCH)
@@ -88,14 +127,17 @@ pub async fn sweep(store: &Store, rule: Retention, now: OffsetDateTime) -> Resul
 
     loop {
         let mut tx = store.pool().begin().await?;
-        let next: Option<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM participants
-             WHERE state = 'applicant' AND erase_time IS NULL
-               AND retention_warn_time IS NOT NULL AND retention_warn_time <= $1
-               AND update_time <= retention_warn_time
-             ORDER BY retention_warn_time, id LIMIT 1
-             FOR UPDATE SKIP LOCKED",
-        )
+        // Checked again at erasure: someone matched or booked since the warning is
+        // left alone.
+        let next: Option<Uuid> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT p.id FROM participants p
+             WHERE {} AND p.erase_time IS NULL
+               AND p.retention_warn_time IS NOT NULL AND p.retention_warn_time <= $1
+               AND p.update_time <= p.retention_warn_time
+             ORDER BY p.retention_warn_time, p.id LIMIT 1
+             FOR UPDATE OF p SKIP LOCKED",
+            group.condition()
+        )))
         .bind(now - rule.erase_after)
         .fetch_optional(&mut *tx)
         .await?;

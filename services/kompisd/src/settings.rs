@@ -83,6 +83,14 @@ pub struct Settings {
     /// Days after the warning, without a change, after which the applicant is erased
     /// (`KOMPIS_RETENTION_ERASE_AFTER_DAYS`, default 30).
     pub retention_erase_after_days: u32,
+    /// Days without a change after which a former participant (withdrawn, or whose
+    /// programme ended, holding no live proposal, match or booked interview) is warned
+    /// that their data will be erased (`KOMPIS_RETENTION_FORMER_WARN_AFTER_DAYS`,
+    /// default 0: former participants are kept until erased on request).
+    pub retention_former_warn_after_days: u32,
+    /// Days after that warning, without a change, after which the former participant
+    /// is erased (`KOMPIS_RETENTION_FORMER_ERASE_AFTER_DAYS`, default 30).
+    pub retention_former_erase_after_days: u32,
     /// The application clock: the source of every business time the service writes.
     /// The system clock, unless a test sets a [`kompis_domain::ManualClock`].
     pub clock: kompis_domain::Clock,
@@ -269,6 +277,18 @@ impl Settings {
             )),
             retention_warn_after_days: parse(&get, "KOMPIS_RETENTION_WARN_AFTER_DAYS", "0", &mut errors),
             retention_erase_after_days: parse(&get, "KOMPIS_RETENTION_ERASE_AFTER_DAYS", "30", &mut errors),
+            retention_former_warn_after_days: parse(
+                &get,
+                "KOMPIS_RETENTION_FORMER_WARN_AFTER_DAYS",
+                "0",
+                &mut errors,
+            ),
+            retention_former_erase_after_days: parse(
+                &get,
+                "KOMPIS_RETENTION_FORMER_ERASE_AFTER_DAYS",
+                "30",
+                &mut errors,
+            ),
             clock: kompis_domain::Clock::system(),
             delivery_workers: parse(&get, "KOMPIS_DELIVERY_WORKERS", "2", &mut errors),
             reclaim_after: Duration::from_millis(parse(
@@ -316,13 +336,31 @@ impl Settings {
 }
 
 impl Settings {
-    /// The retention rule in force ([`kompis_store::retention`]); `None` when
-    /// `retention_warn_after_days` is 0.
-    pub fn retention(&self) -> Option<kompis_store::retention::Retention> {
-        (self.retention_warn_after_days > 0).then(|| kompis_store::retention::Retention {
-            warn_after: time::Duration::days(self.retention_warn_after_days.into()),
-            erase_after: time::Duration::days(self.retention_erase_after_days.into()),
-        })
+    /// The retention rules in force ([`kompis_store::retention`]), one per group whose
+    /// warning period is not 0.
+    pub fn retention(&self) -> Vec<(kompis_store::retention::Group, kompis_store::retention::Retention)> {
+        use kompis_store::retention::{Group, Retention};
+        let rule = |warn: u32, erase: u32| Retention {
+            warn_after: time::Duration::days(warn.into()),
+            erase_after: time::Duration::days(erase.into()),
+        };
+        let mut rules = Vec::new();
+        if self.retention_warn_after_days > 0 {
+            rules.push((
+                Group::Applicants,
+                rule(self.retention_warn_after_days, self.retention_erase_after_days),
+            ));
+        }
+        if self.retention_former_warn_after_days > 0 {
+            rules.push((
+                Group::Former,
+                rule(
+                    self.retention_former_warn_after_days,
+                    self.retention_former_erase_after_days,
+                ),
+            ));
+        }
+        rules
     }
 }
 

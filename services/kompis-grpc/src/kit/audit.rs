@@ -7,7 +7,7 @@
 //!
 //! | purpose | methods |
 //! |---|---|
-//! | `self_service` | the participant's own calls in the app (`GetMyProfile`, `UpdateMyProfile`, ...) |
+//! | `self_service` | the participant's own calls in the app (`SignUp`, `GetMyProfile`, `CheckIn`, ...) |
 //! | `programme_administration` | coordinators' and administrators' work on a participant (`GetParticipant`, `UpdateParticipant`, ...) |
 //! | `audit` | an administrator reading the audit log (`ListAccessRecords`) |
 //!
@@ -15,7 +15,9 @@
 //! failed call leaves its record. When the record cannot be written the call fails
 //! (UNAVAILABLE): an access that cannot be recorded is not given.
 
+use kompis_domain::Role;
 use kompis_store::audit::{self, AccessRecord};
+use tonic::{Code, Response, Status};
 use uuid::Uuid;
 
 use super::{ApiError, ApiResult, Kit};
@@ -46,11 +48,12 @@ impl Action {
     }
 }
 
-/// The purpose of an access by `method`, from the table in the module docs.
-pub fn purpose(method: &str) -> &'static str {
+/// The purpose of an access by `method` made by `role`, from the table in the module
+/// docs: every call a participant makes is on their own record, in the app.
+pub fn purpose(method: &str, role: Role) -> &'static str {
     match method {
         "ListAccessRecords" => "audit",
-        m if m.contains("My") => "self_service",
+        _ if role == Role::Participant => "self_service",
         _ => "programme_administration",
     }
 }
@@ -86,6 +89,112 @@ impl Kit {
         if allowed && outcome.is_err() {
             return outcome;
         }
+        self.write_record(principal, method, participant, object, action, allowed)
+            .await?;
+        outcome
+    }
+}
+
+/// The record a call names, from which the audit log finds the people it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
+    /// A participant, or anything under one (`chapters/{c}/participants/{p}/...`).
+    Participant(String),
+    /// Several participants (a match being created names both).
+    Participants(Vec<String>),
+    /// A match, or anything under one (`chapters/{c}/matches/{m}/...`): both its people.
+    Match(String),
+    /// An invitation (`chapters/{c}/activities/{a}/invitations/{i}`): the invitee.
+    Invitation(String),
+    /// The calling participant's own record, in the app.
+    Own,
+}
+
+/// The id following `collection` in the resource name `name`, if it is one.
+fn id_after(name: &str, collection: &str) -> Option<Uuid> {
+    let parts: Vec<&str> = name.split('/').collect();
+    parts
+        .windows(2)
+        .find(|w| w[0] == collection)
+        .and_then(|w| Uuid::parse_str(w[1]).ok())
+}
+
+/// Whether a call's answer shows the access refused (see [`refused`]).
+fn refused_status<T>(outcome: &Result<Response<T>, Status>) -> bool {
+    matches!(
+        outcome,
+        Err(s) if matches!(s.code(), Code::NotFound | Code::PermissionDenied | Code::Unauthenticated)
+    )
+}
+
+impl Kit {
+    /// The people whose record `named` is; read whatever the caller's scope, so that
+    /// a refused attempt on someone's existing record is found. Empty for a malformed
+    /// name or an object that does not exist.
+    async fn people(&self, principal: &Principal, named: &Named) -> ApiResult<Vec<Uuid>> {
+        let pool = self.store().pool();
+        Ok(match named {
+            Named::Participant(name) => id_after(name, "participants").into_iter().collect(),
+            Named::Participants(names) => names.iter().filter_map(|n| id_after(n, "participants")).collect(),
+            Named::Match(name) => match id_after(name, "matches") {
+                Some(id) => audit::people_of_match(pool, id).await?,
+                None => Vec::new(),
+            },
+            Named::Invitation(name) => match id_after(name, "invitations") {
+                Some(id) => audit::person_of_invitation(pool, id).await?,
+                None => Vec::new(),
+            },
+            Named::Own => principal.participant.into_iter().collect(),
+        })
+    }
+
+    /// Records a whole call in the audit log of every person `named` is about, from its
+    /// answer, as [`Kit::audit`] does: allowed when it succeeded, refused when it
+    /// answered NOT_FOUND (out of scope or missing), PERMISSION_DENIED or
+    /// UNAUTHENTICATED; any other failure (a bad field, a conflict) touched no record
+    /// and is not recorded. The object recorded is the name the call gave (ids only).
+    pub async fn audit_call<T>(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        named: Named,
+        action: Action,
+        outcome: Result<Response<T>, Status>,
+    ) -> Result<Response<T>, Status> {
+        let refused = refused_status(&outcome);
+        if outcome.is_err() && !refused {
+            return outcome;
+        }
+        let people = self.people(principal, &named).await.map_err(Status::from)?;
+        let object = match &named {
+            Named::Participant(n) | Named::Match(n) | Named::Invitation(n) => n.clone(),
+            Named::Participants(names) => names.join(" "),
+            Named::Own => match people.first() {
+                Some(p) => audit::participant_name(self.store().pool(), *p)
+                    .await
+                    .map_err(|e| Status::from(ApiError::from(e)))?
+                    .unwrap_or_default(),
+                None => String::new(),
+            },
+        };
+        for participant in people {
+            self.write_record(principal, method, participant, &object, action, !refused)
+                .await
+                .map_err(Status::from)?;
+        }
+        outcome
+    }
+
+    /// Writes one record, or answers UNAVAILABLE.
+    async fn write_record(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        participant: Uuid,
+        object: &str,
+        action: Action,
+        allowed: bool,
+    ) -> ApiResult<()> {
         let record = AccessRecord {
             id: Uuid::now_v7(),
             occur_time: self.now(),
@@ -95,14 +204,14 @@ impl Kit {
             object: object.chars().take(300).collect(),
             action: action.as_str().to_owned(),
             method: method.to_owned(),
-            purpose: purpose(method).to_owned(),
+            purpose: purpose(method, principal.role).to_owned(),
             allowed,
         };
         if let Err(e) = audit::record(self.store().pool(), &record).await {
             tracing::error!(method, "an access could not be recorded in the audit log");
             return Err(e.into());
         }
-        outcome
+        Ok(())
     }
 }
 
@@ -112,9 +221,26 @@ mod tests {
 
     #[test]
     fn the_purpose_follows_from_the_method() {
-        assert_eq!(purpose("GetMyProfile"), "self_service");
-        assert_eq!(purpose("UpdateMyProfile"), "self_service");
-        assert_eq!(purpose("GetParticipant"), "programme_administration");
-        assert_eq!(purpose("ListAccessRecords"), "audit");
+        assert_eq!(purpose("GetMyProfile", Role::Participant), "self_service");
+        assert_eq!(purpose("SignUp", Role::Participant), "self_service");
+        assert_eq!(
+            purpose("GetParticipant", Role::Coordinator),
+            "programme_administration"
+        );
+        assert_eq!(purpose("ListAccessRecords", Role::Administrator), "audit");
+    }
+
+    #[test]
+    fn the_people_are_found_by_the_ids_in_a_name() {
+        let (p, m) = (Uuid::now_v7(), Uuid::now_v7());
+        let interview = format!("chapters/botkyrka/participants/{p}/interviews/{m}");
+        assert_eq!(id_after(&interview, "participants"), Some(p));
+        assert_eq!(id_after(&interview, "interviews"), Some(m));
+        assert_eq!(
+            id_after(&format!("chapters/botkyrka/matches/{m}/checkIns/-"), "matches"),
+            Some(m)
+        );
+        assert_eq!(id_after("chapters/botkyrka/participants/-", "participants"), None);
+        assert_eq!(id_after("participants", "participants"), None);
     }
 }

@@ -1,14 +1,14 @@
 //! The service kit: what every service module is built on.
 //!
-//! A handler reads: parse the request (every violation collected), authorise
-//! ([`scope`]), call one store or domain function (through [`Kit::mutate`] when it
+//! A handler reads: parse the request (every violation collected), authorise the
+//! object ([`scope`]; the caller's role was checked against [`policy`] by the gate
+//! before the handler runs, so handlers never check it again), call one store or domain function (through [`Kit::mutate`] when it
 //! writes), render. Errors convert with `?` and are mapped to statuses in one table
 //! ([`errors`]).
 //!
 //! ```text
 //! async fn create_thing(&self, request: Request<pb::CreateThingRequest>) -> Result<Response<..>, Status> {
 //!     let principal = Principal::from_request(&request)?;
-//!     scope::require_role(principal, scope::MANAGERS)?;
 //!     let req = request.get_ref();
 //!     let (new, rid) = parse(req)?;                      // INVALID_ARGUMENT, every field
 //!     scope::managed_chapter(principal, new.chapter.as_str(), &req.parent)?;

@@ -1,14 +1,14 @@
 //! Who may call what, and on which objects: the one scope rule.
 //!
 //! - PERMISSION_DENIED (reason ROLE_NOT_ALLOWED) only when the caller's role may never
-//!   call the RPC ([`require_role`]).
+//!   call the RPC: the policy table ([`super::policy`]), enforced by the gate
+//!   ([`crate::auth::Guard`]) before any handler runs. Handlers do not repeat it.
 //! - An object outside the caller's scope (another chapter's, organisation's or
 //!   participant's) answers NOT_FOUND exactly like one that does not exist: same code,
 //!   same message, same details. A create or list naming a parent outside the scope is
 //!   NOT_FOUND for that parent.
 
 use kompis_domain::Role;
-use kompis_proto::v1::ErrorReason;
 
 use super::errors::{ApiError, ApiResult};
 use crate::auth::Principal;
@@ -36,15 +36,6 @@ pub const MANAGERS: &[Role] = &[Role::Administrator, Role::Coordinator];
 
 /// Administrators only.
 pub const ADMINISTRATORS: &[Role] = &[Role::Administrator];
-
-/// PERMISSION_DENIED unless the caller has one of `roles`.
-pub fn require_role(principal: &Principal, roles: &[Role]) -> ApiResult<()> {
-    if roles.contains(&principal.role) {
-        Ok(())
-    } else {
-        Err(ApiError::PermissionDenied(ErrorReason::RoleNotAllowed))
-    }
-}
 
 /// NOT_FOUND for `name` unless the caller manages `chapter` (an administrator, or a
 /// coordinator of that chapter).

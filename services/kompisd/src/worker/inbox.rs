@@ -108,10 +108,16 @@ pub async fn handle(
     }
     let taken: Vec<Taken> = items.iter().map(|i| i.taken).collect();
     match deliver(store, &taken, clock.now()).await {
-        Ok(woken) => {
+        Ok((woken, skipped)) => {
             wake(queue, woken).await;
-            let ids: Vec<String> = items.into_iter().map(|i| i.entry_id).collect();
+            let (later, done): (Vec<Item>, Vec<Item>) =
+                items.into_iter().partition(|i| skipped.contains(&i.taken));
+            let ids: Vec<String> = done.into_iter().map(|i| i.entry_id).collect();
             consumer.ack(&ids).await?;
+            // A participant being erased: alone, the delivery waits for the erasure.
+            for item in later {
+                one_by_one(store, queue, consumer, item, clock.now()).await?;
+            }
             Ok(())
         }
         Err(StoreError::Unavailable(e)) => Err(e.into()),
@@ -125,13 +131,18 @@ pub async fn handle(
     }
 }
 
-/// Delivers in one transaction; returns the participants to wake.
-async fn deliver(store: &Store, taken: &[Taken], now: time::OffsetDateTime) -> Result<Vec<Uuid>, StoreError> {
+/// Delivers in one transaction; returns the participants to wake and what was
+/// skipped (see [`notifications::deliver_to_inbox`]).
+async fn deliver(
+    store: &Store,
+    taken: &[Taken],
+    now: time::OffsetDateTime,
+) -> Result<(Vec<Uuid>, Vec<Taken>), StoreError> {
     let mut tx = store.begin().await?;
-    let delivered = notifications::deliver_to_inbox(&mut tx, taken, now).await?;
+    let inboxed = notifications::deliver_to_inbox(&mut tx, taken, now).await?;
     tx.commit().await?;
-    let participants: BTreeSet<Uuid> = delivered.iter().map(|d| d.participant_id).collect();
-    Ok(participants.into_iter().collect())
+    let participants: BTreeSet<Uuid> = inboxed.delivered.iter().map(|d| d.participant_id).collect();
+    Ok((participants.into_iter().collect(), inboxed.skipped))
 }
 
 /// Wakes live streams. Best effort: a stream also looks by itself now and then.
@@ -149,9 +160,13 @@ async fn one_by_one(
     now: time::OffsetDateTime,
 ) -> anyhow::Result<()> {
     match deliver(store, std::slice::from_ref(&item.taken), now).await {
-        Ok(woken) => {
+        Ok((woken, skipped)) => {
             wake(queue, woken).await;
-            consumer.ack(std::slice::from_ref(&item.entry_id)).await?;
+            // One participant's delivery waits rather than skips; were it skipped all
+            // the same, it stays pending and is reclaimed.
+            if skipped.is_empty() {
+                consumer.ack(std::slice::from_ref(&item.entry_id)).await?;
+            }
         }
         Err(StoreError::Unavailable(e)) => return Err(e.into()),
         Err(e) => {

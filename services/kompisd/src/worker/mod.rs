@@ -108,12 +108,13 @@ pub async fn run(settings: Settings, store: Store, stop: impl Future<Output = ()
             stopper.clone(),
         )),
     ];
-    if let Some(rule) = settings.retention() {
+    let rules = settings.retention();
+    if !rules.is_empty() {
         tasks.push(tokio::spawn(retention(
             store.clone(),
             settings.clock.clone(),
             settings.timer_interval,
-            rule,
+            rules,
             stopper.clone(),
         )));
     }
@@ -142,22 +143,25 @@ pub async fn run(settings: Settings, store: Store, stop: impl Future<Output = ()
     }
 }
 
-/// Sweeps inactive applicants ([`kompis_store::retention::sweep`]) every `interval`, by
-/// the application clock, until stopped.
+/// Sweeps the inactive people of each group with a rule
+/// ([`kompis_store::retention::sweep`]) every `interval`, by the application clock,
+/// until stopped.
 async fn retention(
     store: Store,
     clock: kompis_domain::Clock,
     interval: Duration,
-    rule: kompis_store::retention::Retention,
+    rules: Vec<(kompis_store::retention::Group, kompis_store::retention::Retention)>,
     stop: Stop,
 ) {
     loop {
-        match kompis_store::retention::sweep(&store, rule, clock.now()).await {
-            Ok(swept) if swept.warned + swept.erased > 0 => {
-                tracing::info!(warned = swept.warned, erased = swept.erased, "retention swept");
+        for (group, rule) in &rules {
+            match kompis_store::retention::sweep(&store, *group, *rule, clock.now()).await {
+                Ok(swept) if swept.warned + swept.erased > 0 => {
+                    tracing::info!(group = ?group, warned = swept.warned, erased = swept.erased, "retention swept");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "retention sweep failed; retrying"),
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "retention sweep failed; retrying"),
         }
         if !stop.sleep(interval).await {
             return;

@@ -1,5 +1,5 @@
-//! The policy table, enforced before any handler: every unary RPC of the API, read from
-//! its descriptor set, called as each of the five roles; a role the table says may
+//! The policy table, enforced before any handler: every RPC of the API (unary and
+//! server-streaming), read from its descriptor set, called as each of the five roles; a role the table says may
 //! never call it gets PERMISSION_DENIED with reason ROLE_NOT_ALLOWED, and a role it
 //! allows never does. Then the limits: per-identity rate limits and request sizes.
 
@@ -50,34 +50,49 @@ impl Decoder for EmptyCodec {
     }
 }
 
-/// Every unary `kompis.v1` RPC, as a gRPC path.
-fn unary_rpcs() -> Vec<String> {
+/// Every `kompis.v1` RPC, as a gRPC path, and whether the server streams its answer.
+fn rpcs() -> Vec<(String, bool)> {
     let set = FileDescriptorSet::decode(kompis_proto::FILE_DESCRIPTOR_SET).unwrap();
     set.file
         .iter()
         .filter(|f| f.package() == "kompis.v1")
         .flat_map(|f| {
             f.service.iter().flat_map(|s| {
-                s.method
-                    .iter()
-                    .filter(|m| !m.server_streaming() && !m.client_streaming())
-                    .map(move |m| format!("/kompis.v1.{}/{}", s.name(), m.name()))
+                s.method.iter().map(move |m| {
+                    assert!(!m.client_streaming(), "{} streams requests", m.name());
+                    (
+                        format!("/kompis.v1.{}/{}", s.name(), m.name()),
+                        m.server_streaming(),
+                    )
+                })
             })
         })
         .collect()
 }
 
-async fn call_empty(app: &TestApp, token: &str, path: &str) -> Result<(), tonic::Status> {
-    let mut grpc = tonic::client::Grpc::new(app.channel());
-    grpc.ready().await.unwrap();
+fn empty_request(token: &str) -> tonic::Request<()> {
     let mut request = tonic::Request::new(());
     request.metadata_mut().insert(
         "authorization",
         MetadataValue::try_from(format!("Bearer {token}")).unwrap(),
     );
-    grpc.unary(request, path.parse().unwrap(), EmptyCodec)
-        .await
-        .map(|_| ())
+    request
+}
+
+/// Calls `path` with an empty request; a server-streaming call counts as answered once
+/// the stream opens (its messages are not waited for).
+async fn call_empty(app: &TestApp, token: &str, path: &str, streaming: bool) -> Result<(), tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(app.channel());
+    grpc.ready().await.unwrap();
+    if streaming {
+        grpc.server_streaming(empty_request(token), path.parse().unwrap(), EmptyCodec)
+            .await
+            .map(|_| ())
+    } else {
+        grpc.unary(empty_request(token), path.parse().unwrap(), EmptyCodec)
+            .await
+            .map(|_| ())
+    }
 }
 
 fn role_not_allowed(result: &Result<(), tonic::Status>) -> bool {
@@ -99,14 +114,19 @@ async fn every_role_is_held_to_the_policy_table_in_every_rpc_before_the_handler_
         ),
         (kompis_domain::Role::PartnerViewer, app.partner_viewer("botkyrka")),
     ];
-    let rpcs = unary_rpcs();
-    assert!(rpcs.len() > 90, "only {} unary RPCs", rpcs.len());
+    let rpcs = rpcs();
+    assert!(rpcs.len() > 90, "only {} RPCs", rpcs.len());
+    assert!(
+        rpcs.iter()
+            .any(|(p, streaming)| *streaming && p.ends_with("/StreamNotifications")),
+        "the streaming RPC is among those called"
+    );
 
     let mut wrong = Vec::new();
-    for path in &rpcs {
+    for (path, streaming) in &rpcs {
         let rule = policy::rule_for(path).unwrap_or_else(|| panic!("{path} has no rule"));
         for (role, token) in &callers {
-            let result = call_empty(&app, token, path).await;
+            let result = call_empty(&app, token, path, *streaming).await;
             let denied = role_not_allowed(&result);
             let expected_denied = rule.access(*role) == Access::Never;
             if denied != expected_denied {

@@ -89,6 +89,7 @@ async fn every_read_and_change_of_a_record_is_logged_with_who_why_and_refusals()
                 true
             ),
             ("GetMyProfile", "participant", "read", "self_service", true),
+            ("SignUp", "participant", "change", "self_service", true),
         ]
     );
     assert_eq!(records[1].actor, "coordinator-goteborg");
@@ -349,11 +350,220 @@ async fn writing_reading_and_erasing_notes_about_a_person_is_in_their_audit_log(
             ("EraseParticipantNote", "erase"),
             ("ListParticipantNotes", "read"),
             ("CreateParticipantNote", "change"),
+            ("SignUp", "change"),
         ]
     );
     assert_eq!(records[0].object, note.name);
     assert!(
         !format!("{records:?}").contains("barn"),
         "no note text in the audit log"
+    );
+}
+
+/// The methods in `participant`'s audit log: (allowed, refused).
+async fn logged(
+    app: &support::TestApp,
+    participant: &str,
+) -> (
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeSet<String>,
+) {
+    let records = access_records(app, participant).await;
+    let of = |allowed: bool| {
+        records
+            .iter()
+            .filter(|r| r.allowed == allowed)
+            .map(|r| r.method.clone())
+            .collect()
+    };
+    (of(true), of(false))
+}
+
+/// Asserts that a call answered NOT_FOUND.
+fn not_found<T: std::fmt::Debug>(answer: Result<T, tonic::Status>) {
+    let status = answer.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound, "{status:?}");
+}
+
+/// Asserts that each of `methods` is in `set`, naming those that are not.
+fn all_in(set: &std::collections::BTreeSet<String>, methods: &[&str], what: &str) {
+    let missing: Vec<&&str> = methods.iter().filter(|m| !set.contains(**m)).collect();
+    assert!(missing.is_empty(), "{what}: not recorded: {missing:?}");
+}
+
+#[tokio::test]
+async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_audit_log_refusals_included() {
+    use crate::fixtures::activities::{activities, invitations, invite, plan_walk};
+    use crate::fixtures::matching::{
+        accept_by_phone, get_match, matching, propose, ready_newcomer, ready_resident,
+    };
+    use crate::fixtures::notifications::id_of;
+
+    let app = support::spawn_app_with_demo().await;
+    let coordinator = app.coordinator("botkyrka");
+    // Another chapter's coordinator: every attempt answers NOT_FOUND, and is recorded.
+    let outsider = app.coordinator("goteborg");
+
+    // An applicant's intake interview: booked, read, listed, moved, cancelled.
+    let applicant = register(&app, newcomer(301)).await;
+    let interview = book(&app, &applicant.name).await;
+    let get_interview = GetInterviewRequest {
+        name: interview.name.clone(),
+    };
+    interviews(&app, &coordinator)
+        .get_interview(get_interview.clone())
+        .await
+        .unwrap();
+    not_found(interviews(&app, &outsider).get_interview(get_interview).await);
+    let list = ListInterviewsRequest {
+        parent: applicant.name.clone(),
+        ..Default::default()
+    };
+    interviews(&app, &coordinator)
+        .list_interviews(list.clone())
+        .await
+        .unwrap();
+    not_found(interviews(&app, &outsider).list_interviews(list).await);
+    interviews(&app, &coordinator)
+        .update_interview(UpdateInterviewRequest {
+            interview: Some(Interview {
+                name: interview.name.clone(),
+                location: "Tumba library".into(),
+                ..Default::default()
+            }),
+            update_mask: mask(&["location"]),
+        })
+        .await
+        .unwrap();
+    let cancel = CancelInterviewRequest {
+        name: interview.name.clone(),
+        reason: String::new(),
+        request_id: request_id(),
+    };
+    not_found(interviews(&app, &outsider).cancel_interview(cancel.clone()).await);
+    interviews(&app, &coordinator)
+        .cancel_interview(cancel)
+        .await
+        .unwrap();
+
+    // A match: proposed, read, accepted by both, followed up.
+    let newcomer = ready_newcomer(&app, 302, ALBY).await;
+    let resident = ready_resident(&app, 302, ALBY, 1).await;
+    let m = propose(&app, &newcomer.name, &resident.name, "").await.unwrap();
+    get_match(&app, &m.name).await;
+    not_found(
+        matching(&app, &outsider)
+            .get_match(GetMatchRequest { name: m.name.clone() })
+            .await,
+    );
+    accept_by_phone(&app, &m.name, ParticipantRole::Newcomer)
+        .await
+        .unwrap();
+    accept_by_phone(&app, &m.name, ParticipantRole::EstablishedResident)
+        .await
+        .unwrap();
+    matching(&app, &coordinator)
+        .record_check_in(RecordCheckInRequest {
+            parent: m.name.clone(),
+            check_in: Some(CheckIn {
+                answer: CheckInAnswer::Met as i32,
+                health: MatchHealth::Good as i32,
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap();
+    let check_ins = ListCheckInsRequest {
+        parent: m.name.clone(),
+        ..Default::default()
+    };
+    matching(&app, &coordinator)
+        .list_check_ins(check_ins.clone())
+        .await
+        .unwrap();
+    not_found(matching(&app, &outsider).list_check_ins(check_ins).await);
+
+    // An invitation to a walk.
+    let walk = plan_walk(&app, 5).await;
+    invite(&app, &walk.name, &[id_of(&newcomer.name)]).await;
+    let invitation = invitations(&app, &walk.name, Rsvp::Unspecified).await[0]
+        .name
+        .clone();
+    let get_invitation = GetInvitationRequest { name: invitation };
+    activities(&app, &coordinator)
+        .get_invitation(get_invitation.clone())
+        .await
+        .unwrap();
+    not_found(activities(&app, &outsider).get_invitation(get_invitation).await);
+
+    // The app: a participant reading their own application and settings.
+    let (_, token, own) = signed_up(&app, 303).await;
+    buddy_app(&app, &token)
+        .get_my_application(GetMyApplicationRequest {})
+        .await
+        .unwrap();
+    buddy_app(&app, &token)
+        .get_my_notification_settings(GetMyNotificationSettingsRequest {})
+        .await
+        .unwrap();
+
+    let (allowed, refused) = logged(&app, &applicant.name).await;
+    all_in(
+        &allowed,
+        &[
+            "BookInterview",
+            "GetInterview",
+            "ListInterviews",
+            "UpdateInterview",
+            "CancelInterview",
+        ],
+        "the applicant's interview",
+    );
+    all_in(
+        &refused,
+        &["GetInterview", "ListInterviews", "CancelInterview"],
+        "refused attempts on the applicant's interview",
+    );
+    let (allowed, refused) = logged(&app, &newcomer.name).await;
+    all_in(
+        &allowed,
+        &[
+            "CreateMatch",
+            "GetMatch",
+            "AcceptMatch",
+            "RecordCheckIn",
+            "ListCheckIns",
+            "GetInvitation",
+        ],
+        "the newcomer's match and invitation",
+    );
+    all_in(
+        &refused,
+        &["GetMatch", "ListCheckIns", "GetInvitation"],
+        "refused attempts on the newcomer's match and invitation",
+    );
+    let (allowed, refused) = logged(&app, &resident.name).await;
+    all_in(
+        &allowed,
+        &[
+            "CreateMatch",
+            "GetMatch",
+            "AcceptMatch",
+            "RecordCheckIn",
+            "ListCheckIns",
+        ],
+        "the resident's match",
+    );
+    all_in(
+        &refused,
+        &["GetMatch", "ListCheckIns"],
+        "refused attempts on the resident's match",
+    );
+    let (allowed, _) = logged(&app, &own.name).await;
+    all_in(
+        &allowed,
+        &["SignUp", "GetMyApplication", "GetMyNotificationSettings"],
+        "the participant's own calls",
     );
 }

@@ -10,7 +10,7 @@ use crate::fixtures::activities::{answer, invitations, invite, plan_walk};
 use crate::fixtures::matching::{
     accept_by_phone, matchable_profile, matching, propose, ready_newcomer, ready_resident,
 };
-use crate::fixtures::notifications::id_of;
+use crate::fixtures::notifications::{id_of, notify};
 use crate::fixtures::participants::*;
 use crate::fixtures::referrals::{SFI, SFI_ACCOUNT, create, learner, referrals};
 use crate::support::{self, TestApp};
@@ -473,4 +473,204 @@ async fn an_inactive_applicant_is_warned_then_erased_once_with_two_workers() {
     assert_eq!(status.code(), tonic::Code::FailedPrecondition);
     get(&app, &active.name).await;
     other.shutdown().await;
+}
+
+/// Rows of `table` that belong to `participant`.
+async fn rows_of(app: &TestApp, table: &str, participant: Uuid) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM {table} WHERE participant_id = $1"
+    )))
+    .bind(participant)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_erasure_among_the_workers_deliveries_to_the_person_never_collides_and_nothing_comes_back() {
+    let app = support::spawn_app_with_demo_configured(|s| s.delivery_workers = 4).await;
+    // Someone else whose notifications travel in the same batches.
+    let bystander = id_of(&ready_newcomer(&app, 90, ALBY).await.name);
+    let mut for_bystander = 0;
+    let mut erased = Vec::new();
+    for round in 0..6 {
+        // A person with a live match, so that the erasure also ends it and notifies the
+        // buddy.
+        let person = ready_newcomer(&app, 100 + round, ALBY).await;
+        let buddy = ready_resident(&app, 100 + round, ALBY, 1).await;
+        let m = propose(&app, &person.name, &buddy.name, "").await.unwrap();
+        accept_by_phone(&app, &m.name, ParticipantRole::Newcomer)
+            .await
+            .unwrap();
+        accept_by_phone(&app, &m.name, ParticipantRole::EstablishedResident)
+            .await
+            .unwrap();
+        let id = id_of(&person.name);
+        // Hundreds of deliveries to the person, interleaved with the bystander's.
+        for _ in 0..6 {
+            let mut batch = vec![id; 60];
+            batch.extend([bystander; 20]);
+            notify(&app, &batch, &m.name).await;
+            for_bystander += 20;
+        }
+        // Erase once the worker is delivering to them.
+        support::eventually("the first deliveries to the person", || async {
+            (rows_of(&app, "inbox", id).await > 0).then_some(())
+        })
+        .await;
+        let answer = erase(&app, &person.name).await;
+        assert!(
+            answer.is_ok(),
+            "round {round}: the erasure is not refused while deliveries run: {answer:?}"
+        );
+        erased.push(id);
+    }
+
+    // Every delivery is done with: the bystander's all arrived, every outbox row of the
+    // app's deliveries is settled, none became a dead letter.
+    support::eventually("every delivery to the bystander", || async {
+        (rows_of(&app, "inbox", bystander).await == for_bystander).then_some(())
+    })
+    .await;
+    support::eventually("every outbox row settled", || async {
+        let open: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM outbox WHERE topic = 'notifications' AND settle_time IS NULL",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        (open == 0).then_some(())
+    })
+    .await;
+    let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(dead, 0, "no delivery failed");
+    for id in erased {
+        for table in [
+            "notifications",
+            "inbox",
+            "inbox_counters",
+            "notification_settings",
+        ] {
+            assert_eq!(
+                rows_of(&app, table, id).await,
+                0,
+                "no delivery brought back an erased person's {table}"
+            );
+        }
+    }
+}
+
+/// Retention notifications sent to `who`.
+async fn retention_warnings(app: &TestApp, who: Uuid) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM notifications
+         WHERE participant_id = $1 AND template = 'retention-warning'",
+    )
+    .bind(who)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+/// When `who` was erased, if they were.
+async fn erase_time(app: &TestApp, who: Uuid) -> Option<time::OffsetDateTime> {
+    sqlx::query_scalar("SELECT erase_time FROM participants WHERE id = $1")
+        .bind(who)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_inactive_former_participant_is_warned_then_erased_and_nobody_with_a_live_match_is() {
+    let app = support::spawn_app_with_demo_configured(|s| {
+        s.retention_former_warn_after_days = 60;
+        s.retention_former_erase_after_days = 14;
+    })
+    .await;
+    let coordinator = app.coordinator("botkyrka");
+    // A newcomer who withdrew, one who withdrew and came back after the warning, a
+    // matched pair and an applicant, none of whom changes for the next 60 days.
+    let withdraw = |name: String| {
+        let mut client = participants(&app, &coordinator);
+        async move {
+            client
+                .withdraw_participant(WithdrawParticipantRequest {
+                    name,
+                    reason: "moved away".into(),
+                    request_id: request_id(),
+                })
+                .await
+                .expect("the participant withdraws");
+        }
+    };
+    let former = ready_newcomer(&app, 201, ALBY).await;
+    withdraw(former.name.clone()).await;
+    let returning = ready_newcomer(&app, 202, ALBY).await;
+    withdraw(returning.name.clone()).await;
+    let matched = ready_newcomer(&app, 203, ALBY).await;
+    let resident = ready_resident(&app, 203, ALBY, 1).await;
+    let m = propose(&app, &matched.name, &resident.name, "").await.unwrap();
+    accept_by_phone(&app, &m.name, ParticipantRole::Newcomer)
+        .await
+        .unwrap();
+    accept_by_phone(&app, &m.name, ParticipantRole::EstablishedResident)
+        .await
+        .unwrap();
+    let applicant = register(&app, newcomer(204)).await;
+    let kept = [&matched, &resident, &applicant].map(|p| id_of(&p.name));
+
+    app.clock().set(app.clock().now() + time::Duration::days(61));
+    support::eventually("the former participants are warned", || async {
+        (retention_warnings(&app, id_of(&former.name)).await == 1
+            && retention_warnings(&app, id_of(&returning.name)).await == 1)
+            .then_some(())
+    })
+    .await;
+    for who in kept {
+        assert_eq!(
+            retention_warnings(&app, who).await,
+            0,
+            "only former participants are warned by their rule"
+        );
+    }
+    // One comes back: active again.
+    participants(&app, &coordinator)
+        .return_participant(ReturnParticipantRequest {
+            name: returning.name.clone(),
+            reason: "back in Botkyrka".into(),
+            reset_waiting_since: false,
+            request_id: request_id(),
+        })
+        .await
+        .expect("the participant returns");
+
+    app.clock().set(app.clock().now() + time::Duration::days(15));
+    support::eventually("the inactive former participant is erased", || async {
+        erase_time(&app, id_of(&former.name)).await.map(|_| ())
+    })
+    .await;
+    assert_eq!(
+        retention_warnings(&app, id_of(&former.name)).await,
+        0,
+        "their notifications went with them"
+    );
+    assert!(
+        erase_time(&app, id_of(&returning.name)).await.is_none(),
+        "someone who came back after the warning is kept"
+    );
+    for who in kept {
+        assert!(
+            erase_time(&app, who).await.is_none(),
+            "a matched person or an applicant is not erased by the former participants' rule"
+        );
+    }
+    assert_eq!(
+        crate::fixtures::matching::get_match(&app, &m.name).await.state,
+        MatchState::Accepted as i32,
+        "the live match is untouched"
+    );
 }

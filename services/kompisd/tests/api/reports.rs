@@ -219,24 +219,17 @@ async fn met(app: &TestApp, m: &str) {
 }
 
 /// Erases `participant` as their coordinator does (GDPR Art. 17): personal data goes,
-/// the event log's structured attributes stay. An erasure that collides with the
-/// worker's concurrent deliveries answers ABORTED, which the contract says to send
-/// again (with the same request id), as a client does.
+/// the event log's structured attributes stay. It is answered once, even while the
+/// worker delivers to the person: erasure and deliveries lock in one order.
 async fn erase(app: &TestApp, participant: &str) {
-    let request = EraseParticipantRequest {
-        name: participant.into(),
-        reason: ErasureReason::PersonRequested as i32,
-        request_id: request_id(),
-    };
-    let mut client = crate::fixtures::participants::participants(app, &app.coordinator("botkyrka"));
-    for _ in 0..5 {
-        match client.erase_participant(request.clone()).await {
-            Ok(_) => return,
-            Err(status) if status.code() == Code::Aborted => continue,
-            Err(status) => panic!("the coordinator erases the person: {status:?}"),
-        }
-    }
-    panic!("the erasure collided five times in a row");
+    crate::fixtures::participants::participants(app, &app.coordinator("botkyrka"))
+        .erase_participant(EraseParticipantRequest {
+            name: participant.into(),
+            reason: ErasureReason::PersonRequested as i32,
+            request_id: request_id(),
+        })
+        .await
+        .expect("the coordinator erases the person");
 }
 
 /// The year 2025 of the demo chapter, built through the API.
