@@ -14,6 +14,10 @@
 #   REPEAT=1 ROUND_RATE=100 load-tests/run.sh round-under-load
 #                                             a matching round (ROUND_POOL newcomers and
 #                                             residents) while intake runs at ROUND_RATE
+#   REPEAT=1 load-tests/run.sh national-commit
+#                                             one CommitMatchingRound of a stored dry
+#                                             run of COMMIT_PAIRS (58000) proposals,
+#                                             beside a plain SQL insert of as many rows
 #   PROFILE_RATE=300 load-tests/run.sh --profile intake
 #                                             where the time goes at a fixed rate:
 #                                             CPU per component, PostgreSQL's work per
@@ -33,7 +37,7 @@
 # Environment: REPEAT (2), FIRST_RUN (1, the number of the first run's files),
 # SECONDS_PER_RUN (20), STEP_SECONDS (10), CONNECTIONS (4), CEILING_SECONDS (10),
 # RESULTS (load-tests/results), FAN_OUT (10000), APP_PAIRS (100), ROUND_POOL (200),
-# ROUND_RATE (100), ROUND_SECONDS (30), KOMPISD (target/release/kompisd: the server
+# ROUND_RATE (100), ROUND_SECONDS (30), COMMIT_PAIRS (58000), KOMPISD (target/release/kompisd: the server
 # under test; name an older build to compare before and after a change), BUILD (1; 0
 # uses the release binaries as they are).
 set -euo pipefail
@@ -263,6 +267,16 @@ for ((round = FIRST_RUN; round < FIRST_RUN + REPEAT; round++)); do
                 --round-pool "${ROUND_POOL:-200}" --connections "$CONNECTIONS" \
                 --pgbench-url "$base_url/$bench_db" --redis-url "$REDIS_URL" \
                 --ceiling-seconds "$CEILING_SECONDS" --kompisd "$kompisd" \
+                --tag "run$round" --out "$RESULTS"
+            continue
+        fi
+        if [[ "$scenario" == national-commit ]]; then
+            # One timed operation, not a rate: its setup writes a stored dry run of
+            # COMMIT_PAIRS proposals into the server's database, and its peer (a plain
+            # INSERT ... SELECT of as many rows) runs there too.
+            "${PRIORITY[@]}" "$bin/kompis-load" \
+                --addr "http://127.0.0.1:$port" --scenario national-commit \
+                --commit-pairs "${COMMIT_PAIRS:-58000}" --database-url "$base_url/$service_db" \
                 --tag "run$round" --out "$RESULTS"
             continue
         fi

@@ -118,6 +118,10 @@ pub struct Args {
     #[arg(long, default_value_t = 200)]
     pub suggestions_newcomers: u64,
 
+    /// Proposals the national-commit scenario stores as one round and commits at once.
+    #[arg(long, default_value_t = 58_000)]
+    pub commit_pairs: u64,
+
     /// Folder for the results (summary text, .hgrm, .png).
     #[arg(long, default_value = "load-tests/results")]
     pub out: PathBuf,

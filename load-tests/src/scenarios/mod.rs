@@ -10,6 +10,7 @@ mod app_reads;
 mod connection;
 pub mod fan_out;
 mod intake;
+pub mod national_commit;
 mod people;
 mod reads;
 pub mod round;
@@ -44,6 +45,10 @@ pub enum ScenarioKind {
     /// MatchingService.SuggestCandidates for newcomers of a chapter with
     /// `--suggestions-residents` residents, seeded in setup ([`suggestions`]).
     Suggestions,
+    /// One CommitMatchingRound of `--commit-pairs` proposals (a national round) stored
+    /// in setup, timed beside a plain SQL insert of as many rows ([`national_commit`];
+    /// one operation, not a rate).
+    NationalCommit,
 }
 
 /// The single-operation ceiling a scenario's throughput is set against.
@@ -81,6 +86,9 @@ pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
         ScenarioKind::Suggestions => Box::new(suggestions::Suggestions::new(args, connections)?),
         ScenarioKind::FanOut => anyhow::bail!("the fan-out is one operation, run by fan_out::run"),
         ScenarioKind::RoundUnderLoad => anyhow::bail!("the round under load is run by round::run"),
+        ScenarioKind::NationalCommit => {
+            anyhow::bail!("the national commit is one operation, run by national_commit::run")
+        }
     })
 }
 
