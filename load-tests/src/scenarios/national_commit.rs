@@ -238,8 +238,8 @@ fn peer_seconds(database: &str, round: &str) -> anyhow::Result<f64> {
     )?;
     let ms: f64 = out
         .lines()
-        .filter_map(|l| l.strip_prefix("Time: "))
-        .last()
+        .rev()
+        .find_map(|l| l.strip_prefix("Time: "))
         .and_then(|t| t.split_whitespace().next())
         .context("psql printed no timing")?
         .parse()
