@@ -103,7 +103,10 @@ pub async fn run(args: &Args) -> anyhow::Result<String> {
     let peer = |round: &str| peer_seconds(database, round).context("timing the peer");
     let seconds = took.as_secs_f64();
     let committed = match answer {
-        Ok(answer) => answer.into_inner().matching_round.context("no round in the answer")?,
+        Ok(answer) => answer
+            .into_inner()
+            .matching_round
+            .context("no round in the answer")?,
         Err(status) => {
             // A commit cut off by the server's request timeout is a result too: it is
             // reported with the peer, and the run fails.
