@@ -17,6 +17,10 @@
 #   REPEAT=1 load-tests/run.sh report          the follow-up report over REPORT_EVENTS
 #                                             (1,000,000) events of a year, beside the
 #                                             plain SQL aggregate of the same events
+#   REPEAT=1 load-tests/run.sh national-commit
+#                                             one CommitMatchingRound of a stored dry
+#                                             run of COMMIT_PAIRS (58000) proposals,
+#                                             beside a plain SQL insert of as many rows
 #   PROFILE_RATE=300 load-tests/run.sh --profile intake
 #                                             where the time goes at a fixed rate:
 #                                             CPU per component, PostgreSQL's work per
@@ -36,7 +40,8 @@
 # Environment: REPEAT (2), FIRST_RUN (1, the number of the first run's files),
 # SECONDS_PER_RUN (20), STEP_SECONDS (10), CONNECTIONS (4), CEILING_SECONDS (10),
 # RESULTS (load-tests/results), FAN_OUT (10000), APP_PAIRS (100), ROUND_POOL (200),
-# ROUND_RATE (100), ROUND_SECONDS (30), REPORT_EVENTS (1000000), REPORT_RUNS (7), KOMPISD (target/release/kompisd: the server
+# ROUND_RATE (100), ROUND_SECONDS (30), REPORT_EVENTS (1000000), REPORT_RUNS (7),
+# COMMIT_PAIRS (58000), KOMPISD (target/release/kompisd: the server
 # under test; name an older build to compare before and after a change), BUILD (1; 0
 # uses the release binaries as they are).
 set -euo pipefail
@@ -277,6 +282,16 @@ for ((round = FIRST_RUN; round < FIRST_RUN + REPEAT; round++)); do
                 --addr "http://127.0.0.1:$port" --scenario report \
                 --report-events "${REPORT_EVENTS:-1000000}" --report-runs "${REPORT_RUNS:-7}" \
                 --database-url "$base_url/$service_db" --call-timeout-ms 60000 \
+                --tag "run$round" --out "$RESULTS"
+            continue
+        fi
+        if [[ "$scenario" == national-commit ]]; then
+            # One timed operation, not a rate: its setup writes a stored dry run of
+            # COMMIT_PAIRS proposals into the server's database, and its peer (a plain
+            # INSERT ... SELECT of as many rows) runs there too.
+            "${PRIORITY[@]}" "$bin/kompis-load" \
+                --addr "http://127.0.0.1:$port" --scenario national-commit \
+                --commit-pairs "${COMMIT_PAIRS:-58000}" --database-url "$base_url/$service_db" \
                 --tag "run$round" --out "$RESULTS"
             continue
         fi

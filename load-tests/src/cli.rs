@@ -125,6 +125,9 @@ pub struct Args {
     /// Timed runs of each report (and of the plain SQL beside it).
     #[arg(long, default_value_t = 7)]
     pub report_runs: u32,
+    /// Proposals the national-commit scenario stores as one round and commits at once.
+    #[arg(long, default_value_t = 58_000)]
+    pub commit_pairs: u64,
 
     /// Folder for the results (summary text, .hgrm, .png).
     #[arg(long, default_value = "load-tests/results")]

@@ -58,6 +58,17 @@ async fn main() -> anyhow::Result<()> {
         print!("{text}");
         return Ok(());
     }
+    if args.scenario == scenarios::ScenarioKind::NationalCommit {
+        let text = scenarios::national_commit::run(&args).await?;
+        let stem = match &args.tag {
+            Some(tag) => format!("{tag}-national-commit-{}", args.commit_pairs),
+            None => format!("national-commit-{}", args.commit_pairs),
+        };
+        let path = args.out.join(format!("{stem}.txt"));
+        std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+        print!("{text}");
+        return Ok(());
+    }
     if args.scenario == scenarios::ScenarioKind::RoundUnderLoad {
         let (mut report, round) = scenarios::round::run(&args, &ceilings).await?;
         report.tag = args.tag.clone();

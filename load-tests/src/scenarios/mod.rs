@@ -10,6 +10,7 @@ mod app_reads;
 mod connection;
 pub mod fan_out;
 mod intake;
+pub mod national_commit;
 mod people;
 mod reads;
 pub mod report;
@@ -49,6 +50,10 @@ pub enum ScenarioKind {
     /// in setup, beside the plain SQL aggregate of the same events ([`report`]; timed
     /// operations, not a rate).
     Report,
+    /// One CommitMatchingRound of `--commit-pairs` proposals (a national round) stored
+    /// in setup, timed beside a plain SQL insert of as many rows ([`national_commit`];
+    /// one operation, not a rate).
+    NationalCommit,
 }
 
 /// The single-operation ceiling a scenario's throughput is set against.
@@ -87,6 +92,9 @@ pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
         ScenarioKind::FanOut => anyhow::bail!("the fan-out is one operation, run by fan_out::run"),
         ScenarioKind::RoundUnderLoad => anyhow::bail!("the round under load is run by round::run"),
         ScenarioKind::Report => anyhow::bail!("the report is timed by report::run"),
+        ScenarioKind::NationalCommit => {
+            anyhow::bail!("the national commit is one operation, run by national_commit::run")
+        }
     })
 }
 

@@ -103,9 +103,10 @@ impl Matching {
         let me = managed_participant(&mut tx, principal, &req.participant, "participant").await?;
         let settings = matchmaking::settings(&mut tx, &me.chapter_id).await?;
         let k = k.unwrap_or(usize::from(settings.top_k));
+        let config = matchmaking::engine_config_of(&mut tx, &me.chapter_id, &settings).await?;
         let proposals = self
             .suggestions
-            .suggestions(&mut tx, &me.chapter_id, me.id, k, now)
+            .suggestions(&mut tx, &me.chapter_id, me.id, k, config, now)
             .await?
             .map_err(|v| engine_refusal(v).0)?;
         Ok(pb::SuggestCandidatesResponse {

@@ -177,7 +177,17 @@ pub async fn settings(db: &mut Tx, chapter: &str) -> Result<MatchingSettings, St
 /// A chapter's engine configuration: its matching settings with the engine rules its
 /// administrators set beside the programme (`kompis_store::engine_rules`).
 pub async fn engine_config(db: &mut Tx, chapter: &str) -> Result<engine::Config, StoreError> {
-    let mut config = settings(db, chapter).await?.to_engine_config();
+    let settings = settings(db, chapter).await?;
+    engine_config_of(db, chapter, &settings).await
+}
+
+/// [`engine_config`] from the chapter's `settings` already read.
+pub async fn engine_config_of(
+    db: &mut Tx,
+    chapter: &str,
+    settings: &MatchingSettings,
+) -> Result<engine::Config, StoreError> {
+    let mut config = settings.to_engine_config();
     let rules = kompis_store::engine_rules::get_rules(&mut **db, chapter).await?;
     let r = &mut config.rules;
     let unsigned = |v: i32| u32::try_from(v).ok();
@@ -428,7 +438,7 @@ self_cell::self_cell!(
     /// The pool converted for the engine (with the configuration it was built under)
     /// and the index over it.
     struct IndexCell {
-        owner: (Vec<engine::Participant>, engine::Config),
+        owner: (Vec<engine::Participant>, engine::Config, Vec<Option<i64>>),
         #[covariant]
         dependent: Index,
     }
@@ -444,7 +454,11 @@ impl std::fmt::Debug for IndexCell {
 
 /// One chapter's pool of one role in memory: the stored rows as read at `version`, and
 /// the engine's index over them as they stand at instants in `built_at..valid_until`
-/// (a participant's waiting days and age change with the clock alone).
+/// (a participant's age changes with the clock alone, at the turn of the year). Waiting
+/// days change with the clock too, but the index counts them when asked
+/// ([`engine::SuggestionIndex::suggestions_at`]) from when each started waiting, so
+/// they need no rebuild: with 20,000 residents someone's wait passes a whole day every
+/// few seconds, and each rebuild held every call for the pool meanwhile.
 #[derive(Debug)]
 struct CachedPool {
     version: i64,
@@ -473,15 +487,12 @@ impl CachedPool {
             .map(|m| to_engine(m, now, &mut interests))
             .collect::<Result<Vec<_>, _>>()?;
         let row_of = others.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-        let valid_until = rows
-            .iter()
-            .filter_map(|m| m.waiting_since)
-            .map(|since| next_waiting_day(since, now))
-            .fold(next_year(now), OffsetDateTime::min);
+        let since = rows.iter().map(|m| m.waiting_since.map(unix_nanos)).collect();
+        let valid_until = next_year(now);
         let mut named = config.clone();
         named.interest_names = interests.names();
-        let index = IndexCell::new((others, named), |(others, config)| {
-            engine::SuggestionIndex::new(others, config)
+        let index = IndexCell::new((others, named, since), |(others, config, since)| {
+            engine::SuggestionIndex::with_waiting_since(others, config, since)
         });
         Ok(Self {
             version,
@@ -501,11 +512,10 @@ impl CachedPool {
     }
 }
 
-/// When a participant waiting since `since` next counts one more whole day waited, after
-/// `now` (`to_engine` counts whole days, none before `since`).
-fn next_waiting_day(since: OffsetDateTime, now: OffsetDateTime) -> OffsetDateTime {
-    let days = (now - since).whole_days().max(0);
-    since + time::Duration::days(days + 1)
+/// `at` in nanoseconds since the Unix epoch, as the engine counts waiting time
+/// (saturating outside the years 1677 to 2262).
+fn unix_nanos(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos()).unwrap_or(if at.year() < 1970 { i64::MIN } else { i64::MAX })
 }
 
 /// The start of the year after `now`'s (ages count in years of birth).
@@ -535,19 +545,21 @@ pub struct SuggestionCache {
 impl SuggestionCache {
     /// The `k` best candidates for `participant` (of `chapter`), best first, each
     /// explained; the engine's refusal if they cannot be matched at all.
+    /// `config` is the chapter's engine configuration ([`engine_config`]), read by the
+    /// caller in the same transaction.
     pub async fn suggestions(
         &self,
         db: &mut Tx,
         chapter: &str,
         participant: Uuid,
         k: usize,
+        config: engine::Config,
         now: OffsetDateTime,
     ) -> Result<Result<Vec<engine::Proposal>, engine::Violation>, StoreError> {
         // The version first: a pool read after it is at least as new, so what is kept
         // under this version is never older than the version says.
         let version = matches::pool_version(&mut **db, chapter).await?;
         let me_row = matches::pool_member(&mut **db, participant).await?;
-        let config = engine_config(db, chapter).await?;
         let mut exclusions = engine::Exclusions::default();
         for (n, r) in matches::excluded_pairs(&mut **db, participant).await? {
             exclusions.insert(engine_id(n), engine_id(r));
@@ -588,10 +600,15 @@ impl SuggestionCache {
             ids: cached.interests.ids.clone(),
         };
         let me = to_engine(&me_row, now, &mut interests)?;
-        let ranked = match cached.index.borrow_dependent().suggestions(&me, k, &exclusions) {
-            Ok(ranked) => ranked,
-            Err(v) => return Ok(Err(v)),
-        };
+        let ranked =
+            match cached
+                .index
+                .borrow_dependent()
+                .suggestions_at(&me, k, &exclusions, unix_nanos(now))
+            {
+                Ok(ranked) => ranked,
+                Err(v) => return Ok(Err(v)),
+            };
         // Explanations as a fresh read gives them: interests numbered from the
         // participant's own first, so that shared ones are named in their order.
         let mut interests = Interests::default();

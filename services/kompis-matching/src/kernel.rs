@@ -84,6 +84,15 @@ pub(crate) struct Row {
 }
 
 impl Row {
+    /// This row with `days` waited instead of the participant's own waiting days,
+    /// capped as [`Row::new`] caps them.
+    pub fn with_waiting_days(mut self, days: u32, cfg: &Config) -> Self {
+        self.wait = days
+            .min(cfg.rules.waiting_days_for_full.max(1))
+            .min(u32::from(u16::MAX)) as u16;
+        self
+    }
+
     pub fn new(p: &Participant, cfg: &Config) -> Self {
         let gender = match p.gender {
             Gender::Woman => WOMAN,

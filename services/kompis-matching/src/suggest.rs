@@ -7,6 +7,9 @@ use crate::model::{Exclusions, Participant, Role};
 use crate::prep::{self, Dict, Side};
 use crate::score::{self, Proposal, Violation};
 
+/// Nanoseconds in a day, the unit of waiting time.
+const DAY_NS: i64 = 86_400_000_000_000;
+
 /// A pool of participants prepared once (for example every ready resident of a
 /// chapter), to ask for the best candidates of many participants against it.
 ///
@@ -49,6 +52,9 @@ use crate::score::{self, Proposal, Violation};
 pub struct SuggestionIndex<'a> {
     config: &'a Config,
     others: Vec<&'a Participant>,
+    /// When each of `others` started waiting, in nanoseconds since the Unix epoch, when
+    /// built by [`SuggestionIndex::with_waiting_since`].
+    since: Option<Vec<Option<i64>>>,
     dict: Dict,
     words: usize,
     side: Side,
@@ -60,10 +66,66 @@ impl<'a> SuggestionIndex<'a> {
     /// Prepares `others` (those who cannot be matched at all are left out).
     /// Cost: O(m · (L + I) + L log L + I log I).
     pub fn new(others: &'a [Participant], config: &'a Config) -> Self {
-        let others: Vec<&Participant> = others
-            .iter()
-            .filter(|p| score::check_person(p, config).is_ok())
+        Self::build(others, config, None)
+    }
+
+    /// Prepares `others` as [`SuggestionIndex::new`] does, with when each of them
+    /// started waiting: `since[i]` for `others[i]`, in nanoseconds since the Unix epoch
+    /// (`None`: not waiting). [`SuggestionIndex::suggestions_at`] then counts everyone's
+    /// waiting days at the moment asked, so an index kept over a pool stays exact while
+    /// the clock moves; their `waiting_days` are not read. Cost: as `new`.
+    ///
+    /// # Panics
+    ///
+    /// If `since` and `others` differ in length.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kompis_matching::*;
+    /// const DAY: i64 = 86_400_000_000_000;
+    /// let person = |id: u128, role: Role| Participant {
+    ///     id: ParticipantId(id),
+    ///     role,
+    ///     eligible: true,
+    ///     languages: vec![],
+    ///     swedish: if role == Role::Resident { SwedishLevel::Native } else { SwedishLevel::SfiB },
+    ///     gender: Gender::Woman,
+    ///     age: 30,
+    ///     has_children: false,
+    ///     wishes: Wishes::default(),
+    ///     availability: Availability::ALWAYS,
+    ///     meeting: MeetingPreference::Both,
+    ///     location: GeoPoint { lat: 59.2390, lon: 17.8460 },
+    ///     interests: vec![],
+    ///     capacity: 1,
+    ///     active_matches: 0,
+    ///     waiting_days: 0,
+    /// };
+    /// let residents = vec![person(1, Role::Resident)];
+    /// // The resident has waited since noon on day 1 (days counted from the epoch).
+    /// let since = [Some(DAY + DAY / 2)];
+    /// let config = Config::default();
+    /// let index = SuggestionIndex::with_waiting_since(&residents, &config, &since);
+    /// let me = person(1_000, Role::Newcomer);
+    /// let score_on = |day: i64| {
+    ///     let top = index.suggestions_at(&me, 1, &Exclusions::default(), day * DAY).unwrap();
+    ///     top[0].score
+    /// };
+    /// // The same index scores the wait as it stands when asked.
+    /// assert!(score_on(300) > score_on(10));
+    /// ```
+    pub fn with_waiting_since(others: &'a [Participant], config: &'a Config, since: &[Option<i64>]) -> Self {
+        assert_eq!(others.len(), since.len(), "one waiting start per participant");
+        Self::build(others, config, Some(since))
+    }
+
+    fn build(others: &'a [Participant], config: &'a Config, since: Option<&[Option<i64>]>) -> Self {
+        let kept: Vec<usize> = (0..others.len())
+            .filter(|&i| score::check_person(&others[i], config).is_ok())
             .collect();
+        let since = since.map(|since| kept.iter().map(|&i| since[i]).collect());
+        let others: Vec<&Participant> = kept.iter().map(|&i| &others[i]).collect();
         let dict = Dict::one_side(others.iter().copied());
         let words = prep::kernel_words(dict.words);
         let side = Side::new(others.iter().copied(), &dict, words, config);
@@ -72,6 +134,7 @@ impl<'a> SuggestionIndex<'a> {
             config,
             tables: Tables::new(config, words),
             others,
+            since,
             dict,
             words,
             side,
@@ -106,12 +169,47 @@ impl<'a> SuggestionIndex<'a> {
         k: usize,
         exclusions: &Exclusions,
     ) -> Result<Vec<Proposal>, Violation> {
+        self.ranked(participant, k, exclusions, None)
+    }
+
+    /// The `k` best candidates as [`SuggestionIndex::suggestions`] gives them, with the
+    /// waiting days of the index's participants counted at `now` (nanoseconds since
+    /// the Unix epoch): whole days since each started waiting, none before, as given to
+    /// [`SuggestionIndex::with_waiting_since`]; an index built without them uses their
+    /// `waiting_days`. The participant asking brings their own `waiting_days`.
+    ///
+    /// Cost: as `suggestions`, plus one division per candidate scored.
+    ///
+    /// # Errors
+    ///
+    /// As `suggestions`.
+    pub fn suggestions_at(
+        &self,
+        participant: &Participant,
+        k: usize,
+        exclusions: &Exclusions,
+        now: i64,
+    ) -> Result<Vec<Proposal>, Violation> {
+        self.ranked(participant, k, exclusions, Some(now))
+    }
+
+    fn ranked(
+        &self,
+        participant: &Participant,
+        k: usize,
+        exclusions: &Exclusions,
+        now: Option<i64>,
+    ) -> Result<Vec<Proposal>, Violation> {
         score::check_person(participant, self.config)?;
+        let waited = match (&self.since, now) {
+            (Some(since), Some(now)) => Some((since.as_slice(), now)),
+            _ => None,
+        };
         match self.words {
-            1 => self.top(Fixed::<1>, participant, k, exclusions),
-            2 => self.top(Fixed::<2>, participant, k, exclusions),
-            4 => self.top(Fixed::<4>, participant, k, exclusions),
-            n => self.top(Dynamic(n), participant, k, exclusions),
+            1 => self.top(Fixed::<1>, participant, k, exclusions, waited),
+            2 => self.top(Fixed::<2>, participant, k, exclusions, waited),
+            4 => self.top(Fixed::<4>, participant, k, exclusions, waited),
+            n => self.top(Dynamic(n), participant, k, exclusions, waited),
         }
     }
 
@@ -121,7 +219,16 @@ impl<'a> SuggestionIndex<'a> {
         me: &Participant,
         k: usize,
         exclusions: &Exclusions,
+        waited: Option<(&[Option<i64>], i64)>,
     ) -> Result<Vec<Proposal>, Violation> {
+        let days_of = |idx: usize| {
+            waited.map(|(since, now)| match since[idx] {
+                Some(since) => {
+                    u32::try_from(now.saturating_sub(since).div_euclid(DAY_NS).max(0)).unwrap_or(u32::MAX)
+                }
+                None => 0,
+            })
+        };
         let row = Row::new(me, self.config);
         let mut bits = vec![0u64; self.side.stride];
         self.dict.write_bits(me, &mut bits);
@@ -132,7 +239,12 @@ impl<'a> SuggestionIndex<'a> {
             if o.role == me.role {
                 continue;
             }
-            let (orow, obits) = (&self.side.rows[idx], self.side.bits_of(idx));
+            let (mut orow, obits) = (&self.side.rows[idx], self.side.bits_of(idx));
+            let patched;
+            if let Some(days) = days_of(idx) {
+                patched = orow.with_waiting_days(days, self.config);
+                orow = &patched;
+            }
             let a = here.hav(&self.side.points[idx]);
             let within = a <= self.hav_max;
             if !within && !self.tables.waived(&row, orow) {
@@ -174,6 +286,17 @@ impl<'a> SuggestionIndex<'a> {
             .into_iter()
             .map(|(_, idx)| {
                 let o = self.others[idx as usize];
+                let now_waited;
+                let o = match days_of(idx as usize) {
+                    Some(days) => {
+                        now_waited = Participant {
+                            waiting_days: days,
+                            ..o.clone()
+                        };
+                        &now_waited
+                    }
+                    None => o,
+                };
                 let (n, r) = if newcomer { (me, o) } else { (o, me) };
                 let explanation = crate::evaluate(n, r, self.config, &Exclusions::default())
                     .expect("a candidate found admissible is admissible");

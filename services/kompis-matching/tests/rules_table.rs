@@ -368,3 +368,59 @@ fn an_index_gives_the_same_suggestions_as_a_single_call() {
         assert!(once.windows(2).all(|w| w[0].score >= w[1].score));
     }
 }
+
+#[test]
+fn an_index_asked_at_a_moment_counts_waiting_days_as_a_fresh_index_would() {
+    const DAY: i64 = 86_400_000_000_000;
+    let config = Config {
+        rules: kompis_matching::Rules {
+            waiting_days_for_full: 30,
+            ..Config::default().rules
+        },
+        ..Config::default()
+    };
+    let none = Exclusions::default();
+    // Waiting starts spread over days and times of day; one never started.
+    let since: Vec<Option<i64>> = (0..60i64)
+        .map(|k| (k != 13).then_some(k * DAY / 3 + k * 7_919_000_000))
+        .collect();
+    let residents: Vec<Participant> = (0..60u128)
+        .map(|k| {
+            let mut r = resident(2_000 + k);
+            // Ignored by an index built with waiting starts.
+            r.waiting_days = 999;
+            r.interests = vec![(k % 4) as u32];
+            r
+        })
+        .collect();
+    let index = SuggestionIndex::with_waiting_since(&residents, &config, &since);
+    for now in [
+        0,
+        DAY / 2,
+        7 * DAY + 1,
+        20 * DAY - 1,
+        20 * DAY,
+        45 * DAY + DAY / 3,
+    ] {
+        // What a fresh index over the residents as they stand at `now` answers.
+        let at_now: Vec<Participant> = residents
+            .iter()
+            .zip(&since)
+            .map(|(r, s)| Participant {
+                waiting_days: s.map_or(0, |s| ((now - s).div_euclid(DAY)).max(0) as u32),
+                ..r.clone()
+            })
+            .collect();
+        let fresh = SuggestionIndex::new(&at_now, &config);
+        for k in 0..4u128 {
+            let mut n = newcomer(k);
+            n.interests = vec![(k % 4) as u32];
+            n.waiting_days = k as u32 * 5;
+            assert_eq!(
+                index.suggestions_at(&n, 10, &none, now).unwrap(),
+                fresh.suggestions(&n, 10, &none).unwrap(),
+                "at {now}"
+            );
+        }
+    }
+}

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use kompis_domain::{Role, Slug};
 use kompis_grpc::{Principal, TokenIssuer};
 
-use crate::settings::DEVELOPMENT_JWT_SECRET;
+use crate::settings::{DEVELOPMENT_JWT_SECRET, MigrateSettings};
 use crate::{Application, Settings, telemetry};
 
 /// The parsed command line.
@@ -73,15 +73,19 @@ impl Cli {
             }
             command => command,
         };
+        if let Command::Migrate = command {
+            // Migrations reach PostgreSQL only: Redis and the server's settings are not
+            // asked for.
+            let settings = MigrateSettings::from_env()?;
+            let _telemetry = telemetry::init(settings.otlp_endpoint.as_deref())?;
+            let store = kompis_store::Store::connect_lazy(&settings.database_url, 2)?;
+            store.migrate().await.context("running migrations")?;
+            tracing::info!("migrations applied");
+            return Ok(());
+        }
         let settings = Settings::from_env()?;
         let _telemetry = telemetry::init(settings.otlp_endpoint.as_deref())?;
         match command {
-            Command::Migrate => {
-                let store = kompis_store::Store::connect_lazy(&settings.database_url, 2)?;
-                store.migrate().await.context("running migrations")?;
-                tracing::info!("migrations applied");
-                Ok(())
-            }
             Command::Worker => {
                 let store = kompis_store::Store::connect_lazy(&settings.database_url, 4)?;
                 if let Some(addr) = settings.metrics_addr {

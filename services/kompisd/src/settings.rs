@@ -136,6 +136,66 @@ impl std::fmt::Debug for Settings {
     }
 }
 
+/// What `kompisd migrate` needs, and nothing more: it reaches PostgreSQL only, so it
+/// neither asks for Redis nor for the server's addresses and keys.
+#[derive(Debug, Clone)]
+pub struct MigrateSettings {
+    /// PostgreSQL connection URL (`DATABASE_URL`).
+    pub database_url: String,
+    /// Where traces go (`OTEL_EXPORTER_OTLP_ENDPOINT`), as for the server.
+    pub otlp_endpoint: Option<String>,
+}
+
+impl MigrateSettings {
+    /// Reads the process environment (and `KOMPIS_CONFIG`, if set).
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_map(&env_vars()?)
+    }
+
+    /// Builds the settings from a map of variables; other variables are ignored.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let mut errors = Vec::new();
+        let database_url = database_url(vars, &mut errors);
+        if !errors.is_empty() {
+            return Err(SettingsError(errors));
+        }
+        let otlp_endpoint = vars
+            .get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        Ok(Self {
+            database_url,
+            otlp_endpoint,
+        })
+    }
+}
+
+/// The variables of `KOMPIS_CONFIG` (when set), overridden by the environment.
+fn env_vars() -> Result<HashMap<String, String>, SettingsError> {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    if let Ok(path) = std::env::var("KOMPIS_CONFIG") {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| SettingsError(vec![format!("KOMPIS_CONFIG: cannot read {path}: {e}")]))?;
+        vars.extend(parse_file(&text).map_err(|e| SettingsError(vec![format!("KOMPIS_CONFIG: {e}")]))?);
+    }
+    vars.extend(std::env::vars());
+    Ok(vars)
+}
+
+/// `DATABASE_URL`, required and a PostgreSQL URL; a problem is added to `errors`.
+fn database_url(vars: &HashMap<String, String>, errors: &mut Vec<String>) -> String {
+    let url = vars
+        .get("DATABASE_URL")
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default();
+    if url.is_empty() {
+        errors.push("DATABASE_URL is required".into());
+    } else if !url.starts_with("postgres") {
+        errors.push("DATABASE_URL must be a postgres:// or postgresql:// URL".into());
+    }
+    url
+}
+
 /// One or more settings are wrong; the message names each.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration:\n  {}", .0.join("\n  "))]
@@ -144,14 +204,7 @@ pub struct SettingsError(pub Vec<String>);
 impl Settings {
     /// Reads the process environment (and `KOMPIS_CONFIG`, if set).
     pub fn from_env() -> Result<Self, SettingsError> {
-        let mut vars: HashMap<String, String> = HashMap::new();
-        if let Ok(path) = std::env::var("KOMPIS_CONFIG") {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| SettingsError(vec![format!("KOMPIS_CONFIG: cannot read {path}: {e}")]))?;
-            vars.extend(parse_file(&text).map_err(|e| SettingsError(vec![format!("KOMPIS_CONFIG: {e}")]))?);
-        }
-        vars.extend(std::env::vars());
-        Self::from_map(&vars)
+        Self::from_map(&env_vars()?)
     }
 
     /// Builds settings from a map of variables (the environment, in production).
@@ -168,10 +221,7 @@ impl Settings {
                 String::new()
             })
         };
-        let database_url = required("DATABASE_URL", &mut errors);
-        if !database_url.is_empty() && !database_url.starts_with("postgres") {
-            errors.push("DATABASE_URL must be a postgres:// or postgresql:// URL".into());
-        }
+        let database_url = database_url(vars, &mut errors);
         let redis_url = required("REDIS_URL", &mut errors);
         if !redis_url.is_empty() && !redis_url.starts_with("redis") {
             errors.push("REDIS_URL must be a redis:// or rediss:// URL".into());
@@ -433,6 +483,20 @@ mod tests {
         prod.push(("KOMPIS_ENV", "production"));
         let err = Settings::from_map(&vars(&prod)).unwrap_err().to_string();
         assert!(err.contains("KOMPIS_JWT_SECRET"));
+    }
+
+    #[test]
+    fn migrating_needs_only_the_database() {
+        let s = MigrateSettings::from_map(&vars(&[("DATABASE_URL", "postgres://localhost/kompis")])).unwrap();
+        assert_eq!(s.database_url, "postgres://localhost/kompis");
+        assert!(Settings::from_map(&vars(&[("DATABASE_URL", "postgres://localhost/kompis")])).is_err());
+        let err = MigrateSettings::from_map(&vars(&[("REDIS_URL", "redis://localhost")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("DATABASE_URL") && !err.contains("REDIS_URL"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -574,6 +574,7 @@ async fn commit_proposals(
         .iter()
         .flat_map(|p| [p.newcomer_id, p.resident_id])
         .collect();
+    rounds::widen_commit_memory(tx).await?;
     // Locked before they are read, so that the rules are checked on what is written.
     let members = rounds::lock_commit_members(tx, &ids).await?;
     let newcomers: Vec<Uuid> = proposals.iter().map(|p| p.newcomer_id).collect();

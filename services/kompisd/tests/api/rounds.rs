@@ -822,8 +822,10 @@ const ROUND_PLACES: &str = "SELECT COALESCE(sum(p.active_match_count), 0) FROM p
 /// Commits all of a large stored dry run and checks every pair became a proposed match
 /// with its event, both notifications and both places; returns how long the call took.
 async fn commit_at_scale(pairs: i64) -> std::time::Duration {
-    // The server's timeout is raised so that the figure is measured whatever it is; the
-    // national test then holds it to the 30 s the server answers within by default.
+    // The server's timeout is raised so that a slow machine does not fail the test; the
+    // national figure (58,000 proposals within the 30 s default) is measured by the
+    // load generator's national-commit scenario against the release build, beside a
+    // plain SQL peer (load-tests/README.md), never by a timing assertion here.
     let mut app = support::spawn_app_with_demo_configured(|s| {
         s.run_worker = false;
         s.request_timeout = std::time::Duration::from_secs(600);
@@ -853,16 +855,6 @@ async fn commit_at_scale(pairs: i64) -> std::time::Duration {
 async fn a_commit_of_thousands_of_proposals_proposes_every_pair_in_one_call() {
     let took = commit_at_scale(3_000).await;
     eprintln!("committed 3,000 proposals in {took:?}");
-}
-
-/// The national figure: about 58,000 proposals, one call inside the 30 s request
-/// timeout. Run it with `-- --ignored rounds::a_national_commit`.
-#[tokio::test]
-#[ignore = "a national pool: about a minute of setup"]
-async fn a_national_commit_of_58000_proposals_finishes_inside_the_request_timeout() {
-    let took = commit_at_scale(58_000).await;
-    eprintln!("committed 58,000 proposals in {took:?}");
-    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
 }
 
 #[tokio::test]

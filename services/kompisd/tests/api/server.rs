@@ -415,6 +415,30 @@ async fn the_token_command_mints_tokens_the_server_accepts() {
 }
 
 #[tokio::test]
+async fn migrate_applies_the_migrations_with_only_a_database_configured() {
+    let database = support::TestDatabase::create().await;
+
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_kompisd"))
+        .arg("migrate")
+        .env_clear()
+        .env("DATABASE_URL", &database.url)
+        .output()
+        .await
+        .unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("REDIS_URL"), "{stderr}");
+    let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+    let municipalities: i64 = sqlx::query_scalar("SELECT count(*) FROM municipalities")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(municipalities > 0, "the places seed was applied");
+    pool.close().await;
+}
+
+#[tokio::test]
 async fn serve_refuses_to_start_with_bad_configuration_and_names_every_problem() {
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_kompisd"))
         .arg("serve")
