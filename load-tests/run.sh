@@ -25,6 +25,10 @@
 #                                             where the time goes at a fixed rate:
 #                                             CPU per component, PostgreSQL's work per
 #                                             call, and a perf profile of kompisd
+#   PRIVATE_PG=1 PROFILE_RATE=100 load-tests/run.sh --profile intake my-buddy
+#                                             the same on a throwaway PostgreSQL of its
+#                                             own with pg_stat_statements loaded: also
+#                                             every statement the service ran, per call
 #
 # PostgreSQL and Redis: DATABASE_URL / REDIS_URL when set and reachable, otherwise the
 # project-local ones of scripts/dev-services.sh (started if needed, stopped again if
@@ -41,9 +45,11 @@
 # SECONDS_PER_RUN (20), STEP_SECONDS (10), CONNECTIONS (4), CEILING_SECONDS (10),
 # RESULTS (load-tests/results), FAN_OUT (10000), APP_PAIRS (100), ROUND_POOL (200),
 # ROUND_RATE (100), ROUND_SECONDS (30), REPORT_EVENTS (1000000), REPORT_RUNS (7),
-# COMMIT_PAIRS (58000), KOMPISD (target/release/kompisd: the server
-# under test; name an older build to compare before and after a change), BUILD (1; 0
-# uses the release binaries as they are).
+# COMMIT_PAIRS (58000), PRIVATE_PG (0; 1 runs PostgreSQL in a temporary folder on a free
+# port with pg_stat_statements, removed at the end), KOMPISD (target/release/kompisd: the
+# server under test; name an older build to compare before and after a change),
+# HEALTH_PROBE (target/release/grpc-health-probe), BUILD (1; 0 uses the release binaries
+# as they are).
 set -euo pipefail
 
 KOMPIS_LOG_PREFIX="load-tests"
@@ -93,6 +99,52 @@ fi
 bin="${CARGO_TARGET_DIR:-$KOMPIS_ROOT/target}/release"
 # The server under test; KOMPISD names another build (an older one, to compare).
 kompisd="${KOMPISD:-$bin/kompisd}"
+health_probe="${HEALTH_PROBE:-$bin/grpc-health-probe}"
+
+# A throwaway PostgreSQL with pg_stat_statements preloaded (a setting that needs a
+# server of its own: the shared one is left as it is). Its data lives in a temporary
+# folder, owned by the postgres user when run as root; cleanup stops it and removes it.
+private_pg_dir=""
+private_pg_bin=""
+private_pg_run() {
+    if [[ "$(id -u)" -eq 0 ]]; then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        (cd / && "$@")
+    fi
+}
+start_private_pg() {
+    local d port
+    for d in /usr/lib/postgresql/*/bin; do
+        [[ -x "$d/initdb" ]] && private_pg_bin="$d"
+    done
+    [[ -n "$private_pg_bin" ]] || kompis_die "PRIVATE_PG=1 needs PostgreSQL's server binaries (initdb)"
+    private_pg_dir="$(mktemp -d /tmp/kompis-load-pg.XXXXXX)"
+    chmod 755 "$private_pg_dir"
+    [[ "$(id -u)" -eq 0 ]] && chown postgres: "$private_pg_dir"
+    private_pg_run "$private_pg_bin/initdb" -D "$private_pg_dir/data" --auth=trust --username=postgres \
+        --encoding=UTF8 --no-locale >"$private_pg_dir/initdb.log" 2>&1 ||
+        { cat "$private_pg_dir/initdb.log" >&2; kompis_die "initdb failed"; }
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    private_pg_run "$private_pg_bin/pg_ctl" -D "$private_pg_dir/data" -l "$private_pg_dir/server.log" -w -t 60 \
+        -o "-p $port -k $private_pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200 \
+            -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all \
+            -c pg_stat_statements.max=5000" start >/dev/null ||
+        { tail -n 20 "$private_pg_dir/server.log" >&2; kompis_die "the private PostgreSQL did not start"; }
+    DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+    export DATABASE_URL
+    psql -X -q "$DATABASE_URL" -c "CREATE EXTENSION pg_stat_statements" >/dev/null
+    kompis_log "private PostgreSQL with pg_stat_statements on 127.0.0.1:$port"
+}
+stop_private_pg() {
+    [[ -n "$private_pg_dir" ]] || return 0
+    private_pg_run "$private_pg_bin/pg_ctl" -D "$private_pg_dir/data" -m fast -w -t 60 stop >/dev/null 2>&1
+    rm -rf "$private_pg_dir"
+}
+if [[ "${PRIVATE_PG:-0}" == 1 ]]; then
+    trap stop_private_pg EXIT
+    start_private_pg
+fi
 
 # shellcheck source=scripts/dev-services.sh
 source "$KOMPIS_ROOT/scripts/dev-services.sh"
@@ -122,6 +174,7 @@ cleanup() {
     if ((${#STARTED_SERVICES[@]})); then
         "$KOMPIS_ROOT/scripts/dev-services.sh" stop "${STARTED_SERVICES[@]}"
     fi
+    stop_private_pg
     exit "$rc"
 }
 trap cleanup EXIT
@@ -164,6 +217,35 @@ table_counters() {
         FROM pg_stat_user_indexes ORDER BY 1"
 }
 
+# Whether the server keeps pg_stat_statements (PRIVATE_PG=1, or a server set up so).
+has_statements() {
+    psql -X -tA "$base_url/postgres" -c "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'" \
+        2>/dev/null | grep -q 1
+}
+
+# Every statement the service database ran since the last reset, per answered call
+# ($1 calls): those the service sent (BEGIN and COMMIT included: each is a round trip)
+# and those run inside them (foreign-key checks, functions), then each statement by
+# calls, with the rows and buffers each touched.
+statements_per_call() {
+    psql -X -q -P pager=off "$base_url/postgres" -v calls="$1" <<SQL
+SELECT CASE WHEN s.toplevel THEN 'sent by the service' ELSE 'run inside them' END AS "statements",
+       round(sum(s.calls) / :calls::numeric, 2) AS "per call",
+       round(sum(s.shared_blks_hit + s.shared_blks_read) / :calls::numeric, 1) AS "buffers per call",
+       round(sum(s.total_exec_time)::numeric / :calls, 3) AS "ms executing per call"
+  FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '$service_db'
+ GROUP BY s.toplevel ORDER BY s.toplevel DESC;
+SELECT CASE WHEN s.toplevel THEN '' ELSE 'inside' END AS " ",
+       round(s.calls / :calls::numeric, 3) AS "per call", round(s.rows::numeric / greatest(s.calls, 1), 1) AS "rows each",
+       round((s.shared_blks_hit + s.shared_blks_read)::numeric / greatest(s.calls, 1), 1) AS "buffers each",
+       round(s.mean_exec_time::numeric, 3) AS "ms each",
+       left(regexp_replace(s.query, '\s+', ' ', 'g'), 110) AS statement
+  FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+ WHERE d.datname = '$service_db' AND s.calls >= :calls / 100
+ ORDER BY s.calls DESC, s.shared_blks_hit DESC LIMIT 40;
+SQL
+}
+
 # One fixed-rate run of $1 with the CPU of every component and a perf profile of kompisd.
 profile() {
     local scenario="$1" out="$RESULTS/profile-$1-${PROFILE_RATE}rps" postmaster="" redis_pid="" dir
@@ -181,6 +263,11 @@ profile() {
     local before after tables_before tables_after
     before="$(pg_counters)"
     tables_before="$(table_counters)"
+    local statements=0
+    if has_statements; then
+        statements=1
+        psql -X -q "$base_url/postgres" -c "SELECT pg_stat_statements_reset()" >/dev/null
+    fi
     "${PRIORITY[@]}" python3 "$KOMPIS_ROOT/load-tests/cpu_split.py" --kompisd "$server_pid" \
         ${postmaster:+--postgres "$postmaster"} ${redis_pid:+--redis "$redis_pid"} -- \
         "$bin/kompis-load" --addr "http://127.0.0.1:$port" --scenario "$scenario" \
@@ -206,6 +293,12 @@ print("  per table (index: entries read), per call:  seq scans  rows seq-read  i
 for t, (seq, read, idx, fetched) in rows:
     print(f"    {t:<24} {seq:9.2f} {read:14.1f} {idx:12.2f} {fetched:17.1f}")
 PY
+    if ((statements)); then
+        local answered
+        answered="$(sed -n 's/^calls: scheduled [0-9]*, answered \([0-9]*\),.*/\1/p' "$out.txt")"
+        echo "Statements of the service database (pg_stat_statements), per answered call:" >>"$out.txt"
+        statements_per_call "$answered" >>"$out.txt"
+    fi
     if [[ -n "$perf_pid" ]]; then
         wait "$perf_pid" || true
         # User-space symbols only: without a hardware PMU (virtual machines) the kernel's
@@ -235,7 +328,7 @@ env DATABASE_URL="$base_url/$service_db" REDIS_URL="$REDIS_URL" KOMPIS_REDIS_PRE
 server_pid=$!
 ready=0
 for _ in $(seq 1 120); do
-    if "$bin/grpc-health-probe" --addr "127.0.0.1:$port" --timeout-ms 500 >/dev/null 2>&1; then
+    if "$health_probe" --addr "127.0.0.1:$port" --timeout-ms 500 >/dev/null 2>&1; then
         ready=1
         break
     fi
@@ -246,6 +339,12 @@ if ((!ready)); then
     tail -n 30 "$server_log" >&2
     kompis_die "kompisd did not become SERVING"
 fi
+
+# Statistics for the planner, as a live database has them (autovacuum analyses a
+# table only after enough changes and at most once a minute): on a fresh database
+# without them, the first plans of the participant and referral reads walked the
+# chapter's name index instead of probing the phone and e-mail indexes.
+psql -X -q "$base_url/$service_db" -c "ANALYZE" >/dev/null
 
 KOMPIS_ADMIN_TOKEN="$("$kompisd" token --role administrator --subject load-admin)"
 KOMPIS_REFERRER_TOKEN="$("$kompisd" token --role referrer --organization sfi-botkyrka --subject load-referrer)"

@@ -93,6 +93,40 @@ impl Scenario for Intake {
     }
 }
 
+/// Family names as an intake in Botkyrka meets them: varied, as real names are, so that
+/// the name indexes hold many values per chapter rather than one.
+const FAMILY_NAMES: [&str; 24] = [
+    "Yusuf",
+    "Haddad",
+    "Mohammed",
+    "Ali",
+    "Hassan",
+    "Ahmadi",
+    "Karimi",
+    "Hosseini",
+    "Abdi",
+    "Tesfaye",
+    "Kovalenko",
+    "Shevchenko",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Yilmaz",
+];
+
+/// The family name of the `n`th person of a run.
+fn family_name(n: u64) -> &'static str {
+    FAMILY_NAMES[(n % FAMILY_NAMES.len() as u64) as usize]
+}
+
 /// Consent recorded by `account` a minute ago (never in the future of the server's clock).
 fn consent(account: &str) -> Consent {
     let now = std::time::SystemTime::now()
@@ -119,7 +153,7 @@ fn learner(n: u64, phone: &str, district: &str, referrer: &str) -> Referral {
     Referral {
         learner_name: Some(PersonName {
             given_name: format!("Amina {n}"),
-            family_name: "Yusuf".into(),
+            family_name: family_name(n).into(),
             display_name: String::new(),
         }),
         contact: Some(Contact {
@@ -146,7 +180,7 @@ fn newcomer(n: u64, phone: &str, district: &str, coordinator: &str) -> Participa
         role: ParticipantRole::Newcomer as i32,
         person_name: Some(PersonName {
             given_name: format!("Samir {n}"),
-            family_name: "Haddad".into(),
+            family_name: family_name(n + 7).into(),
             display_name: String::new(),
         }),
         contact: Some(Contact {

@@ -72,21 +72,27 @@ impl BuddyApp {
     async fn me(&self, principal: &Principal) -> ApiResult<Participant> {
         let id = caller_id(principal)?;
         match participants::participant_of_account(self.kit.store().pool(), id, &principal.subject).await {
-            Ok(p)
-                if p.account_subject
-                    .as_deref()
-                    .is_some_and(|s| s != principal.subject) =>
-            {
-                tracing::info!("a participant token under another account was refused");
-                Err(not_signed_up())
+            Ok(p) => {
+                refuse_unless_own(principal, p.account_subject.as_deref(), p.erase_time.is_some())?;
+                Ok(p)
             }
-            // An erased participant is a tombstone: the token answers as before sign-up.
-            Ok(p) if p.erase_time.is_some() => Err(not_signed_up()),
-            Ok(p) => Ok(p),
             Err(kompis_store::StoreError::NotFound) => Err(not_signed_up()),
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Refuses, as not signed up, a participant found for `principal` that is bound to
+/// another account or was erased (a tombstone: the token answers as before sign-up).
+fn refuse_unless_own(principal: &Principal, account_subject: Option<&str>, erased: bool) -> ApiResult<()> {
+    if account_subject.is_some_and(|s| s != principal.subject) {
+        tracing::info!("a participant token under another account was refused");
+        return Err(not_signed_up());
+    }
+    if erased {
+        return Err(not_signed_up());
+    }
+    Ok(())
 }
 
 fn not_signed_up() -> ApiError {

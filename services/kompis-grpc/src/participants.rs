@@ -33,7 +33,7 @@ use crate::kit::names;
 use crate::kit::page::Page;
 use crate::kit::scope;
 use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
-use crate::parse::participant::{check_places, merge, parse_participant};
+use crate::parse::participant::{check_district_and_interests, check_places, merge, parse_participant};
 use crate::parse::person::parse_consent;
 use crate::parse::profile::{Completeness, parse_district_name};
 use crate::views::participant::{
@@ -173,6 +173,21 @@ fn shortage_pb(row: &Shortage, key: pb::shortage_count::Key) -> pb::ShortageCoun
     }
 }
 
+/// Checks what a new participant names against the database: the chapter (NOT_FOUND,
+/// named `parent`, when it does not exist), then the district and the profile's
+/// interests, whose faults go to `v`.
+async fn check_references(
+    tx: &mut kompis_store::Tx,
+    v: &mut Violations,
+    chapter: &Slug,
+    parent: &str,
+    district: Option<&(Slug, Slug)>,
+    profile: Option<&participants::Profile>,
+) -> ApiResult<()> {
+    chapters::get_chapter(&mut **tx, chapter).await.named(parent)?;
+    check_district_and_interests(tx, v, "participant", chapter.as_str(), district, profile).await
+}
+
 #[tonic::async_trait]
 impl ParticipantService for Participants {
     #[tracing::instrument(skip_all, fields(rpc = "CreateParticipant", participant))]
@@ -205,12 +220,23 @@ impl ParticipantService for Participants {
             &principal.subject,
             now,
         );
-        let mut conn = self.kit.begin().await?;
-        chapters::get_chapter(&mut *conn, &chapter)
-            .await
-            .named(&req.parent)?;
-        check_places(&mut conn, &mut v, "participant", chapter.as_str(), &parsed).await?;
-        drop(conn);
+        // A request that parsed is checked against the database (chapter, district,
+        // interests) inside the transaction that writes it, saving a transaction of its
+        // own; one that did not is checked apart, so that every fault is answered at once.
+        let parsed_cleanly = v.is_empty() && consent.is_ok();
+        if !parsed_cleanly {
+            let mut conn = self.kit.begin().await?;
+            check_references(
+                &mut conn,
+                &mut v,
+                &chapter,
+                &req.parent,
+                parsed.district.as_ref(),
+                parsed.profile.as_ref(),
+            )
+            .await?;
+            drop(conn);
+        }
         let violations = v.into_result();
         let consent = match (consent, violations) {
             (Err(()), result) => {
@@ -223,6 +249,7 @@ impl ParticipantService for Participants {
             (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
             (Ok(consent), Ok(())) => consent,
         };
+        let district = parsed.district;
         let (Some(rid), Some(role), Some(person), Some(profile)) =
             (rid, parsed.role, parsed.person, parsed.profile)
         else {
@@ -251,6 +278,17 @@ impl ParticipantService for Participants {
         respond(
             self.kit
                 .mutate(principal, "CreateParticipant", rid, req, async |tx| {
+                    let mut v = Violations::new();
+                    check_references(
+                        tx,
+                        &mut v,
+                        &chapter,
+                        &req.parent,
+                        district.as_ref(),
+                        Some(&new.profile),
+                    )
+                    .await?;
+                    v.into_result().map_err(ApiError::InvalidArgument)?;
                     let created = participants::insert_participant(tx, &new)
                         .await
                         .named(&req.parent)?;

@@ -29,18 +29,33 @@ pub enum Seen {
     Reused,
 }
 
-/// Looks the key up, locking it for the rest of the transaction so that concurrent
-/// retries serialise and only one acts.
-pub async fn claim(tx: &mut PgConnection, key: Key<'_>, fingerprint: &[u8]) -> Result<Seen, StoreError> {
-    // The advisory lock serialises concurrent retries of the same key before either
-    // has inserted a row to lock.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2 || '/' || $3::text, 0))")
-        .bind(key.caller)
-        .bind(key.method)
-        .bind(key.request_id)
-        .execute(&mut *tx)
-        .await?;
-    let row: Option<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+/// Claims the key for this transaction at `at`: inserts it (without its response
+/// yet), or finds it there. A concurrent transaction holding the same key makes the
+/// insert wait until it commits or rolls back, so concurrent retries serialise and only
+/// one acts. One statement when the key is new (the usual case), two when it was seen.
+pub async fn claim(
+    tx: &mut PgConnection,
+    key: Key<'_>,
+    fingerprint: &[u8],
+    at: OffsetDateTime,
+) -> Result<Seen, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (caller, method, request_id, request_fingerprint, create_time)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(key.caller)
+    .bind(key.method)
+    .bind(key.request_id)
+    .bind(fingerprint)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Seen::New);
+    }
+    // Committed by the transaction that held it (a new statement sees it).
+    let row: Option<(Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(
         "SELECT request_fingerprint, response FROM idempotency_keys
          WHERE caller = $1 AND method = $2 AND request_id = $3",
     )
@@ -50,13 +65,22 @@ pub async fn claim(tx: &mut PgConnection, key: Key<'_>, fingerprint: &[u8]) -> R
     .fetch_optional(&mut *tx)
     .await?;
     Ok(match row {
-        None => Seen::New,
-        Some((stored, response)) if stored == fingerprint => Seen::Replay(response),
+        Some((stored, Some(response))) if stored == fingerprint => Seen::Replay(response),
+        Some((stored, None)) if stored == fingerprint => {
+            return Err(StoreError::corrupt(
+                "idempotency key",
+                "committed without its response",
+            ));
+        }
         Some(_) => Seen::Reused,
+        // Forgotten between the two statements (expired or erased): a retry after that
+        // acts again, as the rule says; the caller retries the call.
+        None => return Err(StoreError::Conflict("the request's key changed meanwhile".into())),
     })
 }
 
-/// Records the answer to the key. Call in the transaction that made the change.
+/// Records the answer to the key [`claim`]ed in this transaction. If the mutation
+/// itself removed the key (an erasure forgets its person's keys), it is written again.
 pub async fn record(
     tx: &mut PgConnection,
     key: Key<'_>,
@@ -67,7 +91,8 @@ pub async fn record(
     sqlx::query(
         "INSERT INTO idempotency_keys (caller, method, request_id, request_fingerprint, response,
              create_time)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (caller, method, request_id) DO UPDATE SET response = excluded.response",
     )
     .bind(key.caller)
     .bind(key.method)

@@ -129,20 +129,19 @@ impl Store {
     ///
     /// Inside [`deadline::within`], its statements are cancelled at the caller's deadline.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        deadline::bound(&mut tx).await?;
-        Ok(Tx::new(tx))
+        Ok(Tx::new(self.pool.begin_with(deadline::begin("BEGIN")).await?))
     }
 
     /// Starts a read-only transaction that sees one snapshot for all its statements,
     /// for answers made of several reads that must agree with each other.
     pub async fn begin_snapshot(&self) -> Result<Tx, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-        deadline::bound(&mut tx).await?;
-        Ok(Tx::new(tx))
+        Ok(Tx::new(
+            self.pool
+                .begin_with(deadline::begin(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                ))
+                .await?,
+        ))
     }
 
     /// Applies every pending migration (forward only), then the places seed.

@@ -204,7 +204,7 @@ pub async fn live_matches_of<'c>(
 }
 
 /// One live match of a participant with what the participant's app shows of the other
-/// person, read by [`live_buddies_of`].
+/// person, read by [`buddies_of_account`].
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct LiveBuddy {
     /// The match.
@@ -232,41 +232,93 @@ pub struct LiveBuddy {
     pub shared_interest_names: Vec<String>,
 }
 
-/// The live matches (proposed, accepted, active) of `participant`, newest first, each
-/// with the other person's profile, district name and the names of the interests the
-/// two share (`interests` are the participant's own interest ids).
+/// What the app's buddy read needs of the caller: who they are, whether the record
+/// belongs to another account or was erased, and what they share with a buddy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuddyReader {
+    /// The participant.
+    pub id: Uuid,
+    /// The app account bound to the participant, if any.
+    pub account_subject: Option<String>,
+    /// Whether the participant was erased (a tombstone).
+    pub erased: bool,
+    /// The participant's languages.
+    pub languages: Vec<participants::StoredLanguage>,
+    /// The participant's free-text interest tags.
+    pub free_tags: Vec<String>,
+}
+
+/// The participant an app account owns (as
+/// [`participants::participant_of_account`] finds it: the account's participant, else
+/// the token's `id` or the participant it was merged into) with their live matches
+/// (proposed, accepted, active), newest first, each with the other person's profile,
+/// district name and the names of the chapter's interests the two share. `None` when
+/// there is no such participant.
 ///
-/// One statement, so the app's most frequent read is one round trip after the caller
-/// is known, and every match is read from the same snapshot. Cost: the match index
-/// probes of `participant`, then per match one primary-key read of the other person,
-/// one of the district and the shared interests by key.
-pub async fn live_buddies_of<'c>(
+/// One statement, so the app's most frequent read is one round trip, and the caller
+/// and every match are read from the same snapshot. Cost: two index probes to find the
+/// caller, the match index probes, then per match one primary-key read of the other
+/// person, one of the district and the shared interests by key. The caller's
+/// possible duplicates and interviews, which the full participant read computes, are
+/// not read.
+pub async fn buddies_of_account<'c>(
     db: impl PgExecutor<'c>,
-    participant: Uuid,
-    interests: &[String],
-) -> Result<Vec<LiveBuddy>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT m.*, o.given_name AS other_given_name, o.display_name AS other_display_name,
-                o.role AS other_role, o.languages AS other_languages,
-                o.free_tags AS other_free_tags, o.meeting_preference AS other_meeting_preference,
-                o.phone AS other_phone, o.email AS other_email,
-                d.display_name AS district_display_name,
-                ARRAY(SELECT i.display_name FROM interests i
-                       WHERE i.chapter_id = o.chapter_id AND i.id = ANY(o.interests)
-                         AND i.id = ANY($2::text[])
-                       ORDER BY i.display_name, i.id) AS shared_interest_names
-           FROM matches m
-           JOIN participants o
-             ON o.id = CASE WHEN m.newcomer_id = $1 THEN m.resident_id ELSE m.newcomer_id END
-           JOIN districts d ON d.municipality_id = o.municipality_id AND d.id = o.district_id
-          WHERE (m.newcomer_id = $1 OR m.resident_id = $1)
-            AND m.state IN ('proposed', 'accepted', 'active')
-          ORDER BY m.create_time DESC, m.id DESC",
+    id: Uuid,
+    subject: &str,
+) -> Result<Option<(BuddyReader, Vec<LiveBuddy>)>, StoreError> {
+    use sqlx::{FromRow, Row};
+    let rows = sqlx::query(
+        "WITH me AS (
+             SELECT p.id, p.account_subject, p.erase_time, p.languages, p.interests, p.free_tags
+               FROM participants p
+              WHERE p.id = coalesce(
+                    (SELECT a.id FROM participants a WHERE a.account_subject = $2),
+                    (SELECT coalesce(m.merged_into, m.id) FROM participants m WHERE m.id = $1)))
+         SELECT me.id AS me_id, me.account_subject AS me_account_subject,
+                me.erase_time IS NOT NULL AS me_erased, me.languages AS me_languages,
+                me.free_tags AS me_free_tags, b.*
+           FROM me
+           LEFT JOIN LATERAL (
+                SELECT m.*, o.given_name AS other_given_name, o.display_name AS other_display_name,
+                       o.role AS other_role, o.languages AS other_languages,
+                       o.free_tags AS other_free_tags, o.meeting_preference AS other_meeting_preference,
+                       o.phone AS other_phone, o.email AS other_email,
+                       d.display_name AS district_display_name,
+                       ARRAY(SELECT i.display_name FROM interests i
+                              WHERE i.chapter_id = o.chapter_id AND i.id = ANY(o.interests)
+                                AND i.id = ANY(me.interests)
+                              ORDER BY i.display_name, i.id) AS shared_interest_names
+                  FROM matches m
+                  JOIN participants o
+                    ON o.id = CASE WHEN m.newcomer_id = me.id THEN m.resident_id ELSE m.newcomer_id END
+                  JOIN districts d ON d.municipality_id = o.municipality_id AND d.id = o.district_id
+                 WHERE (m.newcomer_id = me.id OR m.resident_id = me.id)
+                   AND m.state IN ('proposed', 'accepted', 'active')) b ON true
+          ORDER BY b.create_time DESC, b.id DESC",
     )
-    .bind(participant)
-    .bind(interests)
+    .bind(id)
+    .bind(subject)
     .fetch_all(db)
-    .await?)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let languages: Json<Vec<participants::StoredLanguage>> = first.try_get("me_languages")?;
+    let reader = BuddyReader {
+        id: first.try_get("me_id")?,
+        account_subject: first.try_get("me_account_subject")?,
+        erased: first.try_get("me_erased")?,
+        languages: languages.0,
+        free_tags: first.try_get("me_free_tags")?,
+    };
+    // Without a live match the one row is the caller's alone (the match columns NULL).
+    let mut buddies = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
+            buddies.push(LiveBuddy::from_row(row)?);
+        }
+    }
+    Ok(Some((reader, buddies)))
 }
 
 /// The never-propose-again pairs (newcomer, resident) that involve `participant`.

@@ -308,6 +308,14 @@ fn code_forms(code: LanguageCode) -> Vec<String> {
 /// the chapter's rows.)
 macro_rules! select_participant {
     ($rest:literal) => {
+        concat!(participant_columns!(), " FROM participants p ", $rest)
+    };
+}
+
+/// The select list of [`select_participant`] over a row source `p`: the participant
+/// with its possible duplicates and latest interview.
+macro_rules! participant_columns {
+    () => {
         concat!(
             "SELECT p.*, ARRAY(
                 SELECT 'chapters/' || o.chapter_id || '/participants/' || o.id::text
@@ -342,9 +350,7 @@ macro_rules! select_participant {
                                     AND d.second_id = greatest(p.id, r.id))
                 ORDER BY r.create_time, r.id) AS possible_duplicates,
             (SELECT i.id FROM interviews i WHERE i.participant_id = p.id
-             ORDER BY i.create_time DESC, i.id DESC LIMIT 1) AS latest_interview_id
-             FROM participants p ",
-            $rest
+             ORDER BY i.create_time DESC, i.id DESC LIMIT 1) AS latest_interview_id"
         )
     };
 }
@@ -361,16 +367,22 @@ pub async fn insert_participant(
 ) -> Result<Participant, StoreError> {
     let p = &new.person;
     let profile = &new.profile;
-    sqlx::query(
-        "INSERT INTO participants (id, chapter_id, role, state, source, referral_id,
+    // The row is read back with its possible duplicates by the inserting statement
+    // itself (the other records are in its snapshot; the new one has no interview).
+    let created: Participant = sqlx::query_as(concat!(
+        "WITH p AS (
+         INSERT INTO participants (id, chapter_id, role, state, source, referral_id,
              account_subject, given_name, family_name, display_name, phone, email, birth_year,
              gender, municipality_id, district_id, consent_given_by, consent_time,
              consent_text_version, languages, swedish_level, interests, free_tags,
              availability, meeting_preference, wishes, buddy_capacity, has_children,
              create_time, state_time, update_time)
          VALUES ($1, $2, $3, 'applicant', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28, $28)",
-    )
+                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28, $28)
+         RETURNING *) ",
+        participant_columns!(),
+        " FROM p"
+    ))
     .bind(new.id)
     .bind(new.chapter_id.as_str())
     .bind(new.role.as_str())
@@ -399,7 +411,7 @@ pub async fn insert_participant(
     .bind(profile.buddy_capacity)
     .bind(profile.has_children)
     .bind(new.at)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     if let Some(note) = new.first_note.as_ref().filter(|n| !n.text.is_empty()) {
         notes::append(&mut *tx, Uuid::now_v7(), new.id, note, new.at).await?;
@@ -434,7 +446,7 @@ pub async fn insert_participant(
         },
     )
     .await?;
-    get_participant(&mut *tx, new.id).await
+    Ok(created)
 }
 
 /// Reads one participant. [`StoreError::NotFound`] when there is none; callers check

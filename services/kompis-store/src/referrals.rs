@@ -202,14 +202,15 @@ macro_rules! select_referral {
 /// Inserts a referral in state `received` and writes its event. A district that does
 /// not exist is [`StoreError::MissingReference`].
 pub async fn insert_referral(tx: &mut PgConnection, new: &NewReferral<'_>) -> Result<Referral, StoreError> {
-    sqlx::query(
+    let row: Referral = sqlx::query_as(
         "INSERT INTO referrals (id, chapter_id, organization_id, referrer, state,
                 given_name, family_name, display_name, phone, email, birth_year, gender,
                 municipality_id, district_id, languages, swedish_level,
                 consent_given_by, consent_give_time, consent_text_version, note,
                 create_time, state_time, update_time)
          VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                 $15, $16, $17, $18, $19, $20, $20, $20)",
+                 $15, $16, $17, $18, $19, $20, $20, $20)
+         RETURNING *, NULL::text AS participant_state, NULL::timestamptz AS participant_state_time",
     )
     .bind(new.id)
     .bind(new.chapter.as_str())
@@ -232,16 +233,36 @@ pub async fn insert_referral(tx: &mut PgConnection, new: &NewReferral<'_>) -> Re
     .bind(new.consent_text_version)
     .bind(new.note)
     .bind(new.at)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    let row = get_referral(&mut *tx, new.chapter, new.id).await?;
+    // A new referral has no participant yet, and its event's attributes are the values
+    // just inserted: neither is read back.
     let reason = format!("referred by organizations/{}", new.organization.as_str());
-    let change = Change {
-        actor: new.referrer,
-        reason: &reason,
-        at: new.at,
-    };
-    append_event(tx, &row, "", ReferralState::Received, change).await?;
+    let subject = format!("chapters/{}/referrals/{}", row.chapter_id, row.id);
+    events::append(
+        &mut *tx,
+        &NewEvent {
+            chapter_id: &row.chapter_id,
+            subject: &subject,
+            kind: EventKind::Referral,
+            actor: new.referrer,
+            occur_time: new.at,
+            from_state: "",
+            to_state: ReferralState::Received.as_str(),
+            reason: &reason,
+            attributes: events::Attributes {
+                participant_role: Some("newcomer".to_owned()),
+                referral_source: Some("referral".to_owned()),
+                organization_id: Some(new.organization.as_str().to_owned()),
+                municipality_id: Some(new.municipality.as_str().to_owned()),
+                district_id: Some(new.district.as_str().to_owned()),
+                gender: Some(new.gender.as_str().to_owned()),
+                birth_year: Some(new.birth_year),
+                ..Default::default()
+            },
+        },
+    )
+    .await?;
     Ok(row)
 }
 

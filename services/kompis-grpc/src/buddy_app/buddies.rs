@@ -9,12 +9,12 @@
 
 use kompis_domain::{AgreementChannel, DeclineCause, ParticipantRole, ProposalAnswer, Slug, Violations};
 use kompis_proto::v1 as pb;
-use kompis_store::matches::{self, Acceptance, Decline, LiveBuddy, Match};
+use kompis_store::matches::{self, Acceptance, BuddyReader, Decline, LiveBuddy, Match};
 use kompis_store::participants::{self, Participant, StoredLanguage};
 use kompis_store::{StoreError, Tx, places};
 use tonic::Request;
 
-use super::BuddyApp;
+use super::{BuddyApp, caller_id, not_signed_up, refuse_unless_own};
 use crate::auth::Principal;
 use crate::kit::RequestId;
 use crate::kit::convert::timestamp;
@@ -33,11 +33,17 @@ impl BuddyApp {
         &self,
         request: Request<pb::GetMyBuddyRequest>,
     ) -> ApiResult<pb::GetMyBuddyResponse> {
-        // Two statements: the caller, then every live match with the other person's
-        // view in one read (no transaction: one statement is one snapshot).
-        let me = self.me(Principal::from_request(&request)?).await?;
-        let buddies = matches::live_buddies_of(self.kit.store().pool(), me.id, &me.interests)
-            .await?
+        // One statement: the caller and every live match with the other person's view
+        // (no transaction: one statement is one snapshot).
+        let principal = Principal::from_request(&request)?;
+        let found =
+            matches::buddies_of_account(self.kit.store().pool(), caller_id(principal)?, &principal.subject)
+                .await?;
+        let Some((me, live)) = found else {
+            return Err(not_signed_up());
+        };
+        refuse_unless_own(principal, me.account_subject.as_deref(), me.erased)?;
+        let buddies = live
             .iter()
             .map(|b| live_buddy_pb(&me, b))
             .collect::<ApiResult<_>>()?;
@@ -122,7 +128,7 @@ impl BuddyApp {
 
 /// One live match as `me` sees it, from the one-statement read of GetMyBuddy; the same
 /// view as [`my_buddy`] gives.
-fn live_buddy_pb(me: &Participant, b: &LiveBuddy) -> ApiResult<pb::MyBuddy> {
+fn live_buddy_pb(me: &BuddyReader, b: &LiveBuddy) -> ApiResult<pb::MyBuddy> {
     let m = &b.pair;
     let my_role = if m.newcomer_id == me.id {
         ParticipantRole::Newcomer
@@ -155,7 +161,7 @@ fn live_buddy_pb(me: &Participant, b: &LiveBuddy) -> ApiResult<pb::MyBuddy> {
             contact: state
                 .releases_contact()
                 .then(|| contact_pb(b.other_phone.as_deref(), b.other_email.as_deref())),
-            shared_languages: shared_languages(me, &b.other_languages.0),
+            shared_languages: shared_languages(&me.languages, &b.other_languages.0),
             shared_interests,
         }),
         create_time: timestamp(m.create_time),
@@ -168,10 +174,10 @@ fn live_buddy_pb(me: &Participant, b: &LiveBuddy) -> ApiResult<pb::MyBuddy> {
 }
 
 /// The language codes both people speak, sorted, each once.
-fn shared_languages(me: &Participant, other: &[StoredLanguage]) -> Vec<String> {
+fn shared_languages(mine: &[StoredLanguage], other: &[StoredLanguage]) -> Vec<String> {
     let mut shared: Vec<String> = other
         .iter()
-        .filter(|l| me.languages.iter().any(|m| m.code == l.code))
+        .filter(|l| mine.iter().any(|m| m.code == l.code))
         .map(|l| l.code.clone())
         .collect();
     shared.sort();
@@ -220,7 +226,7 @@ async fn buddy_profile(
     } else {
         other.display_name.clone()
     };
-    let shared_languages = shared_languages(me, &other.languages.0);
+    let shared_languages = shared_languages(&me.languages.0, &other.languages.0);
     let shared_ids: Vec<String> = other
         .interests
         .iter()

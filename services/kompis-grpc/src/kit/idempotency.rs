@@ -92,7 +92,7 @@ where
         request_id: request_id.uuid(),
     };
     let print = fingerprint(request);
-    match idempotency::claim(&mut tx, key, &print).await? {
+    match idempotency::claim(&mut tx, key, &print, now).await? {
         idempotency::Seen::Replay(bytes) => {
             tracing::debug!(method, "replayed an idempotent request");
             Resp::decode(bytes.as_slice()).map_err(|e| ApiError::Internal(Box::new(e)))

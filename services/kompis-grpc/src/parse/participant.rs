@@ -107,10 +107,30 @@ pub async fn check_places(
     chapter: &str,
     parsed: &ParsedParticipant,
 ) -> ApiResult<()> {
-    if let Some(district) = &parsed.district {
+    check_district_and_interests(
+        db,
+        v,
+        path,
+        chapter,
+        parsed.district.as_ref(),
+        parsed.profile.as_ref(),
+    )
+    .await
+}
+
+/// [`check_places`] for a district and profile taken out of a [`ParsedParticipant`].
+pub async fn check_district_and_interests(
+    db: &mut kompis_store::Tx,
+    v: &mut Violations,
+    path: &str,
+    chapter: &str,
+    district: Option<&(Slug, Slug)>,
+    profile: Option<&Profile>,
+) -> ApiResult<()> {
+    if let Some(district) = district {
         check_district(db, v, &format!("{path}.district"), chapter, district).await?;
     }
-    if let Some(profile) = &parsed.profile {
+    if let Some(profile) = profile {
         check_interests(db, v, &format!("{path}.profile"), chapter, profile).await?;
     }
     Ok(())
