@@ -1,7 +1,7 @@
 //! The coordinator console on the gRPC port: its static files, and in development a
 //! sign-in that mints tokens.
 //!
-//! The console (`console/` at the repository root) is a single-page application that
+//! The console (`services/kompis-console/`) is a single-page application that
 //! talks gRPC-Web to this same port, so it needs no CORS and no second API. This layer
 //! sits outside every other one and answers only what gRPC never sends:
 //!

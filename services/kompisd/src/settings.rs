@@ -104,9 +104,27 @@ pub struct Settings {
     /// (`KOMPIS_EMAIL_WORKERS`, default 1).
     pub email_workers: usize,
     /// The built coordinator console (`KOMPIS_CONSOLE_DIR`, the `dist` folder of
-    /// `console/`): when set, its files are served on the gRPC port to plain HTTP `GET`s,
-    /// same-origin with the gRPC-Web API. Unset: no console.
+    /// `services/kompis-console/`): when set, its files are served on the gRPC port to
+    /// plain HTTP `GET`s, same-origin with the gRPC-Web API. Unset: in development,
+    /// [`DEFAULT_CONSOLE_DIR`] when that folder exists (a checkout where the console was
+    /// built); otherwise no console.
     pub console_dir: Option<std::path::PathBuf>,
+}
+
+/// Where kompisd looks for the built console in development when `KOMPIS_CONSOLE_DIR`
+/// is unset: relative to the working directory, which is the repository's root for
+/// `scripts/serve.sh` and `cargo run`.
+pub const DEFAULT_CONSOLE_DIR: &str = "services/kompis-console/dist";
+
+/// The console folder used when `KOMPIS_CONSOLE_DIR` is unset: the checkout's built
+/// console in development, if `exists` finds it; never in production, where the folder
+/// is always configured explicitly (the container image sets it).
+fn default_console_dir(
+    environment: &str,
+    exists: impl Fn(&std::path::Path) -> bool,
+) -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(DEFAULT_CONSOLE_DIR);
+    (environment == "development" && exists(&dir)).then_some(dir)
 }
 
 impl std::fmt::Debug for Settings {
@@ -289,7 +307,9 @@ impl Settings {
             max_request_bytes: parse(&get, "KOMPIS_MAX_REQUEST_BYTES", "4194304", &mut errors),
             smtp_url,
             mail_from,
-            console_dir: get("KOMPIS_CONSOLE_DIR").map(std::path::PathBuf::from),
+            console_dir: get("KOMPIS_CONSOLE_DIR")
+                .map(std::path::PathBuf::from)
+                .or_else(|| default_console_dir(&environment, |p| p.is_dir())),
             database_url,
             redis_url,
             redis_prefix,
@@ -395,6 +415,24 @@ mod tests {
         prod.push(("KOMPIS_ENV", "production"));
         let err = Settings::from_map(&vars(&prod)).unwrap_err().to_string();
         assert!(err.contains("KOMPIS_JWT_SECRET"));
+    }
+
+    #[test]
+    fn the_built_console_is_served_by_default_only_in_development() {
+        let built = |p: &std::path::Path| p == std::path::Path::new(DEFAULT_CONSOLE_DIR);
+        assert_eq!(
+            default_console_dir("development", built),
+            Some(DEFAULT_CONSOLE_DIR.into())
+        );
+        assert_eq!(default_console_dir("development", |_| false), None);
+        assert_eq!(default_console_dir("production", built), None);
+        let s = Settings::from_map(&vars(&[
+            ("DATABASE_URL", "postgres://localhost/kompis"),
+            ("REDIS_URL", "redis://localhost"),
+            ("KOMPIS_CONSOLE_DIR", "/srv/console"),
+        ]))
+        .unwrap();
+        assert_eq!(s.console_dir, Some("/srv/console".into()));
     }
 
     #[test]

@@ -11,7 +11,7 @@ import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const consoleDir = resolve(here, "..");
-const root = resolve(consoleDir, "..");
+const root = resolve(consoleDir, "..", "..");
 const require = createRequire(import.meta.url);
 
 export const KOMPISD = process.env.KOMPISD ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "kompisd");

@@ -1,7 +1,7 @@
 // End-to-end tests of the console in headless Chromium against a real kompisd with the
 // demo data. Run with `npm run e2e` after `npm run build` and a build of kompisd
 // (KOMPISD names the binary; default target/debug/kompisd). Screenshots and the axe
-// results go to console/test-results/.
+// results go to services/kompis-console/test-results/.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
