@@ -39,3 +39,76 @@ export function radius(count: number, max: number, largest = 24): number {
   if (max <= 0 || count <= 0) return 3;
   return Math.max(3, largest * Math.sqrt(count / max));
 }
+
+/** A label's box, placed beside its point. */
+export interface Label {
+  id: string;
+  /** The text's anchor (start of the text) and baseline. */
+  x: number;
+  y: number;
+  anchor: "start" | "end" | "middle";
+  /** The box the text takes, for overlap checks. */
+  box: Box;
+}
+
+interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+const overlaps = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
+/**
+ * Places a label beside each point so that no two labels overlap, none covers another
+ * point's circle, and all stay inside the `width` × `height` box: for each point (the
+ * largest circles first, as they matter most) the first free place among right, left,
+ * above and below its circle, then the same places moved further out step by step.
+ * `text` gives each label's text and `r` each circle's radius; widths are estimated at
+ * `charWidth` pixels a character (the map's labels are short names and a count).
+ * Greedy: O(n² × tries); a label that finds no free place keeps its first one.
+ */
+export function placeLabels(
+  points: Array<{ id: string; x: number; y: number }>,
+  text: (id: string) => string,
+  r: (id: string) => number,
+  width: number,
+  height: number,
+  charWidth = 7.5,
+  lineHeight = 14,
+): Map<string, Label> {
+  const circles = points.map((p) => ({ id: p.id, box: { left: p.x - r(p.id), right: p.x + r(p.id), top: p.y - r(p.id), bottom: p.y + r(p.id) } }));
+  const placed = new Map<string, Label>();
+  const order = [...points].sort((a, b) => r(b.id) - r(a.id) || a.id.localeCompare(b.id));
+  for (const p of order) {
+    const w = text(p.id).length * charWidth;
+    const rad = r(p.id);
+    const candidates: Label[] = [];
+    for (let step = 0; step < 6; step++) {
+      const gap = 3 + step * 8;
+      const options: Array<[number, number, Label["anchor"]]> = [
+        [p.x + rad + gap, p.y + 4, "start"],
+        [p.x - rad - gap, p.y + 4, "end"],
+        [p.x, p.y - rad - gap, "middle"],
+        [p.x, p.y + rad + gap + lineHeight - 4, "middle"],
+        [p.x + rad + gap, p.y + 4 - (lineHeight + step * 4), "start"],
+        [p.x + rad + gap, p.y + 4 + (lineHeight + step * 4), "start"],
+        [p.x - rad - gap, p.y + 4 - (lineHeight + step * 4), "end"],
+        [p.x - rad - gap, p.y + 4 + (lineHeight + step * 4), "end"],
+      ];
+      for (const [x, y, anchor] of options) {
+        const left = anchor === "start" ? x : anchor === "end" ? x - w : x - w / 2;
+        candidates.push({ id: p.id, x, y, anchor, box: { left, right: left + w, top: y - lineHeight + 3, bottom: y + 3 } });
+      }
+    }
+    const free = candidates.find(
+      (c) =>
+        c.box.left >= 0 && c.box.right <= width && c.box.top >= 0 && c.box.bottom <= height &&
+        ![...placed.values()].some((o) => overlaps(o.box, c.box)) &&
+        !circles.some((o) => overlaps(o.box, c.box)),
+    );
+    placed.set(p.id, free ?? candidates[0]);
+  }
+  return placed;
+}

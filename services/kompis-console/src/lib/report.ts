@@ -3,6 +3,57 @@
 // suppressed cell (fewer than 5 people, for partner viewers) stays suppressed here too,
 // never shown as a 0.
 import type { FollowUpReport } from "../gen/kompis/v1/report_pb";
+import type { Lang } from "./i18n";
+
+type Words = Record<string, [sv: string, en: string]>;
+
+/** The contract's metric names (see report.proto, `Figure`) in words. */
+const METRICS: Words = {
+  referrals_received: ["Hänvisningar mottagna", "Referrals received"],
+  recruited: ["Registrerade", "Recruited"],
+  interviewed: ["Intervjuade", "Interviewed"],
+  approved: ["Godkända", "Approved"],
+  matched: ["Matchade personer", "People matched"],
+  newcomers_matched: ["Matchade nyanlända", "Newcomers matched"],
+  newcomers_wait: ["Matchade nyanlända efter väntetid", "Newcomers matched by days waited"],
+  matches_made: ["Matchningar gjorda", "Matches made"],
+  matches_ended: ["Matchningar avslutade", "Matches ended"],
+  matches_live_at_end: ["Pågående matchningar vid periodens slut", "Matches live at the period's end"],
+  check_ins: ["Uppföljningar", "Check-ins"],
+  activities_held: ["Aktiviteter genomförda", "Activities held"],
+  invitations_sent: ["Inbjudningar skickade", "Invitations sent"],
+  invitations_accepted: ["Inbjudningar accepterade", "Invitations accepted"],
+  invitations_waitlisted: ["På väntelista till aktiviteter", "Waitlisted for activities"],
+  became_ready_newcomer: ["Nyanlända som blev redo", "Newcomers who became ready"],
+  became_ready_established_resident: ["Etablerade som blev redo", "Established residents who became ready"],
+  newcomers_waiting_at_end: ["Nyanlända som väntar vid periodens slut", "Newcomers waiting at the period's end"],
+  waiting_now: ["Väntar nu", "Waiting now"],
+  free_places_now: ["Lediga platser nu", "Free places now"],
+};
+
+/** The breakdowns' names in words. */
+const DIMENSIONS: Words = {
+  role: ["roll", "role"], source: ["källa", "source"], district: ["kommundel", "district"], month: ["månad", "month"],
+  days: ["dagar", "days"], met_within_35_days: ["träffats inom 35 dagar", "met within 35 days"], end_reason: ["orsak", "reason"],
+  answer: ["svar", "answer"], kind: ["slag", "kind"], free: ["kostnad", "cost"], language: ["språk", "language"],
+};
+
+/** Keys that are words of the contract rather than names (districts and months are shown as sent). */
+const KEYS: Words = {
+  newcomer: ["ny i Sverige", "newcomer"], established_resident: ["etablerad", "established resident"],
+  coordinator: ["samordnare", "coordinator"], self_sign_up: ["anmälde sig själv", "signed up themselves"],
+  yes: ["ja", "yes"], no: ["nej", "no"], met: ["har träffats", "met"], not_yet: ["inte än", "not yet"], wont_meet: ["kommer inte att träffas", "won't meet"],
+  free: ["gratis", "free"], not_free: ["inte gratis", "not free"], completed: ["genomförd", "completed"], not_working: ["fungerade inte", "not working"],
+  no_contact: ["tappade kontakten", "lost contact"], participant_left: ["någon lämnade", "someone left"], moved_away: ["flyttade", "moved away"],
+  rematch: ["ny matchning", "rematch"], other: ["annat", "other"], concern: ["oro", "concern"], group_activity: ["gruppaktivitet", "group activity"],
+};
+
+const word = (table: Words, key: string, lang: Lang) => table[key]?.[lang === "sv" ? 0 : 1] ?? key.replace(/_/g, " ");
+
+/** A metric's name in `lang`. */
+export function metricName(metric: string, lang: Lang): string {
+  return word(METRICS, metric, lang);
+}
 
 export interface Figure {
   /** `metric/dimension/key`, unique within a report, such as `recruited/source/self_sign_up`. */
@@ -11,16 +62,19 @@ export interface Figure {
   metric: string;
   /** What the metric is broken down by and the group's label; empty for a total. */
   group: string;
+  /** The metric in words. */
+  title: string;
   /** The count, or null when the cell is suppressed. */
   value: number | null;
 }
 
-/** Every figure of `report`, in the order the service sends them. */
-export function figures(report: FollowUpReport): Figure[] {
+/** Every figure of `report`, in the order the service sends them, named in `lang`. */
+export function figures(report: FollowUpReport, lang: Lang = "sv"): Figure[] {
   return report.figures.map((f) => ({
     id: `${f.metric}/${f.dimension}/${f.key}`,
     metric: f.metric,
-    group: f.dimension ? `${f.dimension.replace(/_/g, " ")}: ${f.label || f.key}` : "",
+    title: metricName(f.metric, lang),
+    group: f.dimension ? `${word(DIMENSIONS, f.dimension, lang)}: ${f.label || word(KEYS, f.key, lang)}` : "",
     value: f.cell?.cell.case === "value" ? Number(f.cell.cell.value) : null,
   }));
 }
