@@ -432,6 +432,25 @@ test("the reports page shows the year's follow-up figures and downloads the serv
   expect((await page.locator('[data-chart="waited"] .bar').count()) === 5, "five waiting-time buckets");
   expect((await page.locator('[data-chart="shortage"] .bar').count()) > 0, "the shortage has districts");
   await visit(page, "12-reports");
+  // The partnership's goal for the period: a bad target is shown at its field, a good one
+  // is saved and the report shows how far the period's figure has come.
+  await page.getByLabel("Mått", { exact: true }).selectOption("recruited");
+  await page.getByLabel("Mål", { exact: true }).fill("-3");
+  await page.getByRole("button", { name: "Spara målet" }).click();
+  await page.locator('[data-field="goal.target"] .violation', { hasText: "måste vara mellan 0 och 1000000" }).waitFor();
+  expect((await page.locator("tr[data-goal]").count()) === 0, "a refused goal is not stored");
+  const recruitedNow = Number((await page.locator('tr[data-figure="recruited//"] td').nth(1).innerText()).trim());
+  expect(recruitedNow >= 1, `the demo has registrations this year (${recruitedNow})`);
+  await page.getByLabel("Mål", { exact: true }).fill(String(recruitedNow * 4));
+  await page.getByRole("button", { name: "Spara målet" }).click();
+  await page.getByText("Målet är sparat.").waitFor();
+  const goalRow = page.locator('tr[data-goal="recruited"]');
+  await goalRow.locator("[data-percent]").waitFor();
+  const goalCells = await goalRow.locator("td").allInnerTexts();
+  expect(goalCells[2].trim() === String(recruitedNow * 4) && goalCells[3].trim() === String(recruitedNow), `the goal and the figure reached (${goalCells})`);
+  expect((await goalRow.locator("[data-percent]").getAttribute("data-percent")) === "25", `a quarter of the goal (${goalCells})`);
+  expect((await page.locator('[data-field="goal.target"] .violation').count()) === 0, "the violation is gone once the goal is saved");
+  await visit(page, "12-reports-goal");
   const total = async () => Number((await page.locator('tr[data-figure="recruited//"] td').nth(1).innerText()).trim());
   const everyone = await total();
   // A target group and a scope count fewer (never more) people.

@@ -86,7 +86,7 @@ function App() {
   else if (path === "#/matching") page = <Matching />;
   else if (path === "#/suggest") page = <Suggestions participant={params.get("participant") ?? ""} />;
   else if (path === "#/activities") page = <Activities />;
-  else if (path === "#/reports") page = <Reports />;
+  else if (path === "#/reports") page = <Reports role={session.role} />;
   else if (path === "#/duplicates") page = <Duplicates />;
   else if (path === "#/settings") page = <Settings role={session.role} />;
   else page = <Referrals />;

@@ -211,4 +211,30 @@ describe("follow-up report", () => {
     expect([sv[0].title, sv[0].group]).toEqual(["Uppföljningar", "svar: inte än"]);
     expect(dataUrl("text/csv; charset=utf-8", new TextEncoder().encode("a,b\r\n"))).toBe("data:text/csv; charset=utf-8;base64,YSxiDQo=");
   });
+
+  it("joins the listed goals with the report's progress by scope, period and metric", async () => {
+    const { create } = await import("@bufbuild/protobuf");
+    const { ReportGoalSchema, GoalProgressSchema } = await import("../gen/kompis/v1/report_pb");
+    const { goalRows, GOAL_METRICS } = await import("./report");
+    const year = { startTime: { seconds: 1514761200n }, endTime: { seconds: 1546297200n } };
+    const matched = create(ReportGoalSchema, { chapter: "chapters/b", ...year, metric: "newcomers_matched", target: 105 });
+    const activities = create(ReportGoalSchema, { chapter: "chapters/b", ...year, metric: "activities_held", target: 85 });
+    // Another period's goal of the same metric gets no progress from this report.
+    const spring = create(ReportGoalSchema, { chapter: "chapters/b", startTime: year.startTime, endTime: { seconds: 1530396000n }, metric: "newcomers_matched", target: 50 });
+    const inMunicipality = create(ReportGoalSchema, { chapter: "chapters/b", municipality: "municipalities/0127", ...year, metric: "activities_held", target: 10 });
+    const progress = [
+      create(GoalProgressSchema, { goal: matched, reached: { cell: { case: "value", value: 42n } }, percent: { statistic: { case: "value", value: 40.0 } } }),
+      create(GoalProgressSchema, { goal: activities, reached: { cell: { case: "suppressed", value: true } }, percent: { statistic: { case: "suppressed", value: true } } }),
+    ];
+    const rows = goalRows([matched, spring, inMunicipality], progress, "en");
+    expect(rows.map((r) => [r.title, r.municipality, r.target, r.reached, r.percent])).toEqual([
+      ["Newcomers matched", "", 105, 42, 40],
+      ["Newcomers matched", "", 50, null, null],
+      ["Activities held", "municipalities/0127", 10, null, null],
+      // A goal the report has but the list lacks is still shown; suppressed stays unknown, never 0.
+      ["Activities held", "", 85, null, null],
+    ]);
+    expect(new Set(rows.map((r) => r.key)).size).toBe(4);
+    expect(GOAL_METRICS).toContain("newcomers_matched");
+  });
 });

@@ -93,6 +93,7 @@ const SV_DESCRIPTIONS: Array<[RegExp, (m: RegExpMatchArray) => string]> = [
   [/^must not be empty$/i, () => "får inte vara tomt"],
   [/^must be (\d+) to (\d+) characters?$/i, (m) => `måste vara ${m[1]} till ${m[2]} tecken`],
   [/^must be between (\d+) and (\d+)$/i, (m) => `måste vara mellan ${m[1]} och ${m[2]}`],
+  [/^must be (\d+) to (\d+)$/i, (m) => `måste vara mellan ${m[1]} och ${m[2]}`],
   [/^is not a valid e-?mail address$/i, () => "är ingen giltig e-postadress"],
   [/^is not a valid (swedish )?phone number.*$/i, () => "är inget giltigt telefonnummer"],
   [/^is not in the future$|^must be in the future$/i, () => "måste ligga i framtiden"],

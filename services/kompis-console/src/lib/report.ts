@@ -2,7 +2,7 @@
 // The figures come as the contract sends them (metric, dimension, key, label, cell); a
 // suppressed cell (fewer than 5 people, for partner viewers) stays suppressed here too,
 // never shown as a 0.
-import type { FollowUpReport } from "../gen/kompis/v1/report_pb";
+import type { FollowUpReport, GoalProgress, ReportGoal } from "../gen/kompis/v1/report_pb";
 import type { Lang } from "./i18n";
 
 type Words = Record<string, [sv: string, en: string]>;
@@ -84,4 +84,66 @@ export function dataUrl(contentType: string, content: Uint8Array): string {
   let binary = "";
   for (const byte of content) binary += String.fromCharCode(byte);
   return `data:${contentType};base64,${btoa(binary)}`;
+}
+
+/** The metrics a goal may be set on (the totals of the follow-up report; see report.proto). */
+export const GOAL_METRICS = [
+  "newcomers_matched",
+  "matches_made",
+  "matched",
+  "referrals_received",
+  "recruited",
+  "interviewed",
+  "approved",
+  "matches_ended",
+  "matches_live_at_end",
+  "check_ins",
+  "activities_held",
+  "invitations_sent",
+  "invitations_accepted",
+  "became_ready_newcomer",
+  "became_ready_established_resident",
+] as const;
+
+/** A goal as the reports page lists it, with its progress when its period is the report's. */
+export interface GoalRow {
+  /** `municipality|start|end|metric`, unique among a chapter's goals. */
+  key: string;
+  metric: string;
+  /** The metric in words. */
+  title: string;
+  /** `municipalities/{id}`, or empty for the whole chapter. */
+  municipality: string;
+  target: number;
+  /** The figure reached; null when suppressed or when the goal's period is not the report's. */
+  reached: number | null;
+  /** `reached` as a percentage of the target, rounded; null as `reached`. */
+  percent: number | null;
+}
+
+const goalKey = (g: ReportGoal) =>
+  `${g.municipality}|${g.startTime?.seconds ?? ""}|${g.endTime?.seconds ?? ""}|${g.metric}`;
+
+/**
+ * The listed goals, joined with the progress the report computed for the goals of its own
+ * period (matched by municipality, period and metric); a goal only in the report is kept.
+ */
+export function goalRows(listed: ReportGoal[], progress: GoalProgress[], lang: Lang = "sv"): GoalRow[] {
+  const reached = new Map(progress.filter((p) => p.goal).map((p) => [goalKey(p.goal!), p]));
+  const goals = [...listed];
+  for (const p of progress) if (p.goal && !listed.some((g) => goalKey(g) === goalKey(p.goal!))) goals.push(p.goal);
+  return goals.map((g) => {
+    const p = reached.get(goalKey(g));
+    const value = p?.reached?.cell.case === "value" ? Number(p.reached.cell.value) : null;
+    const percent = p?.percent?.statistic.case === "value" ? Math.round(p.percent.statistic.value) : null;
+    return {
+      key: goalKey(g),
+      metric: g.metric,
+      title: metricName(g.metric, lang),
+      municipality: g.municipality,
+      target: g.target,
+      reached: value,
+      percent: value === null ? null : percent,
+    };
+  });
 }

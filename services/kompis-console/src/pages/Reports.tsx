@@ -15,8 +15,10 @@ import { showError, type ShownError } from "../lib/errors";
 import { dataUrl, figures, type Figure } from "../lib/report";
 import { ErrorBanner, Field, useT, useUi } from "../ui";
 import { loadDistricts } from "./DistrictSelect";
+import { ReportGoals } from "./ReportGoals";
 
-export function Reports() {
+/** The reports page; `role` decides whether the goal form is offered. */
+export function Reports(props: { role: string }) {
   const t = useT();
   const { lang, chapter } = useUi();
   const year = new Date().getFullYear();
@@ -33,8 +35,8 @@ export function Reports() {
   const municipalities = [...new Set(districts.map((d) => d.name.split("/districts/")[0]))].sort();
   const [files, setFiles] = useState<{ csv: { href: string; name: string }; page: { href: string; name: string } } | null>(null);
   const [error, setError] = useState<ShownError | null>(null);
-  const show = async (e: Event) => {
-    e.preventDefault();
+  const show = async (e?: Event) => {
+    e?.preventDefault();
     setError(null);
     try {
       const ages = group.minAge || group.maxAge ? { minAge: Number(group.minAge || 0), maxAge: Number(group.maxAge || 120) } : undefined;
@@ -121,6 +123,13 @@ export function Reports() {
         </fieldset>
         <div><button type="submit">{t("showReport")}</button></div>
       </form>
+      <ReportGoals
+        period={period}
+        municipality={scope.split("/districts/")[0]}
+        progress={report?.report.goals ?? []}
+        canSet={props.role === "coordinator" || props.role === "administrator"}
+        onSet={() => void show()}
+      />
       {rows && (
         <>
           {files && (
