@@ -15,6 +15,10 @@
 //!   production the route does not exist and the request goes on to gRPC, which
 //!   refuses it like any unknown path.
 //!
+//! - `GET /console/oidc.json`: the public settings of the production sign-in at the
+//!   identity provider (issuer, authorization and token endpoints, client id, scopes,
+//!   audience; see `KOMPIS_OIDC_*`), as JSON, or 404 when none is configured.
+//!
 //! Everything else (every gRPC and gRPC-Web call, which are `POST`s) goes to the inner
 //! service untouched.
 
@@ -33,6 +37,9 @@ use tower::{Layer, Service};
 /// The path of the development sign-in.
 pub const DEV_SIGN_IN_PATH: &str = "/console/dev-sign-in";
 
+/// The path of the production sign-in's public settings.
+pub const OIDC_SETTINGS_PATH: &str = "/console/oidc.json";
+
 /// How long a development sign-in lasts.
 const DEV_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
@@ -41,6 +48,8 @@ const DEV_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 pub struct ConsoleLayer {
     dir: Option<Arc<PathBuf>>,
     dev_tokens: Option<Arc<TokenIssuer>>,
+    /// `/console/oidc.json`, when the production sign-in is configured.
+    oidc: Option<Bytes>,
 }
 
 impl std::fmt::Debug for ConsoleLayer {
@@ -48,6 +57,7 @@ impl std::fmt::Debug for ConsoleLayer {
         f.debug_struct("ConsoleLayer")
             .field("dir", &self.dir)
             .field("dev_sign_in", &self.dev_tokens.is_some())
+            .field("oidc", &self.oidc.is_some())
             .finish()
     }
 }
@@ -59,7 +69,15 @@ impl ConsoleLayer {
         Self {
             dir: dir.map(Arc::new),
             dev_tokens: dev_secret.map(|s| Arc::new(TokenIssuer::new(s))),
+            oidc: None,
         }
+    }
+
+    /// Offers the console the production sign-in described by `oidc`.
+    #[must_use]
+    pub fn with_oidc(mut self, oidc: Option<&crate::settings::OidcSettings>) -> Self {
+        self.oidc = oidc.map(|o| Bytes::from(serde_json::to_vec(o).expect("plain strings serialise")));
+        self
     }
 }
 
@@ -110,6 +128,19 @@ where
                 dev_sign_in(issuer, request.uri().query().unwrap_or(""))
             } else {
                 plain(StatusCode::METHOD_NOT_ALLOWED, Bytes::new())
+            };
+            return Box::pin(async move { Ok(response) });
+        }
+        if is_get && path == OIDC_SETTINGS_PATH {
+            let response = match &self.layer.oidc {
+                Some(json) => {
+                    let mut response = plain(StatusCode::OK, json.clone());
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    response
+                }
+                None => plain(StatusCode::NOT_FOUND, Bytes::new()),
             };
             return Box::pin(async move { Ok(response) });
         }
@@ -352,6 +383,37 @@ mod tests {
             StatusCode::IM_A_TEAPOT
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_production_sign_in_settings_are_served_only_when_configured() {
+        use tower::ServiceExt as _;
+        let oidc = crate::settings::OidcSettings {
+            issuer: "https://id.example.org".into(),
+            authorization_endpoint: "https://id.example.org/authorize".into(),
+            token_endpoint: "https://id.example.org/token".into(),
+            client_id: "kompis-console".into(),
+            scopes: "openid".into(),
+            audience: "kompis-api".into(),
+        };
+        let none = ConsoleLayer::new(None, None);
+        assert_eq!(
+            call(&none, Method::GET, OIDC_SETTINGS_PATH).await,
+            StatusCode::NOT_FOUND
+        );
+        let layer = ConsoleLayer::new(None, None).with_oidc(Some(&oidc));
+        let request = Request::builder().uri(OIDC_SETTINGS_PATH).body(()).unwrap();
+        let response = layer.layer(grpc()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(json["token_endpoint"], "https://id.example.org/token");
+        assert_eq!(json["client_id"], "kompis-console");
+        assert_eq!(json["audience"], "kompis-api");
     }
 
     #[test]
