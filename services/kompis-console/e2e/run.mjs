@@ -5,7 +5,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  RESULTS, assertNoSidewaysScroll, checkAccessibility, cliToken, expect, grpcWebCall, screenshot, startBrowser, startServer,
+  RESULTS, assertNoSidewaysScroll, checkAccessibility, cliToken, expect, grpcWebCall, screenshot, startBrowser, startIdentityProvider,
+  startServer,
 } from "./harness.mjs";
 
 const tests = [];
@@ -483,6 +484,39 @@ test("the reports page shows the year's follow-up figures and downloads the serv
   expect(html.includes("<svg") && html.includes('lang="sv"'), "the one-page report is the Swedish page with its charts");
 });
 
+test("a coordinator signs in at the identity provider with PKCE and the console calls the API with its token", async (ctx) => {
+  const page = await ctx.browser.newPage({ viewport: { width: 1366, height: 800 } });
+  await page.goto(ctx.url);
+  const bearers = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/kompis.v1.")) bearers.push(r.headers().authorization ?? "");
+  });
+  const before = ctx.identityProvider.issued.length;
+  await page.getByRole("button", { name: "Logga in med organisationens konto" }).click();
+  // The provider sends the browser back with a code; the console exchanges it (the
+  // provider checks the verifier against the challenge) and is signed in.
+  await page.getByRole("heading", { name: "Hänvisningar" }).waitFor();
+  await page.getByText("Inloggad som coordinator · botkyrka").waitFor();
+  expect(ctx.identityProvider.issued.length === before + 1, "the provider issued one token");
+  const token = ctx.identityProvider.issued.at(-1);
+  expect(!page.url().includes("code="), `the code leaves the address (${page.url()})`);
+  expect((await page.evaluate(() => sessionStorage.getItem("kompis.token"))) === token, "the provider's token is the session's");
+  // The referral inbox is read with the provider's token, and the service accepts it.
+  await page.locator("tr[data-referral]").first().waitFor();
+  expect(bearers.length > 0 && bearers.every((b) => b === `Bearer ${token}`), "every call carries the provider's token");
+  expect((await grpcWebCall(ctx.url, "/kompis.v1.ReferralService/ListReferrals", token, [[1, "chapters/botkyrka"]])) === 0,
+    "kompisd accepts the provider's RS256 token");
+  // Signing out forgets the token; a replayed callback does not sign in again.
+  await page.getByRole("button", { name: "Logga ut" }).click();
+  await page.getByRole("heading", { name: "Logga in" }).waitFor();
+  expect((await page.evaluate(() => sessionStorage.getItem("kompis.token"))) === null, "signed out, no token is kept");
+  await page.goto(`${ctx.url}/?code=replayed&state=forged`);
+  await page.getByText("Inloggningen misslyckades. Försök igen.").waitFor();
+  expect(ctx.identityProvider.issued.length === before + 1, "a forged callback reaches no token endpoint");
+  await visit(page, "00-sign-in-provider");
+  await page.close();
+});
+
 test("keyboard alone reaches the menu and the sign-in", async (ctx) => {
   const page = await ctx.browser.newPage({ viewport: { width: 1366, height: 800 } });
   await page.goto(ctx.url);
@@ -500,7 +534,9 @@ test("keyboard alone reaches the menu and the sign-in", async (ctx) => {
 });
 
 const t0 = Date.now();
-const server = await startServer();
+// The identity provider the production sign-in goes to; kompisd trusts its keys.
+const identityProvider = await startIdentityProvider({ sub: "idp-coordinator-1", role: "coordinator", chapter: "botkyrka" });
+const server = await startServer(identityProvider.env);
 // kompisd must not outlive this process, whatever ends it.
 process.on("exit", () => server.kill());
 const { browser, close } = await startBrowser();
@@ -513,7 +549,7 @@ for (const [name, fn] of tests) {
   const start = Date.now();
   ran += 1;
   try {
-    await fn({ browser, url: server.url });
+    await fn({ browser, url: server.url, identityProvider });
     for (const page of browser.contexts().flatMap((c) => c.pages())) await page.close();
     console.log(`ok   ${name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
   } catch (e) {
@@ -525,5 +561,6 @@ for (const [name, fn] of tests) {
 }
 await close();
 await server.stop();
+await identityProvider.close();
 console.log(`${ran - failed} passed, ${failed} failed; screenshots in ${RESULTS} (${((Date.now() - t0) / 1000).toFixed(1)} s in all)`);
 process.exit(failed ? 1 : 0);

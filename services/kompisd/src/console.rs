@@ -44,12 +44,37 @@ pub const OIDC_SETTINGS_PATH: &str = "/console/oidc.json";
 const DEV_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 /// Serves the console in front of the gRPC services (see the module docs).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ConsoleLayer {
     dir: Option<Arc<PathBuf>>,
     dev_tokens: Option<Arc<TokenIssuer>>,
     /// `/console/oidc.json`, when the production sign-in is configured.
     oidc: Option<Bytes>,
+    /// The Content-Security-Policy of the console's files: its own origin, and the token
+    /// endpoint's when the production sign-in is configured.
+    csp: HeaderValue,
+}
+
+/// The console's Content-Security-Policy; `connect` adds an origin the page may call.
+fn content_security_policy(connect: Option<&str>) -> HeaderValue {
+    let connect = connect
+        .map(|o| format!("; connect-src 'self' {o}"))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "default-src 'self'{connect}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
+
+/// The origin (`scheme://host[:port]`) of an http(s) URL, if it has only safe characters.
+fn origin(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+    ((scheme == "http" || scheme == "https") && ok).then(|| &url[..scheme.len() + 3 + host.len()])
 }
 
 impl std::fmt::Debug for ConsoleLayer {
@@ -70,6 +95,7 @@ impl ConsoleLayer {
             dir: dir.map(Arc::new),
             dev_tokens: dev_secret.map(|s| Arc::new(TokenIssuer::new(s))),
             oidc: None,
+            csp: content_security_policy(None),
         }
     }
 
@@ -77,6 +103,7 @@ impl ConsoleLayer {
     #[must_use]
     pub fn with_oidc(mut self, oidc: Option<&crate::settings::OidcSettings>) -> Self {
         self.oidc = oidc.map(|o| Bytes::from(serde_json::to_vec(o).expect("plain strings serialise")));
+        self.csp = content_security_policy(oidc.and_then(|o| origin(&o.token_endpoint)));
         self
     }
 }
@@ -148,7 +175,8 @@ where
             let dir = dir.clone();
             let path = path.to_owned();
             let head = request.method() == Method::HEAD;
-            return Box::pin(async move { Ok(static_file(&dir, &path, head).await) });
+            let csp = self.layer.csp.clone();
+            return Box::pin(async move { Ok(static_file(&dir, &path, head, csp).await) });
         }
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -225,7 +253,7 @@ fn dev_principal(query: &str) -> Result<Principal, String> {
 }
 
 /// The console's file for `path`, `index.html` for its routes, or 404.
-async fn static_file(dir: &Path, path: &str, head: bool) -> Response<tonic::body::Body> {
+async fn static_file(dir: &Path, path: &str, head: bool, csp: HeaderValue) -> Response<tonic::body::Body> {
     let Some(relative) = safe_relative(path) else {
         return plain(StatusCode::NOT_FOUND, Bytes::from_static(b"not found"));
     };
@@ -261,12 +289,7 @@ async fn static_file(dir: &Path, path: &str, head: bool) -> Response<tonic::body
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
-        ),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     response
 }
 
@@ -414,6 +437,20 @@ mod tests {
         assert_eq!(json["token_endpoint"], "https://id.example.org/token");
         assert_eq!(json["client_id"], "kompis-console");
         assert_eq!(json["audience"], "kompis-api");
+        // The page may call the token endpoint's origin, and no other.
+        let csp = layer.csp.to_str().unwrap();
+        assert!(
+            csp.contains("connect-src 'self' https://id.example.org;"),
+            "{csp}"
+        );
+        assert!(!none.csp.to_str().unwrap().contains("connect-src"));
+        assert_eq!(
+            origin("http://127.0.0.1:8080/token?x=1"),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(origin("https://id.example.org"), Some("https://id.example.org"));
+        assert_eq!(origin("https://evil; script-src *"), None);
+        assert_eq!(origin("ftp://id.example.org/"), None);
     }
 
     #[test]
