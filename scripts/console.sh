@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build and test the coordinator console (console/).
+# Build and test the coordinator console (services/kompis-console/).
 #
 #   scripts/console.sh build   # npm ci (when the lockfile changed), generate the clients, build dist/
 #   scripts/console.sh test    # build, unit tests (Vitest), then the end-to-end tests in
@@ -9,13 +9,13 @@
 # database of its own), REDIS_URL (a prefix of its own) and a built kompisd
 # (KOMPISD, default target/debug/kompisd). Debian's chromium is installed with apt-get
 # when missing; no browser is downloaded. Screenshots and accessibility results go to
-# console/test-results/.
+# services/kompis-console/test-results/.
 set -euo pipefail
 
 KOMPIS_LOG_PREFIX="console"
 # shellcheck source=scripts/lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib.sh"
-cd "$KOMPIS_ROOT/console"
+cd "$KOMPIS_ROOT/services/kompis-console"
 
 ensure_node_modules() {
     if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then

@@ -4,7 +4,7 @@
 #
 #   scripts/serve.sh
 #
-# The console (console/, built with scripts/console.sh) is served on the gRPC port:
+# The console (services/kompis-console/, built with scripts/console.sh) is served on the gRPC port:
 # open the address printed, and sign in with the development sign-in (KOMPIS_ENV is
 # development unless set) or a token from `kompisd token`.
 # Makes sure the build tools are there, starts PostgreSQL and Redis (see
@@ -64,7 +64,7 @@ source "$KOMPIS_ROOT/scripts/dev-services.sh"
 read -ra STARTED_SERVICES <<<"${KOMPIS_DEV_STARTED:-}"
 
 "$KOMPIS_ROOT/scripts/console.sh" build
-export KOMPIS_CONSOLE_DIR="${KOMPIS_CONSOLE_DIR:-$KOMPIS_ROOT/console/dist}"
+export KOMPIS_CONSOLE_DIR="${KOMPIS_CONSOLE_DIR:-$KOMPIS_ROOT/services/kompis-console/dist}"
 
 kompis_log "building kompisd (release)"
 cargo build --release --locked -p kompisd

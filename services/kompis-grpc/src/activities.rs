@@ -631,6 +631,15 @@ impl ActivityService for Activities {
                 let audience = parse_audience(&mut v, req, chapter.as_str())?;
                 v.into_result()?;
                 let audience = audience.ok_or(ApiError::bug("a parsed audience"))?;
+                if req.validate_only {
+                    // AIP-163: what the call would do, read in a transaction that is
+                    // dropped (rolled back); no idempotency record, as nothing happened.
+                    let mut tx = self.kit.begin().await?;
+                    let counted = activities::audience_size(&mut tx, chapter.as_str(), id, &audience)
+                        .await
+                        .named(&req.activity)?;
+                    return invited_pb(&chapter, counted);
+                }
                 let now = self.kit.now();
                 let response = self
                     .kit
@@ -639,16 +648,7 @@ impl ActivityService for Activities {
                             activities::invite(tx, chapter.as_str(), id, &audience, &principal.subject, now)
                                 .await
                                 .named(&req.activity)?;
-                        match invited {
-                            Invited::Done { created, already } => Ok(pb::InviteParticipantsResponse {
-                                created_count: created as i32,
-                                already_invited_count: already as i32,
-                            }),
-                            Invited::Unknown(ids) => Err(scope::not_found(&format!(
-                                "chapters/{chapter}/participants/{}",
-                                ids[0]
-                            ))),
-                        }
+                        invited_pb(&chapter, invited)
                     })
                     .await?;
                 tracing::Span::current().record("created", response.created_count);
@@ -844,5 +844,23 @@ impl ActivityService for Activities {
             }
             .await,
         )
+    }
+}
+
+/// The answer to InviteParticipants for what was (or, validating only, would be) done:
+/// a named participant outside the chapter answers like a missing one.
+fn invited_pb(
+    chapter: &impl std::fmt::Display,
+    invited: Invited,
+) -> ApiResult<pb::InviteParticipantsResponse> {
+    match invited {
+        Invited::Done { created, already } => Ok(pb::InviteParticipantsResponse {
+            created_count: created as i32,
+            already_invited_count: already as i32,
+        }),
+        Invited::Unknown(ids) => Err(scope::not_found(&format!(
+            "chapters/{chapter}/participants/{}",
+            ids[0]
+        ))),
     }
 }

@@ -556,50 +556,10 @@ pub async fn invite(
     if state != ActivityState::Planned {
         return Err(DomainViolation::ActivityClosed.into());
     }
-    let unknown: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT g.id FROM UNNEST($1::uuid[]) AS g (id)
-         WHERE NOT EXISTS (SELECT 1 FROM participants p WHERE p.id = g.id AND p.chapter_id = $2)",
-    )
-    .bind(&audience.participants)
-    .bind(chapter)
-    .fetch_all(&mut *tx)
-    .await?;
-    if !unknown.is_empty() {
-        return Ok(Invited::Unknown(unknown));
-    }
-    let municipalities: Vec<&str> = audience.districts.iter().map(|d| d.0.as_str()).collect();
-    let districts: Vec<&str> = audience.districts.iter().map(|d| d.1.as_str()).collect();
-    let selected: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT p.id FROM participants p
-         WHERE p.chapter_id = $1
-           AND (p.id = ANY($2)
-                OR ($3 AND (cardinality($5::text[]) = 0 OR p.state = ANY($5))
-                    AND (cardinality($4::text[]) = 0 OR p.role = ANY($4))
-                    AND (cardinality($6::text[]) = 0 OR EXISTS (
-                        SELECT 1 FROM UNNEST($6::text[], $7::text[]) AS d (m, d)
-                        WHERE d.m = p.municipality_id AND d.d = p.district_id))
-                    AND (cardinality($8::text[]) = 0 OR EXISTS (
-                        SELECT 1 FROM jsonb_array_elements(p.languages) l
-                        WHERE l->>'code' = ANY($8)))
-                    AND (cardinality($9::text[]) = 0 OR p.interests && $9)
-                    AND (NOT $10 OR EXISTS (
-                        SELECT 1 FROM matches m
-                        WHERE (m.newcomer_id = p.id OR m.resident_id = p.id)
-                          AND m.state IN ('accepted', 'active')))))
-         ORDER BY p.id",
-    )
-    .bind(chapter)
-    .bind(&audience.participants)
-    .bind(audience.select)
-    .bind(&audience.roles)
-    .bind(&audience.states)
-    .bind(&municipalities)
-    .bind(&districts)
-    .bind(&audience.language_codes)
-    .bind(&audience.interests)
-    .bind(audience.active_matches)
-    .fetch_all(&mut *tx)
-    .await?;
+    let selected = match select_audience(&mut *tx, chapter, audience).await? {
+        Selected::Unknown(ids) => return Ok(Invited::Unknown(ids)),
+        Selected::Ids(ids) => ids,
+    };
     let params = activity.params();
     let mut created = 0;
     for chunk in selected.chunks(INVITE_CHUNK) {
@@ -651,6 +611,99 @@ pub async fn invite(
     Ok(Invited::Done {
         created,
         already: selected.len() as i64 - created,
+    })
+}
+
+/// Whom an audience selects in `chapter`: ids in order, or the named ids that are not
+/// the chapter's. Reads only (two queries, one statement each).
+async fn select_audience(
+    conn: &mut PgConnection,
+    chapter: &str,
+    audience: &Audience,
+) -> Result<Selected, StoreError> {
+    let unknown: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT g.id FROM UNNEST($1::uuid[]) AS g (id)
+         WHERE NOT EXISTS (SELECT 1 FROM participants p WHERE p.id = g.id AND p.chapter_id = $2)",
+    )
+    .bind(&audience.participants)
+    .bind(chapter)
+    .fetch_all(&mut *conn)
+    .await?;
+    if !unknown.is_empty() {
+        return Ok(Selected::Unknown(unknown));
+    }
+    let municipalities: Vec<&str> = audience.districts.iter().map(|d| d.0.as_str()).collect();
+    let districts: Vec<&str> = audience.districts.iter().map(|d| d.1.as_str()).collect();
+    let selected: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT p.id FROM participants p
+         WHERE p.chapter_id = $1
+           AND (p.id = ANY($2)
+                OR ($3 AND (cardinality($5::text[]) = 0 OR p.state = ANY($5))
+                    AND (cardinality($4::text[]) = 0 OR p.role = ANY($4))
+                    AND (cardinality($6::text[]) = 0 OR EXISTS (
+                        SELECT 1 FROM UNNEST($6::text[], $7::text[]) AS d (m, d)
+                        WHERE d.m = p.municipality_id AND d.d = p.district_id))
+                    AND (cardinality($8::text[]) = 0 OR EXISTS (
+                        SELECT 1 FROM jsonb_array_elements(p.languages) l
+                        WHERE l->>'code' = ANY($8)))
+                    AND (cardinality($9::text[]) = 0 OR p.interests && $9)
+                    AND (NOT $10 OR EXISTS (
+                        SELECT 1 FROM matches m
+                        WHERE (m.newcomer_id = p.id OR m.resident_id = p.id)
+                          AND m.state IN ('accepted', 'active')))))
+         ORDER BY p.id",
+    )
+    .bind(chapter)
+    .bind(&audience.participants)
+    .bind(audience.select)
+    .bind(&audience.roles)
+    .bind(&audience.states)
+    .bind(&municipalities)
+    .bind(&districts)
+    .bind(&audience.language_codes)
+    .bind(&audience.interests)
+    .bind(audience.active_matches)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Selected::Ids(selected))
+}
+
+/// What [`select_audience`] found.
+enum Selected {
+    /// The participants selected, by id.
+    Ids(Vec<Uuid>),
+    /// Named participants who are not in the chapter (or do not exist).
+    Unknown(Vec<Uuid>),
+}
+
+/// What [`invite`] would do, without writing anything: how many the audience selects
+/// who are not invited yet (`created`) and how many already are (`already`). The
+/// activity must be planned, as for [`invite`]. Reads the caller's connection only;
+/// the count can change before an invitation is sent, when people's states change.
+pub async fn audience_size(
+    conn: &mut PgConnection,
+    chapter: &str,
+    id: Uuid,
+    audience: &Audience,
+) -> Result<Invited, StoreError> {
+    let activity = get(&mut *conn, chapter, id).await?;
+    if activity.state()? != ActivityState::Planned {
+        return Err(DomainViolation::ActivityClosed.into());
+    }
+    let selected = match select_audience(&mut *conn, chapter, audience).await? {
+        Selected::Unknown(ids) => return Ok(Invited::Unknown(ids)),
+        Selected::Ids(ids) => ids,
+    };
+    let already: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM invitations WHERE activity_id = $1 AND participant_id = ANY($2)",
+    )
+    .bind(id)
+    .bind(&selected)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Invited::Done {
+        created: selected.len() as i64 - already,
+        already,
     })
 }
 

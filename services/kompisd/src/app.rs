@@ -163,7 +163,8 @@ impl Application {
         let console = ConsoleLayer::new(
             settings.console_dir.clone(),
             (settings.environment == "development").then_some(settings.jwt_secret.as_bytes()),
-        );
+        )
+        .with_oidc(settings.oidc.as_ref());
         let router = Server::builder()
             .accept_http1(true)
             .timeout(settings.request_timeout)

@@ -1,7 +1,7 @@
 //! The coordinator console on the gRPC port: its static files, and in development a
 //! sign-in that mints tokens.
 //!
-//! The console (`console/` at the repository root) is a single-page application that
+//! The console (`services/kompis-console/`) is a single-page application that
 //! talks gRPC-Web to this same port, so it needs no CORS and no second API. This layer
 //! sits outside every other one and answers only what gRPC never sends:
 //!
@@ -14,6 +14,10 @@
 //!   in development (so the console shows its sign-in form) and 404 otherwise. In
 //!   production the route does not exist and the request goes on to gRPC, which
 //!   refuses it like any unknown path.
+//!
+//! - `GET /console/oidc.json`: the public settings of the production sign-in at the
+//!   identity provider (issuer, authorization and token endpoints, client id, scopes,
+//!   audience; see `KOMPIS_OIDC_*`), as JSON, or 404 when none is configured.
 //!
 //! Everything else (every gRPC and gRPC-Web call, which are `POST`s) goes to the inner
 //! service untouched.
@@ -33,14 +37,44 @@ use tower::{Layer, Service};
 /// The path of the development sign-in.
 pub const DEV_SIGN_IN_PATH: &str = "/console/dev-sign-in";
 
+/// The path of the production sign-in's public settings.
+pub const OIDC_SETTINGS_PATH: &str = "/console/oidc.json";
+
 /// How long a development sign-in lasts.
 const DEV_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
 /// Serves the console in front of the gRPC services (see the module docs).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ConsoleLayer {
     dir: Option<Arc<PathBuf>>,
     dev_tokens: Option<Arc<TokenIssuer>>,
+    /// `/console/oidc.json`, when the production sign-in is configured.
+    oidc: Option<Bytes>,
+    /// The Content-Security-Policy of the console's files: its own origin, and the token
+    /// endpoint's when the production sign-in is configured.
+    csp: HeaderValue,
+}
+
+/// The console's Content-Security-Policy; `connect` adds an origin the page may call.
+fn content_security_policy(connect: Option<&str>) -> HeaderValue {
+    let connect = connect
+        .map(|o| format!("; connect-src 'self' {o}"))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "default-src 'self'{connect}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
+
+/// The origin (`scheme://host[:port]`) of an http(s) URL, if it has only safe characters.
+fn origin(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+    ((scheme == "http" || scheme == "https") && ok).then(|| &url[..scheme.len() + 3 + host.len()])
 }
 
 impl std::fmt::Debug for ConsoleLayer {
@@ -48,6 +82,7 @@ impl std::fmt::Debug for ConsoleLayer {
         f.debug_struct("ConsoleLayer")
             .field("dir", &self.dir)
             .field("dev_sign_in", &self.dev_tokens.is_some())
+            .field("oidc", &self.oidc.is_some())
             .finish()
     }
 }
@@ -59,7 +94,17 @@ impl ConsoleLayer {
         Self {
             dir: dir.map(Arc::new),
             dev_tokens: dev_secret.map(|s| Arc::new(TokenIssuer::new(s))),
+            oidc: None,
+            csp: content_security_policy(None),
         }
+    }
+
+    /// Offers the console the production sign-in described by `oidc`.
+    #[must_use]
+    pub fn with_oidc(mut self, oidc: Option<&crate::settings::OidcSettings>) -> Self {
+        self.oidc = oidc.map(|o| Bytes::from(serde_json::to_vec(o).expect("plain strings serialise")));
+        self.csp = content_security_policy(oidc.and_then(|o| origin(&o.token_endpoint)));
+        self
     }
 }
 
@@ -113,11 +158,25 @@ where
             };
             return Box::pin(async move { Ok(response) });
         }
+        if is_get && path == OIDC_SETTINGS_PATH {
+            let response = match &self.layer.oidc {
+                Some(json) => {
+                    let mut response = plain(StatusCode::OK, json.clone());
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    response
+                }
+                None => plain(StatusCode::NOT_FOUND, Bytes::new()),
+            };
+            return Box::pin(async move { Ok(response) });
+        }
         if is_get && let Some(dir) = &self.layer.dir {
             let dir = dir.clone();
             let path = path.to_owned();
             let head = request.method() == Method::HEAD;
-            return Box::pin(async move { Ok(static_file(&dir, &path, head).await) });
+            let csp = self.layer.csp.clone();
+            return Box::pin(async move { Ok(static_file(&dir, &path, head, csp).await) });
         }
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -195,7 +254,7 @@ fn dev_principal(query: &str) -> Result<Principal, String> {
 }
 
 /// The console's file for `path`, `index.html` for its routes, or 404.
-async fn static_file(dir: &Path, path: &str, head: bool) -> Response<tonic::body::Body> {
+async fn static_file(dir: &Path, path: &str, head: bool, csp: HeaderValue) -> Response<tonic::body::Body> {
     let Some(relative) = safe_relative(path) else {
         return plain(StatusCode::NOT_FOUND, Bytes::from_static(b"not found"));
     };
@@ -231,12 +290,7 @@ async fn static_file(dir: &Path, path: &str, head: bool) -> Response<tonic::body
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
-        ),
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     response
 }
 
@@ -353,6 +407,51 @@ mod tests {
             StatusCode::IM_A_TEAPOT
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_production_sign_in_settings_are_served_only_when_configured() {
+        use tower::ServiceExt as _;
+        let oidc = crate::settings::OidcSettings {
+            issuer: "https://id.example.org".into(),
+            authorization_endpoint: "https://id.example.org/authorize".into(),
+            token_endpoint: "https://id.example.org/token".into(),
+            client_id: "kompis-console".into(),
+            scopes: "openid".into(),
+            audience: "kompis-api".into(),
+        };
+        let none = ConsoleLayer::new(None, None);
+        assert_eq!(
+            call(&none, Method::GET, OIDC_SETTINGS_PATH).await,
+            StatusCode::NOT_FOUND
+        );
+        let layer = ConsoleLayer::new(None, None).with_oidc(Some(&oidc));
+        let request = Request::builder().uri(OIDC_SETTINGS_PATH).body(()).unwrap();
+        let response = layer.layer(grpc()).oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(json["token_endpoint"], "https://id.example.org/token");
+        assert_eq!(json["client_id"], "kompis-console");
+        assert_eq!(json["audience"], "kompis-api");
+        // The page may call the token endpoint's origin, and no other.
+        let csp = layer.csp.to_str().unwrap();
+        assert!(
+            csp.contains("connect-src 'self' https://id.example.org;"),
+            "{csp}"
+        );
+        assert!(!none.csp.to_str().unwrap().contains("connect-src"));
+        assert_eq!(
+            origin("http://127.0.0.1:8080/token?x=1"),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(origin("https://id.example.org"), Some("https://id.example.org"));
+        assert_eq!(origin("https://evil; script-src *"), None);
+        assert_eq!(origin("ftp://id.example.org/"), None);
     }
 
     #[test]

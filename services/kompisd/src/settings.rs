@@ -112,9 +112,95 @@ pub struct Settings {
     /// (`KOMPIS_EMAIL_WORKERS`, default 1).
     pub email_workers: usize,
     /// The built coordinator console (`KOMPIS_CONSOLE_DIR`, the `dist` folder of
-    /// `console/`): when set, its files are served on the gRPC port to plain HTTP `GET`s,
-    /// same-origin with the gRPC-Web API. Unset: no console.
+    /// `services/kompis-console/`): when set, its files are served on the gRPC port to
+    /// plain HTTP `GET`s, same-origin with the gRPC-Web API. Unset: in development,
+    /// [`DEFAULT_CONSOLE_DIR`] when that folder exists (a checkout where the console was
+    /// built); otherwise no console.
     pub console_dir: Option<std::path::PathBuf>,
+    /// The console's production sign-in (OIDC authorization code with PKCE) at the
+    /// identity provider of `KOMPIS_JWKS_*`: `KOMPIS_OIDC_AUTHORIZATION_ENDPOINT` and
+    /// `KOMPIS_OIDC_TOKEN_ENDPOINT` (http:// or https:// URLs), `KOMPIS_OIDC_CLIENT_ID`
+    /// (the console's public client) and `KOMPIS_OIDC_SCOPES` (default `openid`). All
+    /// three of the first are required together, and only with `KOMPIS_JWKS_URL`; unset:
+    /// the console offers no production sign-in.
+    pub oidc: Option<OidcSettings>,
+}
+
+/// The public settings the console needs to sign in at the identity provider; served to
+/// it as `/console/oidc.json`. Nothing here is a secret (the console is a public client).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OidcSettings {
+    /// The `iss` of the provider's tokens (`KOMPIS_JWKS_ISSUER`).
+    pub issuer: String,
+    /// Where the browser is sent to sign in.
+    pub authorization_endpoint: String,
+    /// Where the console exchanges the code for tokens.
+    pub token_endpoint: String,
+    /// The console's client id at the provider.
+    pub client_id: String,
+    /// The scopes asked for, separated by spaces.
+    pub scopes: String,
+    /// The `aud` kompisd requires (`KOMPIS_JWKS_AUDIENCE`), sent as `audience`.
+    pub audience: String,
+}
+
+/// Where kompisd looks for the built console in development when `KOMPIS_CONSOLE_DIR`
+/// is unset: relative to the working directory, which is the repository's root for
+/// `scripts/serve.sh` and `cargo run`.
+pub const DEFAULT_CONSOLE_DIR: &str = "services/kompis-console/dist";
+
+/// The console folder used when `KOMPIS_CONSOLE_DIR` is unset: the checkout's built
+/// console in development, if `exists` finds it; never in production, where the folder
+/// is always configured explicitly (the container image sets it).
+fn default_console_dir(
+    environment: &str,
+    exists: impl Fn(&std::path::Path) -> bool,
+) -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(DEFAULT_CONSOLE_DIR);
+    (environment == "development" && exists(&dir)).then_some(dir)
+}
+
+/// Reads `KOMPIS_OIDC_*` (see [`Settings::oidc`]); pushes what is wrong to `errors`.
+fn oidc_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    provider: Option<&kompis_grpc::auth::JwksSettings>,
+    errors: &mut Vec<String>,
+) -> Option<OidcSettings> {
+    let authorization = get("KOMPIS_OIDC_AUTHORIZATION_ENDPOINT");
+    let token = get("KOMPIS_OIDC_TOKEN_ENDPOINT");
+    let client_id = get("KOMPIS_OIDC_CLIENT_ID");
+    if authorization.is_none() && token.is_none() && client_id.is_none() {
+        return None;
+    }
+    let Some(provider) = provider else {
+        errors.push("KOMPIS_OIDC_* needs the identity provider's KOMPIS_JWKS_URL".into());
+        return None;
+    };
+    let (Some(authorization_endpoint), Some(token_endpoint), Some(client_id)) =
+        (authorization, token, client_id)
+    else {
+        errors.push(
+            "KOMPIS_OIDC_AUTHORIZATION_ENDPOINT, KOMPIS_OIDC_TOKEN_ENDPOINT and KOMPIS_OIDC_CLIENT_ID are required together"
+                .into(),
+        );
+        return None;
+    };
+    for (name, url) in [
+        ("KOMPIS_OIDC_AUTHORIZATION_ENDPOINT", &authorization_endpoint),
+        ("KOMPIS_OIDC_TOKEN_ENDPOINT", &token_endpoint),
+    ] {
+        if kompis_grpc::auth::jwks::check_url(url).is_err() {
+            errors.push(format!("{name} must be an http:// or https:// URL with a host"));
+        }
+    }
+    Some(OidcSettings {
+        issuer: provider.issuer.clone(),
+        authorization_endpoint,
+        token_endpoint,
+        client_id,
+        scopes: get("KOMPIS_OIDC_SCOPES").unwrap_or_else(|| "openid".into()),
+        audience: provider.audience.clone(),
+    })
 }
 
 impl std::fmt::Debug for Settings {
@@ -132,6 +218,7 @@ impl std::fmt::Debug for Settings {
             .field("identity_provider", &self.identity_provider)
             .field("rate_limit", &self.rate_limit)
             .field("console_dir", &self.console_dir)
+            .field("oidc", &self.oidc)
             .finish_non_exhaustive()
     }
 }
@@ -279,6 +366,7 @@ impl Settings {
                 })
             }
         };
+        let oidc = oidc_settings(&get, identity_provider.as_ref(), &mut errors);
         let smtp_url = get("KOMPIS_SMTP_URL");
         if let Some(url) = &smtp_url
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
@@ -359,7 +447,10 @@ impl Settings {
             max_request_bytes: parse(&get, "KOMPIS_MAX_REQUEST_BYTES", "4194304", &mut errors),
             smtp_url,
             mail_from,
-            console_dir: get("KOMPIS_CONSOLE_DIR").map(std::path::PathBuf::from),
+            oidc,
+            console_dir: get("KOMPIS_CONSOLE_DIR")
+                .map(std::path::PathBuf::from)
+                .or_else(|| default_console_dir(&environment, |p| p.is_dir())),
             database_url,
             redis_url,
             redis_prefix,
@@ -497,6 +588,70 @@ mod tests {
             err.contains("DATABASE_URL") && !err.contains("REDIS_URL"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_built_console_is_served_by_default_only_in_development() {
+        let built = |p: &std::path::Path| p == std::path::Path::new(DEFAULT_CONSOLE_DIR);
+        assert_eq!(
+            default_console_dir("development", built),
+            Some(DEFAULT_CONSOLE_DIR.into())
+        );
+        assert_eq!(default_console_dir("development", |_| false), None);
+        assert_eq!(default_console_dir("production", built), None);
+        let s = Settings::from_map(&vars(&[
+            ("DATABASE_URL", "postgres://localhost/kompis"),
+            ("REDIS_URL", "redis://localhost"),
+            ("KOMPIS_CONSOLE_DIR", "/srv/console"),
+        ]))
+        .unwrap();
+        assert_eq!(s.console_dir, Some("/srv/console".into()));
+    }
+
+    #[test]
+    fn the_console_sign_in_needs_the_identity_provider_and_every_endpoint() {
+        let base = [
+            ("DATABASE_URL", "postgres://localhost/kompis"),
+            ("REDIS_URL", "redis://localhost"),
+        ];
+        assert_eq!(Settings::from_map(&vars(&base)).unwrap().oidc, None);
+        let provider = [
+            ("KOMPIS_JWKS_URL", "https://id.example.org/jwks"),
+            ("KOMPIS_JWKS_ISSUER", "https://id.example.org"),
+        ];
+        let endpoints = [
+            (
+                "KOMPIS_OIDC_AUTHORIZATION_ENDPOINT",
+                "https://id.example.org/authorize",
+            ),
+            ("KOMPIS_OIDC_TOKEN_ENDPOINT", "https://id.example.org/token"),
+            ("KOMPIS_OIDC_CLIENT_ID", "kompis-console"),
+        ];
+        let all: Vec<_> = base.iter().chain(&provider).chain(&endpoints).copied().collect();
+        let oidc = Settings::from_map(&vars(&all)).unwrap().oidc.unwrap();
+        assert_eq!(oidc.issuer, "https://id.example.org");
+        assert_eq!(oidc.audience, "kompis-api");
+        assert_eq!(oidc.scopes, "openid");
+        assert_eq!(oidc.client_id, "kompis-console");
+        // Without the provider whose keys check the tokens, or with an endpoint missing or
+        // not a URL, kompisd does not start.
+        let without_provider: Vec<_> = base.iter().chain(&endpoints).copied().collect();
+        let err = Settings::from_map(&vars(&without_provider))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KOMPIS_JWKS_URL"), "{err}");
+        let missing: Vec<_> = base
+            .iter()
+            .chain(&provider)
+            .chain(&endpoints[..2])
+            .copied()
+            .collect();
+        let err = Settings::from_map(&vars(&missing)).unwrap_err().to_string();
+        assert!(err.contains("KOMPIS_OIDC_CLIENT_ID"), "{err}");
+        let mut bad = all.clone();
+        bad[4] = ("KOMPIS_OIDC_AUTHORIZATION_ENDPOINT", "id.example.org/authorize");
+        let err = Settings::from_map(&vars(&bad)).unwrap_err().to_string();
+        assert!(err.contains("KOMPIS_OIDC_AUTHORIZATION_ENDPOINT"), "{err}");
     }
 
     #[test]

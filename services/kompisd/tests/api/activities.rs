@@ -546,3 +546,125 @@ async fn the_chapters_reminder_schedule_is_set_by_administrators_and_followed() 
         .expect("the reminder is in the inbox");
     assert_eq!(reminder.subject, sent[0].name);
 }
+
+/// What an invitation to `activity` writes: invitations, their events, invitation
+/// notifications, and idempotency keys (only calls write those; the worker running
+/// beside the test writes none of these).
+async fn written_rows(app: &support::TestApp, activity: &str) -> (i64, i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM invitations),
+                (SELECT count(*) FROM events WHERE subject LIKE $1 || '/%'),
+                (SELECT count(*) FROM notifications WHERE kind = 'invitation_received'),
+                (SELECT count(*) FROM idempotency_keys)",
+    )
+    .bind(activity)
+    .fetch_one(app.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn validating_an_invitation_counts_the_audience_and_writes_nothing() {
+    let app = support::spawn_app_with_demo().await;
+    let ready = many_ready_newcomers(&app, 3).await;
+    let (_applicant, _) = participant(&app, 1).await;
+    let activity = plan_walk(&app, 10).await;
+    let audience = InvitationAudience {
+        states: vec![ParticipantState::Ready as i32],
+        interests: vec!["chapters/botkyrka/interests/fika".into()],
+        language_codes: vec!["ar".into()],
+        ..Default::default()
+    };
+    let key = request_id();
+    let request = |validate_only| InviteParticipantsRequest {
+        activity: activity.name.clone(),
+        audience: Some(audience.clone()),
+        request_id: key.clone(),
+        validate_only,
+        ..Default::default()
+    };
+    let before = written_rows(&app, &activity.name).await;
+
+    let counted = coordinator(&app)
+        .invite_participants(request(true))
+        .await
+        .unwrap()
+        .into_inner();
+
+    assert_eq!((counted.created_count, counted.already_invited_count), (3, 0));
+    assert_eq!(
+        written_rows(&app, &activity.name).await,
+        before,
+        "nothing is written"
+    );
+    assert!(
+        invitations(&app, &activity.name, Rsvp::Unspecified)
+            .await
+            .is_empty()
+    );
+    assert_eq!(get_activity(&app, &activity.name).await.invited_count, 0);
+    // The same request id then sends for real: the count kept no record of it.
+    let sent = coordinator(&app)
+        .invite_participants(request(false))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((sent.created_count, sent.already_invited_count), (3, 0));
+    let invited: HashSet<_> = invitations(&app, &activity.name, Rsvp::Unspecified)
+        .await
+        .iter()
+        .map(invitee)
+        .collect();
+    assert_eq!(invited, ready.iter().copied().collect::<HashSet<_>>());
+    // Counted again, everyone selected is already invited.
+    let after = written_rows(&app, &activity.name).await;
+    let again = coordinator(&app)
+        .invite_participants(InviteParticipantsRequest {
+            request_id: request_id(),
+            ..request(true)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((again.created_count, again.already_invited_count), (0, 3));
+    assert_eq!(written_rows(&app, &activity.name).await, after);
+}
+
+#[tokio::test]
+async fn validating_an_invitation_to_a_cancelled_or_unknown_activity_is_refused_like_sending() {
+    let app = support::spawn_app_with_demo().await;
+    let audience = InvitationAudience {
+        states: vec![ParticipantState::Ready as i32],
+        ..Default::default()
+    };
+    let activity = plan_walk(&app, 10).await;
+    coordinator(&app)
+        .cancel_activity(CancelActivityRequest {
+            name: activity.name.clone(),
+            reason: "Storm warning".into(),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap();
+    let validate = |name: String| InviteParticipantsRequest {
+        activity: name,
+        audience: Some(audience.clone()),
+        validate_only: true,
+        ..Default::default()
+    };
+
+    let closed = coordinator(&app)
+        .invite_participants(validate(activity.name.clone()))
+        .await
+        .unwrap_err();
+    let missing = coordinator(&app)
+        .invite_participants(validate(
+            "chapters/botkyrka/activities/0190b1a2-0000-7000-8000-000000000000".into(),
+        ))
+        .await
+        .unwrap_err();
+
+    assert_eq!(closed.code(), Code::FailedPrecondition);
+    assert_eq!(reason(&closed), "ACTIVITY_CLOSED");
+    assert_eq!(missing.code(), Code::NotFound);
+}

@@ -32,6 +32,8 @@ export function Activities() {
   const [list, setList] = useState<Activity[]>([]);
   const [audience, setAudience] = useState({ role: "0", district: "" });
   const [invited, setInvited] = useState<number | null>(null);
+  // What the audience chosen would invite (counted by the service, nothing sent).
+  const [size, setSize] = useState<{ created: number; already: number } | null>(null);
   const [invitations, setInvitations] = useState<Invitation[]>([]);
   const [error, setError] = useState<ShownError | null>(null);
   const fail = (e: unknown) => setError(showError(e, lang));
@@ -68,16 +70,30 @@ export function Activities() {
       fail(err);
     }
   };
+  const selection = () => ({
+    roles: audience.role === "0" ? [] : [Number(audience.role) as ParticipantRole],
+    states: [ParticipantState.READY, ParticipantState.MATCHED],
+    districts: audience.district ? [audience.district] : [],
+  });
+  // The audience's size, asked again whenever the audience or the invitations change.
+  useEffect(() => {
+    setSize(null);
+    if (!activity) return;
+    let current = true;
+    activities.inviteParticipants({ activity: activity.name, audience: selection(), validateOnly: true }).then(
+      (r) => current && setSize({ created: r.createdCount, already: r.alreadyInvitedCount }),
+      () => {},
+    );
+    return () => {
+      current = false;
+    };
+  }, [activity?.name, activity?.invitedCount, audience.role, audience.district]);
   const invite = async () => {
     setError(null);
     try {
       const res = await activities.inviteParticipants({
         activity: activity!.name,
-        audience: {
-          roles: audience.role === "0" ? [] : [Number(audience.role) as ParticipantRole],
-          states: [ParticipantState.READY, ParticipantState.MATCHED],
-          districts: audience.district ? [audience.district] : [],
-        },
+        audience: selection(),
         requestId: requestId(),
       });
       setInvited(res.createdCount);
@@ -158,8 +174,11 @@ export function Activities() {
                 <DistrictSelect id="aud-district" value={audience.district} onChange={(v) => setAudience({ ...audience, district: v })} />
               </div>
             </div>
-            <button type="button" onClick={invite}>{t("invite")}</button>
-            {invited !== null && <p role="status">{invited} {t("invited")}</p>}
+            <p role="status" data-audience-size={size?.created ?? ""}>
+              {size ? `${size.created} ${t("willBeInvited")}${size.already ? ` · ${size.already} ${t("alreadyInvited")}` : ""}` : t("counting")}
+            </p>
+            <button type="button" onClick={invite} disabled={!size || size.created === 0}>{t("invite")}{size ? ` (${size.created})` : ""}</button>
+            {invited !== null && <p role="status" data-invited={invited}>{invited} {t("invited")}</p>}
           </fieldset>
           <table>
             <thead>

@@ -17,6 +17,9 @@ import { WaitingList } from "./pages/WaitingList";
 import { Matching } from "./pages/Matching";
 import { Activities } from "./pages/Activities";
 import { Reports } from "./pages/Reports";
+import { Suggestions } from "./pages/Suggestions";
+import { Settings } from "./pages/Settings";
+import { Duplicates } from "./pages/Duplicates";
 
 const TOKEN_KEY = "kompis.token";
 const LANG_KEY = "kompis.lang";
@@ -35,11 +38,13 @@ const PAGES = [
   ["#/referrals", "referrals"],
   ["#/search", "search"],
   ["#/register", "register"],
+  ["#/duplicates", "duplicates"],
   ["#/interviews", "interviews"],
   ["#/waiting", "waitingList"],
   ["#/matching", "matching"],
   ["#/activities", "activities"],
   ["#/reports", "reports"],
+  ["#/settings", "settings"],
 ] as const;
 
 function App() {
@@ -69,7 +74,7 @@ function App() {
 
   const [path, query] = hash.split("?");
   // The menu entry a page belongs to (recording an interview is part of interviews).
-  const section = path === "#/record" ? "#/interviews" : PAGES.some(([h]) => h === path) ? path : "#/referrals";
+  const section = path === "#/record" ? "#/interviews" : path === "#/suggest" ? "#/matching" : PAGES.some(([h]) => h === path) ? path : "#/referrals";
   const params = new URLSearchParams(query ?? "");
   let page;
   if (!session) page = <SignIn onSignIn={signIn} />;
@@ -79,8 +84,11 @@ function App() {
   else if (path === "#/record") page = <RecordInterview name={params.get("name") ?? ""} />;
   else if (path === "#/waiting") page = <WaitingList />;
   else if (path === "#/matching") page = <Matching />;
+  else if (path === "#/suggest") page = <Suggestions participant={params.get("participant") ?? ""} />;
   else if (path === "#/activities") page = <Activities />;
-  else if (path === "#/reports") page = <Reports />;
+  else if (path === "#/reports") page = <Reports role={session.role} />;
+  else if (path === "#/duplicates") page = <Duplicates />;
+  else if (path === "#/settings") page = <Settings role={session.role} />;
   else page = <Referrals />;
 
   return (

@@ -1,7 +1,9 @@
-// Sign-in: paste a token, or (development only) choose a role and chapter and let the
-// server mint one.
+// Sign-in: at the identity provider (when kompisd publishes its settings), by pasting a
+// token, or (development only) by choosing a role and chapter and letting the server mint
+// one. The provider sends the browser back here, with the code, to finish its sign-in.
 import { useEffect, useState } from "preact/hooks";
 import { devSignIn, devSignInAvailable } from "../lib/api";
+import { finishSignIn, isCallback, loadOidcConfig, redirectUri, startSignIn, type OidcConfig } from "../lib/oidc";
 import { readToken, type Session } from "../lib/token";
 import { useT } from "../ui";
 
@@ -13,9 +15,30 @@ export function SignIn(props: { onSignIn: (s: Session) => void }) {
   const [role, setRole] = useState("coordinator");
   const [chapter, setChapter] = useState("botkyrka");
   const [devError, setDevError] = useState("");
+  const [oidc, setOidc] = useState<OidcConfig | null>(null);
+  const [oidcError, setOidcError] = useState(false);
   useEffect(() => {
     devSignInAvailable().then(setDev);
+    loadOidcConfig().then(async (config) => {
+      setOidc(config);
+      if (!config || !isCallback(location.search)) return;
+      const search = location.search;
+      // The code is used once: it leaves the address before anything else happens.
+      history.replaceState(null, "", `${location.pathname}${location.hash}`);
+      try {
+        const s = readToken(await finishSignIn(config, search, redirectUri(location.origin), sessionStorage));
+        if (!s) throw new Error("token");
+        props.onSignIn(s);
+      } catch {
+        setOidcError(true);
+      }
+    });
   }, []);
+
+  const useProvider = async () => {
+    if (!oidc) return;
+    location.assign(await startSignIn(oidc, redirectUri(location.origin), sessionStorage));
+  };
 
   const usePasted = (e: Event) => {
     e.preventDefault();
@@ -38,6 +61,12 @@ export function SignIn(props: { onSignIn: (s: Session) => void }) {
     <div class="two">
       <form onSubmit={usePasted} aria-labelledby="signin-h">
         <h1 id="signin-h">{t("signIn")}</h1>
+        {oidc && (
+          <div class="field">
+            <button type="button" onClick={useProvider}>{t("providerSignIn")}</button>
+            {oidcError && <p class="violation" role="alert">{t("providerSignInFailed")}</p>}
+          </div>
+        )}
         <div class="field">
           <label for="token">{t("token")}</label>
           <textarea id="token" rows={5} value={token} aria-invalid={bad} aria-describedby="token-help"

@@ -3,50 +3,96 @@
 // selection; the match board with each match's state and follow-up.
 import { useEffect, useState } from "preact/hooks";
 import {
-  FollowUpStatus, type Match, MatchCriterion, MatchState, type MatchingRound, MatchingRoundPhase, type MatchingRoundProposal,
-  MatchingRoundState, WaitReason, type WaitingNewcomer,
+  type Match, MatchEndReason, MatchState, type MatchingRound, type MatchingRoundProposal, MatchingRoundState, type WaitingNewcomer,
 } from "../gen/kompis/v1/matching_pb";
-import { matching, participants, requestId } from "../lib/api";
+import { matching, requestId } from "../lib/api";
+import { enumText, enumValues } from "../lib/enums";
 import { showError, type ShownError } from "../lib/errors";
-import { ErrorBanner, PersonLabel, useT, useUi } from "../ui";
+import { Name } from "../people";
+import { ScoreBars } from "../score";
+import { ErrorBanner, Field, useT, useUi } from "../ui";
 
 const PAGE_SIZE = 10;
-const names = new Map<string, Promise<string>>();
 
-/** A participant's display name, fetched once per page load. */
-function nameOf(participant: string): Promise<string> {
-  if (!names.has(participant)) {
-    names.set(participant, participants.getParticipant({ name: participant }).then(
-      (r) => r.participant?.personName?.displayName || `${r.participant?.personName?.givenName ?? ""} ${r.participant?.personName?.familyName ?? ""}`.trim(),
-      () => participant.split("/").pop() ?? participant,
-    ));
-  }
-  return names.get(participant)!;
-}
-
-function Name(props: { of: string }) {
-  const [name, setName] = useState("…");
-  useEffect(() => {
-    nameOf(props.of).then(setName);
-  }, [props.of]);
-  return <PersonLabel name={name} />;
-}
-
-const enumLabel = (e: Record<number, string>, v: number) => (e[v] ?? "").toLowerCase().replace(/_/g, " ");
-
-function ScoreBars(props: { p: MatchingRoundProposal }) {
-  const criteria = props.p.score?.criteria ?? [];
+/** Ending a match with a reason, or rematching one of its people, from the board. */
+function MatchActions(props: { match: Match; onDone: (message: string, suggestFor?: string) => void }) {
+  const t = useT();
+  const { lang } = useUi();
+  const m = props.match;
+  const [open, setOpen] = useState<"" | "end" | "rematch">("");
+  const [end, setEnd] = useState({ reason: String(MatchEndReason.NOT_WORKING), note: "", back: true });
+  const [rematch, setRematch] = useState({ who: m.newcomer, reason: "", reset: false });
+  const [error, setError] = useState<ShownError | null>(null);
+  const live = m.state === MatchState.ACCEPTED || m.state === MatchState.ACTIVE;
+  if (!live) return null;
+  const submitEnd = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await matching.endMatch({ name: m.name, reason: Number(end.reason), note: end.note, returnToWaitingList: end.back, requestId: requestId() });
+      setOpen("");
+      props.onDone(t("matchEnded"));
+    } catch (err) {
+      setError(showError(err, lang));
+    }
+  };
+  const submitRematch = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await matching.rematchParticipant({ participant: rematch.who, match: m.name, reason: rematch.reason, resetWaitingSince: rematch.reset, requestId: requestId() });
+      setOpen("");
+      props.onDone(t("rematched"), rematch.who);
+    } catch (err) {
+      setError(showError(err, lang));
+    }
+  };
+  const reasons = enumValues("MatchEndReason").filter((r) => r !== MatchEndReason.REMATCH);
   return (
-    <div class="bars" aria-label={`${Math.round((props.p.score?.total ?? 0) * 100)} / 100`}>
-      {criteria.map((c) => (
-        <div class="bar" key={c.criterion} title={c.explanation}>
-          <span>{enumLabel(MatchCriterion, c.criterion)}</span>
-          <div class="track" role="img" aria-label={`${enumLabel(MatchCriterion, c.criterion)}: ${Math.round(c.score * 100)} %. ${c.explanation}`}>
-            <div class="fill good" style={{ width: `${Math.round(c.score * 100)}%` }} />
-          </div>
-          <span>{Math.round(c.score * 100)}</span>
-        </div>
-      ))}
+    <div>
+      <div class="actions">
+        <button type="button" class="secondary" aria-expanded={open === "end"} onClick={() => setOpen(open === "end" ? "" : "end")}>{t("endMatch")}</button>
+        <button type="button" class="secondary" aria-expanded={open === "rematch"} onClick={() => setOpen(open === "rematch" ? "" : "rematch")}>{t("rematch")}</button>
+      </div>
+      {open === "end" && (
+        <form onSubmit={submitEnd} noValidate class="inline-form">
+          <ErrorBanner error={error} />
+          <Field label={t("endReason")} field="reason" error={error}>
+            {(id, d, bad) => (
+              <select id={id} value={end.reason} aria-describedby={d} aria-invalid={bad} onChange={(e) => setEnd({ ...end, reason: (e.target as HTMLSelectElement).value })}>
+                {reasons.map((r) => <option key={r} value={String(r)}>{enumText("MatchEndReason", r, lang)}</option>)}
+              </select>
+            )}
+          </Field>
+          <Field label={t("endNote")} field="note" error={error}>
+            {(id, d, bad) => <input id={id} value={end.note} maxLength={500} aria-describedby={d} aria-invalid={bad} onInput={(e) => setEnd({ ...end, note: (e.target as HTMLInputElement).value })} />}
+          </Field>
+          <label class="check">
+            <input type="checkbox" checked={end.back} onChange={() => setEnd({ ...end, back: !end.back })} /> {t("backToWaiting")}
+          </label>
+          <button type="submit">{t("confirmEnd")}</button>
+        </form>
+      )}
+      {open === "rematch" && (
+        <form onSubmit={submitRematch} noValidate class="inline-form">
+          <ErrorBanner error={error} />
+          <fieldset>
+            <legend>{t("rematchWho")}</legend>
+            {[m.newcomer, m.establishedResident].map((p) => (
+              <label class="check" key={p}>
+                <input type="radio" name={`who-${m.name}`} checked={rematch.who === p} onChange={() => setRematch({ ...rematch, who: p })} /> <Name of={p} />
+              </label>
+            ))}
+          </fieldset>
+          <Field label={t("rematchReason")} field="reason" error={error}>
+            {(id, d, bad) => <input id={id} value={rematch.reason} maxLength={500} aria-describedby={d} aria-invalid={bad} onInput={(e) => setRematch({ ...rematch, reason: (e.target as HTMLInputElement).value })} />}
+          </Field>
+          <label class="check">
+            <input type="checkbox" checked={rematch.reset} onChange={() => setRematch({ ...rematch, reset: !rematch.reset })} /> {t("resetWaiting")}
+          </label>
+          <button type="submit">{t("confirmRematch")}</button>
+        </form>
+      )}
     </div>
   );
 }
@@ -61,6 +107,7 @@ export function Matching() {
   const [selected, setSelected] = useState<string[]>([]);
   const [waiting, setWaiting] = useState<WaitingNewcomer[]>([]);
   const [board, setBoard] = useState<Match[]>([]);
+  const [done_, setDone] = useState<{ message: string; suggestFor?: string } | null>(null);
   const [error, setError] = useState<ShownError | null>(null);
   const fail = (e: unknown) => setError(showError(e, lang));
 
@@ -122,7 +169,7 @@ export function Matching() {
       </button>
       {round && (
         <div>
-          <label for="round-progress">{t("roundProgress")}: {enumLabel(MatchingRoundPhase, round.phase)} · {enumLabel(MatchingRoundState, round.state)}</label>{" "}
+          <label for="round-progress">{t("roundProgress")}: {enumText("MatchingRoundPhase", round.phase, lang)} · {enumText("MatchingRoundState", round.state, lang)}</label>{" "}
           <progress id="round-progress" max={100} value={round.progressPercent}>{round.progressPercent} %</progress>
           {round.figures && <p class="muted">{round.figures.matched} / {round.figures.newcomersReady}</p>}
         </div>
@@ -150,7 +197,7 @@ export function Matching() {
                   </td>
                   <td><Name of={p.newcomer} /></td>
                   <td><Name of={p.establishedResident} /></td>
-                  <td><ScoreBars p={p} /></td>
+                  <td><ScoreBars score={p.score} /></td>
                 </tr>
               ))}
             </tbody>
@@ -164,12 +211,18 @@ export function Matching() {
           <h2>{t("whoWaits")}</h2>
           <ul>
             {waiting.map((w) => (
-              <li key={w.newcomer}><Name of={w.newcomer} />: {enumLabel(WaitReason, w.reason)}</li>
+              <li key={w.newcomer}><Name of={w.newcomer} />: {enumText("WaitReason", w.reason, lang)}</li>
             ))}
           </ul>
         </>
       )}
       <h2 id="board-h">{t("matchBoard")}</h2>
+      {done_ && (
+        <p class="ok-banner" role="status">
+          {done_.message}
+          {done_.suggestFor && <> <a href={`#/suggest?participant=${encodeURIComponent(done_.suggestFor)}`}>{t("suggestions")}</a></>}
+        </p>
+      )}
       <table aria-labelledby="board-h">
         <thead>
           <tr>
@@ -177,6 +230,7 @@ export function Matching() {
             <th scope="col">{t("residentCol")}</th>
             <th scope="col">{t("state")}</th>
             <th scope="col">{t("health")}</th>
+            <th scope="col">{t("actions")}</th>
           </tr>
         </thead>
         <tbody>
@@ -184,8 +238,9 @@ export function Matching() {
             <tr key={m.name} data-match={m.name} data-newcomer={m.newcomer} data-resident={m.establishedResident}>
               <td><Name of={m.newcomer} /></td>
               <td><Name of={m.establishedResident} /></td>
-              <td data-state={MatchState[m.state]}>{enumLabel(MatchState, m.state)}</td>
-              <td>{m.followUp ? enumLabel(FollowUpStatus, m.followUp.status) : ""}</td>
+              <td data-state={MatchState[m.state]}>{enumText("MatchState", m.state, lang)}</td>
+              <td>{m.followUp ? enumText("FollowUpStatus", m.followUp.status, lang) : ""}</td>
+              <td><MatchActions match={m} onDone={(message, suggestFor) => { setDone({ message, suggestFor }); loadBoard(); }} /></td>
             </tr>
           ))}
         </tbody>

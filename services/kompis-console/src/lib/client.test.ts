@@ -7,7 +7,7 @@ import { LanguageLevel, WishKind, WishStrength } from "../gen/kompis/v1/common_p
 import { addDays, byDay, startOfWeek, visibleDays } from "./calendar";
 import { fieldError, localiseDescription, showError } from "./errors";
 import { dictionaries } from "./i18n";
-import { project, radius } from "./map";
+import { placeLabels, project, radius } from "./map";
 import { emptyProfile, formToProfile, profileToForm } from "./profile";
 import { readToken } from "./token";
 
@@ -117,6 +117,34 @@ describe("district map", () => {
     }
   });
 
+  it("places Botkyrka's ten district labels without overlapping each other or a circle", () => {
+    // The districts' coordinates as seeded (services/kompis-store/seeds/places.sql).
+    const places = [
+      ["Alby", 59.2391, 17.8459], ["Eriksberg", 59.2335, 17.8592], ["Fittja", 59.2476, 17.861], ["Hallunda", 59.2434, 17.8251],
+      ["Norsborg", 59.244, 17.8144], ["Tumba", 59.1999, 17.8331], ["Storvreten", 59.1924, 17.8196], ["Tullinge", 59.2053, 17.9028],
+      ["Vårsta", 59.1664, 17.8013], ["Grödinge", 59.1511, 17.7614],
+    ] as const;
+    const points = project(places.map(([label, latitude, longitude]) => ({ id: label, label, latitude, longitude })), 480, 420, 50);
+    const r = (id: string) => radius(id === "Alby" ? 40 : 12, 40);
+    const text = (id: string) => `${id} (12)`;
+    const labels = [...placeLabels(points, text, r, 480, 420).values()];
+    expect(labels).toHaveLength(10);
+    for (const a of labels) {
+      expect(a.box.left).toBeGreaterThanOrEqual(0);
+      expect(a.box.right).toBeLessThanOrEqual(480);
+      for (const b of labels) {
+        if (a === b) continue;
+        const apart = a.box.right <= b.box.left || b.box.right <= a.box.left || a.box.bottom <= b.box.top || b.box.bottom <= a.box.top;
+        expect(apart, `${a.id} and ${b.id} overlap`).toBe(true);
+      }
+      for (const p of points) {
+        const c = { left: p.x - r(p.id), right: p.x + r(p.id), top: p.y - r(p.id), bottom: p.y + r(p.id) };
+        const clear = a.box.right <= c.left || c.right <= a.box.left || a.box.bottom <= c.top || c.bottom <= a.box.top;
+        expect(clear, `${a.id}'s label covers ${p.id}`).toBe(true);
+      }
+    }
+  });
+
   it("gives circles an area proportional to the count", () => {
     expect(radius(100, 100)).toBe(24);
     expect(radius(25, 100)).toBe(12);
@@ -173,11 +201,40 @@ describe("follow-up report", () => {
         { metric: "recruited", dimension: "source", key: "self_sign_up", label: "Self sign-up", cell: { cell: { case: "suppressed", value: true } } },
       ],
     });
-    const rows = figures(report);
+    const rows = figures(report, "en");
     expect(rows).toEqual([
-      { id: "matched//", metric: "matched", group: "", value: 105 },
-      { id: "recruited/source/self_sign_up", metric: "recruited", group: "source: Self sign-up", value: null },
+      { id: "matched//", metric: "matched", title: "People matched", group: "", value: 105 },
+      { id: "recruited/source/self_sign_up", metric: "recruited", title: "Recruited", group: "source: Self sign-up", value: null },
     ]);
+    // In Swedish, a key that is a word of the contract is translated; a label is shown as sent.
+    const sv = figures(create(FollowUpReportSchema, { figures: [{ metric: "check_ins", dimension: "answer", key: "not_yet", cell: { cell: { case: "value", value: 3n } } }] }), "sv");
+    expect([sv[0].title, sv[0].group]).toEqual(["Uppföljningar", "svar: inte än"]);
     expect(dataUrl("text/csv; charset=utf-8", new TextEncoder().encode("a,b\r\n"))).toBe("data:text/csv; charset=utf-8;base64,YSxiDQo=");
+  });
+
+  it("joins the listed goals with the report's progress by scope, period and metric", async () => {
+    const { create } = await import("@bufbuild/protobuf");
+    const { ReportGoalSchema, GoalProgressSchema } = await import("../gen/kompis/v1/report_pb");
+    const { goalRows, GOAL_METRICS } = await import("./report");
+    const year = { startTime: { seconds: 1514761200n }, endTime: { seconds: 1546297200n } };
+    const matched = create(ReportGoalSchema, { chapter: "chapters/b", ...year, metric: "newcomers_matched", target: 105 });
+    const activities = create(ReportGoalSchema, { chapter: "chapters/b", ...year, metric: "activities_held", target: 85 });
+    // Another period's goal of the same metric gets no progress from this report.
+    const spring = create(ReportGoalSchema, { chapter: "chapters/b", startTime: year.startTime, endTime: { seconds: 1530396000n }, metric: "newcomers_matched", target: 50 });
+    const inMunicipality = create(ReportGoalSchema, { chapter: "chapters/b", municipality: "municipalities/0127", ...year, metric: "activities_held", target: 10 });
+    const progress = [
+      create(GoalProgressSchema, { goal: matched, reached: { cell: { case: "value", value: 42n } }, percent: { statistic: { case: "value", value: 40.0 } } }),
+      create(GoalProgressSchema, { goal: activities, reached: { cell: { case: "suppressed", value: true } }, percent: { statistic: { case: "suppressed", value: true } } }),
+    ];
+    const rows = goalRows([matched, spring, inMunicipality], progress, "en");
+    expect(rows.map((r) => [r.title, r.municipality, r.target, r.reached, r.percent])).toEqual([
+      ["Newcomers matched", "", 105, 42, 40],
+      ["Newcomers matched", "", 50, null, null],
+      ["Activities held", "municipalities/0127", 10, null, null],
+      // A goal the report has but the list lacks is still shown; suppressed stays unknown, never 0.
+      ["Activities held", "", 85, null, null],
+    ]);
+    expect(new Set(rows.map((r) => r.key)).size).toBe(4);
+    expect(GOAL_METRICS).toContain("newcomers_matched");
   });
 });

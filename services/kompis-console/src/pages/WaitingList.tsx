@@ -6,7 +6,7 @@ import type { District } from "../gen/kompis/v1/admin_pb";
 import type { GetWaitingListResponse, ShortageCount } from "../gen/kompis/v1/participant_pb";
 import { participants } from "../lib/api";
 import { showError, type ShownError } from "../lib/errors";
-import { project, radius } from "../lib/map";
+import { placeLabels, project, radius } from "../lib/map";
 import { ErrorBanner, PersonLabel, useT, useUi } from "../ui";
 import { loadDistricts } from "./DistrictSelect";
 
@@ -40,6 +40,8 @@ function DistrictMap(props: { districts: District[]; counts: ShortageCount[] }) 
   const shown = props.districts.filter((d) => byName.has(d.name));
   const points = project(shown.map((d) => ({ id: d.name, label: d.displayName, latitude: d.latitude, longitude: d.longitude })), 480, 420, 50);
   const max = Math.max(1, ...props.counts.map((c) => c.shortage));
+  const labelOf = (id: string) => `${points.find((p) => p.id === id)!.label} (${byName.get(id)!.shortage})`;
+  const labels = placeLabels(points, labelOf, (id) => radius(byName.get(id)!.shortage, max), 480, 420, 8);
   return (
     <figure>
       <h2 aria-hidden="true">{t("map")}</h2>
@@ -50,7 +52,7 @@ function DistrictMap(props: { districts: District[]; counts: ShortageCount[] }) 
           return (
             <g key={p.id}>
               <circle cx={p.x} cy={p.y} r={radius(c.shortage, max)} fill="#a4000f" fill-opacity="0.55" stroke="#5a0008" />
-              <text x={p.x + radius(c.shortage, max) + 3} y={p.y + 4}>{p.label} ({c.shortage})</text>
+              <text x={labels.get(p.id)!.x} y={labels.get(p.id)!.y} text-anchor={labels.get(p.id)!.anchor} data-label={p.id}>{labelOf(p.id)}</text>
             </g>
           );
         })}
@@ -107,6 +109,7 @@ export function WaitingList() {
                 <th scope="col">{t("district")}</th>
                 <th scope="col">{t("waitingSince")}</th>
                 <th scope="col" style="width: 5em">{t("waitingDays")}</th>
+                <th scope="col">{t("actions")}</th>
               </tr>
             </thead>
             <tbody>
@@ -117,6 +120,7 @@ export function WaitingList() {
                   <td>{districtLabel(e.participant!.district || e.participant!.profile?.district || "")}</td>
                   <td>{e.participant!.waitingSince ? timestampDate(e.participant!.waitingSince).toLocaleDateString(lang) : ""}</td>
                   <td>{e.waitingDuration ? Math.floor(Number(e.waitingDuration.seconds) / 86400) : ""}</td>
+                  <td><a href={`#/suggest?participant=${encodeURIComponent(e.participant!.name)}`}>{t("suggestions")}</a></td>
                 </tr>
               ))}
             </tbody>

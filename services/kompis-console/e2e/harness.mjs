@@ -2,7 +2,8 @@
 // built console (development mode, own Redis prefix, ports chosen by the system), and
 // Debian's Chromium driven by playwright-core. No browser is downloaded.
 import { spawn, execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { createServer } from "node:http";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -11,7 +12,7 @@ import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const consoleDir = resolve(here, "..");
-const root = resolve(consoleDir, "..");
+const root = resolve(consoleDir, "..", "..");
 const require = createRequire(import.meta.url);
 
 export const KOMPISD = process.env.KOMPISD ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "kompisd");
@@ -29,7 +30,7 @@ function psql(sql) {
 }
 
 /** Starts kompisd on a fresh database; resolves once it listens. */
-export async function startServer() {
+export async function startServer(extraEnv = {}) {
   const db = `kompis_e2e_${randomBytes(6).toString("hex")}`;
   psql(`CREATE DATABASE ${db}`);
   const env = {
@@ -43,6 +44,7 @@ export async function startServer() {
     KOMPIS_ENV: "development",
     KOMPIS_CONSOLE_DIR: join(consoleDir, "dist"),
     RUST_LOG: process.env.RUST_LOG ?? "warn",
+    ...extraEnv,
   };
   const child = spawn(KOMPISD, ["serve"], { env, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
@@ -164,4 +166,77 @@ export async function grpcWebCall(url, path, token, fields) {
     i += 5 + len;
   }
   return Number(status);
+}
+
+const b64url = (buf) => Buffer.from(buf).toString("base64url");
+
+/**
+ * A tiny OpenID provider on loopback, for the console's production sign-in: its
+ * authorization endpoint sends the browser straight back with a code (no login form), its
+ * token endpoint exchanges the code, once and only with the PKCE verifier whose S256
+ * challenge came with it, for an RS256 access token in kompis's claims, and its JWKS
+ * publishes the signing key. `env` configures kompisd for it (KOMPIS_JWKS_*, KOMPIS_OIDC_*).
+ */
+export async function startIdentityProvider(claims) {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const kid = `e2e-${randomBytes(4).toString("hex")}`;
+  const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" }] });
+  const codes = new Map();
+  const issued = [];
+  let base = "";
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, base);
+    const cors = { "access-control-allow-origin": req.headers.origin ?? "*", "cache-control": "no-store" };
+    if (req.method === "GET" && url.pathname === "/jwks") {
+      res.writeHead(200, { "content-type": "application/json" }).end(jwks);
+    } else if (req.method === "GET" && url.pathname === "/authorize") {
+      const q = url.searchParams;
+      if (q.get("response_type") !== "code" || q.get("code_challenge_method") !== "S256" || !q.get("code_challenge") || !q.get("state")) {
+        res.writeHead(400).end("bad authorization request");
+        return;
+      }
+      const code = randomBytes(16).toString("hex");
+      codes.set(code, { challenge: q.get("code_challenge"), redirect: q.get("redirect_uri"), client: q.get("client_id") });
+      const back = new URL(q.get("redirect_uri"));
+      back.searchParams.set("code", code);
+      back.searchParams.set("state", q.get("state"));
+      res.writeHead(302, { location: back.toString() }).end();
+    } else if (req.method === "POST" && url.pathname === "/token") {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        const f = new URLSearchParams(body);
+        const grant = codes.get(f.get("code") ?? "");
+        codes.delete(f.get("code") ?? "");
+        const verifier = f.get("code_verifier") ?? "";
+        if (!grant || f.get("grant_type") !== "authorization_code" || grant.redirect !== f.get("redirect_uri") ||
+            grant.client !== f.get("client_id") || b64url(createHash("sha256").update(verifier).digest()) !== grant.challenge) {
+          res.writeHead(400, { ...cors, "content-type": "application/json" }).end('{"error":"invalid_grant"}');
+          return;
+        }
+        const now = Math.floor(Date.now() / 1000);
+        const header = b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid }));
+        const payload = b64url(JSON.stringify({ ...claims, iss: base, aud: "kompis-api", iat: now, exp: now + 600 }));
+        const token = `${header}.${payload}.${b64url(sign("sha256", Buffer.from(`${header}.${payload}`), privateKey))}`;
+        issued.push(token);
+        res.writeHead(200, { ...cors, "content-type": "application/json" })
+          .end(JSON.stringify({ access_token: token, token_type: "Bearer", expires_in: 600 }));
+      });
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  base = `http://127.0.0.1:${server.address().port}`;
+  return {
+    issued,
+    env: {
+      KOMPIS_JWKS_URL: `${base}/jwks`,
+      KOMPIS_JWKS_ISSUER: base,
+      KOMPIS_OIDC_AUTHORIZATION_ENDPOINT: `${base}/authorize`,
+      KOMPIS_OIDC_TOKEN_ENDPOINT: `${base}/token`,
+      KOMPIS_OIDC_CLIENT_ID: "kompis-console",
+    },
+    close: () => new Promise((ok) => server.close(ok)),
+  };
 }

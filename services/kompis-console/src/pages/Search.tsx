@@ -1,8 +1,8 @@
 // Find a person by name, phone or e-mail (participants and referrals not yet converted).
 import { useState } from "preact/hooks";
 import type { PersonFound } from "../gen/kompis/v1/participant_pb";
-import { ParticipantState } from "../gen/kompis/v1/participant_pb";
 import { participants } from "../lib/api";
+import { enumText } from "../lib/enums";
 import { showError, type ShownError } from "../lib/errors";
 import { ErrorBanner, Field, PersonLabel, useT, useUi } from "../ui";
 
@@ -48,7 +48,7 @@ export function Search() {
                 <td>
                   {p.name.includes("/participants/") ? (
                     <a href={`#/interviews?participant=${encodeURIComponent(p.name)}`}>
-                      {ParticipantState[p.participantState]} · {t("bookInterview")}
+                      {enumText("ParticipantState", p.participantState, lang)} · {t("bookInterview")}
                     </a>
                   ) : (
                     <a href="#/referrals">{t("referrals")}</a>
