@@ -262,10 +262,10 @@ fn timed_sql(database: &str, sql: &str) -> anyhow::Result<f64> {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
+        .rev()
         .filter_map(|l| l.strip_prefix("Time: "))
         .filter_map(|l| l.split_whitespace().next())
-        .filter_map(|ms| ms.parse().ok())
-        .last()
+        .find_map(|ms| ms.parse().ok())
         .context("psql printed no time")
 }
 
