@@ -2,12 +2,13 @@
 //! who waited for a buddy and which established residents were ready for one, per
 //! district and per language ("who waits for what, and where residents are missing").
 //!
-//! A participant's state at the end of the period is that of their last participant
-//! event before it that falls in the query's place and target group (as
-//! [`crate::reports::at_end`] reads it); their district and languages are those the
-//! event carries. Languages are on participant events since 0055; older events carry
-//! the languages of participants still on record when 0055 ran, and none for people
-//! erased before it, who then count in the totals and districts but under no language.
+//! A participant counts at the end of the period when a span of `ready`
+//! (`report_state_spans`, 0051) covers the end, in the place, target group and
+//! languages of the event that began the span (as [`crate::reports::at_end`] reads
+//! it). Languages are on participant events since 0055 and on the spans since 0056;
+//! older events carry the languages of participants still on record when 0055 ran, and
+//! none for people erased before it, who then count in the totals and districts but
+//! under no language.
 //! A resident counts while READY (approved, without a buddy): the spare places of
 //! residents who already have a buddy are not in the event log (capacity is not an
 //! event attribute); GetShortageReport counts those for now.
@@ -22,25 +23,22 @@ use crate::reports::{FigureRow, FollowUpQuery};
 /// `district` (`{municipality}/{district}`) and by `language` (ISO 639 code; a person
 /// speaking two languages counts under both). Keys without anyone are left out.
 ///
-/// Cost: one scan of the scope's participant events before the period's end (index
-/// `events_kind`), sorted by subject.
+/// Cost: an index range over the chapter's spans that end after the period's end
+/// (index `report_state_spans_end`), not the events before it.
 pub async fn at_end<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Vec<FigureRow>, StoreError> {
     let mut rows: Vec<FigureRow> = sqlx::query_as(
-        "WITH last AS (
-             SELECT DISTINCT ON (subject) subject, to_state, participant_role,
-                    municipality_id, district_id, languages
-             FROM events
+        "WITH ready AS (
+             SELECT participant_role, municipality_id, district_id, languages
+             FROM report_state_spans
              WHERE ($1::text IS NULL OR chapter_id = $1) AND kind = 'participant'
-               AND occur_time < $2
+               AND end_time >= $2 AND start_time < $2
                AND ($3::text IS NULL OR municipality_id = $3)
                AND ($4::text IS NULL OR district_id = $4)
                AND (cardinality($5::text[]) = 0 OR participant_role = ANY($5))
                AND (cardinality($6::text[]) = 0 OR gender = ANY($6))
                AND ($7::int IS NULL OR birth_year >= $7)
                AND ($8::int IS NULL OR birth_year <= $8)
-               AND (cardinality($9::text[]) = 0 OR referral_source = ANY($9))
-             ORDER BY subject, occur_time DESC, id DESC),
-         ready AS (SELECT * FROM last WHERE to_state = 'ready'),
+               AND (cardinality($9::text[]) = 0 OR referral_source = ANY($9))),
          counted (metric, dimension, key, n) AS (
              SELECT 'residents_ready_at_end', '', '', count(*) FROM ready
                  WHERE participant_role = 'established_resident'
@@ -71,8 +69,8 @@ pub async fn at_end<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Ve
     Ok(rows)
 }
 
-/// Every language code on the participant events of `chapter` (every chapter for
-/// `None`) before `end`: the known keys of the language breakdowns of a period ending
+/// Every language code of the participants of `chapter` (every chapter for `None`)
+/// ready at some time before `end` (their spans of `ready`, 0056): the known keys of the language breakdowns of a period ending
 /// then, listed with 0 where nobody in scope speaks them, so that a language left out
 /// never stands for a 0. Once `end` has passed the set no longer changes.
 pub async fn languages_before<'c>(
@@ -81,9 +79,9 @@ pub async fn languages_before<'c>(
     end: Option<time::OffsetDateTime>,
 ) -> Result<Vec<String>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT DISTINCT language FROM events, unnest(languages) AS language
+        "SELECT DISTINCT language FROM report_state_spans, unnest(languages) AS language
          WHERE ($1::text IS NULL OR chapter_id = $1) AND kind = 'participant'
-           AND ($2::timestamptz IS NULL OR occur_time < $2)
+           AND ($2::timestamptz IS NULL OR start_time < $2)
          ORDER BY 1",
     )
     .bind(chapter)

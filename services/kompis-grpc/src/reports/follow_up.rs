@@ -49,7 +49,7 @@
 //!
 //! Other decisions the contract leaves open:
 //! - Breakdowns over a known set of keys (roles, months, reasons, answers, kinds, the
-//!   scope's districts, the chapter's organisations and the languages on its events
+//!   scope's districts, the chapter's organisations and the languages of its participants ready
 //!   before the period's end) list every key, 0 included, so that a missing key never
 //!   stands for a 0 a partner viewer should not see.
 
@@ -451,7 +451,7 @@ const BY_DISTRICT: [(&str, &str); 5] = [
 ];
 /// Figures of now broken down by the districts of the scope.
 const BY_DISTRICT_NOW: [(&str, &str); 2] = [("waiting_now", "district"), ("free_places_now", "district")];
-/// Metrics broken down by the languages on the chapter's events.
+/// Metrics broken down by the languages of the chapter's participants.
 const BY_LANGUAGE: [&str; 2] = ["newcomers_waiting_at_end", "residents_ready_at_end"];
 /// A cell by metric, dimension and key.
 type CellName = (&'static str, &'static str, &'static str);

@@ -424,7 +424,7 @@ async fn supply_and_demand_at_the_end_of_a_past_period_by_district_and_language(
             ("language/fa", 1),
         ])
     );
-    // Every language on the chapter's events before the end is listed, 0 included; the
+    // Every language of the chapter's participants ready before the end is listed, 0 included; the
     // one first spoken in 2026 is not.
     let cells = by_key(&year);
     assert_eq!(cells["residents_ready_at_end/language/ti"], Some(0));

@@ -1011,8 +1011,24 @@ async fn attendance_and_pairs_attending_together_are_counted_from_the_event_log(
     let corrected = follow_up(&app, &app.coordinator("botkyrka"), request.clone())
         .await
         .unwrap();
+    // Partner viewers read ended calendar years: the year of the walk, once it is over.
+    let year = app.clock().now().year();
+    let new_year = |y: i32| {
+        time::Date::from_calendar_date(y, time::Month::January, 1)
+            .unwrap()
+            .with_hms(0, 0, 0)
+            .unwrap()
+            .assume_offset(time::macros::offset!(+1))
+    };
+    app.clock().set(new_year(year + 1) + Duration::days(3));
+    let of_year = GetFollowUpReportRequest {
+        chapter: CHAPTER.into(),
+        start_time: ts(new_year(year)),
+        end_time: ts(new_year(year + 1)),
+        ..Default::default()
+    };
     let viewed = by_key(
-        &follow_up(&app, &app.partner_viewer("botkyrka"), request)
+        &follow_up(&app, &app.partner_viewer("botkyrka"), of_year)
             .await
             .unwrap(),
     );
