@@ -53,6 +53,14 @@ impl Action {
 pub fn purpose(method: &str, role: Role) -> &'static str {
     match method {
         "ListAccessRecords" => "audit",
+        "SuggestCandidates" => "matching",
+        "ListParticipants"
+        | "SearchPeople"
+        | "GetWaitingList"
+        | "ListMatches"
+        | "ListInvitations"
+        | "ListMatchingRoundProposals"
+        | "ListWaitingNewcomers" => "list",
         _ if role == Role::Participant => "self_service",
         _ => "programme_administration",
     }
@@ -106,6 +114,8 @@ pub enum Named {
     Match(String),
     /// An invitation (`chapters/{c}/activities/{a}/invitations/{i}`): the invitee.
     Invitation(String),
+    /// Several invitations (attendance recorded for a page of invitees): each invitee.
+    Invitations(Vec<String>),
     /// The calling participant's own record, in the app.
     Own,
 }
@@ -144,6 +154,13 @@ impl Kit {
                 Some(id) => audit::person_of_invitation(pool, id).await?,
                 None => Vec::new(),
             },
+            Named::Invitations(names) => {
+                let mut people = Vec::new();
+                for id in names.iter().filter_map(|n| id_after(n, "invitations")) {
+                    people.extend(audit::person_of_invitation(pool, id).await?);
+                }
+                people
+            }
             Named::Own => principal.participant.into_iter().collect(),
         })
     }
@@ -168,7 +185,7 @@ impl Kit {
         let people = self.people(principal, &named).await.map_err(Status::from)?;
         let object = match &named {
             Named::Participant(n) | Named::Match(n) | Named::Invitation(n) => n.clone(),
-            Named::Participants(names) => names.join(" "),
+            Named::Participants(names) | Named::Invitations(names) => names.join(" "),
             Named::Own => match people.first() {
                 Some(p) => audit::participant_name(self.store().pool(), *p)
                     .await
@@ -177,12 +194,72 @@ impl Kit {
                 None => String::new(),
             },
         };
-        for participant in people {
-            self.write_record(principal, method, participant, &object, action, !refused)
-                .await
-                .map_err(Status::from)?;
-        }
+        let records: Vec<AccessRecord> = people
+            .into_iter()
+            .map(|p| self.access_record(principal, method, p, &object, action, !refused))
+            .collect();
+        self.write_records(method, &records).await.map_err(Status::from)?;
         outcome
+    }
+
+    /// Records, after a call succeeded, one read of every person its answer shows (the
+    /// page of a list, the candidates suggested): `shown` gives, from the answer, each
+    /// person's resource name with the object shown of them (the same name, or their
+    /// match's or invitation's). All rows are written in one statement. A refused or
+    /// failed list showed nobody and is not recorded here (a list under one person's
+    /// name is recorded by [`Kit::audit_call`]).
+    pub async fn audit_shown<T>(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        outcome: Result<Response<T>, Status>,
+        shown: impl FnOnce(&T) -> Vec<(String, String)>,
+    ) -> Result<Response<T>, Status> {
+        let Ok(response) = &outcome else {
+            return outcome;
+        };
+        let records: Vec<AccessRecord> = shown(response.get_ref())
+            .into_iter()
+            .filter_map(|(person, object)| {
+                id_after(&person, "participants")
+                    .map(|p| self.access_record(principal, method, p, &object, Action::Read, true))
+            })
+            .collect();
+        self.write_records(method, &records).await.map_err(Status::from)?;
+        outcome
+    }
+
+    /// One record.
+    fn access_record(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        participant: Uuid,
+        object: &str,
+        action: Action,
+        allowed: bool,
+    ) -> AccessRecord {
+        AccessRecord {
+            id: Uuid::now_v7(),
+            occur_time: self.now(),
+            actor_subject: principal.subject.clone(),
+            actor_role: principal.role.as_str().to_owned(),
+            participant_id: participant,
+            object: object.chars().take(300).collect(),
+            action: action.as_str().to_owned(),
+            method: method.to_owned(),
+            purpose: purpose(method, principal.role).to_owned(),
+            allowed,
+        }
+    }
+
+    /// Writes `records` in one statement, or answers UNAVAILABLE.
+    async fn write_records(&self, method: &'static str, records: &[AccessRecord]) -> ApiResult<()> {
+        if let Err(e) = audit::record_many(self.store().pool(), records).await {
+            tracing::error!(method, "an access could not be recorded in the audit log");
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// Writes one record, or answers UNAVAILABLE.
@@ -195,18 +272,7 @@ impl Kit {
         action: Action,
         allowed: bool,
     ) -> ApiResult<()> {
-        let record = AccessRecord {
-            id: Uuid::now_v7(),
-            occur_time: self.now(),
-            actor_subject: principal.subject.clone(),
-            actor_role: principal.role.as_str().to_owned(),
-            participant_id: participant,
-            object: object.chars().take(300).collect(),
-            action: action.as_str().to_owned(),
-            method: method.to_owned(),
-            purpose: purpose(method, principal.role).to_owned(),
-            allowed,
-        };
+        let record = self.access_record(principal, method, participant, object, action, allowed);
         if let Err(e) = audit::record(self.store().pool(), &record).await {
             tracing::error!(method, "an access could not be recorded in the audit log");
             return Err(e.into());
