@@ -10,6 +10,36 @@
 //! | `self_service` | the participant's own calls in the app (`SignUp`, `GetMyProfile`, `CheckIn`, ...) |
 //! | `programme_administration` | coordinators' and administrators' work on a participant (`GetParticipant`, `UpdateParticipant`, ...) |
 //! | `audit` | an administrator reading the audit log (`ListAccessRecords`) |
+//! | `matching` | `SuggestCandidates`: the newcomer asked about, and every candidate shown |
+//! | `list` | a page of people: `ListParticipants`, `SearchPeople`, `GetWaitingList`, `ListMatches`, `ListInvitations`, `ListMatchingRoundProposals`, `ListWaitingNewcomers` |
+//!
+//! What is recorded:
+//!
+//! - every call on one person's record (the participant, their notes, interviews,
+//!   matches and check-ins, invitations and attendance, export, erasure), allowed or
+//!   refused ([`Kit::audit`], [`Kit::audit_call`]); `CreateParticipant` records the new
+//!   person's id once created;
+//! - every person a call shows, one read each ([`Kit::audit_shown`]): the candidates of
+//!   `SuggestCandidates` and the page of every list over many people (above, and
+//!   `ListInterviews` across a chapter). The page's rows are written in one statement;
+//! - the participant's own calls in the app, notifications included (`ListMyNotifications`,
+//!   `GetNotification`, `MarkNotificationRead`), in their own log.
+//!
+//! What is not, and why:
+//!
+//! - a refused list over many people (another chapter's list): it names no person,
+//!   only a chapter, and shows nobody; the refusal is still answered NOT_FOUND;
+//! - referrals before they become participants: the log is keyed by participant id and
+//!   a referral has none; a referral's reads and changes are not recorded yet (the
+//!   referrer sees only their own organisation's referrals);
+//! - `StreamNotifications`: a long-lived stream of the caller's own notifications;
+//! - matching rounds' runs and commits (`RunMatchingRound`, `CommitMatchingRound`): they
+//!   read the whole pool inside the engine and show nobody; the proposals a coordinator
+//!   then lists are recorded;
+//! - reports: aggregates, never a person.
+//!
+//! A refused `GetNotification` or `MarkNotificationRead` (another person's notification)
+//! is recorded in the caller's own log, not the other person's.
 //!
 //! A record is written on its own (not in the call's transaction), so a refused or
 //! failed call leaves its record. When the record cannot be written the call fails

@@ -582,6 +582,10 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
         .get_my_notification_settings(GetMyNotificationSettingsRequest {})
         .await
         .unwrap();
+    buddy_app(&app, &token)
+        .list_my_notifications(ListMyNotificationsRequest::default())
+        .await
+        .unwrap();
 
     let (allowed, refused) = logged(&app, &applicant.name).await;
     all_in(
@@ -671,7 +675,12 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
     let (allowed, _) = logged(&app, &own.name).await;
     all_in(
         &allowed,
-        &["SignUp", "GetMyApplication", "GetMyNotificationSettings"],
+        &[
+            "SignUp",
+            "GetMyApplication",
+            "GetMyNotificationSettings",
+            "ListMyNotifications",
+        ],
         "the participant's own calls",
     );
 }
