@@ -324,6 +324,9 @@ mod tests {
             "programme_administration"
         );
         assert_eq!(purpose("ListAccessRecords", Role::Administrator), "audit");
+        assert_eq!(purpose("SuggestCandidates", Role::Coordinator), "matching");
+        assert_eq!(purpose("ListParticipants", Role::Administrator), "list");
+        assert_eq!(purpose("ListMatches", Role::Coordinator), "list");
     }
 
     #[test]
