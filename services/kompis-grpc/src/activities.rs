@@ -693,42 +693,54 @@ impl ActivityService for Activities {
         &self,
         request: Request<pb::ListInvitationsRequest>,
     ) -> Result<Response<pb::ListInvitationsResponse>, Status> {
-        respond(
-            async {
-                let principal = Principal::from_request(&request)?;
-                let req = request.get_ref();
-                let (chapter, id) = managed_activity(principal, &req.parent, "parent")?;
-                let mut v = Violations::new();
-                let rsvp: Option<Rsvp> = (req.rsvp != 0)
-                    .then(|| v.check("rsvp", RSVPS.parse(req.rsvp)))
-                    .flatten();
-                let filters = format!("{}|{}", req.parent, req.rsvp);
-                let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &filters);
-                v.into_result()?;
-                let page = page.ok_or(ApiError::bug("a parsed page"))?;
-                let offset = offset_of(&page)?;
-                let pool = self.kit.store().pool();
-                // An activity that is not there (or not the caller's) is NOT_FOUND, not empty.
-                activities::get(pool, chapter.as_str(), id)
-                    .await
-                    .named(&req.parent)?;
-                let mut rows = activities::list_invitations(
-                    pool,
-                    chapter.as_str(),
-                    id,
-                    rsvp,
-                    offset,
-                    page.fetch_limit(),
-                )
-                .await?;
-                let next_page_token = finish(&page, offset, &mut rows);
-                Ok(pb::ListInvitationsResponse {
-                    invitations: rows.iter().map(invitation_pb).collect::<ApiResult<_>>()?,
-                    next_page_token,
-                })
-            }
-            .await,
-        )
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::ListInvitationsResponse>, Status> = async {
+            respond(
+                async {
+                    let principal = Principal::from_request(&request)?;
+                    let req = request.get_ref();
+                    let (chapter, id) = managed_activity(principal, &req.parent, "parent")?;
+                    let mut v = Violations::new();
+                    let rsvp: Option<Rsvp> = (req.rsvp != 0)
+                        .then(|| v.check("rsvp", RSVPS.parse(req.rsvp)))
+                        .flatten();
+                    let filters = format!("{}|{}", req.parent, req.rsvp);
+                    let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &filters);
+                    v.into_result()?;
+                    let page = page.ok_or(ApiError::bug("a parsed page"))?;
+                    let offset = offset_of(&page)?;
+                    let pool = self.kit.store().pool();
+                    // An activity that is not there (or not the caller's) is NOT_FOUND, not empty.
+                    activities::get(pool, chapter.as_str(), id)
+                        .await
+                        .named(&req.parent)?;
+                    let mut rows = activities::list_invitations(
+                        pool,
+                        chapter.as_str(),
+                        id,
+                        rsvp,
+                        offset,
+                        page.fetch_limit(),
+                    )
+                    .await?;
+                    let next_page_token = finish(&page, offset, &mut rows);
+                    Ok(pb::ListInvitationsResponse {
+                        invitations: rows.iter().map(invitation_pb).collect::<ApiResult<_>>()?,
+                        next_page_token,
+                    })
+                }
+                .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_shown(&audit_principal, "ListInvitations", outcome, |r| {
+                r.invitations
+                    .iter()
+                    .map(|i| (i.participant.clone(), i.name.clone()))
+                    .collect()
+            })
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "RecordRsvp"))]
@@ -784,66 +796,88 @@ impl ActivityService for Activities {
         &self,
         request: Request<pb::RecordAttendanceRequest>,
     ) -> Result<Response<pb::RecordAttendanceResponse>, Status> {
-        respond(
-            async {
-                let principal = Principal::from_request(&request)?;
-                let req = request.get_ref();
-                let (chapter, id) = managed_activity(principal, &req.activity, "activity")?;
-                let mut v = Violations::new();
-                if req.records.len() > MAX_NAMED {
-                    v.add("records", format!("must list at most {MAX_NAMED} records"));
-                }
-                let mut records = Vec::with_capacity(req.records.len());
-                for (i, r) in req.records.iter().enumerate() {
-                    let field = format!("records[{i}].invitation");
-                    let invitation = match v.check(field.clone(), parse_invitation_name(&r.invitation)) {
-                        Some((c, a, invitation)) if c == chapter && a == id => Some(invitation),
-                        Some(_) => {
-                            v.add(field, "is not an invitation to this activity");
-                            None
-                        }
-                        None => None,
-                    };
-                    let attendance = v.check(
-                        format!("records[{i}].attendance"),
-                        RECORDED_ATTENDANCES.parse(r.attendance),
-                    );
-                    if let (Some(invitation), Some(attendance)) = (invitation, attendance) {
-                        records.push((invitation, attendance));
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let named = Named::Invitations(
+            request
+                .get_ref()
+                .records
+                .iter()
+                .map(|r| r.invitation.clone())
+                .collect(),
+        );
+        let outcome: Result<Response<pb::RecordAttendanceResponse>, Status> = async {
+            respond(
+                async {
+                    let principal = Principal::from_request(&request)?;
+                    let req = request.get_ref();
+                    let (chapter, id) = managed_activity(principal, &req.activity, "activity")?;
+                    let mut v = Violations::new();
+                    if req.records.len() > MAX_NAMED {
+                        v.add("records", format!("must list at most {MAX_NAMED} records"));
                     }
-                }
-                let guest_count = in_range(&mut v, "guest_count".into(), req.guest_count, MAX_GUEST_COUNT);
-                let rid = request_id(&mut v, &req.request_id);
-                v.into_result()?;
-                let guest_count = guest_count.ok_or(ApiError::bug("a parsed guest count"))?;
-                let now = self.kit.now();
-                self.kit
-                    .mutate(principal, "RecordAttendance", rid, req, async |tx| {
-                        let recorded = activities::record_attendance(
-                            tx,
-                            chapter.as_str(),
-                            id,
-                            &records,
-                            guest_count,
-                            &principal.subject,
-                            now,
-                        )
-                        .await
-                        .named(&req.activity)?;
-                        match recorded {
-                            Recorded::Done(activity) => Ok(pb::RecordAttendanceResponse {
-                                activity: Some(activity_pb(&activity)?),
-                            }),
-                            Recorded::Unknown(ids) => Err(scope::not_found(&format!(
-                                "{}/invitations/{}",
-                                req.activity, ids[0]
-                            ))),
+                    let mut records = Vec::with_capacity(req.records.len());
+                    for (i, r) in req.records.iter().enumerate() {
+                        let field = format!("records[{i}].invitation");
+                        let invitation = match v.check(field.clone(), parse_invitation_name(&r.invitation)) {
+                            Some((c, a, invitation)) if c == chapter && a == id => Some(invitation),
+                            Some(_) => {
+                                v.add(field, "is not an invitation to this activity");
+                                None
+                            }
+                            None => None,
+                        };
+                        let attendance = v.check(
+                            format!("records[{i}].attendance"),
+                            RECORDED_ATTENDANCES.parse(r.attendance),
+                        );
+                        if let (Some(invitation), Some(attendance)) = (invitation, attendance) {
+                            records.push((invitation, attendance));
                         }
-                    })
-                    .await
-            }
-            .await,
-        )
+                    }
+                    let guest_count =
+                        in_range(&mut v, "guest_count".into(), req.guest_count, MAX_GUEST_COUNT);
+                    let rid = request_id(&mut v, &req.request_id);
+                    v.into_result()?;
+                    let guest_count = guest_count.ok_or(ApiError::bug("a parsed guest count"))?;
+                    let now = self.kit.now();
+                    self.kit
+                        .mutate(principal, "RecordAttendance", rid, req, async |tx| {
+                            let recorded = activities::record_attendance(
+                                tx,
+                                chapter.as_str(),
+                                id,
+                                &records,
+                                guest_count,
+                                &principal.subject,
+                                now,
+                            )
+                            .await
+                            .named(&req.activity)?;
+                            match recorded {
+                                Recorded::Done(activity) => Ok(pb::RecordAttendanceResponse {
+                                    activity: Some(activity_pb(&activity)?),
+                                }),
+                                Recorded::Unknown(ids) => Err(scope::not_found(&format!(
+                                    "{}/invitations/{}",
+                                    req.activity, ids[0]
+                                ))),
+                            }
+                        })
+                        .await
+                }
+                .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(
+                &audit_principal,
+                "RecordAttendance",
+                named,
+                Action::Change,
+                outcome,
+            )
+            .await
     }
 }
 

@@ -431,7 +431,18 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::ListMyNotificationsRequest>,
     ) -> Result<Response<pb::ListMyNotificationsResponse>, Status> {
-        respond(self.list_notifications(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::ListMyNotificationsResponse>, Status> =
+            async { respond(self.list_notifications(request).await) }.await;
+        self.kit
+            .audit_call(
+                &principal,
+                "ListMyNotifications",
+                Named::Own,
+                Action::Read,
+                outcome,
+            )
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetNotification"))]
@@ -439,7 +450,12 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::GetNotificationRequest>,
     ) -> Result<Response<pb::GetNotificationResponse>, Status> {
-        respond(self.get_own_notification(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::GetNotificationResponse>, Status> =
+            async { respond(self.get_own_notification(request).await) }.await;
+        self.kit
+            .audit_call(&principal, "GetNotification", Named::Own, Action::Read, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "MarkNotificationRead"))]
@@ -447,7 +463,18 @@ impl BuddyAppService for BuddyApp {
         &self,
         request: Request<pb::MarkNotificationReadRequest>,
     ) -> Result<Response<pb::MarkNotificationReadResponse>, Status> {
-        respond(self.mark_own_notification_read(request).await)
+        let principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::MarkNotificationReadResponse>, Status> =
+            async { respond(self.mark_own_notification_read(request).await) }.await;
+        self.kit
+            .audit_call(
+                &principal,
+                "MarkNotificationRead",
+                Named::Own,
+                Action::Change,
+                outcome,
+            )
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetMyNotificationSettings"))]

@@ -443,8 +443,22 @@ impl InterviewService for Interviews {
             })
         }
         .await;
-        self.kit
+        let chapter_wide = request.get_ref().parent.ends_with("/participants/-");
+        let outcome = self
+            .kit
             .audit_call(&principal, "ListInterviews", named, Action::Read, outcome)
+            .await;
+        if !chapter_wide {
+            return outcome;
+        }
+        // Chapter-wide: one read of every person on the page.
+        self.kit
+            .audit_shown(&principal, "ListInterviews", outcome, |r| {
+                r.interviews
+                    .iter()
+                    .map(|i| (i.name.clone(), i.name.clone()))
+                    .collect()
+            })
             .await
     }
 

@@ -354,7 +354,34 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::SuggestCandidatesRequest>,
     ) -> Result<Response<pb::SuggestCandidatesResponse>, Status> {
-        respond(self.suggest(request).await)
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let request_name = request.get_ref().participant.clone();
+        let outcome: Result<Response<pb::SuggestCandidatesResponse>, Status> =
+            async { respond(self.suggest(request).await) }.await;
+        let asked = request_name.clone();
+        let named = Named::Participant(request_name);
+        let outcome = self
+            .kit
+            .audit_call(
+                &audit_principal,
+                "SuggestCandidates",
+                named,
+                Action::Read,
+                outcome,
+            )
+            .await;
+        // Each candidate shown (the side other than the one asked about) is a read of
+        // their record too.
+        self.kit
+            .audit_shown(&audit_principal, "SuggestCandidates", outcome, |r| {
+                r.candidates
+                    .iter()
+                    .flat_map(|c| [&c.newcomer, &c.established_resident])
+                    .filter(|name| **name != asked)
+                    .map(|name| (name.clone(), name.clone()))
+                    .collect()
+            })
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "RunMatchingRound"))]
@@ -421,7 +448,22 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::ListMatchesRequest>,
     ) -> Result<Response<pb::ListMatchesResponse>, Status> {
-        respond(follow_up::list_matches(&self.kit, request).await)
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::ListMatchesResponse>, Status> =
+            async { respond(follow_up::list_matches(&self.kit, request).await) }.await;
+        self.kit
+            .audit_shown(&audit_principal, "ListMatches", outcome, |r| {
+                r.matches
+                    .iter()
+                    .flat_map(|m| {
+                        [
+                            (m.newcomer.clone(), m.name.clone()),
+                            (m.established_resident.clone(), m.name.clone()),
+                        ]
+                    })
+                    .collect()
+            })
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "AcceptMatch"))]
@@ -543,7 +585,22 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::ListMatchingRoundProposalsRequest>,
     ) -> Result<Response<pb::ListMatchingRoundProposalsResponse>, Status> {
-        respond(rounds::list_proposals(&self.kit, request).await)
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::ListMatchingRoundProposalsResponse>, Status> =
+            async { respond(rounds::list_proposals(&self.kit, request).await) }.await;
+        self.kit
+            .audit_shown(&audit_principal, "ListMatchingRoundProposals", outcome, |r| {
+                r.proposals
+                    .iter()
+                    .flat_map(|p| {
+                        [
+                            (p.newcomer.clone(), p.name.clone()),
+                            (p.established_resident.clone(), p.name.clone()),
+                        ]
+                    })
+                    .collect()
+            })
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListWaitingNewcomers"))]
@@ -551,7 +608,17 @@ impl MatchingService for Matching {
         &self,
         request: Request<pb::ListWaitingNewcomersRequest>,
     ) -> Result<Response<pb::ListWaitingNewcomersResponse>, Status> {
-        respond(rounds::list_waiting(&self.kit, request).await)
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::ListWaitingNewcomersResponse>, Status> =
+            async { respond(rounds::list_waiting(&self.kit, request).await) }.await;
+        self.kit
+            .audit_shown(&audit_principal, "ListWaitingNewcomers", outcome, |r| {
+                r.waiting_newcomers
+                    .iter()
+                    .map(|w| (w.newcomer.clone(), w.newcomer.clone()))
+                    .collect()
+            })
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "CommitMatchingRound"))]

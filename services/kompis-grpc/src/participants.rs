@@ -195,109 +195,132 @@ impl ParticipantService for Participants {
         &self,
         request: Request<pb::CreateParticipantRequest>,
     ) -> Result<Response<pb::CreateParticipantResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let chapter = managed_chapter(principal, "parent", &req.parent)?;
-        let mut v = Violations::new();
-        let rid = v.check("request_id", RequestId::parse(&req.request_id));
-        let Some(input) = v.require("participant", req.participant.as_ref()) else {
-            return Err(ApiError::InvalidArgument(v.into_result().unwrap_err()).into());
-        };
-        let parsed = parse_participant(
-            &mut v,
-            "participant",
-            input,
-            None,
-            chapter.as_str(),
-            Completeness::Partial,
-            self.kit.now().year(),
-        );
-        let now = self.kit.now();
-        let consent = parse_consent(
-            &mut v,
-            "participant.consent",
-            input.consent.as_ref(),
-            &principal.subject,
-            now,
-        );
-        // A request that parsed is checked against the database (chapter, district,
-        // interests) inside the transaction that writes it, saving a transaction of its
-        // own; one that did not is checked apart, so that every fault is answered at once.
-        let parsed_cleanly = v.is_empty() && consent.is_ok();
-        if !parsed_cleanly {
-            let mut conn = self.kit.begin().await?;
-            check_references(
-                &mut conn,
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::CreateParticipantResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let chapter = managed_chapter(principal, "parent", &req.parent)?;
+            let mut v = Violations::new();
+            let rid = v.check("request_id", RequestId::parse(&req.request_id));
+            let Some(input) = v.require("participant", req.participant.as_ref()) else {
+                return Err(ApiError::InvalidArgument(v.into_result().unwrap_err()).into());
+            };
+            let parsed = parse_participant(
                 &mut v,
-                &chapter,
-                &req.parent,
-                parsed.district.as_ref(),
-                parsed.profile.as_ref(),
-            )
-            .await?;
-            drop(conn);
-        }
-        let violations = v.into_result();
-        let consent = match (consent, violations) {
-            (Err(()), result) => {
-                return Err(ApiError::InvalidWithReason(
-                    ErrorReason::ConsentMissing,
-                    result.err().unwrap_or_default(),
+                "participant",
+                input,
+                None,
+                chapter.as_str(),
+                Completeness::Partial,
+                self.kit.now().year(),
+            );
+            let now = self.kit.now();
+            let consent = parse_consent(
+                &mut v,
+                "participant.consent",
+                input.consent.as_ref(),
+                &principal.subject,
+                now,
+            );
+            // A request that parsed is checked against the database (chapter, district,
+            // interests) inside the transaction that writes it, saving a transaction of its
+            // own; one that did not is checked apart, so that every fault is answered at once.
+            let parsed_cleanly = v.is_empty() && consent.is_ok();
+            if !parsed_cleanly {
+                let mut conn = self.kit.begin().await?;
+                check_references(
+                    &mut conn,
+                    &mut v,
+                    &chapter,
+                    &req.parent,
+                    parsed.district.as_ref(),
+                    parsed.profile.as_ref(),
                 )
-                .into());
+                .await?;
+                drop(conn);
             }
-            (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
-            (Ok(consent), Ok(())) => consent,
-        };
-        let district = parsed.district;
-        let (Some(rid), Some(role), Some(person), Some(profile)) =
-            (rid, parsed.role, parsed.person, parsed.profile)
-        else {
-            return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
-        };
-        let id = Uuid::now_v7();
-        tracing::Span::current().record("participant", tracing::field::display(id));
-        let new = NewParticipant {
-            id,
-            chapter_id: chapter.clone(),
-            role,
-            source: Source::Coordinator,
-            referral_id: None,
-            account_subject: None,
-            person,
-            consent: participants::ConsentRecord {
-                given_by: consent.given_by,
-                give_time: consent.give_time,
-                text_version: consent.text_version,
-            },
-            profile,
-            first_note: None,
-            actor: principal.subject.clone(),
-            at: now,
-        };
-        respond(
-            self.kit
-                .mutate(principal, "CreateParticipant", rid, req, async |tx| {
-                    let mut v = Violations::new();
-                    check_references(
-                        tx,
-                        &mut v,
-                        &chapter,
-                        &req.parent,
-                        district.as_ref(),
-                        Some(&new.profile),
+            let violations = v.into_result();
+            let consent = match (consent, violations) {
+                (Err(()), result) => {
+                    return Err(ApiError::InvalidWithReason(
+                        ErrorReason::ConsentMissing,
+                        result.err().unwrap_or_default(),
                     )
-                    .await?;
-                    v.into_result().map_err(ApiError::InvalidArgument)?;
-                    let created = participants::insert_participant(tx, &new)
-                        .await
-                        .named(&req.parent)?;
-                    Ok(pb::CreateParticipantResponse {
-                        participant: Some(participant_pb(&created, View::Coordinator)?),
+                    .into());
+                }
+                (Ok(_), Err(violations)) => return Err(ApiError::InvalidArgument(violations).into()),
+                (Ok(consent), Ok(())) => consent,
+            };
+            let district = parsed.district;
+            let (Some(rid), Some(role), Some(person), Some(profile)) =
+                (rid, parsed.role, parsed.person, parsed.profile)
+            else {
+                return Err(ApiError::Internal("a parsed participant lacks a field".into()).into());
+            };
+            let id = Uuid::now_v7();
+            tracing::Span::current().record("participant", tracing::field::display(id));
+            let new = NewParticipant {
+                id,
+                chapter_id: chapter.clone(),
+                role,
+                source: Source::Coordinator,
+                referral_id: None,
+                account_subject: None,
+                person,
+                consent: participants::ConsentRecord {
+                    given_by: consent.given_by,
+                    give_time: consent.give_time,
+                    text_version: consent.text_version,
+                },
+                profile,
+                first_note: None,
+                actor: principal.subject.clone(),
+                at: now,
+            };
+            respond(
+                self.kit
+                    .mutate(principal, "CreateParticipant", rid, req, async |tx| {
+                        let mut v = Violations::new();
+                        check_references(
+                            tx,
+                            &mut v,
+                            &chapter,
+                            &req.parent,
+                            district.as_ref(),
+                            Some(&new.profile),
+                        )
+                        .await?;
+                        v.into_result().map_err(ApiError::InvalidArgument)?;
+                        let created = participants::insert_participant(tx, &new)
+                            .await
+                            .named(&req.parent)?;
+                        Ok(pb::CreateParticipantResponse {
+                            participant: Some(participant_pb(&created, View::Coordinator)?),
+                        })
                     })
-                })
-                .await,
-        )
+                    .await,
+            )
+        }
+        .await;
+        let named = match &outcome {
+            Ok(r) => Named::Participant(
+                r.get_ref()
+                    .participant
+                    .as_ref()
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default(),
+            ),
+            Err(_) => Named::Participants(Vec::new()),
+        };
+        self.kit
+            .audit_call(
+                &audit_principal,
+                "CreateParticipant",
+                named,
+                Action::Change,
+                outcome,
+            )
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetParticipant"))]
@@ -334,91 +357,103 @@ impl ParticipantService for Participants {
         &self,
         request: Request<pb::ListParticipantsRequest>,
     ) -> Result<Response<pb::ListParticipantsResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let chapter_id = match names::parse_parent_or_wildcard(&req.parent, "chapters") {
-            Err(e) => return Err(ApiError::invalid("parent", e.into_description()).into()),
-            // `chapters/-` is every chapter the caller manages: all of them for an
-            // administrator, their own for a coordinator.
-            Ok(None) if principal.role == Role::Administrator => None,
-            Ok(None) => principal.chapter.as_ref().map(|c| c.as_str().to_owned()),
-            Ok(Some(chapter)) => {
-                if !principal.manages_chapter(chapter.as_str()) {
-                    return Err(ApiError::NotFound(req.parent.clone()).into());
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::ListParticipantsResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let chapter_id = match names::parse_parent_or_wildcard(&req.parent, "chapters") {
+                Err(e) => return Err(ApiError::invalid("parent", e.into_description()).into()),
+                // `chapters/-` is every chapter the caller manages: all of them for an
+                // administrator, their own for a coordinator.
+                Ok(None) if principal.role == Role::Administrator => None,
+                Ok(None) => principal.chapter.as_ref().map(|c| c.as_str().to_owned()),
+                Ok(Some(chapter)) => {
+                    if !principal.manages_chapter(chapter.as_str()) {
+                        return Err(ApiError::NotFound(req.parent.clone()).into());
+                    }
+                    Some(chapter.into_string())
                 }
-                Some(chapter.into_string())
-            }
-        };
-        let mut v = Violations::new();
-        let role = if req.role == 0 {
-            None
-        } else {
-            v.check("role", parse_role(req.role))
-        };
-        let states: Vec<ParticipantState> = req
-            .states
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| v.check(format!("states[{i}]"), parse_state(*s)))
-            .collect();
-        let district = district_filter(&mut v, "district", &req.district);
-        let language_code = language_filter(&mut v, "language_code", &req.language_code);
-        let waiting_since_before = req.waiting_since_before.as_ref().and_then(|t| {
-            let parsed = from_timestamp(t);
-            if parsed.is_none() {
-                v.add("waiting_since_before", "is not a valid time");
-            }
-            parsed
-        });
-        let fingerprint = format!(
-            "{}|{:?}|{:?}|{}|{}|{:?}|{}|{}",
-            req.parent,
-            req.role,
-            req.states,
-            req.district,
-            req.language_code,
-            req.waiting_since_before.as_ref().map(|t| (t.seconds, t.nanos)),
-            req.has_possible_duplicates,
-            req.profile_review_pending
-        );
-        let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let page = page.ok_or_else(bad_page_token)?;
-        let after = match &page.after {
-            None => None,
-            Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
-        };
-        let filter = ListFilter {
-            chapter_id,
-            role,
-            order_by_waiting_since: states == [ParticipantState::Ready],
-            states,
-            district,
-            language_code,
-            waiting_since_before,
-            has_possible_duplicates: req.has_possible_duplicates,
-            profile_review_pending: req.profile_review_pending,
-        };
-        let mut rows =
-            participants::list_participants(self.kit.store().pool(), &filter, after, page.fetch_limit())
-                .await
-                .named(&req.parent)?;
-        let by_waiting = filter.order_by_waiting_since;
-        let next_page_token = page.finish(&mut rows, |p| {
-            let time = if by_waiting {
-                p.waiting_since.unwrap_or(p.create_time)
-            } else {
-                p.create_time
             };
-            time_key(time, p.id)
-        });
-        ok(pb::ListParticipantsResponse {
-            participants: rows
+            let mut v = Violations::new();
+            let role = if req.role == 0 {
+                None
+            } else {
+                v.check("role", parse_role(req.role))
+            };
+            let states: Vec<ParticipantState> = req
+                .states
                 .iter()
-                .map(|p| participant_pb(p, View::Coordinator))
-                .collect::<ApiResult<_>>()?,
-            next_page_token,
-        })
+                .enumerate()
+                .filter_map(|(i, s)| v.check(format!("states[{i}]"), parse_state(*s)))
+                .collect();
+            let district = district_filter(&mut v, "district", &req.district);
+            let language_code = language_filter(&mut v, "language_code", &req.language_code);
+            let waiting_since_before = req.waiting_since_before.as_ref().and_then(|t| {
+                let parsed = from_timestamp(t);
+                if parsed.is_none() {
+                    v.add("waiting_since_before", "is not a valid time");
+                }
+                parsed
+            });
+            let fingerprint = format!(
+                "{}|{:?}|{:?}|{}|{}|{:?}|{}|{}",
+                req.parent,
+                req.role,
+                req.states,
+                req.district,
+                req.language_code,
+                req.waiting_since_before.as_ref().map(|t| (t.seconds, t.nanos)),
+                req.has_possible_duplicates,
+                req.profile_review_pending
+            );
+            let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let page = page.ok_or_else(bad_page_token)?;
+            let after = match &page.after {
+                None => None,
+                Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
+            };
+            let filter = ListFilter {
+                chapter_id,
+                role,
+                order_by_waiting_since: states == [ParticipantState::Ready],
+                states,
+                district,
+                language_code,
+                waiting_since_before,
+                has_possible_duplicates: req.has_possible_duplicates,
+                profile_review_pending: req.profile_review_pending,
+            };
+            let mut rows =
+                participants::list_participants(self.kit.store().pool(), &filter, after, page.fetch_limit())
+                    .await
+                    .named(&req.parent)?;
+            let by_waiting = filter.order_by_waiting_since;
+            let next_page_token = page.finish(&mut rows, |p| {
+                let time = if by_waiting {
+                    p.waiting_since.unwrap_or(p.create_time)
+                } else {
+                    p.create_time
+                };
+                time_key(time, p.id)
+            });
+            ok(pb::ListParticipantsResponse {
+                participants: rows
+                    .iter()
+                    .map(|p| participant_pb(p, View::Coordinator))
+                    .collect::<ApiResult<_>>()?,
+                next_page_token,
+            })
+        }
+        .await;
+        self.kit
+            .audit_shown(&audit_principal, "ListParticipants", outcome, |r| {
+                r.participants
+                    .iter()
+                    .map(|p| (p.name.clone(), p.name.clone()))
+                    .collect()
+            })
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "UpdateParticipant"))]
@@ -608,12 +643,24 @@ impl ParticipantService for Participants {
         &self,
         request: Request<pb::SearchPeopleRequest>,
     ) -> Result<Response<pb::SearchPeopleResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let chapter = managed_chapter(principal, "parent", &req.parent)?;
-        let query =
-            search::parse_query(&req.query).map_err(|e| ApiError::invalid("query", e.into_description()))?;
-        ok(search::search_people(&self.kit, chapter.as_str(), &query).await?)
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::SearchPeopleResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let chapter = managed_chapter(principal, "parent", &req.parent)?;
+            let query = search::parse_query(&req.query)
+                .map_err(|e| ApiError::invalid("query", e.into_description()))?;
+            ok(search::search_people(&self.kit, chapter.as_str(), &query).await?)
+        }
+        .await;
+        self.kit
+            .audit_shown(&audit_principal, "SearchPeople", outcome, |r| {
+                r.people
+                    .iter()
+                    .map(|p| (p.name.clone(), p.name.clone()))
+                    .collect()
+            })
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ResolveDuplicate"))]
@@ -825,91 +872,104 @@ impl ParticipantService for Participants {
         &self,
         request: Request<pb::GetWaitingListRequest>,
     ) -> Result<Response<pb::GetWaitingListResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let chapter = managed_chapter(principal, "chapter", &req.chapter)?;
-        let mut v = Violations::new();
-        let role = if req.role == 0 {
-            Some(ParticipantRole::Newcomer)
-        } else {
-            v.check("role", parse_role(req.role))
-        };
-        let filter = WaitingFilter {
-            district: district_filter(&mut v, "district", &req.district),
-            language_code: language_filter(&mut v, "language_code", &req.language_code),
-        };
-        let fingerprint = format!(
-            "{}|{}|{}|{}",
-            req.chapter, req.role, req.district, req.language_code
-        );
-        let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (Some(role), Some(page)) = (role, page) else {
-            return Err(bad_page_token().into());
-        };
-        let after = match &page.after {
-            None => None,
-            Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
-        };
-        // One snapshot for the page, the total and the counts, so they agree.
-        let mut tx = self.kit.store().begin_snapshot().await.api()?;
-        chapters::get_chapter(&mut *tx, &chapter)
-            .await
-            .named(&req.chapter)?;
-        let mut rows = participants::waiting_list(
-            &mut *tx,
-            chapter.as_str(),
-            role,
-            &filter,
-            after,
-            page.fetch_limit(),
-        )
-        .await
-        .api()?;
-        let total = participants::count_waiting(&mut *tx, chapter.as_str(), role, &filter)
-            .await
-            .api()?;
-        let districts = participants::shortage_by_district(&mut *tx, chapter.as_str())
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::GetWaitingListResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let chapter = managed_chapter(principal, "chapter", &req.chapter)?;
+            let mut v = Violations::new();
+            let role = if req.role == 0 {
+                Some(ParticipantRole::Newcomer)
+            } else {
+                v.check("role", parse_role(req.role))
+            };
+            let filter = WaitingFilter {
+                district: district_filter(&mut v, "district", &req.district),
+                language_code: language_filter(&mut v, "language_code", &req.language_code),
+            };
+            let fingerprint = format!(
+                "{}|{}|{}|{}",
+                req.chapter, req.role, req.district, req.language_code
+            );
+            let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &fingerprint);
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let (Some(role), Some(page)) = (role, page) else {
+                return Err(bad_page_token().into());
+            };
+            let after = match &page.after {
+                None => None,
+                Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
+            };
+            // One snapshot for the page, the total and the counts, so they agree.
+            let mut tx = self.kit.store().begin_snapshot().await.api()?;
+            chapters::get_chapter(&mut *tx, &chapter)
+                .await
+                .named(&req.chapter)?;
+            let mut rows = participants::waiting_list(
+                &mut *tx,
+                chapter.as_str(),
+                role,
+                &filter,
+                after,
+                page.fetch_limit(),
+            )
             .await
             .api()?;
-        let languages = participants::shortage_by_language(&mut *tx, chapter.as_str())
-            .await
-            .api()?;
-        self.kit.commit(tx).await?;
-        let next_page_token = page.finish(&mut rows, |e| {
-            let p = &e.participant;
-            time_key(p.waiting_since.unwrap_or(p.create_time), p.id)
-        });
-        let now = self.kit.now();
-        ok(pb::GetWaitingListResponse {
-            entries: rows
-                .iter()
-                .map(|e| {
-                    let waited = kompis_domain::waited(now, e.participant.waiting_since);
-                    Ok(pb::WaitingListEntry {
-                        participant: Some(participant_pb(&e.participant, View::Coordinator)?),
-                        position: i32::try_from(e.position).unwrap_or(i32::MAX),
-                        waiting_duration: Some(prost_types::Duration {
-                            seconds: waited.whole_seconds(),
-                            nanos: waited.subsec_nanoseconds(),
-                        }),
+            let total = participants::count_waiting(&mut *tx, chapter.as_str(), role, &filter)
+                .await
+                .api()?;
+            let districts = participants::shortage_by_district(&mut *tx, chapter.as_str())
+                .await
+                .api()?;
+            let languages = participants::shortage_by_language(&mut *tx, chapter.as_str())
+                .await
+                .api()?;
+            self.kit.commit(tx).await?;
+            let next_page_token = page.finish(&mut rows, |e| {
+                let p = &e.participant;
+                time_key(p.waiting_since.unwrap_or(p.create_time), p.id)
+            });
+            let now = self.kit.now();
+            ok(pb::GetWaitingListResponse {
+                entries: rows
+                    .iter()
+                    .map(|e| {
+                        let waited = kompis_domain::waited(now, e.participant.waiting_since);
+                        Ok(pb::WaitingListEntry {
+                            participant: Some(participant_pb(&e.participant, View::Coordinator)?),
+                            position: i32::try_from(e.position).unwrap_or(i32::MAX),
+                            waiting_duration: Some(prost_types::Duration {
+                                seconds: waited.whole_seconds(),
+                                nanos: waited.subsec_nanoseconds(),
+                            }),
+                        })
                     })
-                })
-                .collect::<ApiResult<_>>()?,
-            next_page_token,
-            total_size: i32::try_from(total).unwrap_or(i32::MAX),
-            district_counts: districts
-                .iter()
-                .map(|row| {
-                    let (m, d) = row.key.split_once('/').unwrap_or((&row.key, ""));
-                    shortage_pb(row, pb::shortage_count::Key::District(names::district(m, d)))
-                })
-                .collect(),
-            language_counts: merge_language_counts(languages)
-                .iter()
-                .map(|row| shortage_pb(row, pb::shortage_count::Key::LanguageCode(row.key.clone())))
-                .collect(),
-        })
+                    .collect::<ApiResult<_>>()?,
+                next_page_token,
+                total_size: i32::try_from(total).unwrap_or(i32::MAX),
+                district_counts: districts
+                    .iter()
+                    .map(|row| {
+                        let (m, d) = row.key.split_once('/').unwrap_or((&row.key, ""));
+                        shortage_pb(row, pb::shortage_count::Key::District(names::district(m, d)))
+                    })
+                    .collect(),
+                language_counts: merge_language_counts(languages)
+                    .iter()
+                    .map(|row| shortage_pb(row, pb::shortage_count::Key::LanguageCode(row.key.clone())))
+                    .collect(),
+            })
+        }
+        .await;
+        self.kit
+            .audit_shown(&audit_principal, "GetWaitingList", outcome, |r| {
+                r.entries
+                    .iter()
+                    .filter_map(|e| e.participant.as_ref())
+                    .map(|p| (p.name.clone(), p.name.clone()))
+                    .collect()
+            })
+            .await
     }
 }
 

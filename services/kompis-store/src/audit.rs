@@ -55,6 +55,34 @@ pub async fn record<'c>(db: impl PgExecutor<'c>, r: &AccessRecord) -> Result<(),
     Ok(())
 }
 
+/// Appends `records` in one statement (a page of people shown by a list); nothing for
+/// none.
+pub async fn record_many<'c>(db: impl PgExecutor<'c>, records: &[AccessRecord]) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&AccessRecord) -> String| records.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO audit_log (id, occur_time, actor_subject, actor_role, participant_id, object,
+                                action, method, purpose, allowed)
+         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[],
+                              $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[])",
+    )
+    .bind(records.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.occur_time).collect::<Vec<_>>())
+    .bind(column(|r| r.actor_subject.clone()))
+    .bind(column(|r| r.actor_role.clone()))
+    .bind(records.iter().map(|r| r.participant_id).collect::<Vec<_>>())
+    .bind(column(|r| r.object.clone()))
+    .bind(column(|r| r.action.clone()))
+    .bind(column(|r| r.method.clone()))
+    .bind(column(|r| r.purpose.clone()))
+    .bind(records.iter().map(|r| r.allowed).collect::<Vec<_>>())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The records of `participant`, newest first, after the key `after` (time, id); uses
 /// the index on (participant, time, id).
 pub async fn list_for_participant<'c>(

@@ -10,6 +10,36 @@
 //! | `self_service` | the participant's own calls in the app (`SignUp`, `GetMyProfile`, `CheckIn`, ...) |
 //! | `programme_administration` | coordinators' and administrators' work on a participant (`GetParticipant`, `UpdateParticipant`, ...) |
 //! | `audit` | an administrator reading the audit log (`ListAccessRecords`) |
+//! | `matching` | `SuggestCandidates`: the newcomer asked about, and every candidate shown |
+//! | `list` | a page of people: `ListParticipants`, `SearchPeople`, `GetWaitingList`, `ListMatches`, `ListInvitations`, `ListMatchingRoundProposals`, `ListWaitingNewcomers` |
+//!
+//! What is recorded:
+//!
+//! - every call on one person's record (the participant, their notes, interviews,
+//!   matches and check-ins, invitations and attendance, export, erasure), allowed or
+//!   refused ([`Kit::audit`], [`Kit::audit_call`]); `CreateParticipant` records the new
+//!   person's id once created;
+//! - every person a call shows, one read each ([`Kit::audit_shown`]): the candidates of
+//!   `SuggestCandidates` and the page of every list over many people (above, and
+//!   `ListInterviews` across a chapter). The page's rows are written in one statement;
+//! - the participant's own calls in the app, notifications included (`ListMyNotifications`,
+//!   `GetNotification`, `MarkNotificationRead`), in their own log.
+//!
+//! What is not, and why:
+//!
+//! - a refused list over many people (another chapter's list): it names no person,
+//!   only a chapter, and shows nobody; the refusal is still answered NOT_FOUND;
+//! - referrals before they become participants: the log is keyed by participant id and
+//!   a referral has none; a referral's reads and changes are not recorded yet (the
+//!   referrer sees only their own organisation's referrals);
+//! - `StreamNotifications`: a long-lived stream of the caller's own notifications;
+//! - matching rounds' runs and commits (`RunMatchingRound`, `CommitMatchingRound`): they
+//!   read the whole pool inside the engine and show nobody; the proposals a coordinator
+//!   then lists are recorded;
+//! - reports: aggregates, never a person.
+//!
+//! A refused `GetNotification` or `MarkNotificationRead` (another person's notification)
+//! is recorded in the caller's own log, not the other person's.
 //!
 //! A record is written on its own (not in the call's transaction), so a refused or
 //! failed call leaves its record. When the record cannot be written the call fails
@@ -53,6 +83,14 @@ impl Action {
 pub fn purpose(method: &str, role: Role) -> &'static str {
     match method {
         "ListAccessRecords" => "audit",
+        "SuggestCandidates" => "matching",
+        "ListParticipants"
+        | "SearchPeople"
+        | "GetWaitingList"
+        | "ListMatches"
+        | "ListInvitations"
+        | "ListMatchingRoundProposals"
+        | "ListWaitingNewcomers" => "list",
         _ if role == Role::Participant => "self_service",
         _ => "programme_administration",
     }
@@ -106,6 +144,8 @@ pub enum Named {
     Match(String),
     /// An invitation (`chapters/{c}/activities/{a}/invitations/{i}`): the invitee.
     Invitation(String),
+    /// Several invitations (attendance recorded for a page of invitees): each invitee.
+    Invitations(Vec<String>),
     /// The calling participant's own record, in the app.
     Own,
 }
@@ -144,6 +184,13 @@ impl Kit {
                 Some(id) => audit::person_of_invitation(pool, id).await?,
                 None => Vec::new(),
             },
+            Named::Invitations(names) => {
+                let mut people = Vec::new();
+                for id in names.iter().filter_map(|n| id_after(n, "invitations")) {
+                    people.extend(audit::person_of_invitation(pool, id).await?);
+                }
+                people
+            }
             Named::Own => principal.participant.into_iter().collect(),
         })
     }
@@ -168,7 +215,7 @@ impl Kit {
         let people = self.people(principal, &named).await.map_err(Status::from)?;
         let object = match &named {
             Named::Participant(n) | Named::Match(n) | Named::Invitation(n) => n.clone(),
-            Named::Participants(names) => names.join(" "),
+            Named::Participants(names) | Named::Invitations(names) => names.join(" "),
             Named::Own => match people.first() {
                 Some(p) => audit::participant_name(self.store().pool(), *p)
                     .await
@@ -177,12 +224,72 @@ impl Kit {
                 None => String::new(),
             },
         };
-        for participant in people {
-            self.write_record(principal, method, participant, &object, action, !refused)
-                .await
-                .map_err(Status::from)?;
-        }
+        let records: Vec<AccessRecord> = people
+            .into_iter()
+            .map(|p| self.access_record(principal, method, p, &object, action, !refused))
+            .collect();
+        self.write_records(method, &records).await.map_err(Status::from)?;
         outcome
+    }
+
+    /// Records, after a call succeeded, one read of every person its answer shows (the
+    /// page of a list, the candidates suggested): `shown` gives, from the answer, each
+    /// person's resource name with the object shown of them (the same name, or their
+    /// match's or invitation's). All rows are written in one statement. A refused or
+    /// failed list showed nobody and is not recorded here (a list under one person's
+    /// name is recorded by [`Kit::audit_call`]).
+    pub async fn audit_shown<T>(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        outcome: Result<Response<T>, Status>,
+        shown: impl FnOnce(&T) -> Vec<(String, String)>,
+    ) -> Result<Response<T>, Status> {
+        let Ok(response) = &outcome else {
+            return outcome;
+        };
+        let records: Vec<AccessRecord> = shown(response.get_ref())
+            .into_iter()
+            .filter_map(|(person, object)| {
+                id_after(&person, "participants")
+                    .map(|p| self.access_record(principal, method, p, &object, Action::Read, true))
+            })
+            .collect();
+        self.write_records(method, &records).await.map_err(Status::from)?;
+        outcome
+    }
+
+    /// One record.
+    fn access_record(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        participant: Uuid,
+        object: &str,
+        action: Action,
+        allowed: bool,
+    ) -> AccessRecord {
+        AccessRecord {
+            id: Uuid::now_v7(),
+            occur_time: self.now(),
+            actor_subject: principal.subject.clone(),
+            actor_role: principal.role.as_str().to_owned(),
+            participant_id: participant,
+            object: object.chars().take(300).collect(),
+            action: action.as_str().to_owned(),
+            method: method.to_owned(),
+            purpose: purpose(method, principal.role).to_owned(),
+            allowed,
+        }
+    }
+
+    /// Writes `records` in one statement, or answers UNAVAILABLE.
+    async fn write_records(&self, method: &'static str, records: &[AccessRecord]) -> ApiResult<()> {
+        if let Err(e) = audit::record_many(self.store().pool(), records).await {
+            tracing::error!(method, "an access could not be recorded in the audit log");
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// Writes one record, or answers UNAVAILABLE.
@@ -195,18 +302,7 @@ impl Kit {
         action: Action,
         allowed: bool,
     ) -> ApiResult<()> {
-        let record = AccessRecord {
-            id: Uuid::now_v7(),
-            occur_time: self.now(),
-            actor_subject: principal.subject.clone(),
-            actor_role: principal.role.as_str().to_owned(),
-            participant_id: participant,
-            object: object.chars().take(300).collect(),
-            action: action.as_str().to_owned(),
-            method: method.to_owned(),
-            purpose: purpose(method, principal.role).to_owned(),
-            allowed,
-        };
+        let record = self.access_record(principal, method, participant, object, action, allowed);
         if let Err(e) = audit::record(self.store().pool(), &record).await {
             tracing::error!(method, "an access could not be recorded in the audit log");
             return Err(e.into());
@@ -228,6 +324,9 @@ mod tests {
             "programme_administration"
         );
         assert_eq!(purpose("ListAccessRecords", Role::Administrator), "audit");
+        assert_eq!(purpose("SuggestCandidates", Role::Coordinator), "matching");
+        assert_eq!(purpose("ListParticipants", Role::Administrator), "list");
+        assert_eq!(purpose("ListMatches", Role::Coordinator), "list");
     }
 
     #[test]

@@ -395,7 +395,7 @@ fn all_in(set: &std::collections::BTreeSet<String>, methods: &[&str], what: &str
 async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_audit_log_refusals_included() {
     use crate::fixtures::activities::{activities, invitations, invite, plan_walk};
     use crate::fixtures::matching::{
-        accept_by_phone, get_match, matching, propose, ready_newcomer, ready_resident,
+        accept_by_phone, get_match, matches_of, matching, propose, ready_newcomer, ready_resident,
     };
     use crate::fixtures::notifications::id_of;
 
@@ -425,6 +425,14 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
         .unwrap();
     not_found(interviews(&app, &outsider).list_interviews(list).await);
     interviews(&app, &coordinator)
+        .list_interviews(ListInterviewsRequest {
+            parent: format!("{CHAPTER}/participants/-"),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    interviews(&app, &coordinator)
         .update_interview(UpdateInterviewRequest {
             interview: Some(Interview {
                 name: interview.name.clone(),
@@ -449,6 +457,26 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
     // A match: proposed, read, accepted by both, followed up.
     let newcomer = ready_newcomer(&app, 302, ALBY).await;
     let resident = ready_resident(&app, 302, ALBY, 1).await;
+    // Suggestions for the newcomer read their record and that of every candidate shown.
+    let suggested = matching(&app, &coordinator)
+        .suggest_candidates(SuggestCandidatesRequest {
+            participant: newcomer.name.clone(),
+            max_candidates: 50,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .candidates;
+    let shown: Vec<String> = suggested.iter().map(|c| c.established_resident.clone()).collect();
+    assert!(shown.contains(&resident.name), "{shown:?}");
+    not_found(
+        matching(&app, &outsider)
+            .suggest_candidates(SuggestCandidatesRequest {
+                participant: newcomer.name.clone(),
+                max_candidates: 0,
+            })
+            .await,
+    );
     let m = propose(&app, &newcomer.name, &resident.name, "").await.unwrap();
     get_match(&app, &m.name).await;
     not_found(
@@ -495,7 +523,54 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
         .get_invitation(get_invitation.clone())
         .await
         .unwrap();
-    not_found(activities(&app, &outsider).get_invitation(get_invitation).await);
+    not_found(
+        activities(&app, &outsider)
+            .get_invitation(get_invitation.clone())
+            .await,
+    );
+    let attendance = RecordAttendanceRequest {
+        activity: walk.name.clone(),
+        records: vec![AttendanceRecord {
+            invitation: get_invitation.name.clone(),
+            attendance: Attendance::Attended as i32,
+        }],
+        guest_count: 0,
+        request_id: request_id(),
+    };
+    not_found(
+        activities(&app, &outsider)
+            .record_attendance(attendance.clone())
+            .await,
+    );
+    app.clock().advance(time::Duration::days(8));
+    activities(&app, &coordinator)
+        .record_attendance(attendance)
+        .await
+        .unwrap();
+
+    // Lists over many people: a read of every person on the page.
+    matches_of(&app, &newcomer.name, &[]).await;
+    let listed = participants(&app, &coordinator)
+        .list_participants(ListParticipantsRequest {
+            parent: CHAPTER.into(),
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .participants;
+    assert!(listed.iter().any(|p| p.name == applicant.name));
+    let found = participants(&app, &coordinator)
+        .search_people(SearchPeopleRequest {
+            parent: CHAPTER.into(),
+            query: "+46701000301".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .people;
+    assert!(found.iter().any(|p| p.name == applicant.name), "{found:?}");
 
     // The app: a participant reading their own application and settings.
     let (_, token, own) = signed_up(&app, 303).await;
@@ -507,11 +582,18 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
         .get_my_notification_settings(GetMyNotificationSettingsRequest {})
         .await
         .unwrap();
+    buddy_app(&app, &token)
+        .list_my_notifications(ListMyNotificationsRequest::default())
+        .await
+        .unwrap();
 
     let (allowed, refused) = logged(&app, &applicant.name).await;
     all_in(
         &allowed,
         &[
+            "CreateParticipant",
+            "ListParticipants",
+            "SearchPeople",
             "BookInterview",
             "GetInterview",
             "ListInterviews",
@@ -525,6 +607,14 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
         &["GetInterview", "ListInterviews", "CancelInterview"],
         "refused attempts on the applicant's interview",
     );
+    let chapter_wide = access_records(&app, &applicant.name)
+        .await
+        .into_iter()
+        .any(|r| r.method == "ListInterviews" && r.object == interview.name);
+    assert!(
+        chapter_wide,
+        "the chapter-wide list shows the applicant's interview"
+    );
     let (allowed, refused) = logged(&app, &newcomer.name).await;
     all_in(
         &allowed,
@@ -535,12 +625,22 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
             "RecordCheckIn",
             "ListCheckIns",
             "GetInvitation",
+            "SuggestCandidates",
+            "ListMatches",
+            "ListInvitations",
+            "RecordAttendance",
         ],
         "the newcomer's match and invitation",
     );
     all_in(
         &refused,
-        &["GetMatch", "ListCheckIns", "GetInvitation"],
+        &[
+            "GetMatch",
+            "ListCheckIns",
+            "GetInvitation",
+            "SuggestCandidates",
+            "RecordAttendance",
+        ],
         "refused attempts on the newcomer's match and invitation",
     );
     let (allowed, refused) = logged(&app, &resident.name).await;
@@ -552,6 +652,8 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
             "AcceptMatch",
             "RecordCheckIn",
             "ListCheckIns",
+            "SuggestCandidates",
+            "ListMatches",
         ],
         "the resident's match",
     );
@@ -560,10 +662,25 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
         &["GetMatch", "ListCheckIns"],
         "refused attempts on the resident's match",
     );
+    // Purposes: matching for suggestions, list for a page of people.
+    let records = access_records(&app, &resident.name).await;
+    let purpose_of = |method: &str| {
+        records
+            .iter()
+            .find(|r| r.method == method)
+            .map(|r| r.purpose.clone())
+    };
+    assert_eq!(purpose_of("SuggestCandidates").as_deref(), Some("matching"));
+    assert_eq!(purpose_of("ListMatches").as_deref(), Some("list"));
     let (allowed, _) = logged(&app, &own.name).await;
     all_in(
         &allowed,
-        &["SignUp", "GetMyApplication", "GetMyNotificationSettings"],
+        &[
+            "SignUp",
+            "GetMyApplication",
+            "GetMyNotificationSettings",
+            "ListMyNotifications",
+        ],
         "the participant's own calls",
     );
 }
