@@ -277,6 +277,12 @@ test("a coordinator proposes from suggestions, ends a match, proposes the pair a
   const candidate = page.locator("li[data-candidate]").first();
   expect((await candidate.locator(".bar").count()) > 0, "the explanation has a bar per criterion");
   await candidate.getByText("Väntetid").first().waitFor();
+  // The engine's words per criterion are in Swedish on the Swedish page.
+  const why = await candidate.locator(".why").allInnerTexts();
+  expect(why.length > 0, "the criteria are explained");
+  for (const text of why) {
+    expect(!/\b(apart|shared|waited|children|meets|preferences|the newcomer|the resident)\b/.test(text), `in Swedish: ${text}`);
+  }
   await visit(page, "13-suggestions");
   const resident = await candidate.getAttribute("data-candidate");
   const label = candidate.locator("bdi").first();
