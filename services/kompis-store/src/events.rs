@@ -56,7 +56,7 @@ pub struct Event {
     /// On an activity's events: whether the activity is free.
     pub activity_free: Option<bool>,
     /// On participant and interview events: the ISO 639 codes of the languages the
-    /// participant speaks, sorted (0055; `None` on older events of erased people).
+    /// participant speaks, sorted (0051; `None` on older events of erased people).
     pub languages: Option<Vec<String>>,
 }
 
@@ -93,7 +93,7 @@ pub struct Attributes {
     /// On an activity's events: whether the activity is free.
     pub activity_free: Option<bool>,
     /// On participant and interview events: the ISO 639 codes of the languages the
-    /// participant speaks, sorted (0055; `None` on older events of erased people).
+    /// participant speaks, sorted (0051; `None` on older events of erased people).
     pub languages: Option<Vec<String>>,
 }
 

@@ -17,7 +17,7 @@
 //! ([`follow_up`], counted by everything a figure breaks down by), reads the subsets it
 //! needs apart from the indexes alone ([`matches_made`], [`waits`]), and takes the states
 //! at the end from spans kept beside the log ([`at_end`]); the service runs the four side
-//! by side. Two things written with each event by triggers (migration 0051) make that
+//! by side. Two things written with each event by triggers (migration 0052) make that
 //! possible without DISTINCT or a scan of the whole history: the time of the subject's
 //! previous event into the same state (`events.prior_time`), and the spans a participant
 //! was ready or a match live (`report_state_spans`). Both are built from the event log's
@@ -114,7 +114,7 @@ const SCOPED: &str = "
 ///   from which every figure is summed.
 /// - **People once, without DISTINCT.** A figure that counts subjects (people matched,
 ///   matches ended, activities held, invitations accepted) counts the events whose
-///   `prior_time` (migration 0051: the subject's previous event of the same kind into the
+///   `prior_time` (migration 0052: the subject's previous event of the same kind into the
 ///   same state) lies before the period: each subject's first such event in the
 ///   period, exactly one per subject. Its breakdowns (role, district, month) are those
 ///   of that first event, so they add up to the total.
@@ -338,7 +338,7 @@ pub async fn matches_made<'c>(
 /// What stands at the end of the period: matches live and newcomers waiting, counted in
 /// the place and target group of the event that put them in that state. A subject
 /// counts when its last event before the end put it there: the spans of
-/// `report_state_spans` (migration 0051) that cover the end.
+/// `report_state_spans` (migration 0052) that cover the end.
 ///
 /// Cost: the chapter's spans that end after the period's end (index
 /// `report_state_spans_end`): those still lasting and those ended since.

@@ -3,10 +3,10 @@
 //! district and per language ("who waits for what, and where residents are missing").
 //!
 //! A participant counts at the end of the period when a span of `ready`
-//! (`report_state_spans`, 0051) covers the end, in the place, target group and
+//! (`report_state_spans`, 0052) covers the end, in the place, target group and
 //! languages of the event that began the span (as [`crate::reports::at_end`] reads
-//! it). Languages are on participant events since 0055 and on the spans since 0056;
-//! older events carry the languages of participants still on record when 0055 ran, and
+//! it). Languages are on participant events since 0051, and on the spans (0052);
+//! older events carry the languages of participants still on record when 0051 ran, and
 //! none for people erased before it, who then count in the totals and districts but
 //! under no language.
 //! A resident counts while READY (approved, without a buddy): the spare places of
@@ -70,7 +70,7 @@ pub async fn at_end<'c>(db: impl PgExecutor<'c>, q: &FollowUpQuery) -> Result<Ve
 }
 
 /// Every language code of the participants of `chapter` (every chapter for `None`)
-/// ready at some time before `end` (their spans of `ready`, 0056): the known keys of the language breakdowns of a period ending
+/// ready at some time before `end` (their spans of `ready`, 0052): the known keys of the language breakdowns of a period ending
 /// then, listed with 0 where nobody in scope speaks them, so that a language left out
 /// never stands for a 0. Once `end` has passed the set no longer changes.
 pub async fn languages_before<'c>(

@@ -55,6 +55,8 @@ CREATE TABLE report_state_spans (
     district_id      text,
     gender           text,
     birth_year       integer,
+    -- The participant's languages (0051), for the supply and demand per language.
+    languages        text[],
     start_time       timestamptz NOT NULL,
     -- The subject's next event; infinity while the state lasts.
     end_time         timestamptz NOT NULL DEFAULT 'infinity',
@@ -90,10 +92,11 @@ BEGIN
     IF report_span_state(NEW.kind, NEW.to_state) THEN
         INSERT INTO report_state_spans (event_id, chapter_id, subject, kind, state,
             participant_role, referral_source, municipality_id, district_id, gender,
-            birth_year, start_time, end_time)
+            birth_year, start_time, end_time, languages)
         VALUES (NEW.id, NEW.chapter_id, NEW.subject, NEW.kind, NEW.to_state,
             NEW.participant_role, NEW.referral_source, NEW.municipality_id, NEW.district_id,
-            NEW.gender, NEW.birth_year, NEW.occur_time, coalesce(next_time, 'infinity'));
+            NEW.gender, NEW.birth_year, NEW.occur_time, coalesce(next_time, 'infinity'),
+            NEW.languages);
     END IF;
     RETURN NULL;
 END;
@@ -112,9 +115,11 @@ CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
     FOR EACH ROW EXECUTE FUNCTION events_are_append_only();
 
 INSERT INTO report_state_spans (event_id, chapter_id, subject, kind, state, participant_role,
-    referral_source, municipality_id, district_id, gender, birth_year, start_time, end_time)
+    referral_source, municipality_id, district_id, gender, birth_year, start_time, end_time,
+    languages)
 SELECT id, chapter_id, subject, kind, to_state, participant_role, referral_source,
-       municipality_id, district_id, gender, birth_year, occur_time, coalesce(next_time, 'infinity')
+       municipality_id, district_id, gender, birth_year, occur_time, coalesce(next_time, 'infinity'),
+       languages
 FROM (SELECT e.*, lead(occur_time) OVER (PARTITION BY subject ORDER BY occur_time, id) AS next_time
       FROM events e WHERE kind IN ('participant', 'match')) s
 WHERE report_span_state(kind, to_state);
