@@ -15,10 +15,13 @@ mod duplicates;
 mod notes;
 mod search;
 
-use kompis_domain::{FreeText, LanguageCode, ParticipantRole, ParticipantState, Role, Slug, Violations};
+use kompis_domain::{
+    FieldError, FreeText, LanguageCode, ParticipantRole, ParticipantState, ReferralId, Role, Slug, Violations,
+};
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::participant_service_server::ParticipantService;
+use kompis_store::audit::Person;
 use kompis_store::erasure::{self, ErasureReason};
 use kompis_store::participants::{self, ListFilter, NewParticipant, Shortage, Source, WaitingFilter};
 use kompis_store::{chapters, intake};
@@ -108,6 +111,26 @@ fn audited(name: &str) -> Option<Uuid> {
     parse_participant_name(&participant)
         .ok()
         .map(|(_, id)| id.into_uuid())
+}
+
+/// Parses the person whose audit log is read: a participant
+/// (`chapters/{chapter}/participants/{participant}`) or a referral
+/// (`chapters/{chapter}/referrals/{referral}`), for a referred learner who has not
+/// become a participant (or to start from the referral of one who has).
+fn parse_person_name(name: &str) -> Result<Person, FieldError> {
+    if let Ok((_, id)) = parse_participant_name(name) {
+        return Ok(Person::Participant(id.into_uuid()));
+    }
+    match name.split('/').collect::<Vec<_>>().as_slice() {
+        ["chapters", chapter, "referrals", id] => {
+            Slug::parse(chapter)?;
+            Ok(Person::Referral(ReferralId::parse(id)?.into_uuid()))
+        }
+        _ => Err(FieldError::new(
+            "must name a participant (chapters/{chapter}/participants/{participant}) or a \
+             referral (chapters/{chapter}/referrals/{referral})",
+        )),
+    }
 }
 
 /// The proto form of an audit record.
@@ -756,22 +779,21 @@ impl ParticipantService for Participants {
     ) -> Result<Response<pb::ListAccessRecordsResponse>, Status> {
         let principal = Principal::from_request(&request)?;
         let req = request.get_ref();
-        let target = audited(&req.parent);
         let outcome = async {
             let mut v = Violations::new();
-            let id = v.check("parent", parse_participant_name(&req.parent));
+            let person = v.check("parent", parse_person_name(&req.parent));
             let page = Page::parse_into(&mut v, req.page_size, &req.page_token, &req.parent);
             v.into_result().map_err(ApiError::InvalidArgument)?;
-            let (Some((_, id)), Some(page)) = (id, page) else {
+            let (Some(person), Some(page)) = (person, page) else {
                 return Err(ApiError::Internal("a checked field is missing".into()));
             };
             let after = match &page.after {
                 None => None,
                 Some(key) => Some(parse_time_key(key).ok_or_else(bad_page_token)?),
             };
-            let mut rows = kompis_store::audit::list_for_participant(
+            let mut rows = kompis_store::audit::list_for_person(
                 self.kit.store().pool(),
-                id.into_uuid(),
+                person,
                 after,
                 page.fetch_limit(),
             )
@@ -783,18 +805,21 @@ impl ParticipantService for Participants {
             })
         }
         .await;
-        respond(
-            self.kit
-                .audit(
-                    principal,
-                    "ListAccessRecords",
-                    target,
-                    &req.parent,
-                    Action::Read,
-                    outcome,
-                )
-                .await,
-        )
+        // Reading a person's log is recorded in it: under the participant, or under
+        // the referral when the log was asked for by the referral's name.
+        let named = match parse_person_name(&req.parent) {
+            Ok(Person::Referral(_)) => Named::Referral(req.parent.clone()),
+            _ => Named::Participant(req.parent.clone()),
+        };
+        self.kit
+            .audit_call(
+                principal,
+                "ListAccessRecords",
+                named,
+                Action::Read,
+                respond(outcome),
+            )
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ExportParticipant"))]

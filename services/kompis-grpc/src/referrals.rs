@@ -43,6 +43,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::kit::audit::{Action, Named};
 use crate::kit::convert::from_timestamp;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::names;
@@ -241,91 +242,109 @@ impl ReferralService for Referrals {
         &self,
         request: Request<pb::CreateReferralRequest>,
     ) -> Result<Response<pb::CreateReferralResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let now = self.kit.now();
-        let mut v = Violations::new();
-        let parsed = create::parse(&mut v, req, &principal.subject, now);
-        if principal.role != Role::Referrer
-            && let Some(chapter) = &parsed.chapter
-        {
-            scope::managed_chapter(principal, chapter.as_str(), &req.parent)?;
-        }
-        let named_empty = req.referral.as_ref().is_some_and(|r| r.organization.is_empty());
-        let organization = self
-            .referring_organization(
-                &mut v,
-                principal,
-                parsed.chapter.as_ref(),
-                parsed.organization.as_ref(),
-                named_empty,
-            )
-            .await?;
-        if let (Some(chapter), Some((municipality, district))) = (&parsed.chapter, &parsed.district) {
-            let place = referrals::district_place(self.kit.store().pool(), chapter, municipality, district)
-                .await
-                .named("districts")?;
-            match place {
-                DistrictPlace::InChapter => {}
-                DistrictPlace::OutsideChapter => {
-                    v.add("referral.district", "is not in a municipality the chapter covers")
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::CreateReferralResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let now = self.kit.now();
+            let mut v = Violations::new();
+            let parsed = create::parse(&mut v, req, &principal.subject, now);
+            if principal.role != Role::Referrer
+                && let Some(chapter) = &parsed.chapter
+            {
+                scope::managed_chapter(principal, chapter.as_str(), &req.parent)?;
+            }
+            let named_empty = req.referral.as_ref().is_some_and(|r| r.organization.is_empty());
+            let organization = self
+                .referring_organization(
+                    &mut v,
+                    principal,
+                    parsed.chapter.as_ref(),
+                    parsed.organization.as_ref(),
+                    named_empty,
+                )
+                .await?;
+            if let (Some(chapter), Some((municipality, district))) = (&parsed.chapter, &parsed.district) {
+                let place =
+                    referrals::district_place(self.kit.store().pool(), chapter, municipality, district)
+                        .await
+                        .named("districts")?;
+                match place {
+                    DistrictPlace::InChapter => {}
+                    DistrictPlace::OutsideChapter => {
+                        v.add("referral.district", "is not in a municipality the chapter covers")
+                    }
+                    DistrictPlace::Unknown => v.add("referral.district", "is not a known district"),
                 }
-                DistrictPlace::Unknown => v.add("referral.district", "is not a known district"),
             }
-        }
-        if let Err(violations) = v.into_result() {
-            return Err(if parsed.consent_missing {
-                ApiError::InvalidWithReason(ErrorReason::ConsentMissing, violations)
+            if let Err(violations) = v.into_result() {
+                return Err(if parsed.consent_missing {
+                    ApiError::InvalidWithReason(ErrorReason::ConsentMissing, violations)
+                } else {
+                    ApiError::InvalidArgument(violations)
+                }
+                .into());
+            }
+            let (Some(p), Some(organization)) = (parsed.referral, organization) else {
+                return Err(ApiError::Internal("a valid referral did not parse".into()).into());
+            };
+            let audience = if principal.role == Role::Referrer {
+                Audience::Referrer
             } else {
-                ApiError::InvalidArgument(violations)
-            }
-            .into());
-        }
-        let (Some(p), Some(organization)) = (parsed.referral, organization) else {
-            return Err(ApiError::Internal("a valid referral did not parse".into()).into());
-        };
-        let audience = if principal.role == Role::Referrer {
-            Audience::Referrer
-        } else {
-            Audience::Staff
-        };
-        let id = Uuid::now_v7();
-        let new = NewReferral {
-            id,
-            chapter: &p.chapter,
-            organization: &organization,
-            referrer: &principal.subject,
-            given_name: &p.name.given,
-            family_name: &p.name.family,
-            display_name: p.name.display.as_ref(),
-            contact: &p.contact,
-            birth_year: p.birth_year.year(),
-            gender: p.gender,
-            municipality: &p.municipality,
-            district: &p.district,
-            languages: &p.languages,
-            swedish_level: p.swedish_level,
-            consent_given_by: &p.consent.given_by,
-            consent_give_time: p.consent.give_time,
-            consent_text_version: &p.consent.text_version,
-            note: p.note.as_str(),
-            at: now,
-        };
-        let name = referral_name(p.chapter.as_str(), id);
-        let response = self
-            .kit
-            .mutate(principal, "CreateReferral", p.request_id, req, async |tx| {
-                let row = referrals::insert_referral(tx, &new).await.named(&name)?;
-                Ok(pb::CreateReferralResponse {
-                    referral: Some(self.render_one(tx, &row, audience).await?),
+                Audience::Staff
+            };
+            let id = Uuid::now_v7();
+            let new = NewReferral {
+                id,
+                chapter: &p.chapter,
+                organization: &organization,
+                referrer: &principal.subject,
+                given_name: &p.name.given,
+                family_name: &p.name.family,
+                display_name: p.name.display.as_ref(),
+                contact: &p.contact,
+                birth_year: p.birth_year.year(),
+                gender: p.gender,
+                municipality: &p.municipality,
+                district: &p.district,
+                languages: &p.languages,
+                swedish_level: p.swedish_level,
+                consent_given_by: &p.consent.given_by,
+                consent_give_time: p.consent.give_time,
+                consent_text_version: &p.consent.text_version,
+                note: p.note.as_str(),
+                at: now,
+            };
+            let name = referral_name(p.chapter.as_str(), id);
+            let response = self
+                .kit
+                .mutate(principal, "CreateReferral", p.request_id, req, async |tx| {
+                    let row = referrals::insert_referral(tx, &new).await.named(&name)?;
+                    Ok(pb::CreateReferralResponse {
+                        referral: Some(self.render_one(tx, &row, audience).await?),
+                    })
                 })
-            })
-            .await;
-        // A replay answers the first referral; the span names the one answered.
-        if let Some(r) = response.as_ref().ok().and_then(|r| r.referral.as_ref()) {
-            tracing::Span::current().record("referral", tracing::field::display(&r.name));
+                .await;
+            // A replay answers the first referral; the span names the one answered.
+            if let Some(r) = response.as_ref().ok().and_then(|r| r.referral.as_ref()) {
+                tracing::Span::current().record("referral", tracing::field::display(&r.name));
+            }
+            respond(response)
         }
-        respond(response)
+        .await;
+        let named = match &outcome {
+            Ok(r) => Named::Referral(
+                r.get_ref()
+                    .referral
+                    .as_ref()
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default(),
+            ),
+            Err(_) => Named::Participants(Vec::new()),
+        };
+        self.kit
+            .audit_call(&audit_principal, "CreateReferral", named, Action::Change, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "GetReferral", referral))]
@@ -333,16 +352,24 @@ impl ReferralService for Referrals {
         &self,
         request: Request<pb::GetReferralRequest>,
     ) -> Result<Response<pb::GetReferralResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let (chapter, id) = parse_referral_name(&req.name, "name")?;
-        tracing::Span::current().record("referral", tracing::field::display(id));
-        let reader = reader(principal, &chapter, &req.name)?;
-        let row = self.visible(&reader, &chapter, id, &req.name).await?;
-        let mut tx = self.kit.begin().await?;
-        ok(pb::GetReferralResponse {
-            referral: Some(self.render_one(&mut tx, &row, reader.audience()).await?),
-        })
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let named = Named::Referral(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::GetReferralResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let (chapter, id) = parse_referral_name(&req.name, "name")?;
+            tracing::Span::current().record("referral", tracing::field::display(id));
+            let reader = reader(principal, &chapter, &req.name)?;
+            let row = self.visible(&reader, &chapter, id, &req.name).await?;
+            let mut tx = self.kit.begin().await?;
+            ok(pb::GetReferralResponse {
+                referral: Some(self.render_one(&mut tx, &row, reader.audience()).await?),
+            })
+        }
+        .await;
+        self.kit
+            .audit_call(&audit_principal, "GetReferral", named, Action::Read, outcome)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "ListReferrals"))]
@@ -350,127 +377,141 @@ impl ReferralService for Referrals {
         &self,
         request: Request<pb::ListReferralsRequest>,
     ) -> Result<Response<pb::ListReferralsResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let mut v = Violations::new();
-        let parent = v.check("parent", names::parse_parent_or_wildcard(&req.parent, "chapters"));
-        let state = match req.state {
-            0 => Some(None),
-            n => v
-                .check(
-                    "state",
-                    view::state_from_pb(n)
-                        .ok_or_else(|| FieldError::new("must be one of the ReferralState values")),
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let outcome: Result<Response<pb::ListReferralsResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let mut v = Violations::new();
+            let parent = v.check("parent", names::parse_parent_or_wildcard(&req.parent, "chapters"));
+            let state = match req.state {
+                0 => Some(None),
+                n => v
+                    .check(
+                        "state",
+                        view::state_from_pb(n)
+                            .ok_or_else(|| FieldError::new("must be one of the ReferralState values")),
+                    )
+                    .map(Some),
+            };
+            let organization = if req.organization.is_empty() {
+                Some(None)
+            } else {
+                v.check(
+                    "organization",
+                    names::parse_one(&req.organization, "organizations"),
                 )
-                .map(Some),
-        };
-        let organization = if req.organization.is_empty() {
-            Some(None)
-        } else {
-            v.check(
-                "organization",
-                names::parse_one(&req.organization, "organizations"),
-            )
-            .map(Some)
-        };
-        let created_after = match req.create_time_after.as_ref() {
-            None => Some(None),
-            Some(t) => v
-                .check(
-                    "create_time_after",
-                    from_timestamp(t).ok_or_else(|| FieldError::new("is not a valid time")),
-                )
-                .map(Some),
-        };
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (parent, state, mut organization, created_after) = (
-            parent.flatten(),
-            state.flatten(),
-            organization.flatten(),
-            created_after.flatten(),
-        );
-        // The scope: a referrer's own organisation, a coordinator's chapter, or any.
-        let chapter = match principal.role {
-            Role::Referrer => {
-                let own = principal
-                    .organization
-                    .clone()
-                    .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken))?;
-                if organization.as_ref().is_some_and(|o| *o != own) {
-                    // Another organisation's referrals do not exist for a referrer.
-                    return ok(pb::ListReferralsResponse::default());
-                }
-                organization = Some(own);
-                parent
-            }
-            Role::Coordinator => match parent {
-                None => principal.chapter.clone(),
-                Some(c) if principal.manages_chapter(c.as_str()) => Some(c),
-                // Another chapter answers as if it did not exist, like its referrals.
-                Some(_) => return Err(scope::not_found(&req.parent).into()),
-            },
-            Role::Administrator => parent,
-            _ => return Err(ApiError::PermissionDenied(ErrorReason::RoleNotAllowed).into()),
-        };
-        let audience = if principal.role == Role::Referrer {
-            Audience::Referrer
-        } else {
-            Audience::Staff
-        };
-        let filters = format!(
-            "{:?}|{:?}|{:?}|{:?}",
-            chapter.as_ref().map(Slug::as_str),
-            organization.as_ref().map(Slug::as_str),
-            state.map(ReferralState::as_str),
-            created_after.map(OffsetDateTime::unix_timestamp_nanos),
-        );
-        let page = Page::parse(req.page_size, &req.page_token, &filters)?;
-        let mut cursor = match page.after.as_deref() {
-            None => None,
-            Some([time, id]) => Some(
-                time.parse::<i128>()
-                    .ok()
-                    .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t).ok())
-                    .zip(Uuid::parse_str(id).ok())
-                    .ok_or_else(|| ApiError::invalid("page_token", "is not a token this service issued"))?,
-            ),
-            Some(_) => {
-                return Err(ApiError::invalid("page_token", "is not a token this service issued").into());
-            }
-        };
-        let filter = ReferralFilter {
-            chapter: chapter.as_ref(),
-            organization: organization.as_ref(),
-            state,
-            created_after,
-        };
-        // The state filter applies to the progress shown, which for a converted
-        // referral depends on its participant: the query narrows, the domain rule
-        // decides, and batches are read until the page is full.
-        let mut rows = Vec::new();
-        loop {
-            let batch =
-                referrals::list_referrals(self.kit.store().pool(), &filter, cursor, page.fetch_limit())
-                    .await
-                    .named(&req.parent)?;
-            let exhausted = (batch.len() as i64) < page.fetch_limit();
-            cursor = batch.last().map(|r| (r.create_time, r.id)).or(cursor);
-            rows.extend(
-                batch
-                    .into_iter()
-                    .filter(|r| state.is_none_or(|s| view::progress(r).is_ok_and(|p| p == s))),
+                .map(Some)
+            };
+            let created_after = match req.create_time_after.as_ref() {
+                None => Some(None),
+                Some(t) => v
+                    .check(
+                        "create_time_after",
+                        from_timestamp(t).ok_or_else(|| FieldError::new("is not a valid time")),
+                    )
+                    .map(Some),
+            };
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let (parent, state, mut organization, created_after) = (
+                parent.flatten(),
+                state.flatten(),
+                organization.flatten(),
+                created_after.flatten(),
             );
-            if exhausted || rows.len() as i64 > page.size {
-                break;
+            // The scope: a referrer's own organisation, a coordinator's chapter, or any.
+            let chapter = match principal.role {
+                Role::Referrer => {
+                    let own = principal
+                        .organization
+                        .clone()
+                        .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken))?;
+                    if organization.as_ref().is_some_and(|o| *o != own) {
+                        // Another organisation's referrals do not exist for a referrer.
+                        return ok(pb::ListReferralsResponse::default());
+                    }
+                    organization = Some(own);
+                    parent
+                }
+                Role::Coordinator => match parent {
+                    None => principal.chapter.clone(),
+                    Some(c) if principal.manages_chapter(c.as_str()) => Some(c),
+                    // Another chapter answers as if it did not exist, like its referrals.
+                    Some(_) => return Err(scope::not_found(&req.parent).into()),
+                },
+                Role::Administrator => parent,
+                _ => return Err(ApiError::PermissionDenied(ErrorReason::RoleNotAllowed).into()),
+            };
+            let audience = if principal.role == Role::Referrer {
+                Audience::Referrer
+            } else {
+                Audience::Staff
+            };
+            let filters = format!(
+                "{:?}|{:?}|{:?}|{:?}",
+                chapter.as_ref().map(Slug::as_str),
+                organization.as_ref().map(Slug::as_str),
+                state.map(ReferralState::as_str),
+                created_after.map(OffsetDateTime::unix_timestamp_nanos),
+            );
+            let page = Page::parse(req.page_size, &req.page_token, &filters)?;
+            let mut cursor = match page.after.as_deref() {
+                None => None,
+                Some([time, id]) => Some(
+                    time.parse::<i128>()
+                        .ok()
+                        .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t).ok())
+                        .zip(Uuid::parse_str(id).ok())
+                        .ok_or_else(|| {
+                            ApiError::invalid("page_token", "is not a token this service issued")
+                        })?,
+                ),
+                Some(_) => {
+                    return Err(ApiError::invalid("page_token", "is not a token this service issued").into());
+                }
+            };
+            let filter = ReferralFilter {
+                chapter: chapter.as_ref(),
+                organization: organization.as_ref(),
+                state,
+                created_after,
+            };
+            // The state filter applies to the progress shown, which for a converted
+            // referral depends on its participant: the query narrows, the domain rule
+            // decides, and batches are read until the page is full.
+            let mut rows = Vec::new();
+            loop {
+                let batch =
+                    referrals::list_referrals(self.kit.store().pool(), &filter, cursor, page.fetch_limit())
+                        .await
+                        .named(&req.parent)?;
+                let exhausted = (batch.len() as i64) < page.fetch_limit();
+                cursor = batch.last().map(|r| (r.create_time, r.id)).or(cursor);
+                rows.extend(
+                    batch
+                        .into_iter()
+                        .filter(|r| state.is_none_or(|s| view::progress(r).is_ok_and(|p| p == s))),
+                );
+                if exhausted || rows.len() as i64 > page.size {
+                    break;
+                }
             }
+            let next_page_token = page.finish(&mut rows, |r| {
+                vec![r.create_time.unix_timestamp_nanos().to_string(), r.id.to_string()]
+            });
+            ok(pb::ListReferralsResponse {
+                referrals: self.render(&mut self.kit.begin().await?, &rows, audience).await?,
+                next_page_token,
+            })
         }
-        let next_page_token = page.finish(&mut rows, |r| {
-            vec![r.create_time.unix_timestamp_nanos().to_string(), r.id.to_string()]
-        });
-        ok(pb::ListReferralsResponse {
-            referrals: self.render(&mut self.kit.begin().await?, &rows, audience).await?,
-            next_page_token,
-        })
+        .await;
+        self.kit
+            .audit_shown(&audit_principal, "ListReferrals", outcome, |r| {
+                r.referrals
+                    .iter()
+                    .map(|x| (x.name.clone(), x.name.clone()))
+                    .collect()
+            })
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "MarkReferralContacted", referral))]
@@ -478,102 +519,39 @@ impl ReferralService for Referrals {
         &self,
         request: Request<pb::MarkReferralContactedRequest>,
     ) -> Result<Response<pb::MarkReferralContactedResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let (chapter, id) = parse_referral_name(&req.name, "name")?;
-        tracing::Span::current().record("referral", tracing::field::display(id));
-        require_staff(principal, &chapter, &req.name)?;
-        let mut v = Violations::new();
-        let reason = v.check("reason", FreeText::<REASON_MAX>::parse(&req.reason));
-        let rid = v.check("request_id", RequestId::parse(&req.request_id));
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let (Some(reason), Some(rid)) = (reason, rid) else {
-            return Err(ApiError::bug("a checked field is missing").into());
-        };
-        let now = self.kit.now();
-        respond(
-            self.kit
-                .mutate(principal, "MarkReferralContacted", rid, req, async |tx| {
-                    let row = referrals::lock_referral(tx, &chapter, id)
-                        .await
-                        .named(&req.name)?;
-                    let own = view::stored_state(&row)?;
-                    // Both the progress shown and the recorded state must allow it: a
-                    // referral whose participant has an interview booked is past being
-                    // contacted.
-                    view::progress(&row)?.transition(ReferralState::Contacted)?;
-                    let change = referrals::Change {
-                        actor: &principal.subject,
-                        reason: reason.as_str(),
-                        at: now,
-                    };
-                    let row =
-                        referrals::set_state(tx, &chapter, id, own, ReferralState::Contacted, None, change)
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let named = Named::Referral(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::MarkReferralContactedResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let (chapter, id) = parse_referral_name(&req.name, "name")?;
+            tracing::Span::current().record("referral", tracing::field::display(id));
+            require_staff(principal, &chapter, &req.name)?;
+            let mut v = Violations::new();
+            let reason = v.check("reason", FreeText::<REASON_MAX>::parse(&req.reason));
+            let rid = v.check("request_id", RequestId::parse(&req.request_id));
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let (Some(reason), Some(rid)) = (reason, rid) else {
+                return Err(ApiError::bug("a checked field is missing").into());
+            };
+            let now = self.kit.now();
+            respond(
+                self.kit
+                    .mutate(principal, "MarkReferralContacted", rid, req, async |tx| {
+                        let row = referrals::lock_referral(tx, &chapter, id)
                             .await
                             .named(&req.name)?;
-                    Ok(pb::MarkReferralContactedResponse {
-                        referral: Some(self.render_one(tx, &row, Audience::Staff).await?),
-                    })
-                })
-                .await,
-        )
-    }
-
-    #[tracing::instrument(skip_all, fields(rpc = "ConvertReferral", referral, participant))]
-    async fn convert_referral(
-        &self,
-        request: Request<pb::ConvertReferralRequest>,
-    ) -> Result<Response<pb::ConvertReferralResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let (chapter, id) = parse_referral_name(&req.name, "name")?;
-        tracing::Span::current().record("referral", tracing::field::display(id));
-        require_staff(principal, &chapter, &req.name)?;
-        let rid = RequestId::parse(&req.request_id)
-            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
-        let now = self.kit.now();
-        respond(
-            self.kit
-                .mutate(principal, "ConvertReferral", rid, req, async |tx| {
-                    let row = referrals::lock_referral(tx, &chapter, id)
-                        .await
-                        .named(&req.name)?;
-                    let own = view::stored_state(&row)?;
-                    if let Some(existing) = row.participant_id {
-                        return Err(ApiError::precondition(
-                            ErrorReason::InvalidStateTransition,
-                            format!(
-                                "the referral was already converted into {}",
-                                participants::resource_name(chapter.as_str(), existing)
-                            ),
-                        ));
-                    }
-                    if !own.is_open() {
-                        return Err(ApiError::precondition(
-                            ErrorReason::InvalidStateTransition,
-                            "a closed referral cannot be converted",
-                        ));
-                    }
-                    let new = new_participant(&row, &chapter, principal, now)?;
-                    let participant_name = participants::resource_name(chapter.as_str(), new.id);
-                    tracing::Span::current().record("participant", tracing::field::display(new.id));
-                    let participant = participants::insert_participant(tx, &new)
-                        .await
-                        .named(&participant_name)?;
-                    let mut row = referrals::link_participant(tx, &chapter, id, new.id, now)
-                        .await
-                        .named(&req.name)?;
-                    // Converting means the coordinator has reached the learner: a
-                    // referral still `received` moves on to `contacted`. From here on
-                    // its progress follows the participant's.
-                    if own == ReferralState::Received {
-                        let reason = format!("converted into {participant_name}");
+                        let own = view::stored_state(&row)?;
+                        // Both the progress shown and the recorded state must allow it: a
+                        // referral whose participant has an interview booked is past being
+                        // contacted.
+                        view::progress(&row)?.transition(ReferralState::Contacted)?;
                         let change = referrals::Change {
                             actor: &principal.subject,
-                            reason: &reason,
+                            reason: reason.as_str(),
                             at: now,
                         };
-                        row = referrals::set_state(
+                        let row = referrals::set_state(
                             tx,
                             &chapter,
                             id,
@@ -584,14 +562,112 @@ impl ReferralService for Referrals {
                         )
                         .await
                         .named(&req.name)?;
-                    }
-                    Ok(pb::ConvertReferralResponse {
-                        participant: Some(participant_pb(&participant, View::Coordinator)?),
-                        referral: Some(self.render_one(tx, &row, Audience::Staff).await?),
+                        Ok(pb::MarkReferralContactedResponse {
+                            referral: Some(self.render_one(tx, &row, Audience::Staff).await?),
+                        })
                     })
-                })
-                .await,
-        )
+                    .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(
+                &audit_principal,
+                "MarkReferralContacted",
+                named,
+                Action::Change,
+                outcome,
+            )
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(rpc = "ConvertReferral", referral, participant))]
+    async fn convert_referral(
+        &self,
+        request: Request<pb::ConvertReferralRequest>,
+    ) -> Result<Response<pb::ConvertReferralResponse>, Status> {
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let named = Named::Referral(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::ConvertReferralResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let (chapter, id) = parse_referral_name(&req.name, "name")?;
+            tracing::Span::current().record("referral", tracing::field::display(id));
+            require_staff(principal, &chapter, &req.name)?;
+            let rid = RequestId::parse(&req.request_id)
+                .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+            let now = self.kit.now();
+            respond(
+                self.kit
+                    .mutate(principal, "ConvertReferral", rid, req, async |tx| {
+                        let row = referrals::lock_referral(tx, &chapter, id)
+                            .await
+                            .named(&req.name)?;
+                        let own = view::stored_state(&row)?;
+                        if let Some(existing) = row.participant_id {
+                            return Err(ApiError::precondition(
+                                ErrorReason::InvalidStateTransition,
+                                format!(
+                                    "the referral was already converted into {}",
+                                    participants::resource_name(chapter.as_str(), existing)
+                                ),
+                            ));
+                        }
+                        if !own.is_open() {
+                            return Err(ApiError::precondition(
+                                ErrorReason::InvalidStateTransition,
+                                "a closed referral cannot be converted",
+                            ));
+                        }
+                        let new = new_participant(&row, &chapter, principal, now)?;
+                        let participant_name = participants::resource_name(chapter.as_str(), new.id);
+                        tracing::Span::current().record("participant", tracing::field::display(new.id));
+                        let participant = participants::insert_participant(tx, &new)
+                            .await
+                            .named(&participant_name)?;
+                        let mut row = referrals::link_participant(tx, &chapter, id, new.id, now)
+                            .await
+                            .named(&req.name)?;
+                        // Converting means the coordinator has reached the learner: a
+                        // referral still `received` moves on to `contacted`. From here on
+                        // its progress follows the participant's.
+                        if own == ReferralState::Received {
+                            let reason = format!("converted into {participant_name}");
+                            let change = referrals::Change {
+                                actor: &principal.subject,
+                                reason: &reason,
+                                at: now,
+                            };
+                            row = referrals::set_state(
+                                tx,
+                                &chapter,
+                                id,
+                                own,
+                                ReferralState::Contacted,
+                                None,
+                                change,
+                            )
+                            .await
+                            .named(&req.name)?;
+                        }
+                        Ok(pb::ConvertReferralResponse {
+                            participant: Some(participant_pb(&participant, View::Coordinator)?),
+                            referral: Some(self.render_one(tx, &row, Audience::Staff).await?),
+                        })
+                    })
+                    .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(
+                &audit_principal,
+                "ConvertReferral",
+                named,
+                Action::Change,
+                outcome,
+            )
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(rpc = "CloseReferral", referral))]
@@ -599,59 +675,67 @@ impl ReferralService for Referrals {
         &self,
         request: Request<pb::CloseReferralRequest>,
     ) -> Result<Response<pb::CloseReferralResponse>, Status> {
-        let principal = Principal::from_request(&request)?;
-        let req = request.get_ref();
-        let (chapter, id) = parse_referral_name(&req.name, "name")?;
-        tracing::Span::current().record("referral", tracing::field::display(id));
-        require_staff(principal, &chapter, &req.name)?;
-        let mut v = Violations::new();
-        let reason = v.check(
-            "reason",
-            view::close_reason_from_pb(req.reason)
-                .ok_or_else(|| FieldError::new("is required: one of the ReferralCloseReason values")),
-        );
-        let closure = reason.and_then(|r| v.check("note", ReferralClosure::new(r, &req.note)));
-        v.into_result().map_err(ApiError::InvalidArgument)?;
-        let Some(closure) = closure else {
-            return Err(ApiError::Internal("a valid closure did not parse".into()).into());
-        };
-        let rid = RequestId::parse(&req.request_id)
-            .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
-        let why = if closure.note().is_empty() {
-            closure.reason().as_str().to_owned()
-        } else {
-            format!("{}: {}", closure.reason(), closure.note())
-        };
-        let now = self.kit.now();
-        respond(
-            self.kit
-                .mutate(principal, "CloseReferral", rid, req, async |tx| {
-                    let row = referrals::lock_referral(tx, &chapter, id)
+        let audit_principal = Principal::from_request(&request)?.clone();
+        let named = Named::Referral(request.get_ref().name.clone());
+        let outcome: Result<Response<pb::CloseReferralResponse>, Status> = async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let (chapter, id) = parse_referral_name(&req.name, "name")?;
+            tracing::Span::current().record("referral", tracing::field::display(id));
+            require_staff(principal, &chapter, &req.name)?;
+            let mut v = Violations::new();
+            let reason = v.check(
+                "reason",
+                view::close_reason_from_pb(req.reason)
+                    .ok_or_else(|| FieldError::new("is required: one of the ReferralCloseReason values")),
+            );
+            let closure = reason.and_then(|r| v.check("note", ReferralClosure::new(r, &req.note)));
+            v.into_result().map_err(ApiError::InvalidArgument)?;
+            let Some(closure) = closure else {
+                return Err(ApiError::Internal("a valid closure did not parse".into()).into());
+            };
+            let rid = RequestId::parse(&req.request_id)
+                .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
+            let why = if closure.note().is_empty() {
+                closure.reason().as_str().to_owned()
+            } else {
+                format!("{}: {}", closure.reason(), closure.note())
+            };
+            let now = self.kit.now();
+            respond(
+                self.kit
+                    .mutate(principal, "CloseReferral", rid, req, async |tx| {
+                        let row = referrals::lock_referral(tx, &chapter, id)
+                            .await
+                            .named(&req.name)?;
+                        let own = view::stored_state(&row)?;
+                        let change = referrals::Change {
+                            actor: &principal.subject,
+                            reason: &why,
+                            at: now,
+                        };
+                        let row = referrals::set_state(
+                            tx,
+                            &chapter,
+                            id,
+                            own,
+                            ReferralState::Closed,
+                            Some(&closure),
+                            change,
+                        )
                         .await
                         .named(&req.name)?;
-                    let own = view::stored_state(&row)?;
-                    let change = referrals::Change {
-                        actor: &principal.subject,
-                        reason: &why,
-                        at: now,
-                    };
-                    let row = referrals::set_state(
-                        tx,
-                        &chapter,
-                        id,
-                        own,
-                        ReferralState::Closed,
-                        Some(&closure),
-                        change,
-                    )
-                    .await
-                    .named(&req.name)?;
-                    Ok(pb::CloseReferralResponse {
-                        referral: Some(self.render_one(tx, &row, Audience::Staff).await?),
+                        Ok(pb::CloseReferralResponse {
+                            referral: Some(self.render_one(tx, &row, Audience::Staff).await?),
+                        })
                     })
-                })
-                .await,
-        )
+                    .await,
+            )
+        }
+        .await;
+        self.kit
+            .audit_call(&audit_principal, "CloseReferral", named, Action::Change, outcome)
+            .await
     }
 }
 

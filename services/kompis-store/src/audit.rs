@@ -1,6 +1,10 @@
 //! The audit log (`audit_log`): who read or changed a person's record, when, by which
 //! method and for what purpose, refusals included. Ids only; append-only for the
 //! service's role.
+//!
+//! A record is about a participant or about a referral (a referred learner has no
+//! participant id until the referral is converted; migration 0080). A person's log
+//! ([`list_for_person`]) joins both through the referral's link to its participant.
 
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
@@ -19,8 +23,10 @@ pub struct AccessRecord {
     pub actor_subject: String,
     /// The account's role (`Role::as_str`).
     pub actor_role: String,
-    /// The person whose record it is.
-    pub participant_id: Uuid,
+    /// The participant whose record it is; `None` for a record about a referral.
+    pub participant_id: Option<Uuid>,
+    /// The referral accessed; `None` for a record about a participant.
+    pub referral_id: Option<Uuid>,
     /// The object's resource name (ids only).
     pub object: String,
     /// `read`, `change`, `export` or `erase`.
@@ -37,8 +43,8 @@ pub struct AccessRecord {
 pub async fn record<'c>(db: impl PgExecutor<'c>, r: &AccessRecord) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_log (id, occur_time, actor_subject, actor_role, participant_id, object,
-                                action, method, purpose, allowed)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                action, method, purpose, allowed, referral_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(r.id)
     .bind(r.occur_time)
@@ -50,6 +56,7 @@ pub async fn record<'c>(db: impl PgExecutor<'c>, r: &AccessRecord) -> Result<(),
     .bind(&r.method)
     .bind(&r.purpose)
     .bind(r.allowed)
+    .bind(r.referral_id)
     .execute(db)
     .await?;
     Ok(())
@@ -64,9 +71,10 @@ pub async fn record_many<'c>(db: impl PgExecutor<'c>, records: &[AccessRecord]) 
     let column = |f: fn(&AccessRecord) -> String| records.iter().map(f).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO audit_log (id, occur_time, actor_subject, actor_role, participant_id, object,
-                                action, method, purpose, allowed)
+                                action, method, purpose, allowed, referral_id)
          SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[],
-                              $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[])",
+                              $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[],
+                              $11::uuid[])",
     )
     .bind(records.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.occur_time).collect::<Vec<_>>())
@@ -78,24 +86,64 @@ pub async fn record_many<'c>(db: impl PgExecutor<'c>, records: &[AccessRecord]) 
     .bind(column(|r| r.method.clone()))
     .bind(column(|r| r.purpose.clone()))
     .bind(records.iter().map(|r| r.allowed).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.referral_id).collect::<Vec<_>>())
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// The records of `participant`, newest first, after the key `after` (time, id); uses
-/// the index on (participant, time, id).
-pub async fn list_for_participant<'c>(
-    db: impl PgExecutor<'c>,
-    participant: Uuid,
+/// Whose log is read: a person known by their participant's id, by a referral's id,
+/// or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Person {
+    /// The participant `id`, and every referral converted into them.
+    Participant(Uuid),
+    /// The referral `id`; once converted, its participant's log with every referral
+    /// converted into them.
+    Referral(Uuid),
+}
+
+/// The records of `person`, newest first, after the key `after` (time, id): the
+/// participant's own and those of every referral converted into them, or a referral's
+/// own while it is not converted (migration 0080). Each part is read on its index, in
+/// order, so a page costs as many rows as it holds.
+pub async fn list_for_person(
+    db: &sqlx::PgPool,
+    person: Person,
     after: Option<(OffsetDateTime, Uuid)>,
     limit: i64,
 ) -> Result<Vec<AccessRecord>, StoreError> {
+    let participant: Option<Uuid> = match person {
+        Person::Participant(id) => Some(id),
+        Person::Referral(id) => sqlx::query_scalar("SELECT participant_id FROM referrals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    };
+    let referrals: Vec<Uuid> = match (participant, person) {
+        (Some(p), _) => {
+            sqlx::query_scalar("SELECT id FROM referrals WHERE participant_id = $1")
+                .bind(p)
+                .fetch_all(db)
+                .await?
+        }
+        (None, Person::Referral(id)) => vec![id],
+        (None, Person::Participant(_)) => Vec::new(),
+    };
     let (after_time, after_id) = after.unzip();
     Ok(sqlx::query_as(
-        "SELECT * FROM audit_log
-         WHERE participant_id = $1
-           AND ($2::timestamptz IS NULL OR (occur_time, id) < ($2, $3))
+        "(SELECT * FROM audit_log
+          WHERE participant_id = $1
+            AND ($2::timestamptz IS NULL OR (occur_time, id) < ($2, $3))
+          ORDER BY occur_time DESC, id DESC
+          LIMIT $4)
+         UNION ALL
+         (SELECT * FROM audit_log
+          WHERE referral_id = ANY($5)
+            AND ($2::timestamptz IS NULL OR (occur_time, id) < ($2, $3))
+          ORDER BY occur_time DESC, id DESC
+          LIMIT $4)
          ORDER BY occur_time DESC, id DESC
          LIMIT $4",
     )
@@ -103,8 +151,20 @@ pub async fn list_for_participant<'c>(
     .bind(after_time)
     .bind(after_id)
     .bind(limit)
+    .bind(&referrals)
     .fetch_all(db)
     .await?)
+}
+
+/// Whether the referral `id` exists (erased or not), read whatever the caller's scope,
+/// so that a refused attempt on an existing referral is recorded.
+pub async fn referral_exists<'c>(db: impl PgExecutor<'c>, id: Uuid) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT FROM referrals WHERE id = $1)")
+            .bind(id)
+            .fetch_one(db)
+            .await?,
+    )
 }
 
 /// The two people of the match `id` (newcomer, then resident); empty when there is no

@@ -11,7 +11,8 @@
 //! | `programme_administration` | coordinators' and administrators' work on a participant (`GetParticipant`, `UpdateParticipant`, ...) |
 //! | `audit` | an administrator reading the audit log (`ListAccessRecords`) |
 //! | `matching` | `SuggestCandidates`: the newcomer asked about, and every candidate shown |
-//! | `list` | a page of people: `ListParticipants`, `SearchPeople`, `GetWaitingList`, `ListMatches`, `ListInvitations`, `ListMatchingRoundProposals`, `ListWaitingNewcomers` |
+//! | `list` | a page of people: `ListParticipants`, `SearchPeople`, `GetWaitingList`, `ListMatches`, `ListInvitations`, `ListMatchingRoundProposals`, `ListWaitingNewcomers`, `ListReferrals` |
+//! | `referral` | the handling of one referral: `CreateReferral`, `GetReferral`, `MarkReferralContacted`, `ConvertReferral`, `CloseReferral` |
 //!
 //! What is recorded:
 //!
@@ -23,15 +24,22 @@
 //!   `SuggestCandidates` and the page of every list over many people (above, and
 //!   `ListInterviews` across a chapter). The page's rows are written in one statement;
 //! - the participant's own calls in the app, notifications included (`ListMyNotifications`,
-//!   `GetNotification`, `MarkNotificationRead`), in their own log.
+//!   `GetNotification`, `MarkNotificationRead`), in their own log;
+//! - every call on a referral (a referred learner's record before and after they
+//!   become a participant), allowed or refused ([`Named::Referral`]: a referrer's
+//!   attempt on another organisation's referral, a coordinator's on another chapter's),
+//!   and every referral on a page of `ListReferrals`. A referral has no participant id
+//!   until it is converted, so these records carry the referral's id instead
+//!   (`audit_log.referral_id`, migration 0080), also after the conversion: records are
+//!   never rewritten. The person's log joins the two when it is read
+//!   (`kompis_store::audit::list_for_person`): a participant's shows the accesses to
+//!   the referral they came from, and a referral's those to the participant it became.
 //!
 //! What is not, and why:
 //!
 //! - a refused list over many people (another chapter's list): it names no person,
 //!   only a chapter, and shows nobody; the refusal is still answered NOT_FOUND;
-//! - referrals before they become participants: the log is keyed by participant id and
-//!   a referral has none; a referral's reads and changes are not recorded yet (the
-//!   referrer sees only their own organisation's referrals);
+//! - a refused `ListReferrals` (another chapter's): it names no person and shows nobody;
 //! - `StreamNotifications`: a long-lived stream of the caller's own notifications;
 //! - matching rounds' runs and commits (`RunMatchingRound`, `CommitMatchingRound`): they
 //!   read the whole pool inside the engine and show nobody; the proposals a coordinator
@@ -90,7 +98,11 @@ pub fn purpose(method: &str, role: Role) -> &'static str {
         | "ListMatches"
         | "ListInvitations"
         | "ListMatchingRoundProposals"
-        | "ListWaitingNewcomers" => "list",
+        | "ListWaitingNewcomers"
+        | "ListReferrals" => "list",
+        "CreateReferral" | "GetReferral" | "MarkReferralContacted" | "ConvertReferral" | "CloseReferral" => {
+            "referral"
+        }
         _ if role == Role::Participant => "self_service",
         _ => "programme_administration",
     }
@@ -127,8 +139,15 @@ impl Kit {
         if allowed && outcome.is_err() {
             return outcome;
         }
-        self.write_record(principal, method, participant, object, action, allowed)
-            .await?;
+        self.write_record(
+            principal,
+            method,
+            Whose::Participant(participant),
+            object,
+            action,
+            allowed,
+        )
+        .await?;
         outcome
     }
 }
@@ -148,6 +167,26 @@ pub enum Named {
     Invitations(Vec<String>),
     /// The calling participant's own record, in the app.
     Own,
+    /// A referral (`chapters/{c}/referrals/{r}`), recorded under the referral's id
+    /// whether or not it was converted; recorded only when the referral exists.
+    Referral(String),
+}
+
+/// Whose record an access is, as the log keys it: a participant's or a referral's
+/// (migration 0080).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Whose {
+    Participant(Uuid),
+    Referral(Uuid),
+}
+
+impl Whose {
+    /// The record a resource name is (or is under): a participant's, else a referral's.
+    fn of_name(name: &str) -> Option<Self> {
+        id_after(name, "participants")
+            .map(Self::Participant)
+            .or_else(|| id_after(name, "referrals").map(Self::Referral))
+    }
 }
 
 /// The id following `collection` in the resource name `name`, if it is one.
@@ -171,8 +210,14 @@ impl Kit {
     /// The people whose record `named` is; read whatever the caller's scope, so that
     /// a refused attempt on someone's existing record is found. Empty for a malformed
     /// name or an object that does not exist.
-    async fn people(&self, principal: &Principal, named: &Named) -> ApiResult<Vec<Uuid>> {
+    async fn people(&self, principal: &Principal, named: &Named) -> ApiResult<Vec<Whose>> {
         let pool = self.store().pool();
+        if let Named::Referral(name) = named {
+            return Ok(match id_after(name, "referrals") {
+                Some(id) if audit::referral_exists(pool, id).await? => vec![Whose::Referral(id)],
+                _ => Vec::new(),
+            });
+        }
         Ok(match named {
             Named::Participant(name) => id_after(name, "participants").into_iter().collect(),
             Named::Participants(names) => names.iter().filter_map(|n| id_after(n, "participants")).collect(),
@@ -192,7 +237,11 @@ impl Kit {
                 people
             }
             Named::Own => principal.participant.into_iter().collect(),
-        })
+            Named::Referral(_) => Vec::new(),
+        }
+        .into_iter()
+        .map(Whose::Participant)
+        .collect())
     }
 
     /// Records a whole call in the audit log of every person `named` is about, from its
@@ -214,14 +263,14 @@ impl Kit {
         }
         let people = self.people(principal, &named).await.map_err(Status::from)?;
         let object = match &named {
-            Named::Participant(n) | Named::Match(n) | Named::Invitation(n) => n.clone(),
+            Named::Participant(n) | Named::Match(n) | Named::Invitation(n) | Named::Referral(n) => n.clone(),
             Named::Participants(names) | Named::Invitations(names) => names.join(" "),
             Named::Own => match people.first() {
-                Some(p) => audit::participant_name(self.store().pool(), *p)
+                Some(Whose::Participant(p)) => audit::participant_name(self.store().pool(), *p)
                     .await
                     .map_err(|e| Status::from(ApiError::from(e)))?
                     .unwrap_or_default(),
-                None => String::new(),
+                _ => String::new(),
             },
         };
         let records: Vec<AccessRecord> = people
@@ -235,7 +284,8 @@ impl Kit {
     /// Records, after a call succeeded, one read of every person its answer shows (the
     /// page of a list, the candidates suggested): `shown` gives, from the answer, each
     /// person's resource name with the object shown of them (the same name, or their
-    /// match's or invitation's). All rows are written in one statement. A refused or
+    /// match's or invitation's); a referral's name stands for the referred person
+    /// ([`Named::Referral`]). All rows are written in one statement. A refused or
     /// failed list showed nobody and is not recorded here (a list under one person's
     /// name is recorded by [`Kit::audit_call`]).
     pub async fn audit_shown<T>(
@@ -251,7 +301,7 @@ impl Kit {
         let records: Vec<AccessRecord> = shown(response.get_ref())
             .into_iter()
             .filter_map(|(person, object)| {
-                id_after(&person, "participants")
+                Whose::of_name(&person)
                     .map(|p| self.access_record(principal, method, p, &object, Action::Read, true))
             })
             .collect();
@@ -264,17 +314,22 @@ impl Kit {
         &self,
         principal: &Principal,
         method: &'static str,
-        participant: Uuid,
+        whose: Whose,
         object: &str,
         action: Action,
         allowed: bool,
     ) -> AccessRecord {
+        let (participant_id, referral_id) = match whose {
+            Whose::Participant(p) => (Some(p), None),
+            Whose::Referral(r) => (None, Some(r)),
+        };
         AccessRecord {
             id: Uuid::now_v7(),
             occur_time: self.now(),
             actor_subject: principal.subject.clone(),
             actor_role: principal.role.as_str().to_owned(),
-            participant_id: participant,
+            participant_id,
+            referral_id,
             object: object.chars().take(300).collect(),
             action: action.as_str().to_owned(),
             method: method.to_owned(),
@@ -297,12 +352,12 @@ impl Kit {
         &self,
         principal: &Principal,
         method: &'static str,
-        participant: Uuid,
+        whose: Whose,
         object: &str,
         action: Action,
         allowed: bool,
     ) -> ApiResult<()> {
-        let record = self.access_record(principal, method, participant, object, action, allowed);
+        let record = self.access_record(principal, method, whose, object, action, allowed);
         if let Err(e) = audit::record(self.store().pool(), &record).await {
             tracing::error!(method, "an access could not be recorded in the audit log");
             return Err(e.into());
@@ -327,6 +382,9 @@ mod tests {
         assert_eq!(purpose("SuggestCandidates", Role::Coordinator), "matching");
         assert_eq!(purpose("ListParticipants", Role::Administrator), "list");
         assert_eq!(purpose("ListMatches", Role::Coordinator), "list");
+        assert_eq!(purpose("ListReferrals", Role::Referrer), "list");
+        assert_eq!(purpose("GetReferral", Role::Referrer), "referral");
+        assert_eq!(purpose("ConvertReferral", Role::Coordinator), "referral");
     }
 
     #[test]
@@ -341,5 +399,8 @@ mod tests {
         );
         assert_eq!(id_after("chapters/botkyrka/participants/-", "participants"), None);
         assert_eq!(id_after("participants", "participants"), None);
+        let referral = format!("chapters/botkyrka/referrals/{m}");
+        assert_eq!(Whose::of_name(&referral), Some(Whose::Referral(m)));
+        assert_eq!(Whose::of_name(&interview), Some(Whose::Participant(p)));
     }
 }

@@ -684,3 +684,125 @@ async fn every_rpc_on_a_persons_interviews_matches_and_invitations_is_in_their_a
         "the participant's own calls",
     );
 }
+
+#[tokio::test]
+async fn every_access_to_a_referral_is_in_the_persons_audit_log_before_and_after_conversion_and_erasure() {
+    use crate::fixtures::referrals::{CHAPTER, FOLK_HIGH_SCHOOL, SFI, refer, referrals};
+    let app = support::spawn_app_with_demo().await;
+    let coordinator = app.coordinator("botkyrka");
+
+    // Before conversion: the school refers and reads, another school and another
+    // chapter try, the coordinator lists and marks it contacted.
+    let referral = refer(&app, "+46701112233", "amina.audit@exempel.se").await;
+    referrals(&app, &app.referrer(SFI))
+        .get_referral(GetReferralRequest {
+            name: referral.name.clone(),
+        })
+        .await
+        .expect("the school reads its referral");
+    for token in [app.referrer(FOLK_HIGH_SCHOOL), app.coordinator("goteborg")] {
+        not_found(
+            referrals(&app, &token)
+                .get_referral(GetReferralRequest {
+                    name: referral.name.clone(),
+                })
+                .await,
+        );
+    }
+    let listed = referrals(&app, &coordinator)
+        .list_referrals(ListReferralsRequest {
+            parent: CHAPTER.into(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("the coordinator lists the chapter's referrals")
+        .into_inner()
+        .referrals;
+    assert!(listed.iter().any(|r| r.name == referral.name));
+    referrals(&app, &coordinator)
+        .mark_referral_contacted(MarkReferralContactedRequest {
+            name: referral.name.clone(),
+            reason: String::new(),
+            request_id: request_id(),
+        })
+        .await
+        .expect("the coordinator marks it contacted");
+
+    let records = access_records(&app, &referral.name).await;
+    assert_eq!(
+        records.iter().map(summary).collect::<Vec<_>>(),
+        [
+            ("MarkReferralContacted", "coordinator", "change", "referral", true),
+            ("ListReferrals", "coordinator", "read", "list", true),
+            ("GetReferral", "coordinator", "read", "referral", false),
+            ("GetReferral", "referrer", "read", "referral", false),
+            ("GetReferral", "referrer", "read", "referral", true),
+            ("CreateReferral", "referrer", "change", "referral", true),
+        ],
+        "a referral's log before it is converted"
+    );
+    assert_eq!(records[3].actor, "referrer-folkhogskola-tumba");
+    assert!(records.iter().all(|r| r.object == referral.name));
+    let everything = format!("{records:?}");
+    assert!(
+        !everything.contains("Amina") && !everything.contains("+46701112233"),
+        "ids only: {everything}"
+    );
+
+    // Converted: the participant's log holds the referral's accesses too, and the
+    // referral's name reads the same person's log.
+    let person = referrals(&app, &coordinator)
+        .convert_referral(ConvertReferralRequest {
+            name: referral.name.clone(),
+            request_id: request_id(),
+        })
+        .await
+        .expect("the referral is converted")
+        .into_inner()
+        .participant
+        .unwrap();
+    get(&app, &person.name).await;
+    let methods = |records: &[AccessRecord]| records.iter().map(|r| r.method.clone()).collect::<Vec<_>>();
+    let of_person = access_records(&app, &person.name).await;
+    assert_eq!(
+        methods(&of_person),
+        [
+            "GetParticipant",
+            "ConvertReferral",
+            "ListAccessRecords",
+            "MarkReferralContacted",
+            "ListReferrals",
+            "GetReferral",
+            "GetReferral",
+            "GetReferral",
+            "CreateReferral",
+        ],
+        "the participant's log, newest first, with the referral's"
+    );
+    assert_eq!(of_person[0].object, person.name);
+    assert_eq!(of_person[1].object, referral.name);
+
+    // Erased: both rows are tombstones and the log is whole.
+    participants(&app, &coordinator)
+        .erase_participant(EraseParticipantRequest {
+            name: person.name.clone(),
+            reason: ErasureReason::PersonRequested as i32,
+            request_id: request_id(),
+        })
+        .await
+        .expect("the person is erased");
+    let after = access_records(&app, &person.name).await;
+    assert_eq!(after[0].method, "EraseParticipant");
+    assert_eq!(
+        methods(&after[2..]),
+        methods(&of_person),
+        "nothing of the log went with the person"
+    );
+    let by_referral = access_records(&app, &referral.name).await;
+    assert_eq!(
+        methods(&by_referral[1..]),
+        methods(&after),
+        "the referral's name reads the same person's log"
+    );
+}
