@@ -29,6 +29,11 @@
 //!
 //! Redis holds no personal data to erase: stream entries carry ids only (an outbox row
 //! id and a delivery id), and the deliveries they name are gone with the notifications.
+//!
+//! Nothing is written to the person afterwards: a notification to an erased participant
+//! is skipped by the database (migration 0081), so a change that would have told them
+//! (an activity cancelled with their invitation still unanswered, say) writes no
+//! notification, delivery or outbox row for them, and Redis gets nothing for them.
 
 use kompis_domain::{DeclineCause, EventKind, MatchEndReason, Rsvp};
 use sqlx::PgConnection;
@@ -232,7 +237,7 @@ pub async fn erase_participant(
     // Notifications, their deliveries and what carried them: deliveries before outbox
     // rows, the order in which the workers lock them.
     // No delivery can be added meanwhile: a new notification for them waits for the
-    // key lock.
+    // key lock, and once this commits the database skips it (migration 0081).
     let deliveries: Vec<String> = sqlx::query_scalar(
         "SELECT d.id::text FROM notification_deliveries d
          JOIN notifications n ON n.id = d.notification_id

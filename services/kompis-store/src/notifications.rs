@@ -58,6 +58,11 @@ pub async fn enqueue(tx: &mut PgConnection, notification: &NewNotification<'_>) 
 /// Each gets a delivery to the app's inbox, and one by e-mail when its participant
 /// chose e-mail and has an address; each delivery gets an outbox row that awaits its
 /// consumer. An unknown participant is [`StoreError::MissingReference`].
+///
+/// A notification to an erased participant is not written, nor its deliveries or
+/// outbox rows, and is no error: the database skips it (migration 0081, which also
+/// waits for an erasure in progress), and deliveries are made for the notifications
+/// written only. Its id is returned all the same and names nothing.
 pub async fn enqueue_batch(
     tx: &mut PgConnection,
     notifications: &[NewNotification<'_>],
@@ -99,11 +104,12 @@ pub async fn enqueue_batch(
                  params, create_time)
              SELECT id, chapter_id, participant_id, kind, subject, template, params, at FROM given
              RETURNING id),
+         written AS (SELECT g.* FROM given g JOIN n ON n.id = g.id),
          channels AS (
-             SELECT g.app_id AS id, g.id AS notification_id, 'app' AS channel, g.at FROM given g
+             SELECT g.app_id AS id, g.id AS notification_id, 'app' AS channel, g.at FROM written g
              UNION ALL
              SELECT g.email_id, g.id, 'email', g.at
-             FROM given g
+             FROM written g
              JOIN notification_settings s ON s.participant_id = g.participant_id AND s.email
              JOIN participants p ON p.id = g.participant_id AND p.email IS NOT NULL),
          d AS (

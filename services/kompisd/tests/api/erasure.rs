@@ -674,3 +674,195 @@ async fn an_inactive_former_participant_is_warned_then_erased_and_nobody_with_a_
         "the live match is untouched"
     );
 }
+
+/// The deliveries named by the entries of the app's delivery stream in Redis.
+async fn deliveries_in_redis(app: &TestApp) -> Vec<Uuid> {
+    let client = redis::Client::open(support::redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(format!("{}:stream:notifications", app.redis_prefix))
+        .arg("-")
+        .arg("+")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    reply
+        .ids
+        .iter()
+        .filter_map(|entry| entry.get::<String>("payload"))
+        .filter_map(|payload| {
+            let value: serde_json::Value = serde_json::from_str(&payload).ok()?;
+            Uuid::parse_str(value.get("delivery")?.as_str()?).ok()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn nothing_is_written_or_sent_for_an_erased_person_when_a_change_would_notify_them() {
+    // No inbox consumers: every entry the relay publishes stays in the stream, to be read.
+    let app = support::spawn_app_with_demo_configured(|s| s.delivery_workers = 0).await;
+    let person = ready_newcomer(&app, 301, ALBY).await;
+    let other = ready_newcomer(&app, 302, ALBY).await;
+    let walk = plan_walk(&app, 5).await;
+    // Neither answers: an unanswered invitation stays with the tombstone, and the
+    // cancellation below notifies every invitation still pending.
+    invite(&app, &walk.name, &[id_of(&person.name), id_of(&other.name)]).await;
+    erase(&app, &person.name).await.expect("the person is erased");
+
+    crate::fixtures::activities::coordinator(&app)
+        .cancel_activity(CancelActivityRequest {
+            name: walk.name.clone(),
+            reason: "Storm warning".into(),
+            request_id: request_id(),
+        })
+        .await
+        .expect("the cancellation is no error for the erased invitee");
+
+    // The other invitee is told, and everything written is published.
+    let told: Vec<Uuid> = support::eventually("the cancellation is published", || async {
+        let told: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT d.id FROM notification_deliveries d
+             JOIN notifications n ON n.id = d.notification_id
+             WHERE n.template = 'activity-cancelled'",
+        )
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+        let unpublished: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE publish_time IS NULL")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+        (!told.is_empty() && unpublished == 0).then_some(told)
+    })
+    .await;
+    let owners: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT n.participant_id FROM notification_deliveries d
+         JOIN notifications n ON n.id = d.notification_id WHERE d.id = ANY($1)",
+    )
+    .bind(&told)
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(owners, vec![id_of(&other.name)], "only the other invitee is told");
+
+    let erased = id_of(&person.name);
+    for table in [
+        "notifications",
+        "inbox",
+        "inbox_counters",
+        "notification_settings",
+    ] {
+        assert_eq!(
+            rows_of(&app, table, erased).await,
+            0,
+            "nothing in {table} for the erased person"
+        );
+    }
+    let in_redis = deliveries_in_redis(&app).await;
+    assert!(
+        told.iter().all(|d| in_redis.contains(d)),
+        "the other invitee's cancellation is in the stream"
+    );
+    let theirs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notification_deliveries d
+         JOIN notifications n ON n.id = d.notification_id
+         WHERE d.id = ANY($1) AND n.participant_id = $2",
+    )
+    .bind(&in_redis)
+    .bind(erased)
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        theirs, 0,
+        "no stream entry carries a delivery to the erased person"
+    );
+}
+
+#[tokio::test]
+async fn a_notification_written_while_the_erasure_commits_waits_for_it_and_is_skipped_without_an_error() {
+    use kompis_store::erasure::{ErasureReason as Reason, erase_participant};
+    use kompis_store::notifications::{NewNotification, enqueue};
+    let app = support::spawn_app_with_demo().await;
+    let person = register(&app, newcomer(321)).await;
+    let id = id_of(&person.name);
+
+    // The erasure, as EraseParticipant runs it, in a transaction held open here. Each
+    // side has a connection of its own (the test's pool is small).
+    let connect = || async {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(app.database_url()).await.unwrap()
+    };
+    let mut erasing_conn = connect().await;
+    let mut erasing = sqlx::Connection::begin(&mut erasing_conn).await.unwrap();
+    let erasing_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *erasing)
+        .await
+        .unwrap();
+    erase_participant(
+        &mut erasing,
+        id,
+        Reason::PersonRequested,
+        "coordinator-botkyrka",
+        app.clock().now(),
+    )
+    .await
+    .unwrap();
+
+    // A change notifies them meanwhile, in its own transaction.
+    let mut notifying_conn = connect().await;
+    let subject = person.name.clone();
+    let at = app.clock().now();
+    let notifying = tokio::spawn(async move {
+        let mut tx = sqlx::Connection::begin(&mut notifying_conn).await?;
+        let params = kompis_messages::Params::new();
+        enqueue(
+            &mut tx,
+            &NewNotification {
+                participant: id,
+                chapter: "botkyrka",
+                kind: kompis_domain::NotificationKind::ApplicationUpdated,
+                subject: &subject,
+                template: kompis_messages::Template::RetentionWarning,
+                params: &params,
+                at,
+            },
+        )
+        .await
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+        tx.commit().await
+    });
+    // It waits for the erasure's lock on the person (observed, not timed).
+    support::eventually("the notification waits for the erasure", || async {
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))")
+                .bind(erasing_pid)
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
+        (waiting > 0).then_some(())
+    })
+    .await;
+    erasing.commit().await.unwrap();
+
+    notifying
+        .await
+        .unwrap()
+        .expect("the change that notified them commits without an error");
+    for table in ["notifications", "inbox", "inbox_counters"] {
+        assert_eq!(
+            rows_of(&app, table, id).await,
+            0,
+            "nothing in {table} for the person erased meanwhile"
+        );
+    }
+    let deliveries: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE topic = 'notifications'
+           AND NOT EXISTS (SELECT FROM notification_deliveries d
+                           WHERE d.id::text = outbox.payload ->> 'delivery')",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(deliveries, 0, "no outbox row without its delivery");
+}
