@@ -2,9 +2,31 @@
 //!
 //! Two groups, each with its own periods ([`Group`]): applicants who were never
 //! interviewed, and former participants (withdrawn, or whose programme ended) who
-//! hold nothing live: no proposal or match that is proposed, accepted or active, and
-//! no booked interview. Someone with any of those is never warned or erased by this
-//! rule, whatever their state says.
+//! hold nothing live: no match that is proposed, accepted or active. Someone with one
+//! is never warned or erased by this rule, whatever their state says.
+//!
+//! Which former participants can hold something live (decided from the state rules;
+//! the test `erasure::an_ended_resident_with_a_pending_proposal_or_an_accepted_match_is_kept_until_it_ends`
+//! goes through the one case):
+//!
+//! - a *withdrawn* participant holds nothing: a withdrawal is refused while a proposal
+//!   or match is live (`active_match_count` counts proposals too) and cancels a booked
+//!   interview, and nobody withdrawn can be proposed (only READY or MATCHED people are)
+//!   or have an interview booked (WITHDRAWN does not lead to INTERVIEW_BOOKED);
+//! - an *ended* participant can hold a match: an established resident with room for
+//!   several buddies becomes ENDED when their last accepted or active match ends even
+//!   while another proposal to them waits, and accepting that proposal leaves them
+//!   ENDED (only READY people move to MATCHED), in a live match. They are kept until it
+//!   ends. Their record does not change when it ends, so they may be warned at once;
+//! - nobody ENDED has a booked interview: ENDED is reached from MATCHED only (or by a
+//!   merge, which is refused for a duplicate with a booked interview) and leads
+//!   nowhere. So a booked interview is not part of the condition;
+//! - a seat in an activity still to come is not kept for a former participant: the
+//!   erasure gives it up as an RSVP NO would, so the waitlist moves up.
+//!
+//! Applicants (state `applicant`) hold nothing live either: booking an interview makes
+//! them INTERVIEW_BOOKED (and a cancelled one brings them back with the interview
+//! cancelled), and only READY people are proposed.
 //!
 //! A person of a group is inactive when their record has not changed (`update_time`)
 //! for `warn_after`; they are then warned (an APPLICATION_UPDATED notification with the
@@ -44,8 +66,8 @@ pub struct Retention {
 pub enum Group {
     /// Applicants (state `applicant`).
     Applicants,
-    /// Former participants: withdrawn or ended, with no live proposal, match or
-    /// booked interview.
+    /// Former participants: withdrawn or ended, with no live proposal or match (the
+    /// module docs say why nothing else can be live for them).
     Former,
 }
 
@@ -58,9 +80,7 @@ impl Group {
                 "p.state IN ('withdrawn', 'ended')
                  AND NOT EXISTS (SELECT FROM matches m
                                  WHERE p.id IN (m.newcomer_id, m.resident_id)
-                                   AND m.state IN ('proposed', 'accepted', 'active'))
-                 AND NOT EXISTS (SELECT FROM interviews i
-                                 WHERE i.participant_id = p.id AND i.state = 'booked')"
+                                   AND m.state IN ('proposed', 'accepted', 'active'))"
             }
         }
     }

@@ -84,7 +84,7 @@ pub struct Settings {
     /// (`KOMPIS_RETENTION_ERASE_AFTER_DAYS`, default 30).
     pub retention_erase_after_days: u32,
     /// Days without a change after which a former participant (withdrawn, or whose
-    /// programme ended, holding no live proposal, match or booked interview) is warned
+    /// programme ended, holding no live proposal or match) is warned
     /// that their data will be erased (`KOMPIS_RETENTION_FORMER_WARN_AFTER_DAYS`,
     /// default 0: former participants are kept until erased on request).
     pub retention_former_warn_after_days: u32,

@@ -866,3 +866,103 @@ async fn a_notification_written_while_the_erasure_commits_waits_for_it_and_is_sk
     .unwrap();
     assert_eq!(deliveries, 0, "no outbox row without its delivery");
 }
+
+/// Ends the match `name` without returning anyone to the waiting list.
+async fn end_for_good(app: &TestApp, name: &str) {
+    matching(app, &app.coordinator("botkyrka"))
+        .end_match(EndMatchRequest {
+            name: name.into(),
+            reason: MatchEndReason::Completed as i32,
+            return_to_waiting_list: false,
+            request_id: request_id(),
+            ..Default::default()
+        })
+        .await
+        .expect("the match ends");
+}
+
+/// Which former participants can hold something live, and that the rule keeps them:
+/// a withdrawal is refused while a proposal or match is live and cancels a booked
+/// interview, and nothing can be proposed or booked for a withdrawn or ended person,
+/// so the one case is an established resident with room for two buddies, who is ENDED
+/// when their one accepted match ends while a second proposal waits, and who may then
+/// accept it and be in a live match while ENDED.
+#[tokio::test]
+async fn an_ended_resident_with_a_pending_proposal_or_an_accepted_match_is_kept_until_it_ends() {
+    // Former participants are warned after 3 days, shorter than a proposal's 7-day
+    // deadline, and erased 2 days after that.
+    let app = support::spawn_app_with_demo_configured(|s| {
+        s.retention_former_warn_after_days = 3;
+        s.retention_former_erase_after_days = 2;
+    })
+    .await;
+    let days = |n: i64| time::Duration::days(n);
+    let resident = ready_resident(&app, 211, ALBY, 2).await;
+    let first = ready_newcomer(&app, 211, ALBY).await;
+    let second = ready_newcomer(&app, 212, ALBY).await;
+    let m = propose(&app, &first.name, &resident.name, "").await.unwrap();
+    for side in [ParticipantRole::Newcomer, ParticipantRole::EstablishedResident] {
+        accept_by_phone(&app, &m.name, side).await.unwrap();
+    }
+    let waiting = propose(&app, &second.name, &resident.name, "").await.unwrap();
+    end_for_good(&app, &m.name).await;
+    assert_eq!(
+        get(&app, &resident.name).await.state,
+        ParticipantState::Ended as i32,
+        "the resident's programme ended with their only accepted match"
+    );
+    let (resident_id, first_id) = (id_of(&resident.name), id_of(&first.name));
+
+    // Inactive past the warning period with the proposal still open: the newcomer of
+    // the ended match, who holds nothing, is warned in the same sweep; the resident not.
+    app.clock().set(app.clock().now() + days(4));
+    support::eventually("the ended newcomer is warned", || async {
+        (retention_warnings(&app, first_id).await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        retention_warnings(&app, resident_id).await,
+        0,
+        "a pending proposal keeps them"
+    );
+
+    // Both accept: a live match, while the resident's state stays ENDED.
+    for side in [ParticipantRole::Newcomer, ParticipantRole::EstablishedResident] {
+        accept_by_phone(&app, &waiting.name, side).await.unwrap();
+    }
+    assert_eq!(
+        get(&app, &resident.name).await.state,
+        ParticipantState::Ended as i32
+    );
+    app.clock().set(app.clock().now() + days(3));
+    support::eventually("the ended newcomer is erased", || async {
+        erase_time(&app, first_id).await.map(|_| ())
+    })
+    .await;
+    assert_eq!(
+        retention_warnings(&app, resident_id).await,
+        0,
+        "an accepted match keeps them"
+    );
+    assert!(erase_time(&app, resident_id).await.is_none());
+    assert_eq!(
+        crate::fixtures::matching::get_match(&app, &waiting.name)
+            .await
+            .state,
+        MatchState::Accepted as i32,
+        "the live match is untouched"
+    );
+
+    // The match ends: nothing live is left, and the rule applies to them again. Their
+    // record last changed when they became ENDED, so they are warned at once.
+    end_for_good(&app, &waiting.name).await;
+    support::eventually("the resident is warned", || async {
+        (retention_warnings(&app, resident_id).await == 1).then_some(())
+    })
+    .await;
+    app.clock().set(app.clock().now() + days(3));
+    support::eventually("the resident is erased", || async {
+        erase_time(&app, resident_id).await.map(|_| ())
+    })
+    .await;
+}
