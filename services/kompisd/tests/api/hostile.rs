@@ -423,3 +423,93 @@ async fn oversized_metadata_fails_that_call_alone() {
         "the health stream ended: {still_open:?}"
     );
 }
+
+#[tokio::test]
+async fn nul_characters_and_times_outside_the_databases_range_are_the_callers_mistake() {
+    use crate::fixtures::participants::{interviews, register};
+    use crate::fixtures::referrals::referrals;
+    let app = support::spawn_app_with_demo().await;
+    let coordinator = app.coordinator("botkyrka");
+    let person = register(&app, newcomer(71)).await;
+    // 1 January 10000: past protobuf's range and PostgreSQL's.
+    let far = Some(prost_types::Timestamp {
+        seconds: 253_402_300_800,
+        nanos: 0,
+    });
+    let answers: Vec<(&str, Result<(), tonic::Status>)> = vec![
+        (
+            "query",
+            participants(&app, &coordinator)
+                .search_people(SearchPeopleRequest {
+                    parent: CHAPTER.into(),
+                    query: "Am\u{0}ina".into(),
+                    ..Default::default()
+                })
+                .await
+                .map(|_| ()),
+        ),
+        (
+            "text",
+            participants(&app, &coordinator)
+                .create_participant_note(CreateParticipantNoteRequest {
+                    parent: person.name.clone(),
+                    text: "said \u{0} something".into(),
+                    request_id: request_id(),
+                })
+                .await
+                .map(|_| ()),
+        ),
+        (
+            "reason",
+            participants(&app, &coordinator)
+                .withdraw_participant(WithdrawParticipantRequest {
+                    name: person.name.clone(),
+                    reason: "moved\u{0}away".into(),
+                    request_id: request_id(),
+                })
+                .await
+                .map(|_| ()),
+        ),
+        (
+            "parent",
+            participants(&app, &coordinator)
+                .list_participants(ListParticipantsRequest {
+                    parent: "chapters/bot\u{0}kyrka".into(),
+                    ..Default::default()
+                })
+                .await
+                .map(|_| ()),
+        ),
+        (
+            "create_time_after",
+            referrals(&app, &coordinator)
+                .list_referrals(ListReferralsRequest {
+                    parent: CHAPTER.into(),
+                    create_time_after: far,
+                    ..Default::default()
+                })
+                .await
+                .map(|_| ()),
+        ),
+        (
+            "interview.schedule_time",
+            interviews(&app, &coordinator)
+                .book_interview(BookInterviewRequest {
+                    parent: person.name.clone(),
+                    interview: Some(Interview {
+                        schedule_time: far,
+                        mode: InterviewMode::Phone as i32,
+                        ..Default::default()
+                    }),
+                    request_id: request_id(),
+                })
+                .await
+                .map(|_| ()),
+        ),
+    ];
+    for (field, answer) in answers {
+        let status = answer.expect_err(field);
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}: {status:?}");
+        assert_eq!(support::bad_fields(&status), [field], "{status:?}");
+    }
+}
