@@ -291,6 +291,34 @@ async fn partner_viewers_see_no_contact_details_of_organisations() {
         })
         .await
         .unwrap();
+    // Another chapter, with an organisation of its own.
+    admin
+        .create_chapter(CreateChapterRequest {
+            chapter_id: "goteborg".into(),
+            chapter: Some(Chapter {
+                display_name: "Kompis Göteborg".into(),
+                municipalities: vec!["municipalities/goteborg".into()],
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .unwrap();
+    admin
+        .create_organization(CreateOrganizationRequest {
+            organization_id: "sfi-angered".into(),
+            organization: Some(Organization {
+                display_name: "SFI Angered".into(),
+                kind: OrganizationKind::SfiSchool as i32,
+                chapter: "chapters/goteborg".into(),
+                municipality: "municipalities/goteborg".into(),
+                contact_email: "rektor@sfi-angered.exempel.se".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let admin_view = admin
         .get_organization(GetOrganizationRequest {
             name: "organizations/sfi-alby".into(),
@@ -311,6 +339,22 @@ async fn partner_viewers_see_no_contact_details_of_organisations() {
         .into_inner();
     assert!(listed.organizations.iter().any(|o| o.display_name == "SFI Alby"));
     assert!(listed.organizations.iter().all(|o| o.contact_email.is_empty()));
+    assert!(
+        listed.organizations.iter().all(|o| o.chapter == CHAPTER),
+        "only their own chapter's organisations: {listed:?}"
+    );
+    let other_chapter = partner
+        .list_organizations(ListOrganizationsRequest {
+            chapter: "chapters/goteborg".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        other_chapter.code(),
+        Code::NotFound,
+        "another chapter is not theirs"
+    );
     let got = partner
         .get_organization(GetOrganizationRequest {
             name: "organizations/sfi-alby".into(),
