@@ -28,7 +28,9 @@
 //! - every call on a referral (a referred learner's record before and after they
 //!   become a participant), allowed or refused ([`Named::Referral`]: a referrer's
 //!   attempt on another organisation's referral, a coordinator's on another chapter's),
-//!   and every referral on a page of `ListReferrals`. A referral has no participant id
+//!   every referral on a page of `ListReferrals` or among the people `SearchPeople`
+//!   finds, and a duplicate flag dismissed between a participant and a referral
+//!   (`ResolveDuplicate`, in both logs). A referral has no participant id
 //!   until it is converted, so these records carry the referral's id instead
 //!   (`audit_log.referral_id`, migration 0080), also after the conversion: records are
 //!   never rewritten. The person's log joins the two when it is read
@@ -157,7 +159,9 @@ impl Kit {
 pub enum Named {
     /// A participant, or anything under one (`chapters/{c}/participants/{p}/...`).
     Participant(String),
-    /// Several participants (a match being created names both).
+    /// Several participants (a match being created names both); a referral's name
+    /// among them (a duplicate flag between a participant and a referral) stands for
+    /// the referral.
     Participants(Vec<String>),
     /// A match, or anything under one (`chapters/{c}/matches/{m}/...`): both its people.
     Match(String),
@@ -212,15 +216,20 @@ impl Kit {
     /// name or an object that does not exist.
     async fn people(&self, principal: &Principal, named: &Named) -> ApiResult<Vec<Whose>> {
         let pool = self.store().pool();
-        if let Named::Referral(name) = named {
-            return Ok(match id_after(name, "referrals") {
-                Some(id) if audit::referral_exists(pool, id).await? => vec![Whose::Referral(id)],
-                _ => Vec::new(),
-            });
+        match named {
+            Named::Referral(name) => {
+                return Ok(match id_after(name, "referrals") {
+                    Some(id) if audit::referral_exists(pool, id).await? => vec![Whose::Referral(id)],
+                    _ => Vec::new(),
+                });
+            }
+            Named::Participants(names) => {
+                return Ok(names.iter().filter_map(|n| Whose::of_name(n)).collect());
+            }
+            _ => {}
         }
         Ok(match named {
             Named::Participant(name) => id_after(name, "participants").into_iter().collect(),
-            Named::Participants(names) => names.iter().filter_map(|n| id_after(n, "participants")).collect(),
             Named::Match(name) => match id_after(name, "matches") {
                 Some(id) => audit::people_of_match(pool, id).await?,
                 None => Vec::new(),
@@ -237,7 +246,7 @@ impl Kit {
                 people
             }
             Named::Own => principal.participant.into_iter().collect(),
-            Named::Referral(_) => Vec::new(),
+            Named::Referral(_) | Named::Participants(_) => Vec::new(),
         }
         .into_iter()
         .map(Whose::Participant)

@@ -720,6 +720,19 @@ async fn every_access_to_a_referral_is_in_the_persons_audit_log_before_and_after
         .into_inner()
         .referrals;
     assert!(listed.iter().any(|r| r.name == referral.name));
+    let found = participants(&app, &coordinator)
+        .search_people(SearchPeopleRequest {
+            parent: CHAPTER.into(),
+            query: "+46701112233".into(),
+        })
+        .await
+        .expect("the coordinator searches the chapter")
+        .into_inner()
+        .people;
+    assert_eq!(
+        found.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        [referral.name.as_str()]
+    );
     referrals(&app, &coordinator)
         .mark_referral_contacted(MarkReferralContactedRequest {
             name: referral.name.clone(),
@@ -728,12 +741,36 @@ async fn every_access_to_a_referral_is_in_the_persons_audit_log_before_and_after
         })
         .await
         .expect("the coordinator marks it contacted");
+    // Someone registered with the same phone is flagged; the coordinator dismisses it.
+    let mut twin = newcomer(72);
+    twin.contact = Some(Contact {
+        phone: "+46701112233".into(),
+        email: String::new(),
+    });
+    let twin = register(&app, twin).await;
+    participants(&app, &coordinator)
+        .resolve_duplicate(ResolveDuplicateRequest {
+            name: twin.name.clone(),
+            duplicate: referral.name.clone(),
+            resolution: DuplicateResolution::Dismiss as i32,
+            request_id: request_id(),
+        })
+        .await
+        .expect("the flag is dismissed");
 
     let records = access_records(&app, &referral.name).await;
     assert_eq!(
         records.iter().map(summary).collect::<Vec<_>>(),
         [
+            (
+                "ResolveDuplicate",
+                "coordinator",
+                "change",
+                "programme_administration",
+                true
+            ),
             ("MarkReferralContacted", "coordinator", "change", "referral", true),
+            ("SearchPeople", "coordinator", "read", "list", true),
             ("ListReferrals", "coordinator", "read", "list", true),
             ("GetReferral", "coordinator", "read", "referral", false),
             ("GetReferral", "referrer", "read", "referral", false),
@@ -742,8 +779,13 @@ async fn every_access_to_a_referral_is_in_the_persons_audit_log_before_and_after
         ],
         "a referral's log before it is converted"
     );
-    assert_eq!(records[3].actor, "referrer-folkhogskola-tumba");
-    assert!(records.iter().all(|r| r.object == referral.name));
+    assert_eq!(records[5].actor, "referrer-folkhogskola-tumba");
+    assert!(records[1..].iter().all(|r| r.object == referral.name));
+    assert_eq!(
+        records[0].object,
+        format!("{} {}", twin.name, referral.name),
+        "a dismissal names both records"
+    );
     let everything = format!("{records:?}");
     assert!(
         !everything.contains("Amina") && !everything.contains("+46701112233"),
@@ -771,7 +813,9 @@ async fn every_access_to_a_referral_is_in_the_persons_audit_log_before_and_after
             "GetParticipant",
             "ConvertReferral",
             "ListAccessRecords",
+            "ResolveDuplicate",
             "MarkReferralContacted",
+            "SearchPeople",
             "ListReferrals",
             "GetReferral",
             "GetReferral",
