@@ -487,7 +487,6 @@ async fn nul_characters_and_times_outside_the_databases_range_are_the_callers_mi
                 .search_people(SearchPeopleRequest {
                     parent: CHAPTER.into(),
                     query: "Am\u{0}ina".into(),
-                    ..Default::default()
                 })
                 .await
                 .map(|_| ()),
