@@ -28,6 +28,11 @@
 //! them INTERVIEW_BOOKED (and a cancelled one brings them back with the interview
 //! cancelled), and only READY people are proposed.
 //!
+//! Neither rule sweeps anyone else: people waiting for their booked interview
+//! (INTERVIEW_BOOKED), assessed people who need a follow-up or were found not suitable
+//! (NEEDS_FOLLOW_UP, NOT_SUITABLE), and people in the programme (READY, MATCHED) are
+//! kept until a coordinator or the person asks for erasure.
+//!
 //! A person of a group is inactive when their record has not changed (`update_time`)
 //! for `warn_after`; they are then warned (an APPLICATION_UPDATED notification with the
 //! `retention-warning` text, through the app and e-mail as they chose) and
