@@ -105,8 +105,11 @@ pub enum Person {
 
 /// The records of `person`, newest first, after the key `after` (time, id): the
 /// participant's own and those of every referral converted into them, or a referral's
-/// own while it is not converted (migration 0080). Each part is read on its index, in
-/// order, so a page costs as many rows as it holds.
+/// own while it is not converted (migration 0080). The participant's part is read on
+/// its index in order, so it costs the rows of the page; the referrals' part on theirs,
+/// all of their records and then sorted (a referral's log ends at its conversion, so it
+/// is short). A page of 51 of 50 + 20 such records read 57 buffers (EXPLAIN, with
+/// 1.1 million records in the log).
 pub async fn list_for_person(
     db: &sqlx::PgPool,
     person: Person,
