@@ -107,8 +107,8 @@ pub enum Person {
 /// participant's own and those of every referral converted into them, or a referral's
 /// own while it is not converted (migration 0080). The participant's part is read on
 /// its index in order, so it costs the rows of the page; the referrals' part on theirs,
-/// all of their records and then sorted (a referral's log ends at its conversion, so it
-/// is short). A page of 51 of 50 + 20 such records read 57 buffers (EXPLAIN, with
+/// all of their records and then sorted (a referral is read and changed a few times,
+/// mostly before its conversion). A page of 51 of 50 + 20 such records read 57 buffers (EXPLAIN, with
 /// 1.1 million records in the log).
 pub async fn list_for_person(
     db: &sqlx::PgPool,
