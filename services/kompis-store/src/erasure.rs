@@ -14,7 +14,8 @@
 //!   keeps them anyway: role, source, birth year, gender, municipality and district;
 //! - the referral converted into them: names, contact, note and close note;
 //! - their interviews: place, notes, eligibility note, outcome reason, and the
-//!   recorded profile's languages, interests, free tags and wishes;
+//!   recorded profile's languages, interests, free tags and wishes; an interview still
+//!   booked is cancelled, so that no coordinator waits for someone who is gone;
 //! - the coordinators' notes about them: text blanked (the history shows a note was
 //!   there, erased by whom and when);
 //! - their matches: decline reason, end note and override reason; every check-in of
@@ -203,6 +204,7 @@ pub async fn erase_participant(
     sqlx::query(
         "UPDATE interviews SET location = '', notes = '', eligibility_note = '',
              outcome_reason = '',
+             state = CASE WHEN state = 'booked' THEN 'cancelled' ELSE state END,
              profile = profile || jsonb_build_object('languages', '[]'::jsonb, 'interests', '[]'::jsonb,
                  'free_tags', '[]'::jsonb, 'wishes', '[]'::jsonb),
              update_time = $2

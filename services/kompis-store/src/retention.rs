@@ -1,7 +1,8 @@
 //! Retention of inactive people: warned once, then erased ([`crate::erasure`]).
 //!
-//! Two groups, each with its own periods ([`Group`]): applicants who were never
-//! interviewed, and former participants (withdrawn, or whose programme ended) who
+//! Two groups, each with its own periods ([`Group`]): people never admitted into the
+//! programme (applicants, people assessed as needing a follow-up or not suitable, and
+//! people who missed their booked interview), and former participants (withdrawn, or whose programme ended) who
 //! hold nothing live: no match that is proposed, accepted or active. Someone with one
 //! is never warned or erased by this rule, whatever their state says.
 //!
@@ -24,14 +25,18 @@
 //! - a seat in an activity still to come is not kept for a former participant: the
 //!   erasure gives it up as an RSVP NO would, so the waitlist moves up.
 //!
-//! Applicants (state `applicant`) hold nothing live either: booking an interview makes
-//! them INTERVIEW_BOOKED (and a cancelled one brings them back with the interview
-//! cancelled), and only READY people are proposed.
+//! People never admitted hold nothing live: only READY people are proposed. An
+//! applicant with a booked interview still to come is not inactive, whatever their
+//! record's age, so INTERVIEW_BOOKED counts only once every booked interview's time has
+//! passed without it being recorded or cancelled (a no-show nobody followed up). The
+//! erasure cancels such an interview. NEEDS_FOLLOW_UP and NOT_SUITABLE are swept like
+//! applicants: the programme has no use for the record of someone it did not admit and
+//! nobody followed up.
 //!
-//! Neither rule sweeps anyone else: people waiting for their booked interview
-//! (INTERVIEW_BOOKED), assessed people who need a follow-up or were found not suitable
-//! (NEEDS_FOLLOW_UP, NOT_SUITABLE), and people in the programme (READY, MATCHED) are
-//! kept until a coordinator or the person asks for erasure.
+//! Neither rule sweeps people in the programme (READY, MATCHED): a READY person waits
+//! for a buddy, which is the programme's purpose however long it takes. They are kept
+//! until they or a coordinator withdraw them (then the former participants' rule
+//! applies) or ask for erasure.
 //!
 //! A person of a group is inactive when their record has not changed (`update_time`)
 //! for `warn_after`; they are then warned (an APPLICATION_UPDATED notification with the
@@ -69,7 +74,9 @@ pub struct Retention {
 /// Whom a retention rule is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Group {
-    /// Applicants (state `applicant`).
+    /// People never admitted into the programme: applicants (state `applicant`),
+    /// people assessed as needing a follow-up or found not suitable, and people whose
+    /// booked interview is past without being recorded or cancelled (a no-show).
     Applicants,
     /// Former participants: withdrawn or ended, with no live proposal or match (the
     /// module docs say why nothing else can be live for them).
@@ -77,16 +84,22 @@ pub enum Group {
 }
 
 impl Group {
-    /// The SQL condition on a participant row `p` that places it in the group.
-    fn condition(self) -> &'static str {
+    /// The SQL condition on a participant row `p` that places it in the group;
+    /// `now` is the placeholder (`$n`) bound to the sweep's time.
+    fn condition(self, now: &str) -> String {
         match self {
-            Self::Applicants => "p.state = 'applicant'",
-            Self::Former => {
-                "p.state IN ('withdrawn', 'ended')
+            Self::Applicants => format!(
+                "(p.state IN ('applicant', 'needs_follow_up', 'not_suitable')
+                  OR (p.state = 'interview_booked'
+                      AND NOT EXISTS (SELECT FROM interviews i
+                                      WHERE i.participant_id = p.id AND i.state = 'booked'
+                                        AND i.schedule_time >= {now})))"
+            ),
+            Self::Former => "p.state IN ('withdrawn', 'ended')
                  AND NOT EXISTS (SELECT FROM matches m
                                  WHERE p.id IN (m.newcomer_id, m.resident_id)
                                    AND m.state IN ('proposed', 'accepted', 'active'))"
-            }
+                .to_owned(),
         }
     }
 }
@@ -124,7 +137,7 @@ pub async fn sweep(
                       ORDER BY p.update_time, p.id LIMIT $3
                       FOR UPDATE OF p SKIP LOCKED)
          RETURNING id, chapter_id",
-        group.condition()
+        group.condition("$1")
     )))
     .bind(now)
     .bind(now - rule.warn_after)
@@ -161,9 +174,10 @@ pub async fn sweep(
                AND p.update_time <= p.retention_warn_time
              ORDER BY p.retention_warn_time, p.id LIMIT 1
              FOR UPDATE OF p SKIP LOCKED",
-            group.condition()
+            group.condition("$2")
         )))
         .bind(now - rule.erase_after)
+        .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(id) = next else {

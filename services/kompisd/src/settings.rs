@@ -77,10 +77,12 @@ pub struct Settings {
     /// How often the worker fires its due timers (`KOMPIS_TIMER_INTERVAL_MS`, default
     /// 1000). Whether a timer is due is judged by [`Settings::clock`], not by this.
     pub timer_interval: Duration,
-    /// Days without a change after which an applicant is warned that their data will
-    /// be erased (`KOMPIS_RETENTION_WARN_AFTER_DAYS`, default 0: no retention sweep).
+    /// Days without a change after which someone never admitted into the programme (an
+    /// applicant, someone assessed as needing a follow-up or not suitable, or someone
+    /// whose booked interview passed unrecorded; [`kompis_store::retention::Group`]) is
+    /// warned that their data will be erased (`KOMPIS_RETENTION_WARN_AFTER_DAYS`, default 0: no retention sweep).
     pub retention_warn_after_days: u32,
-    /// Days after the warning, without a change, after which the applicant is erased
+    /// Days after the warning, without a change, after which they are erased
     /// (`KOMPIS_RETENTION_ERASE_AFTER_DAYS`, default 30).
     pub retention_erase_after_days: u32,
     /// Days without a change after which a former participant (withdrawn, or whose

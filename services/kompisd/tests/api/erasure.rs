@@ -966,3 +966,72 @@ async fn an_ended_resident_with_a_pending_proposal_or_an_accepted_match_is_kept_
     })
     .await;
 }
+
+#[tokio::test]
+async fn people_never_admitted_are_swept_like_applicants_but_not_before_an_interview_still_to_come() {
+    let app = support::spawn_app_configured(|s| {
+        s.retention_warn_after_days = 30;
+        s.retention_erase_after_days = 14;
+    })
+    .await;
+    let refused = register(&app, newcomer(1)).await;
+    let held = book(&app, &refused.name).await;
+    record(
+        &app,
+        &held.name,
+        InterviewOutcome::NotSuitable,
+        interview_profile(ParticipantRole::Newcomer, ALBY, "ar"),
+    )
+    .await;
+    // Booked in an hour and never held, recorded or cancelled.
+    let no_show = register(&app, newcomer(2)).await;
+    let missed = book(&app, &no_show.name).await;
+    // Booked for a day two months ahead.
+    let later = register(&app, newcomer(3)).await;
+    let ahead = app.clock().now() + time::Duration::days(60);
+    interviews(&app, &app.coordinator("botkyrka"))
+        .book_interview(BookInterviewRequest {
+            parent: later.name.clone(),
+            interview: Some(Interview {
+                schedule_time: Some(prost_types::Timestamp {
+                    seconds: ahead.unix_timestamp(),
+                    nanos: 0,
+                }),
+                mode: InterviewMode::Phone as i32,
+                ..Default::default()
+            }),
+            request_id: request_id(),
+        })
+        .await
+        .expect("an interview two months ahead is booked");
+    let (refused, no_show, later) = (id_of(&refused.name), id_of(&no_show.name), id_of(&later.name));
+
+    app.clock().set(app.clock().now() + time::Duration::days(31));
+    support::eventually("the refused and the no-show are warned", || async {
+        (retention_warnings(&app, refused).await == 1 && retention_warnings(&app, no_show).await == 1)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        retention_warnings(&app, later).await,
+        0,
+        "someone whose interview is still to come is not inactive"
+    );
+
+    app.clock().set(app.clock().now() + time::Duration::days(15));
+    support::eventually("the refused and the no-show are erased", || async {
+        (erase_time(&app, refused).await.is_some() && erase_time(&app, no_show).await.is_some()).then_some(())
+    })
+    .await;
+    let missed_state: String = sqlx::query_scalar("SELECT state FROM interviews WHERE id = $1")
+        .bind(id_of(&missed.name))
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        missed_state, "cancelled",
+        "the erasure cancels the missed booking"
+    );
+    assert_eq!(erase_time(&app, later).await, None);
+    assert_eq!(retention_warnings(&app, later).await, 0);
+}
