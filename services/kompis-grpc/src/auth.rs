@@ -14,10 +14,11 @@
 //! caller; why it was refused is logged (the kind of fault only, never the token or its
 //! claims).
 //!
-//! A participant token that names a participant who does not exist is a valid token:
-//! it is accepted here (the app's first call, SignUp, is made with it), and the
-//! BuddyAppService answers FAILED_PRECONDITION "not signed up" to every other call,
-//! exactly as for a participant bound to another account.
+//! A participant token that names a participant who does not exist passes this
+//! check, because the app's first call, SignUp, is made with it. Every other
+//! BuddyAppService call refuses it with the same UNAUTHENTICATED as any refused token,
+//! exactly as for a participant bound to another account or erased; staff RPCs refuse
+//! the participant role as such (PERMISSION_DENIED, by the policy table).
 
 pub mod guard;
 pub mod jwks;

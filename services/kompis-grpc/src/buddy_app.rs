@@ -62,13 +62,19 @@ impl BuddyApp {
         Self { kit }
     }
 
-    /// The caller's participant, or FAILED_PRECONDITION before they signed up: the one
+    /// The caller's participant, or UNAUTHENTICATED before they signed up: the one
     /// the caller's account owns (after a coordinator linked the account to the
     /// participant a referral created, that one), else the one with the token's id.
     ///
     /// A participant bound to an app account (the `sub` that signed up, or was linked)
     /// belongs to that account alone: a token naming the same participant under another
     /// `sub` gets exactly the answer of a participant that does not exist.
+    ///
+    /// A token that names no signed-up participant of its account (none yet, another
+    /// account's, or an erased one) is refused with the same UNAUTHENTICATED and message
+    /// as any other refused token, so the answer tells nothing about who exists. SignUp
+    /// is the one call such a token may make; it answers ALREADY_EXISTS for someone who
+    /// has signed up, which is how an app learns that it need not sign up again.
     async fn me(&self, principal: &Principal) -> ApiResult<Participant> {
         let id = caller_id(principal)?;
         match participants::participant_of_account(self.kit.store().pool(), id, &principal.subject).await {
@@ -76,7 +82,10 @@ impl BuddyApp {
                 refuse_unless_own(principal, p.account_subject.as_deref(), p.erase_time.is_some())?;
                 Ok(p)
             }
-            Err(kompis_store::StoreError::NotFound) => Err(not_signed_up()),
+            Err(kompis_store::StoreError::NotFound) => {
+                tracing::info!("a participant token naming nobody signed up was refused");
+                Err(not_signed_up())
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -90,16 +99,16 @@ fn refuse_unless_own(principal: &Principal, account_subject: Option<&str>, erase
         return Err(not_signed_up());
     }
     if erased {
+        tracing::info!("a participant token of an erased participant was refused");
         return Err(not_signed_up());
     }
     Ok(())
 }
 
+/// A token naming no signed-up participant of its account: refused like every other
+/// token the service does not accept (the same code, reason and message).
 fn not_signed_up() -> ApiError {
-    ApiError::precondition(
-        ErrorReason::ResourceNotFound,
-        "the caller has not signed up yet; call SignUp first",
-    )
+    ApiError::Unauthenticated(ErrorReason::InvalidToken)
 }
 
 /// The participant id in the caller's token; only participants call this service.

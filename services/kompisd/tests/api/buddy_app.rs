@@ -112,9 +112,10 @@ async fn a_self_sign_up_appears_to_coordinators_as_an_applicant() {
 }
 
 #[tokio::test]
-async fn before_signing_up_the_app_says_there_is_no_application_yet() {
+async fn before_signing_up_every_call_but_sign_up_is_refused_as_a_bad_token_would_be() {
     let app = support::spawn_app_with_demo().await;
-    let token = app.participant(Uuid::now_v7());
+    let id = Uuid::now_v7();
+    let token = app.participant(id);
 
     let profile = buddy_app(&app, &token)
         .get_my_profile(GetMyProfileRequest {})
@@ -126,9 +127,19 @@ async fn before_signing_up_the_app_says_there_is_no_application_yet() {
         .unwrap_err();
 
     for status in [profile, application] {
-        assert_eq!(status.code(), Code::FailedPrecondition);
-        assert_eq!(support::reason(&status), "RESOURCE_NOT_FOUND");
+        assert_eq!(status.code(), Code::Unauthenticated);
+        assert_eq!(support::reason(&status), "INVALID_TOKEN");
+        assert_eq!(status.message(), "a valid bearer token is required");
     }
+    // The same token signs up, and is then the participant's.
+    buddy_app(&app, &token)
+        .sign_up(sign_up_request(id, 1))
+        .await
+        .expect("the token signs up");
+    buddy_app(&app, &token)
+        .get_my_profile(GetMyProfileRequest {})
+        .await
+        .expect("after signing up, the profile is the caller's");
 }
 
 #[tokio::test]

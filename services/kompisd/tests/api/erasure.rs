@@ -348,8 +348,8 @@ async fn an_erased_participant_is_not_found_and_their_app_token_is_not_signed_up
         .get_my_profile(GetMyProfileRequest {})
         .await
         .unwrap_err();
-    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
-    assert_eq!(support::reason(&status), "RESOURCE_NOT_FOUND");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    assert_eq!(support::reason(&status), "INVALID_TOKEN");
 
     let actions: Vec<(String, bool)> = sqlx::query_as(
         "SELECT action, allowed FROM audit_log WHERE participant_id = $1 AND method = 'EraseParticipant'",
@@ -378,7 +378,7 @@ async fn a_participant_erases_their_own_data_in_the_app() {
         .get_my_application(GetMyApplicationRequest {})
         .await
         .unwrap_err();
-    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
     let row: (Option<String>, String, String) = sqlx::query_as(
         "SELECT email, given_name, (SELECT reason FROM events WHERE subject = $2
                                     ORDER BY occur_time DESC, id DESC LIMIT 1)
@@ -470,7 +470,7 @@ async fn an_inactive_applicant_is_warned_then_erased_once_with_two_workers() {
         .get_my_profile(GetMyProfileRequest {})
         .await
         .unwrap_err();
-    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
     get(&app, &active.name).await;
     other.shutdown().await;
 }

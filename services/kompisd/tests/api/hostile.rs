@@ -421,11 +421,9 @@ async fn a_participant_token_under_another_account_reads_as_no_participant() {
             .get_my_profile(GetMyProfileRequest {})
             .await
             .unwrap_err();
-        assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
-        assert_eq!(
-            status.message(),
-            "the caller has not signed up yet; call SignUp first"
-        );
+        assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+        assert_eq!(support::reason(&status), "INVALID_TOKEN");
+        assert_eq!(status.message(), "a valid bearer token is required");
     }
 }
 

@@ -201,8 +201,10 @@ async fn a_participant_token_for_a_person_who_does_not_exist_reaches_nothing() {
         .unwrap_err();
     let staff_rpc = list_chapters(&app, &nobody).await.unwrap_err();
 
-    // Accepted at the edge (SignUp is made with this very token), it finds no one.
-    assert_eq!(profile.code(), Code::FailedPrecondition, "{profile:?}");
-    assert_eq!(support::reason(&profile), "RESOURCE_NOT_FOUND");
+    // Accepted at the edge (SignUp is made with this very token), it finds no one, and
+    // is answered exactly as a refused token.
+    assert_eq!(profile.code(), Code::Unauthenticated, "{profile:?}");
+    assert_eq!(support::reason(&profile), "INVALID_TOKEN");
+    assert_eq!(profile.message(), "a valid bearer token is required");
     assert_eq!(staff_rpc.code(), Code::PermissionDenied);
 }
