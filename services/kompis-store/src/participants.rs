@@ -797,6 +797,47 @@ pub async fn district_in_chapter<'c>(
     .await?)
 }
 
+/// What a participant's registration or update names, as the database knows it: read
+/// by [`places_and_interests`].
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PlacesAndInterests {
+    /// Whether the chapter exists.
+    pub chapter_exists: bool,
+    /// Whether the district exists and lies in a municipality the chapter covers (false
+    /// when no district was asked about).
+    pub district_in_chapter: bool,
+    /// The ids among those asked about that are interests in the chapter's taxonomy.
+    pub known_interests: Vec<String>,
+}
+
+/// The chapter, the district (municipality, district) and the interests of a
+/// participant checked in one statement, one round trip instead of one per check (as
+/// [`district_in_chapter`] and [`known_interests`] do apart). Cost: a primary-key probe
+/// of the chapter, of the district and of the chapter's municipality, and one probe of
+/// the chapter's interests per interest asked about.
+pub async fn places_and_interests<'c>(
+    db: impl PgExecutor<'c>,
+    chapter: &str,
+    district: Option<(&str, &str)>,
+    interests: &[String],
+) -> Result<PlacesAndInterests, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM chapters c WHERE c.id = $1) AS chapter_exists,
+                EXISTS (SELECT 1 FROM districts d
+                          JOIN chapter_municipalities cm ON cm.municipality_id = d.municipality_id
+                         WHERE cm.chapter_id = $1 AND d.municipality_id = $2 AND d.id = $3)
+                    AS district_in_chapter,
+                ARRAY(SELECT i.id FROM interests i
+                       WHERE i.chapter_id = $1 AND i.id = ANY($4::text[])) AS known_interests",
+    )
+    .bind(chapter)
+    .bind(district.map(|d| d.0))
+    .bind(district.map(|d| d.1))
+    .bind(interests)
+    .fetch_one(db)
+    .await?)
+}
+
 /// The ids among `ids` that are interests in the chapter's taxonomy.
 pub async fn known_interests<'c>(
     db: impl PgExecutor<'c>,

@@ -407,27 +407,44 @@ pub enum DistrictPlace {
     Unknown,
 }
 
-/// Looks up a district and whether `chapter` covers its municipality.
-pub async fn district_place<'c>(
+/// What a new referral names, as the database knows it: read by [`references`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct References {
+    /// The chapter of the organisation asked about; `None` when there is no such
+    /// organisation, or none was asked about.
+    pub organization_chapter: Option<String>,
+    /// Where the district asked about lies; `None` when none was asked about.
+    pub place: Option<DistrictPlace>,
+}
+
+/// The referring organisation's chapter and the district's place relative to a chapter,
+/// in one statement: one round trip for both checks of a new referral instead of one
+/// each. `place` is (chapter, municipality, district). Cost: a primary-key probe of the
+/// organisation, of the district and of the chapter's municipality.
+pub async fn references<'c>(
     db: impl PgExecutor<'c>,
-    chapter: &Slug,
-    municipality: &Slug,
-    district: &Slug,
-) -> Result<DistrictPlace, StoreError> {
-    let row: Option<(bool,)> = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM chapter_municipalities cm
-                         WHERE cm.chapter_id = $1 AND cm.municipality_id = d.municipality_id)
-           FROM districts d WHERE d.municipality_id = $2 AND d.id = $3",
+    organization: Option<&Slug>,
+    place: Option<(&Slug, &Slug, &Slug)>,
+) -> Result<References, StoreError> {
+    let (organization_chapter, in_chapter): (Option<String>, Option<bool>) = sqlx::query_as(
+        "SELECT (SELECT o.chapter_id FROM organizations o WHERE o.id = $1),
+                (SELECT EXISTS (SELECT 1 FROM chapter_municipalities cm
+                                 WHERE cm.chapter_id = $2 AND cm.municipality_id = d.municipality_id)
+                   FROM districts d WHERE d.municipality_id = $3 AND d.id = $4)",
     )
-    .bind(chapter.as_str())
-    .bind(municipality.as_str())
-    .bind(district.as_str())
-    .fetch_optional(db)
+    .bind(organization.map(Slug::as_str))
+    .bind(place.map(|p| p.0.as_str()))
+    .bind(place.map(|p| p.1.as_str()))
+    .bind(place.map(|p| p.2.as_str()))
+    .fetch_one(db)
     .await?;
-    Ok(match row {
-        None => DistrictPlace::Unknown,
-        Some((true,)) => DistrictPlace::InChapter,
-        Some((false,)) => DistrictPlace::OutsideChapter,
+    Ok(References {
+        organization_chapter,
+        place: place.map(|_| match in_chapter {
+            None => DistrictPlace::Unknown,
+            Some(true) => DistrictPlace::InChapter,
+            Some(false) => DistrictPlace::OutsideChapter,
+        }),
     })
 }
 
