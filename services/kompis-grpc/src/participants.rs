@@ -36,7 +36,9 @@ use crate::kit::names;
 use crate::kit::page::Page;
 use crate::kit::scope;
 use crate::kit::{IntoApi, Kit, RequestId, ok, respond};
-use crate::parse::participant::{check_district_and_interests, check_places, merge, parse_participant};
+use crate::parse::participant::{
+    check_chapter_district_and_interests, check_places, merge, parse_participant,
+};
 use crate::parse::person::parse_consent;
 use crate::parse::profile::{Completeness, parse_district_name};
 use crate::views::participant::{
@@ -207,8 +209,7 @@ async fn check_references(
     district: Option<&(Slug, Slug)>,
     profile: Option<&participants::Profile>,
 ) -> ApiResult<()> {
-    chapters::get_chapter(&mut **tx, chapter).await.named(parent)?;
-    check_district_and_interests(tx, v, "participant", chapter.as_str(), district, profile).await
+    check_chapter_district_and_interests(tx, v, "participant", chapter, parent, district, profile).await
 }
 
 #[tonic::async_trait]

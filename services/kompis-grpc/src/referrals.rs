@@ -32,12 +32,12 @@ use kompis_domain::{
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::ErrorReason;
 use kompis_proto::v1::referral_service_server::ReferralService;
+use kompis_store::Tx;
 use kompis_store::notes::NewNote;
 use kompis_store::participants::{
     self, ConsentRecord, NewParticipant, PersonalDetails, Profile, Source, StoredLanguage,
 };
 use kompis_store::referrals::{self, DistrictPlace, NewReferral, Referral, ReferralFilter};
-use kompis_store::{StoreError, Tx, organizations};
 use time::OffsetDateTime;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -177,60 +177,66 @@ impl Referrals {
             Err(ApiError::NotFound(name.to_owned()))
         }
     }
+}
 
-    /// The referring organisation of a create, checked against the chapter; violations
-    /// go to `v`. `None` only when a violation was recorded.
-    async fn referring_organization(
-        &self,
-        v: &mut Violations,
-        principal: &Principal,
-        chapter: Option<&Slug>,
-        named: Option<&Slug>,
-        named_empty: bool,
-    ) -> ApiResult<Option<Slug>> {
-        if principal.role == Role::Referrer {
-            let own = principal
-                .organization
-                .clone()
-                .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken))?;
-            let org = organizations::get_organization(self.kit.store().pool(), &own)
-                .await
-                .named(&names::organization(own.as_str()))?;
-            if chapter.is_some_and(|c| c.as_str() != org.chapter_id) {
-                v.add(
-                    "parent",
-                    format!(
-                        "must be chapters/{}, the chapter of the caller's organisation",
-                        org.chapter_id
-                    ),
-                );
-            }
-            return Ok(Some(own));
+/// The organisation whose chapter a create must read: the referrer's own (a token
+/// without one is UNAUTHENTICATED), else the one the request names, if any.
+fn organization_to_check(principal: &Principal, named: Option<&Slug>) -> ApiResult<Option<Slug>> {
+    if principal.role == Role::Referrer {
+        return principal
+            .organization
+            .clone()
+            .map(Some)
+            .ok_or(ApiError::Unauthenticated(ErrorReason::InvalidToken));
+    }
+    Ok(named.cloned())
+}
+
+/// The referring organisation of a create, checked against the chapter from what the
+/// database found (`found`: the chapter of the organisation
+/// [`organization_to_check`] chose, `None` when it does not exist); violations
+/// go to `v`. `None` only when a violation was recorded.
+fn referring_organization(
+    v: &mut Violations,
+    principal: &Principal,
+    chapter: Option<&Slug>,
+    checked: Option<Slug>,
+    found: Option<&str>,
+    named_empty: bool,
+) -> ApiResult<Option<Slug>> {
+    if principal.role == Role::Referrer {
+        let Some(own) = checked else {
+            return Err(ApiError::Unauthenticated(ErrorReason::InvalidToken));
+        };
+        let Some(org_chapter) = found else {
+            return Err(ApiError::NotFound(names::organization(own.as_str())));
+        };
+        if chapter.is_some_and(|c| c.as_str() != org_chapter) {
+            v.add(
+                "parent",
+                format!("must be chapters/{org_chapter}, the chapter of the caller's organisation"),
+            );
         }
-        let Some(named) = named else {
-            if named_empty {
-                v.add(
-                    "referral.organization",
-                    "is required: the referring organisation, organizations/{organization}",
-                );
-            }
-            return Ok(None);
-        };
-        let org = match organizations::get_organization(self.kit.store().pool(), named).await {
-            Ok(org) => Some(org),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(ApiError::from(e)),
-        };
-        match (org, chapter) {
-            (Some(org), Some(chapter)) if org.chapter_id == chapter.as_str() => Ok(Some(named.clone())),
-            (Some(_), None) => Ok(None),
-            _ => {
-                v.add(
-                    "referral.organization",
-                    "must be an existing organisation of the chapter",
-                );
-                Ok(None)
-            }
+        return Ok(Some(own));
+    }
+    let Some(named) = checked else {
+        if named_empty {
+            v.add(
+                "referral.organization",
+                "is required: the referring organisation, organizations/{organization}",
+            );
+        }
+        return Ok(None);
+    };
+    match (found, chapter) {
+        (Some(org_chapter), Some(chapter)) if org_chapter == chapter.as_str() => Ok(Some(named)),
+        (Some(_), None) => Ok(None),
+        _ => {
+            v.add(
+                "referral.organization",
+                "must be an existing organisation of the chapter",
+            );
+            Ok(None)
         }
     }
 }
@@ -255,27 +261,36 @@ impl ReferralService for Referrals {
                 scope::managed_chapter(principal, chapter.as_str(), &req.parent)?;
             }
             let named_empty = req.referral.as_ref().is_some_and(|r| r.organization.is_empty());
-            let organization = self
-                .referring_organization(
-                    &mut v,
-                    principal,
-                    parsed.chapter.as_ref(),
-                    parsed.organization.as_ref(),
-                    named_empty,
-                )
-                .await?;
-            if let (Some(chapter), Some((municipality, district))) = (&parsed.chapter, &parsed.district) {
-                let place =
-                    referrals::district_place(self.kit.store().pool(), chapter, municipality, district)
-                        .await
-                        .named("districts")?;
-                match place {
-                    DistrictPlace::InChapter => {}
-                    DistrictPlace::OutsideChapter => {
-                        v.add("referral.district", "is not in a municipality the chapter covers")
-                    }
-                    DistrictPlace::Unknown => v.add("referral.district", "is not a known district"),
+            // The organisation and the district are checked in one statement.
+            let checked = organization_to_check(principal, parsed.organization.as_ref())?;
+            let place = match (&parsed.chapter, &parsed.district) {
+                (Some(chapter), Some((municipality, district))) => Some((chapter, municipality, district)),
+                _ => None,
+            };
+            let found = if checked.is_some() || place.is_some() {
+                referrals::references(self.kit.store().pool(), checked.as_ref(), place)
+                    .await
+                    .named("districts")?
+            } else {
+                referrals::References {
+                    organization_chapter: None,
+                    place: None,
                 }
+            };
+            let organization = referring_organization(
+                &mut v,
+                principal,
+                parsed.chapter.as_ref(),
+                checked,
+                found.organization_chapter.as_deref(),
+                named_empty,
+            )?;
+            match found.place {
+                None | Some(DistrictPlace::InChapter) => {}
+                Some(DistrictPlace::OutsideChapter) => {
+                    v.add("referral.district", "is not in a municipality the chapter covers")
+                }
+                Some(DistrictPlace::Unknown) => v.add("referral.district", "is not a known district"),
             }
             if let Err(violations) = v.into_result() {
                 return Err(if parsed.consent_missing {

@@ -2,6 +2,8 @@
 
 use kompis_domain::EventKind;
 use sqlx::PgExecutor;
+use sqlx::postgres::{PgArguments, Postgres};
+use sqlx::query::QueryAs;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -172,6 +174,64 @@ pub async fn append<'c>(db: impl PgExecutor<'c>, event: &NewEvent<'_>) -> Result
     .execute(db)
     .await?;
     Ok(id)
+}
+
+/// The common table expressions `e` (one event) and `o` (its outbox entry), written as
+/// [`append`] writes them, for a statement that also writes the row the event is about:
+/// one round trip for the row, its event and its outbox entry. Their 23 parameters are
+/// numbered from `$first`, in the order [`bind_event`] binds them.
+pub(crate) fn append_ctes(first: usize) -> String {
+    let params: Vec<String> = (first..first + 23).map(|i| format!("${i}")).collect();
+    format!(
+        "e AS (
+             INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
+                 to_state, reason, participant_role, referral_source, organization_id,
+                 municipality_id, district_id, gender, birth_year, end_reason, match_id,
+                 activity_id, activity_kind, waited_seconds, activity_free, languages)
+             VALUES ({})
+             RETURNING id, chapter_id, subject, kind, from_state, to_state, occur_time),
+         o AS (
+             INSERT INTO outbox (topic, version, payload, create_time)
+             SELECT 'events', 1, jsonb_build_object(
+                 'event_id', e.id, 'chapter', e.chapter_id, 'subject', e.subject, 'kind', e.kind,
+                 'from_state', e.from_state, 'to_state', e.to_state, 'occur_time', e.occur_time),
+                 e.occur_time
+             FROM e)",
+        params.join(", ")
+    )
+}
+
+/// Binds the parameters of [`append_ctes`]: the event's id, then the event.
+pub(crate) fn bind_event<'q, O>(
+    query: QueryAs<'q, Postgres, O, PgArguments>,
+    id: Uuid,
+    event: &'q NewEvent<'q>,
+) -> QueryAs<'q, Postgres, O, PgArguments> {
+    let a = &event.attributes;
+    query
+        .bind(id)
+        .bind(event.chapter_id)
+        .bind(event.subject)
+        .bind(event.kind.as_str())
+        .bind(event.actor)
+        .bind(event.occur_time)
+        .bind(event.from_state)
+        .bind(event.to_state)
+        .bind(event.reason)
+        .bind(a.participant_role.as_deref())
+        .bind(a.referral_source.as_deref())
+        .bind(a.organization_id.as_deref())
+        .bind(a.municipality_id.as_deref())
+        .bind(a.district_id.as_deref())
+        .bind(a.gender.as_deref())
+        .bind(a.birth_year)
+        .bind(a.end_reason.as_deref())
+        .bind(a.match_id)
+        .bind(a.activity_id)
+        .bind(a.activity_kind.as_deref())
+        .bind(a.waited_seconds)
+        .bind(a.activity_free)
+        .bind(a.languages.as_deref())
 }
 
 /// Appends many events of one kind and actor, each announced on [`EVENTS_TOPIC`], in

@@ -248,6 +248,37 @@ pub struct BuddyReader {
     pub free_tags: Vec<String>,
 }
 
+/// The statement of [`buddies_of_account`] (`$1` the token's participant id, `$2` its
+/// subject), public so that a test can ask PostgreSQL for its plan.
+pub const BUDDIES_OF_ACCOUNT: &str = "WITH me AS (
+         SELECT p.id, p.account_subject, p.erase_time, p.languages, p.interests, p.free_tags
+           FROM participants p
+          WHERE p.id = coalesce(
+                (SELECT a.id FROM participants a WHERE a.account_subject = $2),
+                (SELECT coalesce(m.merged_into, m.id) FROM participants m WHERE m.id = $1)))
+     SELECT me.id AS me_id, me.account_subject AS me_account_subject,
+            me.erase_time IS NOT NULL AS me_erased, me.languages AS me_languages,
+            me.free_tags AS me_free_tags, b.*
+       FROM me
+       LEFT JOIN LATERAL (
+            SELECT m.*, o.given_name AS other_given_name, o.display_name AS other_display_name,
+                   o.role AS other_role, o.languages AS other_languages,
+                   o.free_tags AS other_free_tags, o.meeting_preference AS other_meeting_preference,
+                   o.phone AS other_phone, o.email AS other_email,
+                   d.display_name AS district_display_name,
+                   ARRAY(SELECT i.display_name FROM interests i
+                          WHERE i.chapter_id = o.chapter_id AND i.id = ANY(o.interests)
+                            AND i.id = ANY(me.interests)
+                          ORDER BY i.display_name, i.id) AS shared_interest_names
+              FROM (SELECT l.*, l.resident_id AS other_id FROM matches l
+                     WHERE l.newcomer_id = me.id AND l.state IN ('proposed', 'accepted', 'active')
+                    UNION ALL
+                    SELECT l.*, l.newcomer_id FROM matches l
+                     WHERE l.resident_id = me.id AND l.state IN ('proposed', 'accepted', 'active')) m
+              JOIN participants o ON o.id = m.other_id
+              JOIN districts d ON d.municipality_id = o.municipality_id AND d.id = o.district_id) b ON true
+      ORDER BY b.create_time DESC, b.id DESC";
+
 /// The participant an app account owns (as
 /// [`participants::participant_of_account`] finds it: the account's participant, else
 /// the token's `id` or the participant it was merged into) with their live matches
@@ -257,49 +288,30 @@ pub struct BuddyReader {
 ///
 /// One statement, so the app's most frequent read is one round trip, and the caller
 /// and every match are read from the same snapshot. Cost: two index probes to find the
-/// caller, the match index probes, then per match one primary-key read of the other
-/// person, one of the district and the shared interests by key. The caller's
-/// possible duplicates and interviews, which the full participant read computes, are
-/// not read.
+/// caller and one read of their row; one probe of each side's index of live matches
+/// (`matches_one_live_per_newcomer`, `matches_live_resident`), which hold live matches
+/// only; then per match one primary-key read of the other person, one of the district
+/// and the chapter's interests (a page). About 17 buffers for a caller with one buddy,
+/// whatever the number of matches in the database. The caller's possible duplicates
+/// and interviews, which the full participant read computes, are not read.
+///
+/// The two sides are two equality probes joined by `UNION ALL` (a person is on one side
+/// only: the sides are roles), not one `newcomer_id = me OR resident_id = me` condition:
+/// with the OR, a planner that believed the table nearly empty (a new database, or one
+/// analysed before its first matches) read every live match of every chapter, with the
+/// other person of each, and filtered afterwards (103 buffers per call with 20 matches,
+/// growing with the programme). Equalities leave it no plan but the index probes.
 pub async fn buddies_of_account<'c>(
     db: impl PgExecutor<'c>,
     id: Uuid,
     subject: &str,
 ) -> Result<Option<(BuddyReader, Vec<LiveBuddy>)>, StoreError> {
     use sqlx::{FromRow, Row};
-    let rows = sqlx::query(
-        "WITH me AS (
-             SELECT p.id, p.account_subject, p.erase_time, p.languages, p.interests, p.free_tags
-               FROM participants p
-              WHERE p.id = coalesce(
-                    (SELECT a.id FROM participants a WHERE a.account_subject = $2),
-                    (SELECT coalesce(m.merged_into, m.id) FROM participants m WHERE m.id = $1)))
-         SELECT me.id AS me_id, me.account_subject AS me_account_subject,
-                me.erase_time IS NOT NULL AS me_erased, me.languages AS me_languages,
-                me.free_tags AS me_free_tags, b.*
-           FROM me
-           LEFT JOIN LATERAL (
-                SELECT m.*, o.given_name AS other_given_name, o.display_name AS other_display_name,
-                       o.role AS other_role, o.languages AS other_languages,
-                       o.free_tags AS other_free_tags, o.meeting_preference AS other_meeting_preference,
-                       o.phone AS other_phone, o.email AS other_email,
-                       d.display_name AS district_display_name,
-                       ARRAY(SELECT i.display_name FROM interests i
-                              WHERE i.chapter_id = o.chapter_id AND i.id = ANY(o.interests)
-                                AND i.id = ANY(me.interests)
-                              ORDER BY i.display_name, i.id) AS shared_interest_names
-                  FROM matches m
-                  JOIN participants o
-                    ON o.id = CASE WHEN m.newcomer_id = me.id THEN m.resident_id ELSE m.newcomer_id END
-                  JOIN districts d ON d.municipality_id = o.municipality_id AND d.id = o.district_id
-                 WHERE (m.newcomer_id = me.id OR m.resident_id = me.id)
-                   AND m.state IN ('proposed', 'accepted', 'active')) b ON true
-          ORDER BY b.create_time DESC, b.id DESC",
-    )
-    .bind(id)
-    .bind(subject)
-    .fetch_all(db)
-    .await?;
+    let rows = sqlx::query(BUDDIES_OF_ACCOUNT)
+        .bind(id)
+        .bind(subject)
+        .fetch_all(db)
+        .await?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };

@@ -11,7 +11,8 @@ use kompis_domain::{
 };
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{AssertSqlSafe, PgConnection, PgExecutor};
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -355,6 +356,23 @@ macro_rules! participant_columns {
     };
 }
 
+/// The common table expression `p` that inserts a participant ($1 to $28), shared by the
+/// statements of [`insert_participant`].
+macro_rules! insert_participant_cte {
+    () => {
+        "p AS (
+         INSERT INTO participants (id, chapter_id, role, state, source, referral_id,
+             account_subject, given_name, family_name, display_name, phone, email, birth_year,
+             gender, municipality_id, district_id, consent_given_by, consent_time,
+             consent_text_version, languages, swedish_level, interests, free_tags,
+             availability, meeting_preference, wishes, buddy_capacity, has_children,
+             create_time, state_time, update_time)
+         VALUES ($1, $2, $3, 'applicant', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28, $28)
+         RETURNING *)"
+    };
+}
+
 /// Registers a participant in state `applicant` and writes the creation event. Call it
 /// in the transaction that does the rest of the registration (the idempotency key, a
 /// referral's conversion).
@@ -367,85 +385,103 @@ pub async fn insert_participant(
 ) -> Result<Participant, StoreError> {
     let p = &new.person;
     let profile = &new.profile;
-    // The row is read back with its possible duplicates by the inserting statement
-    // itself (the other records are in its snapshot; the new one has no interview).
-    let created: Participant = sqlx::query_as(concat!(
-        "WITH p AS (
-         INSERT INTO participants (id, chapter_id, role, state, source, referral_id,
-             account_subject, given_name, family_name, display_name, phone, email, birth_year,
-             gender, municipality_id, district_id, consent_given_by, consent_time,
-             consent_text_version, languages, swedish_level, interests, free_tags,
-             availability, meeting_preference, wishes, buddy_capacity, has_children,
-             create_time, state_time, update_time)
-         VALUES ($1, $2, $3, 'applicant', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28, $28)
-         RETURNING *) ",
+    let name = resource_name(new.chapter_id.as_str(), new.id);
+    // A participant registered without a referral has no referring organisation, and
+    // every other attribute of its event is a value inserted: the row, its event and the
+    // event's outbox entry are then written by one statement (one round trip), which
+    // also reads the row back with its possible duplicates (the other records are in its
+    // snapshot; the new one has no interview). From a referral, the organisation is the
+    // referral's, read once the row is in.
+    let event = |attributes| NewEvent {
+        chapter_id: new.chapter_id.as_str(),
+        subject: &name,
+        kind: EventKind::Participant,
+        actor: &new.actor,
+        occur_time: new.at,
+        from_state: "",
+        to_state: ParticipantState::Applicant.as_str(),
+        reason: new.source.creation_reason(),
+        attributes,
+    };
+    let inserted_attributes = new.referral_id.is_none().then(|| events::Attributes {
+        participant_role: Some(new.role.as_str().to_owned()),
+        referral_source: Some(new.source.as_str().to_owned()),
+        municipality_id: Some(profile.municipality_id.clone()),
+        district_id: Some(profile.district_id.clone()),
+        gender: Some(p.gender.as_str().to_owned()),
+        birth_year: Some(p.birth_year.year()),
+        ..Default::default()
+    });
+    static WITH_EVENT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            concat!(
+                "WITH ",
+                insert_participant_cte!(),
+                ", {} ",
+                participant_columns!(),
+                " FROM p"
+            ),
+            events::append_ctes(29)
+        )
+    });
+    const ALONE: &str = concat!(
+        "WITH ",
+        insert_participant_cte!(),
+        " ",
         participant_columns!(),
         " FROM p"
-    ))
-    .bind(new.id)
-    .bind(new.chapter_id.as_str())
-    .bind(new.role.as_str())
-    .bind(new.source.as_str())
-    .bind(new.referral_id)
-    .bind(new.account_subject.as_deref())
-    .bind(p.given_name.as_str())
-    .bind(p.family_name.as_str())
-    .bind(p.display_name.as_ref().map_or("", DisplayName::as_str))
-    .bind(p.contact.phone().map(|x| x.as_str()))
-    .bind(p.contact.email().map(|x| x.as_str().to_lowercase()))
-    .bind(p.birth_year.year())
-    .bind(p.gender.as_str())
-    .bind(&profile.municipality_id)
-    .bind(&profile.district_id)
-    .bind(&new.consent.given_by)
-    .bind(new.consent.give_time)
-    .bind(&new.consent.text_version)
-    .bind(Json(&profile.languages))
-    .bind(profile.swedish_level.as_deref())
-    .bind(&profile.interests)
-    .bind(&profile.free_tags)
-    .bind(profile.availability)
-    .bind(profile.meeting_preference.as_deref())
-    .bind(Json(&profile.wishes))
-    .bind(profile.buddy_capacity)
-    .bind(profile.has_children)
-    .bind(new.at)
-    .fetch_one(&mut *tx)
-    .await?;
+    );
+    let statement = if inserted_attributes.is_some() {
+        WITH_EVENT.as_str()
+    } else {
+        ALONE
+    };
+    let query = sqlx::query_as(AssertSqlSafe(statement))
+        .bind(new.id)
+        .bind(new.chapter_id.as_str())
+        .bind(new.role.as_str())
+        .bind(new.source.as_str())
+        .bind(new.referral_id)
+        .bind(new.account_subject.as_deref())
+        .bind(p.given_name.as_str())
+        .bind(p.family_name.as_str())
+        .bind(p.display_name.as_ref().map_or("", DisplayName::as_str))
+        .bind(p.contact.phone().map(|x| x.as_str()))
+        .bind(p.contact.email().map(|x| x.as_str().to_lowercase()))
+        .bind(p.birth_year.year())
+        .bind(p.gender.as_str())
+        .bind(&profile.municipality_id)
+        .bind(&profile.district_id)
+        .bind(&new.consent.given_by)
+        .bind(new.consent.give_time)
+        .bind(&new.consent.text_version)
+        .bind(Json(&profile.languages))
+        .bind(profile.swedish_level.as_deref())
+        .bind(&profile.interests)
+        .bind(&profile.free_tags)
+        .bind(profile.availability)
+        .bind(profile.meeting_preference.as_deref())
+        .bind(Json(&profile.wishes))
+        .bind(profile.buddy_capacity)
+        .bind(profile.has_children)
+        .bind(new.at);
+    let created: Participant = match inserted_attributes {
+        Some(attributes) => {
+            let event = event(attributes);
+            events::bind_event(query, Uuid::now_v7(), &event)
+                .fetch_one(&mut *tx)
+                .await?
+        }
+        None => {
+            let created = query.fetch_one(&mut *tx).await?;
+            let attributes = events::participant_attributes(&mut *tx, new.id).await?;
+            events::append(&mut *tx, &event(attributes)).await?;
+            created
+        }
+    };
     if let Some(note) = new.first_note.as_ref().filter(|n| !n.text.is_empty()) {
         notes::append(&mut *tx, Uuid::now_v7(), new.id, note, new.at).await?;
     }
-    let name = resource_name(new.chapter_id.as_str(), new.id);
-    // A participant registered without a referral has no referring organisation, and
-    // every other attribute is the value just inserted: no need to read the row back.
-    let attributes = match new.referral_id {
-        None => events::Attributes {
-            participant_role: Some(new.role.as_str().to_owned()),
-            referral_source: Some(new.source.as_str().to_owned()),
-            municipality_id: Some(profile.municipality_id.clone()),
-            district_id: Some(profile.district_id.clone()),
-            gender: Some(p.gender.as_str().to_owned()),
-            birth_year: Some(p.birth_year.year()),
-            ..Default::default()
-        },
-        Some(_) => events::participant_attributes(&mut *tx, new.id).await?,
-    };
-    events::append(
-        &mut *tx,
-        &NewEvent {
-            chapter_id: new.chapter_id.as_str(),
-            subject: &name,
-            kind: EventKind::Participant,
-            actor: &new.actor,
-            occur_time: new.at,
-            from_state: "",
-            to_state: ParticipantState::Applicant.as_str(),
-            reason: new.source.creation_reason(),
-            attributes,
-        },
-    )
-    .await?;
     Ok(created)
 }
 
@@ -793,6 +829,47 @@ pub async fn district_in_chapter<'c>(
     .bind(chapter)
     .bind(municipality)
     .bind(district)
+    .fetch_one(db)
+    .await?)
+}
+
+/// What a participant's registration or update names, as the database knows it: read
+/// by [`places_and_interests`].
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PlacesAndInterests {
+    /// Whether the chapter exists.
+    pub chapter_exists: bool,
+    /// Whether the district exists and lies in a municipality the chapter covers (false
+    /// when no district was asked about).
+    pub district_in_chapter: bool,
+    /// The ids among those asked about that are interests in the chapter's taxonomy.
+    pub known_interests: Vec<String>,
+}
+
+/// The chapter, the district (municipality, district) and the interests of a
+/// participant checked in one statement, one round trip instead of one per check (as
+/// [`district_in_chapter`] and [`known_interests`] do apart). Cost: a primary-key probe
+/// of the chapter, of the district and of the chapter's municipality, and one probe of
+/// the chapter's interests per interest asked about.
+pub async fn places_and_interests<'c>(
+    db: impl PgExecutor<'c>,
+    chapter: &str,
+    district: Option<(&str, &str)>,
+    interests: &[String],
+) -> Result<PlacesAndInterests, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM chapters c WHERE c.id = $1) AS chapter_exists,
+                EXISTS (SELECT 1 FROM districts d
+                          JOIN chapter_municipalities cm ON cm.municipality_id = d.municipality_id
+                         WHERE cm.chapter_id = $1 AND d.municipality_id = $2 AND d.id = $3)
+                    AS district_in_chapter,
+                ARRAY(SELECT i.id FROM interests i
+                       WHERE i.chapter_id = $1 AND i.id = ANY($4::text[])) AS known_interests",
+    )
+    .bind(chapter)
+    .bind(district.map(|d| d.0))
+    .bind(district.map(|d| d.1))
+    .bind(interests)
     .fetch_one(db)
     .await?)
 }

@@ -13,7 +13,8 @@ use kompis_domain::{
 };
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{AssertSqlSafe, PgConnection, PgExecutor};
+use std::sync::LazyLock;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -202,68 +203,73 @@ macro_rules! select_referral {
 /// Inserts a referral in state `received` and writes its event. A district that does
 /// not exist is [`StoreError::MissingReference`].
 pub async fn insert_referral(tx: &mut PgConnection, new: &NewReferral<'_>) -> Result<Referral, StoreError> {
-    let row: Referral = sqlx::query_as(
-        "INSERT INTO referrals (id, chapter_id, organization_id, referrer, state,
-                given_name, family_name, display_name, phone, email, birth_year, gender,
-                municipality_id, district_id, languages, swedish_level,
-                consent_given_by, consent_give_time, consent_text_version, note,
-                create_time, state_time, update_time)
-         VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                 $15, $16, $17, $18, $19, $20, $20, $20)
-         RETURNING *, NULL::text AS participant_state, NULL::timestamptz AS participant_state_time",
-    )
-    .bind(new.id)
-    .bind(new.chapter.as_str())
-    .bind(new.organization.as_str())
-    .bind(new.referrer)
-    .bind(new.given_name.as_str())
-    .bind(new.family_name.as_str())
-    .bind(new.display_name.map_or("", DisplayName::as_str))
-    .bind(new.contact.phone().map(|p| p.as_str()))
-    // Lowercased, as participants store it, so that duplicates are found by equality.
-    .bind(new.contact.email().map(|e| e.as_str().to_lowercase()))
-    .bind(new.birth_year)
-    .bind(new.gender.as_str())
-    .bind(new.municipality.as_str())
-    .bind(new.district.as_str())
-    .bind(Json(StoredSkill::from_skills(new.languages)))
-    .bind(new.swedish_level.as_str())
-    .bind(new.consent_given_by)
-    .bind(new.consent_give_time)
-    .bind(new.consent_text_version)
-    .bind(new.note)
-    .bind(new.at)
-    .fetch_one(&mut *tx)
-    .await?;
+    // The row, its event and the event's outbox entry in one statement (one round trip).
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH r AS (
+                 INSERT INTO referrals (id, chapter_id, organization_id, referrer, state,
+                     given_name, family_name, display_name, phone, email, birth_year, gender,
+                     municipality_id, district_id, languages, swedish_level,
+                     consent_given_by, consent_give_time, consent_text_version, note,
+                     create_time, state_time, update_time)
+                 VALUES ($1, $2, $3, $4, 'received', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                         $15, $16, $17, $18, $19, $20, $20, $20)
+                 RETURNING *),
+             {}
+             SELECT r.*, NULL::text AS participant_state, NULL::timestamptz AS participant_state_time
+               FROM r",
+            events::append_ctes(21)
+        )
+    });
     // A new referral has no participant yet, and its event's attributes are the values
-    // just inserted: neither is read back.
+    // inserted: neither is read back.
     let reason = format!("referred by organizations/{}", new.organization.as_str());
-    let subject = format!("chapters/{}/referrals/{}", row.chapter_id, row.id);
-    events::append(
-        &mut *tx,
-        &NewEvent {
-            chapter_id: &row.chapter_id,
-            subject: &subject,
-            kind: EventKind::Referral,
-            actor: new.referrer,
-            occur_time: new.at,
-            from_state: "",
-            to_state: ReferralState::Received.as_str(),
-            reason: &reason,
-            attributes: events::Attributes {
-                participant_role: Some("newcomer".to_owned()),
-                referral_source: Some("referral".to_owned()),
-                organization_id: Some(new.organization.as_str().to_owned()),
-                municipality_id: Some(new.municipality.as_str().to_owned()),
-                district_id: Some(new.district.as_str().to_owned()),
-                gender: Some(new.gender.as_str().to_owned()),
-                birth_year: Some(new.birth_year),
-                ..Default::default()
-            },
+    let subject = format!("chapters/{}/referrals/{}", new.chapter.as_str(), new.id);
+    let event = NewEvent {
+        chapter_id: new.chapter.as_str(),
+        subject: &subject,
+        kind: EventKind::Referral,
+        actor: new.referrer,
+        occur_time: new.at,
+        from_state: "",
+        to_state: ReferralState::Received.as_str(),
+        reason: &reason,
+        attributes: events::Attributes {
+            participant_role: Some("newcomer".to_owned()),
+            referral_source: Some("referral".to_owned()),
+            organization_id: Some(new.organization.as_str().to_owned()),
+            municipality_id: Some(new.municipality.as_str().to_owned()),
+            district_id: Some(new.district.as_str().to_owned()),
+            gender: Some(new.gender.as_str().to_owned()),
+            birth_year: Some(new.birth_year),
+            ..Default::default()
         },
-    )
-    .await?;
-    Ok(row)
+    };
+    let query = sqlx::query_as(AssertSqlSafe(STATEMENT.as_str()))
+        .bind(new.id)
+        .bind(new.chapter.as_str())
+        .bind(new.organization.as_str())
+        .bind(new.referrer)
+        .bind(new.given_name.as_str())
+        .bind(new.family_name.as_str())
+        .bind(new.display_name.map_or("", DisplayName::as_str))
+        .bind(new.contact.phone().map(|p| p.as_str()))
+        // Lowercased, as participants store it, so that duplicates are found by equality.
+        .bind(new.contact.email().map(|e| e.as_str().to_lowercase()))
+        .bind(new.birth_year)
+        .bind(new.gender.as_str())
+        .bind(new.municipality.as_str())
+        .bind(new.district.as_str())
+        .bind(Json(StoredSkill::from_skills(new.languages)))
+        .bind(new.swedish_level.as_str())
+        .bind(new.consent_given_by)
+        .bind(new.consent_give_time)
+        .bind(new.consent_text_version)
+        .bind(new.note)
+        .bind(new.at);
+    Ok(events::bind_event(query, Uuid::now_v7(), &event)
+        .fetch_one(&mut *tx)
+        .await?)
 }
 
 /// Reads one referral of a chapter.
@@ -407,27 +413,44 @@ pub enum DistrictPlace {
     Unknown,
 }
 
-/// Looks up a district and whether `chapter` covers its municipality.
-pub async fn district_place<'c>(
+/// What a new referral names, as the database knows it: read by [`references`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct References {
+    /// The chapter of the organisation asked about; `None` when there is no such
+    /// organisation, or none was asked about.
+    pub organization_chapter: Option<String>,
+    /// Where the district asked about lies; `None` when none was asked about.
+    pub place: Option<DistrictPlace>,
+}
+
+/// The referring organisation's chapter and the district's place relative to a chapter,
+/// in one statement: one round trip for both checks of a new referral instead of one
+/// each. `place` is (chapter, municipality, district). Cost: a primary-key probe of the
+/// organisation, of the district and of the chapter's municipality.
+pub async fn references<'c>(
     db: impl PgExecutor<'c>,
-    chapter: &Slug,
-    municipality: &Slug,
-    district: &Slug,
-) -> Result<DistrictPlace, StoreError> {
-    let row: Option<(bool,)> = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM chapter_municipalities cm
-                         WHERE cm.chapter_id = $1 AND cm.municipality_id = d.municipality_id)
-           FROM districts d WHERE d.municipality_id = $2 AND d.id = $3",
+    organization: Option<&Slug>,
+    place: Option<(&Slug, &Slug, &Slug)>,
+) -> Result<References, StoreError> {
+    let (organization_chapter, in_chapter): (Option<String>, Option<bool>) = sqlx::query_as(
+        "SELECT (SELECT o.chapter_id FROM organizations o WHERE o.id = $1),
+                (SELECT EXISTS (SELECT 1 FROM chapter_municipalities cm
+                                 WHERE cm.chapter_id = $2 AND cm.municipality_id = d.municipality_id)
+                   FROM districts d WHERE d.municipality_id = $3 AND d.id = $4)",
     )
-    .bind(chapter.as_str())
-    .bind(municipality.as_str())
-    .bind(district.as_str())
-    .fetch_optional(db)
+    .bind(organization.map(Slug::as_str))
+    .bind(place.map(|p| p.0.as_str()))
+    .bind(place.map(|p| p.1.as_str()))
+    .bind(place.map(|p| p.2.as_str()))
+    .fetch_one(db)
     .await?;
-    Ok(match row {
-        None => DistrictPlace::Unknown,
-        Some((true,)) => DistrictPlace::InChapter,
-        Some((false,)) => DistrictPlace::OutsideChapter,
+    Ok(References {
+        organization_chapter,
+        place: place.map(|_| match in_chapter {
+            None => DistrictPlace::Unknown,
+            Some(true) => DistrictPlace::InChapter,
+            Some(false) => DistrictPlace::OutsideChapter,
+        }),
     })
 }
 

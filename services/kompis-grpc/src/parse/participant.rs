@@ -5,12 +5,12 @@
 
 use kompis_domain::{BirthYear, ParticipantRole, Slug, Violations};
 use kompis_proto::v1 as pb;
-use kompis_store::participants::{PersonalDetails, Profile};
+use kompis_store::participants::{self, PersonalDetails, PlacesAndInterests, Profile};
 
-use crate::kit::errors::ApiResult;
+use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::parse::person::{parse_contact, parse_gender, parse_person_name};
 use crate::parse::profile::{
-    Completeness, check_district, check_interests, parse_district_name, parse_profile,
+    Completeness, parse_district_name, parse_profile, record_district, record_interests,
 };
 use crate::views::participant::parse_role;
 
@@ -118,7 +118,8 @@ pub async fn check_places(
     .await
 }
 
-/// [`check_places`] for a district and profile taken out of a [`ParsedParticipant`].
+/// [`check_places`] for a district and profile taken out of a [`ParsedParticipant`]:
+/// one statement for both checks, none when there is nothing to check.
 pub async fn check_district_and_interests(
     db: &mut kompis_store::Tx,
     v: &mut Violations,
@@ -127,13 +128,66 @@ pub async fn check_district_and_interests(
     district: Option<&(Slug, Slug)>,
     profile: Option<&Profile>,
 ) -> ApiResult<()> {
-    if let Some(district) = district {
-        check_district(db, v, &format!("{path}.district"), chapter, district).await?;
+    if district.is_none() && profile.is_none_or(|p| p.interests.is_empty()) {
+        return Ok(());
+    }
+    let found = places_of(db, chapter, district, profile).await.named(path)?;
+    record_places(v, path, district, profile, &found);
+    Ok(())
+}
+
+/// [`check_district_and_interests`] for a new participant, with the chapter itself in
+/// the same statement: a chapter that does not exist is NOT_FOUND, named `parent`,
+/// before any violation of the district or the interests (as reading the chapter apart
+/// answered).
+pub async fn check_chapter_district_and_interests(
+    db: &mut kompis_store::Tx,
+    v: &mut Violations,
+    path: &str,
+    chapter: &Slug,
+    parent: &str,
+    district: Option<&(Slug, Slug)>,
+    profile: Option<&Profile>,
+) -> ApiResult<()> {
+    let found = places_of(db, chapter.as_str(), district, profile)
+        .await
+        .named(parent)?;
+    if !found.chapter_exists {
+        return Err(ApiError::NotFound(parent.to_owned()));
+    }
+    record_places(v, path, district, profile, &found);
+    Ok(())
+}
+
+async fn places_of(
+    db: &mut kompis_store::Tx,
+    chapter: &str,
+    district: Option<&(Slug, Slug)>,
+    profile: Option<&Profile>,
+) -> Result<PlacesAndInterests, kompis_store::StoreError> {
+    participants::places_and_interests(
+        &mut **db,
+        chapter,
+        district.map(|(m, d)| (m.as_str(), d.as_str())),
+        profile.map_or(&[][..], |p| p.interests.as_slice()),
+    )
+    .await
+}
+
+/// The violations of what [`places_of`] found: the district first, then each interest.
+fn record_places(
+    v: &mut Violations,
+    path: &str,
+    district: Option<&(Slug, Slug)>,
+    profile: Option<&Profile>,
+    found: &PlacesAndInterests,
+) {
+    if district.is_some() {
+        record_district(v, &format!("{path}.district"), found.district_in_chapter);
     }
     if let Some(profile) = profile {
-        check_interests(db, v, &format!("{path}.profile"), chapter, profile).await?;
+        record_interests(v, &format!("{path}.profile"), profile, &found.known_interests);
     }
-    Ok(())
 }
 
 /// Merges the masked fields of `input` into `current` (both proto participants). The

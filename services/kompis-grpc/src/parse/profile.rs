@@ -100,10 +100,15 @@ pub async fn check_district(
         participants::district_in_chapter(&mut **db, chapter, district.0.as_str(), district.1.as_str())
             .await
             .named(path)?;
+    record_district(v, path, known);
+    Ok(())
+}
+
+/// Records the violation of a district the database did not find in the chapter.
+pub fn record_district(v: &mut Violations, path: &str, known: bool) {
     if !known {
         v.add(path, "is not a district of a municipality this chapter covers");
     }
-    Ok(())
 }
 
 /// Checks that every interest id of `profile` is in the chapter's taxonomy; unknown ones
@@ -121,6 +126,13 @@ pub async fn check_interests(
     let known = participants::known_interests(&mut **db, chapter, &profile.interests)
         .await
         .named(path)?;
+    record_interests(v, path, profile, &known);
+    Ok(())
+}
+
+/// Records a violation at `{path}.interests[i]` for each interest of `profile` not
+/// among `known` (those the database found in the chapter's taxonomy).
+pub fn record_interests(v: &mut Violations, path: &str, profile: &Profile, known: &[String]) {
     for (i, id) in profile.interests.iter().enumerate() {
         if !known.contains(id) {
             v.add(
@@ -129,7 +141,6 @@ pub async fn check_interests(
             );
         }
     }
-    Ok(())
 }
 
 /// Parses a profile at `path` for a participant of `role` in `chapter`, checking what can
