@@ -46,24 +46,39 @@ pub(crate) fn solve(
 ) -> Certified {
     let n_right = capacity.len();
     let mut parent: Vec<u32> = (0..(n_left + n_right) as u32).collect();
+    // Edges are sorted by left vertex: its root is looked up once per run of its edges
+    // (a union only ever makes the root smaller, so the one looked up stays a
+    // vertex of the same set).
+    let mut last = (u32::MAX, 0u32);
     for &(i, j, _) in edges {
-        let (a, b) = (find(&mut parent, i), find(&mut parent, n_left as u32 + j));
+        if last.0 != i {
+            last = (i, find(&mut parent, i));
+        }
+        let (a, b) = (find(&mut parent, last.1), find(&mut parent, n_left as u32 + j));
         if a != b {
             // The smaller root wins, so that the result does not depend on edge order.
             let (lo, hi) = (a.min(b), a.max(b));
             parent[hi as usize] = lo;
         }
+        last.1 = a.min(b);
     }
     let mut index = vec![u32::MAX; n_left + n_right];
     let mut comps: Vec<Component> = Vec::new();
+    let mut last = (u32::MAX, 0usize);
     for (k, &(i, _, _)) in edges.iter().enumerate() {
-        let root = find(&mut parent, i) as usize;
-        if index[root] == u32::MAX {
-            index[root] = comps.len() as u32;
-            comps.push(Component::default());
+        if last.0 != i {
+            let root = find(&mut parent, i) as usize;
+            if index[root] == u32::MAX {
+                index[root] = comps.len() as u32;
+                comps.push(Component::default());
+            }
+            last = (i, index[root] as usize);
         }
-        comps[index[root] as usize].edges.push(k as u32);
+        comps[last.1].edges.push(k as u32);
     }
+    // Each vertex's index within its component (components are disjoint, so one
+    // array serves them all).
+    let mut local_of = vec![0u32; n_left + n_right];
     for v in 0..(n_left + n_right) as u32 {
         let root = find(&mut parent, v) as usize;
         if index[root] == u32::MAX {
@@ -71,11 +86,14 @@ pub(crate) fn solve(
         }
         let c = &mut comps[index[root] as usize];
         if (v as usize) < n_left {
+            local_of[v as usize] = c.left.len() as u32;
             c.left.push(v);
         } else {
+            local_of[v as usize] = c.right.len() as u32;
             c.right.push(v - n_left as u32);
         }
     }
+    let (local_left, local_right) = local_of.split_at(n_left);
 
     let mut out = Certified {
         matching: Matching::default(),
@@ -109,20 +127,62 @@ pub(crate) fn solve(
     todo.sort_by_key(|&c| std::cmp::Reverse(comps[c].edges.len()));
     let solve_one = |c: usize| -> Certified {
         let comp = &comps[c];
-        let local_right = |j: u32| comp.right.binary_search(&j).unwrap_or(0) as u32;
-        let local_left = |i: u32| comp.left.binary_search(&i).unwrap_or(0) as u32;
         let local: Vec<(u32, u32, i64)> = comp
             .edges
             .iter()
             .map(|&k| {
                 let (i, j, w) = edges[k as usize];
-                (local_left(i), local_right(j), w)
+                (local_left[i as usize], local_right[j as usize], w)
             })
             .collect();
         let graph = BipartiteGraph::from_edges(comp.left.len(), comp.right.len(), &local)
             .expect("local indices are in range");
         let caps: Vec<u32> = comp.right.iter().map(|&j| capacity[j as usize]).collect();
-        assignment::solve_lexicographic(&graph, &caps, m).expect("scores are small and capacities match")
+        // A component solved before (with fewer edges, perhaps as several components)
+        // starts from that solution: its pairs and prices, in local indices.
+        let warm = previous.as_ref().map(|p| {
+            let solved = p.solved;
+            let all = &solved.matching.pairs;
+            let mut pairs = Vec::new();
+            for (li, &i) in comp.left.iter().enumerate() {
+                let at = all.partition_point(|&(a, _)| a < i);
+                for &(_, j) in all[at..].iter().take_while(|&&(a, _)| a == i) {
+                    // A pair of the previous matching is an edge, so its resident is
+                    // in this component.
+                    pairs.push((li as u32, local_right[j as usize]));
+                }
+            }
+            let left =
+                |f: &dyn Fn(usize) -> i64| comp.left.iter().map(|&i| f(i as usize)).collect::<Vec<_>>();
+            let right =
+                |f: &dyn Fn(usize) -> i64| comp.right.iter().map(|&j| f(j as usize)).collect::<Vec<_>>();
+            (
+                pairs,
+                left(&|i| solved.left_price[i]),
+                right(&|j| solved.right_price[j]),
+                comp.left
+                    .iter()
+                    .map(|&i| p.dirty_left[i as usize])
+                    .collect::<Vec<_>>(),
+                comp.right
+                    .iter()
+                    .map(|&j| p.dirty_right[j as usize])
+                    .collect::<Vec<_>>(),
+            )
+        });
+        let warm = warm
+            .as_ref()
+            .map(
+                |(pairs, left_price, right_price, changed_left, changed_right)| assignment::WarmStart {
+                    pairs,
+                    left_price,
+                    right_price,
+                    changed_left,
+                    changed_right,
+                },
+            );
+        assignment::solve_lexicographic_from(&graph, &caps, m, warm)
+            .expect("scores are small and capacities match")
     };
     let total: usize = todo.iter().map(|&c| comps[c].edges.len()).sum();
     let results: Vec<(usize, Certified)> = if total < PARALLEL_EDGES || todo.len() < 2 {
@@ -160,14 +220,113 @@ pub(crate) fn solve(
         );
     }
     out.matching.pairs.sort_unstable();
-    out.matching.total_weight = out
-        .matching
-        .pairs
-        .iter()
-        .map(|&(i, j)| {
-            let at = edges.partition_point(|e| (e.0, e.1) < (i, j));
-            edges[at].2
-        })
-        .sum();
+    // Both lists are sorted: each pair's edge is found by galloping on from the last
+    // one (a binary search over all edges per pair missed the cache at every step).
+    let mut at = 0usize;
+    let mut total = 0i64;
+    for &(i, j) in &out.matching.pairs {
+        let before = |e: &(u32, u32, i64)| (e.0, e.1) < (i, j);
+        let mut step = 1;
+        while at + step < edges.len() && before(&edges[at + step]) {
+            at += step;
+            step *= 2;
+        }
+        let end = (at + step + 1).min(edges.len());
+        at += edges[at..end].partition_point(before);
+        total += edges[at].2;
+    }
+    out.matching.total_weight = total;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Left count, edges `(left, right, weight, solve)`, right capacities.
+    type Staged = (usize, Vec<(u32, u32, i64, u8)>, Vec<u32>);
+
+    /// A graph's edges, each tagged with the solve (0, 1 or 2) that first sees it,
+    /// and capacities: some pools short of capacity and some not, so that both of the
+    /// solver's orientations (rows on the left, rows on units of capacity) are used.
+    fn staged() -> impl Strategy<Value = Staged> {
+        (1usize..30, 1usize..15).prop_flat_map(|(nl, nr)| {
+            let edges = proptest::collection::vec(
+                (0..nl as u32, 0..nr as u32, -20i64..100, 0u8..3),
+                0..(nl * nr).min(120),
+            );
+            let caps = proptest::collection::vec(0u32..4, nr);
+            (Just(nl), edges, caps)
+        })
+    }
+
+    /// Checks the prices certify `c` on `edges`: not negative, covering every edge
+    /// (`p + q >= w + m`) but those of residents without capacity (who take no pair,
+    /// and whom a round never includes), and adding up to the matching's total of
+    /// `w + m`.
+    fn certifies(c: &Certified, edges: &[(u32, u32, i64)], capacity: &[u32], m: i64) -> bool {
+        let covered = edges.iter().all(|&(i, j, w)| {
+            capacity[j as usize] == 0 || c.left_price[i as usize] + c.right_price[j as usize] >= w + m
+        });
+        let dual: i64 = c.left_price.iter().sum::<i64>()
+            + c.right_price
+                .iter()
+                .zip(capacity)
+                .map(|(&q, &k)| q * i64::from(k))
+                .sum::<i64>();
+        let primal = c.matching.total_weight + m * c.matching.pairs.len() as i64;
+        let signs = c.left_price.iter().chain(&c.right_price).all(|&x| x >= 0);
+        covered && signs && dual == primal
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn a_warm_start_after_added_pairs_finds_the_same_optimum_as_a_cold_solve(
+            (n_left, tagged, capacity) in staged()
+        ) {
+            let w_max = tagged.iter().map(|e| e.2.abs()).max().unwrap_or(0).max(1);
+            let m = assignment::big_m(n_left, &capacity, w_max).unwrap();
+            let mut seen = std::collections::BTreeMap::new();
+            for &(i, j, w, stage) in &tagged {
+                seen.entry((i, j)).or_insert((w, stage));
+            }
+            let mut previous: Option<Certified> = None;
+            for stage in 0..3u8 {
+                let edges: Vec<(u32, u32, i64)> = seen
+                    .iter()
+                    .filter(|&(_, &(_, s))| s <= stage)
+                    .map(|(&(i, j), &(w, _))| (i, j, w))
+                    .collect();
+                let mut dirty_left = vec![false; n_left];
+                let mut dirty_right = vec![false; capacity.len()];
+                for (&(i, j), &(_, s)) in &seen {
+                    if s == stage {
+                        dirty_left[i as usize] = true;
+                        dirty_right[j as usize] = true;
+                    }
+                }
+                let warm = solve(
+                    n_left,
+                    &edges,
+                    &capacity,
+                    m,
+                    previous.as_ref().map(|solved| Previous {
+                        solved,
+                        dirty_left: &dirty_left,
+                        dirty_right: &dirty_right,
+                    }),
+                );
+                let graph = BipartiteGraph::from_edges(n_left, capacity.len(), &edges).unwrap();
+                let cold = assignment::solve_lexicographic(&graph, &capacity, m).unwrap();
+                prop_assert_eq!(warm.matching.pairs.len(), cold.matching.pairs.len());
+                prop_assert_eq!(warm.matching.total_weight, cold.matching.total_weight);
+                prop_assert!(certifies(&warm, &edges, &capacity, m));
+                prop_assert!(certifies(&cold, &edges, &capacity, m));
+                previous = Some(warm);
+            }
+        }
+    }
 }
