@@ -8,7 +8,7 @@ use crate::geo;
 use crate::kernel::{self, Row, Tables};
 use crate::model::{Exclusions, Participant, ParticipantId, Role};
 use crate::prep::{self, Dict};
-use crate::scan::{Candidates, Furthest, Pool};
+use crate::scan::{Candidates, Furthest, Pool, Since};
 use crate::score::{self, Explanation, Proposal, Violation};
 
 /// Of the pairs a check finds, each newcomer and each resident brings at most this
@@ -402,12 +402,21 @@ impl<'a> CandidateGraph<'a> {
     /// bipartite b-matching polytope is integral) then makes the result optimal over
     /// all admissible pairs, in cardinality and in score, not only on the candidates.
     ///
-    /// Cost: each check scores only the pairs that can lie outside the graph (of
-    /// newcomers whose list was cut and whose price does not cover the cut, against
-    /// residents whose slack still allows it); then one assignment per check (on the
-    /// components that changed), plus O(M · (L + I)) to explain M proposals. Every
+    /// Each solve after the first starts from the one before (the components the
+    /// added pairs touch keep their pairs and prices, and only the people whose
+    /// prices the new pairs break are placed again, see
+    /// [`assignment`]'s warm start), and each check after the first reads only the
+    /// pairs whose cover can have changed: those of newcomers or residents whose
+    /// price fell, and of newcomers whose uncovered pairs the check before left out.
+    ///
+    /// Cost: the first check scores only the pairs that can lie outside the graph
+    /// (of newcomers whose list was cut and whose price does not cover the cut,
+    /// against residents whose slack still allows it), the later ones only those
+    /// whose prices fell; one assignment on the components, then one warm-started
+    /// re-solve per failed check (O(E) to rebuild the components, plus the searches
+    /// of those placed again), plus O(M · (L + I)) to explain M proposals. Every
     /// check adds at least one pair, so the number of checks is finite; on the
-    /// national benchmark it is 2 (3 with online pairs).
+    /// national benchmark it is 3 (the second and third read a few thousand pairs).
     pub fn exact(&self) -> Round {
         self.exact_observed(&Progress::new())
             .expect("a fresh progress is never cancelled")
@@ -441,11 +450,17 @@ impl<'a> CandidateGraph<'a> {
         let margin = (self.weight_bound() / 60).max(1);
         let (n_left, n_right) = (self.pool.newcomers.len(), self.pool.residents.len());
         let mut cert = components::solve(n_left, &edges, &self.pool.capacity, m, None);
+        // The prices the last check was made against, and the newcomers whose pairs
+        // it left out (see [`Since`]).
+        let mut before: Option<(Vec<i64>, Vec<i64>, Vec<u32>)> = None;
         loop {
             stats.full_graph_checks += 1;
             progress.check()?;
             progress.advance(span.0);
-            let (extra, uncovered) = self.pool.uncovered(
+            let since = before
+                .as_ref()
+                .map(|(p, q, left_out): &(Vec<i64>, Vec<i64>, Vec<u32>)| Since { p, q, left_out });
+            let (extra, uncovered, left_out) = self.pool.uncovered(
                 &self.cand,
                 k_n,
                 k_r,
@@ -454,6 +469,7 @@ impl<'a> CandidateGraph<'a> {
                 &cert.right_price,
                 margin,
                 PER_VERTEX,
+                since,
                 progress,
                 span,
             )?;
@@ -481,7 +497,9 @@ impl<'a> CandidateGraph<'a> {
                 dirty_left: &dirty_left,
                 dirty_right: &dirty_right,
             };
-            cert = components::solve(n_left, &edges, &self.pool.capacity, m, Some(previous));
+            let next = components::solve(n_left, &edges, &self.pool.capacity, m, Some(previous));
+            before = Some((cert.left_price, cert.right_price, left_out));
+            cert = next;
             span = (span.1, (span.1 + 950) / 2);
         }
     }
