@@ -11,7 +11,9 @@ use crate::assignment::{self, BipartiteGraph, Certified, Matching};
 /// Components with fewer edges in all are solved on one thread.
 const PARALLEL_EDGES: usize = 100_000;
 
-/// A previous solution and which vertices the added pairs touch.
+/// A previous solution, and the vertices of the added pairs its prices do not cover
+/// (a pair they cover leaves its component's solution optimal, so its vertices may
+/// be left out).
 pub(crate) struct Previous<'a> {
     pub solved: &'a Certified,
     pub dirty_left: &'a [bool],

@@ -477,14 +477,18 @@ impl<'a> CandidateGraph<'a> {
                 stats.candidate_edges = edges.len();
                 return self.round(&cert.matching, edges.len(), stats, progress);
             }
-            // Only the components the new pairs touch are solved again.
+            // Only the components of the pairs the prices do not cover are solved
+            // again: a pair they cover (within the margin) changes neither the
+            // matching nor the prices of its component.
             let mut dirty_left = vec![false; n_left];
             let mut dirty_right = vec![false; n_right];
             let mut added: Vec<(u32, u32, i64)> = Vec::new();
             for &(i, j, w) in &extra {
                 if edges.binary_search_by(|e| (e.0, e.1).cmp(&(i, j))).is_err() {
-                    dirty_left[i as usize] = true;
-                    dirty_right[j as usize] = true;
+                    if w + m > cert.left_price[i as usize] + cert.right_price[j as usize] {
+                        dirty_left[i as usize] = true;
+                        dirty_right[j as usize] = true;
+                    }
                     added.push((i, j, w));
                 }
             }
