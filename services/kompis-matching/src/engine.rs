@@ -311,7 +311,9 @@ pub fn suggestions(
 pub struct CandidateGraph<'a> {
     pool: Pool<'a>,
     cand: Candidates,
-    graph: BipartiteGraph,
+    /// The candidate graph in CSR form, built on first use: only the comparisons
+    /// ([`CandidateGraph::exact_on_candidates`], [`CandidateGraph::greedy`]) need it.
+    graph: std::sync::OnceLock<BipartiteGraph>,
     stats: RoundStats,
 }
 
@@ -360,8 +362,6 @@ impl<'a> CandidateGraph<'a> {
             rules.candidates_per_resident,
             progress,
         )?;
-        let graph = BipartiteGraph::from_edges(pool.newcomers.len(), pool.residents.len(), &cand.edges)
-            .expect("indices come from the ready lists");
         let stats = RoundStats {
             newcomers_ready: pool.newcomers.len(),
             residents_ready: pool.residents.len(),
@@ -374,7 +374,7 @@ impl<'a> CandidateGraph<'a> {
         Ok(Self {
             pool,
             cand,
-            graph,
+            graph: std::sync::OnceLock::new(),
             stats,
         })
     }
@@ -386,7 +386,7 @@ impl<'a> CandidateGraph<'a> {
 
     /// The number of candidate pairs. Cost: O(1).
     pub fn n_edges(&self) -> usize {
-        self.graph.n_edges()
+        self.cand.edges.len()
     }
 
     /// The exact round over every admissible pair: the most newcomers matched, then
@@ -514,10 +514,22 @@ impl<'a> CandidateGraph<'a> {
     ///
     /// Cost: that of [`assignment::max_weight_matching`] plus the explanations.
     pub fn exact_on_candidates(&self) -> Round {
-        let m = assignment::max_weight_matching(&self.graph, &self.pool.capacity)
+        let m = assignment::max_weight_matching(self.graph(), &self.pool.capacity)
             .expect("scores are small and capacities match the residents");
-        self.round(&m, self.graph.n_edges(), self.stats, &Progress::new())
+        self.round(&m, self.n_edges(), self.stats, &Progress::new())
             .expect("a fresh progress is never cancelled")
+    }
+
+    /// The candidate graph in CSR form. Cost: O(N + E) on first use, then O(1).
+    fn graph(&self) -> &BipartiteGraph {
+        self.graph.get_or_init(|| {
+            BipartiteGraph::from_edges(
+                self.pool.newcomers.len(),
+                self.pool.residents.len(),
+                &self.cand.edges,
+            )
+            .expect("indices come from the ready lists")
+        })
     }
 
     /// The "best pair first" baseline on the candidate graph (see
@@ -525,9 +537,9 @@ impl<'a> CandidateGraph<'a> {
     ///
     /// Cost: O(E log E) plus the explanations.
     pub fn greedy(&self) -> Round {
-        let m = assignment::greedy_matching(&self.graph, &self.pool.capacity)
+        let m = assignment::greedy_matching(self.graph(), &self.pool.capacity)
             .expect("capacities match the residents");
-        self.round(&m, self.graph.n_edges(), self.stats, &Progress::new())
+        self.round(&m, self.n_edges(), self.stats, &Progress::new())
             .expect("a fresh progress is never cancelled")
     }
 
