@@ -28,17 +28,17 @@ fn find(parent: &mut [u32], mut x: u32) -> u32 {
     x
 }
 
-/// One component: its left and right vertices (sorted) and its edges' indices.
+/// One component: its left and right vertices (sorted) and how many edges it has.
 #[derive(Default)]
 struct Component {
     left: Vec<u32>,
     right: Vec<u32>,
-    edges: Vec<u32>,
+    n_edges: usize,
 }
 
-/// The lexicographic matching of the whole graph (`edges` as `(left, right, weight)`)
-/// with its prices, as [`assignment::solve_lexicographic`] with the same `m` gives,
-/// solved per component. Deterministic.
+/// The lexicographic matching of the whole graph (`edges` as `(left, right, weight)`,
+/// sorted) with its prices, as [`assignment::solve_lexicographic`] with the same `m`
+/// gives, solved per component. Deterministic.
 pub(crate) fn solve(
     n_left: usize,
     edges: &[(u32, u32, i64)],
@@ -50,9 +50,11 @@ pub(crate) fn solve(
     let mut parent: Vec<u32> = (0..(n_left + n_right) as u32).collect();
     // Edges are sorted by left vertex: its root is looked up once per run of its edges
     // (a union only ever makes the root smaller, so the one looked up stays a
-    // vertex of the same set).
+    // vertex of the same set), and its edges are a range.
+    let mut edge_start = vec![0usize; n_left + 1];
     let mut last = (u32::MAX, 0u32);
     for &(i, j, _) in edges {
+        edge_start[i as usize + 1] += 1;
         if last.0 != i {
             last = (i, find(&mut parent, i));
         }
@@ -64,79 +66,88 @@ pub(crate) fn solve(
         }
         last.1 = a.min(b);
     }
+    for i in 0..n_left {
+        edge_start[i + 1] += edge_start[i];
+    }
+    // Components in the order of their first left vertex, and each vertex's index
+    // within its component (components are disjoint, so one array serves them all).
     let mut index = vec![u32::MAX; n_left + n_right];
     let mut comps: Vec<Component> = Vec::new();
-    let mut last = (u32::MAX, 0usize);
-    for (k, &(i, _, _)) in edges.iter().enumerate() {
-        if last.0 != i {
-            let root = find(&mut parent, i) as usize;
-            if index[root] == u32::MAX {
-                index[root] = comps.len() as u32;
-                comps.push(Component::default());
-            }
-            last = (i, index[root] as usize);
-        }
-        comps[last.1].edges.push(k as u32);
-    }
-    // Each vertex's index within its component (components are disjoint, so one
-    // array serves them all).
+    let mut comp_of_left = vec![u32::MAX; n_left];
     let mut local_of = vec![0u32; n_left + n_right];
-    for v in 0..(n_left + n_right) as u32 {
-        let root = find(&mut parent, v) as usize;
+    for i in 0..n_left {
+        if edge_start[i] == edge_start[i + 1] {
+            continue; // a newcomer without edges
+        }
+        let root = find(&mut parent, i as u32) as usize;
         if index[root] == u32::MAX {
-            continue; // a vertex without edges
+            index[root] = comps.len() as u32;
+            comps.push(Component::default());
         }
-        let c = &mut comps[index[root] as usize];
-        if (v as usize) < n_left {
-            local_of[v as usize] = c.left.len() as u32;
-            c.left.push(v);
-        } else {
-            local_of[v as usize] = c.right.len() as u32;
-            c.right.push(v - n_left as u32);
+        let c = index[root];
+        comp_of_left[i] = c;
+        let comp = &mut comps[c as usize];
+        local_of[i] = comp.left.len() as u32;
+        comp.left.push(i as u32);
+        comp.n_edges += edge_start[i + 1] - edge_start[i];
+    }
+    for j in 0..n_right {
+        let root = find(&mut parent, (n_left + j) as u32) as usize;
+        if index[root] == u32::MAX {
+            continue; // a resident without edges
         }
+        let comp = &mut comps[index[root] as usize];
+        local_of[n_left + j] = comp.right.len() as u32;
+        comp.right.push(j as u32);
     }
     let (local_left, local_right) = local_of.split_at(n_left);
 
-    let mut out = Certified {
-        matching: Matching::default(),
-        left_price: vec![0; n_left],
-        right_price: vec![0; n_right],
+    // Components none of whose vertices the added pairs touch keep their solution:
+    // the previous prices and pairs are taken as they were, and those of the others
+    // overwritten below.
+    let clean: Vec<bool> = comps
+        .iter()
+        .map(|comp| {
+            previous.as_ref().is_some_and(|p| {
+                !comp.left.iter().any(|&i| p.dirty_left[i as usize])
+                    && !comp.right.iter().any(|&j| p.dirty_right[j as usize])
+            })
+        })
+        .collect();
+    let mut out = match &previous {
+        Some(p) => Certified {
+            matching: Matching {
+                pairs: p
+                    .solved
+                    .matching
+                    .pairs
+                    .iter()
+                    .copied()
+                    .filter(|&(i, _)| clean[comp_of_left[i as usize] as usize])
+                    .collect(),
+                total_weight: 0,
+            },
+            left_price: p.solved.left_price.clone(),
+            right_price: p.solved.right_price.clone(),
+        },
+        None => Certified {
+            matching: Matching::default(),
+            left_price: vec![0; n_left],
+            right_price: vec![0; n_right],
+        },
     };
-    let mut todo: Vec<usize> = Vec::new();
-    for (c, comp) in comps.iter().enumerate() {
-        let clean = previous.as_ref().is_some_and(|p| {
-            !comp.left.iter().any(|&i| p.dirty_left[i as usize])
-                && !comp.right.iter().any(|&j| p.dirty_right[j as usize])
-        });
-        match (&previous, clean) {
-            (Some(p), true) => {
-                for &i in &comp.left {
-                    out.left_price[i as usize] = p.solved.left_price[i as usize];
-                    let pairs = &p.solved.matching.pairs;
-                    let at = pairs.partition_point(|&(a, _)| a < i);
-                    out.matching
-                        .pairs
-                        .extend(pairs[at..].iter().take_while(|&&(a, _)| a == i));
-                }
-                for &j in &comp.right {
-                    out.right_price[j as usize] = p.solved.right_price[j as usize];
-                }
-            }
-            _ => todo.push(c),
-        }
-    }
+    let mut todo: Vec<usize> = (0..comps.len()).filter(|&c| !clean[c]).collect();
     // Largest first, so that two threads finish close together.
-    todo.sort_by_key(|&c| std::cmp::Reverse(comps[c].edges.len()));
+    todo.sort_by_key(|&c| std::cmp::Reverse(comps[c].n_edges));
     let solve_one = |c: usize| -> Certified {
         let comp = &comps[c];
-        let local: Vec<(u32, u32, i64)> = comp
-            .edges
-            .iter()
-            .map(|&k| {
-                let (i, j, w) = edges[k as usize];
-                (local_left[i as usize], local_right[j as usize], w)
-            })
-            .collect();
+        let mut local: Vec<(u32, u32, i64)> = Vec::with_capacity(comp.n_edges);
+        for &i in &comp.left {
+            let li = local_left[i as usize];
+            for &(_, j, w) in &edges[edge_start[i as usize]..edge_start[i as usize + 1]] {
+                local.push((li, local_right[j as usize], w));
+            }
+        }
         let graph = BipartiteGraph::from_edges(comp.left.len(), comp.right.len(), &local)
             .expect("local indices are in range");
         let caps: Vec<u32> = comp.right.iter().map(|&j| capacity[j as usize]).collect();
@@ -186,7 +197,7 @@ pub(crate) fn solve(
         assignment::solve_lexicographic_from(&graph, &caps, m, warm)
             .expect("scores are small and capacities match")
     };
-    let total: usize = todo.iter().map(|&c| comps[c].edges.len()).sum();
+    let total: usize = todo.iter().map(|&c| comps[c].n_edges).sum();
     let results: Vec<(usize, Certified)> = if total < PARALLEL_EDGES || todo.len() < 2 {
         todo.iter().map(|&c| (c, solve_one(c))).collect()
     } else {
