@@ -1232,6 +1232,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_check_names_the_newcomers_whose_uncovered_pairs_it_left_out() {
+        // Pairs as (newcomer, resident, score, gain over the newcomer's price), at
+        // most one per person kept (each newcomer's and each resident's largest gain).
+        // Every pair is someone's best: all kept, no one to read again.
+        let all = vec![
+            (0, 5, 10, 3),
+            (0, 6, 10, 2),
+            (0, 7, 10, 1),
+            (1, 5, 10, 0),
+            (2, 8, 10, 4),
+        ];
+        let (kept, left_out) = least_covered(all, 1);
+        assert_eq!(
+            kept,
+            vec![(0, 5, 10), (0, 6, 10), (0, 7, 10), (1, 5, 10), (2, 8, 10)]
+        );
+        assert!(left_out.is_empty());
+        // (1, 5) is neither resident 5's best ((0, 5)) nor newcomer 1's ((1, 9)): it is
+        // left out, but it is only within the margin (gain 0), so no one is named.
+        let (kept, left_out) = least_covered(vec![(0, 5, 10, 3), (1, 5, 10, 0), (1, 9, 10, 1)], 1);
+        assert_eq!(kept, vec![(0, 5, 10), (1, 9, 10)]);
+        assert!(left_out.is_empty());
+        // (3, 5) is uncovered (gain 2) and left out likewise: newcomer 3 is named, so
+        // that the next check reads all of their pairs again.
+        let (kept, left_out) = least_covered(vec![(0, 5, 10, 3), (3, 5, 10, 2), (3, 9, 10, 5)], 1);
+        assert_eq!(kept, vec![(0, 5, 10), (3, 9, 10)]);
+        assert_eq!(left_out, vec![3]);
+    }
+
+    #[test]
     fn each_list_keeps_the_k_best_candidates_offered_flat_or_in_heaps() {
         let mut state = 11u64;
         let mut draw = move |n: u64| {
