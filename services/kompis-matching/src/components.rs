@@ -18,7 +18,16 @@ pub(crate) struct Previous<'a> {
     pub solved: &'a Certified,
     pub dirty_left: &'a [bool],
     pub dirty_right: &'a [bool],
+    /// The components then, and the pairs added since (all of them).
+    pub partition: &'a Partition,
+    pub added: &'a [(u32, u32, i64)],
 }
+
+/// The connected components of a graph: each vertex's root (the least vertex of its
+/// component; right vertex `j` is vertex `n_left + j`). Adding edges only merges
+/// components, so the next solve starts from these and unites along the added
+/// edges alone.
+pub(crate) struct Partition(Vec<u32>);
 
 fn find(parent: &mut [u32], mut x: u32) -> u32 {
     while parent[x as usize] != x {
@@ -45,26 +54,42 @@ pub(crate) fn solve(
     capacity: &[u32],
     m: i64,
     previous: Option<Previous<'_>>,
-) -> Certified {
+) -> (Certified, Partition) {
     let n_right = capacity.len();
-    let mut parent: Vec<u32> = (0..(n_left + n_right) as u32).collect();
     // Edges are sorted by left vertex: its root is looked up once per run of its edges
     // (a union only ever makes the root smaller, so the one looked up stays a
     // vertex of the same set), and its edges are a range.
+    let unite = |parent: &mut Vec<u32>, edges: &[(u32, u32, i64)]| {
+        let mut last = (u32::MAX, 0u32);
+        for &(i, j, _) in edges {
+            if last.0 != i {
+                last = (i, find(parent, i));
+            }
+            let (a, b) = (find(parent, last.1), find(parent, n_left as u32 + j));
+            if a != b {
+                // The smaller root wins, so that the result does not depend on the
+                // order of the edges (each root is the least vertex of its set).
+                let (lo, hi) = (a.min(b), a.max(b));
+                parent[hi as usize] = lo;
+            }
+            last.1 = a.min(b);
+        }
+    };
+    let mut parent: Vec<u32> = match &previous {
+        Some(p) => {
+            let mut parent = p.partition.0.clone();
+            unite(&mut parent, p.added);
+            parent
+        }
+        None => {
+            let mut parent = (0..(n_left + n_right) as u32).collect();
+            unite(&mut parent, edges);
+            parent
+        }
+    };
     let mut edge_start = vec![0usize; n_left + 1];
-    let mut last = (u32::MAX, 0u32);
-    for &(i, j, _) in edges {
+    for &(i, _, _) in edges {
         edge_start[i as usize + 1] += 1;
-        if last.0 != i {
-            last = (i, find(&mut parent, i));
-        }
-        let (a, b) = (find(&mut parent, last.1), find(&mut parent, n_left as u32 + j));
-        if a != b {
-            // The smaller root wins, so that the result does not depend on edge order.
-            let (lo, hi) = (a.min(b), a.max(b));
-            parent[hi as usize] = lo;
-        }
-        last.1 = a.min(b);
     }
     for i in 0..n_left {
         edge_start[i + 1] += edge_start[i];
@@ -249,7 +274,11 @@ pub(crate) fn solve(
         total += edges[at].2;
     }
     out.matching.total_weight = total;
-    out
+    for v in 0..parent.len() as u32 {
+        let root = find(&mut parent, v);
+        parent[v as usize] = root;
+    }
+    (out, Partition(parent))
 }
 
 #[cfg(test)]
@@ -306,7 +335,7 @@ mod tests {
             for &(i, j, w, stage) in &tagged {
                 seen.entry((i, j)).or_insert((w, stage));
             }
-            let mut previous: Option<Certified> = None;
+            let mut previous: Option<(Certified, Partition)> = None;
             for stage in 0..3u8 {
                 let edges: Vec<(u32, u32, i64)> = seen
                     .iter()
@@ -321,15 +350,22 @@ mod tests {
                         dirty_right[j as usize] = true;
                     }
                 }
-                let warm = solve(
+                let added: Vec<(u32, u32, i64)> = seen
+                    .iter()
+                    .filter(|&(_, &(_, s))| s == stage)
+                    .map(|(&(i, j), &(w, _))| (i, j, w))
+                    .collect();
+                let (warm, partition) = solve(
                     n_left,
                     &edges,
                     &capacity,
                     m,
-                    previous.as_ref().map(|solved| Previous {
+                    previous.as_ref().map(|(solved, partition)| Previous {
                         solved,
                         dirty_left: &dirty_left,
                         dirty_right: &dirty_right,
+                        partition,
+                        added: &added,
                     }),
                 );
                 let graph = BipartiteGraph::from_edges(n_left, capacity.len(), &edges).unwrap();
@@ -338,7 +374,7 @@ mod tests {
                 prop_assert_eq!(warm.matching.total_weight, cold.matching.total_weight);
                 prop_assert!(certifies(&warm, &edges, &capacity, m));
                 prop_assert!(certifies(&cold, &edges, &capacity, m));
-                previous = Some(warm);
+                previous = Some((warm, partition));
             }
         }
     }

@@ -449,7 +449,7 @@ impl<'a> CandidateGraph<'a> {
         // as many pairs.
         let margin = (self.weight_bound() / 60).max(1);
         let (n_left, n_right) = (self.pool.newcomers.len(), self.pool.residents.len());
-        let mut cert = components::solve(n_left, &edges, &self.pool.capacity, m, None);
+        let (mut cert, mut partition) = components::solve(n_left, &edges, &self.pool.capacity, m, None);
         // The prices the last check was made against, and the newcomers whose pairs
         // it left out (see [`Since`]).
         let mut before: Option<(Vec<i64>, Vec<i64>, Vec<u32>)> = None;
@@ -500,10 +500,14 @@ impl<'a> CandidateGraph<'a> {
                 solved: &cert,
                 dirty_left: &dirty_left,
                 dirty_right: &dirty_right,
+                partition: &partition,
+                added: &added,
             };
-            let next = components::solve(n_left, &edges, &self.pool.capacity, m, Some(previous));
+            let (next, next_partition) =
+                components::solve(n_left, &edges, &self.pool.capacity, m, Some(previous));
             before = Some((cert.left_price, cert.right_price, left_out));
             cert = next;
+            partition = next_partition;
             span = (span.1, (span.1 + 950) / 2);
         }
     }
