@@ -1,7 +1,9 @@
 //! The round's assignment solved one connected component of the candidate graph at
 //! a time: components are independent problems (the linear program decomposes), so
-//! they run on two threads, and after pairs are added only the components those
-//! pairs touch are solved again; the others keep their matching and prices.
+//! they run on two threads, and after pairs are added only the components of the
+//! pairs the prices do not cover are solved again, each from its previous matching
+//! and prices (see [`assignment::solve_lexicographic_from`]); the others keep
+//! theirs.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -397,8 +397,8 @@ impl<'a> CandidateGraph<'a> {
     /// time on two threads), and its dual prices are then checked against every
     /// admissible pair outside the graph. A pair they do not cover could improve the
     /// matching: such pairs (each person's 20 least covered, with those covered by
-    /// less than a sixtieth of the largest score) are added and the components they
-    /// touch solved again, until none is left. Linear-programming duality (the
+    /// less than a sixtieth of the largest score) are added and the components of
+    /// the uncovered ones solved again, until none is left. Linear-programming duality (the
     /// bipartite b-matching polytope is integral) then makes the result optimal over
     /// all admissible pairs, in cardinality and in score, not only on the candidates.
     ///

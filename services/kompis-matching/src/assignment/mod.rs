@@ -286,9 +286,10 @@ pub(crate) fn solve_lexicographic(
 /// pairs stay and its prices are kept wherever the added edges leave them valid
 /// ([`warm::solve_warm`] frees the rows whose prices the new edges break, places
 /// each again by one shortest augmenting path, and then gives each column they left
-/// its unit back, or lets it go, along one shortest path searched backwards). The optimum is the same as from scratch (every
-/// start that satisfies the solver's invariants leads to an optimal solution);
-/// which optimal matching and prices come out may differ where there are ties.
+/// its unit back, or lets it go, along one shortest path searched backwards). The
+/// optimum is the same as from scratch (every start that satisfies the solver's
+/// invariants leads to an optimal solution); which optimal matching and prices
+/// come out may differ where there are ties, deterministically.
 ///
 /// Cost: that of [`solve_lexicographic`] in the worst case; O(E) plus the searches of
 /// the freed rows when few prices change.

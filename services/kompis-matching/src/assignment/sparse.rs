@@ -112,8 +112,9 @@ pub(crate) fn solve<W: Weight>(p: &Problem<'_, W>) -> Option<Solution> {
 
 /// Solves the problem starting from a partial assignment `col4row` (a column, or
 /// [`UNMATCHED`] for a row on its dummy, or [`NONE`] for a row still to be placed)
-/// with duals `u`, `v` satisfying the invariants above (see [`repair`] to obtain them
-/// from a previous solution).
+/// with duals `u`, `v` satisfying the invariants above (see
+/// [`super::warm::solve_warm`] to start from the solution of a graph with fewer
+/// edges).
 pub(crate) fn solve_from<W: Weight>(
     p: &Problem<'_, W>,
     col4row: Vec<u32>,
