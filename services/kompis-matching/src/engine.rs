@@ -8,7 +8,7 @@ use crate::geo;
 use crate::kernel::{self, Row, Tables};
 use crate::model::{Exclusions, Participant, ParticipantId, Role};
 use crate::prep::{self, Dict};
-use crate::scan::{Candidates, Furthest, Pool, Since};
+use crate::scan::{Candidates, Edge, Furthest, Pool, Since};
 use crate::score::{self, Explanation, Proposal, Violation};
 
 /// Of the pairs a check finds, each newcomer and each resident brings at most this
@@ -482,20 +482,18 @@ impl<'a> CandidateGraph<'a> {
             // matching nor the prices of its component.
             let mut dirty_left = vec![false; n_left];
             let mut dirty_right = vec![false; n_right];
-            let mut added: Vec<(u32, u32, i64)> = Vec::new();
-            for &(i, j, w) in &extra {
-                if edges.binary_search_by(|e| (e.0, e.1).cmp(&(i, j))).is_err() {
-                    if w + m > cert.left_price[i as usize] + cert.right_price[j as usize] {
-                        dirty_left[i as usize] = true;
-                        dirty_right[j as usize] = true;
-                    }
-                    added.push((i, j, w));
+            // `extra` is sorted and distinct: one merge with the sorted graph finds
+            // the pairs not in it yet and puts them in place (linear, where sorting the
+            // whole graph again would not be).
+            let (merged, added) = merge_new(&edges, &extra);
+            for &(i, j, w) in &added {
+                if w + m > cert.left_price[i as usize] + cert.right_price[j as usize] {
+                    dirty_left[i as usize] = true;
+                    dirty_right[j as usize] = true;
                 }
             }
-            // `extra` is sorted and distinct, so `added` is too: merge it in (linear,
-            // where sorting the whole graph again would not be).
             stats.pairs_added += added.len();
-            edges = merge_sorted(&edges, &added);
+            edges = merged;
             let previous = components::Previous {
                 solved: &cert,
                 dirty_left: &dirty_left,
@@ -651,22 +649,27 @@ impl<'a> CandidateGraph<'a> {
     }
 }
 
-/// The union of two sorted lists, sorted.
-fn merge_sorted<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut x, mut y) = (0, 0);
-    while x < a.len() && y < b.len() {
-        if b[y] < a[x] {
-            out.push(b[y]);
+/// The union of the sorted, distinct `edges` and `extra` (by their pair), sorted,
+/// and the pairs of `extra` that were not in `edges`.
+fn merge_new(edges: &[Edge], extra: &[Edge]) -> (Vec<Edge>, Vec<Edge>) {
+    let key = |e: &Edge| (e.0, e.1);
+    let mut out = Vec::with_capacity(edges.len() + extra.len());
+    let mut added = Vec::new();
+    let mut y = 0;
+    for e in edges {
+        while y < extra.len() && key(&extra[y]) < key(e) {
+            out.push(extra[y]);
+            added.push(extra[y]);
             y += 1;
-        } else {
-            out.push(a[x]);
-            x += 1;
         }
+        if y < extra.len() && key(&extra[y]) == key(e) {
+            y += 1; // already in the graph
+        }
+        out.push(*e);
     }
-    out.extend_from_slice(&a[x..]);
-    out.extend_from_slice(&b[y..]);
-    out
+    out.extend_from_slice(&extra[y..]);
+    added.extend_from_slice(&extra[y..]);
+    (out, added)
 }
 
 /// A matching round among everyone ready in a scope (a district, a municipality, a
