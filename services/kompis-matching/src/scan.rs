@@ -458,7 +458,8 @@ fn sorted_distinct_in(edges: Vec<Edge>, from: usize, to: usize) -> Vec<Edge> {
     let mut w = 0;
     for i in 0..n {
         let list = &mut out[start[i]..start[i + 1]];
-        list.sort_unstable();
+        // One newcomer's: by resident alone (the copies of a pair have one score).
+        list.sort_unstable_by_key(|e| e.1);
         let mut last = None;
         for r in start[i]..start[i + 1] {
             let e = out[r];
