@@ -8,7 +8,7 @@ use crate::geo;
 use crate::kernel::{self, Row, Tables};
 use crate::model::{Exclusions, Participant, ParticipantId, Role};
 use crate::prep::{self, Dict};
-use crate::scan::{Candidates, Furthest, Pool};
+use crate::scan::{Candidates, Edge, Furthest, Pool, Since};
 use crate::score::{self, Explanation, Proposal, Violation};
 
 /// Of the pairs a check finds, each newcomer and each resident brings at most this
@@ -311,7 +311,9 @@ pub fn suggestions(
 pub struct CandidateGraph<'a> {
     pool: Pool<'a>,
     cand: Candidates,
-    graph: BipartiteGraph,
+    /// The candidate graph in CSR form, built on first use: only the comparisons
+    /// ([`CandidateGraph::exact_on_candidates`], [`CandidateGraph::greedy`]) need it.
+    graph: std::sync::OnceLock<BipartiteGraph>,
     stats: RoundStats,
 }
 
@@ -360,8 +362,6 @@ impl<'a> CandidateGraph<'a> {
             rules.candidates_per_resident,
             progress,
         )?;
-        let graph = BipartiteGraph::from_edges(pool.newcomers.len(), pool.residents.len(), &cand.edges)
-            .expect("indices come from the ready lists");
         let stats = RoundStats {
             newcomers_ready: pool.newcomers.len(),
             residents_ready: pool.residents.len(),
@@ -374,7 +374,7 @@ impl<'a> CandidateGraph<'a> {
         Ok(Self {
             pool,
             cand,
-            graph,
+            graph: std::sync::OnceLock::new(),
             stats,
         })
     }
@@ -386,7 +386,7 @@ impl<'a> CandidateGraph<'a> {
 
     /// The number of candidate pairs. Cost: O(1).
     pub fn n_edges(&self) -> usize {
-        self.graph.n_edges()
+        self.cand.edges.len()
     }
 
     /// The exact round over every admissible pair: the most newcomers matched, then
@@ -397,17 +397,26 @@ impl<'a> CandidateGraph<'a> {
     /// time on two threads), and its dual prices are then checked against every
     /// admissible pair outside the graph. A pair they do not cover could improve the
     /// matching: such pairs (each person's 20 least covered, with those covered by
-    /// less than a sixtieth of the largest score) are added and the components they
-    /// touch solved again, until none is left. Linear-programming duality (the
+    /// less than a sixtieth of the largest score) are added and the components of
+    /// the uncovered ones solved again, until none is left. Linear-programming duality (the
     /// bipartite b-matching polytope is integral) then makes the result optimal over
     /// all admissible pairs, in cardinality and in score, not only on the candidates.
     ///
-    /// Cost: each check scores only the pairs that can lie outside the graph (of
-    /// newcomers whose list was cut and whose price does not cover the cut, against
-    /// residents whose slack still allows it); then one assignment per check (on the
-    /// components that changed), plus O(M · (L + I)) to explain M proposals. Every
+    /// Each solve after the first starts from the one before (the components the
+    /// added pairs touch keep their pairs and prices, and only the people whose
+    /// prices the new pairs break are placed again, see
+    /// [`assignment`]'s warm start), and each check after the first reads only the
+    /// pairs whose cover can have changed: those of newcomers or residents whose
+    /// price fell, and of newcomers whose uncovered pairs the check before left out.
+    ///
+    /// Cost: the first check scores only the pairs that can lie outside the graph
+    /// (of newcomers whose list was cut and whose price does not cover the cut,
+    /// against residents whose slack still allows it), the later ones only those
+    /// whose prices fell; one assignment on the components, then one warm-started
+    /// re-solve per failed check (O(E) to rebuild the components, plus the searches
+    /// of those placed again), plus O(M · (L + I)) to explain M proposals. Every
     /// check adds at least one pair, so the number of checks is finite; on the
-    /// national benchmark it is 2 (3 with online pairs).
+    /// national benchmark it is 3 (the second and third read a few thousand pairs).
     pub fn exact(&self) -> Round {
         self.exact_observed(&Progress::new())
             .expect("a fresh progress is never cancelled")
@@ -440,12 +449,18 @@ impl<'a> CandidateGraph<'a> {
         // as many pairs.
         let margin = (self.weight_bound() / 60).max(1);
         let (n_left, n_right) = (self.pool.newcomers.len(), self.pool.residents.len());
-        let mut cert = components::solve(n_left, &edges, &self.pool.capacity, m, None);
+        let (mut cert, mut partition) = components::solve(n_left, &edges, &self.pool.capacity, m, None);
+        // The prices the last check was made against, and the newcomers whose pairs
+        // it left out (see [`Since`]).
+        let mut before: Option<(Vec<i64>, Vec<i64>, Vec<u32>)> = None;
         loop {
             stats.full_graph_checks += 1;
             progress.check()?;
             progress.advance(span.0);
-            let (extra, uncovered) = self.pool.uncovered(
+            let since = before
+                .as_ref()
+                .map(|(p, q, left_out): &(Vec<i64>, Vec<i64>, Vec<u32>)| Since { p, q, left_out });
+            let (extra, uncovered, left_out) = self.pool.uncovered(
                 &self.cand,
                 k_n,
                 k_r,
@@ -454,6 +469,7 @@ impl<'a> CandidateGraph<'a> {
                 &cert.right_price,
                 margin,
                 PER_VERTEX,
+                since,
                 progress,
                 span,
             )?;
@@ -461,27 +477,35 @@ impl<'a> CandidateGraph<'a> {
                 stats.candidate_edges = edges.len();
                 return self.round(&cert.matching, edges.len(), stats, progress);
             }
-            // Only the components the new pairs touch are solved again.
+            // Only the components of the pairs the prices do not cover are solved
+            // again: a pair they cover (within the margin) changes neither the
+            // matching nor the prices of its component.
             let mut dirty_left = vec![false; n_left];
             let mut dirty_right = vec![false; n_right];
-            let mut added: Vec<(u32, u32, i64)> = Vec::new();
-            for &(i, j, w) in &extra {
-                if edges.binary_search_by(|e| (e.0, e.1).cmp(&(i, j))).is_err() {
+            // `extra` is sorted and distinct: one merge with the sorted graph finds
+            // the pairs not in it yet and puts them in place (linear, where sorting the
+            // whole graph again would not be).
+            let (merged, added) = merge_new(&edges, &extra);
+            for &(i, j, w) in &added {
+                if w + m > cert.left_price[i as usize] + cert.right_price[j as usize] {
                     dirty_left[i as usize] = true;
                     dirty_right[j as usize] = true;
-                    added.push((i, j, w));
                 }
             }
-            // `extra` is sorted and distinct, so `added` is too: merge it in (linear,
-            // where sorting the whole graph again would not be).
             stats.pairs_added += added.len();
-            edges = merge_sorted(&edges, &added);
+            edges = merged;
             let previous = components::Previous {
                 solved: &cert,
                 dirty_left: &dirty_left,
                 dirty_right: &dirty_right,
+                partition: &partition,
+                added: &added,
             };
-            cert = components::solve(n_left, &edges, &self.pool.capacity, m, Some(previous));
+            let (next, next_partition) =
+                components::solve(n_left, &edges, &self.pool.capacity, m, Some(previous));
+            before = Some((cert.left_price, cert.right_price, left_out));
+            cert = next;
+            partition = next_partition;
             span = (span.1, (span.1 + 950) / 2);
         }
     }
@@ -492,10 +516,22 @@ impl<'a> CandidateGraph<'a> {
     ///
     /// Cost: that of [`assignment::max_weight_matching`] plus the explanations.
     pub fn exact_on_candidates(&self) -> Round {
-        let m = assignment::max_weight_matching(&self.graph, &self.pool.capacity)
+        let m = assignment::max_weight_matching(self.graph(), &self.pool.capacity)
             .expect("scores are small and capacities match the residents");
-        self.round(&m, self.graph.n_edges(), self.stats, &Progress::new())
+        self.round(&m, self.n_edges(), self.stats, &Progress::new())
             .expect("a fresh progress is never cancelled")
+    }
+
+    /// The candidate graph in CSR form. Cost: O(N + E) on first use, then O(1).
+    fn graph(&self) -> &BipartiteGraph {
+        self.graph.get_or_init(|| {
+            BipartiteGraph::from_edges(
+                self.pool.newcomers.len(),
+                self.pool.residents.len(),
+                &self.cand.edges,
+            )
+            .expect("indices come from the ready lists")
+        })
     }
 
     /// The "best pair first" baseline on the candidate graph (see
@@ -503,9 +539,9 @@ impl<'a> CandidateGraph<'a> {
     ///
     /// Cost: O(E log E) plus the explanations.
     pub fn greedy(&self) -> Round {
-        let m = assignment::greedy_matching(&self.graph, &self.pool.capacity)
+        let m = assignment::greedy_matching(self.graph(), &self.pool.capacity)
             .expect("capacities match the residents");
-        self.round(&m, self.graph.n_edges(), self.stats, &Progress::new())
+        self.round(&m, self.n_edges(), self.stats, &Progress::new())
             .expect("a fresh progress is never cancelled")
     }
 
@@ -613,22 +649,27 @@ impl<'a> CandidateGraph<'a> {
     }
 }
 
-/// The union of two sorted lists, sorted.
-fn merge_sorted<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut x, mut y) = (0, 0);
-    while x < a.len() && y < b.len() {
-        if b[y] < a[x] {
-            out.push(b[y]);
+/// The union of the sorted, distinct `edges` and `extra` (by their pair), sorted,
+/// and the pairs of `extra` that were not in `edges`.
+fn merge_new(edges: &[Edge], extra: &[Edge]) -> (Vec<Edge>, Vec<Edge>) {
+    let key = |e: &Edge| (e.0, e.1);
+    let mut out = Vec::with_capacity(edges.len() + extra.len());
+    let mut added = Vec::new();
+    let mut y = 0;
+    for e in edges {
+        while y < extra.len() && key(&extra[y]) < key(e) {
+            out.push(extra[y]);
+            added.push(extra[y]);
             y += 1;
-        } else {
-            out.push(a[x]);
-            x += 1;
         }
+        if y < extra.len() && key(&extra[y]) == key(e) {
+            y += 1; // already in the graph
+        }
+        out.push(*e);
     }
-    out.extend_from_slice(&a[x..]);
-    out.extend_from_slice(&b[y..]);
-    out
+    out.extend_from_slice(&extra[y..]);
+    added.extend_from_slice(&extra[y..]);
+    (out, added)
 }
 
 /// A matching round among everyone ready in a scope (a district, a municipality, a

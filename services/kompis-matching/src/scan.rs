@@ -358,7 +358,10 @@ fn par_units<S: Send, T: Send>(
 /// vertex with very many uncovered pairs (someone meeting online, reachable from the
 /// whole country) needs only its best few to move its price, and the graph stays
 /// small; the others are found again if they are still uncovered.
-fn least_covered(all: Vec<(u32, u32, i64, i64)>, per_vertex: usize) -> Vec<(u32, u32, i64)> {
+///
+/// Also returns the newcomers of the uncovered pairs (gain above 0) left out, which
+/// the next check must read again in full.
+fn least_covered(all: Vec<(u32, u32, i64, i64)>, per_vertex: usize) -> (Vec<(u32, u32, i64)>, Vec<u32>) {
     let mut keep = vec![false; all.len()];
     let mut order: Vec<usize> = (0..all.len()).collect();
     for by_resident in [true, false] {
@@ -381,6 +384,14 @@ fn least_covered(all: Vec<(u32, u32, i64, i64)>, per_vertex: usize) -> Vec<(u32,
             }
         }
     }
+    let mut left_out: Vec<u32> = all
+        .iter()
+        .zip(&keep)
+        .filter(|&(e, &k)| !k && e.3 > 0)
+        .map(|(e, _)| e.0)
+        .collect();
+    left_out.sort_unstable();
+    left_out.dedup();
     let mut out: Vec<(u32, u32, i64)> = all
         .into_iter()
         .zip(keep)
@@ -388,7 +399,23 @@ fn least_covered(all: Vec<(u32, u32, i64, i64)>, per_vertex: usize) -> Vec<(u32,
         .map(|(e, _)| (e.0, e.1, e.2))
         .collect();
     out.sort_unstable();
-    out
+    (out, left_out)
+}
+
+/// What a check needs from the one before it, so that it reads only the pairs whose
+/// cover can have changed: the prices it was made against, and the newcomers whose
+/// uncovered pairs it left out. Every admissible pair outside the graph was covered
+/// by those prices except pairs of those newcomers, and a price that did not fall
+/// still covers what it covered, so only the pairs of those newcomers and of
+/// newcomers or residents whose price fell can be uncovered now.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Since<'s> {
+    /// The newcomers' prices then.
+    pub p: &'s [i64],
+    /// The residents' prices then.
+    pub q: &'s [i64],
+    /// Newcomers (sorted indices) whose uncovered pairs were left out.
+    pub left_out: &'s [u32],
 }
 
 /// Edges sorted by `(newcomer, resident)`, each once: a counting sort by newcomer,
@@ -431,7 +458,8 @@ fn sorted_distinct_in(edges: Vec<Edge>, from: usize, to: usize) -> Vec<Edge> {
     let mut w = 0;
     for i in 0..n {
         let list = &mut out[start[i]..start[i + 1]];
-        list.sort_unstable();
+        // One newcomer's: by resident alone (the copies of a pair have one score).
+        list.sort_unstable_by_key(|e| e.1);
         let mut last = None;
         for r in start[i]..start[i + 1] {
             let e = out[r];
@@ -794,6 +822,7 @@ impl<'a> Pool<'a> {
         i: usize,
         order: &[Vec<u32>; 3],
         limit: &[(i64, i64)],
+        only: Option<&[bool]>,
         pi: i64,
         bar_i: i64,
         mut f: impl FnMut(u32, i32),
@@ -810,7 +839,10 @@ impl<'a> Pool<'a> {
                 if bar_i + slack <= pi {
                     break;
                 }
-                if a <= pi || (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos)) {
+                if a <= pi
+                    || only.is_some_and(|fell| !fell[pos as usize])
+                    || (!mine.is_empty() && mine.iter().any(|&(_, p)| p == pos))
+                {
                     continue;
                 }
                 let p = pos as usize;
@@ -835,6 +867,23 @@ impl<'a> Pool<'a> {
                 run(&order[list][a as usize..b as usize], 0);
             }
         }
+    }
+
+    /// Whether `flag` is set for a resident on a run `reach` reads.
+    fn reach_has(&self, reach: &Reach, flag: &[bool]) -> bool {
+        let within = |positions: &[u32]| positions.iter().any(|&pos| flag[pos as usize]);
+        reach
+            .near
+            .iter()
+            .any(|&(first, end, _)| flag[first as usize..end as usize].iter().any(|&f| f))
+            || reach
+                .far_any
+                .iter()
+                .any(|&(a, b)| within(&self.online_any.0[a as usize..b as usize]))
+            || reach
+                .far_only
+                .iter()
+                .any(|&(a, b)| within(&self.online_only.0[a as usize..b as usize]))
     }
 
     /// The candidate graph: each newcomer's `k_n` best admissible residents and each
@@ -998,7 +1047,14 @@ impl<'a> Pool<'a> {
     ///
     /// Pairs covered by less than `margin` come along (the prices move when pairs are
     /// added, and these are the next to be uncovered); the second value counts the
-    /// uncovered ones. Pairs of the graph may be among those within the margin.
+    /// uncovered ones. Pairs of the graph may be among those within the margin. The
+    /// third value lists the newcomers whose uncovered pairs were left out (beyond
+    /// `per_vertex`), for the next check.
+    ///
+    /// With `since` (the check before, and the graph since grown by the pairs it
+    /// found), only newcomers whose price fell or whose pairs were left out are read
+    /// in full, and the others only against residents whose price fell (see
+    /// [`Since`]); pairs within the margin are then found only among those.
     #[allow(clippy::too_many_arguments)]
     pub fn uncovered(
         &self,
@@ -1010,9 +1066,25 @@ impl<'a> Pool<'a> {
         q: &[i64],
         margin: i64,
         per_vertex: usize,
+        since: Option<Since<'_>>,
         progress: &Progress,
         span: (u32, u32),
-    ) -> Result<(Vec<Edge>, usize), Cancelled> {
+    ) -> Result<(Vec<Edge>, usize, Vec<u32>), Cancelled> {
+        // Per newcomer, whether to read all their pairs; per position, whether the
+        // resident's price fell (`None`: a first check reads everything).
+        let changed = since.map(|since| {
+            let mut full: Vec<bool> = p.iter().zip(since.p).map(|(now, then)| now < then).collect();
+            for &i in since.left_out {
+                full[i as usize] = true;
+            }
+            let fell: Vec<bool> = self
+                .r_index
+                .iter()
+                .map(|&j| q[j as usize] < since.q[j as usize])
+                .collect();
+            (full, fell)
+        });
+        let changed = changed.as_ref();
         // Per position: a resident's pairs outside the graph score at most `bar_r`, so
         // one can be uncovered only if `bar + m - q > p_i` (and `bar_n + m - q > p_i`).
         let limit: Vec<(i64, i64)> = self
@@ -1056,6 +1128,7 @@ impl<'a> Pool<'a> {
                 let mut mine = Vec::new();
                 let mut strict = 0usize;
                 let mut reach = None;
+                let mut any_fell: Option<bool> = None;
                 for &i in &self.n_order[s as usize..e as usize] {
                     let i = i as usize;
                     // Compared with the price less the margin, so that pairs within
@@ -1064,9 +1137,20 @@ impl<'a> Pool<'a> {
                     if cand.deg_n[i] as usize <= k_n || pi >= i64::from(cand.bar_n[i]) + m {
                         continue;
                     }
+                    let full = changed.is_none_or(|(full, _)| full[i]);
+                    let fell = changed.map(|(_, fell)| fell.as_slice());
+                    if !full && any_fell.is_none() {
+                        // Whether a resident within reach of the unit has a lower price.
+                        let reach = reach.get_or_insert_with(|| self.reach(u));
+                        any_fell = Some(fell.is_some_and(|fell| self.reach_has(reach, fell)));
+                    }
+                    if !full && any_fell == Some(false) {
+                        continue;
+                    }
+                    let only = if full { None } else { fell };
                     let reach = reach.get_or_insert_with(|| self.reach(u));
                     let bar_i = i64::from(cand.bar_n[i]);
-                    self.visit_uncovered(w, reach, i, order, limit, pi, bar_i, |pos, score| {
+                    self.visit_uncovered(w, reach, i, order, limit, only, pi, bar_i, |pos, score| {
                         let gain = i64::from(score) + limit[pos as usize].1;
                         if gain > pi {
                             strict += usize::from(gain > p[i]);
@@ -1079,8 +1163,8 @@ impl<'a> Pool<'a> {
             })?;
             let strict = units.iter().map(|u| u.1).sum();
             let all: Vec<(u32, u32, i64, i64)> = units.into_iter().flat_map(|u| u.0).collect();
-            let out = least_covered(all, per_vertex);
-            Ok((out, strict))
+            let (out, left_out) = least_covered(all, per_vertex);
+            Ok((out, strict, left_out))
         })
     }
 
@@ -1147,6 +1231,36 @@ impl<'a> Pool<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_check_names_the_newcomers_whose_uncovered_pairs_it_left_out() {
+        // Pairs as (newcomer, resident, score, gain over the newcomer's price), at
+        // most one per person kept (each newcomer's and each resident's largest gain).
+        // Every pair is someone's best: all kept, no one to read again.
+        let all = vec![
+            (0, 5, 10, 3),
+            (0, 6, 10, 2),
+            (0, 7, 10, 1),
+            (1, 5, 10, 0),
+            (2, 8, 10, 4),
+        ];
+        let (kept, left_out) = least_covered(all, 1);
+        assert_eq!(
+            kept,
+            vec![(0, 5, 10), (0, 6, 10), (0, 7, 10), (1, 5, 10), (2, 8, 10)]
+        );
+        assert!(left_out.is_empty());
+        // (1, 5) is neither resident 5's best ((0, 5)) nor newcomer 1's ((1, 9)): it is
+        // left out, but it is only within the margin (gain 0), so no one is named.
+        let (kept, left_out) = least_covered(vec![(0, 5, 10, 3), (1, 5, 10, 0), (1, 9, 10, 1)], 1);
+        assert_eq!(kept, vec![(0, 5, 10), (1, 9, 10)]);
+        assert!(left_out.is_empty());
+        // (3, 5) is uncovered (gain 2) and left out likewise: newcomer 3 is named, so
+        // that the next check reads all of their pairs again.
+        let (kept, left_out) = least_covered(vec![(0, 5, 10, 3), (3, 5, 10, 2), (3, 9, 10, 5)], 1);
+        assert_eq!(kept, vec![(0, 5, 10), (3, 9, 10)]);
+        assert_eq!(left_out, vec![3]);
+    }
 
     #[test]
     fn each_list_keeps_the_k_best_candidates_offered_flat_or_in_heaps() {

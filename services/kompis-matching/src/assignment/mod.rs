@@ -16,6 +16,7 @@ mod graph;
 mod radix_heap;
 mod sparse;
 mod sparse_init;
+mod warm;
 
 use std::fmt;
 
@@ -259,11 +260,44 @@ pub(crate) struct Certified {
     pub right_price: Vec<i64>,
 }
 
+/// A previous solution to start from: a lexicographic matching of a graph with the
+/// same vertices and fewer edges (local pairs, sorted) and its prices, as in
+/// [`Certified`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WarmStart<'a> {
+    pub pairs: &'a [(u32, u32)],
+    pub left_price: &'a [i64],
+    pub right_price: &'a [i64],
+    /// The vertices the added edges touch, on each side.
+    pub changed_left: &'a [bool],
+    pub changed_right: &'a [bool],
+}
+
 /// [`max_weight_matching`] with a given `M` (see [`big_m`]), and its duals.
 pub(crate) fn solve_lexicographic(
     graph: &BipartiteGraph,
     capacity: &[u32],
     m: i64,
+) -> Result<Certified, AssignmentError> {
+    solve_lexicographic_from(graph, capacity, m, None)
+}
+
+/// [`solve_lexicographic`], started from a previous solution when one is given: its
+/// pairs stay and its prices are kept wherever the added edges leave them valid
+/// ([`warm::solve_warm`] frees the rows whose prices the new edges break, places
+/// each again by one shortest augmenting path, and then gives each column they left
+/// its unit back, or lets it go, along one shortest path searched backwards). The
+/// optimum is the same as from scratch (every start that satisfies the solver's
+/// invariants leads to an optimal solution); which optimal matching and prices
+/// come out may differ where there are ties, deterministically.
+///
+/// Cost: that of [`solve_lexicographic`] in the worst case; O(E) plus the searches of
+/// the freed rows when few prices change.
+pub(crate) fn solve_lexicographic_from(
+    graph: &BipartiteGraph,
+    capacity: &[u32],
+    m: i64,
+    warm: Option<WarmStart<'_>>,
 ) -> Result<Certified, AssignmentError> {
     if capacity.len() != graph.n_right() {
         return Err(AssignmentError::CapacityLength);
@@ -283,7 +317,22 @@ pub(crate) fn solve_lexicographic(
             offset: -m,
             mode: sparse::Mode::AllowUnmatched,
         };
-        let sol = solve_narrow(&problem).ok_or(AssignmentError::Infeasible)?;
+        let start = warm.map(|w| {
+            let mut col4row = vec![sparse::UNMATCHED; graph.n_left()];
+            for &(i, j) in w.pairs {
+                col4row[i as usize] = j;
+            }
+            let u = w.left_price.iter().map(|&p| -p).collect();
+            let v = w.right_price.iter().map(|&q| -q).collect();
+            Start {
+                col4row,
+                u,
+                v,
+                changed: w.changed_left,
+                columns: None,
+            }
+        });
+        let sol = solve_narrow_from(&problem, start).ok_or(AssignmentError::Infeasible)?;
         let pairs = sol
             .col4row
             .iter()
@@ -317,7 +366,33 @@ pub(crate) fn solve_lexicographic(
             offset: -m,
             mode: sparse::Mode::AllowUnmatched,
         };
-        let sol = solve_narrow(&problem).ok_or(AssignmentError::Infeasible)?;
+        let start = warm.map(|w| {
+            // Each right vertex's partners go to its first units; all its units start
+            // at its price.
+            let mut first = vec![0usize; graph.n_right() + 1];
+            for j in 0..graph.n_right() {
+                first[j + 1] = first[j] + capacity[j] as usize;
+            }
+            let mut next = first.clone();
+            let mut col4row = vec![sparse::UNMATCHED; base.len()];
+            for &(i, j) in w.pairs {
+                let j = j as usize;
+                if next[j] < first[j + 1] {
+                    col4row[next[j]] = i;
+                    next[j] += 1;
+                }
+            }
+            let u = base.iter().map(|&j| -w.right_price[j as usize]).collect();
+            let v = w.left_price.iter().map(|&p| -p).collect();
+            Start {
+                col4row,
+                u,
+                v,
+                changed: w.changed_right,
+                columns: Some(graph),
+            }
+        });
+        let sol = solve_narrow_from(&problem, start).ok_or(AssignmentError::Infeasible)?;
         let pairs = sol
             .col4row
             .iter()
@@ -389,6 +464,35 @@ fn solve_narrow(problem: &sparse::Problem<'_>) -> Option<sparse::Solution> {
     match sparse::narrow(problem.weights) {
         Some(w) => sparse::solve(&problem.with_weights(&w)),
         None => sparse::solve(problem),
+    }
+}
+
+/// A start for [`warm::solve_warm`]: a previous assignment and duals in the
+/// solver's terms, the graph rows with added edges, and the graph seen from the
+/// columns if at hand.
+struct Start<'a> {
+    col4row: Vec<u32>,
+    u: Vec<i64>,
+    v: Vec<i64>,
+    changed: &'a [bool],
+    columns: Option<&'a BipartiteGraph>,
+}
+
+/// [`solve_narrow`] from a previous solution ([`warm::solve_warm`]), or from scratch.
+fn solve_narrow_from(problem: &sparse::Problem<'_>, start: Option<Start<'_>>) -> Option<sparse::Solution> {
+    let Some(s) = start else {
+        return solve_narrow(problem);
+    };
+    match sparse::narrow(problem.weights) {
+        Some(w) => warm::solve_warm(
+            &problem.with_weights(&w),
+            s.col4row,
+            s.u,
+            s.v,
+            s.changed,
+            s.columns,
+        ),
+        None => warm::solve_warm(problem, s.col4row, s.u, s.v, s.changed, s.columns),
     }
 }
 

@@ -110,89 +110,112 @@ pub(crate) fn solve<W: Weight>(p: &Problem<'_, W>) -> Option<Solution> {
     )
 }
 
-/// Solves the problem starting from a partial assignment `col4row` (cap-1 columns
-/// only) with duals `u`, `v` satisfying the invariants above.
+/// Solves the problem starting from a partial assignment `col4row` (a column, or
+/// [`UNMATCHED`] for a row on its dummy, or [`NONE`] for a row still to be placed)
+/// with duals `u`, `v` satisfying the invariants above (see
+/// [`super::warm::solve_warm`] to start from the solution of a graph with fewer
+/// edges).
 pub(crate) fn solve_from<W: Weight>(
     p: &Problem<'_, W>,
     col4row: Vec<u32>,
     u: Vec<i64>,
     v: Vec<i64>,
 ) -> Option<Solution> {
-    let n_cols = p.col_cap.len();
-    let mut s = State {
-        u,
-        cols: v
-            .into_iter()
-            .zip(p.col_cap)
-            .map(|(v, &spare)| Col {
-                v,
-                dist: 0,
-                seen: 0,
-                spare,
-                pred: NONE,
-            })
-            .collect(),
-        col4row: vec![NONE; p.n_rows],
-        head: vec![NONE; n_cols],
-        next: vec![NONE; p.n_rows],
-        dist_row: vec![0; p.n_rows],
-        scanned_rows: Vec::new(),
-        done_cols: Vec::new(),
-        heap: RadixHeap::default(),
-        epoch: 0,
-    };
-    for (i, &j) in col4row.iter().enumerate() {
-        if j != NONE {
-            s.link(i as u32, j);
-            s.cols[j as usize].spare -= 1;
-        }
+    let mut s = State::new(p, &col4row, u, v);
+    if !s.place_free(p) {
+        return None;
     }
-    for r in 0..p.n_rows {
-        if s.col4row[r] != NONE {
-            continue;
-        }
-        if !s.augment(p, r as u32) {
-            return None;
-        }
-    }
-    Some(Solution {
-        col4row: s.col4row,
-        u: s.u,
-        v: s.cols.iter().map(|c| c.v).collect(),
-    })
+    Some(s.into_solution())
 }
 
 /// What a search reads and writes per column, kept together for locality.
 #[derive(Clone, Copy)]
-struct Col {
+pub(super) struct Col {
     /// The column dual.
-    v: i64,
+    pub v: i64,
     /// Tentative distance, valid iff `seen == epoch`.
-    dist: i64,
-    seen: u32,
+    pub dist: i64,
+    pub seen: u32,
     /// Capacity left.
-    spare: u32,
+    pub spare: u32,
     /// The row a search reached this column from.
-    pred: u32,
+    pub pred: u32,
 }
 
-struct State {
-    u: Vec<i64>,
-    cols: Vec<Col>,
-    col4row: Vec<u32>,
+pub(super) struct State {
+    pub u: Vec<i64>,
+    pub cols: Vec<Col>,
+    pub col4row: Vec<u32>,
     /// Rows assigned to a column form a singly linked list: `head[j]`, `next[i]`.
     head: Vec<u32>,
     next: Vec<u32>,
-    dist_row: Vec<i64>,
-    scanned_rows: Vec<u32>,
-    done_cols: Vec<u32>,
-    heap: RadixHeap,
-    epoch: u32,
+    pub dist_row: Vec<i64>,
+    pub scanned_rows: Vec<u32>,
+    pub done_cols: Vec<u32>,
+    pub heap: RadixHeap,
+    pub epoch: u32,
 }
 
 impl State {
-    /// One shortest augmenting path from row `r`. Returns false if none exists.
-    fn augment<W: Weight>(&mut self, p: &Problem<'_, W>, r: u32) -> bool {
+    /// The state of a partial assignment `col4row` (see [`solve_from`]) with duals
+    /// `u` and `v`.
+    pub fn new<W: Weight>(p: &Problem<'_, W>, col4row: &[u32], u: Vec<i64>, v: Vec<i64>) -> Self {
+        let n_cols = p.col_cap.len();
+        let mut s = State {
+            u,
+            cols: v
+                .into_iter()
+                .zip(p.col_cap)
+                .map(|(v, &spare)| Col {
+                    v,
+                    dist: 0,
+                    seen: 0,
+                    spare,
+                    pred: NONE,
+                })
+                .collect(),
+            col4row: vec![NONE; p.n_rows],
+            head: vec![NONE; n_cols],
+            next: vec![NONE; p.n_rows],
+            dist_row: vec![0; p.n_rows],
+            scanned_rows: Vec::new(),
+            done_cols: Vec::new(),
+            heap: RadixHeap::default(),
+            epoch: 0,
+        };
+        for (i, &j) in col4row.iter().enumerate() {
+            if j == UNMATCHED {
+                s.col4row[i] = UNMATCHED;
+            } else if j != NONE {
+                s.link(i as u32, j);
+                s.cols[j as usize].spare -= 1;
+            }
+        }
+        s
+    }
+
+    /// Places every row not placed yet, one shortest augmenting path each; false if
+    /// one cannot be placed ([`Mode::Perfect`] only).
+    pub fn place_free<W: Weight>(&mut self, p: &Problem<'_, W>) -> bool {
+        for r in 0..p.n_rows {
+            if self.col4row[r] == NONE && !self.augment(p, r as u32) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The assignment and its duals.
+    pub fn into_solution(self) -> Solution {
+        Solution {
+            col4row: self.col4row,
+            u: self.u,
+            v: self.cols.iter().map(|c| c.v).collect(),
+        }
+    }
+
+    /// A new search: every column's distance becomes stale.
+    pub fn next_epoch(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             for c in &mut self.cols {
@@ -200,6 +223,11 @@ impl State {
             }
             self.epoch = 1;
         }
+    }
+
+    /// One shortest augmenting path from row `r`. Returns false if none exists.
+    fn augment<W: Weight>(&mut self, p: &Problem<'_, W>, r: u32) -> bool {
+        self.next_epoch();
         self.heap.clear();
         self.scanned_rows.clear();
         self.done_cols.clear();
@@ -325,13 +353,13 @@ impl State {
         *best_d = bd;
     }
 
-    fn link(&mut self, i: u32, j: u32) {
+    pub fn link(&mut self, i: u32, j: u32) {
         self.col4row[i as usize] = j;
         self.next[i as usize] = self.head[j as usize];
         self.head[j as usize] = i;
     }
 
-    fn unlink(&mut self, i: u32, j: u32) {
+    pub fn unlink(&mut self, i: u32, j: u32) {
         let ju = j as usize;
         if self.head[ju] == i {
             self.head[ju] = self.next[i as usize];
