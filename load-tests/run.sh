@@ -273,6 +273,7 @@ profile() {
         "$bin/kompis-load" --addr "http://127.0.0.1:$port" --scenario "$scenario" \
         --rate "$PROFILE_RATE" --seconds "$SECONDS_PER_RUN" --warmup-seconds 0 \
         --connections "$CONNECTIONS" --app-pairs "${APP_PAIRS:-100}" --kompisd "$kompisd" \
+        --database-url "$base_url/$service_db" \
         --tag profile --out "$RESULTS" --allow-errors >"$out.txt"
     after="$(pg_counters)"
     tables_after="$(table_counters)"
