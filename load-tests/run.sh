@@ -25,7 +25,7 @@
 #                                             where the time goes at a fixed rate:
 #                                             CPU per component, PostgreSQL's work per
 #                                             call, and a perf profile of kompisd
-#   PRIVATE_PG=1 PROFILE_RATE=100 load-tests/run.sh --profile intake my-buddy
+#   PRIVATE_PG=1 PROFILE_RATE=100 load-tests/run.sh --profile intake my-buddy suggestions
 #                                             the same on a throwaway PostgreSQL of its
 #                                             own with pg_stat_statements loaded: also
 #                                             every statement the service ran, per call

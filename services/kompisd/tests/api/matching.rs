@@ -1001,13 +1001,13 @@ async fn suggestions_follow_a_change_of_the_chapters_weights_in_the_very_next_ca
     admin.update_matching_weights(ask(1.0, 5)).await.unwrap();
     assert_eq!(
         by_default().await,
-        [near.name.clone()],
+        [near.name.as_str()],
         "the farther one is too far"
     );
     admin.update_matching_weights(ask(50.0, 1)).await.unwrap();
     assert_eq!(
         by_default().await,
-        [near.name.clone()],
+        [near.name.as_str()],
         "one candidate by default"
     );
     admin.update_matching_weights(ask(50.0, 5)).await.unwrap();
