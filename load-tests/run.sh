@@ -25,7 +25,7 @@
 #                                             where the time goes at a fixed rate:
 #                                             CPU per component, PostgreSQL's work per
 #                                             call, and a perf profile of kompisd
-#   PRIVATE_PG=1 PROFILE_RATE=100 load-tests/run.sh --profile intake my-buddy
+#   PRIVATE_PG=1 PROFILE_RATE=100 load-tests/run.sh --profile intake my-buddy suggestions
 #                                             the same on a throwaway PostgreSQL of its
 #                                             own with pg_stat_statements loaded: also
 #                                             every statement the service ran, per call
@@ -273,6 +273,7 @@ profile() {
         "$bin/kompis-load" --addr "http://127.0.0.1:$port" --scenario "$scenario" \
         --rate "$PROFILE_RATE" --seconds "$SECONDS_PER_RUN" --warmup-seconds 0 \
         --connections "$CONNECTIONS" --app-pairs "${APP_PAIRS:-100}" --kompisd "$kompisd" \
+        --database-url "$base_url/$service_db" \
         --tag profile --out "$RESULTS" --allow-errors >"$out.txt"
     after="$(pg_counters)"
     tables_after="$(table_counters)"

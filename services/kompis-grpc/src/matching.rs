@@ -10,9 +10,9 @@ use kompis_domain::{DeclineCause, ParticipantRole, Violations};
 use kompis_matching as engine;
 use kompis_proto::v1 as pb;
 use kompis_proto::v1::matching_service_server::MatchingService;
-use kompis_store::Tx;
 use kompis_store::matches::{self, Acceptance, Decline, NewProposal};
-use kompis_store::participants::{self, Participant};
+use kompis_store::participants;
+use kompis_store::suggestions;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -51,26 +51,6 @@ impl Matching {
     }
 }
 
-/// A participant named in a request, of a chapter the caller manages, or NOT_FOUND for
-/// `name` exactly as if it did not exist.
-async fn managed_participant(
-    tx: &mut Tx,
-    principal: &Principal,
-    name: &str,
-    field: &str,
-) -> ApiResult<Participant> {
-    let (chapter, id) =
-        parse_participant_name(name).map_err(|e| ApiError::invalid(field, e.into_description()))?;
-    scope::managed_chapter(principal, chapter.as_str(), name)?;
-    let p = participants::get_participant(&mut **tx, id.into())
-        .await
-        .named(name)?;
-    if p.chapter_id != chapter.as_str() {
-        return Err(scope::not_found(name));
-    }
-    Ok(p)
-}
-
 /// An optional free text of at most [`REASON_MAX`] characters.
 fn check_reason(v: &mut Violations, field: &str, text: &str) {
     if text.chars().count() > REASON_MAX {
@@ -94,25 +74,32 @@ impl Matching {
                 None
             }
         };
-        if let Err(e) = parse_participant_name(&req.participant) {
-            v.add("participant", e.into_description());
-        }
+        let asked = v.check("participant", parse_participant_name(&req.participant));
         v.into_result()?;
+        let Some((chapter, id)) = asked else {
+            return Err(ApiError::bug("a checked field is missing"));
+        };
+        scope::managed_chapter(principal, chapter.as_str(), &req.participant)?;
         let now = self.kit.now();
-        let mut tx = self.kit.begin().await?;
-        let me = managed_participant(&mut tx, principal, &req.participant, "participant").await?;
-        let settings = matchmaking::settings(&mut tx, &me.chapter_id).await?;
+        let store = self.kit.store();
+        // One statement, outside a transaction, reads all the call needs from the
+        // database (the pool itself is in memory): see `kompis_store::suggestions`.
+        let asked = suggestions::context(store.pool(), id.into())
+            .await?
+            .filter(|c| c.chapter_id == chapter.as_str())
+            .ok_or_else(|| scope::not_found(&req.participant))?;
+        let settings = asked.weights.settings()?;
         let k = k.unwrap_or(usize::from(settings.top_k));
-        let config = matchmaking::engine_config_of(&mut tx, &me.chapter_id, &settings).await?;
+        let config = matchmaking::config_with_rules(&settings, &asked.rules);
         let proposals = self
             .suggestions
-            .suggestions(&mut tx, &me.chapter_id, me.id, k, config, now)
+            .suggestions(store, &asked, k, config, now)
             .await?
             .map_err(|v| engine_refusal(v).0)?;
         Ok(pb::SuggestCandidatesResponse {
             candidates: proposals
                 .iter()
-                .map(|p| candidate_pb(&me.chapter_id, p))
+                .map(|p| candidate_pb(&asked.chapter_id, p))
                 .collect(),
         })
     }
@@ -355,32 +342,27 @@ impl MatchingService for Matching {
         request: Request<pb::SuggestCandidatesRequest>,
     ) -> Result<Response<pb::SuggestCandidatesResponse>, Status> {
         let audit_principal = Principal::from_request(&request)?.clone();
-        let request_name = request.get_ref().participant.clone();
+        let asked = request.get_ref().participant.clone();
         let outcome: Result<Response<pb::SuggestCandidatesResponse>, Status> =
             async { respond(self.suggest(request).await) }.await;
-        let asked = request_name.clone();
-        let named = Named::Participant(request_name);
-        let outcome = self
-            .kit
-            .audit_call(
+        // The participant asked about, and each candidate shown (the side other than the
+        // one asked about), each a read of their record, in one statement.
+        self.kit
+            .audit_call_showing(
                 &audit_principal,
                 "SuggestCandidates",
-                named,
+                Named::Participant(asked.clone()),
                 Action::Read,
                 outcome,
+                |r| {
+                    r.candidates
+                        .iter()
+                        .flat_map(|c| [&c.newcomer, &c.established_resident])
+                        .filter(|name| **name != asked)
+                        .map(|name| (name.clone(), name.clone()))
+                        .collect()
+                },
             )
-            .await;
-        // Each candidate shown (the side other than the one asked about) is a read of
-        // their record too.
-        self.kit
-            .audit_shown(&audit_principal, "SuggestCandidates", outcome, |r| {
-                r.candidates
-                    .iter()
-                    .flat_map(|c| [&c.newcomer, &c.established_resident])
-                    .filter(|name| **name != asked)
-                    .map(|name| (name.clone(), name.clone()))
-                    .collect()
-            })
             .await
     }
 

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 
 use kompis_domain::{DeclineCause, MatchingSettings, ParticipantRole, Slug};
 use kompis_matching as engine;
+use kompis_store::engine_rules::EngineRules;
 use kompis_store::matches::{self, Match, NewProposal, PoolMember, StoredCriterion, StoredScore};
+use kompis_store::suggestions::SuggestionContext;
 use kompis_store::{Store, StoreError, Tx, weights};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -32,17 +34,36 @@ pub fn uuid_of(id: engine::ParticipantId) -> Uuid {
 
 /// Interests as the engine's numeric ids: taxonomy ids and free tags, one dictionary
 /// per request, with their names for the explanations.
+///
+/// A dictionary may extend another one ([`Interests::extending`]): the other's keys keep
+/// their ids and new keys are numbered after them, exactly as in a copy of it, without
+/// copying it (a suggestion numbers one participant's interests in the dictionary of a
+/// whole pool kept in memory).
 #[derive(Debug, Default)]
-pub(crate) struct Interests {
+pub(crate) struct Interests<'a> {
+    base: Option<&'a HashMap<String, engine::InterestId>>,
     ids: HashMap<String, engine::InterestId>,
 }
 
-impl Interests {
+impl<'a> Interests<'a> {
+    /// An empty dictionary that extends `base`.
+    pub(crate) fn extending(base: &'a Interests<'_>) -> Self {
+        Self {
+            base: Some(&base.ids),
+            ids: HashMap::new(),
+        }
+    }
+
     pub(crate) fn id(&mut self, key: String) -> engine::InterestId {
-        let next = self.ids.len() as engine::InterestId;
+        if let Some(&id) = self.base.and_then(|base| base.get(&key)) {
+            return id;
+        }
+        let next = (self.base.map_or(0, HashMap::len) + self.ids.len()) as engine::InterestId;
         *self.ids.entry(key).or_insert(next)
     }
 
+    /// The names of the interests this dictionary numbered itself (not those of the
+    /// dictionary it extends).
     pub(crate) fn names(&self) -> std::collections::BTreeMap<engine::InterestId, String> {
         self.ids
             .iter()
@@ -187,8 +208,13 @@ pub async fn engine_config_of(
     chapter: &str,
     settings: &MatchingSettings,
 ) -> Result<engine::Config, StoreError> {
-    let mut config = settings.to_engine_config();
     let rules = kompis_store::engine_rules::get_rules(&mut **db, chapter).await?;
+    Ok(config_with_rules(settings, &rules))
+}
+
+/// A chapter's engine configuration from its `settings` and engine `rules`, both read.
+pub fn config_with_rules(settings: &MatchingSettings, rules: &EngineRules) -> engine::Config {
+    let mut config = settings.to_engine_config();
     let r = &mut config.rules;
     let unsigned = |v: i32| u32::try_from(v).ok();
     if let Some(v) = rules.min_common_slots.and_then(unsigned) {
@@ -203,7 +229,7 @@ pub async fn engine_config_of(
     if let Some(v) = rules.waiting_days_for_full_score.and_then(unsigned) {
         r.waiting_days_for_full = v;
     }
-    Ok(config)
+    config
 }
 
 /// One participant with the pool of the other role, ready for the engine.
@@ -467,7 +493,7 @@ struct CachedPool {
     rows: Vec<PoolMember>,
     /// Row of each participant, by engine id.
     row_of: HashMap<engine::ParticipantId, usize>,
-    interests: Interests,
+    interests: Interests<'static>,
     built_at: OffsetDateTime,
     valid_until: OffsetDateTime,
     index: IndexCell,
@@ -532,10 +558,11 @@ type PoolSlot = tokio::sync::Mutex<Option<std::sync::Arc<CachedPool>>>;
 
 /// Suggestions from pools kept in memory, per chapter and role, so that a call does not
 /// read and index a chapter's whole pool. Each call reads the chapter's pool version
-/// ([`matches::pool_version`]) and its configuration; a pool is read and indexed again
+/// ([`matches::pool_version`]) and its configuration with the participant, in one
+/// statement ([`kompis_store::suggestions::context`]); a pool is read and indexed again
 /// only when either changed (in this server or any other on the same database) or when
-/// the clock passed a day on which someone's waiting time or a year on which ages
-/// change. The answers are exactly those of [`pool_for`] with the engine's
+/// the clock passed a year on which ages change (waiting days are counted when asked).
+/// The answers are exactly those of [`pool_for`] with the engine's
 /// [`engine::SuggestionIndex`] over it, explanations included.
 #[derive(Debug, Default)]
 pub struct SuggestionCache {
@@ -543,25 +570,23 @@ pub struct SuggestionCache {
 }
 
 impl SuggestionCache {
-    /// The `k` best candidates for `participant` (of `chapter`), best first, each
-    /// explained; the engine's refusal if they cannot be matched at all.
-    /// `config` is the chapter's engine configuration ([`engine_config`]), read by the
-    /// caller in the same transaction.
+    /// The `k` best candidates for the participant whose suggestion context `asked` is,
+    /// best first, each explained; the engine's refusal if they cannot be matched at
+    /// all. `config` is the chapter's engine configuration from that context
+    /// ([`config_with_rules`]). A pool read again (its version or the configuration
+    /// changed) is read in a transaction of its own from `store`, after the context,
+    /// so it is at least as new as the version the context read.
     pub async fn suggestions(
         &self,
-        db: &mut Tx,
-        chapter: &str,
-        participant: Uuid,
+        store: &Store,
+        asked: &SuggestionContext,
         k: usize,
         config: engine::Config,
         now: OffsetDateTime,
     ) -> Result<Result<Vec<engine::Proposal>, engine::Violation>, StoreError> {
-        // The version first: a pool read after it is at least as new, so what is kept
-        // under this version is never older than the version says.
-        let version = matches::pool_version(&mut **db, chapter).await?;
-        let me_row = matches::pool_member(&mut **db, participant).await?;
+        let (chapter, version, me_row) = (asked.chapter_id.as_str(), asked.pool_version, &asked.member);
         let mut exclusions = engine::Exclusions::default();
-        for (n, r) in matches::excluded_pairs(&mut **db, participant).await? {
+        for &(n, r) in &asked.excluded {
             exclusions.insert(engine_id(n), engine_id(r));
         }
         let newcomer = me_row.role == ParticipantRole::Newcomer.as_str();
@@ -585,7 +610,8 @@ impl SuggestionCache {
                             } else {
                                 ParticipantRole::Newcomer
                             };
-                            matches::pool(&mut **db, chapter, other_role).await?
+                            let mut tx = store.begin().await?;
+                            matches::pool(&mut *tx, chapter, other_role).await?
                         }
                     };
                     let built = std::sync::Arc::new(CachedPool::build(version, config.clone(), rows, now)?);
@@ -595,11 +621,10 @@ impl SuggestionCache {
             }
         };
         // Ranking: the participant in the pool's interest dictionary (an interest nobody
-        // in the pool has gets an id of its own, shared with nobody).
-        let mut interests = Interests {
-            ids: cached.interests.ids.clone(),
-        };
-        let me = to_engine(&me_row, now, &mut interests)?;
+        // in the pool has gets an id of its own, shared with nobody), which is extended,
+        // not copied: it holds every interest and tag of the pool.
+        let mut interests = Interests::extending(&cached.interests);
+        let me = to_engine(me_row, now, &mut interests)?;
         let ranked =
             match cached
                 .index
@@ -612,7 +637,7 @@ impl SuggestionCache {
         // Explanations as a fresh read gives them: interests numbered from the
         // participant's own first, so that shared ones are named in their order.
         let mut interests = Interests::default();
-        let me = to_engine(&me_row, now, &mut interests)?;
+        let me = to_engine(me_row, now, &mut interests)?;
         let mut others = Vec::with_capacity(ranked.len());
         for p in &ranked {
             let other = if newcomer { p.resident } else { p.newcomer };

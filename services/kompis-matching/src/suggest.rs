@@ -15,8 +15,8 @@ const DAY_NS: i64 = 86_400_000_000_000;
 ///
 /// Building it costs O(m · (L + I)) for m participants; each
 /// [`SuggestionIndex::suggestions`] call then checks and scores every one of them
-/// with the round's kernel, O(m + k log k) with no allocation per candidate, and
-/// explains the k it returns.
+/// with the round's kernel, O(m + k log k) with no allocation per candidate, keeping
+/// only those that may still be among the best k, and explains the k it returns.
 ///
 /// # Examples
 ///
@@ -234,21 +234,35 @@ impl<'a> SuggestionIndex<'a> {
         self.dict.write_bits(me, &mut bits);
         let here = geo::Point::new(me.location);
         let newcomer = me.role == Role::Newcomer;
-        let mut found: Vec<(i32, u32)> = Vec::new();
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        let order = |a: &(i32, u32), b: &(i32, u32)| {
+            b.0.cmp(&a.0)
+                .then(self.others[a.1 as usize].id.cmp(&self.others[b.1 as usize].id))
+        };
+        // The candidates found, kept to the best k whenever `keep` have gathered; once
+        // k are kept, one scoring below the k-th best (`floor`) can never be among the
+        // best k and is not kept (one scoring the same still can: ties go by id).
+        let keep = k.saturating_mul(4).max(256);
+        let mut found: Vec<(i32, u32)> = Vec::with_capacity(keep.min(self.others.len()));
+        let mut floor = i32::MIN;
         for (idx, o) in self.others.iter().enumerate() {
             if o.role == me.role {
                 continue;
             }
             let (mut orow, obits) = (&self.side.rows[idx], self.side.bits_of(idx));
+            let a = here.hav(&self.side.points[idx]);
+            let within = a <= self.hav_max;
+            // The waiver does not depend on waiting time, so the wait is counted only
+            // for those within reach.
+            if !within && !self.tables.waived(&row, orow) {
+                continue;
+            }
             let patched;
             if let Some(days) = days_of(idx) {
                 patched = orow.with_waiting_days(days, self.config);
                 orow = &patched;
-            }
-            let a = here.hav(&self.side.points[idx]);
-            let within = a <= self.hav_max;
-            if !within && !self.tables.waived(&row, orow) {
-                continue;
             }
             let dist_pts = if within {
                 self.tables.distance_points(geo::m_of_hav(a))
@@ -261,21 +275,23 @@ impl<'a> SuggestionIndex<'a> {
                 kernel::points(&self.tables, w, orow, obits, &row, &bits, dist_pts)
             };
             let Some(pts) = pts else { continue };
+            let total: i32 = pts.iter().sum();
+            if total < floor {
+                continue;
+            }
             let excluded = if newcomer {
                 exclusions.contains(me.id, o.id)
             } else {
                 exclusions.contains(o.id, me.id)
             };
             if !excluded {
-                found.push((pts.iter().sum(), idx as u32));
+                found.push((total, idx as u32));
+                if found.len() >= keep {
+                    found.select_nth_unstable_by(k - 1, order);
+                    found.truncate(k);
+                    floor = found[k - 1].0;
+                }
             }
-        }
-        let order = |a: &(i32, u32), b: &(i32, u32)| {
-            b.0.cmp(&a.0)
-                .then(self.others[a.1 as usize].id.cmp(&self.others[b.1 as usize].id))
-        };
-        if k == 0 {
-            return Ok(Vec::new());
         }
         if found.len() > k {
             found.select_nth_unstable_by(k - 1, order);
@@ -308,5 +324,105 @@ impl<'a> SuggestionIndex<'a> {
                 }
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Availability, Gender, GeoPoint, MeetingPreference, ParticipantId, SwedishLevel, Wishes,
+    };
+
+    fn person(id: u128, role: Role) -> Participant {
+        Participant {
+            id: ParticipantId(id),
+            role,
+            eligible: true,
+            languages: vec![],
+            swedish: if role == Role::Resident {
+                SwedishLevel::Native
+            } else {
+                SwedishLevel::SfiB
+            },
+            gender: Gender::Woman,
+            age: 30,
+            has_children: false,
+            wishes: Wishes::default(),
+            availability: Availability::ALWAYS,
+            meeting: MeetingPreference::Both,
+            location: GeoPoint {
+                lat: 59.2390,
+                lon: 17.8460,
+            },
+            interests: vec![],
+            capacity: 1,
+            active_matches: 0,
+            waiting_days: 0,
+        }
+    }
+
+    /// The best `k` by brute force: every resident evaluated on their own
+    /// ([`crate::evaluate`]), the admissible ones sorted by score, then id.
+    fn brute_force(
+        me: &Participant,
+        residents: &[Participant],
+        k: usize,
+        config: &Config,
+        ex: &Exclusions,
+    ) -> Vec<Proposal> {
+        let mut all: Vec<Proposal> = residents
+            .iter()
+            .filter_map(|r| {
+                crate::evaluate(me, r, config, ex)
+                    .ok()
+                    .map(|explanation| Proposal {
+                        newcomer: me.id,
+                        resident: r.id,
+                        score: explanation.total,
+                        explanation,
+                    })
+            })
+            .collect();
+        all.sort_by(|a, b| b.score.cmp(&a.score).then(a.resident.cmp(&b.resident)));
+        all.truncate(k);
+        all
+    }
+
+    /// More candidates than the index keeps at once, many of them scoring the same (so
+    /// that ties go by id across the points where it drops those that cannot be among
+    /// the best), some beyond the distance limit and some excluded: the index answers as
+    /// scoring every candidate on its own and sorting them all does.
+    #[test]
+    fn an_index_keeping_only_the_best_gives_what_sorting_every_candidate_gives() {
+        let config = Config::default();
+        let residents: Vec<Participant> = (0..3_000u128)
+            .map(|i| {
+                let mut r = person(10_000 + (i * 7_919) % 3_001, Role::Resident);
+                r.waiting_days = (i % 7) as u32 * 60;
+                r.interests = vec![(i % 3) as u32];
+                r.location.lat += (i % 11) as f64 * 0.02;
+                r
+            })
+            .collect();
+        let index = SuggestionIndex::new(&residents, &config);
+        for asker in 0..4u128 {
+            let mut me = person(asker, Role::Newcomer);
+            me.interests = vec![(asker % 3) as u32];
+            let mut exclusions = Exclusions::default();
+            for r in residents.iter().step_by(5 + asker as usize) {
+                exclusions.insert(me.id, r.id);
+            }
+            for k in [1, 3, 10, 50, 300, 5_000] {
+                let all = brute_force(&me, &residents, k, &config, &exclusions);
+                assert!(!all.is_empty());
+                assert_eq!(
+                    index.suggestions(&me, k, &exclusions).unwrap(),
+                    all,
+                    "asker {asker}, k {k}"
+                );
+                assert_eq!(all.len(), k.min(all.len()));
+            }
+        }
     }
 }

@@ -41,6 +41,7 @@ pub mod reports;
 pub mod retention;
 pub mod rounds;
 pub mod search;
+pub mod suggestions;
 pub mod supply;
 pub mod weights;
 

@@ -53,7 +53,9 @@
 //!
 //! A record is written on its own (not in the call's transaction), so a refused or
 //! failed call leaves its record. When the record cannot be written the call fails
-//! (UNAVAILABLE): an access that cannot be recorded is not given.
+//! (UNAVAILABLE): an access that cannot be recorded is not given. A call that both
+//! names a person and shows others (`SuggestCandidates`) writes all its records in one
+//! statement ([`Kit::audit_call_showing`]), one commit per call.
 
 use kompis_domain::Role;
 use kompis_store::audit::{self, AccessRecord};
@@ -270,22 +272,10 @@ impl Kit {
         if outcome.is_err() && !refused {
             return outcome;
         }
-        let people = self.people(principal, &named).await.map_err(Status::from)?;
-        let object = match &named {
-            Named::Participant(n) | Named::Match(n) | Named::Invitation(n) | Named::Referral(n) => n.clone(),
-            Named::Participants(names) | Named::Invitations(names) => names.join(" "),
-            Named::Own => match people.first() {
-                Some(Whose::Participant(p)) => audit::participant_name(self.store().pool(), *p)
-                    .await
-                    .map_err(|e| Status::from(ApiError::from(e)))?
-                    .unwrap_or_default(),
-                _ => String::new(),
-            },
-        };
-        let records: Vec<AccessRecord> = people
-            .into_iter()
-            .map(|p| self.access_record(principal, method, p, &object, action, !refused))
-            .collect();
+        let records = self
+            .call_records(principal, method, &named, action, !refused)
+            .await
+            .map_err(Status::from)?;
         self.write_records(method, &records).await.map_err(Status::from)?;
         outcome
     }
@@ -307,15 +297,82 @@ impl Kit {
         let Ok(response) = &outcome else {
             return outcome;
         };
-        let records: Vec<AccessRecord> = shown(response.get_ref())
+        let records = self.shown_records(principal, method, shown(response.get_ref()));
+        self.write_records(method, &records).await.map_err(Status::from)?;
+        outcome
+    }
+
+    /// [`Kit::audit_call`] and then [`Kit::audit_shown`] of one call, written in one
+    /// statement (one commit instead of two): the call's record in the log of every
+    /// person `named` is about, allowed or refused, and, when it succeeded, one read of
+    /// every person its answer shows. The records are exactly those the two would
+    /// write; when they cannot be written the call fails (UNAVAILABLE), as with each.
+    pub async fn audit_call_showing<T>(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        named: Named,
+        action: Action,
+        outcome: Result<Response<T>, Status>,
+        shown: impl FnOnce(&T) -> Vec<(String, String)>,
+    ) -> Result<Response<T>, Status> {
+        let refused = refused_status(&outcome);
+        if outcome.is_err() && !refused {
+            return outcome;
+        }
+        let mut records = self
+            .call_records(principal, method, &named, action, !refused)
+            .await
+            .map_err(Status::from)?;
+        if let Ok(response) = &outcome {
+            records.extend(self.shown_records(principal, method, shown(response.get_ref())));
+        }
+        self.write_records(method, &records).await.map_err(Status::from)?;
+        outcome
+    }
+
+    /// The records of a whole call ([`Kit::audit_call`]): one for every person `named`
+    /// is about, with the name the call gave as the object.
+    async fn call_records(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        named: &Named,
+        action: Action,
+        allowed: bool,
+    ) -> ApiResult<Vec<AccessRecord>> {
+        let people = self.people(principal, named).await?;
+        let object = match named {
+            Named::Participant(n) | Named::Match(n) | Named::Invitation(n) | Named::Referral(n) => n.clone(),
+            Named::Participants(names) | Named::Invitations(names) => names.join(" "),
+            Named::Own => match people.first() {
+                Some(Whose::Participant(p)) => audit::participant_name(self.store().pool(), *p)
+                    .await?
+                    .unwrap_or_default(),
+                _ => String::new(),
+            },
+        };
+        Ok(people
+            .into_iter()
+            .map(|p| self.access_record(principal, method, p, &object, action, allowed))
+            .collect())
+    }
+
+    /// One read of every person `shown` (resource name, object shown) names
+    /// ([`Kit::audit_shown`]).
+    fn shown_records(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        shown: Vec<(String, String)>,
+    ) -> Vec<AccessRecord> {
+        shown
             .into_iter()
             .filter_map(|(person, object)| {
                 Whose::of_name(&person)
                     .map(|p| self.access_record(principal, method, p, &object, Action::Read, true))
             })
-            .collect();
-        self.write_records(method, &records).await.map_err(Status::from)?;
-        outcome
+            .collect()
     }
 
     /// One record.

@@ -1000,4 +1000,95 @@ async fn the_buddy_read_reads_only_the_callers_matches_even_when_the_table_looke
             );
         }
     }
+#[tokio::test]
+async fn suggestions_follow_a_change_of_the_chapters_weights_in_the_very_next_call() {
+    let app = support::spawn_app_with_demo().await;
+    let token = app.coordinator("botkyrka");
+    let n = ready_newcomer(&app, 1, ALBY).await;
+    let near = ready_resident(&app, 1, ALBY, 1).await;
+    let farther = ready_resident(&app, 2, TUMBA, 1).await;
+    let by_default = || async {
+        matching(&app, &token)
+            .suggest_candidates(SuggestCandidatesRequest {
+                participant: n.name.clone(),
+                max_candidates: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .candidates
+            .into_iter()
+            .map(|c| c.established_resident)
+            .collect::<Vec<_>>()
+    };
+    // The pool is read and kept.
+    assert_eq!(by_default().await, [near.name.clone(), farther.name.clone()]);
+
+    // Only the resident in the newcomer's own district is within 1 km; one candidate
+    // by default.
+    let name = "chapters/botkyrka/matchingWeights".to_owned();
+    let mut admin = kompis_proto::v1::admin_service_client::AdminServiceClient::new(support::authed(
+        app.channel(),
+        &app.administrator(),
+    ));
+    let current = admin
+        .get_matching_weights(GetMatchingWeightsRequest { name: name.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .matching_weights
+        .unwrap();
+    let ask = |max_distance_km: f64, top_k: i32| UpdateMatchingWeightsRequest {
+        matching_weights: Some(MatchingWeights {
+            max_distance_km,
+            top_k,
+            ..current.clone()
+        }),
+        update_mask: Some(prost_types::FieldMask {
+            paths: vec!["max_distance_km".into(), "top_k".into()],
+        }),
+    };
+    admin.update_matching_weights(ask(1.0, 5)).await.unwrap();
+    assert_eq!(
+        by_default().await,
+        [near.name.as_str()],
+        "the farther one is too far"
+    );
+    admin.update_matching_weights(ask(50.0, 1)).await.unwrap();
+    assert_eq!(
+        by_default().await,
+        [near.name.as_str()],
+        "one candidate by default"
+    );
+    admin.update_matching_weights(ask(50.0, 5)).await.unwrap();
+    assert_eq!(by_default().await, [near.name.clone(), farther.name.clone()]);
+}
+
+#[tokio::test]
+async fn a_participant_named_under_another_chapter_is_not_found_for_suggestions() {
+    let app = support::spawn_app_with_demo().await;
+    let n = ready_newcomer(&app, 1, ALBY).await;
+    ready_resident(&app, 1, ALBY, 1).await;
+    let elsewhere = n.name.replace("chapters/botkyrka/", "chapters/stockholm/");
+    assert_ne!(elsewhere, n.name);
+
+    let refused = matching(&app, &app.administrator())
+        .suggest_candidates(SuggestCandidatesRequest {
+            participant: elsewhere,
+            max_candidates: 0,
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(refused.code(), Code::NotFound);
+    let suggested = matching(&app, &app.administrator())
+        .suggest_candidates(SuggestCandidatesRequest {
+            participant: n.name.clone(),
+            max_candidates: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .candidates;
+    assert_eq!(suggested.len(), 1, "under its own chapter it is found");
 }
