@@ -1000,6 +1000,8 @@ async fn the_buddy_read_reads_only_the_callers_matches_even_when_the_table_looke
             );
         }
     }
+}
+
 #[tokio::test]
 async fn suggestions_follow_a_change_of_the_chapters_weights_in_the_very_next_call() {
     let app = support::spawn_app_with_demo().await;
