@@ -420,17 +420,18 @@ pub(crate) struct Since<'s> {
 
 /// Edges sorted by `(newcomer, resident)`, each once: a counting sort by newcomer,
 /// then each newcomer's short list sorted (cheaper than sorting all at once); the two
-/// halves of the newcomers on two threads when there are many edges.
+/// halves of the newcomers on two threads when there are many edges, each reading
+/// all the edges and keeping its own (so that no pass over them runs on one thread
+/// alone).
 fn sorted_distinct(edges: Vec<Edge>, n_newcomers: usize) -> Vec<Edge> {
     if edges.len() < 1 << 16 {
-        return sorted_distinct_in(edges, 0, n_newcomers);
+        return sorted_distinct_in(&edges, 0, n_newcomers);
     }
-    let mid = (n_newcomers / 2) as u32;
-    let (low, high): (Vec<Edge>, Vec<Edge>) = edges.into_iter().partition(|e| e.0 < mid);
+    let mid = n_newcomers / 2;
     let (mut low, high) = std::thread::scope(|s| {
-        let h = s.spawn(|| sorted_distinct_in(high, mid as usize, n_newcomers));
+        let h = s.spawn(|| sorted_distinct_in(&edges, mid, n_newcomers));
         (
-            sorted_distinct_in(low, 0, mid as usize),
+            sorted_distinct_in(&edges, 0, mid),
             h.join().expect("a sorting thread panicked"),
         )
     });
@@ -438,23 +439,36 @@ fn sorted_distinct(edges: Vec<Edge>, n_newcomers: usize) -> Vec<Edge> {
     low
 }
 
-/// [`sorted_distinct`] for edges of newcomers `from..to`.
-fn sorted_distinct_in(edges: Vec<Edge>, from: usize, to: usize) -> Vec<Edge> {
+/// [`sorted_distinct`] for the edges of newcomers `from..to` among `edges`.
+///
+/// The edges of other newcomers go to one more bucket, the last, without a branch
+/// (half the edges are someone else's, in no order a branch predictor could learn):
+/// they are counted there and all written to one spare slot past the end, which is
+/// then cut off.
+fn sorted_distinct_in(edges: &[Edge], from: usize, to: usize) -> Vec<Edge> {
     let n = to - from;
-    let mut start = vec![0usize; n + 1];
-    for e in &edges {
-        start[e.0 as usize - from + 1] += 1;
+    let bucket = |e: &Edge| {
+        let k = (e.0 as usize).wrapping_sub(from);
+        if k < n { k } else { n }
+    };
+    let mut start = vec![0usize; n + 2];
+    for e in edges {
+        start[bucket(e) + 1] += 1;
     }
     for i in 0..n {
         start[i + 1] += start[i];
     }
+    let mine = start[n];
     let mut fill = start.clone();
-    let mut out = vec![(0u32, 0u32, 0i64); edges.len()];
+    let mut out = vec![(0u32, 0u32, 0i64); mine + 1];
+    // Every edge of another newcomer is written to the spare slot `mine`.
+    fill[n] = mine;
     for e in edges {
-        let k = e.0 as usize - from;
-        out[fill[k]] = e;
-        fill[k] += 1;
+        let k = bucket(e);
+        out[fill[k]] = *e;
+        fill[k] += usize::from(k < n);
     }
+    out.truncate(mine);
     let mut w = 0;
     for i in 0..n {
         let list = &mut out[start[i]..start[i + 1]];
@@ -1298,6 +1312,33 @@ mod tests {
                 list.sort_unstable_by(|a, b| b.cmp(a));
                 assert_eq!(&list, all, "k {k}");
             }
+        }
+    }
+
+    #[test]
+    fn edges_come_out_sorted_and_each_once_on_one_thread_or_two() {
+        let mut state = 5u64;
+        let mut draw = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        // Below and above the size at which the two halves of the newcomers are
+        // sorted on two threads, each reading every edge; few residents, so that
+        // many pairs come more than once (the copies of a pair carry one score).
+        for (n_edges, n_newcomers) in [(0, 0), (1, 1), (1_000, 37), (200_000, 9_001)] {
+            let edges: Vec<Edge> = (0..n_edges)
+                .map(|_| {
+                    let i = draw(n_newcomers as u64) as u32;
+                    let j = draw(20) as u32;
+                    (i, j, i64::from(i ^ j))
+                })
+                .collect();
+            let mut expected = edges.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(sorted_distinct(edges, n_newcomers), expected, "{n_edges} edges");
         }
     }
 }
