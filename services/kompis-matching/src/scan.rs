@@ -134,6 +134,7 @@ impl TopK {
         }
     }
 
+    #[cfg(test)]
     pub fn into_vec(self) -> Vec<Cand> {
         self.0.into_iter().map(|Reverse(c)| c).collect()
     }
@@ -231,7 +232,17 @@ impl TopKs {
         }
     }
 
+    /// Calls `f` with each candidate kept in list `x`, in no particular order,
+    /// without copying the list.
+    pub fn for_each(&self, x: usize, mut f: impl FnMut(Cand)) {
+        match self {
+            Self::Heaps { heaps, .. } => heaps[x].0.iter().for_each(|r| f(r.0)),
+            Self::Flat { k, len, items } => items[x * k..x * k + len[x] as usize].iter().for_each(|&c| f(c)),
+        }
+    }
+
     /// The candidates kept in list `x`, in no particular order.
+    #[cfg(test)]
     pub fn list(&self, x: usize) -> Vec<Cand> {
         match self {
             Self::Heaps { heaps, .. } => heaps[x].clone().into_vec(),
@@ -1028,25 +1039,34 @@ impl<'a> Pool<'a> {
                 c.pairs_admissible += u64::from(deg);
             }
         }
-        let mut per_resident = TopKs::new(n_res, k_r);
+        // The other threads' lists are offered to the first thread's (the kept set
+        // depends only on the set offered), each read in place.
+        let mut threads = threads.into_iter();
+        let Some(first) = threads.next() else {
+            unreachable!("the scan runs on at least one thread")
+        };
+        let mut per_resident = first.per_resident;
+        for (pos, &d) in first.deg.iter().enumerate() {
+            c.deg_r[self.r_index[pos] as usize] += d;
+        }
         for th in threads {
             for pos in 0..n_res {
-                for cand in th.per_resident.list(pos) {
+                th.per_resident.for_each(pos, |cand| {
                     per_resident.offer(pos, cand);
-                }
+                });
                 c.deg_r[self.r_index[pos] as usize] += th.deg[pos];
             }
         }
         for pos in 0..n_res {
             let j = self.r_index[pos];
-            let list = per_resident.list(pos);
-            c.bar_r[j as usize] = if k_r == 0 {
-                i32::MAX
-            } else {
-                list.iter().map(|x| x.score()).min().unwrap_or(i32::MIN)
-            };
-            c.edges
-                .extend(list.into_iter().map(|x| (x.idx(), j, i64::from(x.score()))));
+            let mut worst = i32::MIN;
+            let mut any = false;
+            per_resident.for_each(pos, |x| {
+                worst = if any { worst.min(x.score()) } else { x.score() };
+                any = true;
+                c.edges.push((x.idx(), j, i64::from(x.score())));
+            });
+            c.bar_r[j as usize] = if k_r == 0 { i32::MAX } else { worst };
         }
         c.edges = sorted_distinct(c.edges, self.newcomers.len());
         Ok(c)
@@ -1311,6 +1331,11 @@ mod tests {
                 let mut list = kept.list(x);
                 list.sort_unstable_by(|a, b| b.cmp(a));
                 assert_eq!(&list, all, "k {k}");
+                // Read in place, the same candidates.
+                let mut read = Vec::new();
+                kept.for_each(x, |c| read.push(c));
+                read.sort_unstable_by(|a, b| b.cmp(a));
+                assert_eq!(&read, all, "k {k}");
             }
         }
     }
