@@ -570,7 +570,16 @@ impl<'a> Pool<'a> {
             let locations: Vec<_> = people.iter().map(|p| p.location).collect();
             Grid::new(&locations, max_m.max(1.0), max_abs_lat)
         };
-        let dict = Dict::new(newcomers.iter().copied(), residents.iter().copied());
+        let sets = |side: &[&'a Participant]| prep::SideSets::new(side.iter().copied());
+        let (n_sets, r_sets) = if big {
+            std::thread::scope(|s| {
+                let h = s.spawn(|| sets(&residents));
+                (sets(&newcomers), h.join().expect("a preparing thread panicked"))
+            })
+        } else {
+            (sets(&newcomers), sets(&residents))
+        };
+        let dict = Dict::shared(n_sets, &r_sets);
         let words = prep::kernel_words(dict.words);
         let r_side = |grid: &Grid| {
             Side::new(
