@@ -232,6 +232,14 @@ impl TopKs {
         }
     }
 
+    /// The number of candidates kept in all lists. Cost: O(n).
+    pub fn kept(&self) -> usize {
+        match self {
+            Self::Heaps { heaps, .. } => heaps.iter().map(|h| h.0.len()).sum(),
+            Self::Flat { len, .. } => len.iter().map(|&l| l as usize).sum(),
+        }
+    }
+
     /// Calls `f` with each candidate kept in list `x`, in no particular order,
     /// without copying the list.
     pub fn for_each(&self, x: usize, mut f: impl FnMut(Cand)) {
@@ -1030,7 +1038,8 @@ impl<'a> Pool<'a> {
             },
         )?;
         let mut c = Candidates {
-            edges: Vec::new(),
+            // Room for every newcomer's list (and the residents' lists further down).
+            edges: Vec::with_capacity(units.iter().map(|u| u.edges.len()).sum()),
             deg_n: vec![0; self.newcomers.len()],
             bar_n: vec![i32::MIN; self.newcomers.len()],
             deg_r: vec![0; n_res],
@@ -1066,6 +1075,7 @@ impl<'a> Pool<'a> {
                 c.deg_r[self.r_index[pos] as usize] += th.deg[pos];
             }
         }
+        c.edges.reserve(per_resident.kept());
         for pos in 0..n_res {
             let j = self.r_index[pos];
             let mut worst = i32::MIN;
@@ -1334,6 +1344,11 @@ mod tests {
                 };
                 assert_eq!(bar, expected_bar, "k {k}");
             }
+            assert_eq!(
+                kept.kept(),
+                offered.iter().map(|o| o.len().min(k)).sum::<usize>(),
+                "k {k}"
+            );
             for (x, all) in offered.iter_mut().enumerate() {
                 all.sort_unstable_by(|a, b| b.cmp(a));
                 all.truncate(k);
