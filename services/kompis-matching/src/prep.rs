@@ -39,30 +39,53 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
     v
 }
 
+/// The distinct languages (besides Swedish) and interests of one side, sorted: what
+/// it could share with the other.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SideSets {
+    langs: Vec<LanguageCode>,
+    interests: Vec<InterestId>,
+}
+
+impl SideSets {
+    /// Cost: O((L + I) log(L + I)) over the side.
+    pub fn new<'a>(side: impl Iterator<Item = &'a Participant> + Clone) -> Self {
+        Self {
+            langs: sorted(side.clone().flat_map(talk_languages).collect()),
+            interests: sorted(side.flat_map(|p| p.interests.iter().copied()).collect()),
+        }
+    }
+}
+
 impl Dict {
     /// What `a` and `b` can share. Cost: O(L + I) log(L + I) over both sides.
     pub fn new<'a>(
         a: impl Iterator<Item = &'a Participant> + Clone,
         b: impl Iterator<Item = &'a Participant> + Clone,
     ) -> Self {
-        let langs = |it: &mut dyn Iterator<Item = &'a Participant>| {
-            sorted(it.flat_map(|p| talk_languages(p).collect::<Vec<_>>()).collect())
-        };
-        let ints = |it: &mut dyn Iterator<Item = &'a Participant>| {
-            sorted(it.flat_map(|p| p.interests.iter().copied()).collect())
-        };
-        let (la, lb) = (langs(&mut a.clone()), langs(&mut b.clone()));
-        let (ia, ib) = (ints(&mut a.clone()), ints(&mut b.clone()));
-        let langs: Vec<_> = la.into_iter().filter(|l| lb.binary_search(l).is_ok()).collect();
-        let interests: Vec<_> = ia.into_iter().filter(|i| ib.binary_search(i).is_ok()).collect();
+        Self::shared(SideSets::new(a), &SideSets::new(b))
+    }
+
+    /// What two sides whose sets are `a` and `b` can share (the sets of a large pool's
+    /// two sides are computed on two threads).
+    pub fn shared(a: SideSets, b: &SideSets) -> Self {
+        let langs: Vec<_> = a
+            .langs
+            .into_iter()
+            .filter(|l| b.langs.binary_search(l).is_ok())
+            .collect();
+        let interests: Vec<_> = a
+            .interests
+            .into_iter()
+            .filter(|i| b.interests.binary_search(i).is_ok())
+            .collect();
         Self::from_sets(langs, interests)
     }
 
     /// Everything one side has (for an index a participant of the other side is later
     /// compared with: what they do not share with anyone in it cannot count).
     pub fn one_side<'a>(a: impl Iterator<Item = &'a Participant> + Clone) -> Self {
-        let langs = sorted(a.clone().flat_map(talk_languages).collect());
-        let interests = sorted(a.flat_map(|p| p.interests.iter().copied()).collect());
+        let SideSets { langs, interests } = SideSets::new(a);
         Self::from_sets(langs, interests)
     }
 
@@ -110,16 +133,17 @@ pub(crate) struct Side {
 impl Side {
     /// Cost: O(n · (L + I)).
     pub fn new<'a>(
-        people: impl Iterator<Item = &'a Participant>,
+        people: impl ExactSizeIterator<Item = &'a Participant>,
         dict: &Dict,
         words: usize,
         cfg: &Config,
     ) -> Self {
         let stride = 2 * words;
+        let n = people.len();
         let mut side = Self {
-            rows: Vec::new(),
-            bits: Vec::new(),
-            points: Vec::new(),
+            rows: Vec::with_capacity(n),
+            bits: Vec::with_capacity(n * stride),
+            points: Vec::with_capacity(n),
             stride,
         };
         for p in people {

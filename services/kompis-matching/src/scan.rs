@@ -134,6 +134,7 @@ impl TopK {
         }
     }
 
+    #[cfg(test)]
     pub fn into_vec(self) -> Vec<Cand> {
         self.0.into_iter().map(|Reverse(c)| c).collect()
     }
@@ -231,7 +232,25 @@ impl TopKs {
         }
     }
 
+    /// The number of candidates kept in all lists. Cost: O(n).
+    pub fn kept(&self) -> usize {
+        match self {
+            Self::Heaps { heaps, .. } => heaps.iter().map(|h| h.0.len()).sum(),
+            Self::Flat { len, .. } => len.iter().map(|&l| l as usize).sum(),
+        }
+    }
+
+    /// Calls `f` with each candidate kept in list `x`, in no particular order,
+    /// without copying the list.
+    pub fn for_each(&self, x: usize, mut f: impl FnMut(Cand)) {
+        match self {
+            Self::Heaps { heaps, .. } => heaps[x].0.iter().for_each(|r| f(r.0)),
+            Self::Flat { k, len, items } => items[x * k..x * k + len[x] as usize].iter().for_each(|&c| f(c)),
+        }
+    }
+
     /// The candidates kept in list `x`, in no particular order.
+    #[cfg(test)]
     pub fn list(&self, x: usize) -> Vec<Cand> {
         match self {
             Self::Heaps { heaps, .. } => heaps[x].clone().into_vec(),
@@ -420,17 +439,18 @@ pub(crate) struct Since<'s> {
 
 /// Edges sorted by `(newcomer, resident)`, each once: a counting sort by newcomer,
 /// then each newcomer's short list sorted (cheaper than sorting all at once); the two
-/// halves of the newcomers on two threads when there are many edges.
+/// halves of the newcomers on two threads when there are many edges, each reading
+/// all the edges and keeping its own (so that no pass over them runs on one thread
+/// alone).
 fn sorted_distinct(edges: Vec<Edge>, n_newcomers: usize) -> Vec<Edge> {
     if edges.len() < 1 << 16 {
-        return sorted_distinct_in(edges, 0, n_newcomers);
+        return sorted_distinct_in(&edges, 0, n_newcomers);
     }
-    let mid = (n_newcomers / 2) as u32;
-    let (low, high): (Vec<Edge>, Vec<Edge>) = edges.into_iter().partition(|e| e.0 < mid);
+    let mid = n_newcomers / 2;
     let (mut low, high) = std::thread::scope(|s| {
-        let h = s.spawn(|| sorted_distinct_in(high, mid as usize, n_newcomers));
+        let h = s.spawn(|| sorted_distinct_in(&edges, mid, n_newcomers));
         (
-            sorted_distinct_in(low, 0, mid as usize),
+            sorted_distinct_in(&edges, 0, mid),
             h.join().expect("a sorting thread panicked"),
         )
     });
@@ -438,23 +458,36 @@ fn sorted_distinct(edges: Vec<Edge>, n_newcomers: usize) -> Vec<Edge> {
     low
 }
 
-/// [`sorted_distinct`] for edges of newcomers `from..to`.
-fn sorted_distinct_in(edges: Vec<Edge>, from: usize, to: usize) -> Vec<Edge> {
+/// [`sorted_distinct`] for the edges of newcomers `from..to` among `edges`.
+///
+/// The edges of other newcomers go to one more bucket, the last, without a branch
+/// (half the edges are someone else's, in no order a branch predictor could learn):
+/// they are counted there and all written to one spare slot past the end, which is
+/// then cut off.
+fn sorted_distinct_in(edges: &[Edge], from: usize, to: usize) -> Vec<Edge> {
     let n = to - from;
-    let mut start = vec![0usize; n + 1];
-    for e in &edges {
-        start[e.0 as usize - from + 1] += 1;
+    let bucket = |e: &Edge| {
+        let k = (e.0 as usize).wrapping_sub(from);
+        if k < n { k } else { n }
+    };
+    let mut start = vec![0usize; n + 2];
+    for e in edges {
+        start[bucket(e) + 1] += 1;
     }
     for i in 0..n {
         start[i + 1] += start[i];
     }
+    let mine = start[n];
     let mut fill = start.clone();
-    let mut out = vec![(0u32, 0u32, 0i64); edges.len()];
+    let mut out = vec![(0u32, 0u32, 0i64); mine + 1];
+    // Every edge of another newcomer is written to the spare slot `mine`.
+    fill[n] = mine;
     for e in edges {
-        let k = e.0 as usize - from;
-        out[fill[k]] = e;
-        fill[k] += 1;
+        let k = bucket(e);
+        out[fill[k]] = *e;
+        fill[k] += usize::from(k < n);
     }
+    out.truncate(mine);
     let mut w = 0;
     for i in 0..n {
         let list = &mut out[start[i]..start[i + 1]];
@@ -545,7 +578,16 @@ impl<'a> Pool<'a> {
             let locations: Vec<_> = people.iter().map(|p| p.location).collect();
             Grid::new(&locations, max_m.max(1.0), max_abs_lat)
         };
-        let dict = Dict::new(newcomers.iter().copied(), residents.iter().copied());
+        let sets = |side: &[&'a Participant]| prep::SideSets::new(side.iter().copied());
+        let (n_sets, r_sets) = if big {
+            std::thread::scope(|s| {
+                let h = s.spawn(|| sets(&residents));
+                (sets(&newcomers), h.join().expect("a preparing thread panicked"))
+            })
+        } else {
+            (sets(&newcomers), sets(&residents))
+        };
+        let dict = Dict::shared(n_sets, &r_sets);
         let words = prep::kernel_words(dict.words);
         let r_side = |grid: &Grid| {
             Side::new(
@@ -996,7 +1038,8 @@ impl<'a> Pool<'a> {
             },
         )?;
         let mut c = Candidates {
-            edges: Vec::new(),
+            // Room for every newcomer's list (and the residents' lists further down).
+            edges: Vec::with_capacity(units.iter().map(|u| u.edges.len()).sum()),
             deg_n: vec![0; self.newcomers.len()],
             bar_n: vec![i32::MIN; self.newcomers.len()],
             deg_r: vec![0; n_res],
@@ -1014,25 +1057,35 @@ impl<'a> Pool<'a> {
                 c.pairs_admissible += u64::from(deg);
             }
         }
-        let mut per_resident = TopKs::new(n_res, k_r);
+        // The other threads' lists are offered to the first thread's (the kept set
+        // depends only on the set offered), each read in place.
+        let mut threads = threads.into_iter();
+        let Some(first) = threads.next() else {
+            unreachable!("the scan runs on at least one thread")
+        };
+        let mut per_resident = first.per_resident;
+        for (pos, &d) in first.deg.iter().enumerate() {
+            c.deg_r[self.r_index[pos] as usize] += d;
+        }
         for th in threads {
             for pos in 0..n_res {
-                for cand in th.per_resident.list(pos) {
+                th.per_resident.for_each(pos, |cand| {
                     per_resident.offer(pos, cand);
-                }
+                });
                 c.deg_r[self.r_index[pos] as usize] += th.deg[pos];
             }
         }
+        c.edges.reserve(per_resident.kept());
         for pos in 0..n_res {
             let j = self.r_index[pos];
-            let list = per_resident.list(pos);
-            c.bar_r[j as usize] = if k_r == 0 {
-                i32::MAX
-            } else {
-                list.iter().map(|x| x.score()).min().unwrap_or(i32::MIN)
-            };
-            c.edges
-                .extend(list.into_iter().map(|x| (x.idx(), j, i64::from(x.score()))));
+            let mut worst = i32::MIN;
+            let mut any = false;
+            per_resident.for_each(pos, |x| {
+                worst = if any { worst.min(x.score()) } else { x.score() };
+                any = true;
+                c.edges.push((x.idx(), j, i64::from(x.score())));
+            });
+            c.bar_r[j as usize] = if k_r == 0 { i32::MAX } else { worst };
         }
         c.edges = sorted_distinct(c.edges, self.newcomers.len());
         Ok(c)
@@ -1291,13 +1344,50 @@ mod tests {
                 };
                 assert_eq!(bar, expected_bar, "k {k}");
             }
+            assert_eq!(
+                kept.kept(),
+                offered.iter().map(|o| o.len().min(k)).sum::<usize>(),
+                "k {k}"
+            );
             for (x, all) in offered.iter_mut().enumerate() {
                 all.sort_unstable_by(|a, b| b.cmp(a));
                 all.truncate(k);
                 let mut list = kept.list(x);
                 list.sort_unstable_by(|a, b| b.cmp(a));
                 assert_eq!(&list, all, "k {k}");
+                // Read in place, the same candidates.
+                let mut read = Vec::new();
+                kept.for_each(x, |c| read.push(c));
+                read.sort_unstable_by(|a, b| b.cmp(a));
+                assert_eq!(&read, all, "k {k}");
             }
+        }
+    }
+
+    #[test]
+    fn edges_come_out_sorted_and_each_once_on_one_thread_or_two() {
+        let mut state = 5u64;
+        let mut draw = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        // Below and above the size at which the two halves of the newcomers are
+        // sorted on two threads, each reading every edge; few residents, so that
+        // many pairs come more than once (the copies of a pair carry one score).
+        for (n_edges, n_newcomers) in [(0, 0), (1, 1), (1_000, 37), (200_000, 9_001)] {
+            let edges: Vec<Edge> = (0..n_edges)
+                .map(|_| {
+                    let i = draw(n_newcomers as u64) as u32;
+                    let j = draw(20) as u32;
+                    (i, j, i64::from(i ^ j))
+                })
+                .collect();
+            let mut expected = edges.clone();
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(sorted_distinct(edges, n_newcomers), expected, "{n_edges} edges");
         }
     }
 }
