@@ -4,7 +4,7 @@
 #   scripts/test.sh
 #
 # Installs what is missing (build tools, Node.js/npm for the proto linter,
-# Python venv support), starts PostgreSQL and Redis (scripts/dev-services.sh;
+# Python venv support, Chromium and ImageMagick for the report and console tests), starts PostgreSQL and Redis (scripts/dev-services.sh;
 # DATABASE_URL / REDIS_URL are used when set and reachable), creates the Python
 # virtual environment .venv with tests/python/requirements.txt, then runs in
 # order, stopping at the first failure:
@@ -57,6 +57,9 @@ if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
     kompis_apt_install nodejs npm
 fi
 kompis_ensure_venv "$KOMPIS_ROOT/tests/python/requirements.txt"
+# The report tests render the one-page report in headless Chromium and count its
+# colours with ImageMagick; the console's browser tests use the same Chromium.
+kompis_apt_install chromium imagemagick
 export KOMPIS_TEST_PYTHON="$KOMPIS_ROOT/.venv/bin/python"
 
 # shellcheck source=scripts/dev-services.sh
