@@ -347,16 +347,19 @@ impl Kit {
         }
     }
 
-    /// Writes `records` in one statement, or answers UNAVAILABLE.
+    /// Writes `records` through the kit's group-commit writer ([`super::audit_writer`]):
+    /// returns once they are committed, in one statement with whatever other calls'
+    /// records were waiting, or answers UNAVAILABLE.
     async fn write_records(&self, method: &'static str, records: &[AccessRecord]) -> ApiResult<()> {
-        if let Err(e) = audit::record_many(self.store().pool(), records).await {
+        if let Err(e) = self.audit_writer().write(records.to_vec()).await {
             tracing::error!(method, "an access could not be recorded in the audit log");
-            return Err(e.into());
+            return Err(e);
         }
         Ok(())
     }
 
-    /// Writes one record, or answers UNAVAILABLE.
+    /// Writes one record through the kit's group-commit writer, as
+    /// [`Kit::write_records`], or answers UNAVAILABLE.
     async fn write_record(
         &self,
         principal: &Principal,
@@ -367,9 +370,9 @@ impl Kit {
         allowed: bool,
     ) -> ApiResult<()> {
         let record = self.access_record(principal, method, whose, object, action, allowed);
-        if let Err(e) = audit::record(self.store().pool(), &record).await {
+        if let Err(e) = self.audit_writer().write(vec![record]).await {
             tracing::error!(method, "an access could not be recorded in the audit log");
-            return Err(e.into());
+            return Err(e);
         }
         Ok(())
     }
