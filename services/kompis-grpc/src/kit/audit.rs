@@ -347,9 +347,7 @@ impl Kit {
         }
     }
 
-    /// Writes `records` through the kit's group-commit writer ([`super::audit_writer`]):
-    /// returns once they are committed, in one statement with whatever other calls'
-    /// records were waiting, or answers UNAVAILABLE.
+    /// Writes `records` in one statement, or answers UNAVAILABLE.
     async fn write_records(&self, method: &'static str, records: &[AccessRecord]) -> ApiResult<()> {
         if let Err(e) = self.audit_writer().write(records.to_vec()).await {
             tracing::error!(method, "an access could not be recorded in the audit log");
@@ -358,8 +356,7 @@ impl Kit {
         Ok(())
     }
 
-    /// Writes one record through the kit's group-commit writer, as
-    /// [`Kit::write_records`], or answers UNAVAILABLE.
+    /// Writes one record, or answers UNAVAILABLE.
     async fn write_record(
         &self,
         principal: &Principal,
