@@ -406,9 +406,9 @@ impl Kit {
 
     /// Writes `records` in one statement, or answers UNAVAILABLE.
     async fn write_records(&self, method: &'static str, records: &[AccessRecord]) -> ApiResult<()> {
-        if let Err(e) = audit::record_many(self.store().pool(), records).await {
+        if let Err(e) = self.audit_writer().write(records.to_vec()).await {
             tracing::error!(method, "an access could not be recorded in the audit log");
-            return Err(e.into());
+            return Err(e);
         }
         Ok(())
     }
@@ -424,9 +424,9 @@ impl Kit {
         allowed: bool,
     ) -> ApiResult<()> {
         let record = self.access_record(principal, method, whose, object, action, allowed);
-        if let Err(e) = audit::record(self.store().pool(), &record).await {
+        if let Err(e) = self.audit_writer().write(vec![record]).await {
             tracing::error!(method, "an access could not be recorded in the audit log");
-            return Err(e.into());
+            return Err(e);
         }
         Ok(())
     }

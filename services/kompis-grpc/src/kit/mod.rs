@@ -21,6 +21,7 @@
 //! ```
 
 pub mod audit;
+pub mod audit_writer;
 pub mod convert;
 pub mod enums;
 pub mod errors;
@@ -29,6 +30,8 @@ pub mod names;
 pub mod page;
 pub mod policy;
 pub mod scope;
+
+use std::sync::Arc;
 
 use kompis_domain::Clock;
 use kompis_store::{Store, Tx};
@@ -41,23 +44,32 @@ use crate::live::LiveNotifications;
 pub use errors::{ApiError, ApiResult, IntoApi, StoreResultExt};
 pub use idempotency::RequestId;
 
-/// What every service holds: the store, the application clock and the live
-/// notification streams of this process. Cheap to clone.
+/// What every service holds: the store, the application clock, the live
+/// notification streams of this process and its audit writer. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Kit {
     store: Store,
     clock: Clock,
     live: LiveNotifications,
+    audit_writer: Arc<audit_writer::AuditWriter>,
 }
 
 impl Kit {
-    /// A kit over `store`, with `clock` as the source of every business time.
+    /// A kit over `store`, with `clock` as the source of every business time. Its
+    /// audit writer starts with the first record written, on that call's runtime.
     pub fn new(store: Store, clock: Clock) -> Self {
         Self {
+            audit_writer: Arc::new(audit_writer::AuditWriter::new(store.clone())),
             store,
             clock,
             live: LiveNotifications::default(),
         }
+    }
+
+    /// The group-commit writer of this kit's access records ([`audit_writer`]): one
+    /// per kit built, shared by its clones, ended when the last clone is dropped.
+    pub fn audit_writer(&self) -> &audit_writer::AuditWriter {
+        &self.audit_writer
     }
 
     /// The live notification streams of this process: the composition root feeds it

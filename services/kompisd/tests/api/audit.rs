@@ -850,3 +850,95 @@ async fn every_access_to_a_referral_is_in_the_persons_audit_log_before_and_after
         "the referral's name reads the same person's log"
     );
 }
+
+/// How many `method` records the audit log holds of each participant in `ids`.
+async fn records_of(app: &support::TestApp, method: &str, ids: &[uuid::Uuid]) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for id in ids {
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE method = $1 AND participant_id = $2")
+                .bind(method)
+                .bind(id)
+                .fetch_one(app.pool())
+                .await
+                .unwrap();
+        counts.push(n);
+    }
+    counts
+}
+
+#[tokio::test]
+async fn many_audited_calls_at_once_each_leave_exactly_their_record() {
+    let app = support::spawn_app_with_demo().await;
+    let mut people = Vec::new();
+    for n in 1..=5 {
+        let (id, token, _) = signed_up(&app, n).await;
+        people.push((id, token));
+    }
+
+    // 200 reads at once, 40 of each person: they reach the audit writer together and
+    // are written in shared commits.
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let mut client = buddy_app(&app, &people[i % people.len()].1);
+        calls.spawn(async move { client.get_my_profile(GetMyProfileRequest {}).await });
+    }
+    while let Some(call) = calls.join_next().await {
+        call.unwrap().expect("every read is answered once recorded");
+    }
+
+    let ids: Vec<_> = people.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        records_of(&app, "GetMyProfile", &ids).await,
+        [40; 5],
+        "one record per call, none lost, none twice"
+    );
+    let (rows, distinct): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT id) FROM audit_log WHERE method = 'GetMyProfile'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!((rows, distinct), (200, 200));
+}
+
+#[tokio::test]
+async fn a_record_that_cannot_be_written_answers_every_waiting_call_unavailable_and_the_writer_goes_on() {
+    let app = support::spawn_app_with_demo().await;
+    let mut people = Vec::new();
+    for n in 1..=3 {
+        let (id, token, _) = signed_up(&app, n).await;
+        people.push((id, token));
+    }
+    // The service's role may no longer append to the log (in this test's database).
+    app.pool()
+        .execute("REVOKE INSERT ON audit_log FROM kompis_app")
+        .await
+        .unwrap();
+
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let mut client = buddy_app(&app, &people[i % people.len()].1);
+        calls.spawn(async move { client.get_my_profile(GetMyProfileRequest {}).await });
+    }
+    while let Some(call) = calls.join_next().await {
+        let status = call
+            .unwrap()
+            .expect_err("an access that cannot be recorded is not given");
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    }
+    let ids: Vec<_> = people.iter().map(|(id, _)| *id).collect();
+    assert_eq!(records_of(&app, "GetMyProfile", &ids).await, [0; 3]);
+
+    // Once the log can be written again, the same server records and answers.
+    app.pool()
+        .execute("GRANT INSERT ON audit_log TO kompis_app")
+        .await
+        .unwrap();
+    for (_, token) in &people {
+        buddy_app(&app, token)
+            .get_my_profile(GetMyProfileRequest {})
+            .await
+            .expect("recorded and answered");
+    }
+    assert_eq!(records_of(&app, "GetMyProfile", &ids).await, [1; 3]);
+}
