@@ -16,8 +16,8 @@
 //!   crash of the database too. With asynchronous commit, an answer could be given
 //!   whose record is lost in a crash (the last WAL not yet flushed), which is what
 //!   the audit log exists to prevent. Group commit buys the throughput without that.
-//! - One batch at a time: the writer takes the first waiting call, drains whatever
-//!   else is queued (at most [`MAX_BATCH_RECORDS`] records, a call's records are
+//! - At most [`IN_FLIGHT`] (4) batches at a time: when one of them is free, the
+//!   writer takes the first waiting call, drains whatever else is queued (at most [`MAX_BATCH_RECORDS`] records, a call's records are
 //!   never split) and writes them with one multi-row INSERT
 //!   ([`kompis_store::audit::record_many`], one statement, so one transaction). A
 //!   failure answers every call of that batch UNAVAILABLE (no call of it is
@@ -35,13 +35,19 @@ use std::sync::{Arc, Mutex};
 
 use kompis_store::audit::{self, AccessRecord};
 use kompis_store::{Store, StoreError};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::ApiError;
 
 /// The most records one batch takes from the queue (a single call with more is
 /// written alone, whole).
 pub const MAX_BATCH_RECORDS: usize = 1_000;
+
+/// Batches written at the same time. More than one, so that a lone record never
+/// waits for another batch's WAL flush (PostgreSQL then shares one flush among the
+/// concurrent commits itself); few, so that under load the calls gather into batches
+/// rather than each taking a connection of the pool.
+const IN_FLIGHT: usize = 4;
 
 /// Calls that may wait in the queue before a caller waits for room.
 const QUEUE: usize = 4_096;
@@ -132,9 +138,16 @@ impl AuditWriter {
     }
 }
 
-/// The writer: one batch at a time until every handle of its queue is dropped.
+/// The writer: batches, at most [`IN_FLIGHT`] being written at a time, until every
+/// handle of its queue is dropped.
 async fn run(store: Store, mut queue: mpsc::Receiver<Job>) {
+    let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     while let Some(first) = queue.recv().await {
+        // A free slot first, then the queue is drained: while every slot is writing,
+        // the calls that arrive gather in the queue and share the next commit.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
         let mut count = first.records.len();
         let mut batch = vec![first];
         while count < MAX_BATCH_RECORDS {
@@ -146,25 +159,34 @@ async fn run(store: Store, mut queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        // A job taken past the limit is written with this batch: a call's records
-        // are never split, and the limit is a bound on waiting, not on the statement.
-        let outcome = if batch.len() == 1 {
-            audit::record_many(store.pool(), &batch[0].records).await
-        } else {
-            let records: Vec<AccessRecord> = batch.iter().flat_map(|j| j.records.iter().cloned()).collect();
-            audit::record_many(store.pool(), &records).await
-        };
-        let outcome = outcome.map_err(|e| {
-            tracing::error!(
-                calls = batch.len(),
-                records = count,
-                "access records could not be written to the audit log"
-            );
-            BatchFailed(Arc::new(e))
+        let store = store.clone();
+        tokio::spawn(async move {
+            write(&store, batch, count).await;
+            drop(slot);
         });
-        for job in batch {
-            // A caller that went away (its call cancelled) needs no answer.
-            let _ = job.reply.send(outcome.clone());
-        }
+    }
+}
+
+/// Writes one batch and answers each of its calls.
+async fn write(store: &Store, batch: Vec<Job>, count: usize) {
+    // A job taken past the limit is written with this batch: a call's records are
+    // never split, and the limit is a bound on waiting, not on the statement.
+    let outcome = if batch.len() == 1 {
+        audit::record_many(store.pool(), &batch[0].records).await
+    } else {
+        let records: Vec<AccessRecord> = batch.iter().flat_map(|j| j.records.iter().cloned()).collect();
+        audit::record_many(store.pool(), &records).await
+    };
+    let outcome = outcome.map_err(|e| {
+        tracing::error!(
+            calls = batch.len(),
+            records = count,
+            "access records could not be written to the audit log"
+        );
+        BatchFailed(Arc::new(e))
+    });
+    for job in batch {
+        // A caller that went away (its call cancelled) needs no answer.
+        let _ = job.reply.send(outcome.clone());
     }
 }
