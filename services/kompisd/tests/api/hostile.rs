@@ -554,3 +554,235 @@ async fn nul_characters_and_times_outside_the_databases_range_are_the_callers_mi
         assert_eq!(support::bad_fields(&status), [field], "{status:?}");
     }
 }
+
+/// Calls `path` with `body` as the request message, with `token`.
+async fn raw_call_as(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<Vec<u8>, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(support::authed(app.channel(), token));
+    grpc.ready().await.expect("the channel is ready");
+    let path = PathAndQuery::try_from(path.to_owned()).expect("a valid path");
+    grpc.unary(tonic::Request::new(body), path, RawCodec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Request bodies made from a message's own descriptor: every field of the message,
+/// often left out, set to a value chosen to probe validation (NUL characters, over-long
+/// and non-ASCII text, names of other chapters, ids that exist nowhere, times outside
+/// PostgreSQL's range, negative and huge numbers, unknown enum values), nested
+/// messages two levels deep, repeated fields up to three times. Deterministic: a
+/// seeded generator.
+struct Bodies {
+    messages: std::collections::HashMap<String, prost_types::DescriptorProto>,
+    rng: rand::rngs::StdRng,
+}
+
+impl Bodies {
+    fn new(set: &prost_types::FileDescriptorSet, seed: u64) -> Self {
+        use rand::SeedableRng;
+        let mut messages = std::collections::HashMap::new();
+        fn add(
+            messages: &mut std::collections::HashMap<String, prost_types::DescriptorProto>,
+            prefix: &str,
+            m: &prost_types::DescriptorProto,
+        ) {
+            let name = format!("{prefix}.{}", m.name());
+            for nested in &m.nested_type {
+                add(messages, &name, nested);
+            }
+            messages.insert(name, m.clone());
+        }
+        for file in &set.file {
+            for m in &file.message_type {
+                add(&mut messages, &format!(".{}", file.package()), m);
+            }
+        }
+        Self {
+            messages,
+            rng: rand::rngs::StdRng::seed_from_u64(seed),
+        }
+    }
+
+    fn text(&mut self) -> String {
+        use rand::Rng;
+        let id = uuid::Uuid::now_v7();
+        let choices = [
+            String::new(),
+            "x".into(),
+            "a\0b".into(),
+            "\0".into(),
+            "å".repeat(400),
+            "chapters/botkyrka".into(),
+            "chapters/stockholm".into(),
+            format!("chapters/botkyrka/participants/{id}"),
+            format!("chapters/stockholm/participants/{id}"),
+            format!("chapters/botkyrka/matches/{id}"),
+            format!("chapters/botkyrka/activities/{id}/invitations/{id}"),
+            format!("chapters/botkyrka/referrals/{id}"),
+            "chapters/-/participants/-".into(),
+            "organizations/sfi-botkyrka".into(),
+            "municipalities/0127/districts/alby".into(),
+            "interests/walks".into(),
+            "' OR 1=1 --".into(),
+            "../../etc".into(),
+            "sv".into(),
+            "+46701234567".into(),
+            "a@b".into(),
+            "participant.state,chapter".into(),
+            id.to_string(),
+            "00000000-0000-0000-0000-000000000000".into(),
+            "🙂\u{202e}".into(),
+        ];
+        choices[self.rng.random_range(0..choices.len())].clone()
+    }
+
+    fn number(&mut self) -> u64 {
+        use rand::Rng;
+        let choices: [i64; 12] = [
+            0,
+            1,
+            2,
+            -1,
+            7,
+            50,
+            1001,
+            i64::from(i32::MAX),
+            i64::MIN,
+            i64::MAX,
+            253_402_300_800,
+            -62_135_596_801,
+        ];
+        choices[self.rng.random_range(0..choices.len())] as u64
+    }
+
+    fn message(&mut self, type_name: &str, depth: u32) -> Vec<u8> {
+        use prost::encoding::{WireType, encode_key, encode_varint};
+        use prost_types::field_descriptor_proto::{Label, Type};
+        use rand::Rng;
+        let Some(m) = self.messages.get(type_name).cloned() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for field in &m.field {
+            if !self.rng.random_bool(0.6) {
+                continue;
+            }
+            let times = if field.label() == Label::Repeated {
+                self.rng.random_range(1..=3)
+            } else {
+                1
+            };
+            for _ in 0..times {
+                let number = field.number() as u32;
+                match field.r#type() {
+                    Type::String | Type::Bytes => {
+                        let text = self.text();
+                        encode_key(number, WireType::LengthDelimited, &mut out);
+                        encode_varint(text.len() as u64, &mut out);
+                        out.extend_from_slice(text.as_bytes());
+                    }
+                    Type::Message if depth < 3 => {
+                        let nested = self.message(field.type_name(), depth + 1);
+                        encode_key(number, WireType::LengthDelimited, &mut out);
+                        encode_varint(nested.len() as u64, &mut out);
+                        out.extend_from_slice(&nested);
+                    }
+                    Type::Message | Type::Group => {}
+                    Type::Double | Type::Fixed64 | Type::Sfixed64 => {
+                        let value = [0.0f64, -1.0, 1e300, f64::NAN, 59.3, 18.0][self.rng.random_range(0..6)];
+                        encode_key(number, WireType::SixtyFourBit, &mut out);
+                        out.extend_from_slice(&value.to_le_bytes());
+                    }
+                    Type::Float | Type::Fixed32 | Type::Sfixed32 => {
+                        let value = [0.0f32, -1.0, 1e30, f32::NAN][self.rng.random_range(0..4)];
+                        encode_key(number, WireType::ThirtyTwoBit, &mut out);
+                        out.extend_from_slice(&value.to_le_bytes());
+                    }
+                    _ => {
+                        let value = self.number();
+                        encode_key(number, WireType::Varint, &mut out);
+                        encode_varint(value, &mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[tokio::test]
+async fn every_rpc_given_generated_hostile_requests_answers_the_callers_mistake_never_internal() {
+    let app = support::spawn_app_with_demo().await;
+    let (_, participant) = crate::fixtures::notifications::participant(&app, 1).await;
+    let set = <prost_types::FileDescriptorSet as prost::Message>::decode(kompis_proto::FILE_DESCRIPTOR_SET)
+        .unwrap();
+    let mut bodies = Bodies::new(&set, 20_261_202);
+    let coordinator = app.coordinator("botkyrka");
+    let administrator = app.administrator();
+    let mut calls = 0;
+    let mut failures = Vec::new();
+    let mut codes = std::collections::BTreeMap::<i32, usize>::new();
+    for file in set.file.iter().filter(|f| f.package() == "kompis.v1") {
+        for service in &file.service {
+            for method in service.method.iter().filter(|m| !m.server_streaming()) {
+                let path = format!("/kompis.v1.{}/{}", service.name(), method.name());
+                let tokens: Vec<&str> = if service.name() == "BuddyAppService" {
+                    vec![&participant]
+                } else {
+                    vec![&administrator, &coordinator]
+                };
+                for token in tokens {
+                    for _ in 0..24 {
+                        let body = bodies.message(method.input_type(), 0);
+                        calls += 1;
+                        let outcome = raw_call_as(&app, token, &path, body).await;
+                        *codes
+                            .entry(outcome.as_ref().map_or_else(|s| s.code(), |_| Code::Ok) as i32)
+                            .or_insert(0) += 1;
+                        if let Err(status) = outcome
+                            && matches!(
+                                status.code(),
+                                Code::Internal
+                                    | Code::Unknown
+                                    | Code::DataLoss
+                                    | Code::Unimplemented
+                                    | Code::Unavailable
+                            )
+                        {
+                            failures.push(format!("{path}: {:?} {}", status.code(), status.message()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(calls > 1_000, "{calls} calls");
+    // The bodies reach validation and beyond: many are refused field by field, some
+    // are valid enough to be served.
+    println!("answers by code: {codes:?}");
+    assert!(
+        codes
+            .get(&(Code::InvalidArgument as i32))
+            .is_some_and(|&n| n > calls / 4),
+        "{codes:?}"
+    );
+    assert!(
+        codes.get(&(Code::Ok as i32)).is_some_and(|&n| n > 20),
+        "{codes:?}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {calls} calls:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // The server still serves.
+    let chapters = AdminServiceClient::new(support::authed(app.channel(), &administrator))
+        .list_chapters(ListChaptersRequest::default())
+        .await;
+    assert!(chapters.is_ok(), "{chapters:?}");
+}
