@@ -367,6 +367,197 @@ impl Tables {
     }
 }
 
+/// A resident as [`Scorer`] reads them (32 bytes): what the score needs beyond the
+/// pair rules, precomputed for bit sets of one word and ages below 256, the case where
+/// the pair rules' bit sets are built (`filter`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Lean {
+    interests: u64,
+    /// Languages to talk in besides Swedish.
+    others: u64,
+    /// At bits `2t..2t + 2`: how many of this resident's soft wishes about traits a
+    /// buddy with traits `t` meets.
+    met_by: u32,
+    /// The soft age wish as `age - lo <= width` (wrapping; an empty range has a `lo`
+    /// above every age).
+    soft_lo: u16,
+    soft_width: u16,
+    wait: u16,
+    age: u8,
+    /// The number of soft wishes times 9 (a row of [`Tables`]'s soft points).
+    soft9: u8,
+    /// Traits and meeting bits: `traits | meeting << 4`, below 64.
+    key: u8,
+}
+
+/// A soft age wish `(lo, hi)` as `(lo, width)` for ages below 256: an age `a` meets it
+/// when `a - lo` (wrapping) is at most `width`.
+fn age_window((lo, hi): (u16, u16)) -> (u16, u16) {
+    let hi = hi.min(255);
+    if lo > hi { (u16::MAX, 0) } else { (lo, hi - lo) }
+}
+
+impl Lean {
+    /// A resident's row and bit sets (one word of languages, one of interests), or
+    /// `None` for an age above 255.
+    pub fn new(r: &Row, bits: &[u64]) -> Option<Self> {
+        let age = u8::try_from(r.age).ok()?;
+        let mut met_by = 0u32;
+        for t in 0..16usize {
+            met_by |= u32::from(SOFT_MET[usize::from(r.soft_key) << 4 | t]) << (2 * t);
+        }
+        let (soft_lo, soft_width) = age_window(r.soft_age);
+        Some(Self {
+            interests: bits[1],
+            others: bits[0] & !1,
+            met_by,
+            soft_lo,
+            soft_width,
+            wait: r.wait,
+            age,
+            soft9: (r.soft_count() * 9) as u8,
+            key: (r.traits & TRAITS) | r.meeting << 4,
+        })
+    }
+}
+
+/// Tables of [`Scorer`], computed once per pool from [`Tables`].
+#[derive(Debug, Clone)]
+pub(crate) struct LeanTables {
+    /// `age[256 + buddy - own]`: the age points of a pair.
+    age: Vec<i32>,
+    /// `fit[class << 6 | key]`, for a newcomer's class (soft-wish key and meeting
+    /// bits) and a resident's [`Lean::key`]: family and meeting points shifted left
+    /// by 2, plus how many of the newcomer's soft wishes about traits they meet.
+    fit: Vec<i32>,
+}
+
+impl LeanTables {
+    /// Cost: O(1) (about 17,000 entries).
+    pub fn new(t: &Tables) -> Self {
+        let age = (0..512i32)
+            .map(|x: i32| t.age[((x - 256).unsigned_abs() as usize).min(t.age.len() - 1)])
+            .collect();
+        let mut fit = vec![0i32; 256 * 64];
+        for class in 0..256usize {
+            let (soft_key, meeting) = ((class & 63) as u8, (class >> 6) as u8);
+            let own_children = soft_key & 32 != 0;
+            for key in 0..64usize {
+                let (traits, their_meeting) = ((key & 15) as u8, (key >> 4) as u8);
+                let family = if own_children == (traits & CHILDREN != 0) {
+                    t.family
+                } else {
+                    0
+                };
+                let meets = if meeting & their_meeting != 0 {
+                    t.meeting
+                } else {
+                    0
+                };
+                let met = i32::from(SOFT_MET[usize::from(soft_key) << 4 | usize::from(traits)]);
+                fit[class << 6 | key] = (family + meets) << 2 | met;
+            }
+        }
+        Self { age, fit }
+    }
+}
+
+/// One newcomer's side of [`score_of_admissible`] for bit sets of one word and ages
+/// below 256, computed once and then applied to many residents ([`Lean`]s): the
+/// newcomer's criteria read from per-newcomer rows of the tables, so that a pair
+/// costs a few loads and additions. Gives exactly [`score_of_admissible`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scorer<'t> {
+    t: &'t Tables,
+    /// Shared-interest points by the count of shared interests up to four, where
+    /// four or fewer give full points (else `None`: counted in full).
+    interests: Option<[i32; 8]>,
+    /// Age points by the resident's age.
+    age: &'t [i32; 256],
+    /// [`LeanTables::fit`]'s row of this newcomer.
+    fit: &'t [i32; 64],
+    /// Waiting points by the resident's waiting days.
+    wait: &'t [i32],
+    /// Soft points' row for this newcomer's number of soft wishes.
+    soft: &'t [i32],
+    interest_bits: u64,
+    others: u64,
+    swedish_bridge: i32,
+    swedish_own: i32,
+    /// `2 * traits`: where [`Lean::met_by`] holds this newcomer's count.
+    met_shift: u32,
+    age_own: u32,
+    soft_lo: u32,
+    soft_width: u32,
+}
+
+impl<'t> Scorer<'t> {
+    /// The scorer of a newcomer (`row`, bit sets `bits` of one word each; an age below
+    /// 256). Cost: O(1).
+    pub fn new(t: &'t Tables, lean: &'t LeanTables, n: &Row, bits: &[u64]) -> Self {
+        let own = usize::from(n.age.min(255));
+        let full = t.interests_full;
+        let interests = (full <= 4).then(|| {
+            let mut by = [0i32; 8];
+            for (c, p) in by.iter_mut().enumerate().take(5) {
+                *p = t.interests[c.min(full)];
+            }
+            by
+        });
+        let class = usize::from(n.soft_key) | usize::from(n.meeting) << 6;
+        let (soft_lo, soft_width) = age_window(n.soft_age);
+        Self {
+            t,
+            interests,
+            age: lean.age[256 - own..512 - own].try_into().expect("256 entries"),
+            fit: lean.fit[class << 6..(class + 1) << 6]
+                .try_into()
+                .expect("64 entries"),
+            wait: &t.wait[usize::from(n.wait)..],
+            soft: &t.soft[n.soft_count() * 9..],
+            interest_bits: bits[1],
+            others: bits[0] & !1,
+            swedish_bridge: t.swedish[7],
+            swedish_own: t.swedish[usize::from(n.swedish_rank.min(7))],
+            met_shift: 2 * u32::from(n.traits & TRAITS),
+            age_own: u32::from(n.age),
+            soft_lo: u32::from(soft_lo),
+            soft_width: u32::from(soft_width),
+        }
+    }
+
+    /// The score of this newcomer with a resident the pair rules admit, `distance_points`
+    /// apart: [`score_of_admissible`]'s. Cost: O(1).
+    #[inline(always)]
+    pub fn score(&self, r: &Lean, distance_points: i32) -> i32 {
+        let shared = self.interest_bits & r.interests;
+        let interests = match &self.interests {
+            Some(by) => by[count_up_to_four(shared, 4) & 7],
+            None => {
+                let c = count_up_to_four(shared, self.t.interests_full).min(self.t.interests_full);
+                self.t.interests[c]
+            }
+        };
+        let fit = self.fit[usize::from(r.key & 63)];
+        let met = (fit & 3) as usize
+            + (r.met_by >> self.met_shift & 3) as usize
+            + usize::from(u32::from(r.age).wrapping_sub(self.soft_lo) <= self.soft_width)
+            + usize::from(self.age_own.wrapping_sub(u32::from(r.soft_lo)) <= u32::from(r.soft_width));
+        let swedish = if self.others & r.others != 0 {
+            self.swedish_bridge
+        } else {
+            self.swedish_own
+        };
+        interests
+            + distance_points
+            + self.age[usize::from(r.age)]
+            + self.soft[usize::from(r.soft9) + met]
+            + swedish
+            + (fit >> 2)
+            + self.wait[usize::from(r.wait)]
+    }
+}
+
 /// The points of an admissible pair per criterion, or `None` when a pair rule (common
 /// time, hard wishes, a common language) fails. Distance and the per-person rules are
 /// the caller's. `nb` and `rb` are the bit sets: `words` words of languages a person
@@ -543,4 +734,138 @@ fn unmet_hard_wish(me: &Row, buddy: &Row) -> Option<WishKind> {
         return Some(WishKind::BuddyHasChildren);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use crate::prep::{self, Dict, Side};
+
+    /// A participant from seeded draws over every input the score reads: each gender,
+    /// children or not, each meeting preference and Swedish level, every wish soft,
+    /// hard or absent with age ranges that are empty or end beyond everyone's age,
+    /// up to nine interests, waiting days beyond the cap, ages 0 to 255.
+    fn person(draw: &mut impl FnMut(u64) -> u64, role: Role) -> Participant {
+        let strength = |x: u64| if x == 0 { Strength::Hard } else { Strength::Soft };
+        let mut wishes = Wishes::default();
+        if draw(2) == 0 {
+            wishes.same_gender = Some(strength(draw(2)));
+        }
+        if draw(2) == 0 {
+            let (min, max) = [
+                (18, 30),
+                (25, 25),
+                (40, 300),
+                (0, 17),
+                (35, 20),
+                (256, 400),
+                (0, 255),
+            ][draw(7) as usize];
+            wishes.age_range = Some((AgeRange { min, max }, strength(draw(2))));
+        }
+        if draw(2) == 0 {
+            wishes.family_match = Some(strength(draw(2)));
+        }
+        if draw(2) == 0 {
+            wishes.buddy_has_children = Some(strength(draw(2)));
+        }
+        let langs = ["ar", "ti", "en", "so", "fa"];
+        let levels = [
+            SwedishLevel::None,
+            SwedishLevel::SfiA,
+            SwedishLevel::SfiC,
+            SwedishLevel::A1,
+            SwedishLevel::B1,
+            SwedishLevel::C1,
+            SwedishLevel::Native,
+        ];
+        Participant {
+            id: ParticipantId(0),
+            role,
+            eligible: true,
+            languages: (0..draw(4))
+                .map(|_| Language {
+                    code: LanguageCode::new(langs[draw(5) as usize]).expect("valid code"),
+                    level: [
+                        Proficiency::Basic,
+                        Proficiency::Conversational,
+                        Proficiency::Native,
+                    ][draw(3) as usize],
+                })
+                .collect(),
+            swedish: levels[draw(7) as usize],
+            gender: [Gender::Woman, Gender::Man, Gender::NonBinary, Gender::Unspecified][draw(4) as usize],
+            age: [draw(256), 18 + draw(60)][draw(2) as usize] as u16,
+            has_children: draw(2) == 0,
+            wishes,
+            availability: Availability(draw(1 << 21) as u32),
+            meeting: [
+                MeetingPreference::InPerson,
+                MeetingPreference::Online,
+                MeetingPreference::Both,
+            ][draw(3) as usize],
+            location: GeoPoint { lat: 59.0, lon: 18.0 },
+            interests: (0..draw(10)).map(|_| draw(12) as u32).collect(),
+            capacity: 1,
+            active_matches: 0,
+            waiting_days: draw(400) as u32,
+        }
+    }
+
+    #[test]
+    fn the_one_word_scorer_gives_the_kernels_score_for_every_pair() {
+        let mut state = 11u64;
+        let mut draw = move |n: u64| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((u128::from(z ^ (z >> 31)) * u128::from(n)) >> 64) as u64
+        };
+        let mut distinct = std::collections::BTreeSet::new();
+        for round in 0..60 {
+            let ns: Vec<Participant> = (0..1 + draw(30))
+                .map(|_| person(&mut draw, Role::Newcomer))
+                .collect();
+            let rs: Vec<Participant> = (0..1 + draw(30))
+                .map(|_| person(&mut draw, Role::Resident))
+                .collect();
+            let mut config = Config::default();
+            // Full points for shared interests within four (a table) and beyond (counted).
+            config.rules.interests_for_full_score = [3, 1, 4, 6, 100][round % 5];
+            config.rules.age_gap_for_zero = [30, 5, 300][round % 3];
+            config.rules.waiting_days_for_full = [90, 1, 365][round % 3];
+            let dict = Dict::new(ns.iter(), rs.iter());
+            assert_eq!(prep::kernel_words(dict.words), 1);
+            let t = Tables::new(&config, 1);
+            let lean_tables = LeanTables::new(&t);
+            let n = Side::new(ns.iter(), &dict, 1, &config);
+            let r = Side::new(rs.iter(), &dict, 1, &config);
+            for i in 0..ns.len() {
+                let scorer = Scorer::new(&t, &lean_tables, &n.rows[i], n.bits_of(i));
+                for pos in 0..rs.len() {
+                    let lean = Lean::new(&r.rows[pos], r.bits_of(pos)).expect("an age below 256");
+                    let dist = draw(1000) as i32;
+                    let kernel = score_of_admissible(
+                        &t,
+                        Fixed::<1>,
+                        &n.rows[i],
+                        n.bits_of(i),
+                        &r.rows[pos],
+                        r.bits_of(pos),
+                        dist,
+                    );
+                    assert_eq!(
+                        scorer.score(&lean, dist),
+                        kernel,
+                        "round {round}, newcomer {i}, resident {pos}"
+                    );
+                    distinct.insert(kernel - dist);
+                }
+            }
+        }
+        // The scores vary widely, so that a criterion read wrong shows.
+        assert!(distinct.len() > 250, "{} distinct scores", distinct.len());
+    }
 }

@@ -81,6 +81,9 @@ pub(crate) struct Pool<'a> {
     /// The pair rules as bit sets over resident positions, where they can be read
     /// that way (languages in one word, at most one common slot required).
     rule_bits: Option<RuleBits>,
+    /// Where `rule_bits` is built: the residents by grid position as the one-word
+    /// scorer reads them, and its tables.
+    lean: Option<(kernel::LeanTables, Vec<kernel::Lean>)>,
 }
 
 /// A candidate in best-first order: higher score, then lower index (= lower id),
@@ -662,6 +665,13 @@ impl<'a> Pool<'a> {
         } else {
             None
         };
+        let tables = Tables::new(config, words);
+        let lean = rule_bits.as_ref().and_then(|_| {
+            let residents = (0..r.rows.len())
+                .map(|pos| kernel::Lean::new(&r.rows[pos], r.bits_of(pos)))
+                .collect::<Option<Vec<_>>>()?;
+            Some((kernel::LeanTables::new(&tables), residents))
+        });
         let mut units = Vec::new();
         for &(first, end) in n_grid.runs() {
             let mut s = first;
@@ -673,7 +683,7 @@ impl<'a> Pool<'a> {
         }
         Self {
             config,
-            tables: Tables::new(config, words),
+            tables,
             newcomers,
             residents,
             capacity,
@@ -690,6 +700,7 @@ impl<'a> Pool<'a> {
             n_order: n_grid.order,
             units,
             rule_bits,
+            lean,
         }
     }
 
@@ -758,10 +769,12 @@ impl<'a> Pool<'a> {
         let hi = self.excluded.partition_point(|&(a, _)| (a as usize) <= i);
         let mine = &self.excluded[lo..hi];
         let mut checked = reach.checked_near;
-        if let Some(rule_bits) = &self.rule_bits {
+        if let (Some(rule_bits), Some((lean_tables, lean))) = (&self.rule_bits, &self.lean) {
             // 64 residents of a run at a time against every pair rule, then only
-            // those who pass are scored.
+            // those who pass are scored, with this newcomer's side of the score
+            // computed once.
             let q = rule_bits.query(nr, nb[0], self.config.rules.min_common_slots);
+            let scorer = kernel::Scorer::new(t, lean_tables, nr, nb);
             for &(first, end, dist_pts) in &reach.near {
                 let (first, end) = (first as usize, end as usize);
                 if first == end {
@@ -782,21 +795,12 @@ impl<'a> Pool<'a> {
                         if !mine.is_empty() && mine.iter().any(|&(_, p)| p as usize == pos) {
                             continue;
                         }
-                        let score = kernel::score_of_admissible(
-                            t,
-                            w,
-                            nr,
-                            nb,
-                            &self.r.rows[pos],
-                            self.r.bits_of(pos),
-                            dist_pts,
-                        );
-                        f(pos as u32, score);
+                        f(pos as u32, scorer.score(&lean[pos], dist_pts));
                     }
                 }
             }
         }
-        for &(first, end, dist_pts) in reach.near.iter().filter(|_| self.rule_bits.is_none()) {
+        for &(first, end, dist_pts) in reach.near.iter().filter(|_| self.lean.is_none()) {
             // Slices of the run, so that the loop needs no bounds checks.
             let (lo, hi) = (first as usize, end as usize);
             let stride = self.r.stride;
