@@ -879,6 +879,10 @@ impl<'a> Pool<'a> {
         let lo = self.excluded.partition_point(|&(a, _)| (a as usize) < i);
         let hi = self.excluded.partition_point(|&(a, _)| (a as usize) <= i);
         let mine = &self.excluded[lo..hi];
+        let lean = self
+            .lean
+            .as_ref()
+            .map(|(tables, residents)| (kernel::Scorer::new(t, tables, nr, nb), residents));
         let mut run = |positions: &[u32], dist_pts: i32| {
             for &pos in positions {
                 let (a, slack) = limit[pos as usize];
@@ -892,8 +896,12 @@ impl<'a> Pool<'a> {
                     continue;
                 }
                 let p = pos as usize;
-                if let Some(pts) = kernel::points(t, w, nr, nb, &self.r.rows[p], self.r.bits_of(p), dist_pts)
-                {
+                let (r, rb) = (&self.r.rows[p], self.r.bits_of(p));
+                if let Some((scorer, residents)) = &lean {
+                    if kernel::admissible(t, w, nr, nb, r, rb) {
+                        f(pos, scorer.score(&residents[p], dist_pts));
+                    }
+                } else if let Some(pts) = kernel::points(t, w, nr, nb, r, rb, dist_pts) {
                     f(pos, pts.iter().sum());
                 }
             }
