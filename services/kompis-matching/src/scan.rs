@@ -955,9 +955,6 @@ impl<'a> Pool<'a> {
     ) -> Result<Candidates, Cancelled> {
         struct Thread {
             per_resident: TopKs,
-            /// Per position, the bar of `per_resident` (flat, so that a candidate that
-            /// does not make a resident's list touches no heap).
-            bars: Vec<Cand>,
             deg: Vec<u32>,
             mine: Vec<Cand>,
             found: Vec<(u32, i32)>,
@@ -971,7 +968,9 @@ impl<'a> Pool<'a> {
         let n_res = self.residents.len();
         // Each resident's bar, the better of the two threads' (a candidate below it
         // cannot make the merged list: the other thread already holds k better), so
-        // that each thread offers about half as often.
+        // that each thread offers about half as often. It is never below the bar of
+        // the thread's own list, so a candidate that does not make a resident's list
+        // reads this one word and touches no heap.
         let shared_bars: Vec<AtomicU64> = (0..n_res).map(|_| AtomicU64::new(0)).collect();
         let (threads, units) = par_units(
             self.units.len(),
@@ -979,7 +978,6 @@ impl<'a> Pool<'a> {
             (0, 600),
             || Thread {
                 per_resident: TopKs::new(n_res, k_r),
-                bars: vec![Cand::NONE; n_res],
                 deg: vec![0; n_res],
                 mine: Vec::new(),
                 found: Vec::new(),
@@ -996,13 +994,11 @@ impl<'a> Pool<'a> {
                 for &i in &self.n_order[s as usize..e as usize] {
                     let i = i as usize;
                     th.mine.clear();
-                    let mut deg = 0u32;
                     // The bar of this newcomer's own list, raised as it fills.
                     let mut bar = Cand::NONE;
                     let limit = (4 * k_n).max(64);
                     let Thread {
                         per_resident,
-                        bars,
                         deg: deg_r,
                         mine,
                         found,
@@ -1012,8 +1008,8 @@ impl<'a> Pool<'a> {
                     // is inlined into), then the lists.
                     found.clear();
                     out.checked += self.visit(w, &reach, i, passed, |pos, score| found.push((pos, score)));
+                    let deg = found.len() as u32;
                     for &(pos, score) in found.iter() {
-                        deg += 1;
                         let p = pos as usize;
                         deg_r[p] += 1;
                         let c = Cand::new(score, self.r_index[p]);
@@ -1026,9 +1022,9 @@ impl<'a> Pool<'a> {
                             }
                         }
                         let c = Cand::new(score, i as u32);
-                        if c > bars[p] && c.0 > shared_bars[p].load(AtomicOrdering::Relaxed) {
-                            bars[p] = per_resident.offer(p, c);
-                            shared_bars[p].fetch_max(bars[p].0, AtomicOrdering::Relaxed);
+                        if c.0 > shared_bars[p].load(AtomicOrdering::Relaxed) {
+                            let bar = per_resident.offer(p, c);
+                            shared_bars[p].fetch_max(bar.0, AtomicOrdering::Relaxed);
                         }
                     }
                     let mine = &mut th.mine;
