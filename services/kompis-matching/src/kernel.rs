@@ -399,7 +399,7 @@ fn age_window((lo, hi): (u16, u16)) -> (u16, u16) {
 
 impl Lean {
     /// A resident's row and bit sets (one word of languages, one of interests), or
-    /// `None` for an age above 255.
+    /// `None` for an age above 255. Cost: O(1).
     pub fn new(r: &Row, bits: &[u64]) -> Option<Self> {
         let age = u8::try_from(r.age).ok()?;
         let mut met_by = 0u32;
@@ -492,8 +492,8 @@ pub(crate) struct Scorer<'t> {
 }
 
 impl<'t> Scorer<'t> {
-    /// The scorer of a newcomer (`row`, bit sets `bits` of one word each; an age below
-    /// 256). Cost: O(1).
+    /// The scorer of newcomer `n` (bit sets `bits`, one word of languages and one of
+    /// interests; an age below 256). Cost: O(1).
     pub fn new(t: &'t Tables, lean: &'t LeanTables, n: &Row, bits: &[u64]) -> Self {
         let own = usize::from(n.age.min(255));
         let full = t.interests_full;
