@@ -401,9 +401,12 @@ test("a coordinator creates an activity, invites an audience and sees the waitli
   await page.getByLabel("Deltagartyp").selectOption({ label: "Ny i Sverige" });
   const district = page.getByLabel("Kommundel");
   await district.locator("option", { hasText: "Alby" }).first().waitFor({ state: "attached" });
-  await district.selectOption(await district.locator("option", { hasText: "Alby" }).first().getAttribute("value"));
-  // The audience's size is shown before anything is sent, and is what is sent.
-  const size = page.locator("[data-audience-size]").filter({ hasText: "kommer att bjudas in" });
+  const alby = await district.locator("option", { hasText: "Alby" }).first().getAttribute("value");
+  await district.selectOption(alby);
+  // The audience's size is shown before anything is sent, and is what is sent: the count
+  // for the audience as chosen (newcomers in Alby), not one still arriving for the
+  // audience before the district was chosen.
+  const size = page.locator(`[data-audience-size][data-audience-district="${alby}"]`).filter({ hasText: "kommer att bjudas in" });
   await size.waitFor();
   const count = Number(await size.getAttribute("data-audience-size"));
   expect(count >= 3, `the audience has at least three people (${count})`);

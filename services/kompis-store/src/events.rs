@@ -1,5 +1,7 @@
 //! The append-only event log of state changes, with the attributes reports count on.
 
+use std::sync::LazyLock;
+
 use kompis_domain::EventKind;
 use sqlx::PgExecutor;
 use sqlx::postgres::{PgArguments, Postgres};
@@ -129,56 +131,20 @@ pub const EVENTS_TOPIC: &str = "events";
 /// Appends an event and announces it on [`EVENTS_TOPIC`] through the outbox. Store
 /// functions that change state call it in the caller's transaction; nothing else does.
 pub async fn append<'c>(db: impl PgExecutor<'c>, event: &NewEvent<'_>) -> Result<Uuid, StoreError> {
+    static STATEMENT: LazyLock<String> =
+        LazyLock::new(|| format!("WITH {} SELECT e.id FROM e", append_ctes(1)));
     let id = Uuid::now_v7();
-    let a = &event.attributes;
     // One statement for both rows, so that the caller's executor is used once.
-    sqlx::query(
-        "WITH e AS (
-             INSERT INTO events (id, chapter_id, subject, kind, actor, occur_time, from_state,
-                 to_state, reason, participant_role, referral_source, organization_id,
-                 municipality_id, district_id, gender, birth_year, end_reason, match_id,
-                 activity_id, activity_kind, waited_seconds, activity_free, languages)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                 $17, $18, $19, $20, $21, $22, $23)
-             RETURNING id, chapter_id, subject, kind, from_state, to_state, occur_time)
-         INSERT INTO outbox (topic, version, payload, create_time)
-         SELECT 'events', 1, jsonb_build_object(
-             'event_id', e.id, 'chapter', e.chapter_id, 'subject', e.subject, 'kind', e.kind,
-             'from_state', e.from_state, 'to_state', e.to_state, 'occur_time', e.occur_time),
-             e.occur_time
-         FROM e",
-    )
-    .bind(id)
-    .bind(event.chapter_id)
-    .bind(event.subject)
-    .bind(event.kind.as_str())
-    .bind(event.actor)
-    .bind(event.occur_time)
-    .bind(event.from_state)
-    .bind(event.to_state)
-    .bind(event.reason)
-    .bind(a.participant_role.as_deref())
-    .bind(a.referral_source.as_deref())
-    .bind(a.organization_id.as_deref())
-    .bind(a.municipality_id.as_deref())
-    .bind(a.district_id.as_deref())
-    .bind(a.gender.as_deref())
-    .bind(a.birth_year)
-    .bind(a.end_reason.as_deref())
-    .bind(a.match_id)
-    .bind(a.activity_id)
-    .bind(a.activity_kind.as_deref())
-    .bind(a.waited_seconds)
-    .bind(a.activity_free)
-    .bind(a.languages.as_deref())
-    .execute(db)
-    .await?;
+    bind_event(sqlx::query_as::<_, (Uuid,)>(STATEMENT.as_str()), id, event)
+        .fetch_one(db)
+        .await?;
     Ok(id)
 }
 
-/// The common table expressions `e` (one event) and `o` (its outbox entry), written as
-/// [`append`] writes them, for a statement that also writes the row the event is about:
-/// one round trip for the row, its event and its outbox entry. Their 23 parameters are
+/// The common table expressions `e` (one event) and `o` (its outbox entry) that every
+/// event is written with: [`append`] runs them alone, and a statement that also writes
+/// the row the event is about runs them beside it, so that the row, its event and its
+/// outbox entry take one round trip. Their 23 parameters are
 /// numbered from `$first`, in the order [`bind_event`] binds them.
 pub(crate) fn append_ctes(first: usize) -> String {
     let params: Vec<String> = (first..first + 23).map(|i| format!("${i}")).collect();

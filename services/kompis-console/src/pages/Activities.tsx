@@ -33,7 +33,9 @@ export function Activities() {
   const [audience, setAudience] = useState({ role: "0", district: "" });
   const [invited, setInvited] = useState<number | null>(null);
   // What the audience chosen would invite (counted by the service, nothing sent).
-  const [size, setSize] = useState<{ created: number; already: number } | null>(null);
+  // The audience's size, with the audience it was counted for: a count arriving for an
+  // audience since changed is never shown as the current one.
+  const [size, setSize] = useState<{ created: number; already: number; role: string; district: string } | null>(null);
   const [invitations, setInvitations] = useState<Invitation[]>([]);
   const [error, setError] = useState<ShownError | null>(null);
   const fail = (e: unknown) => setError(showError(e, lang));
@@ -80,14 +82,16 @@ export function Activities() {
     setSize(null);
     if (!activity) return;
     let current = true;
+    const counted = { role: audience.role, district: audience.district };
     activities.inviteParticipants({ activity: activity.name, audience: selection(), validateOnly: true }).then(
-      (r) => current && setSize({ created: r.createdCount, already: r.alreadyInvitedCount }),
+      (r) => current && setSize({ created: r.createdCount, already: r.alreadyInvitedCount, ...counted }),
       () => {},
     );
     return () => {
       current = false;
     };
   }, [activity?.name, activity?.invitedCount, audience.role, audience.district]);
+  const shown = size && size.role === audience.role && size.district === audience.district ? size : null;
   const invite = async () => {
     setError(null);
     try {
@@ -174,10 +178,15 @@ export function Activities() {
                 <DistrictSelect id="aud-district" value={audience.district} onChange={(v) => setAudience({ ...audience, district: v })} />
               </div>
             </div>
-            <p role="status" data-audience-size={size?.created ?? ""}>
-              {size ? `${size.created} ${t("willBeInvited")}${size.already ? ` · ${size.already} ${t("alreadyInvited")}` : ""}` : t("counting")}
+            <p
+              role="status"
+              data-audience-size={shown?.created ?? ""}
+              data-audience-role={shown?.role ?? ""}
+              data-audience-district={shown?.district ?? ""}
+            >
+              {shown ? `${shown.created} ${t("willBeInvited")}${shown.already ? ` · ${shown.already} ${t("alreadyInvited")}` : ""}` : t("counting")}
             </p>
-            <button type="button" onClick={invite} disabled={!size || size.created === 0}>{t("invite")}{size ? ` (${size.created})` : ""}</button>
+            <button type="button" onClick={invite} disabled={!shown || shown.created === 0}>{t("invite")}{shown ? ` (${shown.created})` : ""}</button>
             {invited !== null && <p role="status" data-invited={invited}>{invited} {t("invited")}</p>}
           </fieldset>
           <table>
