@@ -141,15 +141,24 @@ _SCALAR = {
 
 
 def find_symbol(pool, symbol: str):
-    for finder in (
-        pool.FindServiceByName,
-        pool.FindMessageTypeByName,
-        pool.FindEnumTypeByName,
-    ):
-        try:
-            return finder(symbol)
-        except KeyError:
-            continue
+    """The service, message or enum named `symbol`, found in the file that defines it.
+
+    The pool's finders by kind are not used: one of the wrong kind would ask the server
+    again and add the same file a second time, which the pool refuses."""
+    try:
+        file = pool.FindFileContainingSymbol(symbol)
+    except KeyError:
+        raise KeyError(symbol) from None
+    pending = list(file.services_by_name.values()) + list(file.enum_types_by_name.values())
+    messages = list(file.message_types_by_name.values())
+    while messages:
+        message = messages.pop()
+        pending.append(message)
+        messages.extend(message.nested_types)
+        pending.extend(message.enum_types)
+    for desc in pending:
+        if desc.full_name == symbol:
+            return desc
     raise KeyError(symbol)
 
 

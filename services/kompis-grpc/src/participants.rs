@@ -95,16 +95,13 @@ fn managed_chapter(principal: &Principal, field: &str, parent: &str) -> ApiResul
     Ok(chapter)
 }
 
-/// The participant id in a participant's resource name, for the audit log; `None` for a
-/// malformed name, which reaches no record.
-/// A name under the participant's (a note's) counts as the participant's.
 /// The reason of an erasure, from the closed set of the contract.
 fn erasure_reason(value: i32) -> Result<ErasureReason, &'static str> {
     match pb::ErasureReason::try_from(value) {
         Ok(pb::ErasureReason::PersonRequested) => Ok(ErasureReason::PersonRequested),
         Ok(pb::ErasureReason::ConsentWithdrawn) => Ok(ErasureReason::ConsentWithdrawn),
         Ok(pb::ErasureReason::Other) => Ok(ErasureReason::Other),
-        _ => Err("is required: one of the erasure reasons"),
+        _ => Err("is required: one of the ErasureReason values"),
     }
 }
 

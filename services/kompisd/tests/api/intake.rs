@@ -257,6 +257,57 @@ async fn the_client_shows_error_metadata_such_as_the_states_of_a_refused_transit
 }
 
 #[tokio::test]
+async fn a_field_refused_as_one_of_an_enums_values_names_the_enum_that_describe_lists() {
+    let app = support::spawn_app_with_demo().await;
+    let coordinator = app.coordinator("botkyrka");
+    let person = register(&app, resident(2)).await;
+    let request = format!(r#"{{"name": "{}"}}"#, person.name);
+
+    let (code, _, stderr) = client(
+        &app,
+        &coordinator,
+        &["call", "kompis.v1.ParticipantService/EraseParticipant", &request],
+    )
+    .await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("reason: is required: one of the ErasureReason values"),
+        "{stderr}"
+    );
+
+    // The enum the error names, and enums and messages in general, describe as
+    // themselves, whichever was asked for first.
+    for (symbol, expected) in [
+        (
+            "kompis.v1.ErasureReason",
+            "  ERASURE_REASON_PERSON_REQUESTED = 1;",
+        ),
+        (
+            "kompis.v1.EraseParticipantRequest",
+            "  kompis.v1.ErasureReason reason = 2;",
+        ),
+        ("kompis.v1.ParticipantService", "  rpc EraseParticipant("),
+        ("kompis.v1.Gender", "  GENDER_FEMALE = 1;"),
+    ] {
+        let (code, stdout, stderr) = client(&app, &coordinator, &["describe", symbol]).await;
+        assert_eq!(code, 0, "{symbol}: {stderr}");
+        assert!(stdout.contains(expected), "{symbol}: {stdout}");
+    }
+    let (code, _, stderr) = client(&app, &coordinator, &["describe", "kompis.v1.NoSuchThing"]).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("not found"), "{stderr}");
+
+    // Nothing was erased.
+    let mut participants = participants(&app, &coordinator);
+    let read = participants
+        .get_participant(GetParticipantRequest {
+            name: person.name.clone(),
+        })
+        .await;
+    assert!(read.is_ok(), "{read:?}");
+}
+
+#[tokio::test]
 async fn the_client_prints_swedish_letters_times_and_durations_as_people_read_them() {
     let app = support::spawn_app_with_demo().await;
     let person = register(&app, resident(1)).await;
