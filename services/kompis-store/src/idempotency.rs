@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::audit::AccessRecord;
 
 /// Whose retry of what: the caller (token subject), the RPC and the client's id.
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +101,56 @@ pub async fn record(
     .bind(fingerprint)
     .bind(response)
     .bind(at)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// [`record`], and appends `access` to the audit log in the same statement: the
+/// records of the call that made the answer, committed with it (one round trip
+/// instead of two). Without records it is [`record`].
+pub async fn record_with_access(
+    tx: &mut PgConnection,
+    key: Key<'_>,
+    fingerprint: &[u8],
+    response: &[u8],
+    at: OffsetDateTime,
+    access: &[AccessRecord],
+) -> Result<(), StoreError> {
+    if access.is_empty() {
+        return record(tx, key, fingerprint, response, at).await;
+    }
+    let column = |f: fn(&AccessRecord) -> String| access.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "WITH logged AS (
+             INSERT INTO audit_log (id, occur_time, actor_subject, actor_role, participant_id, object,
+                                    action, method, purpose, allowed, referral_id)
+             SELECT * FROM UNNEST($7::uuid[], $8::timestamptz[], $9::text[], $10::text[], $11::uuid[],
+                                  $12::text[], $13::text[], $14::text[], $15::text[], $16::bool[],
+                                  $17::uuid[])
+         )
+         INSERT INTO idempotency_keys (caller, method, request_id, request_fingerprint, response,
+             create_time)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (caller, method, request_id) DO UPDATE SET response = excluded.response",
+    )
+    .bind(key.caller)
+    .bind(key.method)
+    .bind(key.request_id)
+    .bind(fingerprint)
+    .bind(response)
+    .bind(at)
+    .bind(access.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(access.iter().map(|r| r.occur_time).collect::<Vec<_>>())
+    .bind(column(|r| r.actor_subject.clone()))
+    .bind(column(|r| r.actor_role.clone()))
+    .bind(access.iter().map(|r| r.participant_id).collect::<Vec<_>>())
+    .bind(column(|r| r.object.clone()))
+    .bind(column(|r| r.action.clone()))
+    .bind(column(|r| r.method.clone()))
+    .bind(column(|r| r.purpose.clone()))
+    .bind(access.iter().map(|r| r.allowed).collect::<Vec<_>>())
+    .bind(access.iter().map(|r| r.referral_id).collect::<Vec<_>>())
     .execute(tx)
     .await?;
     Ok(())

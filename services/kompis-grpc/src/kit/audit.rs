@@ -375,6 +375,19 @@ impl Kit {
             .collect()
     }
 
+    /// The record [`Kit::audit_call`] writes for a call that succeeded on `name` (a
+    /// participant's or a referral's resource name), made for the transaction that
+    /// creates it ([`Kit::mutate_audited`]); none for a name that is neither.
+    pub(super) fn created_record(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        name: &str,
+        action: Action,
+    ) -> Option<AccessRecord> {
+        Whose::of_name(name).map(|w| self.access_record(principal, method, w, name, action, true))
+    }
+
     /// One record.
     fn access_record(
         &self,

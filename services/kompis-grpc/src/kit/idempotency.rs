@@ -23,7 +23,8 @@
 
 use kompis_domain::FieldError;
 use kompis_proto::v1::ErrorReason;
-use kompis_store::{Store, Tx, idempotency};
+use kompis_store::audit::{self, AccessRecord};
+use kompis_store::{Store, StoreError, Tx, idempotency};
 use prost::Message;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -80,11 +81,45 @@ where
     Resp: Message + Default,
     F: AsyncFnOnce(&mut Tx) -> ApiResult<Resp>,
 {
+    mutate_recorded(store, now, caller, method, request_id, request, act, |_| {
+        Vec::new()
+    })
+    .await
+    .map(|(response, _)| response)
+}
+
+/// [`mutate`], also writing the access records `access` makes from the response in the
+/// mutation's transaction, with the answer's key in one statement: the call commits
+/// once, its records with it. Returns the response and whether records were written:
+/// never for a replayed answer (`act` did not run; the caller records the replay as it
+/// records any call). When the records cannot be written nothing is: the call fails
+/// UNAVAILABLE, since an access that cannot be recorded is not given.
+#[allow(clippy::too_many_arguments)]
+pub async fn mutate_recorded<Req, Resp, F, A>(
+    store: &Store,
+    now: OffsetDateTime,
+    caller: &Principal,
+    method: &'static str,
+    request_id: Option<RequestId>,
+    request: &Req,
+    act: F,
+    access: A,
+) -> ApiResult<(Resp, bool)>
+where
+    Req: Message,
+    Resp: Message + Default,
+    F: AsyncFnOnce(&mut Tx) -> ApiResult<Resp>,
+    A: FnOnce(&Resp) -> Vec<AccessRecord>,
+{
     let mut tx = store.begin().await?;
     let Some(request_id) = request_id else {
         let response = act(&mut tx).await?;
+        let records = access(&response);
+        audit::record_many(&mut *tx, &records)
+            .await
+            .map_err(|e| unrecorded(method, e))?;
         tx.commit().await?;
-        return Ok(response);
+        return Ok((response, !records.is_empty()));
     };
     let key = idempotency::Key {
         caller: &caller.subject,
@@ -95,16 +130,41 @@ where
     match idempotency::claim(&mut tx, key, &print, now).await? {
         idempotency::Seen::Replay(bytes) => {
             tracing::debug!(method, "replayed an idempotent request");
-            Resp::decode(bytes.as_slice()).map_err(|e| ApiError::Internal(Box::new(e)))
+            Resp::decode(bytes.as_slice())
+                .map(|response| (response, false))
+                .map_err(|e| ApiError::Internal(Box::new(e)))
         }
         idempotency::Seen::Reused => Err(reused()),
         idempotency::Seen::New => {
             let response = act(&mut tx).await?;
-            idempotency::record(&mut tx, key, &print, &response.encode_to_vec(), now).await?;
+            let records = access(&response);
+            let written = idempotency::record_with_access(
+                &mut tx,
+                key,
+                &print,
+                &response.encode_to_vec(),
+                now,
+                &records,
+            )
+            .await;
+            match written {
+                Err(e) if !records.is_empty() => return Err(unrecorded(method, e)),
+                other => other?,
+            }
             tx.commit().await?;
-            Ok(response)
+            Ok((response, !records.is_empty()))
         }
     }
+}
+
+/// A mutation's access records that could not be written: UNAVAILABLE (the caller's
+/// deadline passing stays DEADLINE_EXCEEDED), logged once.
+fn unrecorded(method: &'static str, error: StoreError) -> ApiError {
+    if matches!(error, StoreError::DeadlineExceeded) {
+        return ApiError::DeadlineExceeded;
+    }
+    tracing::error!(method, "an access could not be recorded in the audit log");
+    ApiError::Unavailable(Box::new(error))
 }
 
 fn reused() -> ApiError {
