@@ -134,7 +134,8 @@ impl Kit {
     /// `created` names it from the response (a participant's or a referral's resource
     /// name), and the call's access record, the one [`Kit::audit_call`] would write
     /// after it, is written in the mutation's transaction, so that the call commits
-    /// once. Returns the response and whether the record was written: not for a
+    /// once ([`idempotency::create_recorded`]: only for a call whose rows take fresh
+    /// ids). Returns the response and whether the record was written: not for a
     /// replayed answer, which the caller records with [`Kit::audit_call`] as before.
     #[allow(clippy::too_many_arguments)]
     pub async fn mutate_audited<Req, Resp, F>(
@@ -152,7 +153,7 @@ impl Kit {
         Resp: Message + Default,
         F: AsyncFnOnce(&mut Tx) -> ApiResult<Resp>,
     {
-        idempotency::mutate_recorded(
+        idempotency::create_recorded(
             &self.store,
             self.clock.now(),
             caller,
