@@ -52,7 +52,8 @@
 //! is recorded in the caller's own log, not the other person's.
 //!
 //! A record is written on its own (not in the call's transaction), so a refused or
-//! failed call leaves its record. When the record cannot be written the call fails
+//! failed call leaves its record; a registration that succeeds writes its record in
+//! the transaction that creates the person ([`Kit::mutate_audited`]). When the record cannot be written the call fails
 //! (UNAVAILABLE): an access that cannot be recorded is not given. A call that both
 //! names a person and shows others (`SuggestCandidates`) writes all its records in one
 //! statement ([`Kit::audit_call_showing`]), one commit per call.
