@@ -217,6 +217,8 @@ impl ParticipantService for Participants {
         request: Request<pb::CreateParticipantRequest>,
     ) -> Result<Response<pb::CreateParticipantResponse>, Status> {
         let audit_principal = Principal::from_request(&request)?.clone();
+        // Whether the call's access record was written with the participant.
+        let mut recorded = false;
         let outcome: Result<Response<pb::CreateParticipantResponse>, Status> = async {
             let principal = Principal::from_request(&request)?;
             let req = request.get_ref();
@@ -300,29 +302,44 @@ impl ParticipantService for Participants {
             };
             respond(
                 self.kit
-                    .mutate(principal, "CreateParticipant", rid, req, async |tx| {
-                        let mut v = Violations::new();
-                        check_references(
-                            tx,
-                            &mut v,
-                            &chapter,
-                            &req.parent,
-                            district.as_ref(),
-                            Some(&new.profile),
-                        )
-                        .await?;
-                        v.into_result().map_err(ApiError::InvalidArgument)?;
-                        let created = participants::insert_participant(tx, &new)
-                            .await
-                            .named(&req.parent)?;
-                        Ok(pb::CreateParticipantResponse {
-                            participant: Some(participant_pb(&created, View::Coordinator)?),
-                        })
-                    })
-                    .await,
+                    .mutate_audited(
+                        principal,
+                        "CreateParticipant",
+                        rid,
+                        req,
+                        Action::Change,
+                        |r: &pb::CreateParticipantResponse| r.participant.as_ref().map(|p| p.name.as_str()),
+                        async |tx| {
+                            let mut v = Violations::new();
+                            check_references(
+                                tx,
+                                &mut v,
+                                &chapter,
+                                &req.parent,
+                                district.as_ref(),
+                                Some(&new.profile),
+                            )
+                            .await?;
+                            v.into_result().map_err(ApiError::InvalidArgument)?;
+                            let created = participants::insert_participant(tx, &new)
+                                .await
+                                .named(&req.parent)?;
+                            Ok(pb::CreateParticipantResponse {
+                                participant: Some(participant_pb(&created, View::Coordinator)?),
+                            })
+                        },
+                    )
+                    .await
+                    .map(|(response, written)| {
+                        recorded = written;
+                        response
+                    }),
             )
         }
         .await;
+        if recorded {
+            return outcome;
+        }
         let named = match &outcome {
             Ok(r) => Named::Participant(
                 r.get_ref()

@@ -249,6 +249,8 @@ impl ReferralService for Referrals {
         request: Request<pb::CreateReferralRequest>,
     ) -> Result<Response<pb::CreateReferralResponse>, Status> {
         let audit_principal = Principal::from_request(&request)?.clone();
+        // Whether the call's access record was written with the referral.
+        let mut recorded = false;
         let outcome: Result<Response<pb::CreateReferralResponse>, Status> = async {
             let principal = Principal::from_request(&request)?;
             let req = request.get_ref();
@@ -333,13 +335,25 @@ impl ReferralService for Referrals {
             let name = referral_name(p.chapter.as_str(), id);
             let response = self
                 .kit
-                .mutate(principal, "CreateReferral", p.request_id, req, async |tx| {
-                    let row = referrals::insert_referral(tx, &new).await.named(&name)?;
-                    Ok(pb::CreateReferralResponse {
-                        referral: Some(self.render_one(tx, &row, audience).await?),
-                    })
-                })
-                .await;
+                .mutate_audited(
+                    principal,
+                    "CreateReferral",
+                    p.request_id,
+                    req,
+                    Action::Change,
+                    |r: &pb::CreateReferralResponse| r.referral.as_ref().map(|r| r.name.as_str()),
+                    async |tx| {
+                        let row = referrals::insert_referral(tx, &new).await.named(&name)?;
+                        Ok(pb::CreateReferralResponse {
+                            referral: Some(self.render_one(tx, &row, audience).await?),
+                        })
+                    },
+                )
+                .await
+                .map(|(response, written)| {
+                    recorded = written;
+                    response
+                });
             // A replay answers the first referral; the span names the one answered.
             if let Some(r) = response.as_ref().ok().and_then(|r| r.referral.as_ref()) {
                 tracing::Span::current().record("referral", tracing::field::display(&r.name));
@@ -347,6 +361,9 @@ impl ReferralService for Referrals {
             respond(response)
         }
         .await;
+        if recorded {
+            return outcome;
+        }
         let named = match &outcome {
             Ok(r) => Named::Referral(
                 r.get_ref()

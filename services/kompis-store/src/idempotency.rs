@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::audit::AccessRecord;
 
 /// Whose retry of what: the caller (token subject), the RPC and the client's id.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +56,21 @@ pub async fn claim(
         return Ok(Seen::New);
     }
     // Committed by the transaction that held it (a new statement sees it).
+    match seen(&mut *tx, key, fingerprint).await? {
+        Some(seen) => Ok(seen),
+        // Forgotten between the two statements (expired or erased): a retry after that
+        // acts again, as the rule says; the caller retries the call.
+        None => Err(StoreError::Conflict("the request's key changed meanwhile".into())),
+    }
+}
+
+/// What `key` was seen with, if it is stored: the answer to replay for the same
+/// request, or [`Seen::Reused`] for another; `None` when the key is not stored.
+pub async fn seen<'c>(
+    db: impl PgExecutor<'c>,
+    key: Key<'_>,
+    fingerprint: &[u8],
+) -> Result<Option<Seen>, StoreError> {
     let row: Option<(Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(
         "SELECT request_fingerprint, response FROM idempotency_keys
          WHERE caller = $1 AND method = $2 AND request_id = $3",
@@ -62,20 +78,18 @@ pub async fn claim(
     .bind(key.caller)
     .bind(key.method)
     .bind(key.request_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(db)
     .await?;
     Ok(match row {
-        Some((stored, Some(response))) if stored == fingerprint => Seen::Replay(response),
+        Some((stored, Some(response))) if stored == fingerprint => Some(Seen::Replay(response)),
         Some((stored, None)) if stored == fingerprint => {
             return Err(StoreError::corrupt(
                 "idempotency key",
                 "committed without its response",
             ));
         }
-        Some(_) => Seen::Reused,
-        // Forgotten between the two statements (expired or erased): a retry after that
-        // acts again, as the rule says; the caller retries the call.
-        None => return Err(StoreError::Conflict("the request's key changed meanwhile".into())),
+        Some(_) => Some(Seen::Reused),
+        None => None,
     })
 }
 
@@ -103,6 +117,55 @@ pub async fn record(
     .execute(tx)
     .await?;
     Ok(())
+}
+
+/// Claims `key` with its answer at once, at the end of the work it answers, and
+/// appends `access` to the audit log in the same statement; false, with nothing
+/// written by it, when the key is already stored (a retry: the caller rolls back and
+/// replays what [`seen`] finds). A concurrent transaction holding the same key makes
+/// the statement wait until it commits or rolls back, as [`claim`] does.
+pub async fn claim_answered(
+    tx: &mut PgConnection,
+    key: Key<'_>,
+    fingerprint: &[u8],
+    response: &[u8],
+    at: OffsetDateTime,
+    access: &[AccessRecord],
+) -> Result<bool, StoreError> {
+    let column = |f: fn(&AccessRecord) -> String| access.iter().map(f).collect::<Vec<_>>();
+    let done = sqlx::query(
+        "WITH logged AS (
+             INSERT INTO audit_log (id, occur_time, actor_subject, actor_role, participant_id, object,
+                                    action, method, purpose, allowed, referral_id)
+             SELECT * FROM UNNEST($7::uuid[], $8::timestamptz[], $9::text[], $10::text[], $11::uuid[],
+                                  $12::text[], $13::text[], $14::text[], $15::text[], $16::bool[],
+                                  $17::uuid[])
+         )
+         INSERT INTO idempotency_keys (caller, method, request_id, request_fingerprint, response,
+             create_time)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(key.caller)
+    .bind(key.method)
+    .bind(key.request_id)
+    .bind(fingerprint)
+    .bind(response)
+    .bind(at)
+    .bind(access.iter().map(|r| r.id).collect::<Vec<_>>())
+    .bind(access.iter().map(|r| r.occur_time).collect::<Vec<_>>())
+    .bind(column(|r| r.actor_subject.clone()))
+    .bind(column(|r| r.actor_role.clone()))
+    .bind(access.iter().map(|r| r.participant_id).collect::<Vec<_>>())
+    .bind(column(|r| r.object.clone()))
+    .bind(column(|r| r.action.clone()))
+    .bind(column(|r| r.method.clone()))
+    .bind(column(|r| r.purpose.clone()))
+    .bind(access.iter().map(|r| r.allowed).collect::<Vec<_>>())
+    .bind(access.iter().map(|r| r.referral_id).collect::<Vec<_>>())
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Forgets the answers recorded before `before` (a retry after that acts again), and

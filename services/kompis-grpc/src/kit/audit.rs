@@ -52,7 +52,8 @@
 //! is recorded in the caller's own log, not the other person's.
 //!
 //! A record is written on its own (not in the call's transaction), so a refused or
-//! failed call leaves its record. When the record cannot be written the call fails
+//! failed call leaves its record; a registration that succeeds writes its record in
+//! the transaction that creates the person ([`Kit::mutate_audited`]). When the record cannot be written the call fails
 //! (UNAVAILABLE): an access that cannot be recorded is not given. A call that both
 //! names a person and shows others (`SuggestCandidates`) writes all its records in one
 //! statement ([`Kit::audit_call_showing`]), one commit per call.
@@ -373,6 +374,19 @@ impl Kit {
                     .map(|p| self.access_record(principal, method, p, &object, Action::Read, true))
             })
             .collect()
+    }
+
+    /// The record [`Kit::audit_call`] writes for a call that succeeded on `name` (a
+    /// participant's or a referral's resource name), made for the transaction that
+    /// creates it ([`Kit::mutate_audited`]); none for a name that is neither.
+    pub(super) fn created_record(
+        &self,
+        principal: &Principal,
+        method: &'static str,
+        name: &str,
+        action: Action,
+    ) -> Option<AccessRecord> {
+        Whose::of_name(name).map(|w| self.access_record(principal, method, w, name, action, true))
     }
 
     /// One record.

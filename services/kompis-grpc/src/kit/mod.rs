@@ -129,6 +129,47 @@ impl Kit {
         )
         .await
     }
+
+    /// [`Kit::mutate`] for a call that creates the record it is audited under:
+    /// `created` names it from the response (a participant's or a referral's resource
+    /// name), and the call's access record, the one [`Kit::audit_call`] would write
+    /// after it, is written in the mutation's transaction, so that the call commits
+    /// once ([`idempotency::create_recorded`]: only for a call whose rows take fresh
+    /// ids). Returns the response and whether the record was written: not for a
+    /// replayed answer, which the caller records with [`Kit::audit_call`] as before.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn mutate_audited<Req, Resp, F>(
+        &self,
+        caller: &Principal,
+        method: &'static str,
+        request_id: Option<RequestId>,
+        request: &Req,
+        action: audit::Action,
+        created: impl FnOnce(&Resp) -> Option<&str>,
+        act: F,
+    ) -> ApiResult<(Resp, bool)>
+    where
+        Req: Message,
+        Resp: Message + Default,
+        F: AsyncFnOnce(&mut Tx) -> ApiResult<Resp>,
+    {
+        idempotency::create_recorded(
+            &self.store,
+            self.clock.now(),
+            caller,
+            method,
+            request_id,
+            request,
+            act,
+            |response| {
+                created(response)
+                    .and_then(|name| self.created_record(caller, method, name, action))
+                    .into_iter()
+                    .collect()
+            },
+        )
+        .await
+    }
 }
 
 /// A handler's answer.

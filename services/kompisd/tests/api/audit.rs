@@ -942,3 +942,104 @@ async fn a_record_that_cannot_be_written_answers_every_waiting_call_unavailable_
     }
     assert_eq!(records_of(&app, "GetMyProfile", &ids).await, [1; 3]);
 }
+
+#[tokio::test]
+async fn a_registration_whose_access_cannot_be_recorded_is_not_made_and_its_retry_is_recorded_once() {
+    use crate::fixtures::referrals::{SFI, SFI_ACCOUNT, learner, referrals};
+    let app = support::spawn_app_with_demo().await;
+    let count = async |table: &str| -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+            .fetch_one(app.pool())
+            .await
+            .unwrap()
+    };
+    let (referrals_before, participants_before) = (count("referrals").await, count("participants").await);
+    let refer = CreateReferralRequest {
+        parent: CHAPTER.into(),
+        referral: Some(learner("+46701234501", "", SFI_ACCOUNT)),
+        request_id: request_id(),
+    };
+    let register = CreateParticipantRequest {
+        parent: CHAPTER.into(),
+        participant: Some(newcomer(401)),
+        request_id: request_id(),
+    };
+    app.pool()
+        .execute("REVOKE INSERT ON audit_log FROM kompis_app")
+        .await
+        .unwrap();
+
+    let status = referrals(&app, &app.referrer(SFI))
+        .create_referral(refer.clone())
+        .await
+        .expect_err("a referral whose access cannot be recorded is not made");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    let status = participants(&app, &app.coordinator("botkyrka"))
+        .create_participant(register.clone())
+        .await
+        .expect_err("a participant whose access cannot be recorded is not made");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(
+        (count("referrals").await, count("participants").await),
+        (referrals_before, participants_before),
+        "nothing was registered"
+    );
+
+    // The same calls retried once the log can be written: made once, each recorded
+    // once; a replay of the answer is recorded again, as every call is.
+    app.pool()
+        .execute("GRANT INSERT ON audit_log TO kompis_app")
+        .await
+        .unwrap();
+    let referral = referrals(&app, &app.referrer(SFI))
+        .create_referral(refer.clone())
+        .await
+        .expect("the retry is made")
+        .into_inner()
+        .referral
+        .unwrap();
+    let participant = participants(&app, &app.coordinator("botkyrka"))
+        .create_participant(register.clone())
+        .await
+        .expect("the retry is made")
+        .into_inner()
+        .participant
+        .unwrap();
+    let methods = |records: &[AccessRecord]| {
+        records
+            .iter()
+            .map(summary)
+            .map(|s| s.0.to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        methods(&access_records(&app, &referral.name).await),
+        ["CreateReferral"]
+    );
+    assert_eq!(
+        methods(&access_records(&app, &participant.name).await),
+        ["CreateParticipant"]
+    );
+    let replayed = referrals(&app, &app.referrer(SFI))
+        .create_referral(refer)
+        .await
+        .expect("the replay answers")
+        .into_inner()
+        .referral
+        .unwrap();
+    assert_eq!(replayed, referral);
+    participants(&app, &app.coordinator("botkyrka"))
+        .create_participant(register)
+        .await
+        .expect("the replay answers");
+    assert_eq!(
+        methods(&access_records(&app, &referral.name).await),
+        ["CreateReferral", "ListAccessRecords", "CreateReferral"],
+        "newest first: the replay, the administrator's read, the first answer"
+    );
+    assert_eq!(
+        (count("referrals").await, count("participants").await),
+        (referrals_before + 1, participants_before + 1),
+        "each was made once"
+    );
+}

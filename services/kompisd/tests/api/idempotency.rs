@@ -137,3 +137,61 @@ async fn the_all_zero_request_id_is_refused() {
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&refused), ["request_id"]);
 }
+
+#[tokio::test]
+async fn a_registration_retried_at_once_or_with_another_request_is_made_once_and_answered_by_the_rule() {
+    let app = support::spawn_app_with_demo().await;
+    let count = async || -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM participants WHERE chapter_id = 'botkyrka'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap()
+    };
+    let before = count().await;
+    let register = CreateParticipantRequest {
+        parent: "chapters/botkyrka".into(),
+        participant: Some(newcomer(501)),
+        request_id: request_id(),
+    };
+
+    // Eight copies of one request at once: one participant, one answer for all.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let mut client = participants(&app, &app.coordinator("botkyrka"));
+        let request = register.clone();
+        calls.spawn(async move { client.create_participant(request).await });
+    }
+    let mut answers = Vec::new();
+    while let Some(call) = calls.join_next().await {
+        answers.push(
+            call.unwrap()
+                .expect("every copy is answered")
+                .into_inner()
+                .encode_to_vec(),
+        );
+    }
+    answers.dedup();
+    assert_eq!(answers.len(), 1, "every copy gets the first answer");
+    assert_eq!(count().await, before + 1);
+
+    // The same request id with another request, valid or naming a district that does
+    // not exist: refused for the reused id, and nothing made.
+    let mut other = newcomer(502);
+    for district in [
+        other.district.clone(),
+        "municipalities/botkyrka/districts/nowhere".into(),
+    ] {
+        other.district = district;
+        let reused = participants(&app, &app.coordinator("botkyrka"))
+            .create_participant(CreateParticipantRequest {
+                participant: Some(other.clone()),
+                ..register.clone()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(reused.code(), Code::InvalidArgument);
+        assert_eq!(reason(&reused), "REQUEST_ID_REUSED");
+        assert_eq!(bad_fields(&reused), ["request_id"]);
+    }
+    assert_eq!(count().await, before + 1);
+}
