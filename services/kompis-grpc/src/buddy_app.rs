@@ -312,9 +312,10 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::GetMyApplicationRequest>,
     ) -> Result<Response<pb::GetMyApplicationResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::GetMyApplicationResponse>, Status> = async {
             let me = self.me(Principal::from_request(&request)?).await?;
+            named = Named::own(&principal, me.id, &me.chapter_id);
             let pool = self.kit.store().pool();
             let (position, length) = participants::queue_position(pool, &me)
                 .await
@@ -357,9 +358,9 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::GetMyBuddyRequest>,
     ) -> Result<Response<pb::GetMyBuddyResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::GetMyBuddyResponse>, Status> =
-            async { respond(self.my_buddies(request).await) }.await;
+            respond(self.my_buddies(request, &mut named).await);
         self.kit
             .audit_call(&principal, "GetMyBuddy", named, Action::Read, outcome)
             .await
@@ -413,10 +414,11 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::CheckInRequest>,
     ) -> Result<Response<pb::CheckInResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::CheckInResponse>, Status> = async {
             let principal = Principal::from_request(&request)?;
             let me = self.me(principal).await?;
+            named = Named::own(principal, me.id, &me.chapter_id);
             respond(crate::follow_up::check_in(&self.kit, principal, &me, request.get_ref()).await)
         }
         .await;
@@ -629,10 +631,11 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::EndMyMatchRequest>,
     ) -> Result<Response<pb::EndMyMatchResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::EndMyMatchResponse>, Status> = async {
             let principal = Principal::from_request(&request)?;
             let me = self.me(principal).await?;
+            named = Named::own(principal, me.id, &me.chapter_id);
             respond(crate::follow_up::end_my_match(&self.kit, principal, &me, request.get_ref()).await)
         }
         .await;
