@@ -58,9 +58,10 @@ impl BuddyApp {
     pub(super) async fn answer_proposal(
         &self,
         request: Request<pb::RespondToProposalRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::RespondToProposalResponse> {
         let principal = Principal::from_request(&request)?;
-        let me = self.me(principal).await?;
+        let me = self.me_named(principal, named).await?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let rid = v.check("request_id", RequestId::parse(&req.request_id));
