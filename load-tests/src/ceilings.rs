@@ -88,7 +88,9 @@ pub async fn measure(args: &Args) -> anyhow::Result<Ceilings> {
         Ok(ceilings)
     })
     .await??;
-    if args.scenario.measures_grpc_floor() {
+    // Beside pgbench's ceilings only: a fixed-rate profile (no ceilings) counts the
+    // server's CPU over the whole run, which the floor's calls would swell.
+    if args.scenario.measures_grpc_floor() && args.pgbench_url.is_some() {
         ceilings.floor_method = format!(
             "grpc.health.v1.Health/Check, closed loop, {} in flight over {} connections, {seconds} s, load {}",
             args.floor_in_flight,

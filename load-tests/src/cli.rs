@@ -88,7 +88,8 @@ pub struct Args {
     #[arg(long, default_value_t = 8)]
     pub ceiling_clients: u32,
     /// Health checks in flight while the gRPC floor is measured (closed loop, over
-    /// `--connections` connections), for the app-reads, my-buddy and health scenarios.
+    /// `--connections` connections), for the app-reads, my-buddy and health scenarios
+    /// when `--pgbench-url` is given (the floor is measured beside those ceilings).
     #[arg(long, default_value_t = 32)]
     pub floor_in_flight: usize,
 
