@@ -10,7 +10,12 @@
 #   REPEAT=1 load-tests/run.sh app-reads my-buddy
 #                                             the app's reads by people in accepted
 #                                             matches (APP_PAIRS pairs set up first),
-#                                             notification streams held open
+#                                             notification streams held open; beside
+#                                             the ceilings, the gRPC floor
+#   REPEAT=1 load-tests/run.sh my-buddy health
+#                                             ... and the floor's own find-max: the
+#                                             standard grpc.health.v1 Check, no token,
+#                                             no database
 #   REPEAT=1 ROUND_RATE=100 load-tests/run.sh round-under-load
 #                                             a matching round (ROUND_POOL newcomers and
 #                                             residents) while intake runs at ROUND_RATE
@@ -77,6 +82,7 @@ SCENARIOS=("$@")
 start_rate() {
     case "$1" in
         intake) echo 100 ;;
+        health) echo 2000 ;;
         *) echo 400 ;;
     esac
 }

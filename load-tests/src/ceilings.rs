@@ -2,6 +2,8 @@
 //! PostgreSQL does with pgbench for the equivalent single-row insert and primary-key
 //! read, and what Redis does with redis-benchmark for XADD. A scenario's throughput is
 //! reported as a share of these, so that figures from different machines compare.
+//! For the app's reads, also the gRPC floor: the rate of kompisd's cheapest call
+//! (`grpc.health.v1.Health/Check`), which no gRPC call on this machine can exceed.
 
 use std::path::Path;
 use std::process::Command;
@@ -36,6 +38,11 @@ pub struct Ceilings {
     pub insert_tps: Option<f64>,
     pub read_tps: Option<f64>,
     pub xadd_rps: Option<f64>,
+    /// `Health/Check` calls answered per second by the server under test, closed loop
+    /// ([`crate::scenarios::health::floor`]).
+    pub grpc_floor: Option<f64>,
+    /// How the gRPC floor was measured, and the load averages then.
+    pub floor_method: String,
     /// Load averages while they were measured.
     pub load: String,
     /// How they were measured, for the report.
@@ -58,7 +65,7 @@ pub async fn measure(args: &Args) -> anyhow::Result<Ceilings> {
     let clients = args.ceiling_clients;
     let pg = args.pgbench_url.clone();
     let redis = args.redis_url.clone();
-    tokio::task::spawn_blocking(move || -> anyhow::Result<Ceilings> {
+    let mut ceilings = tokio::task::spawn_blocking(move || -> anyhow::Result<Ceilings> {
         let mut ceilings = Ceilings {
             load: crate::system::load_average(),
             method: format!(
@@ -80,7 +87,19 @@ pub async fn measure(args: &Args) -> anyhow::Result<Ceilings> {
         }
         Ok(ceilings)
     })
-    .await?
+    .await??;
+    // Beside pgbench's ceilings only: a fixed-rate profile (no ceilings) counts the
+    // server's CPU over the whole run, which the floor's calls would swell.
+    if args.scenario.measures_grpc_floor() && args.pgbench_url.is_some() {
+        ceilings.floor_method = format!(
+            "grpc.health.v1.Health/Check, closed loop, {} in flight over {} connections, {seconds} s, load {}",
+            args.floor_in_flight,
+            args.connections,
+            crate::system::load_average()
+        );
+        ceilings.grpc_floor = Some(crate::scenarios::health::floor(args).await?);
+    }
+    Ok(ceilings)
 }
 
 fn pgbench_ceilings(dir: &Path, url: &str, clients: u32, seconds: u64) -> anyhow::Result<(f64, f64)> {

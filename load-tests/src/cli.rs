@@ -87,6 +87,11 @@ pub struct Args {
     /// Client connections of pgbench and redis-benchmark.
     #[arg(long, default_value_t = 8)]
     pub ceiling_clients: u32,
+    /// Health checks in flight while the gRPC floor is measured (closed loop, over
+    /// `--connections` connections), for the app-reads, my-buddy and health scenarios
+    /// when `--pgbench-url` is given (the floor is measured beside those ceilings).
+    #[arg(long, default_value_t = 32)]
+    pub floor_in_flight: usize,
 
     /// The server's own database: read (never written) by the fan-out scenario to see
     /// when every invitation is in an inbox; written by the suggestions scenario's
@@ -162,7 +167,7 @@ impl Args {
             "runs need at least a second"
         );
         anyhow::ensure!(
-            self.connections > 0 && self.max_in_flight > 0,
+            self.connections > 0 && self.max_in_flight > 0 && self.floor_in_flight > 0,
             "need a connection and a call in flight"
         );
         Ok(())

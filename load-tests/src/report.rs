@@ -132,6 +132,13 @@ impl Report {
             fmt(c.xadd_rps)
         );
         let _ = writeln!(t, "  measured with: {}", c.method);
+        if let Some(floor) = c.grpc_floor {
+            let _ = write!(t, "gRPC floor (same run): {floor:.0}/s");
+            if let Some(read) = c.read_tps {
+                let _ = write!(t, " = {:.1}% of pgbench primary-key read", 100.0 * floor / read);
+            }
+            let _ = writeln!(t, "\n  measured with: {}", c.floor_method);
+        }
         let ceiling = c.for_kind(self.ceiling);
         if let Some(ceiling) = ceiling {
             let _ = writeln!(
@@ -166,6 +173,9 @@ impl Report {
             let _ = write!(t, "highest sustained rate: {max:.0} calls/s");
             if let Some(ceiling) = ceiling {
                 let _ = write!(t, " = {:.1}% of {}", 100.0 * max / ceiling, self.ceiling_name());
+            }
+            if let Some(floor) = c.grpc_floor {
+                let _ = write!(t, " = {:.1}% of the gRPC floor", 100.0 * max / floor);
             }
             let _ = writeln!(
                 t,

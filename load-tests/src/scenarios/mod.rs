@@ -9,6 +9,7 @@
 mod app_reads;
 mod connection;
 pub mod fan_out;
+pub mod health;
 mod intake;
 pub mod national_commit;
 mod people;
@@ -40,6 +41,9 @@ pub enum ScenarioKind {
     AppReads,
     /// GetMyBuddy only, by people in accepted matches with streams held open.
     MyBuddy,
+    /// grpc.health.v1.Health/Check of the whole server: no token, no database, the
+    /// cheapest call kompisd answers ([`health`]; the gRPC floor).
+    Health,
     /// A matching round (RunMatchingRound, then GetMatchingRound until done) while the
     /// intake burst runs at `--rate` ([`round`]).
     RoundUnderLoad,
@@ -54,6 +58,15 @@ pub enum ScenarioKind {
     /// in setup, timed beside a plain SQL insert of as many rows ([`national_commit`];
     /// one operation, not a rate).
     NationalCommit,
+}
+
+impl ScenarioKind {
+    /// Whether the run measures the gRPC floor beside the ceilings: the app's reads,
+    /// whose target is a share of pgbench's primary-key read rate, and the floor's own
+    /// scenario.
+    pub fn measures_grpc_floor(self) -> bool {
+        matches!(self, Self::AppReads | Self::MyBuddy | Self::Health)
+    }
 }
 
 /// The single-operation ceiling a scenario's throughput is set against.
@@ -89,6 +102,7 @@ pub async fn build(args: &Args) -> anyhow::Result<Box<dyn Scenario>> {
             Box::new(app_reads::AppReads::new(args, connections, app_reads::Mix::MyBuddy).await?)
         }
         ScenarioKind::Suggestions => Box::new(suggestions::Suggestions::new(args, connections)?),
+        ScenarioKind::Health => Box::new(health::Health::new(args, connections)),
         ScenarioKind::FanOut => anyhow::bail!("the fan-out is one operation, run by fan_out::run"),
         ScenarioKind::RoundUnderLoad => anyhow::bail!("the round under load is run by round::run"),
         ScenarioKind::Report => anyhow::bail!("the report is timed by report::run"),

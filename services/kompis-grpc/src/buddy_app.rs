@@ -91,6 +91,16 @@ impl BuddyApp {
     }
 }
 
+impl BuddyApp {
+    /// [`BuddyApp::me`], and `named` set to the caller's record as read, so that the
+    /// call's access record is named without a statement of its own.
+    async fn me_named(&self, principal: &Principal, named: &mut Named) -> ApiResult<Participant> {
+        let me = self.me(principal).await?;
+        *named = Named::own(principal, me.id, &me.chapter_id);
+        Ok(me)
+    }
+}
+
 /// Refuses, as not signed up, a participant found for `principal` that is bound to
 /// another account or was erased (a tombstone: the token answers as before sign-up).
 fn refuse_unless_own(principal: &Principal, account_subject: Option<&str>, erased: bool) -> ApiResult<()> {
@@ -312,9 +322,10 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::GetMyApplicationRequest>,
     ) -> Result<Response<pb::GetMyApplicationResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::GetMyApplicationResponse>, Status> = async {
             let me = self.me(Principal::from_request(&request)?).await?;
+            named = Named::own(&principal, me.id, &me.chapter_id);
             let pool = self.kit.store().pool();
             let (position, length) = participants::queue_position(pool, &me)
                 .await
@@ -357,9 +368,9 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::GetMyBuddyRequest>,
     ) -> Result<Response<pb::GetMyBuddyResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::GetMyBuddyResponse>, Status> =
-            async { respond(self.my_buddies(request).await) }.await;
+            respond(self.my_buddies(request, &mut named).await);
         self.kit
             .audit_call(&principal, "GetMyBuddy", named, Action::Read, outcome)
             .await
@@ -371,9 +382,9 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::RespondToProposalRequest>,
     ) -> Result<Response<pb::RespondToProposalResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::RespondToProposalResponse>, Status> =
-            async { respond(self.answer_proposal(request).await) }.await;
+            respond(self.answer_proposal(request, &mut named).await);
         self.kit
             .audit_call(&principal, "RespondToProposal", named, Action::Change, outcome)
             .await
@@ -385,9 +396,9 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::ListMyInvitationsRequest>,
     ) -> Result<Response<pb::ListMyInvitationsResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::ListMyInvitationsResponse>, Status> =
-            async { respond(self.list_invitations(request).await) }.await;
+            respond(self.list_invitations(request, &mut named).await);
         self.kit
             .audit_call(&principal, "ListMyInvitations", named, Action::Read, outcome)
             .await
@@ -399,9 +410,9 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::RespondToInvitationRequest>,
     ) -> Result<Response<pb::RespondToInvitationResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::RespondToInvitationResponse>, Status> =
-            async { respond(self.answer_invitation(request).await) }.await;
+            respond(self.answer_invitation(request, &mut named).await);
         self.kit
             .audit_call(&principal, "RespondToInvitation", named, Action::Change, outcome)
             .await
@@ -413,10 +424,11 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::CheckInRequest>,
     ) -> Result<Response<pb::CheckInResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::CheckInResponse>, Status> = async {
             let principal = Principal::from_request(&request)?;
             let me = self.me(principal).await?;
+            named = Named::own(principal, me.id, &me.chapter_id);
             respond(crate::follow_up::check_in(&self.kit, principal, &me, request.get_ref()).await)
         }
         .await;
@@ -441,16 +453,11 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::ListMyNotificationsRequest>,
     ) -> Result<Response<pb::ListMyNotificationsResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::ListMyNotificationsResponse>, Status> =
-            async { respond(self.list_notifications(request).await) }.await;
+            respond(self.list_notifications(request, &mut named).await);
         self.kit
-            .audit_call(
-                &principal,
-                "ListMyNotifications",
-                Named::Own,
-                Action::Read,
-                outcome,
-            )
+            .audit_call(&principal, "ListMyNotifications", named, Action::Read, outcome)
             .await
     }
 
@@ -460,10 +467,11 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::GetNotificationRequest>,
     ) -> Result<Response<pb::GetNotificationResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::GetNotificationResponse>, Status> =
-            async { respond(self.get_own_notification(request).await) }.await;
+            respond(self.get_own_notification(request, &mut named).await);
         self.kit
-            .audit_call(&principal, "GetNotification", Named::Own, Action::Read, outcome)
+            .audit_call(&principal, "GetNotification", named, Action::Read, outcome)
             .await
     }
 
@@ -473,16 +481,11 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::MarkNotificationReadRequest>,
     ) -> Result<Response<pb::MarkNotificationReadResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::MarkNotificationReadResponse>, Status> =
-            async { respond(self.mark_own_notification_read(request).await) }.await;
+            respond(self.mark_own_notification_read(request, &mut named).await);
         self.kit
-            .audit_call(
-                &principal,
-                "MarkNotificationRead",
-                Named::Own,
-                Action::Change,
-                outcome,
-            )
+            .audit_call(&principal, "MarkNotificationRead", named, Action::Change, outcome)
             .await
     }
 
@@ -492,9 +495,9 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::GetMyNotificationSettingsRequest>,
     ) -> Result<Response<pb::GetMyNotificationSettingsResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::GetMyNotificationSettingsResponse>, Status> =
-            async { respond(self.get_notification_settings(request).await) }.await;
+            respond(self.get_notification_settings(request, &mut named).await);
         self.kit
             .audit_call(
                 &principal,
@@ -512,9 +515,9 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::UpdateMyNotificationSettingsRequest>,
     ) -> Result<Response<pb::UpdateMyNotificationSettingsResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::UpdateMyNotificationSettingsResponse>, Status> =
-            async { respond(self.update_notification_settings(request).await) }.await;
+            respond(self.update_notification_settings(request, &mut named).await);
         self.kit
             .audit_call(
                 &principal,
@@ -532,9 +535,9 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::CancelMyInterviewRequest>,
     ) -> Result<Response<pb::CancelMyInterviewResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::CancelMyInterviewResponse>, Status> =
-            async { respond(self.cancel_own_interview(request).await) }.await;
+            respond(self.cancel_own_interview(request, &mut named).await);
         self.kit
             .audit_call(&principal, "CancelMyInterview", named, Action::Change, outcome)
             .await
@@ -546,9 +549,9 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::WithdrawFromProgrammeRequest>,
     ) -> Result<Response<pb::WithdrawFromProgrammeResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::WithdrawFromProgrammeResponse>, Status> =
-            async { respond(self.withdraw_self(request).await) }.await;
+            respond(self.withdraw_self(request, &mut named).await);
         self.kit
             .audit_call(
                 &principal,
@@ -629,10 +632,11 @@ impl BuddyAppService for BuddyApp {
         request: Request<pb::EndMyMatchRequest>,
     ) -> Result<Response<pb::EndMyMatchResponse>, Status> {
         let principal = Principal::from_request(&request)?.clone();
-        let named = Named::Own;
+        let mut named = Named::Own;
         let outcome: Result<Response<pb::EndMyMatchResponse>, Status> = async {
             let principal = Principal::from_request(&request)?;
             let me = self.me(principal).await?;
+            named = Named::own(principal, me.id, &me.chapter_id);
             respond(crate::follow_up::end_my_match(&self.kit, principal, &me, request.get_ref()).await)
         }
         .await;

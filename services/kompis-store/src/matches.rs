@@ -238,6 +238,8 @@ pub struct LiveBuddy {
 pub struct BuddyReader {
     /// The participant.
     pub id: Uuid,
+    /// The participant's chapter (slug), which names their record.
+    pub chapter_id: String,
     /// The app account bound to the participant, if any.
     pub account_subject: Option<String>,
     /// Whether the participant was erased (a tombstone).
@@ -251,12 +253,13 @@ pub struct BuddyReader {
 /// The statement of [`buddies_of_account`] (`$1` the token's participant id, `$2` its
 /// subject), public so that a test can ask PostgreSQL for its plan.
 pub const BUDDIES_OF_ACCOUNT: &str = "WITH me AS (
-         SELECT p.id, p.account_subject, p.erase_time, p.languages, p.interests, p.free_tags
+         SELECT p.id, p.chapter_id, p.account_subject, p.erase_time, p.languages, p.interests,
+                p.free_tags
            FROM participants p
           WHERE p.id = coalesce(
                 (SELECT a.id FROM participants a WHERE a.account_subject = $2),
                 (SELECT coalesce(m.merged_into, m.id) FROM participants m WHERE m.id = $1)))
-     SELECT me.id AS me_id, me.account_subject AS me_account_subject,
+     SELECT me.id AS me_id, me.chapter_id AS me_chapter_id, me.account_subject AS me_account_subject,
             me.erase_time IS NOT NULL AS me_erased, me.languages AS me_languages,
             me.free_tags AS me_free_tags, b.*
        FROM me
@@ -318,6 +321,7 @@ pub async fn buddies_of_account<'c>(
     let languages: Json<Vec<participants::StoredLanguage>> = first.try_get("me_languages")?;
     let reader = BuddyReader {
         id: first.try_get("me_id")?,
+        chapter_id: first.try_get("me_chapter_id")?,
         account_subject: first.try_get("me_account_subject")?,
         erased: first.try_get("me_erased")?,
         languages: languages.0,

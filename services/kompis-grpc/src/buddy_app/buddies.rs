@@ -17,6 +17,7 @@ use tonic::Request;
 use super::{BuddyApp, caller_id, not_signed_up, refuse_unless_own};
 use crate::auth::Principal;
 use crate::kit::RequestId;
+use crate::kit::audit::Named;
 use crate::kit::convert::timestamp;
 use crate::kit::errors::{ApiError, ApiResult};
 use crate::matchmaking;
@@ -29,9 +30,12 @@ use crate::views::participant::role_pb;
 const REASON_MAX: usize = 500;
 
 impl BuddyApp {
+    /// The caller's live matches; sets `named` to the caller's record as read (the
+    /// access record's object), so that naming it needs no statement of its own.
     pub(super) async fn my_buddies(
         &self,
         request: Request<pb::GetMyBuddyRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::GetMyBuddyResponse> {
         // One statement: the caller and every live match with the other person's view
         // (no transaction: one statement is one snapshot).
@@ -42,6 +46,7 @@ impl BuddyApp {
         let Some((me, live)) = found else {
             return Err(not_signed_up());
         };
+        *named = Named::own(principal, me.id, &me.chapter_id);
         refuse_unless_own(principal, me.account_subject.as_deref(), me.erased)?;
         let buddies = live
             .iter()
@@ -53,9 +58,10 @@ impl BuddyApp {
     pub(super) async fn answer_proposal(
         &self,
         request: Request<pb::RespondToProposalRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::RespondToProposalResponse> {
         let principal = Principal::from_request(&request)?;
-        let me = self.me(principal).await?;
+        let me = self.me_named(principal, named).await?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let rid = v.check("request_id", RequestId::parse(&req.request_id));

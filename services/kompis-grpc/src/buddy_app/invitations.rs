@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::BuddyApp;
 use crate::auth::Principal;
 use crate::kit::RequestId;
+use crate::kit::audit::Named;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::page::Page;
 use crate::views::activity::{ANSWERS, invitation_pb, invitee_activity_pb, parse_invitation_name};
@@ -32,8 +33,9 @@ impl BuddyApp {
     pub(super) async fn list_invitations(
         &self,
         request: Request<pb::ListMyInvitationsRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::ListMyInvitationsResponse> {
-        let me = self.me(Principal::from_request(&request)?).await?;
+        let me = self.me_named(Principal::from_request(&request)?, named).await?;
         let req = request.get_ref();
         let page = Page::parse(
             req.page_size,
@@ -75,9 +77,10 @@ impl BuddyApp {
     pub(super) async fn answer_invitation(
         &self,
         request: Request<pb::RespondToInvitationRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::RespondToInvitationResponse> {
         let principal = Principal::from_request(&request)?;
-        let me = self.me(principal).await?;
+        let me = self.me_named(principal, named).await?;
         let req = request.get_ref();
         let (activity, id) = own_invitation(&me, &req.invitation)?;
         let mut v = Violations::new();

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::BuddyApp;
 use crate::auth::Principal;
+use crate::kit::audit::Named;
 use crate::kit::convert::update_paths;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::kit::page::Page;
@@ -69,8 +70,9 @@ impl BuddyApp {
     pub(super) async fn list_notifications(
         &self,
         request: Request<pb::ListMyNotificationsRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::ListMyNotificationsResponse> {
-        let me = self.me(Principal::from_request(&request)?).await?;
+        let me = self.me_named(Principal::from_request(&request)?, named).await?;
         let req = request.get_ref();
         let page = Page::parse(
             req.page_size,
@@ -100,8 +102,9 @@ impl BuddyApp {
     pub(super) async fn get_own_notification(
         &self,
         request: Request<pb::GetNotificationRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::GetNotificationResponse> {
-        let me = self.me(Principal::from_request(&request)?).await?;
+        let me = self.me_named(Principal::from_request(&request)?, named).await?;
         let name = &request.get_ref().name;
         let id = own_notification(&me, "name", name)?;
         let pool = self.kit.store().pool();
@@ -115,8 +118,9 @@ impl BuddyApp {
     pub(super) async fn mark_own_notification_read(
         &self,
         request: Request<pb::MarkNotificationReadRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::MarkNotificationReadResponse> {
-        let me = self.me(Principal::from_request(&request)?).await?;
+        let me = self.me_named(Principal::from_request(&request)?, named).await?;
         let name = &request.get_ref().name;
         let id = own_notification(&me, "name", name)?;
         let pool = self.kit.store().pool();
@@ -132,8 +136,9 @@ impl BuddyApp {
     pub(super) async fn get_notification_settings(
         &self,
         request: Request<pb::GetMyNotificationSettingsRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::GetMyNotificationSettingsResponse> {
-        let me = self.me(Principal::from_request(&request)?).await?;
+        let me = self.me_named(Principal::from_request(&request)?, named).await?;
         let settings = notifications::settings(self.kit.store().pool(), me.id).await?;
         Ok(pb::GetMyNotificationSettingsResponse {
             settings: Some(settings_pb(&me, &settings)),
@@ -143,8 +148,9 @@ impl BuddyApp {
     pub(super) async fn update_notification_settings(
         &self,
         request: Request<pb::UpdateMyNotificationSettingsRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::UpdateMyNotificationSettingsResponse> {
-        let me = self.me(Principal::from_request(&request)?).await?;
+        let me = self.me_named(Principal::from_request(&request)?, named).await?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let paths = v.check(

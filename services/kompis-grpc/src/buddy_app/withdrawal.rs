@@ -11,6 +11,7 @@ use tonic::Request;
 use super::BuddyApp;
 use crate::auth::Principal;
 use crate::kit::RequestId;
+use crate::kit::audit::Named;
 use crate::kit::errors::{ApiError, ApiResult, StoreResultExt};
 use crate::views::participant::{View, participant_pb};
 
@@ -26,9 +27,10 @@ impl BuddyApp {
     pub(super) async fn cancel_own_interview(
         &self,
         request: Request<pb::CancelMyInterviewRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::CancelMyInterviewResponse> {
         let principal = Principal::from_request(&request)?;
-        let me = self.me(principal).await?;
+        let me = self.me_named(principal, named).await?;
         let req = request.get_ref();
         let rid = RequestId::parse(&req.request_id)
             .map_err(|e| ApiError::invalid("request_id", e.into_description()))?;
@@ -54,9 +56,10 @@ impl BuddyApp {
     pub(super) async fn withdraw_self(
         &self,
         request: Request<pb::WithdrawFromProgrammeRequest>,
+        named: &mut Named,
     ) -> ApiResult<pb::WithdrawFromProgrammeResponse> {
         let principal = Principal::from_request(&request)?;
-        let me = self.me(principal).await?;
+        let me = self.me_named(principal, named).await?;
         let req = request.get_ref();
         let mut v = Violations::new();
         let reason = v.check("reason", WithdrawalReason::parse(&req.reason));

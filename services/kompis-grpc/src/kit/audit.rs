@@ -172,11 +172,32 @@ pub enum Named {
     Invitation(String),
     /// Several invitations (attendance recorded for a page of invitees): each invitee.
     Invitations(Vec<String>),
-    /// The calling participant's own record, in the app.
+    /// The calling participant's own record, in the app. Its resource name, the object
+    /// recorded, is read from the database (one statement); a call that has read the
+    /// caller's row names it with [`Named::OwnAs`] instead.
     Own,
+    /// The calling participant's own record, in the app, with its resource name
+    /// (`chapters/{c}/participants/{p}`, `p` the token's participant) as the call read
+    /// it: recorded exactly as [`Named::Own`] is, without a statement to name it. Only
+    /// for the name of the token's own participant (see [`Named::own`]).
+    OwnAs(String),
     /// A referral (`chapters/{c}/referrals/{r}`), recorded under the referral's id
     /// whether or not it was converted; recorded only when the referral exists.
     Referral(String),
+}
+
+impl Named {
+    /// The caller's own record as a call that read the participant `id` of `chapter`
+    /// names it: [`Named::OwnAs`] when that participant is the token's own (the
+    /// record's name is then known), else [`Named::Own`] (an account that owns another
+    /// participant, or a participant merged into another: the token's participant is
+    /// named from the database, as before).
+    pub fn own(principal: &Principal, id: Uuid, chapter: &str) -> Self {
+        match principal.participant {
+            Some(own) if own == id => Self::OwnAs(kompis_store::participants::resource_name(chapter, id)),
+            _ => Self::Own,
+        }
+    }
 }
 
 /// Whose record an access is, as the log keys it: a participant's or a referral's
@@ -248,7 +269,7 @@ impl Kit {
                 }
                 people
             }
-            Named::Own => principal.participant.into_iter().collect(),
+            Named::Own | Named::OwnAs(_) => principal.participant.into_iter().collect(),
             Named::Referral(_) | Named::Participants(_) => Vec::new(),
         }
         .into_iter()
@@ -350,6 +371,10 @@ impl Kit {
                 Some(Whose::Participant(p)) => audit::participant_name(self.store().pool(), *p)
                     .await?
                     .unwrap_or_default(),
+                _ => String::new(),
+            },
+            Named::OwnAs(name) => match people.first() {
+                Some(Whose::Participant(_)) => name.clone(),
                 _ => String::new(),
             },
         };
@@ -465,6 +490,26 @@ mod tests {
         assert_eq!(purpose("ListReferrals", Role::Referrer), "list");
         assert_eq!(purpose("GetReferral", Role::Referrer), "referral");
         assert_eq!(purpose("ConvertReferral", Role::Coordinator), "referral");
+    }
+
+    #[test]
+    fn the_callers_own_record_is_named_from_their_row_only_when_it_is_the_tokens() {
+        let (own, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let principal = Principal {
+            subject: "app-account".into(),
+            role: Role::Participant,
+            chapter: None,
+            municipality: None,
+            organization: None,
+            participant: Some(own),
+        };
+        assert_eq!(
+            Named::own(&principal, own, "botkyrka"),
+            Named::OwnAs(format!("chapters/botkyrka/participants/{own}"))
+        );
+        // The account owns another participant (or the token's was merged into it):
+        // the record is the token's participant's, named from the database.
+        assert_eq!(Named::own(&principal, other, "botkyrka"), Named::Own);
     }
 
     #[test]

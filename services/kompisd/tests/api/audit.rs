@@ -1043,3 +1043,56 @@ async fn a_registration_whose_access_cannot_be_recorded_is_not_made_and_its_retr
         "each was made once"
     );
 }
+
+#[tokio::test]
+async fn the_apps_own_calls_are_recorded_under_the_callers_record_allowed_or_refused() {
+    let app = support::spawn_app_with_demo().await;
+    let (id, token, participant) = signed_up(&app, 1).await;
+    let mut own = buddy_app(&app, &token);
+    own.get_my_buddy(GetMyBuddyRequest {}).await.unwrap();
+    own.get_my_application(GetMyApplicationRequest {}).await.unwrap();
+    own.list_my_invitations(ListMyInvitationsRequest::default())
+        .await
+        .unwrap();
+    own.list_my_notifications(ListMyNotificationsRequest::default())
+        .await
+        .unwrap();
+    own.get_my_notification_settings(GetMyNotificationSettingsRequest {})
+        .await
+        .unwrap();
+    // The same participant under another account: refused, and recorded in the
+    // participant's log all the same.
+    let stranger = kompis_grpc::Principal {
+        subject: "another-account".into(),
+        role: kompis_domain::Role::Participant,
+        chapter: None,
+        organization: None,
+        participant: Some(id),
+        municipality: None,
+    };
+    let refused = buddy_app(&app, &app.token(&stranger))
+        .get_my_buddy(GetMyBuddyRequest {})
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+
+    let records = access_records(&app, &participant.name).await;
+
+    let calls: Vec<_> = records
+        .iter()
+        .filter(|r| r.method != "SignUp")
+        .map(|r| (r.method.as_str(), r.allowed, r.object.as_str()))
+        .collect();
+    let name = participant.name.as_str();
+    assert_eq!(
+        calls,
+        [
+            ("GetMyBuddy", false, name),
+            ("GetMyNotificationSettings", true, name),
+            ("ListMyNotifications", true, name),
+            ("ListMyInvitations", true, name),
+            ("GetMyApplication", true, name),
+            ("GetMyBuddy", true, name),
+        ]
+    );
+}
