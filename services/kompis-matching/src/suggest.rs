@@ -375,6 +375,10 @@ impl<'a> SuggestionIndex<'a> {
         let keep = k.saturating_mul(4).max(256);
         let mut found: Vec<(i32, u32)> = Vec::with_capacity(keep.min(self.others.len()));
         let mut floor = i32::MIN;
+        // The distance points of the last haversine term computed: people sit on their
+        // district's point, so a run of candidates shares one, and its square root and
+        // arcsine are computed once (NaN matches nothing, so the first is computed).
+        let (mut last_hav, mut last_pts) = (f64::NAN, 0);
         for (idx, o) in self.others.iter().enumerate() {
             if o.role == me.role {
                 continue;
@@ -404,10 +408,14 @@ impl<'a> SuggestionIndex<'a> {
                 patched = orow.with_waiting_days(days, self.config);
                 orow = &patched;
             }
-            let dist_pts = if within {
-                self.tables.distance_points(geo::m_of_hav(a))
-            } else {
+            let dist_pts = if !within {
                 0
+            } else if a.to_bits() == last_hav.to_bits() {
+                last_pts
+            } else {
+                last_hav = a;
+                last_pts = self.tables.distance_points(geo::m_of_hav(a));
+                last_pts
             };
             let pts = if newcomer {
                 kernel::points(&self.tables, w, &row, &bits, orow, obits, dist_pts)
