@@ -34,6 +34,12 @@
 #                                             the same on a throwaway PostgreSQL of its
 #                                             own with pg_stat_statements loaded: also
 #                                             every statement the service ran, per call
+#   RATE=500 REPEAT=3 load-tests/run.sh --fixed suggestions
+#                                             latency at one fixed rate (RATE), each run
+#                                             against a server started afresh on a fresh
+#                                             database (the rate limit off), results as
+#                                             <TAG><run>-<scenario>-<rate>rps.* (TAG:
+#                                             fixed)
 #
 # PostgreSQL and Redis: DATABASE_URL / REDIS_URL when set and reachable, otherwise the
 # project-local ones of scripts/dev-services.sh (started if needed, stopped again if
@@ -50,7 +56,8 @@
 # SECONDS_PER_RUN (20), STEP_SECONDS (10), CONNECTIONS (4), CEILING_SECONDS (10),
 # RESULTS (load-tests/results), FAN_OUT (10000), APP_PAIRS (100), ROUND_POOL (200),
 # ROUND_RATE (100), ROUND_SECONDS (30), REPORT_EVENTS (1000000), REPORT_RUNS (7),
-# COMMIT_PAIRS (58000), PRIVATE_PG (0; 1 runs PostgreSQL in a temporary folder on a free
+# COMMIT_PAIRS (58000), RATE (500, for --fixed), WARMUP_SECONDS (3, for --fixed),
+# CEILINGS (1; 0 skips pgbench's ceilings before each --fixed run), PRIVATE_PG (0; 1 runs PostgreSQL in a temporary folder on a free
 # port with pg_stat_statements, removed at the end), KOMPISD (target/release/kompisd: the
 # server under test; name an older build to compare before and after a change),
 # HEALTH_PROBE (target/release/grpc-health-probe), BUILD (1; 0 uses the release binaries
@@ -70,10 +77,12 @@ CONNECTIONS="${CONNECTIONS:-4}"
 CEILING_SECONDS="${CEILING_SECONDS:-10}"
 RESULTS="${RESULTS:-$KOMPIS_ROOT/load-tests/results}"
 PROFILE=0
-if [[ "${1:-}" == --profile ]]; then
-    PROFILE=1
-    shift
-fi
+FIXED=0
+case "${1:-}" in
+    --profile) PROFILE=1; shift ;;
+    --fixed) FIXED=1; shift ;;
+esac
+RATE="${RATE:-500}"
 PROFILE_RATE="${PROFILE_RATE:-300}"
 SCENARIOS=("$@")
 ((${#SCENARIOS[@]})) || SCENARIOS=(intake get-chapter list-districts)
@@ -164,18 +173,25 @@ base_url="${DATABASE_URL%/*}"
 server_pid=""
 server_log="$(mktemp)"
 
+# Stops the server and drops its database and Redis keys (nothing when none runs).
+stop_server() {
+    if [[ -n "$server_pid" ]]; then
+        kill -TERM "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null
+        server_pid=""
+    fi
+    psql -X -q "$base_url/postgres" -c "DROP DATABASE IF EXISTS $service_db WITH (FORCE)" >/dev/null 2>&1
+    redis-cli -u "$REDIS_URL" --scan --pattern "$prefix:*" 2>/dev/null |
+        xargs -r -n 100 redis-cli -u "$REDIS_URL" DEL >/dev/null 2>&1
+    return 0
+}
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     set +e
-    if [[ -n "$server_pid" ]]; then
-        kill -TERM "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-    fi
-    psql -X -q "$base_url/postgres" -c "DROP DATABASE IF EXISTS $service_db WITH (FORCE)" >/dev/null 2>&1
+    stop_server
     psql -X -q "$base_url/postgres" -c "DROP DATABASE IF EXISTS $bench_db WITH (FORCE)" >/dev/null 2>&1
-    redis-cli -u "$REDIS_URL" --scan --pattern "$prefix:*" 2>/dev/null |
-        xargs -r -n 100 redis-cli -u "$REDIS_URL" DEL >/dev/null 2>&1
     rm -f "$server_log"
     if ((${#STARTED_SERVICES[@]})); then
         "$KOMPIS_ROOT/scripts/dev-services.sh" stop "${STARTED_SERVICES[@]}"
@@ -319,39 +335,41 @@ PY
     [[ -s "$out.perf.txt" ]] && { echo "kompisd's hottest user-space symbols (perf, self time, share of all samples):"; cat "$out.perf.txt"; }
 }
 
-psql -X -q "$base_url/postgres" -c "CREATE DATABASE $service_db" >/dev/null
-psql -X -q "$base_url/postgres" -c "CREATE DATABASE $bench_db" >/dev/null
-
 # ---- the server under test: release build, demo data, its own database and prefix.
 # The per-identity rate limit is off (KOMPIS_RATE_LIMIT=0, or RATE_LIMIT=N to measure
 # with one): each scenario sends thousands of calls a second under a handful of tokens,
 # and what is measured is the service, not how fast it refuses.
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-kompis_log "starting kompisd on 127.0.0.1:$port"
-env DATABASE_URL="$base_url/$service_db" REDIS_URL="$REDIS_URL" KOMPIS_REDIS_PREFIX="$prefix" \
-    KOMPIS_GRPC_ADDR="127.0.0.1:$port" KOMPIS_METRICS_ADDR=off KOMPIS_DEMO_DATA=true \
-    KOMPIS_MIGRATE=true KOMPIS_RATE_LIMIT="${RATE_LIMIT:-0}" RUST_LOG="${RUST_LOG:-info}" \
-    "${PRIORITY[@]}" "$kompisd" serve >"$server_log" 2>&1 &
-server_pid=$!
-ready=0
-for _ in $(seq 1 120); do
-    if "$health_probe" --addr "127.0.0.1:$port" --timeout-ms 500 >/dev/null 2>&1; then
-        ready=1
-        break
+start_server() {
+    psql -X -q "$base_url/postgres" -c "CREATE DATABASE $service_db" >/dev/null
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    kompis_log "starting kompisd on 127.0.0.1:$port (database $service_db)"
+    env DATABASE_URL="$base_url/$service_db" REDIS_URL="$REDIS_URL" KOMPIS_REDIS_PREFIX="$prefix" \
+        KOMPIS_GRPC_ADDR="127.0.0.1:$port" KOMPIS_METRICS_ADDR=off KOMPIS_DEMO_DATA=true \
+        KOMPIS_MIGRATE=true KOMPIS_RATE_LIMIT="${RATE_LIMIT:-0}" RUST_LOG="${RUST_LOG:-info}" \
+        "${PRIORITY[@]}" "$kompisd" serve >"$server_log" 2>&1 &
+    server_pid=$!
+    local ready=0
+    for _ in $(seq 1 120); do
+        if "$health_probe" --addr "127.0.0.1:$port" --timeout-ms 500 >/dev/null 2>&1; then
+            ready=1
+            break
+        fi
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.5
+    done
+    if ((!ready)); then
+        tail -n 30 "$server_log" >&2
+        kompis_die "kompisd did not become SERVING"
     fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.5
-done
-if ((!ready)); then
-    tail -n 30 "$server_log" >&2
-    kompis_die "kompisd did not become SERVING"
-fi
+    # Statistics for the planner, as a live database has them (autovacuum analyses a
+    # table only after enough changes and at most once a minute): on a fresh database
+    # without them, the first plans of the participant and referral reads walked the
+    # chapter's name index instead of probing the phone and e-mail indexes.
+    psql -X -q "$base_url/$service_db" -c "ANALYZE" >/dev/null
+}
 
-# Statistics for the planner, as a live database has them (autovacuum analyses a
-# table only after enough changes and at most once a minute): on a fresh database
-# without them, the first plans of the participant and referral reads walked the
-# chapter's name index instead of probing the phone and e-mail indexes.
-psql -X -q "$base_url/$service_db" -c "ANALYZE" >/dev/null
+psql -X -q "$base_url/postgres" -c "CREATE DATABASE $bench_db" >/dev/null
+start_server
 
 KOMPIS_ADMIN_TOKEN="$("$kompisd" token --role administrator --subject load-admin)"
 KOMPIS_REFERRER_TOKEN="$("$kompisd" token --role referrer --organization sfi-botkyrka --subject load-referrer)"
@@ -363,6 +381,35 @@ if ((PROFILE)); then
     for scenario in "${SCENARIOS[@]}"; do
         profile "$scenario"
     done
+    exit 0
+fi
+if ((FIXED)); then
+    # Latency at one rate, open loop, each run on a server started afresh on a fresh
+    # database (a scenario that seeds its pool, as suggestions does, would otherwise
+    # rank the previous runs' pools too). The scenario's setup gets the server's
+    # database; the ceilings are measured before each run unless CEILINGS=0. A run
+    # with failed calls is reported (errors by code) and the next one still runs.
+    first=1
+    for ((round = FIRST_RUN; round < FIRST_RUN + REPEAT; round++)); do
+        for scenario in "${SCENARIOS[@]}"; do
+            if ((!first)); then
+                stop_server
+                start_server
+            fi
+            first=0
+            kompis_log "run $round: $scenario at $RATE/s (uptime:$(uptime | sed 's/.*load average//'))"
+            ceilings=()
+            [[ "${CEILINGS:-1}" == 1 ]] && ceilings=(--pgbench-url "$base_url/$bench_db")
+            "${PRIORITY[@]}" "$bin/kompis-load" \
+                --addr "http://127.0.0.1:$port" --scenario "$scenario" --rate "$RATE" \
+                --seconds "$SECONDS_PER_RUN" --warmup-seconds "${WARMUP_SECONDS:-3}" \
+                --connections "$CONNECTIONS" --ceiling-seconds "$CEILING_SECONDS" \
+                --app-pairs "${APP_PAIRS:-100}" --kompisd "$kompisd" \
+                --database-url "$base_url/$service_db" "${ceilings[@]}" \
+                --tag "${TAG:-fixed}$round" --out "$RESULTS" --allow-errors
+        done
+    done
+    kompis_log "results in ${RESULTS#"$KOMPIS_ROOT"/}"
     exit 0
 fi
 for ((round = FIRST_RUN; round < FIRST_RUN + REPEAT; round++)); do

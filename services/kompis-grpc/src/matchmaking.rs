@@ -625,17 +625,17 @@ impl SuggestionCache {
         // not copied: it holds every interest and tag of the pool.
         let mut interests = Interests::extending(&cached.interests);
         let me = to_engine(me_row, now, &mut interests)?;
-        let ranked =
-            match cached
-                .index
-                .borrow_dependent()
-                .suggestions_at(&me, k, &exclusions, unix_nanos(now))
-            {
-                Ok(ranked) => ranked,
-                Err(v) => return Ok(Err(v)),
-            };
-        // Explanations as a fresh read gives them: interests numbered from the
-        // participant's own first, so that shared ones are named in their order.
+        let ranked = match cached
+            .index
+            .borrow_dependent()
+            .ranked_at(&me, k, &exclusions, unix_nanos(now))
+        {
+            Ok(ranked) => ranked,
+            Err(v) => return Ok(Err(v)),
+        };
+        // Explanations as a fresh read gives them, once per candidate (the index found
+        // them unexplained): interests numbered from the participant's own first, so
+        // that shared ones are named in their order.
         let mut interests = Interests::default();
         let me = to_engine(me_row, now, &mut interests)?;
         let mut others = Vec::with_capacity(ranked.len());
@@ -658,9 +658,10 @@ impl SuggestionCache {
                 let explanation = engine::evaluate(n, r, &named, &engine::Exclusions::default())
                     .map_err(|_| StoreError::corrupt("suggestion", "no longer admissible"))?;
                 Ok(engine::Proposal {
+                    newcomer: p.newcomer,
+                    resident: p.resident,
                     score: explanation.total,
                     explanation,
-                    ..p
                 })
             })
             .collect::<Result<Vec<_>, _>>()

@@ -352,6 +352,29 @@ impl Tables {
         }
     }
 
+    /// The most points a pair can have on every criterion but waiting time, for a
+    /// participant who can share at most `interests` interests: an upper bound of a
+    /// pair's total without its waiting points, so that a scan in order of waiting
+    /// time can stop at the first candidate who could not reach a score it already
+    /// has. Cost: O(interests + age gap for zero).
+    pub fn best_besides_waiting(&self, interests: usize) -> i32 {
+        let most = |t: &[i32]| t.iter().copied().max().unwrap_or(0).max(0);
+        let shared = interests.min(self.interests_full).min(self.interests.len() - 1);
+        most(&self.interests[..=shared])
+            + self.distance.max(0)
+            + most(&self.age)
+            + most(&self.soft)
+            + most(&self.swedish)
+            + self.family.max(0)
+            + self.meeting.max(0)
+    }
+
+    /// The waiting-time points of a pair (as [`points_of_admissible`] gives them).
+    #[inline(always)]
+    pub fn waiting_points(&self, n: &Row, r: &Row) -> i32 {
+        self.wait[usize::from(n.wait) + usize::from(r.wait)]
+    }
+
     /// Whether the distance limit is waived for the pair.
     #[inline]
     pub fn waived(&self, a: &Row, b: &Row) -> bool {

@@ -133,4 +133,4 @@ pub use model::{
     Wishes,
 };
 pub use score::{Contribution, Criterion, Explanation, Proposal, Violation};
-pub use suggest::SuggestionIndex;
+pub use suggest::{Ranked, SuggestionIndex};
