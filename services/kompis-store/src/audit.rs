@@ -6,7 +6,11 @@
 //! participant id until the referral is converted; migration 0080). A person's log
 //! ([`list_for_person`]) joins both through the referral's link to its participant.
 
+use std::sync::LazyLock;
+
 use sqlx::PgExecutor;
+use sqlx::postgres::{PgArguments, Postgres};
+use sqlx::query::Query;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -65,31 +69,65 @@ pub async fn record<'c>(db: impl PgExecutor<'c>, r: &AccessRecord) -> Result<(),
 /// Appends `records` in one statement (a page of people shown by a list); nothing for
 /// none.
 pub async fn record_many<'c>(db: impl PgExecutor<'c>, records: &[AccessRecord]) -> Result<(), StoreError> {
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| insert_many(1));
     if records.is_empty() {
         return Ok(());
     }
-    let column = |f: fn(&AccessRecord) -> String| records.iter().map(f).collect::<Vec<_>>();
-    sqlx::query(
+    bind_records(sqlx::query(STATEMENT.as_str()), records)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The INSERT that every batch of access records is written with: [`record_many`]
+/// runs it alone, and a statement that also writes what the records are about runs
+/// it as a common table expression. Its 11 array parameters are numbered from
+/// `$first`, in the order [`bind_records`] binds them.
+pub(crate) fn insert_many(first: usize) -> String {
+    let types = [
+        "uuid",
+        "timestamptz",
+        "text",
+        "text",
+        "uuid",
+        "text",
+        "text",
+        "text",
+        "text",
+        "bool",
+        "uuid",
+    ];
+    let params: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("${}::{t}[]", first + i))
+        .collect();
+    format!(
         "INSERT INTO audit_log (id, occur_time, actor_subject, actor_role, participant_id, object,
                                 action, method, purpose, allowed, referral_id)
-         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[],
-                              $6::text[], $7::text[], $8::text[], $9::text[], $10::bool[],
-                              $11::uuid[])",
+         SELECT * FROM UNNEST({})",
+        params.join(", ")
     )
-    .bind(records.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind(records.iter().map(|r| r.occur_time).collect::<Vec<_>>())
-    .bind(column(|r| r.actor_subject.clone()))
-    .bind(column(|r| r.actor_role.clone()))
-    .bind(records.iter().map(|r| r.participant_id).collect::<Vec<_>>())
-    .bind(column(|r| r.object.clone()))
-    .bind(column(|r| r.action.clone()))
-    .bind(column(|r| r.method.clone()))
-    .bind(column(|r| r.purpose.clone()))
-    .bind(records.iter().map(|r| r.allowed).collect::<Vec<_>>())
-    .bind(records.iter().map(|r| r.referral_id).collect::<Vec<_>>())
-    .execute(db)
-    .await?;
-    Ok(())
+}
+
+/// Binds the parameters of [`insert_many`]: one array per column of `records`.
+pub(crate) fn bind_records<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    records: &[AccessRecord],
+) -> Query<'q, Postgres, PgArguments> {
+    let column = |f: fn(&AccessRecord) -> String| records.iter().map(f).collect::<Vec<_>>();
+    query
+        .bind(records.iter().map(|r| r.id).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.occur_time).collect::<Vec<_>>())
+        .bind(column(|r| r.actor_subject.clone()))
+        .bind(column(|r| r.actor_role.clone()))
+        .bind(records.iter().map(|r| r.participant_id).collect::<Vec<_>>())
+        .bind(column(|r| r.object.clone()))
+        .bind(column(|r| r.action.clone()))
+        .bind(column(|r| r.method.clone()))
+        .bind(column(|r| r.purpose.clone()))
+        .bind(records.iter().map(|r| r.allowed).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.referral_id).collect::<Vec<_>>())
 }
 
 /// Whose log is read: a person known by their participant's id, by a referral's id,

@@ -1,12 +1,14 @@
 //! Idempotency keys of mutations (AIP-155): what a mutation answered, kept so that a
 //! retry with the same `request_id` gets the same answer without acting again.
 
+use std::sync::LazyLock;
+
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::audit::AccessRecord;
+use crate::audit::{self, AccessRecord};
 
 /// Whose retry of what: the caller (token subject), the RPC and the client's id.
 #[derive(Debug, Clone, Copy)]
@@ -132,39 +134,24 @@ pub async fn claim_answered(
     at: OffsetDateTime,
     access: &[AccessRecord],
 ) -> Result<bool, StoreError> {
-    let column = |f: fn(&AccessRecord) -> String| access.iter().map(f).collect::<Vec<_>>();
-    let done = sqlx::query(
-        "WITH logged AS (
-             INSERT INTO audit_log (id, occur_time, actor_subject, actor_role, participant_id, object,
-                                    action, method, purpose, allowed, referral_id)
-             SELECT * FROM UNNEST($7::uuid[], $8::timestamptz[], $9::text[], $10::text[], $11::uuid[],
-                                  $12::text[], $13::text[], $14::text[], $15::text[], $16::bool[],
-                                  $17::uuid[])
-         )
-         INSERT INTO idempotency_keys (caller, method, request_id, request_fingerprint, response,
-             create_time)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(key.caller)
-    .bind(key.method)
-    .bind(key.request_id)
-    .bind(fingerprint)
-    .bind(response)
-    .bind(at)
-    .bind(access.iter().map(|r| r.id).collect::<Vec<_>>())
-    .bind(access.iter().map(|r| r.occur_time).collect::<Vec<_>>())
-    .bind(column(|r| r.actor_subject.clone()))
-    .bind(column(|r| r.actor_role.clone()))
-    .bind(access.iter().map(|r| r.participant_id).collect::<Vec<_>>())
-    .bind(column(|r| r.object.clone()))
-    .bind(column(|r| r.action.clone()))
-    .bind(column(|r| r.method.clone()))
-    .bind(column(|r| r.purpose.clone()))
-    .bind(access.iter().map(|r| r.allowed).collect::<Vec<_>>())
-    .bind(access.iter().map(|r| r.referral_id).collect::<Vec<_>>())
-    .execute(tx)
-    .await?;
+    static STATEMENT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH logged AS ({})
+             INSERT INTO idempotency_keys (caller, method, request_id, request_fingerprint, response,
+                 create_time)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT DO NOTHING",
+            audit::insert_many(7)
+        )
+    });
+    let claim = sqlx::query(STATEMENT.as_str())
+        .bind(key.caller)
+        .bind(key.method)
+        .bind(key.request_id)
+        .bind(fingerprint)
+        .bind(response)
+        .bind(at);
+    let done = audit::bind_records(claim, access).execute(tx).await?;
     Ok(done.rows_affected() == 1)
 }
 
