@@ -96,12 +96,13 @@ pub(crate) fn solve(
     for i in 0..n_left {
         edge_start[i + 1] += edge_start[i];
     }
-    // Components in the order of their first left vertex, and each vertex's index
-    // within its component (components are disjoint, so one array serves them all).
+    // Components in the order of their first left vertex, and each right vertex's
+    // index within its component (components are disjoint, so one array serves them
+    // all; a left vertex's is found from its place in `left`).
     let mut index = vec![u32::MAX; n_left + n_right];
     let mut comps: Vec<Component> = Vec::new();
     let mut comp_of_left = vec![u32::MAX; n_left];
-    let mut local_of = vec![0u32; n_left + n_right];
+    let mut local_right = vec![0u32; n_right];
     for i in 0..n_left {
         if edge_start[i] == edge_start[i + 1] {
             continue; // a newcomer without edges
@@ -114,20 +115,19 @@ pub(crate) fn solve(
         let c = index[root];
         comp_of_left[i] = c;
         let comp = &mut comps[c as usize];
-        local_of[i] = comp.left.len() as u32;
         comp.left.push(i as u32);
         comp.n_edges += edge_start[i + 1] - edge_start[i];
     }
-    for j in 0..n_right {
+    for (j, local) in local_right.iter_mut().enumerate() {
         let root = find(&mut parent, (n_left + j) as u32) as usize;
         if index[root] == u32::MAX {
             continue; // a resident without edges
         }
         let comp = &mut comps[index[root] as usize];
-        local_of[n_left + j] = comp.right.len() as u32;
+        *local = comp.right.len() as u32;
         comp.right.push(j as u32);
     }
-    let (local_left, local_right) = local_of.split_at(n_left);
+    let local_right = &local_right[..];
 
     // Components none of whose vertices the added pairs touch keep their solution:
     // the previous prices and pairs are taken as they were, and those of the others
@@ -168,15 +168,20 @@ pub(crate) fn solve(
     todo.sort_by_key(|&c| std::cmp::Reverse(comps[c].n_edges));
     let solve_one = |c: usize| -> Certified {
         let comp = &comps[c];
-        let mut local: Vec<(u32, u32, i64)> = Vec::with_capacity(comp.n_edges);
+        // The component's graph in local indices, row by row: its left vertices are
+        // sorted, so each one's edges are a range of `edges`, already in order.
+        let mut offsets = Vec::with_capacity(comp.left.len() + 1);
+        let mut targets = Vec::with_capacity(comp.n_edges);
+        let mut weights = Vec::with_capacity(comp.n_edges);
+        offsets.push(0);
         for &i in &comp.left {
-            let li = local_left[i as usize];
             for &(_, j, w) in &edges[edge_start[i as usize]..edge_start[i as usize + 1]] {
-                local.push((li, local_right[j as usize], w));
+                targets.push(local_right[j as usize]);
+                weights.push(w);
             }
+            offsets.push(targets.len());
         }
-        let graph = BipartiteGraph::from_edges(comp.left.len(), comp.right.len(), &local)
-            .expect("local indices are in range");
+        let graph = BipartiteGraph::from_local_csr(comp.right.len(), offsets, targets, weights);
         let caps: Vec<u32> = comp.right.iter().map(|&j| capacity[j as usize]).collect();
         // A component solved before (with fewer edges, perhaps as several components)
         // starts from that solution: its pairs and prices, in local indices.

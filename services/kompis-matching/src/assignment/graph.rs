@@ -110,6 +110,27 @@ impl BipartiteGraph {
         })
     }
 
+    /// [`BipartiteGraph::from_csr`] for arrays the crate built itself, checked only
+    /// in debug builds. Cost: O(1).
+    pub(crate) fn from_local_csr(
+        n_right: usize,
+        offsets: Vec<usize>,
+        targets: Vec<u32>,
+        weights: Vec<i64>,
+    ) -> Self {
+        debug_assert_eq!(
+            Self::from_csr(n_right, offsets.clone(), targets.clone(), weights.clone()).map(|_| ()),
+            Ok(())
+        );
+        Self {
+            n_left: offsets.len() - 1,
+            n_right,
+            offsets,
+            targets,
+            weights,
+        }
+    }
+
     /// Number of left vertices.
     pub fn n_left(&self) -> usize {
         self.n_left

@@ -160,6 +160,7 @@ pub fn min_cost_assignment(graph: &BipartiteGraph) -> Result<Assignment, Assignm
         offsets: graph.offsets(),
         targets: graph.targets(),
         weights: graph.weights(),
+        arcs: &[],
         base: None,
         n_rows: graph.n_left(),
         col_cap: &caps,
@@ -172,9 +173,9 @@ pub fn min_cost_assignment(graph: &BipartiteGraph) -> Result<Assignment, Assignm
         // Jonker-Volgenant initialisation applies.
         let (x, u, v) =
             sparse_init::jv_init(graph.n_left(), graph.offsets(), graph.targets(), graph.weights());
-        match sparse::narrow(graph.weights()) {
-            Some(w) => sparse::solve_from(&problem.with_weights(&w), x, u, v),
-            None => sparse::solve_from(&problem, x, u, v),
+        match sparse::arcs(&problem) {
+            Ok(a) => sparse::solve_from(&problem.with_arcs(&a), x, u, v),
+            Err(a) => sparse::solve_from(&problem.with_arcs(&a), x, u, v),
         }
     } else {
         solve_narrow(&problem)
@@ -310,6 +311,7 @@ pub(crate) fn solve_lexicographic_from(
             offsets: graph.offsets(),
             targets: graph.targets(),
             weights: graph.weights(),
+            arcs: &[],
             base: None,
             n_rows: graph.n_left(),
             col_cap: capacity,
@@ -359,6 +361,7 @@ pub(crate) fn solve_lexicographic_from(
             offsets: t.offsets(),
             targets: t.targets(),
             weights: t.weights(),
+            arcs: &[],
             base: Some(&base),
             n_rows: base.len(),
             col_cap: &ones,
@@ -459,11 +462,11 @@ pub fn greedy_matching(graph: &BipartiteGraph, capacity: &[u32]) -> Result<Match
     Ok(finish(graph, pairs, true))
 }
 
-/// Solves with the weights narrowed to `i32` when they all fit.
+/// Solves with the costs narrowed to `i32` when they all fit.
 fn solve_narrow(problem: &sparse::Problem<'_>) -> Option<sparse::Solution> {
-    match sparse::narrow(problem.weights) {
-        Some(w) => sparse::solve(&problem.with_weights(&w)),
-        None => sparse::solve(problem),
+    match sparse::arcs(problem) {
+        Ok(a) => sparse::solve(&problem.with_arcs(&a)),
+        Err(a) => sparse::solve(&problem.with_arcs(&a)),
     }
 }
 
@@ -483,16 +486,9 @@ fn solve_narrow_from(problem: &sparse::Problem<'_>, start: Option<Start<'_>>) ->
     let Some(s) = start else {
         return solve_narrow(problem);
     };
-    match sparse::narrow(problem.weights) {
-        Some(w) => warm::solve_warm(
-            &problem.with_weights(&w),
-            s.col4row,
-            s.u,
-            s.v,
-            s.changed,
-            s.columns,
-        ),
-        None => warm::solve_warm(problem, s.col4row, s.u, s.v, s.changed, s.columns),
+    match sparse::arcs(problem) {
+        Ok(a) => warm::solve_warm(&problem.with_arcs(&a), s.col4row, s.u, s.v, s.changed, s.columns),
+        Err(a) => warm::solve_warm(&problem.with_arcs(&a), s.col4row, s.u, s.v, s.changed, s.columns),
     }
 }
 

@@ -35,12 +35,15 @@ pub(crate) enum Mode {
 
 /// The input of the solver: rows are "slots"; slot `s` has the edges of graph row
 /// `base[s]` (so several slots can share one edge list), and the cost of an edge of
-/// weight `w` is `sign * w + offset`.
+/// weight `w` is `sign * w + offset`. The searches read the edges as [`Arc`]s
+/// (`arcs`, built by [`arcs`] from `targets` and `weights`); the rest reads
+/// `targets` and `weights`.
 #[derive(Debug)]
 pub(crate) struct Problem<'a, W = i64> {
     pub offsets: &'a [usize],
     pub targets: &'a [u32],
-    pub weights: &'a [W],
+    pub weights: &'a [i64],
+    pub arcs: &'a [Arc<W>],
     pub base: Option<&'a [u32]>,
     pub n_rows: usize,
     pub col_cap: &'a [u32],
@@ -49,22 +52,31 @@ pub(crate) struct Problem<'a, W = i64> {
     pub mode: Mode,
 }
 
-/// An edge weight as stored for the scans: `i32` when every weight fits (half the
+/// An edge as the searches read it: its column and `sign * w`, side by side, so that
+/// one load brings both and the loop keeps no sign.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Arc<W> {
+    pub col: u32,
+    pub cost: W,
+}
+
+/// An edge cost as stored for the scans: `i32` when every one fits (half the
 /// memory traffic), else `i64`; arithmetic is in `i64`.
 pub(crate) trait Weight: Copy + Into<i64> {}
 impl Weight for i32 {}
 impl Weight for i64 {}
 
 impl<'a> Problem<'a, i64> {
-    /// The same problem reading its weights from `weights` (the same values, narrower).
-    pub fn with_weights<'b, W: Weight>(&self, weights: &'b [W]) -> Problem<'b, W>
+    /// The same problem whose searches read `arcs` (see [`arcs`]).
+    pub fn with_arcs<'b, W: Weight>(&self, arcs: &'b [Arc<W>]) -> Problem<'b, W>
     where
         'a: 'b,
     {
         Problem {
             offsets: self.offsets,
             targets: self.targets,
-            weights,
+            weights: self.weights,
+            arcs,
             base: self.base,
             n_rows: self.n_rows,
             col_cap: self.col_cap,
@@ -75,9 +87,27 @@ impl<'a> Problem<'a, i64> {
     }
 }
 
-/// The weights as `i32`, if they all fit.
-pub(crate) fn narrow(weights: &[i64]) -> Option<Vec<i32>> {
-    weights.iter().map(|&w| i32::try_from(w).ok()).collect()
+/// The edges of `p` as [`Arc`]s: `Ok` with `i32` costs if every `sign * w` fits,
+/// else `Err` with `i64` ones.
+pub(crate) fn arcs(p: &Problem<'_>) -> Result<Vec<Arc<i32>>, Vec<Arc<i64>>> {
+    let mut narrow = Vec::with_capacity(p.targets.len());
+    for (&col, &w) in p.targets.iter().zip(p.weights) {
+        match i32::try_from(p.sign * w) {
+            Ok(cost) => narrow.push(Arc { col, cost }),
+            Err(_) => {
+                return Err(p
+                    .targets
+                    .iter()
+                    .zip(p.weights)
+                    .map(|(&col, &w)| Arc {
+                        col,
+                        cost: p.sign * w,
+                    })
+                    .collect());
+            }
+        }
+    }
+    Ok(narrow)
 }
 
 #[derive(Clone, Copy)]
@@ -323,19 +353,17 @@ impl State {
             Some(b) => b[i as usize] as usize,
             None => i as usize,
         };
-        // `h` folds the row's dual and the cost transform; locals keep the loop's
-        // state in registers.
+        // `h` folds the row's dual and the offset; locals keep the loop's state in
+        // registers.
         let h = d - self.u[i as usize] + p.offset;
-        let (lo, hi) = (p.offsets[row], p.offsets[row + 1]);
-        let targets = &p.targets[lo..hi];
-        let weights = &p.weights[lo..hi];
-        let (cols, heap, epoch, sign) = (&mut self.cols[..], &mut self.heap, self.epoch, p.sign);
+        let arcs = &p.arcs[p.offsets[row]..p.offsets[row + 1]];
+        let (cols, epoch) = (&mut self.cols[..], self.epoch);
         let mut bd = *best_d;
-        for (&j, &w) in targets.iter().zip(weights) {
-            let col = &mut cols[j as usize];
+        for a in arcs {
+            let col = &mut cols[a.col as usize];
             // A finalised column needs no check: every row scanned after it is at
             // least as far, and reduced costs are non-negative, so `nd >= col.dist`.
-            let nd = h + sign * w.into() - col.v;
+            let nd = h + a.cost.into() - col.v;
             // A column reached at or beyond the best end found so far can matter
             // neither as an end nor as a step: skip it (the best end only improves).
             if nd < bd && (col.seen != epoch || nd < col.dist) {
@@ -344,9 +372,9 @@ impl State {
                 col.pred = i;
                 if col.spare > 0 {
                     bd = nd;
-                    *best = Sink::Col(j);
+                    *best = Sink::Col(a.col);
                 } else {
-                    heap.push(nd, j);
+                    self.heap.push(nd, a.col);
                 }
             }
         }
@@ -372,5 +400,44 @@ impl State {
         }
         self.next[i as usize] = NONE;
         self.col4row[i as usize] = NONE;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem<'a>(targets: &'a [u32], weights: &'a [i64], sign: i64) -> Problem<'a> {
+        Problem {
+            offsets: &[0, 2],
+            targets,
+            weights,
+            arcs: &[],
+            base: None,
+            n_rows: 1,
+            col_cap: &[1, 1],
+            sign,
+            offset: 0,
+            mode: Mode::AllowUnmatched,
+        }
+    }
+
+    /// The arcs carry `sign * w`: narrowed to `i32` only when that product fits, which
+    /// `i32::MIN` does not once negated.
+    #[test]
+    fn arcs_are_narrowed_only_when_every_signed_cost_fits() {
+        let (targets, weights) = ([1u32, 0], [i64::from(i32::MIN), 5]);
+        let costs = |a: &[Arc<i32>]| a.iter().map(|a| (a.col, a.cost)).collect::<Vec<_>>();
+        match arcs(&problem(&targets, &weights, 1)) {
+            Ok(a) => assert_eq!(costs(&a), vec![(1, i32::MIN), (0, 5)]),
+            Err(_) => panic!("every cost fits in i32"),
+        }
+        match arcs(&problem(&targets, &weights, -1)) {
+            Ok(_) => panic!("-i32::MIN does not fit in i32"),
+            Err(a) => assert_eq!(
+                a.iter().map(|a| (a.col, a.cost)).collect::<Vec<_>>(),
+                vec![(1, 1i64 << 31), (0, -5)]
+            ),
+        }
     }
 }

@@ -96,7 +96,7 @@ impl<'a> Adjacency<'a> {
                     for k in p.offsets[r]..p.offsets[r + 1] {
                         let j = p.targets[k] as usize;
                         rows[fill[j]] = r as u32;
-                        weights[fill[j]] = p.weights[k].into();
+                        weights[fill[j]] = p.weights[k];
                         fill[j] += 1;
                     }
                 }
@@ -123,7 +123,7 @@ fn graph_row<W: Weight>(p: &Problem<'_, W>, s: usize) -> usize {
 
 #[inline]
 fn cost<W: Weight>(p: &Problem<'_, W>, k: usize) -> i64 {
-    p.sign * p.weights[k].into() + p.offset
+    p.sign * p.weights[k] + p.offset
 }
 
 /// Solves `p` ([`Mode::AllowUnmatched`]) from a previous assignment `col4row` (a
