@@ -94,6 +94,13 @@ async fn act_as_service_role(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::
 /// Prepared statements kept per connection: more than the store's distinct statements.
 const STATEMENT_CACHE: usize = 1024;
 
+/// How long a pooled connection may sit idle before it is tested again when handed
+/// out. Every connection was tested when it came back to the pool, so one handed out
+/// sooner fails only if PostgreSQL went away within that time: that call then answers
+/// UNAVAILABLE (as every call does while the database is down), and its connection,
+/// found broken when it comes back, is closed and replaced.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 impl Store {
     /// Connects a pool to `url` with at most `max_connections` connections.
     ///
@@ -107,10 +114,23 @@ impl Store {
         let options: PgConnectOptions = url
             .parse::<PgConnectOptions>()?
             .statement_cache_capacity(STATEMENT_CACHE);
+        // A connection is tested when it goes back to the pool (sqlx always does that)
+        // and, before it is handed out, only when it sat idle long enough for the
+        // server to have gone away meanwhile ([`PING_WHEN_IDLE_FOR`]): testing every
+        // one on both sides cost each call two more round trips to PostgreSQL.
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
             .after_connect(|conn, _| Box::pin(act_as_service_role(conn)))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(options);
         Ok(Self { pool })
     }
