@@ -450,74 +450,89 @@ pub(crate) struct Since<'s> {
     pub left_out: &'s [u32],
 }
 
-/// Edges sorted by `(newcomer, resident)`, each once: a counting sort by newcomer,
-/// then each newcomer's short list sorted (cheaper than sorting all at once); the two
-/// halves of the newcomers on two threads when there are many edges, each reading
-/// all the edges and keeping its own (so that no pass over them runs on one thread
-/// alone).
-fn sorted_distinct(edges: Vec<Edge>, n_newcomers: usize) -> Vec<Edge> {
-    if edges.len() < 1 << 16 {
-        return sorted_distinct_in(&edges, 0, n_newcomers);
+/// The candidate edges sorted by `(newcomer, resident)`, each once, from the
+/// newcomers' own lists (`own`: edges `(newcomer, resident, score)`, each newcomer's
+/// together, in any order) and the residents' lists (`per_resident`, by grid
+/// position; `pos_of` gives a resident's position), each list holding a pair at most
+/// once. A pair on both lists carries one score there.
+///
+/// Written newcomer by newcomer, each newcomer's own list sorted and merged with the
+/// residents' entries (gathered by newcomer, in resident order), so that the output
+/// is written in order; the two halves of the newcomers on two threads when there
+/// are many edges, each reading the residents' lists and keeping its own.
+fn gather(n_newcomers: usize, own: &[&[(u32, u32, i32)]], per_resident: &TopKs, pos_of: &[u32]) -> Vec<Edge> {
+    let mut own_of: Vec<&[(u32, u32, i32)]> = vec![&[]; n_newcomers];
+    let mut n_edges = 0;
+    for &list in own {
+        n_edges += list.len();
+        for run in list.chunk_by(|a, b| a.0 == b.0) {
+            own_of[run[0].0 as usize] = run;
+        }
+    }
+    let own_of = own_of.as_slice();
+    let part = |from: usize, to: usize| {
+        let n = to - from;
+        // The residents' entries of newcomers `from..to`, by newcomer.
+        let mut start = vec![0usize; n + 1];
+        for &pos in pos_of {
+            per_resident.for_each(pos as usize, |x| {
+                let k = (x.idx() as usize).wrapping_sub(from);
+                if k < n {
+                    start[k + 1] += 1;
+                }
+            });
+        }
+        for k in 0..n {
+            start[k + 1] += start[k];
+        }
+        let mut fill = start.clone();
+        let mut theirs = vec![(0u32, 0i32); start[n]];
+        for (j, &pos) in pos_of.iter().enumerate() {
+            per_resident.for_each(pos as usize, |x| {
+                let k = (x.idx() as usize).wrapping_sub(from);
+                if k < n {
+                    theirs[fill[k]] = (j as u32, x.score());
+                    fill[k] += 1;
+                }
+            });
+        }
+        let mut out: Vec<Edge> =
+            Vec::with_capacity(start[n] + own_of[from..to].iter().map(|l| l.len()).sum::<usize>());
+        let mut mine: Vec<(u32, i32)> = Vec::new();
+        for k in 0..n {
+            let i = (from + k) as u32;
+            mine.clear();
+            mine.extend(own_of[from + k].iter().map(|&(_, j, score)| (j, score)));
+            mine.sort_unstable_by_key(|e| e.0);
+            let theirs = &theirs[start[k]..start[k + 1]];
+            let (mut a, mut b) = (0, 0);
+            while a < mine.len() || b < theirs.len() {
+                let e = if b == theirs.len() || (a < mine.len() && mine[a].0 <= theirs[b].0) {
+                    // On both lists: one score, kept once.
+                    if b < theirs.len() && mine[a].0 == theirs[b].0 {
+                        b += 1;
+                    }
+                    a += 1;
+                    mine[a - 1]
+                } else {
+                    b += 1;
+                    theirs[b - 1]
+                };
+                out.push((i, e.0, i64::from(e.1)));
+            }
+        }
+        out
+    };
+    if n_edges + per_resident.kept() < 1 << 16 {
+        return part(0, n_newcomers);
     }
     let mid = n_newcomers / 2;
     let (mut low, high) = std::thread::scope(|s| {
-        let h = s.spawn(|| sorted_distinct_in(&edges, mid, n_newcomers));
-        (
-            sorted_distinct_in(&edges, 0, mid),
-            h.join().expect("a sorting thread panicked"),
-        )
+        let h = s.spawn(|| part(mid, n_newcomers));
+        (part(0, mid), h.join().expect("a gathering thread panicked"))
     });
     low.extend(high);
     low
-}
-
-/// [`sorted_distinct`] for the edges of newcomers `from..to` among `edges`.
-///
-/// The edges of other newcomers go to one more bucket, the last, without a branch
-/// (half the edges are someone else's, in no order a branch predictor could learn):
-/// they are counted there and all written to one spare slot past the end, which is
-/// then cut off.
-fn sorted_distinct_in(edges: &[Edge], from: usize, to: usize) -> Vec<Edge> {
-    let n = to - from;
-    let bucket = |e: &Edge| {
-        let k = (e.0 as usize).wrapping_sub(from);
-        if k < n { k } else { n }
-    };
-    let mut start = vec![0usize; n + 2];
-    for e in edges {
-        start[bucket(e) + 1] += 1;
-    }
-    for i in 0..n {
-        start[i + 1] += start[i];
-    }
-    let mine = start[n];
-    let mut fill = start.clone();
-    let mut out = vec![(0u32, 0u32, 0i64); mine + 1];
-    // Every edge of another newcomer is written to the spare slot `mine`.
-    fill[n] = mine;
-    for e in edges {
-        let k = bucket(e);
-        out[fill[k]] = *e;
-        fill[k] += usize::from(k < n);
-    }
-    out.truncate(mine);
-    let mut w = 0;
-    for i in 0..n {
-        let list = &mut out[start[i]..start[i + 1]];
-        // One newcomer's: by resident alone (the copies of a pair have one score).
-        list.sort_unstable_by_key(|e| e.1);
-        let mut last = None;
-        for r in start[i]..start[i + 1] {
-            let e = out[r];
-            if last != Some(e.1) {
-                out[w] = e;
-                w += 1;
-                last = Some(e.1);
-            }
-        }
-    }
-    out.truncate(w);
-    out
 }
 
 /// Calls `f` with the kernel's word count as a type: fixed for 1, 2 and 4 words.
@@ -1054,8 +1069,7 @@ impl<'a> Pool<'a> {
             },
         )?;
         let mut c = Candidates {
-            // Room for every newcomer's list (and the residents' lists further down).
-            edges: Vec::with_capacity(units.iter().map(|u| u.edges.len()).sum()),
+            edges: Vec::new(),
             deg_n: vec![0; self.newcomers.len()],
             bar_n: vec![i32::MIN; self.newcomers.len()],
             deg_r: vec![0; n_res],
@@ -1063,11 +1077,9 @@ impl<'a> Pool<'a> {
             pairs_checked: 0,
             pairs_admissible: 0,
         };
-        for u in units {
+        for u in &units {
             c.pairs_checked += u.checked;
-            c.edges
-                .extend(u.edges.iter().map(|&(i, j, s)| (i, j, i64::from(s))));
-            for (i, deg, bar) in u.per_newcomer {
+            for &(i, deg, bar) in &u.per_newcomer {
                 c.deg_n[i as usize] = deg;
                 c.bar_n[i as usize] = bar;
                 c.pairs_admissible += u64::from(deg);
@@ -1091,7 +1103,6 @@ impl<'a> Pool<'a> {
                 c.deg_r[self.r_index[pos] as usize] += th.deg[pos];
             }
         }
-        c.edges.reserve(per_resident.kept());
         for pos in 0..n_res {
             let j = self.r_index[pos];
             let mut worst = i32::MIN;
@@ -1099,11 +1110,11 @@ impl<'a> Pool<'a> {
             per_resident.for_each(pos, |x| {
                 worst = if any { worst.min(x.score()) } else { x.score() };
                 any = true;
-                c.edges.push((x.idx(), j, i64::from(x.score())));
             });
             c.bar_r[j as usize] = if k_r == 0 { i32::MAX } else { worst };
         }
-        c.edges = sorted_distinct(c.edges, self.newcomers.len());
+        let own: Vec<&[(u32, u32, i32)]> = units.iter().map(|u| u.edges.as_slice()).collect();
+        c.edges = gather(self.newcomers.len(), &own, &per_resident, &self.pos_of);
         Ok(c)
     }
 
@@ -1395,20 +1406,73 @@ mod tests {
             (state >> 33) % n
         };
         // Below and above the size at which the two halves of the newcomers are
-        // sorted on two threads, each reading every edge; few residents, so that
-        // many pairs come more than once (the copies of a pair carry one score).
-        for (n_edges, n_newcomers) in [(0, 0), (1, 1), (1_000, 37), (200_000, 9_001)] {
-            let edges: Vec<Edge> = (0..n_edges)
-                .map(|_| {
-                    let i = draw(n_newcomers as u64) as u32;
-                    let j = draw(20) as u32;
-                    (i, j, i64::from(i ^ j))
+        // gathered on two threads; few residents, so that many pairs are on both a
+        // newcomer's list and the resident's (the copies of a pair carry one score).
+        for (n_newcomers, n_res, per_newcomer, k_r) in [
+            (0, 0, 0, 3),
+            (1, 1, 1, 1),
+            (37, 20, 6, 4),
+            (9_001, 40, 12, 64),
+            (9_001, 3_000, 30, 30),
+        ] {
+            let score = |i: u32, j: u32| (i ^ j) as i32 % 97;
+            // Residents' grid positions: a shuffled order of their indices.
+            let mut r_index: Vec<u32> = (0..n_res as u32).collect();
+            for x in (1..r_index.len()).rev() {
+                r_index.swap(x, draw(x as u64 + 1) as usize);
+            }
+            let mut pos_of = vec![0u32; n_res];
+            for (pos, &j) in r_index.iter().enumerate() {
+                pos_of[j as usize] = pos as u32;
+            }
+            // Newcomers' own lists in units of newcomers in no order, each newcomer's
+            // together and in no order within.
+            let mut order: Vec<u32> = (0..n_newcomers as u32).collect();
+            for x in (1..order.len()).rev() {
+                order.swap(x, draw(x as u64 + 1) as usize);
+            }
+            let mut expected: Vec<Edge> = Vec::new();
+            let units: Vec<Vec<(u32, u32, i32)>> = order
+                .chunks(7)
+                .map(|unit| {
+                    let mut edges = Vec::new();
+                    for &i in unit {
+                        let mut js: Vec<u32> = (0..per_newcomer.min(n_res))
+                            .map(|_| draw(n_res as u64) as u32)
+                            .collect();
+                        js.sort_unstable();
+                        js.dedup();
+                        for x in (1..js.len()).rev() {
+                            js.swap(x, draw(x as u64 + 1) as usize);
+                        }
+                        for j in js {
+                            edges.push((i, j, score(i, j)));
+                            expected.push((i, j, i64::from(score(i, j))));
+                        }
+                    }
+                    edges
                 })
                 .collect();
-            let mut expected = edges.clone();
+            let mut per_resident = TopKs::new(n_res, k_r);
+            if n_res > 0 {
+                // Each pair offered once, as the scan does.
+                for i in 0..n_newcomers as u32 {
+                    let mut js: Vec<u32> = (0..3).map(|_| draw(n_res as u64) as u32).collect();
+                    js.sort_unstable();
+                    js.dedup();
+                    for j in js {
+                        per_resident.offer(pos_of[j as usize] as usize, Cand::new(score(i, j), i));
+                    }
+                }
+            }
+            for (pos, &j) in r_index.iter().enumerate() {
+                per_resident.for_each(pos, |c| expected.push((c.idx(), j, i64::from(c.score()))));
+            }
             expected.sort_unstable();
             expected.dedup();
-            assert_eq!(sorted_distinct(edges, n_newcomers), expected, "{n_edges} edges");
+            let own: Vec<&[(u32, u32, i32)]> = units.iter().map(Vec::as_slice).collect();
+            let got = gather(n_newcomers, &own, &per_resident, &pos_of);
+            assert_eq!(got, expected, "{n_newcomers} newcomers, {n_res} residents");
         }
     }
 }
