@@ -324,8 +324,9 @@ impl BuddyAppService for BuddyApp {
         let principal = Principal::from_request(&request)?.clone();
         let mut named = Named::Own;
         let outcome: Result<Response<pb::GetMyApplicationResponse>, Status> = async {
-            let me = self.me(Principal::from_request(&request)?).await?;
-            named = Named::own(&principal, me.id, &me.chapter_id);
+            let me = self
+                .me_named(Principal::from_request(&request)?, &mut named)
+                .await?;
             let pool = self.kit.store().pool();
             let (position, length) = participants::queue_position(pool, &me)
                 .await
@@ -427,8 +428,7 @@ impl BuddyAppService for BuddyApp {
         let mut named = Named::Own;
         let outcome: Result<Response<pb::CheckInResponse>, Status> = async {
             let principal = Principal::from_request(&request)?;
-            let me = self.me(principal).await?;
-            named = Named::own(principal, me.id, &me.chapter_id);
+            let me = self.me_named(principal, &mut named).await?;
             respond(crate::follow_up::check_in(&self.kit, principal, &me, request.get_ref()).await)
         }
         .await;
@@ -635,8 +635,7 @@ impl BuddyAppService for BuddyApp {
         let mut named = Named::Own;
         let outcome: Result<Response<pb::EndMyMatchResponse>, Status> = async {
             let principal = Principal::from_request(&request)?;
-            let me = self.me(principal).await?;
-            named = Named::own(principal, me.id, &me.chapter_id);
+            let me = self.me_named(principal, &mut named).await?;
             respond(crate::follow_up::end_my_match(&self.kit, principal, &me, request.get_ref()).await)
         }
         .await;

@@ -11,7 +11,7 @@ use tonic::Code;
 use crate::fixtures::activities::{
     activities, answer, coordinator, get_activity, invitations, invite, invitee, plan, plan_walk, ts, walk,
 };
-use crate::fixtures::notifications::{inbox_of, many_ready_newcomers, participant};
+use crate::fixtures::notifications::{inbox_of, many_ready_newcomers, participant, subjects_of_kind};
 use crate::fixtures::participants::{CHAPTER, buddy_app, event_states, mask, request_id, step};
 use crate::support::{self, bad_fields, eventually, reason};
 
@@ -193,11 +193,7 @@ async fn two_hundred_concurrent_acceptances_for_fifty_seats_take_fifty_and_waitl
     assert_eq!(second.waitlist_position, 1, "everyone moves up");
     // Found wherever the workers delivered it among the person's two notifications.
     let inbox = inbox_of(&app, &app.participant(invitee(first)), 2).await;
-    let given: Vec<&str> = inbox
-        .iter()
-        .filter(|n| n.kind == NotificationKind::SeatGiven as i32)
-        .map(|n| n.subject.as_str())
-        .collect();
+    let given = subjects_of_kind(&inbox, NotificationKind::SeatGiven as i32);
     assert_eq!(given, [first.name.as_str()], "told of the seat once");
     let now = get_activity(&app, &activity.name).await;
     assert_eq!((now.seats_taken, now.waitlist_count), (50, 149));
@@ -453,11 +449,7 @@ async fn a_reminder_reaches_those_with_a_seat_a_day_before_and_attendance_is_rec
     app.clock()
         .advance(time::Duration::days(2) + time::Duration::minutes(1));
     let inbox = inbox_of(&app, &app.participant(invitee(coming)), 2).await;
-    let reminded: Vec<&str> = inbox
-        .iter()
-        .filter(|n| n.kind == NotificationKind::ActivityReminder as i32)
-        .map(|n| n.subject.as_str())
-        .collect();
+    let reminded = subjects_of_kind(&inbox, NotificationKind::ActivityReminder as i32);
     assert_eq!(reminded, [coming.name.as_str()], "reminded once");
     eventually("the activity is marked reminded", || async {
         let reminded: Option<time::OffsetDateTime> =
