@@ -100,7 +100,7 @@ pub async fn erase_participant(
     // Live proposals and matches.
     let live: Vec<(Uuid, String)> = sqlx::query_as(
         "SELECT id, state FROM matches WHERE $1 IN (newcomer_id, resident_id)
-           AND state IN ('proposed', 'accepted', 'active') ORDER BY id",
+           AND state IN ('proposed', 'accepted', 'active') ORDER BY state <> 'proposed', id",
     )
     .bind(p.id)
     .fetch_all(&mut *tx)

@@ -964,6 +964,61 @@ pub async fn decline(
     Ok(Ok(updated))
 }
 
+/// Withdraws every open proposal of `leaving`, a participant (locked by the caller)
+/// who has just left the programme: each becomes DECLINED with the cause COORDINATOR (a
+/// withdrawal: the pair is not excluded, and no next candidate is offered; the other
+/// side keeps their place in the queue for the next round or coordinator), and both are
+/// notified, as [`decline`] does. Returns the proposals withdrawn.
+async fn withdraw_proposals_of(
+    tx: &mut PgConnection,
+    leaving: &participants::Participant,
+    actor: &str,
+    at: OffsetDateTime,
+) -> Result<Vec<Uuid>, StoreError> {
+    let (open, reason): (Vec<Uuid>, &str) = if leaving.role == ParticipantRole::Newcomer.as_str() {
+        (
+            sqlx::query_scalar(
+                "SELECT id FROM matches WHERE newcomer_id = $1 AND state = 'proposed' ORDER BY id",
+            )
+            .bind(leaving.id)
+            .fetch_all(&mut *tx)
+            .await?,
+            "the newcomer left the programme",
+        )
+    } else {
+        (
+            sqlx::query_scalar(
+                "SELECT id FROM matches WHERE resident_id = $1 AND state = 'proposed' ORDER BY id",
+            )
+            .bind(leaving.id)
+            .fetch_all(&mut *tx)
+            .await?,
+            "the established resident left the programme",
+        )
+    };
+    for &id in &open {
+        let withdrawn = decline(
+            tx,
+            &Decline {
+                match_id: id,
+                cause: DeclineCause::Coordinator,
+                reason,
+                actor,
+                at,
+            },
+        )
+        .await?;
+        // A withdrawal answers for neither side, so neither the deadline nor an answer
+        // already given refuses it.
+        if withdrawn.is_err() {
+            return Err(StoreError::Conflict(
+                "an open proposal could not be withdrawn".into(),
+            ));
+        }
+    }
+    Ok(open)
+}
+
 /// Proposals whose deadline is at or before `now`, oldest deadline first, at most
 /// `limit`. Not locked: [`decline`] locks each and finds it no longer proposed when
 /// another worker got there first.
@@ -1053,6 +1108,12 @@ pub struct Ending<'a> {
 /// Ends an accepted or active match: frees both places, puts the pair on the
 /// never-propose-again list, moves each participant left without a live match to READY
 /// (keeping their place in the queue) or ENDED, and notifies both.
+///
+/// A participant who leaves (ENDED) leaves their open proposals too: a resident with
+/// room for several buddies may have one open while the match ends. Each is withdrawn
+/// as a coordinator's withdrawal ([`withdraw_proposals_of`]) in the same transaction, so
+/// that nobody can accept a buddy who has left the programme; the other side keeps their
+/// place in the queue.
 pub async fn end(tx: &mut PgConnection, e: &Ending<'_>) -> Result<Match, StoreError> {
     let m = lock_match(tx, e.match_id).await?;
     let from = m.parsed_state()?;
@@ -1114,6 +1175,9 @@ pub async fn end(tx: &mut PgConnection, e: &Ending<'_>) -> Result<Match, StoreEr
             },
         )
         .await?;
+        if to == ParticipantState::Ended {
+            withdraw_proposals_of(tx, &p, e.actor, e.at).await?;
+        }
     }
     let reason = if e.note.is_empty() {
         e.reason.as_str().to_owned()

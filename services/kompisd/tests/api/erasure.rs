@@ -881,14 +881,15 @@ async fn end_for_good(app: &TestApp, name: &str) {
         .expect("the match ends");
 }
 
-/// Which former participants can hold something live, and that the rule keeps them:
-/// a withdrawal is refused while a proposal or match is live and cancels a booked
-/// interview, and nothing can be proposed or booked for a withdrawn or ended person,
-/// so the one case is an established resident with room for two buddies, who is ENDED
-/// when their one accepted match ends while a second proposal waits, and who may then
-/// accept it and be in a live match while ENDED.
+/// Which former participants could hold something live: a withdrawal is refused while
+/// a proposal or match is live and cancels a booked interview, and nothing can be
+/// proposed or booked for a withdrawn or ended person. The one case left was an
+/// established resident with room for two buddies whose one accepted match ends for
+/// good while a second proposal waits: the ending withdraws that proposal with it, so
+/// the resident holds nothing live and is swept like any former participant, while the
+/// newcomer of the proposal keeps waiting.
 #[tokio::test]
-async fn an_ended_resident_with_a_pending_proposal_or_an_accepted_match_is_kept_until_it_ends() {
+async fn an_ended_resident_leaves_their_open_proposal_and_is_swept_like_any_former_participant() {
     // Former participants are warned after 3 days, shorter than a proposal's 7-day
     // deadline, and erased 2 days after that.
     let app = support::spawn_app_with_demo_configured(|s| {
@@ -911,60 +912,38 @@ async fn an_ended_resident_with_a_pending_proposal_or_an_accepted_match_is_kept_
         ParticipantState::Ended as i32,
         "the resident's programme ended with their only accepted match"
     );
-    let (resident_id, first_id) = (id_of(&resident.name), id_of(&first.name));
-
-    // Inactive past the warning period with the proposal still open: the newcomer of
-    // the ended match, who holds nothing, is warned in the same sweep; the resident not.
-    app.clock().set(app.clock().now() + days(4));
-    support::eventually("the ended newcomer is warned", || async {
-        (retention_warnings(&app, first_id).await == 1).then_some(())
-    })
-    .await;
-    assert_eq!(
-        retention_warnings(&app, resident_id).await,
-        0,
-        "a pending proposal keeps them"
-    );
-
-    // Both accept: a live match, while the resident's state stays ENDED.
-    for side in [ParticipantRole::Newcomer, ParticipantRole::EstablishedResident] {
-        accept_by_phone(&app, &waiting.name, side).await.unwrap();
-    }
-    assert_eq!(
-        get(&app, &resident.name).await.state,
-        ParticipantState::Ended as i32
-    );
-    app.clock().set(app.clock().now() + days(3));
-    support::eventually("the ended newcomer is erased", || async {
-        erase_time(&app, first_id).await.map(|_| ())
-    })
-    .await;
-    assert_eq!(
-        retention_warnings(&app, resident_id).await,
-        0,
-        "an accepted match keeps them"
-    );
-    assert!(erase_time(&app, resident_id).await.is_none());
     assert_eq!(
         crate::fixtures::matching::get_match(&app, &waiting.name)
             .await
             .state,
-        MatchState::Accepted as i32,
-        "the live match is untouched"
+        MatchState::Declined as i32,
+        "the open proposal ended with it"
     );
+    for side in [ParticipantRole::Newcomer, ParticipantRole::EstablishedResident] {
+        let refused = accept_by_phone(&app, &waiting.name, side).await.unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::FailedPrecondition, "{refused:?}");
+    }
+    assert_eq!(
+        get(&app, &second.name).await.state,
+        ParticipantState::Ready as i32
+    );
+    let (resident_id, first_id, second_id) = (id_of(&resident.name), id_of(&first.name), id_of(&second.name));
 
-    // The match ends: nothing live is left, and the rule applies to them again. Their
-    // record last changed when they became ENDED, so they are warned at once.
-    end_for_good(&app, &waiting.name).await;
-    support::eventually("the resident is warned", || async {
-        (retention_warnings(&app, resident_id).await == 1).then_some(())
+    // Both former participants are warned in the same sweep; the newcomer still
+    // waiting is not.
+    app.clock().set(app.clock().now() + days(4));
+    support::eventually("both former participants are warned", || async {
+        (retention_warnings(&app, first_id).await == 1 && retention_warnings(&app, resident_id).await == 1)
+            .then_some(())
     })
     .await;
+    assert_eq!(retention_warnings(&app, second_id).await, 0);
     app.clock().set(app.clock().now() + days(3));
     support::eventually("the resident is erased", || async {
         erase_time(&app, resident_id).await.map(|_| ())
     })
     .await;
+    assert!(erase_time(&app, second_id).await.is_none());
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use tonic::Code;
 use crate::fixtures::matching::{
     accept_by_phone, get_match, matching, propose, ready_newcomer, ready_resident, token_of,
 };
+use crate::fixtures::notifications::id_of;
 use crate::fixtures::participants::{ALBY, CHAPTER, TUMBA, buddy_app, participants, request_id};
 use crate::support::{self, TestApp, authed, bad_fields, eventually, reason};
 
@@ -603,6 +604,68 @@ async fn a_participant_who_ends_their_match_without_asking_for_a_new_buddy_leave
     let n = crate::fixtures::participants::get(&app, &newcomer.name).await;
     assert_eq!(n.state, ParticipantState::Ready as i32);
     assert!(my_buddies(&app, &token_of(&app, &newcomer.name)).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_resident_who_leaves_with_a_proposal_open_leaves_it_too() {
+    let app = support::spawn_app_with_demo().await;
+    // A resident with room for two: one accepted match and one proposal still open,
+    // which the resident has already accepted.
+    let first = ready_newcomer(&app, 1, ALBY).await;
+    let second = ready_newcomer(&app, 2, ALBY).await;
+    let resident = ready_resident(&app, 1, ALBY, 2).await;
+    let m = propose(&app, &first.name, &resident.name, "").await.unwrap();
+    accept_by_phone(&app, &m.name, ParticipantRole::Newcomer)
+        .await
+        .unwrap();
+    accept_by_phone(&app, &m.name, ParticipantRole::EstablishedResident)
+        .await
+        .unwrap();
+    let open = propose(&app, &second.name, &resident.name, "").await.unwrap();
+    accept_by_phone(&app, &open.name, ParticipantRole::EstablishedResident)
+        .await
+        .unwrap();
+    let waited_since = crate::fixtures::participants::get(&app, &second.name)
+        .await
+        .waiting_since;
+
+    let ended = buddy_app(&app, &token_of(&app, &resident.name))
+        .end_my_match(EndMyMatchRequest {
+            r#match: m.name.clone(),
+            reason: MatchEndReason::MovedAway as i32,
+            request_id: request_id(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ended.state, ParticipantState::Ended as i32);
+
+    // The open proposal is withdrawn with the match's ending, not left to be accepted.
+    let withdrawn = get_match(&app, &open.name).await;
+    assert_eq!(withdrawn.state, MatchState::Declined as i32);
+    assert_eq!(withdrawn.decline_cause, DeclineCause::Coordinator as i32);
+    let refused = accept_by_phone(&app, &open.name, ParticipantRole::Newcomer)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    let tn = token_of(&app, &second.name);
+    assert!(my_buddies(&app, &tn).await.is_empty());
+    delivered(&app, &tn, &open.name, NotificationKind::MatchEnded, 1).await;
+    // The newcomer keeps their place in the queue, and neither place stays taken.
+    let n = crate::fixtures::participants::get(&app, &second.name).await;
+    assert_eq!(n.state, ParticipantState::Ready as i32);
+    assert_eq!(n.waiting_since, waited_since);
+    let counts: Vec<i32> =
+        sqlx::query_scalar("SELECT active_match_count FROM participants WHERE id = ANY($1) ORDER BY id")
+            .bind([id_of(&second.name), id_of(&resident.name)].as_slice())
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(counts, [0, 0]);
+    // Proposing the newcomer to someone else works at once.
+    let other = ready_resident(&app, 2, ALBY, 1).await;
+    propose(&app, &second.name, &other.name, "").await.unwrap();
 }
 
 #[tokio::test]
