@@ -115,6 +115,9 @@ bin="${CARGO_TARGET_DIR:-$KOMPIS_ROOT/target}/release"
 # The server under test; KOMPISD names another build (an older one, to compare).
 kompisd="${KOMPISD:-$bin/kompisd}"
 health_probe="${HEALTH_PROBE:-$bin/grpc-health-probe}"
+for needed in "$kompisd" "$health_probe" "$bin/kompis-load"; do
+    [[ -x "$needed" ]] || kompis_die "no executable $needed: run with BUILD=1 (the default), or build it: cargo build --release -p kompisd -p grpc-health-probe -p kompis-load"
+done
 
 # A throwaway PostgreSQL with pg_stat_statements preloaded (a setting that needs a
 # server of its own: the shared one is left as it is). Its data lives in a temporary
@@ -144,7 +147,7 @@ start_private_pg() {
     private_pg_run "$private_pg_bin/pg_ctl" -D "$private_pg_dir/data" -l "$private_pg_dir/server.log" -w -t 60 \
         -o "-p $port -k $private_pg_dir -c listen_addresses=127.0.0.1 -c max_connections=200 \
             -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all \
-            -c pg_stat_statements.max=5000" start >/dev/null ||
+            -c pg_stat_statements.max=5000 ${PRIVATE_PG_OPTIONS:-}" start >/dev/null ||
         { tail -n 20 "$private_pg_dir/server.log" >&2; kompis_die "the private PostgreSQL did not start"; }
     DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
     export DATABASE_URL

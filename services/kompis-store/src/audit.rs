@@ -134,19 +134,25 @@ pub(crate) fn bind_records<'q>(
 /// or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Person {
-    /// The participant `id`, and every referral converted into them.
+    /// The participant `id`, every participant record merged into them (a duplicate
+    /// closed by a merge, and those merged into it in turn), and every referral
+    /// converted into any of them.
     Participant(Uuid),
-    /// The referral `id`; once converted, its participant's log with every referral
-    /// converted into them.
+    /// The referral `id`; once converted, its participant's log as
+    /// [`Person::Participant`] reads it.
     Referral(Uuid),
 }
 
 /// The records of `person`, newest first, after the key `after` (time, id): the
-/// participant's own and those of every referral converted into them, or a referral's
-/// own while it is not converted (migration 0080). The participant's part is read on
-/// its index in order, so it costs the rows of the page; the referrals' part on theirs,
-/// all of their records and then sorted (a referral is read and changed a few times,
-/// mostly before its conversion). A page of 51 of 50 + 20 such records read 57 buffers (EXPLAIN, with
+/// participant's own, those of every participant record merged into them (a merge
+/// closes the duplicate with `merged_into` naming the survivor; records are never
+/// rewritten, so the survivor's log joins the duplicate's when it is read, as it joins
+/// a converted referral's), and those of every referral converted into any of them; or
+/// a referral's own while it is not converted (migration 0080). The participant's part
+/// is read on its index in order, so it costs the rows of the page; the merged records'
+/// and the referrals' parts on theirs, all of their records and then sorted (a
+/// duplicate or a referral is read and changed a few times, mostly before it is merged
+/// or converted). A page of 51 of 50 + 20 such records read 57 buffers (EXPLAIN, with
 /// 1.1 million records in the log).
 pub async fn list_for_person(
     db: &sqlx::PgPool,
@@ -162,20 +168,40 @@ pub async fn list_for_person(
             .await?
             .flatten(),
     };
-    let referrals: Vec<Uuid> = match (participant, person) {
+    // The records merged into the participant, at any depth (a survivor may itself be
+    // merged later), and the referrals converted into any of them.
+    let (merged, referrals): (Vec<Uuid>, Vec<Uuid>) = match (participant, person) {
         (Some(p), _) => {
-            sqlx::query_scalar("SELECT id FROM referrals WHERE participant_id = $1")
-                .bind(p)
+            let merged: Vec<Uuid> = sqlx::query_scalar(
+                "WITH RECURSIVE merged(id) AS (
+                     SELECT id FROM participants WHERE merged_into = $1
+                     UNION
+                     SELECT p.id FROM participants p JOIN merged m ON p.merged_into = m.id)
+                 SELECT id FROM merged",
+            )
+            .bind(p)
+            .fetch_all(db)
+            .await?;
+            let people: Vec<Uuid> = std::iter::once(p).chain(merged.iter().copied()).collect();
+            let referrals = sqlx::query_scalar("SELECT id FROM referrals WHERE participant_id = ANY($1)")
+                .bind(&people)
                 .fetch_all(db)
-                .await?
+                .await?;
+            (merged, referrals)
         }
-        (None, Person::Referral(id)) => vec![id],
-        (None, Person::Participant(_)) => Vec::new(),
+        (None, Person::Referral(id)) => (Vec::new(), vec![id]),
+        (None, Person::Participant(_)) => (Vec::new(), Vec::new()),
     };
     let (after_time, after_id) = after.unzip();
     Ok(sqlx::query_as(
         "(SELECT * FROM audit_log
           WHERE participant_id = $1
+            AND ($2::timestamptz IS NULL OR (occur_time, id) < ($2, $3))
+          ORDER BY occur_time DESC, id DESC
+          LIMIT $4)
+         UNION ALL
+         (SELECT * FROM audit_log
+          WHERE participant_id = ANY($6)
             AND ($2::timestamptz IS NULL OR (occur_time, id) < ($2, $3))
           ORDER BY occur_time DESC, id DESC
           LIMIT $4)
@@ -193,6 +219,7 @@ pub async fn list_for_person(
     .bind(after_id)
     .bind(limit)
     .bind(&referrals)
+    .bind(&merged)
     .fetch_all(db)
     .await?)
 }

@@ -36,6 +36,8 @@
 //!   never rewritten. The person's log joins the two when it is read
 //!   (`kompis_store::audit::list_for_person`): a participant's shows the accesses to
 //!   the referral they came from, and a referral's those to the participant it became.
+//!   In the same way a merge (`ResolveDuplicate`) rewrites no record: the survivor's log
+//!   joins those of every participant record merged into it when it is read.
 //!
 //! What is not, and why:
 //!

@@ -347,6 +347,67 @@ async fn a_merge_leaves_one_record_holding_the_referral_interviews_notes_and_eve
     );
 }
 
+/// Administrators' reading of `participant`'s access log, newest first, one page.
+async fn access_log(app: &TestApp, participant: &str) -> Vec<AccessRecord> {
+    participants(app, &app.administrator())
+        .list_access_records(ListAccessRecordsRequest {
+            parent: participant.into(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("administrators read the audit log")
+        .into_inner()
+        .records
+}
+
+/// (method, object) of every record in `log` about `object`.
+fn about<'a>(log: &'a [AccessRecord], object: &str) -> Vec<(&'a str, &'a str)> {
+    log.iter()
+        .filter(|r| r.object == object)
+        .map(|r| (r.method.as_str(), r.object.as_str()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_survivors_access_log_holds_every_access_to_the_records_merged_into_it() {
+    let app = support::spawn_app_with_demo().await;
+    let phone = "+46701110009";
+    let duplicate = register(&app, newcomer_with_phone(1, phone)).await;
+    get(&app, &duplicate.name).await;
+    let survivor = register(&app, newcomer_with_phone(2, phone)).await;
+    assert!(about(&access_log(&app, &survivor.name).await, &duplicate.name).is_empty());
+
+    resolve(&app, &survivor.name, &duplicate.name, DuplicateResolution::Merge)
+        .await
+        .unwrap();
+    let log = access_log(&app, &survivor.name).await;
+    let of_duplicate = about(&log, &duplicate.name);
+    assert!(
+        of_duplicate.contains(&("CreateParticipant", duplicate.name.as_str()))
+            && of_duplicate.contains(&("GetParticipant", duplicate.name.as_str())),
+        "{of_duplicate:?}"
+    );
+    // Newest first across both records.
+    let times: Vec<_> = log
+        .iter()
+        .map(|r| r.occur_time.clone().unwrap())
+        .map(|t| (t.seconds, t.nanos))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+
+    // The survivor merged in turn: the last record's log holds both earlier ones'.
+    let last = register(&app, newcomer_with_phone(3, phone)).await;
+    resolve(&app, &last.name, &survivor.name, DuplicateResolution::Merge)
+        .await
+        .unwrap();
+    let log = access_log(&app, &last.name).await;
+    assert!(about(&log, &duplicate.name).contains(&("GetParticipant", duplicate.name.as_str())));
+    assert!(about(&log, &survivor.name).contains(&("CreateParticipant", survivor.name.as_str())));
+    // A record merged away keeps its own log, without the survivor's.
+    assert!(about(&access_log(&app, &duplicate.name).await, &last.name).is_empty());
+}
+
 #[tokio::test]
 async fn a_merge_is_refused_with_nothing_written_when_the_duplicate_has_a_booked_interview() {
     let app = support::spawn_app_with_demo().await;
