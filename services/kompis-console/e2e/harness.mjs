@@ -83,6 +83,9 @@ export function cliToken(...args) {
   return execFileSync(KOMPISD, ["token", ...args], { encoding: "utf8" }).trim();
 }
 
+/** How long a page waits for an element or a navigation before the test fails. */
+const ACTION_TIMEOUT_MS = 90_000;
+
 /** Debian's Chromium, headless, with no background networking. Playwright gives it a new,
  * empty profile (--user-data-dir) of its own and removes it on close. */
 export async function startBrowser() {
@@ -94,6 +97,15 @@ export async function startBrowser() {
       "--disable-component-update", "--disable-sync",
     ],
   });
+  // Every page waits up to ACTION_TIMEOUT_MS for what it expects (Playwright's default
+  // is 30 s): on a machine busy with other work (CI building beside it) the first
+  // render of a page can take longer, and a slow machine is not a failure of the console.
+  const open = browser.newPage.bind(browser);
+  browser.newPage = async (options) => {
+    const page = await open(options);
+    page.setDefaultTimeout(ACTION_TIMEOUT_MS);
+    return page;
+  };
   return {
     browser,
     async close() {
