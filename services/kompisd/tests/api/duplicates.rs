@@ -391,7 +391,7 @@ async fn the_survivors_access_log_holds_every_access_to_the_records_merged_into_
     // Newest first across both records.
     let times: Vec<_> = log
         .iter()
-        .map(|r| r.occur_time.clone().unwrap())
+        .map(|r| r.occur_time.unwrap())
         .map(|t| (t.seconds, t.nanos))
         .collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
