@@ -36,7 +36,7 @@
 //! (an activity cancelled with their invitation still unanswered, say) writes no
 //! notification, delivery or outbox row for them, and Redis gets nothing for them.
 
-use kompis_domain::{DeclineCause, EventKind, MatchEndReason, Rsvp};
+use kompis_domain::{EventKind, MatchEndReason, Rsvp};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -97,46 +97,30 @@ pub async fn erase_participant(
     let chapter = p.chapter_id.clone();
     let name = participants::resource_name(&chapter, p.id);
 
-    // Live proposals and matches.
-    let live: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, state FROM matches WHERE $1 IN (newcomer_id, resident_id)
-           AND state IN ('proposed', 'accepted', 'active') ORDER BY state <> 'proposed', id",
+    // Open proposals are withdrawn, then live matches end.
+    matches::withdraw_proposals_of(tx, p.id, "", actor, at).await?;
+    let live: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM matches WHERE $1 IN (newcomer_id, resident_id)
+           AND state IN ('accepted', 'active') ORDER BY id",
     )
     .bind(p.id)
     .fetch_all(&mut *tx)
     .await?;
-    for (id, state) in live {
-        if state == "proposed" {
-            let declined = matches::decline(
-                tx,
-                &matches::Decline {
-                    match_id: id,
-                    cause: DeclineCause::Coordinator,
-                    reason: "",
-                    actor,
-                    at,
-                },
-            )
-            .await?;
-            if declined.is_err() {
-                return Err(StoreError::Conflict("a proposal could not be withdrawn".into()));
-            }
-        } else {
-            matches::end(
-                tx,
-                &matches::Ending {
-                    match_id: id,
-                    reason: MatchEndReason::ParticipantLeft,
-                    note: "",
-                    return_to_waiting_list: true,
-                    leaves: Some(p.id),
-                    ended_by: None,
-                    actor,
-                    at,
-                },
-            )
-            .await?;
-        }
+    for id in live {
+        matches::end(
+            tx,
+            &matches::Ending {
+                match_id: id,
+                reason: MatchEndReason::ParticipantLeft,
+                note: "",
+                return_to_waiting_list: true,
+                leaves: Some(p.id),
+                ended_by: None,
+                actor,
+                at,
+            },
+        )
+        .await?;
     }
 
     // Seats and waitlist places in activities still open.

@@ -965,38 +965,25 @@ pub async fn decline(
 }
 
 /// Withdraws every open proposal of `leaving`, a participant (locked by the caller)
-/// who has just left the programme: each becomes DECLINED with the cause COORDINATOR (a
-/// withdrawal: the pair is not excluded, and no next candidate is offered; the other
-/// side keeps their place in the queue for the next round or coordinator), and both are
-/// notified, as [`decline`] does. Returns the proposals withdrawn.
-async fn withdraw_proposals_of(
+/// who is leaving the programme (their match ended, or they are erased): each becomes
+/// DECLINED with the cause COORDINATOR and `reason` (a withdrawal: the pair is not
+/// excluded, and no next candidate is offered; the other side keeps their place in the
+/// queue for the next round or coordinator), and both are notified, as [`decline`] does.
+pub(crate) async fn withdraw_proposals_of(
     tx: &mut PgConnection,
-    leaving: &participants::Participant,
+    leaving: Uuid,
+    reason: &str,
     actor: &str,
     at: OffsetDateTime,
-) -> Result<Vec<Uuid>, StoreError> {
-    let (open, reason): (Vec<Uuid>, &str) = if leaving.role == ParticipantRole::Newcomer.as_str() {
-        (
-            sqlx::query_scalar(
-                "SELECT id FROM matches WHERE newcomer_id = $1 AND state = 'proposed' ORDER BY id",
-            )
-            .bind(leaving.id)
-            .fetch_all(&mut *tx)
-            .await?,
-            "the newcomer left the programme",
-        )
-    } else {
-        (
-            sqlx::query_scalar(
-                "SELECT id FROM matches WHERE resident_id = $1 AND state = 'proposed' ORDER BY id",
-            )
-            .bind(leaving.id)
-            .fetch_all(&mut *tx)
-            .await?,
-            "the established resident left the programme",
-        )
-    };
-    for &id in &open {
+) -> Result<(), StoreError> {
+    let open: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM matches WHERE $1 IN (newcomer_id, resident_id) AND state = 'proposed'
+         ORDER BY id",
+    )
+    .bind(leaving)
+    .fetch_all(&mut *tx)
+    .await?;
+    for id in open {
         let withdrawn = decline(
             tx,
             &Decline {
@@ -1011,12 +998,10 @@ async fn withdraw_proposals_of(
         // A withdrawal answers for neither side, so neither the deadline nor an answer
         // already given refuses it.
         if withdrawn.is_err() {
-            return Err(StoreError::Conflict(
-                "an open proposal could not be withdrawn".into(),
-            ));
+            return Err(StoreError::Conflict("a proposal could not be withdrawn".into()));
         }
     }
-    Ok(open)
+    Ok(())
 }
 
 /// Proposals whose deadline is at or before `now`, oldest deadline first, at most
@@ -1176,7 +1161,12 @@ pub async fn end(tx: &mut PgConnection, e: &Ending<'_>) -> Result<Match, StoreEr
         )
         .await?;
         if to == ParticipantState::Ended {
-            withdraw_proposals_of(tx, &p, e.actor, e.at).await?;
+            let reason = if p.role == ParticipantRole::Newcomer.as_str() {
+                "the newcomer left the programme"
+            } else {
+                "the established resident left the programme"
+            };
+            withdraw_proposals_of(tx, id, reason, e.actor, e.at).await?;
         }
     }
     let reason = if e.note.is_empty() {

@@ -10,18 +10,6 @@ use crate::buddy_app::signed_up;
 use crate::fixtures::participants::*;
 use crate::support;
 
-async fn access_records(app: &support::TestApp, participant: &str) -> Vec<AccessRecord> {
-    participants(app, &app.administrator())
-        .list_access_records(ListAccessRecordsRequest {
-            parent: participant.into(),
-            ..Default::default()
-        })
-        .await
-        .expect("administrators read the audit log")
-        .into_inner()
-        .records
-}
-
 /// (method, actor role, action, purpose, allowed) of a record.
 fn summary(r: &AccessRecord) -> (&str, &str, &str, &str, bool) {
     (&r.method, &r.actor_role, &r.action, &r.purpose, r.allowed)

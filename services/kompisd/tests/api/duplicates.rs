@@ -4,8 +4,8 @@
 //! flags of both records.
 
 use crate::fixtures::participants::{
-    CHAPTER, buddy_app, consent, eligible, get, hold, interviews, newcomer, participants, register,
-    request_id, resident, speaks,
+    CHAPTER, access_records, buddy_app, consent, eligible, get, hold, interviews, newcomer, participants,
+    register, request_id, resident, speaks,
 };
 use crate::fixtures::referrals::{SFI, learner, referrals, reports};
 use crate::support::{self, TestApp, bad_fields, reason};
@@ -347,20 +347,6 @@ async fn a_merge_leaves_one_record_holding_the_referral_interviews_notes_and_eve
     );
 }
 
-/// Administrators' reading of `participant`'s access log, newest first, one page.
-async fn access_log(app: &TestApp, participant: &str) -> Vec<AccessRecord> {
-    participants(app, &app.administrator())
-        .list_access_records(ListAccessRecordsRequest {
-            parent: participant.into(),
-            page_size: 100,
-            ..Default::default()
-        })
-        .await
-        .expect("administrators read the audit log")
-        .into_inner()
-        .records
-}
-
 /// (method, object) of every record in `log` about `object`.
 fn about<'a>(log: &'a [AccessRecord], object: &str) -> Vec<(&'a str, &'a str)> {
     log.iter()
@@ -376,12 +362,12 @@ async fn the_survivors_access_log_holds_every_access_to_the_records_merged_into_
     let duplicate = register(&app, newcomer_with_phone(1, phone)).await;
     get(&app, &duplicate.name).await;
     let survivor = register(&app, newcomer_with_phone(2, phone)).await;
-    assert!(about(&access_log(&app, &survivor.name).await, &duplicate.name).is_empty());
+    assert!(about(&access_records(&app, &survivor.name).await, &duplicate.name).is_empty());
 
     resolve(&app, &survivor.name, &duplicate.name, DuplicateResolution::Merge)
         .await
         .unwrap();
-    let log = access_log(&app, &survivor.name).await;
+    let log = access_records(&app, &survivor.name).await;
     let of_duplicate = about(&log, &duplicate.name);
     assert!(
         of_duplicate.contains(&("CreateParticipant", duplicate.name.as_str()))
@@ -401,11 +387,11 @@ async fn the_survivors_access_log_holds_every_access_to_the_records_merged_into_
     resolve(&app, &last.name, &survivor.name, DuplicateResolution::Merge)
         .await
         .unwrap();
-    let log = access_log(&app, &last.name).await;
+    let log = access_records(&app, &last.name).await;
     assert!(about(&log, &duplicate.name).contains(&("GetParticipant", duplicate.name.as_str())));
     assert!(about(&log, &survivor.name).contains(&("CreateParticipant", survivor.name.as_str())));
     // A record merged away keeps its own log, without the survivor's.
-    assert!(about(&access_log(&app, &duplicate.name).await, &last.name).is_empty());
+    assert!(about(&access_records(&app, &duplicate.name).await, &last.name).is_empty());
 }
 
 #[tokio::test]

@@ -901,10 +901,7 @@ async fn an_ended_resident_leaves_their_open_proposal_and_is_swept_like_any_form
     let resident = ready_resident(&app, 211, ALBY, 2).await;
     let first = ready_newcomer(&app, 211, ALBY).await;
     let second = ready_newcomer(&app, 212, ALBY).await;
-    let m = propose(&app, &first.name, &resident.name, "").await.unwrap();
-    for side in [ParticipantRole::Newcomer, ParticipantRole::EstablishedResident] {
-        accept_by_phone(&app, &m.name, side).await.unwrap();
-    }
+    let m = crate::fixtures::matching::accepted(&app, &first.name, &resident.name).await;
     let waiting = propose(&app, &second.name, &resident.name, "").await.unwrap();
     end_for_good(&app, &m.name).await;
     assert_eq!(

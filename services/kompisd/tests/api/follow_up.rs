@@ -11,7 +11,7 @@ use kompis_proto::v1::*;
 use tonic::Code;
 
 use crate::fixtures::matching::{
-    accept_by_phone, get_match, matching, propose, ready_newcomer, ready_resident, token_of,
+    accept_by_phone, accepted, get_match, matching, propose, ready_newcomer, ready_resident, token_of,
 };
 use crate::fixtures::notifications::id_of;
 use crate::fixtures::participants::{ALBY, CHAPTER, TUMBA, buddy_app, participants, request_id};
@@ -58,13 +58,7 @@ async fn set_programme(app: &TestApp, check_in_days: &[i32], period_months: i32)
 async fn accepted_pair(app: &TestApp, n: u32) -> (Participant, Participant, Match) {
     let newcomer = ready_newcomer(app, n, ALBY).await;
     let resident = ready_resident(app, n, ALBY, 1).await;
-    let m = propose(app, &newcomer.name, &resident.name, "").await.unwrap();
-    accept_by_phone(app, &m.name, ParticipantRole::Newcomer)
-        .await
-        .unwrap();
-    let m = accept_by_phone(app, &m.name, ParticipantRole::EstablishedResident)
-        .await
-        .unwrap();
+    let m = accepted(app, &newcomer.name, &resident.name).await;
     assert_eq!(m.state, MatchState::Accepted as i32);
     (newcomer, resident, m)
 }
@@ -614,13 +608,7 @@ async fn a_resident_who_leaves_with_a_proposal_open_leaves_it_too() {
     let first = ready_newcomer(&app, 1, ALBY).await;
     let second = ready_newcomer(&app, 2, ALBY).await;
     let resident = ready_resident(&app, 1, ALBY, 2).await;
-    let m = propose(&app, &first.name, &resident.name, "").await.unwrap();
-    accept_by_phone(&app, &m.name, ParticipantRole::Newcomer)
-        .await
-        .unwrap();
-    accept_by_phone(&app, &m.name, ParticipantRole::EstablishedResident)
-        .await
-        .unwrap();
+    let m = accepted(&app, &first.name, &resident.name).await;
     let open = propose(&app, &second.name, &resident.name, "").await.unwrap();
     accept_by_phone(&app, &open.name, ParticipantRole::EstablishedResident)
         .await
